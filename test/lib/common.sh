@@ -1,0 +1,103 @@
+# test/lib/common.sh -- shell functions shared by the demo and the tests.
+#
+# Owns: installing the Debian packages listed in test/lib/packages.txt,
+# making a build copy owned by the unprivileged "postgres" user, building it,
+# installing it into a private copy of the PostgreSQL installation (so that a
+# test run never touches the system's extension directory and two runs cannot
+# see each other's build), and starting/stopping throwaway clusters.
+#
+# Every function is safe to call as root; servers always run as postgres.
+
+SA_PGVER=${SA_PGVER:-15}
+SA_ROOT=${SA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SA_RUNAS=${SA_RUNAS:-postgres}
+
+sa_log() { printf '== %s\n' "$*" >&2; }
+sa_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as the unprivileged server user (or directly when we are
+# already that user).
+sa_as() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u "$SA_RUNAS" -- env PATH="$PATH" "$@"
+	else
+		"$@"
+	fi
+}
+
+# Install whatever in packages.txt is missing.  Runs apt-get update only
+# when something has to be installed.
+sa_install_packages() {
+	local missing=() p
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			missing+=("$p")
+		fi
+	done < "$SA_ROOT/test/lib/packages.txt"
+	if [ ${#missing[@]} -gt 0 ]; then
+		[ "$(id -u)" = 0 ] || sa_die "packages missing (${missing[*]}): run as root or with sudo"
+		sa_log "installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q >/dev/null || sa_die "apt-get update failed"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >/dev/null \
+			|| sa_die "apt-get install failed"
+	fi
+	# Debian's packages may start a system cluster; the tests never use it.
+	id "$SA_RUNAS" >/dev/null 2>&1 || sa_die "user $SA_RUNAS does not exist"
+}
+
+# sa_prepare WORKDIR [extra make args]: copy the source tree to
+# WORKDIR/build, build it as postgres with warnings as errors, and install
+# it into WORKDIR/inst, a private copy of the PostgreSQL installation.
+# Sets SA_BUILD, SA_INST, SA_BIN, SA_PGXS and puts SA_BIN first in PATH.
+sa_prepare() {
+	local work=$1; shift
+	SA_BUILD=$work/build
+	SA_INST=$work/inst
+	mkdir -p "$SA_BUILD" "$SA_INST"
+	(cd "$SA_ROOT" && tar --exclude=.git --exclude=./results --exclude=./tmp_check \
+		--exclude='*.o' --exclude='*.so' -cf - .) | (cd "$SA_BUILD" && tar -xf -)
+	local libdir=/usr/lib/postgresql/$SA_PGVER share=/usr/share/postgresql/$SA_PGVER
+	mkdir -p "$SA_INST/usr/lib/postgresql" "$SA_INST/usr/share/postgresql"
+	cp -a "$libdir" "$SA_INST/usr/lib/postgresql/"
+	cp -a "$share" "$SA_INST/usr/share/postgresql/"
+	chown -R "$SA_RUNAS" "$work" 2>/dev/null || true
+	local cflags='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers'
+	sa_log "building (${cflags})"
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$libdir/bin/pg_config" COPT="$cflags" "$@" >"$work/build.log" 2>&1 \
+		|| { cat "$work/build.log" >&2; sa_log "build failed"; return 1; }
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$libdir/bin/pg_config" DESTDIR="$SA_INST" install >>"$work/build.log" 2>&1 \
+		|| { cat "$work/build.log" >&2; sa_log "install failed"; return 1; }
+	SA_BIN=$SA_INST$libdir/bin
+	SA_PGXS=$SA_INST$libdir/lib/pgxs
+	export SA_BUILD SA_INST SA_BIN SA_PGXS
+	export PATH="$SA_BIN:$PATH"
+}
+
+# sa_cluster_start DIR PORT [conf line ...]: a throwaway cluster in DIR,
+# reachable only through the unix socket in DIR.  Extra arguments are
+# appended to postgresql.conf.  Stop it with sa_cluster_stop DIR.
+sa_cluster_start() {
+	local dir=$1 port=$2; shift 2
+	mkdir -p "$dir"; chown "$SA_RUNAS" "$dir"
+	sa_as initdb -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
+		|| { cat "$dir/initdb.log" >&2; return 1; }
+	{
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir'"
+		echo "port = $port"
+		echo "fsync = off"
+		echo "shared_preload_libraries = 'scale_advisor'"
+		echo "compute_query_id = on"
+		local l; for l in "$@"; do echo "$l"; done
+	} >> "$dir/data/postgresql.conf"
+	sa_as pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null \
+		|| { cat "$dir/server.log" >&2; return 1; }
+}
+
+sa_cluster_stop() {
+	local dir=$1
+	[ -f "$dir/data/postmaster.pid" ] && sa_as pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+	return 0
+}
