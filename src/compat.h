@@ -21,6 +21,14 @@
 #error "scale_advisor needs PostgreSQL 14 or later (core query identifiers)"
 #endif
 
+/*
+ * PostgreSQL 15 moved shared memory requests into shmem_request_hook; on 14
+ * they are made directly from _PG_init.
+ */
+#if PG_VERSION_NUM >= 150000
+#define SA_HAVE_SHMEM_REQUEST_HOOK 1
+#endif
+
 /* PostgreSQL 15 renamed the call that reserves a GUC prefix. */
 #include "utils/guc.h"
 

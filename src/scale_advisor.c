@@ -15,6 +15,9 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 
 #include "compat.h"
 #include "scale_advisor.h"
@@ -23,7 +26,27 @@ PG_MODULE_MAGIC;
 
 bool		sa_preloaded = false;
 
+/* shared memory users registered by the subsystems */
+#define SA_MAX_SHMEM_USERS 16
+typedef struct SaShmemUser
+{
+	const char *tranche;
+	sa_shmem_size_fn size;
+	int			nlwlocks;
+	sa_shmem_startup_fn startup;
+} SaShmemUser;
+
+static SaShmemUser shmem_users[SA_MAX_SHMEM_USERS];
+static int	n_shmem_users = 0;
+
+#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
 void		_PG_init(void);
+static void sa_shmem_request(void);
+static void sa_shmem_startup(void);
 
 PG_FUNCTION_INFO_V1(scale_advisor_require_loaded);
 
@@ -41,7 +64,68 @@ _PG_init(void)
 	sa_worker_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
+
+#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = sa_shmem_request;
+#else
+	sa_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = sa_shmem_startup;
+
 	sa_preloaded = true;
+}
+
+/*
+ * Remember a subsystem's shared memory needs (see scale_advisor.h).
+ */
+void
+sa_shmem_register(const char *tranche, sa_shmem_size_fn size, int nlwlocks,
+				  sa_shmem_startup_fn startup)
+{
+	if (n_shmem_users >= SA_MAX_SHMEM_USERS)
+		elog(ERROR, "too many scale_advisor shared memory users");
+	shmem_users[n_shmem_users].tranche = tranche;
+	shmem_users[n_shmem_users].size = size;
+	shmem_users[n_shmem_users].nlwlocks = nlwlocks;
+	shmem_users[n_shmem_users].startup = startup;
+	n_shmem_users++;
+}
+
+/*
+ * Ask for the shared memory and LWLocks of every registered subsystem.
+ */
+static void
+sa_shmem_request(void)
+{
+	int			i;
+
+#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	for (i = 0; i < n_shmem_users; i++)
+	{
+		RequestAddinShmemSpace(shmem_users[i].size());
+		if (shmem_users[i].nlwlocks > 0)
+			RequestNamedLWLockTranche(shmem_users[i].tranche,
+									  shmem_users[i].nlwlocks);
+	}
+}
+
+/*
+ * Let every registered subsystem attach to (or create) its shared area.
+ */
+static void
+sa_shmem_startup(void)
+{
+	int			i;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	for (i = 0; i < n_shmem_users; i++)
+		shmem_users[i].startup();
 }
 
 /*
