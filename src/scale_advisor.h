@@ -16,6 +16,9 @@
 
 #include "postgres.h"
 
+#include "executor/execdesc.h"
+#include "nodes/params.h"
+
 /* true once _PG_init ran from shared_preload_libraries */
 extern bool sa_preloaded;
 
@@ -33,6 +36,48 @@ typedef Size (*sa_shmem_size_fn) (void);
 typedef void (*sa_shmem_startup_fn) (void);
 extern void sa_shmem_register(const char *tranche, sa_shmem_size_fn size,
 							  int nlwlocks, sa_shmem_startup_fn startup);
+
+/*
+ * What the executor and utility hooks (src/hooks.c) know about one finished
+ * statement.  Observers registered with sa_register_statement_observer()
+ * get it for every statement the hooks track (scale_advisor.track decides
+ * whether nested statements are tracked), at ExecutorEnd before the plan
+ * state is freed, or after a utility statement ran.  Observers must be
+ * cheap: they run on every statement.  They must not throw errors.
+ */
+typedef struct SaStatement
+{
+	uint64		queryid;		/* core query identifier, never 0 here */
+	Oid			userid;
+	Oid			dbid;
+	bool		toplevel;		/* nesting_level == 0 */
+	int			nesting_level;
+	CmdType		operation;		/* CMD_SELECT ... CMD_UTILITY */
+	uint64		rows;			/* rows returned or processed */
+	double		exec_ms;		/* execution time */
+	QueryDesc  *query_desc;		/* NULL for utility statements */
+	const char *source_text;	/* the whole source string */
+	int			stmt_location;	/* this statement's part of it, or -1 */
+	int			stmt_len;		/* 0 means "to the end" */
+	ParamListInfo params;		/* bound parameters, or NULL */
+} SaStatement;
+
+typedef void (*sa_statement_observer) (const SaStatement *stmt);
+
+/*
+ * Called in ExecutorStart before the executor starts, for statements that
+ * will be tracked; may set query_desc->instrument_options (for example
+ * INSTRUMENT_ROWS) to have the plan instrumented.  queryid is the
+ * statement's query identifier.
+ */
+typedef void (*sa_executor_start_observer) (QueryDesc *query_desc,
+											int eflags, uint64 queryid);
+
+extern void sa_register_statement_observer(sa_statement_observer fn);
+extern void sa_register_executor_start_observer(sa_executor_start_observer fn);
+
+/* current nesting depth of statement execution, 0 at top level */
+extern int	sa_nesting_level;
 
 /* subsystem init functions, one per file that has GUCs or hooks */
 extern void sa_store_init(void);
