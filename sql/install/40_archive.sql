@@ -490,9 +490,11 @@ BEGIN
 			n, src, dst_text, CASE WHEN dst IS NULL THEN ' (created on the first run)' ELSE '' END,
 			ceil(n::numeric / p_batch_size), p_batch_size);
 		sqls := array_to_string(create_sql || ARRAY[
-			format(E'-- each batch, in its own transaction (%s$2 = %s, $3 = last key of the previous batch or NULL, $4 = %L)\n',
+			format(E'-- each batch, in its own transaction (%s$2 = %s, $3 = last key of the previous batch or NULL, $4 = %s)\n',
 				   CASE WHEN p_operation = 'unarchive' THEN format('$1 = %L, ', p_from) ELSE '' END,
-				   p_batch_size, p_to) || (plan->>'lock_sql'),
+				   p_batch_size,
+				   CASE WHEN p_operation = 'unarchive' THEN quote_literal(p_to) ELSE 'now() - older_than at the start of the run' END)
+			|| (plan->>'lock_sql'),
 			plan->>'move_sql', 'COMMIT'], E';\n');
 		RAISE NOTICE '%', E'statements:\n' || sqls;
 		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
@@ -917,10 +919,8 @@ COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
-REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._archive_vacuum FROM PUBLIC;
+-- The helpers above stay executable by PUBLIC: they run with the caller's
+-- rights and re-check the caller's privileges on the tables, so calling them
+-- directly allows nothing the caller could not do with plain SQL.  The
+-- entry points are what administrators grant.
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
