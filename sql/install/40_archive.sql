@@ -56,6 +56,7 @@ CREATE TABLE @extschema@.archive_runs (
 	cutoff_from timestamptz,
 	cutoff_to timestamptz,
 	from_policy boolean NOT NULL DEFAULT false,
+	run_by name NOT NULL DEFAULT CURRENT_USER,
 	pid integer NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
 	started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	last_batch_at timestamptz,

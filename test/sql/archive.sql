@@ -1,6 +1,7 @@
 -- Archiving helpers: API, dry run, errors, restore, policies.
 CREATE EXTENSION scale_advisor;
 SET client_min_messages = notice;
+SET timezone = 'UTC';
 
 CREATE TABLE arch_ev (
 	id bigint PRIMARY KEY,
@@ -9,9 +10,9 @@ CREATE TABLE arch_ev (
 	doubled bigint GENERATED ALWAYS AS (id * 2) STORED
 ) WITH (autovacuum_enabled = false);
 INSERT INTO arch_ev (id, created_at, kind)
-SELECT g, now() - (1000 - g) * interval '1 hour', CASE WHEN g % 3 = 0 THEN 'a' ELSE NULL END
+SELECT g, now() - (1000 - g) * interval '1 hour' - interval '30 minutes', CASE WHEN g % 3 = 0 THEN 'a' ELSE NULL END
 FROM generate_series(1, 1000) g;
--- rows older than 30 days: ids 1 .. 279
+-- rows older than 30 days: ids 1 .. 280
 SELECT count(*) AS old_rows FROM arch_ev WHERE created_at < now() - interval '30 days';
 CREATE TABLE arch_copy AS SELECT * FROM arch_ev;
 
@@ -40,7 +41,7 @@ SELECT max(created_at) < now() - interval '30 days' AS only_old_archived FROM ar
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 
 -- restore: bring back the rows of the last 10 days before the cutoff
-CALL scale_advisor.unarchive('arch_ev', 'created_at', since => now() - interval '40 days',
+CALL scale_advisor.unarchive('arch_ev', 'created_at', since => '2000-01-01', before => '2100-01-01',
 							 batch_size => 100, dry_run => true);
 CALL scale_advisor.unarchive('arch_ev', 'created_at', since => now() - interval '40 days', batch_size => 100);
 SELECT count(*) AS in_source, min(id) FROM arch_ev;
@@ -141,6 +142,14 @@ INSERT INTO arch_uniq VALUES ('a', now() - interval '1 year'), ('b', now());
 CALL scale_advisor.archive('arch_uniq', 'created_at', '30 days');
 SELECT code FROM arch_uniq_archive ORDER BY code;
 SELECT indexdef FROM pg_indexes WHERE tablename = 'arch_uniq_archive' ORDER BY indexname;
+-- names that need quoting, an identity column that is GENERATED ALWAYS
+CREATE TABLE "Arch Odd" ("Id" int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "When" date NOT NULL);
+INSERT INTO "Arch Odd" ("When") SELECT current_date - g FROM generate_series(1, 10) g;
+CALL scale_advisor.archive('"Arch Odd"', 'When', '5 days');
+SELECT count(*) AS archived FROM "Arch Odd_archive";
+CALL scale_advisor.unarchive('"Arch Odd"', 'When');
+SELECT count(*) AS back, sum("Id") FROM "Arch Odd";
+DROP TABLE "Arch Odd", "Arch Odd_archive";
 -- rows still referenced by other tables' foreign keys
 CREATE TABLE arch_ref (id int PRIMARY KEY, ev bigint REFERENCES arch_ev (id) ON DELETE CASCADE);
 CREATE TABLE arch_ref2 (id int PRIMARY KEY, ev bigint CONSTRAINT ev_fk REFERENCES arch_ev (id));
@@ -166,12 +175,13 @@ CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 CALL scale_advisor.unarchive('arch_ev', 'created_at');
 RESET ROLE;
 SELECT (SELECT n FROM arch_before) = (SELECT count(*) FROM arch_ev) AS nothing_changed;
--- with the privileges it works, and the run is recorded under the caller's name
+-- with the privileges it works, and the run records who ran it
 GRANT INSERT ON arch_ev_archive TO arch_user;
 SET ROLE arch_user;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 RESET ROLE;
 SELECT count(*) AS archived FROM arch_ev_archive;
+SELECT run_by, rows_moved, status FROM scale_advisor.archive_runs ORDER BY run_id DESC LIMIT 1;
 -- no other role may call them unless granted
 SELECT p.oid::regprocedure::text ~ '^scale_advisor\.(archive|unarchive|run_archive_policies)\(' AS entry_point,
 	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
