@@ -34,7 +34,7 @@ CREATE TABLE @extschema@.archive_policies (
 	time_column name NOT NULL,
 	older_than interval NOT NULL CHECK (older_than >= interval '0'),
 	target text,
-	batch_size integer NOT NULL DEFAULT 5000 CHECK (batch_size > 0),
+	batch_size integer NOT NULL DEFAULT 1000 CHECK (batch_size > 0),
 	max_batches integer CHECK (max_batches > 0),
 	max_duration interval CHECK (max_duration > interval '0'),
 	pause interval NOT NULL DEFAULT '0' CHECK (pause >= interval '0'),
@@ -468,12 +468,15 @@ BEGIN
 		'verbose', p_verbose,
 		'vacuum', p_vacuum,
 		'refs', refs,
-		'lock_sql', format('SELECT array_agg(b.ctid), (array_agg(jsonb_build_array(%s) ORDER BY %s))[1] '
+		'lock_sql', format('SELECT array_agg(b.ctid), %s '
 						   'FROM (SELECT s.ctid, %s FROM ONLY %s s WHERE %s AND ($3 IS NULL OR (%s) > (%s)) '
 						   'ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED) b',
-						   kjson, kdesc, klist, src, cond, klist, kcast, klist),
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
+						   klist, src, cond, klist, kcast, klist),
 		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1) RETURNING %s) '
-						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved ON CONFLICT DO NOTHING',
+						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
 						   src, clist, dst_text, clist, overriding, clist),
 		'insert_sql', format('INSERT INTO %s AS t (%s)%s SELECT %s FROM ONLY %s s WHERE s.ctid = ANY ($1) ON CONFLICT DO NOTHING',
 							 dst_text, clist, overriding, slist, src),
@@ -620,11 +623,12 @@ BEGIN
 				END IF;
 			END LOOP;
 			IF NOT careful THEN
+				-- a plain INSERT: a key already in the target raises
+				-- unique_violation and the batch is redone carefully
 				EXECUTE plan->>'move_sql' USING tids;
 				GET DIAGNOSTICS ins = ROW_COUNT;
 				IF ins <> n THEN
-					-- some keys are in the target already: redo carefully
-					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'keys already archived';
+					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
 				END IF;
 			ELSE
 				EXECUTE plan->>'insert_sql' USING tids;
@@ -658,7 +662,14 @@ BEGIN
 											   'rows', (state->>'rows')::bigint + n,
 											   'batches', (state->>'batches')::int + 1);
 		EXCEPTION
-			WHEN SQLSTATE 'SA001' THEN
+			WHEN SQLSTATE 'SA001' OR unique_violation THEN
+				IF careful THEN
+					GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
+						e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+					RETURN state || jsonb_build_object('status', 'failed', 'moved', 0,
+						'sqlstate', e_state, 'error', e_msg, 'detail', nullif(e_detail, ''),
+						'hint', nullif(e_hint, ''));
+				END IF;
 				careful := true;
 			WHEN lock_not_available THEN
 				RETURN state || jsonb_build_object('status', 'lock_timeout', 'moved', 0,
@@ -765,6 +776,11 @@ BEGIN
 			message := pg_catalog.format('max_duration (%s) reached', plan->>'max_duration');
 			EXIT;
 		END IF;
+		-- A batch is atomic, so its commit need not wait for the disk: a
+		-- crash can only undo the last batches, whose rows are then still
+		-- in the table and move again next time.  The run's final commit
+		-- (in _archive_finish) is synchronous and flushes them all.
+		PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
 		state := @extschema@._archive_batch(plan, state);
 		COMMIT;
 		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -813,7 +829,7 @@ CREATE PROCEDURE @extschema@.archive(
 	time_column name,
 	older_than interval,
 	target regclass DEFAULT NULL,
-	batch_size integer DEFAULT 5000,
+	batch_size integer DEFAULT 1000,
 	max_batches integer DEFAULT NULL,
 	max_duration interval DEFAULT NULL,
 	pause interval DEFAULT '0',
@@ -847,7 +863,7 @@ CREATE PROCEDURE @extschema@.unarchive(
 	since timestamptz DEFAULT '-infinity',
 	before timestamptz DEFAULT 'infinity',
 	archive regclass DEFAULT NULL,
-	batch_size integer DEFAULT 5000,
+	batch_size integer DEFAULT 1000,
 	max_batches integer DEFAULT NULL,
 	max_duration interval DEFAULT NULL,
 	pause interval DEFAULT '0',
