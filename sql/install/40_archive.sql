@@ -696,11 +696,12 @@ DECLARE
 	advice text;
 BEGIN
 	SELECT greatest(c.reltuples, 0) INTO tuples FROM pg_class c WHERE c.oid = (plan->>'src')::regclass;
-	IF moved >= 1000 AND moved >= 0.1 * (coalesce(tuples, 0) + moved) THEN
+	-- reltuples may still count the rows that left (no ANALYZE since)
+	IF moved >= 1000 AND moved >= 0.1 * greatest(coalesce(tuples, 0), moved) THEN
 		advice := format('VACUUM (ANALYZE) %s', plan->>'src');
 		RAISE NOTICE '%', format('%s rows were moved out of %s%s: %s',
 			moved, plan->>'src',
-			CASE WHEN tuples > 0 THEN format(' (about %s%% of its rows)', round(100 * moved / (tuples + moved))) ELSE '' END,
+			CASE WHEN tuples > 0 THEN format(' (about %s%% of its rows)', round(100 * moved / greatest(tuples, moved))) ELSE '' END,
 			CASE WHEN (plan->>'vacuum')::boolean THEN 'vacuuming it now'
 				 ELSE 'run ' || advice || ' to make the space reusable and refresh the planner statistics, or let autovacuum do it' END);
 	END IF;
