@@ -807,7 +807,8 @@ BEGIN
 			ELSE
 				lock_failures := 0;
 		END CASE;
-		IF (plan->>'pause')::float8 > 0 AND (state->>'moved')::bigint > 0 THEN
+		IF (plan->>'pause')::float8 > 0
+		   AND ((state->>'moved')::bigint > 0 OR state->>'status' = 'lock_timeout') THEN
 			PERFORM pg_catalog.pg_sleep((plan->>'pause')::float8);
 			COMMIT;
 		END IF;
