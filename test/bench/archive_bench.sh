@@ -23,7 +23,7 @@ REPEAT=${2:-2}
 PORT=${SA_BENCH_PORT:-54991}
 
 sa_install_packages
-WORK=$(mktemp -d /tmp/scale_advisor_bench.XXXXXX)
+WORK=$(mktemp -d /tmp/scale_advisor_archive_bench.XXXXXX)
 chmod 755 "$WORK"
 trap 'sa_cluster_stop "$WORK/c"; rm -rf "$WORK"' EXIT
 sa_prepare "$WORK" || exit 1
