@@ -12,8 +12,9 @@
 # REPEAT times each (default 2), alternating, on freshly loaded identical
 # data; then both once more while two pgbench writers update random rows
 # (old ones included) and insert new ones, logging every transaction's
-# latency.  Prints rows per second, the ratio, and the longest writer
-# transaction in each case.
+# latency, and once with the writers alone for comparison.  Prints rows
+# per second, the ratio, and the writers' longest and 99th percentile
+# transaction times and how many took over 100 ms.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
@@ -101,12 +102,16 @@ with_writers() {
 	secs=$(timed "$label" "$sql")
 	wait "$pgb"
 	local max
-	max=$(cat "$WORK"/w_"$label".* | awk '$3 > m { m = $3 } END { printf "%.1f", m / 1000 }')
+	# longest, 99th percentile, and count over 100 ms, in ms
+	max=$(cat "$WORK"/w_"$label".* | awk '{ print $3 / 1000 }' | sort -n |
+		awk '{ v[NR] = $1; if ($1 > 100) slow++ }
+			 END { printf "%.1f/%.1f/%d/%d", v[NR], v[int(NR * 0.99)], slow, NR }')
 	local errs
 	errs=$(grep -c ERROR "$WORK/pgbench_$label.out")
 	echo "$secs $max $errs"
 }
 span() { echo "($1 * 2 + 6) / 1" | bc; }
+load; read -r wb bmax berr <<<"$(with_writers alone "SELECT pg_sleep($bp)" "$(span "$bp")")"
 load; read -r ws wmax werr <<<"$(with_writers statement "$STATEMENT" "$(span "$bs")")"
 load; read -r wp pmax perr <<<"$(with_writers procedure "$PROCEDURE" "$(span "$bp")")"
 
@@ -116,8 +121,10 @@ echo "moving $ROWS rows ($(nproc) cores, fsync on, best of $REPEAT):"
 printf '  one statement:          %8.2f s  %8d rows/s\n' "$bs" "$(rate "$bs")"
 printf '  scale_advisor.archive():%8.2f s  %8d rows/s  (%d%% of the statement)\n' "$bp" "$(rate "$bp")" \
 	"$(echo "100 * $bs / $bp" | bc)"
-echo "with 2 pgbench writers (update a random row, insert a row):"
-printf '  one statement:          %8.2f s  %8d rows/s  longest writer transaction %s ms, %s errors\n' \
+echo "with 2 pgbench writers (update a random row, insert a row);"
+echo "writer transactions: longest/p99 ms/over 100 ms/total"
+printf '  writers alone:                                      %s, %s errors\n' "$bmax" "$berr"
+printf '  one statement:          %8.2f s  %8d rows/s  %s, %s errors\n' \
 	"$ws" "$(rate "$ws")" "$wmax" "$werr"
-printf '  scale_advisor.archive():%8.2f s  %8d rows/s  longest writer transaction %s ms, %s errors\n' \
+printf '  scale_advisor.archive():%8.2f s  %8d rows/s  %s, %s errors\n' \
 	"$wp" "$(rate "$wp")" "$pmax" "$perr"

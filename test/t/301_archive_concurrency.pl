@@ -204,5 +204,24 @@ CALL scale_advisor.archive('ev', 'created_at', '7 days', batch_size => 3000, ver
 like($stderr, qr/NOTICE:  batch 1: moved 3000 rows from public\.ev to public\.ev_archive in \d+ ms/,
 	'verbose run: a notice per batch');
 
+# after a large move the run says the table needs VACUUM, and runs it when asked
+my $vacuumed = $node->safe_psql('postgres', q{SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'ev'});
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+CALL scale_advisor.unarchive('ev', 'created_at', since => now() - interval '40 days');
+CALL scale_advisor.archive('ev', 'created_at', '7 days');
+});
+like($stderr, qr/NOTICE:  \d+ rows were moved out of public\.ev \(about \d+% of its rows\): run VACUUM \(ANALYZE\) public\.ev to make the space reusable/,
+	'a large move advises VACUUM');
+is($node->safe_psql('postgres', q{SELECT vacuum_advice FROM scale_advisor.archive_runs ORDER BY run_id DESC LIMIT 1}),
+	'VACUUM (ANALYZE) public.ev', 'archive_runs records the advice');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+CALL scale_advisor.unarchive('ev', 'created_at', since => now() - interval '40 days');
+CALL scale_advisor.archive('ev', 'created_at', '7 days', vacuum => true);
+});
+like($stderr, qr/vacuuming it now.*NOTICE:  VACUUM \(ANALYZE\) public\.ev finished/s, 'vacuum => true runs it');
+is($node->safe_psql('postgres', qq{SELECT count(*) FROM pg_stat_user_tables
+	WHERE relname = 'ev' AND last_vacuum > '$vacuumed' AND last_analyze > '$vacuumed'}),
+	'1', 'the table was vacuumed and analyzed again');
+
 $node->stop;
 done_testing();
