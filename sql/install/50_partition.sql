@@ -601,8 +601,23 @@ BEGIN
 	qt := format('%I.%I', sch, tbl);
 	qcol := quote_ident(column_name);
 
-	-- registering the set, for both paths
+	-- an already partitioned table: a default partition if asked for and
+	-- missing, then register the set
 	IF c.relkind = 'p' THEN
+		dflt := @extschema@._pt_name(tbl, 'default');
+		IF default_partition AND NOT EXISTS (
+			SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+			WHERE i.inhparent = relation AND pg_get_expr(p.relpartbound, p.oid) = 'DEFAULT') THEN
+			IF EXISTS (SELECT 1 FROM pg_class cl WHERE cl.relname = dflt AND cl.relnamespace = c.relnamespace) THEN
+				RAISE EXCEPTION USING ERRCODE = '42P07',
+					MESSAGE = format('cannot add a default partition to %s: relation %I.%I already exists', relation, c.nspname, dflt),
+					HINT = 'Nothing was changed.  Rename it, or pass default_partition => false.';
+			END IF;
+			n := n + 1;
+			step := n; phase := 'swap'; lock_mode := 'ACCESS EXCLUSIVE';
+			statement := format('CREATE TABLE %I.%I PARTITION OF %I.%I DEFAULT', c.nspname, dflt, c.nspname, c.relname);
+			RETURN NEXT;
+		END IF;
 		n := n + 1;
 		step := n; phase := 'finish'; lock_mode := NULL;
 		statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
@@ -1059,6 +1074,7 @@ DECLARE
 	fp text;
 	nonatomic boolean;
 	done text[] := '{}';
+	prepared boolean := false;
 	lock_ms double precision;
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
@@ -1094,7 +1110,7 @@ BEGIN
 		END IF;
 		CONTINUE WHEN stmts IS NULL;
 		IF NOT nonatomic THEN
-			IF ph OPERATOR(pg_catalog.=) 'validate' AND 'prepare' OPERATOR(pg_catalog.=) ANY (done) THEN
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
 				-- the constraint must be committed before it can be validated
 				-- without ACCESS EXCLUSIVE: stop here, the next call goes on
 				RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
@@ -1110,9 +1126,6 @@ BEGIN
 						pg_catalog.array_to_string(later, '; ');
 				END IF;
 			END IF;
-		END IF;
-		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
-			done := done OPERATOR(pg_catalog.||) ARRAY['prepare'];
 		END IF;
 		attempt := 0;
 		LOOP
@@ -1144,6 +1157,10 @@ BEGIN
 		IF ph OPERATOR(pg_catalog.=) 'swap' THEN
 			lock_ms := res.lock_ms;
 		END IF;
+		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+			prepared := true;
+		END IF;
+		done := done OPERATOR(pg_catalog.||) stmts;
 		PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
 			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
 		IF nonatomic THEN
@@ -1227,10 +1244,12 @@ BEGIN
 		cur := coalesce(@extschema@._pt_to_num(typ, lit), 0);
 	END IF;
 	cur := @extschema@._pt_slot(v_kind, s.part_interval, cur);
-	target := @extschema@._pt_add(v_kind, s.part_interval, cur, s.premake);
-	-- premake: slots from the top of the existing partitions (or from now)
+	target := @extschema@._pt_add(v_kind, s.part_interval, cur, s.premake + 1);
+	-- premake: slots from the top of the existing partitions or from now
 	SELECT max(p.hi) INTO top FROM @extschema@._pt_partitions(parent) p WHERE NOT p.is_default;
-	x := CASE WHEN top IS NULL THEN cur ELSE @extschema@._pt_slot(v_kind, s.part_interval, top) END;
+	-- (never behind the present: past slots get a partition only when rows
+	-- for them wait in the default partition)
+	x := CASE WHEN top IS NULL THEN cur ELSE greatest(cur, @extschema@._pt_slot(v_kind, s.part_interval, top)) END;
 	WHILE x < target LOOP
 		slots := slots || x;
 		x := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
@@ -1694,7 +1713,7 @@ AS $$
 DECLARE
 	r record;
 	a record;
-	min_bytes bigint := pg_size_bytes(current_setting('scale_advisor.partition_advice_min_size'));
+	min_bytes bigint := pg_size_bytes(coalesce(current_setting('scale_advisor.partition_advice_min_size', true), '1GB'));
 	span numeric;
 	per_part numeric;
 	iv text;
