@@ -136,7 +136,7 @@ is($node->safe_psql($db, 'SELECT count(*) FROM events'), 1000000 + $n1, 'no row 
 is($node->safe_psql($db, 'SELECT sum(v) FROM events'), 2 * $n1, 'no update lost');
 is($node->safe_psql($db, q{SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY 1) FROM pg_index WHERE indrelid = 'events'::regclass}),
 	'events_account,events_created_at,events_pkey', 'indexes on the parent keep their names');
-is($node->safe_psql($db, q{SELECT string_agg(conname || ':' || contype, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'events'::regclass}),
+is($node->safe_psql($db, q{SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'events'::regclass}),
 	'events_account_id_fkey:f,events_pkey:p,events_v_check:c', 'constraints on the parent');
 is($node->safe_psql($db, q{SELECT obj_description('events'::regclass, 'pg_class')}),
 	'application events', 'comment kept');
