@@ -714,11 +714,6 @@ BEGIN
 	statement := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING COMMENTS) PARTITION BY RANGE (%s)',
 						qtmp, qt, qcol);
 	RETURN NEXT;
-	IF owner <> current_user THEN
-		n := n + 1;
-		statement := format('ALTER TABLE %s OWNER TO %I', qtmp, owner);
-		step := n; RETURN NEXT;
-	END IF;
 	-- identity columns get a new sequence with the same options; its value
 	-- is taken over under the lock
 	FOR r IN
@@ -737,6 +732,12 @@ BEGIN
 							r.seqstart, r.seqcache, CASE WHEN r.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END);
 		RETURN NEXT;
 	END LOOP;
+	-- the owner (after the identity: its sequence follows the table's owner)
+	IF owner <> current_user THEN
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s OWNER TO %I', qtmp, owner);
+		RETURN NEXT;
+	END IF;
 	-- check constraints (ours stays on the old table)
 	FOR r IN
 		SELECT con.conname, pg_get_constraintdef(con.oid) AS def, obj_description(con.oid, 'pg_constraint') AS cmt
@@ -1554,6 +1555,8 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- an unknown parent is an error before the lock is taken
+	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	IF NOT pg_catalog.pg_try_advisory_lock(1935762785, 50) THEN
 		RAISE NOTICE 'maintain_partitions: another run is in progress; nothing done';
 		RETURN;

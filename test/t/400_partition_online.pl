@@ -157,6 +157,20 @@ is($node->safe_psql($db, q{SELECT string_agg(inhrelid::regclass::text, ',' ORDER
 is($node->safe_psql($db, 'SELECT count(*) FROM scale_advisor.partition_log'), $logn,
 	'and logs no action');
 
+# --- one run at a time: a second run returns at once ---
+my $holder = IPC::Run::start(
+	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', $db, '-c',
+	  q{SELECT pg_advisory_lock(1935762785, 50), pg_sleep(3)} ],
+	'>', \my $hout, '2>', \my $herr);
+$node->poll_query_until($db,
+	q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1935762785 AND objid = 50 AND granted})
+  or die 'the advisory lock was not taken';
+$t0 = time;
+($rc, $stdout, $stderr) = $node->psql($db, 'CALL scale_advisor.maintain_partitions()');
+like($stderr, qr/another run is in progress/, 'a concurrent maintenance run says so and does nothing');
+ok(time - $t0 < 2, 'without waiting for the running one');
+$holder->finish;
+
 # --- default-partition cleanup and a retried lock timeout, under load ---
 $node->safe_psql($db, q{INSERT INTO events (created_at, account_id, v) SELECT timestamptz '2031-05-01 00:00+00' + g * interval '1 minute', 1, 0 FROM generate_series(1, 5000) g});
 is($node->safe_psql($db, 'SELECT count(*) FROM events_default'), '5000', 'far-future rows land in the default partition');
