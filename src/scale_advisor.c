@@ -63,6 +63,7 @@ _PG_init(void)
 	sa_hooks_init();
 	sa_worker_init();
 	sa_archive_init();
+	sa_partition_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
 

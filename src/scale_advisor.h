@@ -84,5 +84,6 @@ extern void sa_store_init(void);
 extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
 extern void sa_archive_init(void);
+extern void sa_partition_init(void);
 
 #endif							/* SCALE_ADVISOR_H */
