@@ -75,6 +75,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "store.h"
 
 /* GUCs */
 int			sa_min_table_pages = 128;
@@ -82,7 +83,6 @@ static int	advice_min_improvement_pct = 30;
 static int	advice_time_limit_ms = 10000;
 static double index_write_cost_us = 10.0;
 
-extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
 
@@ -871,6 +871,103 @@ choose(AdviceState *st)
 	}
 }
 
+/* calls and time of the captured statements, from the statement store */
+typedef struct StoreMatch
+{
+	uint64		queryid;		/* hash key, with userid */
+	Oid			userid;
+	double		calls;
+	double		total_ms;
+	TimestampTz first_seen;
+} StoreMatch;
+
+typedef struct StoreMatchKey
+{
+	uint64		queryid;
+	Oid			userid;
+} StoreMatchKey;
+
+static void
+store_visit(const SaEntrySnapshot *snap, void *arg)
+{
+	HTAB	   *h = (HTAB *) arg;
+	StoreMatchKey k;
+	StoreMatch *m;
+
+	if (snap->key.dbid != MyDatabaseId)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.queryid = snap->key.queryid;
+	k.userid = snap->key.userid;
+	m = (StoreMatch *) hash_search(h, &k, HASH_FIND, NULL);
+	if (m == NULL)
+		return;
+	m->calls += snap->c.calls;
+	m->total_ms += snap->c.total_exec;
+	if (m->first_seen == 0 || snap->c.first_seen < m->first_seen)
+		m->first_seen = snap->c.first_seen;
+}
+
+/*
+ * Replace the sampled estimates of calls and mean time by the statement
+ * store's counts where the store knows the statement.
+ */
+static void
+use_store_counts(List *stmts)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (stmts == NIL || !sa_store_attached())
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(StoreMatchKey);
+	ctl.entrysize = sizeof(StoreMatch);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("scale_advisor store match", list_length(stmts) * 2,
+					&ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		StoreMatchKey k;
+		bool		found;
+		StoreMatch *m;
+
+		memset(&k, 0, sizeof(k));
+		k.queryid = s->cap->queryid;
+		k.userid = s->cap->userid;
+		m = (StoreMatch *) hash_search(h, &k, HASH_ENTER, &found);
+		if (!found)
+		{
+			m->calls = 0;
+			m->total_ms = 0;
+			m->first_seen = 0;
+		}
+	}
+	sa_store_read_all(store_visit, h);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		StoreMatchKey k;
+		StoreMatch *m;
+
+		memset(&k, 0, sizeof(k));
+		k.queryid = s->cap->queryid;
+		k.userid = s->cap->userid;
+		m = (StoreMatch *) hash_search(h, &k, HASH_FIND, NULL);
+		if (m == NULL || m->calls <= 0)
+			continue;
+		s->cap->est_calls = m->calls;
+		s->cap->mean_ms = m->total_ms / m->calls;
+		if (m->first_seen > 0)
+			s->cap->hours = Max((double) (now - m->first_seen) / USECS_PER_SEC / 3600.0,
+								1.0 / 60.0);
+	}
+	hash_destroy(h);
+}
+
 static AdviceState *
 compute_advice(void)
 {
@@ -887,9 +984,15 @@ compute_advice(void)
 		StmtInfo   *s = (StmtInfo *) palloc0(sizeof(StmtInfo));
 
 		s->cap = (SaCapturedStmt *) lfirst(lc);
+		st->stmts = lappend(st->stmts, s);
+	}
+	use_store_counts(st->stmts);
+	foreach(lc, st->stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
 		s->weight = s->cap->est_calls / s->cap->hours *
 			Max(s->cap->mean_ms, 0.001);
-		st->stmts = lappend(st->stmts, s);
 	}
 	list_sort(st->stmts, cmp_weight_desc);
 
@@ -947,7 +1050,7 @@ static char *
 term_sql(Oid relid, SaTerm *t, List **dpcontext)
 {
 	if (t->attno != 0)
-		return quote_identifier(get_attname(relid, t->attno, false));
+		return pstrdup(quote_identifier(get_attname(relid, t->attno, false)));
 	if (*dpcontext == NIL)
 		*dpcontext = deparse_context_for(get_rel_name(relid), relid);
 	return psprintf("(%s)", deparse_expression((Node *) t->expr, *dpcontext,
@@ -1041,7 +1144,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 			i = 0;
 			foreach(tc, c->includes)
 			{
-				char	   *n = quote_identifier(get_attname(c->relid, lfirst_int(tc), false));
+				const char *n = quote_identifier(get_attname(c->relid, lfirst_int(tc), false));
 
 				appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", n);
 				incs[i++] = CStringGetTextDatum(n);
@@ -1102,6 +1205,17 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * Init of the whole index advice subsystem: capture, what-if, advisor.
+ */
+void
+sa_index_advice_init(void)
+{
+	sa_plans_init();
+	sa_whatif_init();
+	sa_advisor_init();
 }
 
 void

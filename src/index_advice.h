@@ -110,6 +110,7 @@ extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
 extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
+extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern void sa_whatif_init(void);
 
 /* advisor.c */

@@ -33,8 +33,11 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_operator.h"
+#include "common/hashfn.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "access/stratnum.h"

@@ -83,5 +83,6 @@ extern int	sa_nesting_level;
 extern void sa_store_init(void);
 extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
+extern void sa_index_advice_init(void);	/* advisor.c */
 
 #endif							/* SCALE_ADVISOR_H */

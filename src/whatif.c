@@ -636,6 +636,13 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("statement text must hold exactly one statement"),
 				 errhint("Pass a single SELECT, INSERT, UPDATE or DELETE.")));
+	/* a statement captured through PREPARE ... AS: plan the inner one */
+	if (IsA(((RawStmt *) linitial(raw))->stmt, PrepareStmt))
+	{
+		RawStmt    *rs = (RawStmt *) linitial(raw);
+
+		rs->stmt = ((PrepareStmt *) rs->stmt)->query;
+	}
 	if (infer_types)
 		queries = pg_analyze_and_rewrite_varparams(linitial(raw), text,
 												   ptypes, nparams, NULL);
@@ -675,7 +682,7 @@ sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
 Datum
 scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 {
-	char	   *text;
+	char	   *stmt_text;
 	char	   *index_sql;
 	SaHypoIndex *h;
 	Query	   *q;
@@ -697,7 +704,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("statement and index definition must not be NULL"),
 				 errhint("Pass the statement text and a CREATE INDEX statement.")));
-	text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	stmt_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	index_sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -718,7 +725,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 			pvalues[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
 		ptypes = (Oid *) palloc0(sizeof(Oid) * Max(n, 1));
 		nparams = n;
-		q = analyze_statement(text, &ptypes, &nparams, true);
+		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
 		if (nparams != n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -728,7 +735,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 		params = sa_make_params(nparams, ptypes, pvalues);
 	}
 	else
-		q = analyze_statement(text, &ptypes, &nparams, true);
+		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
 	if (nparams > 0 && params == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -736,10 +743,10 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 						nparams),
 				 errhint("Pass the values as a text array in the third argument.")));
 
-	before = sa_whatif_plan(q, text, params, NIL);
+	before = sa_whatif_plan(q, stmt_text, params, NIL);
 	/* the same privilege check EXPLAIN would make */
 	ExecCheckRTPerms(before->rtable, true);
-	after = sa_whatif_plan(q, text, params, list_make1(h));
+	after = sa_whatif_plan(q, stmt_text, params, list_make1(h));
 
 	cb = before->planTree->total_cost;
 	ca = after->planTree->total_cost;
