@@ -703,7 +703,13 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	List	   *needs;
 	ListCell   *lc;
 
-	q = sa_analyze_statement(s->cap->text, s->cap->nparams, s->cap->ptypes);
+	{
+		int			level = sa_push_search_path(s->cap->search_path);
+
+		q = sa_analyze_statement(s->cap->text, s->cap->nparams,
+								 s->cap->ptypes);
+		sa_pop_search_path(level);
+	}
 	MemoryContextSwitchTo(st->cxt);
 	s->params = sa_make_params(s->cap->nparams, s->cap->ptypes,
 							   s->cap->pvalues);

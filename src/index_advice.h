@@ -74,6 +74,7 @@ typedef struct SaCapturedStmt
 	uint64		queryid;
 	Oid			userid;
 	char	   *text;
+	char	   *search_path;	/* as the statement ran, or NULL */
 	int			nparams;
 	Oid		   *ptypes;
 	char	  **pvalues;		/* NULL entries are NULL values */
@@ -111,6 +112,8 @@ extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
+extern int	sa_push_search_path(const char *path);
+extern void sa_pop_search_path(int level);
 extern void sa_whatif_init(void);
 
 /* advisor.c */

@@ -35,6 +35,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_operator.h"
 #include "common/hashfn.h"
@@ -71,6 +72,7 @@
 #define SA_MAX_PARAMS	32
 #define SA_MAX_OBS		4		/* scanned relations kept per statement */
 #define SA_TERMS_MAX	160
+#define SA_PATH_MAX		256
 
 /* GUCs */
 static double plan_sample_rate = 0.01;
@@ -111,6 +113,7 @@ typedef struct SaPlanEntry
 	int			nparams;
 	Oid			ptypes[SA_MAX_PARAMS];
 	bool		pnull[SA_MAX_PARAMS];
+	char		search_path[SA_PATH_MAX];	/* as the example ran */
 	int			used;			/* bytes of text[] used */
 	char		text[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
 } SaPlanEntry;
@@ -699,7 +702,25 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 			continue;
 		if (it->need->scan == 's' || it->has_filter ||
 			it->need->under_limit_sort)
+		{
+			/* equality terms first, then ranges, then sort keys */
+			List	   *ordered = NIL;
+			int			pass;
+			ListCell   *tc;
+
+			for (pass = 0; pass < 3; pass++)
+				foreach(tc, it->need->terms)
+				{
+					char		k = ((SaTerm *) lfirst(tc))->kind;
+					int			p = (k == SA_TERM_SORT) ? 2 :
+						(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+
+					if (p == pass)
+						ordered = lappend(ordered, lfirst(tc));
+				}
+			it->need->terms = ordered;
 			result = lappend(result, it->need);
+		}
 	}
 	return result;
 }
@@ -906,6 +927,11 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 
 	statement_text(stmt, &s, &len);
 	e->truncated = false;
+	if (namespace_search_path == NULL ||
+		strlen(namespace_search_path) >= SA_PATH_MAX)
+		e->truncated = true;
+	else
+		strlcpy(e->search_path, namespace_search_path, SA_PATH_MAX);
 	if (len >= SA_TEXT_MAX || !params_ok)
 	{
 		e->truncated = true;
@@ -1185,6 +1211,7 @@ sa_captured_statements(bool all_users)
 		s->queryid = e->key.queryid;
 		s->userid = e->key.userid;
 		s->text = pstrdup(e->text);
+		s->search_path = pstrdup(e->search_path);
 		s->truncated = e->truncated;
 		s->nparams = e->nparams;
 		s->ptypes = (Oid *) palloc0(sizeof(Oid) * Max(e->nparams, 1));

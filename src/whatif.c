@@ -53,6 +53,7 @@
 #include "storage/bufpage.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -275,10 +276,17 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 	info->tuples = rel->tuples;
 	if (info->indpred != NIL)
 	{
-		Selectivity sel = clauselist_selectivity(root, info->indpred,
-												 rel->relid, JOIN_INNER,
-												 NULL);
+		Selectivity sel;
+		RelOptInfo *saved = root->simple_rel_array[rel->relid];
 
+		/*
+		 * The relation is not in simple_rel_array yet while its info is
+		 * being gathered; the selectivity functions look it up there.
+		 */
+		root->simple_rel_array[rel->relid] = rel;
+		sel = clauselist_selectivity(root, info->indpred, rel->relid,
+									 JOIN_INNER, NULL);
+		root->simple_rel_array[rel->relid] = saved;
 		info->tuples = clamp_row_est(rel->tuples * sel);
 	}
 	estimate_btree(h, info->tuples, &pages, &height);
@@ -672,6 +680,29 @@ sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
 }
 
 /*
+ * Resolve names as the statement's own session did: set search_path for
+ * the parse analysis, in a GUC nest level that sa_pop_search_path (or the
+ * abort of the enclosing (sub)transaction) undoes.
+ */
+int
+sa_push_search_path(const char *path)
+{
+	int			level = NewGUCNestLevel();
+
+	if (path != NULL)
+		(void) set_config_option("search_path", path, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	return level;
+}
+
+void
+sa_pop_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
+/*
  * SQL: scale_advisor.index_whatif(statement text, index_sql text,
  *		params text[] DEFAULT NULL)
  * Plans the statement without and with the hypothetical index, and returns
@@ -697,6 +728,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 	bool		nulls[5] = {false, false, false, false, false};
 	double		cb;
 	double		ca;
+	int			guclevel = -1;
 
 	sa_require_loaded();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -709,6 +741,9 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
+	/* names resolve in the caller's search_path (the default argument) */
+	if (!PG_ARGISNULL(3))
+		guclevel = sa_push_search_path(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	h = hypo_from_sql(index_sql);
 	if (!PG_ARGISNULL(2))
 	{
@@ -743,6 +778,8 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 						nparams),
 				 errhint("Pass the values as a text array in the third argument.")));
 
+	if (guclevel >= 0)
+		sa_pop_search_path(guclevel);
 	before = sa_whatif_plan(q, stmt_text, params, NIL);
 	/* the same privilege check EXPLAIN would make */
 	ExecCheckRTPerms(before->rtable, true);

@@ -41,10 +41,13 @@ SELECT n.nspname AS schema_name,
 -- expressions, with the same operator classes and collations on the shared
 -- columns.  "index" is the one to drop, "covered_by" the one that stays.  A
 -- unique index is never reported as redundant against a longer index (its
--- uniqueness would be lost); two identical unique indexes are.
+-- uniqueness would be lost); two identical unique indexes are.  Each
+-- redundant index is listed once, with an identical index if there is one,
+-- else with the shortest index that covers it.
 CREATE VIEW @extschema@.duplicate_indexes AS
 WITH idx AS (
   SELECT i.indexrelid, i.indrelid, i.indisunique, i.indisprimary,
+         n.nspname, ic.relname,
          i.indnkeyatts AS nkey,
          (i.indkey::int2[])[0:i.indnkeyatts - 1] AS keys,
          (i.indclass::oid[])[0:i.indnkeyatts - 1] AS classes,
@@ -62,7 +65,8 @@ WITH idx AS (
    WHERE i.indisvalid
      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
 )
-SELECT a.indrelid::pg_catalog.regclass AS relation,
+SELECT DISTINCT ON (a.indexrelid)
+       a.indrelid::pg_catalog.regclass AS relation,
        a.indexrelid::pg_catalog.regclass AS index,
        b.indexrelid::pg_catalog.regclass AS covered_by,
        CASE WHEN a.keys = b.keys AND a.incl = b.incl THEN 'same definition'
@@ -70,8 +74,7 @@ SELECT a.indrelid::pg_catalog.regclass AS relation,
        pg_catalog.pg_get_indexdef(a.indexrelid) AS index_def,
        pg_catalog.pg_get_indexdef(b.indexrelid) AS covered_by_def,
        a.size AS index_size_bytes,
-       pg_catalog.format('DROP INDEX CONCURRENTLY %s',
-                         a.indexrelid::pg_catalog.regclass) AS drop_sql
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', a.nspname, a.relname) AS drop_sql
   FROM idx a
   JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
  WHERE @extschema@._require_loaded()
@@ -98,7 +101,8 @@ SELECT a.indrelid::pg_catalog.regclass AS relation,
          -- a strict prefix (or the same keys with fewer INCLUDE columns)
          ELSE NOT a.indisunique
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid)
-       END;
+       END
+ ORDER BY a.indexrelid, (a.keys = b.keys AND a.incl = b.incl) DESC, b.nkey, b.indexrelid;
 
 -- Indexes that are not valid (a failed or interrupted CREATE INDEX
 -- CONCURRENTLY or REINDEX CONCURRENTLY): they are maintained on every write
@@ -109,11 +113,10 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        i.indisready AS is_ready,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
        pg_catalog.pg_relation_size(i.indexrelid) AS index_size_bytes,
-       pg_catalog.format('DROP INDEX CONCURRENTLY %s',
-                         i.indexrelid::pg_catalog.regclass) AS drop_sql,
-       pg_catalog.format('REINDEX INDEX CONCURRENTLY %s',
-                         i.indexrelid::pg_catalog.regclass) AS reindex_sql
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
+       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
   FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
@@ -134,8 +137,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
                  ON a.attrelid = k.conrelid AND a.attnum = u.attnum
               ORDER BY u.ord) AS columns,
        pg_catalog.pg_relation_size(k.conrelid) AS table_size_bytes,
-       pg_catalog.format('CREATE INDEX CONCURRENTLY ON %s (%s)',
-              k.conrelid::pg_catalog.regclass,
+       pg_catalog.format('CREATE INDEX CONCURRENTLY ON %I.%I (%s)',
+              n.nspname, c.relname,
               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
                  FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
                  JOIN pg_catalog.pg_attribute a
