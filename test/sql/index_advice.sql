@@ -54,6 +54,19 @@ INSERT INTO ia_users
 SELECT i, 'User' || i || '@Example.com', random() < 0.5
   FROM generate_series(1, 60000) i;
 
+-- a partial index: a constant condition on a low-cardinality column
+CREATE TABLE ia_jobs (
+    id int NOT NULL,
+    status text NOT NULL,
+    created timestamptz NOT NULL,
+    payload text
+);
+INSERT INTO ia_jobs
+SELECT i, CASE WHEN random() < 0.01 THEN 'pending'
+               WHEN random() < 0.5 THEN 'done' ELSE 'failed' END,
+       '2024-01-01'::timestamptz + i * interval '1 minute', repeat('x', 50)
+  FROM generate_series(1, 100000) i;
+
 -- a small table (negative)
 CREATE TABLE ia_small (id int, code int);
 INSERT INTO ia_small SELECT i, i % 50 FROM generate_series(1, 300) i;
@@ -63,7 +76,7 @@ CREATE TABLE ia_served (a int, b int, c text);
 INSERT INTO ia_served SELECT i % 5000, i, 'x' || i FROM generate_series(1, 100000) i;
 CREATE INDEX ia_served_a_b ON ia_served (a, b);
 
-ANALYZE ia_orders, ia_order_lines, ia_events, ia_users, ia_small, ia_served;
+ANALYZE ia_orders, ia_order_lines, ia_events, ia_users, ia_jobs, ia_small, ia_served;
 SELECT scale_advisor.index_workload_reset();
 
 SET scale_advisor.plan_sample_rate = 1;
@@ -76,6 +89,7 @@ SELECT count(*) > 0 FROM ia_events
 SELECT count(*) FROM ia_users WHERE lower(email) = 'user777@example.com';
 SELECT sum(l.qty) > 0 FROM ia_orders o JOIN ia_order_lines l ON l.order_id = o.id
  WHERE o.id BETWEEN 500 AND 510;
+SELECT id FROM ia_jobs WHERE status = 'pending' ORDER BY created LIMIT 20 \g /dev/null
 SELECT count(*) > 20000 FROM ia_users WHERE active;
 SELECT count(*) FROM ia_small WHERE code = 5;
 SELECT count(*) FROM ia_served WHERE a = 5;
@@ -92,7 +106,7 @@ SELECT relation, scan, terms, row_counts_measured
  ORDER BY 1, 3;
 
 -- the advice
-SELECT relation, columns, index_sql, cardinality(queryids) AS statements,
+SELECT relation, columns, index_sql, predicate, cardinality(queryids) AS statements,
        improvement_pct > 50 AS big_gain, est_size_bytes > 0 AS has_size
   FROM scale_advisor.index_advice
  WHERE relation::text LIKE 'ia\_%'
@@ -104,7 +118,8 @@ WITH expected(relation, columns) AS (
          ('ia_orders', '{cust,ts}'),
          ('ia_events', '{account,ts}'),
          ('ia_users', '{(lower(email))}'),
-         ('ia_order_lines', '{order_id}')
+         ('ia_order_lines', '{order_id}'),
+         ('ia_jobs', '{created}')
 ), got AS (
   SELECT relation::text AS relation, columns
     FROM scale_advisor.index_advice
@@ -161,10 +176,28 @@ SELECT index_used
   FROM scale_advisor.index_whatif(
          'SELECT id FROM ia_users WHERE lower(email) = $1',
          'CREATE INDEX ON ia_users (lower(email))', ARRAY['user5@example.com']);
+-- a partial index is usable only when the statement implies its predicate
 SELECT index_used
   FROM scale_advisor.index_whatif(
          'SELECT id FROM ia_orders WHERE cust = 5 ORDER BY ts DESC LIMIT 5',
-         'CREATE INDEX ON ia_orders (cust, ts) WHERE amount > 0');
+         'CREATE INDEX ON ia_orders (cust, ts) WHERE amount > 900');
+SELECT index_used
+  FROM scale_advisor.index_whatif(
+         'SELECT id FROM ia_orders WHERE cust = 5 AND amount > 900 ORDER BY ts DESC LIMIT 5',
+         'CREATE INDEX ON ia_orders (cust, ts) WHERE amount > 900');
+-- the statement's names resolve in the caller's search_path
+CREATE SCHEMA ia_s;
+CREATE TABLE ia_s.ia_other (k int, v int);
+INSERT INTO ia_s.ia_other SELECT i, i FROM generate_series(1, 20000) i;
+ANALYZE ia_s.ia_other;
+SET search_path = ia_s, public;
+SELECT index_used
+  FROM scale_advisor.index_whatif('SELECT v FROM ia_other WHERE k = 7',
+                                  'CREATE INDEX ON ia_other (k)');
+RESET search_path;
+SELECT * FROM scale_advisor.index_whatif('SELECT v FROM ia_other WHERE k = 7',
+                                         'CREATE INDEX ON ia_other (k)');
+DROP SCHEMA ia_s CASCADE;
 -- a plan with a hypothetical index never reaches the executor: the same
 -- statement runs normally right after
 SELECT count(*) FROM ia_orders WHERE ref = 'R5';
@@ -177,5 +210,5 @@ SELECT * FROM scale_advisor.index_whatif('VACUUM ia_orders', 'CREATE INDEX ON ia
 SELECT * FROM scale_advisor.index_whatif('SELECT * FROM ia_orders WHERE ref = $1', 'CREATE INDEX ON ia_orders (ref)');
 SELECT count(*) FROM ia_orders;  -- the table is still there
 
-DROP TABLE ia_order_lines, ia_orders, ia_events, ia_users, ia_small, ia_served;
+DROP TABLE ia_order_lines, ia_orders, ia_events, ia_users, ia_jobs, ia_small, ia_served;
 SELECT scale_advisor.index_workload_reset();
