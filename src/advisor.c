@@ -86,6 +86,13 @@ static double index_write_cost_us = 10.0;
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
 
+/* a column or expression a statement tests, joins or sorts on */
+typedef struct KeyUse
+{
+	Oid			relid;
+	Expr	   *expr;
+} KeyUse;
+
 typedef struct StmtInfo
 {
 	SaCapturedStmt *cap;
@@ -95,6 +102,7 @@ typedef struct StmtInfo
 	double		cost_now;		/* with the candidates chosen so far */
 	List	   *needs;			/* SaScanNeed * */
 	List	   *relids;			/* tables it needs an index on */
+	List	   *keys;			/* KeyUse * */
 	char	   *skip_reason;
 	double		weight;			/* statement milliseconds per hour */
 } StmtInfo;
@@ -732,12 +740,42 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	{
 		SaScanNeed *n = (SaScanNeed *) lfirst(lc);
 
+		ListCell   *tc;
+
 		if (!list_member_oid(s->relids, n->relid))
 			s->relids = lappend_oid(s->relids, n->relid);
+		foreach(tc, n->terms)
+		{
+			KeyUse	   *u = (KeyUse *) palloc(sizeof(KeyUse));
+
+			u->relid = n->relid;
+			u->expr = copyObject(((SaTerm *) lfirst(tc))->expr);
+			s->keys = lappend(s->keys, u);
+		}
 		cands_for_need(st, s, n);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);
+}
+
+/*
+ * A btree index can only help a statement that tests, joins or sorts on
+ * its leading column: other candidates are not planned with it.
+ */
+static bool
+stmt_can_use(StmtInfo *s, Cand *c)
+{
+	Expr	   *lead = ((SaTerm *) linitial(c->keys))->expr;
+	ListCell   *lc;
+
+	foreach(lc, s->keys)
+	{
+		KeyUse	   *u = (KeyUse *) lfirst(lc);
+
+		if (u->relid == c->relid && equal(u->expr, lead))
+			return true;
+	}
+	return false;
 }
 
 /* pass 2: plan the statement with each candidate on a table it needs */
@@ -757,7 +795,7 @@ stmt_check(AdviceState *st, StmtInfo *s)
 		PlannedStmt *p;
 		Check	   *k;
 
-		if (!list_member_oid(s->relids, c->relid))
+		if (!stmt_can_use(s, c))
 			continue;
 		MemoryContextSwitchTo(tmp);
 		p = sa_whatif_plan(s->query, s->cap->text, s->params,
