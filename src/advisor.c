@@ -51,6 +51,7 @@
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -93,6 +94,13 @@ typedef struct KeyUse
 	Expr	   *expr;
 } KeyUse;
 
+/* the columns a statement reads from one table */
+typedef struct RelAttrs
+{
+	Oid			relid;
+	Bitmapset  *attrs;			/* offset by FirstLowInvalidHeapAttributeNumber */
+} RelAttrs;
+
 typedef struct StmtInfo
 {
 	SaCapturedStmt *cap;
@@ -103,6 +111,7 @@ typedef struct StmtInfo
 	List	   *needs;			/* SaScanNeed * */
 	List	   *relids;			/* tables it needs an index on */
 	List	   *keys;			/* KeyUse * */
+	List	   *attrs;			/* RelAttrs * */
 	char	   *skip_reason;
 	double		weight;			/* statement milliseconds per hour */
 } StmtInfo;
@@ -117,6 +126,7 @@ typedef struct Cand
 	Expr	   *pred;			/* varno 1, or NULL */
 	char	   *why;
 	char	   *need_text;		/* the terms of the need it came from */
+	struct Cand *plain;			/* the same keys without INCLUDE columns */
 	bool		seqscan;
 	List	   *checks;			/* Check * */
 	double		size_bytes;
@@ -137,10 +147,18 @@ typedef struct Check
 	bool		used;
 } Check;
 
+/* candidates by the hash of their signature, to find duplicates */
+typedef struct SigEntry
+{
+	uint32		hash;
+	List	   *cands;
+} SigEntry;
+
 typedef struct AdviceState
 {
 	List	   *stmts;
 	List	   *cands;
+	HTAB	   *sigs;
 	MemoryContext cxt;			/* lives for the whole call */
 	TimestampTz deadline;
 } AdviceState;
@@ -465,15 +483,47 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 	if (!cand_build_hypo(c))
 		return;
 	c->sig = cand_signature(c);
-	foreach(lc, st->cands)
 	{
-		Cand	   *o = (Cand *) lfirst(lc);
+		uint32		hv = hash_bytes((const unsigned char *) c->sig,
+									strlen(c->sig));
+		bool		found;
+		SigEntry   *se = (SigEntry *) hash_search(st->sigs, &hv,
+												  HASH_ENTER, &found);
 
-		if (strcmp(o->sig, c->sig) == 0)
-			return;
+		if (!found)
+			se->cands = NIL;
+		foreach(lc, se->cands)
+			if (strcmp(((Cand *) lfirst(lc))->sig, c->sig) == 0)
+				return;
+		se->cands = lappend(se->cands, c);
 	}
 	if (served_by_existing(c))
 		return;
+	if (c->includes != NIL)
+	{
+		/* the key-only variant, when it is a candidate too */
+		foreach(lc, st->cands)
+		{
+			Cand	   *o = (Cand *) lfirst(lc);
+			ListCell   *a;
+			ListCell   *b;
+			bool		same = (o->includes == NIL && o->pred == NULL &&
+								c->pred == NULL && o->relid == c->relid &&
+								list_length(o->keys) == list_length(c->keys));
+
+			if (!same)
+				continue;
+			forboth(a, o->keys, b, c->keys)
+				if (!equal(((SaTerm *) lfirst(a))->expr,
+						   ((SaTerm *) lfirst(b))->expr))
+					same = false;
+			if (same)
+			{
+				c->plain = o;
+				break;
+			}
+		}
+	}
 	c->need_text = sa_terms_text(need->relid, need->terms, true);
 	c->write_rate = table_write_rate(c->relid);
 	st->cands = lappend(st->cands, c);
@@ -744,6 +794,13 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 		if (!list_member_oid(s->relids, n->relid))
 			s->relids = lappend_oid(s->relids, n->relid);
+		{
+			RelAttrs   *ra = (RelAttrs *) palloc(sizeof(RelAttrs));
+
+			ra->relid = n->relid;
+			ra->attrs = bms_copy(n->attrs_used);
+			s->attrs = lappend(s->attrs, ra);
+		}
 		foreach(tc, n->terms)
 		{
 			KeyUse	   *u = (KeyUse *) palloc(sizeof(KeyUse));
@@ -778,6 +835,35 @@ stmt_can_use(StmtInfo *s, Cand *c)
 	return false;
 }
 
+/* could the statement read everything it needs of c's table from c? */
+static bool
+covers_stmt(StmtInfo *s, Cand *c)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->attrs)
+	{
+		RelAttrs   *ra = (RelAttrs *) lfirst(lc);
+		int			x = -1;
+
+		if (ra->relid != c->relid)
+			continue;
+		while ((x = bms_next_member(ra->attrs, x)) >= 0)
+		{
+			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+			bool		found = false;
+			ListCell   *kc;
+
+			foreach(kc, c->keys)
+				if (((SaTerm *) lfirst(kc))->attno == a)
+					found = true;
+			if (!found && !list_member_int(c->includes, a))
+				return false;
+		}
+	}
+	return true;
+}
+
 /* pass 2: plan the statement with each candidate on a table it needs */
 static void
 stmt_check(AdviceState *st, StmtInfo *s)
@@ -797,6 +883,26 @@ stmt_check(AdviceState *st, StmtInfo *s)
 
 		if (!stmt_can_use(s, c))
 			continue;
+		if (c->plain && !covers_stmt(s, c))
+		{
+			/*
+			 * No index-only scan for this statement: the INCLUDE columns
+			 * change nothing, the key-only variant's check stands.
+			 */
+			ListCell   *dc;
+			Check	   *pk = NULL;
+
+			foreach(dc, done)
+				if (linitial((List *) lfirst(dc)) == c->plain)
+					pk = (Check *) lsecond((List *) lfirst(dc));
+			if (pk)
+			{
+				k = (Check *) palloc(sizeof(Check));
+				*k = *pk;
+				done = lappend(done, list_make2(c, k));
+				continue;
+			}
+		}
 		MemoryContextSwitchTo(tmp);
 		p = sa_whatif_plan(s->query, s->cap->text, s->params,
 						   list_make1(c->h));
@@ -864,28 +970,67 @@ cand_write_penalty(Cand *c)
 	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
 }
 
+/*
+ * Would c duplicate the chosen index o: the key columns of one a leading
+ * part of the other's?  The duplicate_indexes view would report such a
+ * pair, so only the first chosen is advised.
+ */
+static bool
+overlaps(Cand *c, Cand *o)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (o->relid != c->relid)
+		return false;
+	forboth(x, c->keys, y, o->keys)
+	{
+		if (!equal(((SaTerm *) lfirst(x))->expr,
+				   ((SaTerm *) lfirst(y))->expr))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Greedy choice over the whole workload.  A candidate's saving can only
+ * shrink as others are chosen (statements' current costs only go down), so
+ * a candidate that saves nothing now is dropped for good.
+ */
 static void
 choose(AdviceState *st)
 {
 	double		min_frac = advice_min_improvement_pct / 100.0;
+	List	   *live = NIL;
+	List	   *chosen = NIL;
+	ListCell   *lc;
 
-	for (;;)
+	foreach(lc, st->cands)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+
+		if (c->checks == NIL)
+			continue;
+		c->size_bytes = sa_hypo_size_bytes(c->h);
+		live = lappend(live, c);
+	}
+
+	while (live != NIL)
 	{
 		Cand	   *best = NULL;
 		double		best_net = 0;
-		ListCell   *lc;
+		List	   *next = NIL;
 
-		foreach(lc, st->cands)
+		CHECK_FOR_INTERRUPTS();
+		foreach(lc, live)
 		{
 			Cand	   *c = (Cand *) lfirst(lc);
 			double		net;
 
-			if (c->chosen)
-				continue;
-			c->size_bytes = sa_hypo_size_bytes(c->h);
 			net = cand_saving(c, min_frac) - cand_write_penalty(c);
 			if (net <= 0)
-				continue;
+				continue;		/* and never again */
+			next = lappend(next, c);
 			if (best == NULL || net > best_net * 1.05 ||
 				(net >= best_net * 0.95 && c->size_bytes < best->size_bytes))
 			{
@@ -893,6 +1038,8 @@ choose(AdviceState *st)
 				best_net = net;
 			}
 		}
+		list_free(live);
+		live = NIL;
 		if (best == NULL)
 			break;
 		best->chosen = true;
@@ -910,9 +1057,18 @@ choose(AdviceState *st)
 			best->sum_after += k->after;
 			s->cost_now = k->after;
 		}
-		st->cands = list_delete_ptr(st->cands, best);
-		st->cands = lappend(st->cands, best);
+		chosen = lappend(chosen, best);
+		foreach(lc, next)
+		{
+			Cand	   *c = (Cand *) lfirst(lc);
+
+			if (c != best && !overlaps(c, best))
+				live = lappend(live, c);
+		}
+		list_free(next);
 	}
+	/* the chosen ones, in the order they were chosen */
+	st->cands = chosen;
 }
 
 /* calls and time of the captured statements, from the statement store */
@@ -1020,6 +1176,16 @@ compute_advice(void)
 	ListCell   *lc;
 
 	st->cxt = CurrentMemoryContext;
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(SigEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		st->sigs = hash_create("scale_advisor candidates", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 	st->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											   advice_time_limit_ms);
 	caps = sa_captured_statements(true);
