@@ -943,6 +943,20 @@ cmp_weight_desc(const ListCell *a, const ListCell *b)
 	return 0;
 }
 
+/*
+ * Does a candidate's check count for its statement: the index is used and
+ * cuts the statement's cost, beyond what the indexes chosen so far already
+ * cut, by at least min_frac of its original cost?
+ */
+static bool
+counts_for(Check *k, double min_frac)
+{
+	StmtInfo   *s = k->s;
+
+	return k->used && s->cost_before > 0 && k->after < s->cost_now &&
+		(s->cost_now - k->after) / s->cost_before >= min_frac;
+}
+
 /* what choosing c would save now, in statement ms per hour */
 static double
 cand_saving(Cand *c, double min_frac)
@@ -955,9 +969,7 @@ cand_saving(Cand *c, double min_frac)
 		Check	   *k = (Check *) lfirst(lc);
 		StmtInfo   *s = k->s;
 
-		if (!k->used || s->cost_before <= 0 || k->after >= s->cost_now)
-			continue;
-		if ((s->cost_before - k->after) / s->cost_before < min_frac)
+		if (!counts_for(k, min_frac))
 			continue;
 		saved += s->weight * (s->cost_now - k->after) / s->cost_before;
 	}
@@ -1049,8 +1061,7 @@ choose(AdviceState *st)
 			Check	   *k = (Check *) lfirst(lc);
 			StmtInfo   *s = k->s;
 
-			if (!k->used || s->cost_before <= 0 || k->after >= s->cost_now ||
-				(s->cost_before - k->after) / s->cost_before < min_frac)
+			if (!counts_for(k, min_frac))
 				continue;
 			best->served = lappend(best->served, s);
 			best->sum_before += s->cost_now;

@@ -4,7 +4,7 @@
 -- sampling on (scale_advisor.plan_sample_rate = 1), so its plan is walked
 -- with row counts at ExecutorEnd.  The advice must name exactly the planted
 -- indexes: precision and recall are reported at the end.
-CREATE EXTENSION IF NOT EXISTS scale_advisor;
+CREATE EXTENSION scale_advisor;
 SET max_parallel_workers_per_gather = 0;
 SET scale_advisor.index_write_cost_us = 0;
 SELECT setseed(0.42);
@@ -212,3 +212,4 @@ SELECT count(*) FROM ia_orders;  -- the table is still there
 
 DROP TABLE ia_order_lines, ia_orders, ia_events, ia_users, ia_jobs, ia_small, ia_served;
 SELECT scale_advisor.index_workload_reset();
+DROP EXTENSION scale_advisor;

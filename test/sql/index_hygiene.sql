@@ -1,5 +1,5 @@
 -- Index hygiene views against planted cases.
-CREATE EXTENSION IF NOT EXISTS scale_advisor;
+CREATE EXTENSION scale_advisor;
 CREATE SCHEMA ih;
 SET search_path = ih, public;
 
@@ -87,3 +87,4 @@ SELECT count(*) AS constraint_indexes_reported
 
 RESET search_path;
 DROP SCHEMA ih CASCADE;
+DROP EXTENSION scale_advisor;
