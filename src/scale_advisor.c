@@ -64,6 +64,7 @@ _PG_init(void)
 	sa_worker_init();
 	sa_archive_init();
 	sa_partition_init();
+	sa_index_advice_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
 

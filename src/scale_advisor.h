@@ -85,5 +85,6 @@ extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
 extern void sa_archive_init(void);
 extern void sa_partition_init(void);
+extern void sa_index_advice_init(void);	/* advisor.c */
 
 #endif							/* SCALE_ADVISOR_H */
