@@ -107,7 +107,8 @@ typedef struct NpSlot
 	uint64		xact;			/* transaction block number, 0 outside */
 	TimestampTz last_ts;		/* start of the last execution */
 	uint64		last_hash;		/* text and parameters of the last one */
-	uint32		used;			/* LRU tick */
+	uint32		used;			/* LRU tick: np_tick of the last execution */
+	uint32		start_tick;		/* np_tick of the run's first execution */
 	uint32		calls;			/* executions in this run */
 	uint32		changes;		/* executions with other parameters */
 	uint32		identical;		/* executions with the same parameters */
@@ -433,20 +434,62 @@ np_hash_param(const ParamExternData *prm)
  * The statement observer
  * ----------------------------------------------------------------
  */
+/*
+ * The slot of queryid, or the least recently used one.  On the way, runs
+ * that walked the rows of this statement (their parent) are over: the
+ * parent running again means the next page, the next loop.
+ */
 static NpSlot *
 np_find_slot(uint64 queryid)
 {
 	int			i;
 	NpSlot	   *victim = &np_slots[0];
+	NpSlot	   *found = NULL;
 
 	for (i = 0; i < NP_SLOTS; i++)
 	{
-		if (np_slots[i].queryid == queryid)
-			return &np_slots[i];
-		if (np_slots[i].used < victim->used)
-			victim = &np_slots[i];
+		NpSlot	   *s = &np_slots[i];
+
+		if (s->queryid == queryid)
+			found = s;
+		else if (s->parent_queryid == queryid && s->calls >= 2)
+		{
+			if (s->kind != NP_KIND_NONE)
+				np_end_run(s);
+			s->calls = 0;
+			s->xact = UINT64_MAX;	/* the next execution starts anew */
+		}
+		if (s->used < victim->used)
+			victim = s;
 	}
-	return victim;
+	return found ? found : victim;
+}
+
+/*
+ * When the statement run just before a run began is itself a loop that
+ * went on after the run began (an ORM fetching comments, then the author,
+ * for each post), the parent is that loop's own parent.
+ */
+static void
+np_settle_parent(NpSlot *slot)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < 4 && slot->parent_queryid != 0; i++)
+	{
+		NpSlot	   *ps = NULL;
+
+		for (j = 0; j < NP_SLOTS; j++)
+			if (np_slots[j].queryid == slot->parent_queryid &&
+				&np_slots[j] != slot)
+				ps = &np_slots[j];
+		if (ps == NULL || ps->calls < 2 || ps->xact != slot->xact ||
+			(int32) (ps->used - slot->start_tick) <= 0)
+			break;
+		slot->parent_queryid = ps->parent_queryid;
+		slot->parent_rows = ps->parent_rows;
+	}
 }
 
 static void
@@ -552,6 +595,7 @@ np_observe(const SaStatement *st)
 		slot->userid = st->userid;
 		slot->kind = NP_KIND_NONE;
 		slot->stash_len = -1;
+		slot->start_tick = np_tick;
 		if (np_prev_queryid != 0 && np_prev_xact == xact &&
 			(xact != 0 || now - np_prev_ts <= (int64) np_window_ms * 1000))
 		{
@@ -603,6 +647,8 @@ np_observe(const SaStatement *st)
 	slot->last_hash = h;
 	slot->run_ms += st->exec_ms;
 	slot->last_ts = now;
+	if (slot->calls == 2)
+		np_settle_parent(slot);
 
 	/* keep an earlier text of the run to find the constant that varies */
 	if (slot->calls >= 2 && slot->calls + 1 == (uint32) np_min_calls &&
@@ -1195,9 +1241,36 @@ np_build_join(Query *loop, NpLoopKey *k, NpParent *parent, int loop_maxparam)
 	pos = strstr(lsql, "$32767");
 	if (pos == NULL)
 		return NULL;
+	/*
+	 * The select list: the parent's columns, then the loop's, renamed
+	 * after the loop's table where a name is taken already.
+	 */
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "SELECT parent.*, batch.* FROM (%s) AS parent LEFT JOIN LATERAL (",
-					 psql);
+	appendStringInfoString(&buf, "SELECT parent.*");
+	foreach(lc, loop->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+		ListCell   *lc2;
+		bool		taken = false;
+
+		if (tle->resjunk || tle->resname == NULL)
+			continue;
+		foreach(lc2, pq->targetList)
+		{
+			TargetEntry *ptle = (TargetEntry *) lfirst(lc2);
+
+			if (!ptle->resjunk && ptle->resname != NULL &&
+				strcmp(ptle->resname, tle->resname) == 0)
+				taken = true;
+		}
+		appendStringInfo(&buf, ", batch.%s", quote_identifier(tle->resname));
+		if (taken)
+			appendStringInfo(&buf, " AS %s",
+							 quote_identifier(psprintf("%s_%s",
+													   get_rel_name(lrte->relid),
+													   tle->resname)));
+	}
+	appendStringInfo(&buf, " FROM (%s) AS parent LEFT JOIN LATERAL (", psql);
 	appendBinaryStringInfo(&buf, lsql, pos - lsql);
 	appendStringInfoString(&buf, ref);
 	appendStringInfoString(&buf, pos + strlen("$32767"));
@@ -1450,7 +1523,6 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	NpEntry    *e;
 	bool		found;
 	bool		build;
-	int			i;
 	TimestampTz now;
 	MemoryContext tmpcxt = NULL,
 				oldcxt;
@@ -1473,25 +1545,8 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	if (np_hash == NULL)
 		return;
 
-	/*
-	 * The parent: the statement run just before the run began; if that one
-	 * is itself a loop of this episode (the interleaved lookups of an ORM),
-	 * its own parent.
-	 */
-	for (i = 0; i < 4 && slot->parent_queryid != 0; i++)
-	{
-		int			j;
-		NpSlot	   *ps = NULL;
-
-		for (j = 0; j < NP_SLOTS; j++)
-			if (np_slots[j].queryid == slot->parent_queryid &&
-				&np_slots[j] != slot)
-				ps = &np_slots[j];
-		if (ps == NULL || ps->calls < 2 || ps->xact != slot->xact)
-			break;
-		slot->parent_queryid = ps->parent_queryid;
-		slot->parent_rows = ps->parent_rows;
-	}
+	/* the parent: the statement run just before the run began */
+	np_settle_parent(slot);
 	parent = np_find_parent(slot->parent_queryid);
 
 	build = (slot->kind != NP_KIND_IDENTICAL) && !np_entry_has_rewrite(slot);
