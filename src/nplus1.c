@@ -1691,7 +1691,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	bool		all_stats;
 
 	sa_require_loaded();
-	InitMaterializedSRF(fcinfo, 0);
+	sa_init_srf(fcinfo);
 	if (np_hash == NULL)
 		return (Datum) 0;
 	all_stats = has_privs_of_role(me, ROLE_PG_READ_ALL_STATS);

@@ -1,6 +1,6 @@
 -- N+1 detection: loops of one statement with different keys, identical
 -- repeats, INSERT loops, and the rewrites suggested for them.
-CREATE EXTENSION IF NOT EXISTS scale_advisor;
+CREATE EXTENSION scale_advisor;
 SET scale_advisor.n_plus_one_min_calls = 10;
 CREATE TABLE np_authors (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE np_posts (id int PRIMARY KEY,
@@ -306,3 +306,4 @@ SET scale_advisor.n_plus_one_min_calls = 1;
 DROP FUNCTION np_render();
 DROP TABLE np_comments, np_posts, np_authors, np_events;
 SELECT scale_advisor.n_plus_one_reset();
+DROP EXTENSION scale_advisor;
