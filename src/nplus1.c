@@ -554,7 +554,8 @@ np_observe(const SaStatement *st)
 		return;
 
 	now = GetCurrentStatementStartTimestamp();
-	xact = IsTransactionBlock() ? np_xact_seq : 0;
+	/* nested statements share the transaction of their top-level one */
+	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
 
 	/* this statement's part of the source text */
 	txt = st->source_text;
@@ -1535,6 +1536,19 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 		slot->kind = NP_KIND_IDENTICAL;
 	else
 		return;					/* not yet decided */
+
+	/*
+	 * Outside a transaction block, a loop of lookups must walk the rows of
+	 * a parent: a connection that serves one independent request after
+	 * another (a pool, a benchmark) repeats its statements back to back
+	 * with other keys too, but no statement before them returned the keys.
+	 */
+	if (slot->kind == NP_KIND_NPLUS1 && slot->xact == 0 &&
+		slot->parent_rows < 2)
+	{
+		slot->kind = NP_KIND_NONE;
+		return;
+	}
 	np_open_flagged++;
 
 	if (!np_exit_registered)

@@ -214,6 +214,25 @@ SELECT title FROM np_posts WHERE id = 11;
 SELECT title FROM np_posts WHERE id = 12;
 \o
 SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
+-- nor is a stream of lookups with no parent that returned the keys (one
+-- request after another on a pooled connection, a benchmark)
+SET scale_advisor.n_plus_one_window_ms = '10s';
+SELECT 1;
+\o /dev/null
+SELECT title FROM np_posts WHERE id = 1;
+SELECT title FROM np_posts WHERE id = 2;
+SELECT title FROM np_posts WHERE id = 3;
+SELECT title FROM np_posts WHERE id = 4;
+SELECT title FROM np_posts WHERE id = 5;
+SELECT title FROM np_posts WHERE id = 6;
+SELECT title FROM np_posts WHERE id = 7;
+SELECT title FROM np_posts WHERE id = 8;
+SELECT title FROM np_posts WHERE id = 9;
+SELECT title FROM np_posts WHERE id = 10;
+SELECT title FROM np_posts WHERE id = 11;
+SELECT title FROM np_posts WHERE id = 12;
+\o
+SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 RESET scale_advisor.n_plus_one_window_ms;
 
 -- 7. Statements nested in a PL/pgSQL loop are left out by default, even
