@@ -54,6 +54,7 @@
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
+#include "port/pg_bitutils.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -124,6 +125,7 @@ typedef struct NpSlot
 	Oid			dbid;
 	Oid			userid;
 	uint8		kind;			/* NP_KIND_NONE until flagged */
+	bool		decided;		/* flagged, or found not to be a loop */
 	int			stash_len;		/* -1: no stash */
 	char		stash[NP_STASH_LEN];
 } NpSlot;
@@ -140,10 +142,13 @@ typedef struct NpParent
 } NpParent;
 
 static NpSlot np_slots[NP_SLOTS];
+static uint64 np_slot_qid[NP_SLOTS];	/* np_slots[i].queryid, densely */
+static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
 static uint64 np_xact_seq = 1;
 static int	np_open_flagged = 0;	/* flagged runs not yet ended */
+static TimestampTz np_next_sweep = 0;	/* when to look for ended runs */
 static bool np_exit_registered = false;
 
 /* the statement before the current one */
@@ -329,27 +334,42 @@ np_mix(uint64 h, uint64 w)
 	return h ^ (h >> 31);
 }
 
-/* word-at-a-time hash of a byte string */
+/*
+ * Hash of a byte string, 16 bytes per step in two lanes.  Each step is
+ * bijective in the lane's state, so texts that differ in one word (one
+ * constant) always hash differently.
+ */
+#define NP_MUL2 UINT64CONST(0xC2B2AE3D27D4EB4F)
+
 static uint64
 np_hash_bytes(const char *p, int len, uint64 h)
 {
-	while (len >= 8)
-	{
-		uint64		w;
+	uint64		a = h,
+				b = h ^ NP_MUL2;
+	uint64		w1,
+				w2;
 
-		memcpy(&w, p, 8);
-		h = np_mix(h, w);
+	while (len >= 16)
+	{
+		memcpy(&w1, p, 8);
+		memcpy(&w2, p + 8, 8);
+		a = (a ^ w1) * NP_MUL;
+		b = (b ^ w2) * NP_MUL2;
+		p += 16;
+		len -= 16;
+	}
+	if (len >= 8)
+	{
+		memcpy(&w1, p, 8);
+		a = (a ^ w1) * NP_MUL;
 		p += 8;
 		len -= 8;
 	}
-	if (len > 0)
-	{
-		uint64		w = 0;
-
-		memcpy(&w, p, len);
-		h = np_mix(h, w ^ ((uint64) len << 56));
-	}
-	return h;
+	w2 = (uint64) len << 56;
+	while (len-- > 0)
+		w2 ^= (uint64) (unsigned char) p[len] << (len * 8);
+	b = (b ^ w2) * NP_MUL2;
+	return np_mix(a ^ (b >> 32), b);
 }
 
 /* small cache of type lengths for parameter types we do not know */
@@ -439,30 +459,41 @@ np_hash_param(const ParamExternData *prm)
  * that walked the rows of this statement (their parent) are over: the
  * parent running again means the next page, the next loop.
  */
-static NpSlot *
+static inline NpSlot *
 np_find_slot(uint64 queryid)
 {
 	int			i;
-	NpSlot	   *victim = &np_slots[0];
-	NpSlot	   *found = NULL;
+	NpSlot	   *victim;
 
-	for (i = 0; i < NP_SLOTS; i++)
+	if (unlikely(np_watch_mask != 0))
 	{
-		NpSlot	   *s = &np_slots[i];
+		uint32		m = np_watch_mask;
 
-		if (s->queryid == queryid)
-			found = s;
-		else if (s->parent_queryid == queryid && s->calls >= 2)
+		while (m != 0)
 		{
-			if (s->kind != NP_KIND_NONE)
-				np_end_run(s);
-			s->calls = 0;
-			s->xact = UINT64_MAX;	/* the next execution starts anew */
+			NpSlot	   *s;
+
+			i = pg_rightmost_one_pos32(m);
+			m &= m - 1;
+			s = &np_slots[i];
+			if (s->parent_queryid == queryid && np_slot_qid[i] != queryid)
+			{
+				if (s->kind != NP_KIND_NONE)
+					np_end_run(s);
+				s->calls = 0;
+				s->xact = UINT64_MAX;	/* the next execution starts anew */
+				np_watch_mask &= ~((uint32) 1 << i);
+			}
 		}
-		if (s->used < victim->used)
-			victim = s;
 	}
-	return found ? found : victim;
+	for (i = 0; i < NP_SLOTS; i++)
+		if (np_slot_qid[i] == queryid)
+			return &np_slots[i];
+	victim = &np_slots[0];
+	for (i = 1; i < NP_SLOTS; i++)
+		if (np_slots[i].used < victim->used)
+			victim = &np_slots[i];
+	return victim;
 }
 
 /*
@@ -557,7 +588,11 @@ np_observe(const SaStatement *st)
 	/* nested statements share the transaction of their top-level one */
 	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
 
-	/* this statement's part of the source text */
+	/*
+	 * This statement's part of the source text.  Its constants are what
+	 * differs from one execution to the next, unless the values are bound
+	 * parameters (hashed below).
+	 */
 	txt = st->source_text;
 	len = 0;
 	if (txt != NULL)
@@ -566,14 +601,20 @@ np_observe(const SaStatement *st)
 			txt += st->stmt_location;
 		len = st->stmt_len > 0 ? st->stmt_len : (int) strlen(txt);
 	}
-	h = np_hash_bytes(txt, len, st->queryid);
+	if (params != NULL && params->numParams > 0 && params->paramFetch == NULL)
+		h = st->queryid;
+	else
+		h = np_hash_bytes(txt, len, st->queryid);
 
 	slot = np_find_slot(st->queryid);
 	np_tick++;
 
-	/* runs whose time is up end here (cheap test first) */
-	if (np_open_flagged > 0)
+	/* flagged runs whose time is up end here, looked for once a window */
+	if (unlikely(np_open_flagged > 0) && now >= np_next_sweep)
+	{
 		np_end_runs(false, UINT64_MAX, now);
+		np_next_sweep = now + (int64) np_window_ms * 1000;
+	}
 
 	if (slot->queryid != st->queryid || slot->xact != xact ||
 		(xact == 0 && now - slot->last_ts > (int64) np_window_ms * 1000))
@@ -582,6 +623,9 @@ np_observe(const SaStatement *st)
 		if (slot->kind != NP_KIND_NONE)
 			np_end_run(slot);
 		slot->queryid = st->queryid;
+		np_slot_qid[slot - np_slots] = st->queryid;
+		np_watch_mask &= ~((uint32) 1 << (slot - np_slots));
+		slot->decided = false;
 		slot->xact = xact;
 		slot->calls = 0;
 		slot->changes = 0;
@@ -648,8 +692,12 @@ np_observe(const SaStatement *st)
 	slot->last_hash = h;
 	slot->run_ms += st->exec_ms;
 	slot->last_ts = now;
-	if (slot->calls == 2)
+	if (unlikely(slot->calls == 2))
+	{
 		np_settle_parent(slot);
+		if (slot->parent_queryid != 0)
+			np_watch_mask |= (uint32) 1 << (slot - np_slots);
+	}
 
 	/* keep an earlier text of the run to find the constant that varies */
 	if (slot->calls >= 2 && slot->calls + 1 == (uint32) np_min_calls &&
@@ -661,9 +709,10 @@ np_observe(const SaStatement *st)
 
 	if (slot->calls >= (uint32) np_min_calls)
 	{
-		if (slot->kind == NP_KIND_NONE)
+		if (!slot->decided)
 			np_flag(slot, st, txt, len);
-		else if (slot->calls >= 2 * slot->published_calls)
+		else if (slot->kind != NP_KIND_NONE &&
+				 slot->calls >= 2 * slot->published_calls)
 			np_publish(slot, false);
 	}
 
@@ -1543,6 +1592,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	 * another (a pool, a benchmark) repeats its statements back to back
 	 * with other keys too, but no statement before them returned the keys.
 	 */
+	slot->decided = true;
 	if (slot->kind == NP_KIND_NPLUS1 && slot->xact == 0 &&
 		slot->parent_rows < 2)
 	{
@@ -1801,9 +1851,13 @@ scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
 	}
 	/* this session starts afresh too */
 	for (i = 0; i < NP_SLOTS; i++)
+	{
 		np_slots[i].queryid = 0;
-	for (i = 0; i < NP_SLOTS; i++)
+		np_slot_qid[i] = 0;
 		np_slots[i].kind = NP_KIND_NONE;
+		np_slots[i].calls = 0;
+	}
+	np_watch_mask = 0;
 	np_open_flagged = 0;
 	np_prev_queryid = 0;
 	PG_RETURN_VOID();
