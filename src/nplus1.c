@@ -949,6 +949,33 @@ np_count_params_walker(Node *node, NpParamCount *ctx)
 	return expression_tree_walker(node, np_count_params_walker, (void *) ctx);
 }
 
+/* is there a constant whose location is in (from, to]? */
+typedef struct NpConstScan
+{
+	int			from;
+	int			to;
+	bool		found;
+} NpConstScan;
+
+static bool
+np_const_scan_walker(Node *node, NpConstScan *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Const))
+	{
+		int			loc = ((Const *) node)->location;
+
+		if (loc > ctx->from && loc <= ctx->to)
+			ctx->found = true;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, np_const_scan_walker,
+								 (void *) ctx, 0);
+	return expression_tree_walker(node, np_const_scan_walker, (void *) ctx);
+}
+
 /* add delta to the number of every parameter numbered above "above" */
 typedef struct NpRenumber
 {
@@ -1389,6 +1416,7 @@ np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	List	   *quals;
 	NpLoopKey	k;
 	int			diffpos = -1;
+	int			lastdiff = -1;
 	int			i;
 	NpParamCount cnt;
 	ScalarArrayOpExpr *sa;
@@ -1422,19 +1450,50 @@ np_build_rewrite(NpSlot *slot, const char *txt, int len,
 		q->jointree->quals == NULL)
 		return;
 
-	if (slot->stash_len >= 0)
+	/*
+	 * Constants: the first and the last byte where an earlier text of the
+	 * run differs from this one.
+	 */
+	if (slot->stash_len >= 0 && nparams == 0)
 	{
 		for (i = 0; i < len && i < slot->stash_len; i++)
 			if (txt[i] != slot->stash[i])
 				break;
 		if (i < len || i < slot->stash_len)
+		{
 			diffpos = i;
+			for (i = 0; i < len && i < slot->stash_len; i++)
+				if (txt[len - 1 - i] != slot->stash[slot->stash_len - 1 - i])
+					break;
+			lastdiff = Max(len - 1 - i, diffpos);
+		}
 	}
 	quals = make_ands_implicit((Expr *) q->jointree->quals);
 	memset(&k, 0, sizeof(k));
 	if (!np_find_loop_key(q, quals, nparams > 0 ? slot->vary_mask : 0,
 						  diffpos, &k))
 		return;
+
+	/*
+	 * Only the key may vary: another parameter or constant that changes
+	 * from one execution to the next cannot be folded into one statement
+	 * by turning the key into an array.
+	 */
+	if (k.paramid > 0 && slot->vary_mask != 0 &&
+		(k.paramid > 64 ||
+		 slot->vary_mask != (UINT64CONST(1) << (k.paramid - 1))))
+		return;
+	if (k.paramid == 0 && diffpos >= 0)
+	{
+		NpConstScan cs;
+
+		cs.from = exprLocation(np_strip(k.keyside));
+		cs.to = lastdiff;
+		cs.found = false;
+		np_const_scan_walker((Node *) q, &cs);
+		if (cs.found)
+			return;
+	}
 
 	/* a parameter used elsewhere too cannot simply become an array */
 	cnt.paramid = k.paramid;

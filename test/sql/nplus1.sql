@@ -132,6 +132,46 @@ EXECUTE np_insert('{100,101,102}', '{view,view,buy}');
 SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
 DEALLOCATE np_insert;
 
+-- An UPDATE loop by key becomes one UPDATE; when a second constant varies
+-- too, no batched form is offered (it would not be the same statement).
+SELECT scale_advisor.n_plus_one_reset();
+BEGIN;
+UPDATE np_events SET kind = 'seen' WHERE id = 1;
+UPDATE np_events SET kind = 'seen' WHERE id = 2;
+UPDATE np_events SET kind = 'seen' WHERE id = 3;
+UPDATE np_events SET kind = 'seen' WHERE id = 4;
+UPDATE np_events SET kind = 'seen' WHERE id = 5;
+UPDATE np_events SET kind = 'seen' WHERE id = 6;
+UPDATE np_events SET kind = 'seen' WHERE id = 7;
+UPDATE np_events SET kind = 'seen' WHERE id = 8;
+UPDATE np_events SET kind = 'seen' WHERE id = 9;
+UPDATE np_events SET kind = 'seen' WHERE id = 10;
+UPDATE np_events SET kind = 'seen' WHERE id = 11;
+UPDATE np_events SET kind = 'seen' WHERE id = 12;
+COMMIT;
+BEGIN;
+\o /dev/null
+SELECT body FROM np_comments WHERE post_id = 1 ORDER BY id LIMIT 2;
+SELECT body FROM np_comments WHERE post_id = 2 ORDER BY id LIMIT 3;
+SELECT body FROM np_comments WHERE post_id = 3 ORDER BY id LIMIT 1;
+SELECT body FROM np_comments WHERE post_id = 4 ORDER BY id LIMIT 2;
+SELECT body FROM np_comments WHERE post_id = 5 ORDER BY id LIMIT 3;
+SELECT body FROM np_comments WHERE post_id = 6 ORDER BY id LIMIT 1;
+SELECT body FROM np_comments WHERE post_id = 7 ORDER BY id LIMIT 2;
+SELECT body FROM np_comments WHERE post_id = 8 ORDER BY id LIMIT 3;
+SELECT body FROM np_comments WHERE post_id = 9 ORDER BY id LIMIT 1;
+SELECT body FROM np_comments WHERE post_id = 10 ORDER BY id LIMIT 2;
+SELECT body FROM np_comments WHERE post_id = 11 ORDER BY id LIMIT 3;
+SELECT body FROM np_comments WHERE post_id = 12 ORDER BY id LIMIT 1;
+\o
+COMMIT;
+SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one ORDER BY query;
+SELECT format('PREPARE np_update AS %s', batched_query)
+  FROM scale_advisor.n_plus_one WHERE query LIKE '%seen%' \gexec
+EXECUTE np_update('{100,101}');
+SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
+DEALLOCATE np_update;
+
 -- 5. Interleaved lookups (comments, then the author, per post) do not hide
 -- the loops; both get the list of posts as parent.
 SELECT scale_advisor.n_plus_one_reset();
