@@ -216,7 +216,7 @@ PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_reset);
 static void np_observe(const SaStatement *st);
 static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);
-static void np_publish(NpSlot *slot, bool ending);
+static void np_publish(NpSlot *slot);
 static void np_end_run(NpSlot *slot);
 static void np_end_runs(bool all, uint64 xact, TimestampTz now);
 
@@ -713,7 +713,7 @@ np_observe(const SaStatement *st)
 			np_flag(slot, st, txt, len);
 		else if (slot->kind != NP_KIND_NONE &&
 				 slot->calls >= 2 * slot->published_calls)
-			np_publish(slot, false);
+			np_publish(slot);
 	}
 
 	np_prev_queryid = st->queryid;
@@ -744,7 +744,7 @@ np_make_key(NpKey *key, const NpSlot *slot)
  * Add what the run did since its last publication to its shared entry.
  */
 static void
-np_publish(NpSlot *slot, bool ending)
+np_publish(NpSlot *slot)
 {
 	NpKey		key;
 	NpEntry    *e;
@@ -775,7 +775,7 @@ np_end_run(NpSlot *slot)
 	if (slot->kind == NP_KIND_NONE)
 		return;
 	if (slot->calls != slot->published_calls)
-		np_publish(slot, true);
+		np_publish(slot);
 	slot->kind = NP_KIND_NONE;
 	np_open_flagged--;
 }
@@ -813,7 +813,7 @@ np_flush_local(void)
 	for (i = 0; i < NP_SLOTS; i++)
 		if (np_slots[i].kind != NP_KIND_NONE &&
 			np_slots[i].calls != np_slots[i].published_calls)
-			np_publish(&np_slots[i], false);
+			np_publish(&np_slots[i]);
 }
 
 /* ----------------------------------------------------------------
@@ -1020,7 +1020,7 @@ typedef struct NpLoopKey
  * two texts of the run differ; failing both, the first one.
  */
 static bool
-np_find_loop_key(Query *q, List *quals, uint64 vary_mask, int diffpos,
+np_find_loop_key(List *quals, uint64 vary_mask, int diffpos,
 				 NpLoopKey *out)
 {
 	ListCell   *lc;
@@ -1315,7 +1315,7 @@ np_build_join(Query *loop, NpLoopKey *k, NpParent *parent, int loop_maxparam)
 	loop->jointree->quals = (Node *) make_ands_explicit(quals);
 	lsql = np_squeeze(pg_get_querydef(loop, true));
 	ref = psprintf("parent.%s", quote_identifier(feed->resname));
-	pos = strstr(lsql, "$32767");
+	pos = strstr(lsql, "$" CppAsString2(NP_SENTINEL_PARAM));
 	if (pos == NULL)
 		return NULL;
 	/*
@@ -1350,7 +1350,8 @@ np_build_join(Query *loop, NpLoopKey *k, NpParent *parent, int loop_maxparam)
 	appendStringInfo(&buf, " FROM (%s) AS parent LEFT JOIN LATERAL (", psql);
 	appendBinaryStringInfo(&buf, lsql, pos - lsql);
 	appendStringInfoString(&buf, ref);
-	appendStringInfoString(&buf, pos + strlen("$32767"));
+	appendStringInfoString(&buf,
+						   pos + strlen("$" CppAsString2(NP_SENTINEL_PARAM)));
 	appendStringInfoString(&buf, ") AS batch ON true");
 	return buf.data;
 }
@@ -1470,7 +1471,7 @@ np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	}
 	quals = make_ands_implicit((Expr *) q->jointree->quals);
 	memset(&k, 0, sizeof(k));
-	if (!np_find_loop_key(q, quals, nparams > 0 ? slot->vary_mask : 0,
+	if (!np_find_loop_key(quals, nparams > 0 ? slot->vary_mask : 0,
 						  diffpos, &k))
 		return;
 
