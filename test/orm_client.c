@@ -7,8 +7,10 @@
  *		prepared lookup of its author.  Used by the N+1 tests.
  *
  * Usage: orm_client CONNINFO MODE [POSTS [ROUNDS]]
- *	 MODE is "autocommit" (every statement its own transaction) or
- *	 "transaction" (each round inside BEGIN ... COMMIT).
+ *	 MODE is "autocommit" (every statement its own transaction),
+ *	 "transaction" (each round inside BEGIN ... COMMIT) or "pooled" (each
+ *	 round a transaction on the next of two server connections, the way a
+ *	 transaction-mode pooler hands them out).
  *	 POSTS (default 50) is the LIMIT of the list, ROUNDS (default 1) how
  *	 many times the page is rendered.
  *
@@ -26,7 +28,8 @@
 
 #include "libpq-fe.h"
 
-static PGconn *conn;
+static PGconn *conn;			/* the connection in use */
+static PGconn *conns[2];
 
 static void
 die(const char *what, PGresult *res)
@@ -35,7 +38,9 @@ die(const char *what, PGresult *res)
 			res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 	if (res)
 		PQclear(res);
-	PQfinish(conn);
+	PQfinish(conns[0]);
+	if (conns[1])
+		PQfinish(conns[1]);
 	exit(1);
 }
 
@@ -80,9 +85,11 @@ int
 main(int argc, char **argv)
 {
 	int			in_xact;
+	int			nconns = 1;
 	int			posts = 50;
 	int			rounds = 1;
 	int			round;
+	int			c;
 	int			nposts = 0,
 				ncomments = 0,
 				nauthors = 0;
@@ -91,26 +98,31 @@ main(int argc, char **argv)
 
 	if (argc < 3 ||
 		(strcmp(argv[2], "autocommit") != 0 &&
-		 strcmp(argv[2], "transaction") != 0))
+		 strcmp(argv[2], "transaction") != 0 &&
+		 strcmp(argv[2], "pooled") != 0))
 	{
-		fprintf(stderr, "usage: %s CONNINFO autocommit|transaction [POSTS [ROUNDS]]\n",
+		fprintf(stderr, "usage: %s CONNINFO autocommit|transaction|pooled [POSTS [ROUNDS]]\n",
 				argv[0]);
 		return 2;
 	}
-	in_xact = strcmp(argv[2], "transaction") == 0;
+	in_xact = strcmp(argv[2], "autocommit") != 0;
+	if (strcmp(argv[2], "pooled") == 0)
+		nconns = 2;
 	if (argc > 3)
 		posts = atoi(argv[3]);
 	if (argc > 4)
 		rounds = atoi(argv[4]);
 
-	conn = PQconnectdb(argv[1]);
-	if (PQstatus(conn) != CONNECTION_OK)
-		die("connect", NULL);
-
-	prepare("comments_of_post",
-			"SELECT id, post_id, body FROM orm_comments WHERE post_id = $1 ORDER BY id");
-	prepare("author_by_id",
-			"SELECT id, name FROM orm_authors WHERE id = $1");
+	for (c = 0; c < nconns; c++)
+	{
+		conns[c] = conn = PQconnectdb(argv[1]);
+		if (PQstatus(conn) != CONNECTION_OK)
+			die("connect", NULL);
+		prepare("comments_of_post",
+				"SELECT id, post_id, body FROM orm_comments WHERE post_id = $1 ORDER BY id");
+		prepare("author_by_id",
+				"SELECT id, name FROM orm_authors WHERE id = $1");
+	}
 
 	snprintf(limit, sizeof(limit), "%d", posts);
 	params[0] = limit;
@@ -119,6 +131,7 @@ main(int argc, char **argv)
 		PGresult   *list;
 		int			i;
 
+		conn = conns[round % nconns];
 		if (in_xact)
 			command("BEGIN");
 
@@ -145,6 +158,7 @@ main(int argc, char **argv)
 	}
 	printf("posts=%d comment_queries=%d author_queries=%d\n",
 		   nposts, ncomments, nauthors);
-	PQfinish(conn);
+	for (c = 0; c < nconns; c++)
+		PQfinish(conns[c]);
 	return 0;
 }

@@ -1,7 +1,8 @@
 # N+1 detection with a real libpq client (test/orm_client.c) that behaves
 # like an ORM: list the posts, then one prepared "SELECT ... WHERE post_id =
 # $1" per post with an interleaved author lookup.  Checks autocommit and
-# transaction mode, many sessions looping at once (each attributed to its
+# transaction mode, transactions spread over two connections as a
+# transaction-mode pooler does, many sessions looping at once (each attributed to its
 # application_name), the suggested statements, and a batch role that has
 # detection turned off.
 use strict;
@@ -111,6 +112,16 @@ is( view(qq{
 	CREATE TEMP TABLE r AS EXECUTE j(50);
 	SELECT count(*) = (SELECT count(*) FROM orm_comments WHERE post_id <= 50) FROM r;}),
 	't', 'join returns the comments of all 50 posts in one statement');
+
+# 1b. Behind a transaction-mode pooler: each transaction on the next of two
+# server connections; every transaction's loops are found on its backend.
+run_clients([ 'orm_pooled', 'pooled', 40, 4 ]);
+is( view(q{
+	SELECT string_agg(format('%s|%s|%s|%s', kind, detections, max_run, repeated_calls),
+		  E'\n' ORDER BY query)
+	  FROM scale_advisor.n_plus_one WHERE application_name = 'orm_pooled'}),
+	"n_plus_one|4|40|160\nn_plus_one|4|40|160",
+	'pooled transactions: four runs of 40 per loop over two backends');
 
 # 2. Many sessions looping at once, each attributed to its application.
 view('SELECT scale_advisor.n_plus_one_reset()');
