@@ -65,6 +65,7 @@ _PG_init(void)
 	sa_archive_init();
 	sa_partition_init();
 	sa_index_advice_init();
+	sa_nplus1_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
 

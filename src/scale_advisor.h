@@ -86,5 +86,6 @@ extern void sa_worker_init(void);
 extern void sa_archive_init(void);
 extern void sa_partition_init(void);
 extern void sa_index_advice_init(void);	/* advisor.c */
+extern void sa_nplus1_init(void);
 
 #endif							/* SCALE_ADVISOR_H */
