@@ -62,6 +62,7 @@ _PG_init(void)
 	sa_store_init();
 	sa_hooks_init();
 	sa_worker_init();
+	sa_snapshot_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
 

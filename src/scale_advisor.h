@@ -83,5 +83,6 @@ extern int	sa_nesting_level;
 extern void sa_store_init(void);
 extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
+extern void sa_snapshot_init(void);	/* src/snapshot.c */
 
 #endif							/* SCALE_ADVISOR_H */
