@@ -238,13 +238,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_snap bigint;
-	v_keep integer := pg_catalog.current_setting('scale_advisor.snapshot_keep')::integer;
+	v_keep integer;
 	v_oldest bigint;
 	v_calls bigint;
 	v_errors bigint;
 	v_ms double precision;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	v_keep := pg_catalog.current_setting('scale_advisor.snapshot_keep')::integer;
 
 	IF @extschema@._has('query_stats') THEN
 		EXECUTE pg_catalog.format(

@@ -118,6 +118,24 @@ BEGIN
 END
 $$;
 
+-- Rows of another part's view and a list of one of its columns, or NULLs
+-- when the view (or the column) is not installed.
+CREATE FUNCTION @extschema@._list_of(p_name text, p_col text, p_where text DEFAULT 'true',
+									 OUT n bigint, OUT names text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._has_col(p_name, p_col) THEN
+		RETURN;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT count(*), string_agg(%I::text, '', '' ORDER BY %I::text) FROM %I.%I WHERE %s',
+							  p_col, p_col, '@extschema@', p_name, p_where)
+		INTO n, names;
+	names := coalesce(names, '');
+END
+$$;
+
 CREATE FUNCTION @extschema@._checklist()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
@@ -543,61 +561,57 @@ BEGIN
 
 	-- unused indexes
 	v_t := @extschema@._t('unused_index_min_bytes');
-	v_n := @extschema@._count_of('unused_indexes');
+	SELECT l.n, l.names INTO v_n, v_txt
+	FROM @extschema@._list_of('unused_indexes', 'index',
+		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
+			 THEN pg_catalog.format('index_size_bytes >= %s', v_t) ELSE 'true' END) l;
 	IF v_n IS NULL THEN
-		SELECT count(*), string_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname), ', ')
+		SELECT count(*), coalesce(string_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname), ', '
+											 ORDER BY s.schemaname, s.indexrelname), '')
 		INTO v_n, v_txt
 		FROM pg_catalog.pg_stat_user_indexes s
 		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
-		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary
+		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
 		  AND pg_catalog.pg_relation_size(s.indexrelid) >= v_t;
-		v_txt := coalesce(v_txt, '');
-	ELSE
-		v_txt := 'SELECT * FROM scale_advisor.unused_indexes';
 	END IF;
 	"check" := 'unused_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s unused indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
 	target := '0 unused indexes';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   ELSE 'check that the statistics cover a full business cycle (and the standbys), then DROP INDEX CONCURRENTLY each: every index slows writes' END;
+				   ELSE 'check that the statistics cover a full business cycle (and the standbys), then DROP INDEX CONCURRENTLY each (scale_advisor.unused_indexes has the statements): every index slows writes' END;
 	RETURN NEXT;
 
 	-- duplicate indexes
-	v_n := @extschema@._count_of('duplicate_indexes');
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
 	IF v_n IS NULL THEN
-		SELECT count(*), string_agg(x.names, '; ')
+		SELECT count(*), coalesce(string_agg(x.names, '; ' ORDER BY x.names), '')
 		INTO v_n, v_txt
 		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
 			  FROM pg_catalog.pg_index i
 			  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 			  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+				AND i.indisvalid
 			  GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
 					   coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
 					   coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')
 			  HAVING count(*) > 1) x;
-		v_txt := coalesce(v_txt, '');
-	ELSE
-		v_txt := 'SELECT * FROM scale_advisor.duplicate_indexes';
 	END IF;
 	"check" := 'duplicate_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := pg_catalog.format('%s sets of duplicate indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	value := pg_catalog.format('%s duplicate indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
 	target := '0 duplicates';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   ELSE 'keep one index of each set (the one backing a constraint) and DROP INDEX CONCURRENTLY the others' END;
+				   ELSE 'keep one index of each set (the one backing a constraint) and DROP INDEX CONCURRENTLY the others (scale_advisor.duplicate_indexes has the statements)' END;
 	RETURN NEXT;
 
 	-- invalid indexes
-	v_n := @extschema@._count_of('invalid_indexes');
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
 	IF v_n IS NULL THEN
-		SELECT count(*), string_agg(i.indexrelid::regclass::text, ', ')
+		SELECT count(*), coalesce(string_agg(i.indexrelid::regclass::text, ', ' ORDER BY i.indexrelid::regclass::text), '')
 		INTO v_n, v_txt
 		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
-		v_txt := coalesce(v_txt, '');
-	ELSE
-		v_txt := 'SELECT * FROM scale_advisor.invalid_indexes';
 	END IF;
 	"check" := 'invalid_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
@@ -608,11 +622,15 @@ BEGIN
 	RETURN NEXT;
 
 	-- foreign keys without an index
-	v_n := @extschema@._count_of('fk_without_index');
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('fk_without_index', 'constraint_name') l;
+	IF v_n IS NULL THEN
+		v_n := @extschema@._count_of('fk_without_index');
+		v_txt := '';
+	END IF;
 	"check" := 'fk_without_index';
 	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
-				  ELSE pg_catalog.format('%s foreign keys without an index', v_n) END;
+				  ELSE pg_catalog.format('%s foreign keys without an index%s', v_n, CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
 	target := '0 foreign keys without an index';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
