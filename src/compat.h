@@ -29,6 +29,56 @@
 #define SA_HAVE_SHMEM_REQUEST_HOOK 1
 #endif
 
+/* Query jumbling moved from utils/ to nodes/ in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/queryjumble.h"
+#else
+#include "utils/queryjumble.h"
+#endif
+
+/* A random integer in [0, n): PostgreSQL 15 brought pg_prng. */
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#define sa_random_range(n) \
+	((uint32) pg_prng_uint64_range(&pg_global_prng_state, 0, (uint64) (n) - 1))
+#else
+#define sa_random_range(n) ((uint32) (random() % (n)))
+#endif
+
+/*
+ * Materialized set-returning functions: InitMaterializedSRF in 16 and
+ * later, SetSingleFuncCall in 15, written out on 14.
+ */
+#include "funcapi.h"
+#if PG_VERSION_NUM >= 160000
+#define sa_init_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#elif PG_VERSION_NUM >= 150000
+#define sa_init_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#else
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+static inline void
+sa_init_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+}
+#endif
+
 /* PostgreSQL 15 renamed the call that reserves a GUC prefix. */
 #include "utils/guc.h"
 

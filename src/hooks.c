@@ -1,31 +1,684 @@
-/* placeholder: the real hooks land in the next commit; observer registry only */
+/*-------------------------------------------------------------------------
+ *
+ * hooks.c
+ *		Owns the hooks that see every statement: post-parse-analyze
+ *		(normalized text), planner (planning time), ExecutorStart / Run /
+ *		Finish / End and ProcessUtility (execution time, rows, buffers, WAL,
+ *		errors), the nesting depth, and the observers other subsystems
+ *		register to see each finished statement.
+ *
+ * Every hook calls the hook that was installed before it (or the standard
+ * function), so scale_advisor works beside pg_stat_statements, auto_explain
+ * and others, loaded in any order; it never changes the query id.
+ *
+ * Nesting.  sa_nesting_level counts the executor runs, planner calls and
+ * utility statements in progress; a statement that starts at level 0 is
+ * top level.  It is raised and lowered around the call in PG_TRY blocks so
+ * an error cannot leave it wrong.  scale_advisor.track decides which levels
+ * are recorded ('top', 'all' or 'none').
+ *
+ * Errors.  When a tracked statement's execution throws, the catch block
+ * only notes the statement's key and a copy of its text in a small static
+ * array (no allocation, no locks: nothing that could fail), then rethrows.
+ * The transaction (or subtransaction) abort callback, which runs after the
+ * abort released every LWLock, counts the noted errors in the store.
+ *
+ * Planning time is measured in the planner hook and kept in a per-level
+ * slot until the executor of the same statement finishes at that level; it
+ * is then added with the execution, so recording costs one store update per
+ * statement.
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
-#include "scale_advisor.h"
 
-#define SA_MAX_OBSERVERS 8
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "optimizer/planner.h"
+#include "parser/analyze.h"
+#include "portability/instr_time.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+#include "normalize.h"
+#include "scale_advisor.h"
+#include "store.h"
+
+/* scale_advisor.track values */
+typedef enum
+{
+	SA_TRACK_NONE,
+	SA_TRACK_TOP,
+	SA_TRACK_ALL
+} SaTrackLevel;
+
+static const struct config_enum_entry track_options[] = {
+	{"none", SA_TRACK_NONE, false},
+	{"top", SA_TRACK_TOP, false},
+	{"all", SA_TRACK_ALL, false},
+	{NULL, 0, false}
+};
+
+static int	sa_track = SA_TRACK_TOP;
+static bool sa_track_utility = true;
+static bool sa_track_planning = true;
+
 int			sa_nesting_level = 0;
+
+/* observers */
+#define SA_MAX_OBSERVERS 8
 static sa_statement_observer stmt_observers[SA_MAX_OBSERVERS];
 static int	n_stmt_observers = 0;
 static sa_executor_start_observer start_observers[SA_MAX_OBSERVERS];
 static int	n_start_observers = 0;
 
+/* planning time waiting for its execution, per nesting level */
+#define SA_PLAN_LEVELS 32
+typedef struct SaPendingPlan
+{
+	uint64		queryid;
+	double		ms;
+} SaPendingPlan;
+static SaPendingPlan pending_plan[SA_PLAN_LEVELS];
+
+/* errors noted by catch blocks, counted at (sub)transaction abort */
+#define SA_MAX_PENDING_ERRORS 8
+typedef struct SaPendingError
+{
+	SaKey		key;
+	int			len;
+	char	   *text;			/* buffer of sa_max_query_length + 1 bytes */
+} SaPendingError;
+static SaPendingError pending_errors[SA_MAX_PENDING_ERRORS];
+static int	n_pending_errors = 0;
+static bool error_buffers_ready = false;
+
+/* previous hooks */
+static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
+static planner_hook_type prev_planner_hook = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void sa_post_parse_analyze(ParseState *pstate, Query *query,
+								  JumbleState *jstate);
+static PlannedStmt *sa_planner(Query *parse, const char *query_string,
+							   int cursorOptions, ParamListInfo boundParams);
+static void sa_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static void sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+						   uint64 count, bool execute_once);
+static void sa_ExecutorFinish(QueryDesc *queryDesc);
+static void sa_ExecutorEnd(QueryDesc *queryDesc);
+static void sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							  bool readOnlyTree, ProcessUtilityContext context,
+							  ParamListInfo params, QueryEnvironment *queryEnv,
+							  DestReceiver *dest, QueryCompletion *qc);
+static void sa_xact_callback(XactEvent event, void *arg);
+static void sa_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								SubTransactionId parentSubid, void *arg);
+
+/* is a statement starting at this level recorded? */
+#define sa_enabled(level) \
+	(!IsParallelWorker() && \
+	 (sa_track == SA_TRACK_ALL || (sa_track == SA_TRACK_TOP && (level) == 0)))
+
+/*
+ * Define the hooks' GUCs and install the hooks.
+ */
+void
+sa_hooks_init(void)
+{
+	DefineCustomEnumVariable("scale_advisor.track",
+							 "Which statements scale_advisor records.",
+							 "'top' records statements sent by clients, 'all' also those run inside functions, 'none' nothing.",
+							 &sa_track,
+							 SA_TRACK_TOP, track_options,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("scale_advisor.track_utility",
+							 "Record utility statements (DDL, COPY, VACUUM, ...).",
+							 NULL,
+							 &sa_track_utility,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("scale_advisor.track_planning",
+							 "Record planning time.",
+							 NULL,
+							 &sa_track_planning,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	/* make compute_query_id = auto compute query ids */
+	EnableQueryId();
+
+	prev_post_parse_analyze_hook = post_parse_analyze_hook;
+	post_parse_analyze_hook = sa_post_parse_analyze;
+	prev_planner_hook = planner_hook;
+	planner_hook = sa_planner;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = sa_ExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = sa_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = sa_ExecutorFinish;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = sa_ExecutorEnd;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = sa_ProcessUtility;
+
+	RegisterXactCallback(sa_xact_callback, NULL);
+	RegisterSubXactCallback(sa_subxact_callback, NULL);
+}
+
+/*
+ * Add an observer of finished statements (see scale_advisor.h).
+ */
 void
 sa_register_statement_observer(sa_statement_observer fn)
 {
 	if (n_stmt_observers >= SA_MAX_OBSERVERS)
-		elog(ERROR, "too many statement observers");
+		elog(ERROR, "too many scale_advisor statement observers");
 	stmt_observers[n_stmt_observers++] = fn;
 }
 
+/*
+ * Add an observer of executor starts (see scale_advisor.h).
+ */
 void
 sa_register_executor_start_observer(sa_executor_start_observer fn)
 {
 	if (n_start_observers >= SA_MAX_OBSERVERS)
-		elog(ERROR, "too many executor start observers");
+		elog(ERROR, "too many scale_advisor executor start observers");
 	start_observers[n_start_observers++] = fn;
 }
 
-void
-sa_hooks_init(void)
+/*
+ * Key of a statement run at a nesting level by the current user.
+ */
+static inline void
+make_key(SaKey *key, uint64 queryid, int level)
 {
+	key->userid = GetUserId();
+	key->dbid = MyDatabaseId;
+	key->queryid = queryid;
+	key->toplevel = (level == 0);
+}
+
+/*
+ * Allocate the buffers error notes copy texts into, once per backend, so
+ * that a catch block never allocates.
+ */
+static void
+error_buffers_init(void)
+{
+	int			i;
+
+	if (error_buffers_ready)
+		return;
+	for (i = 0; i < SA_MAX_PENDING_ERRORS; i++)
+		pending_errors[i].text = MemoryContextAlloc(TopMemoryContext,
+													sa_max_query_length + 1);
+	error_buffers_ready = true;
+}
+
+/*
+ * In a catch block: note that a tracked statement ended in an error.  Does
+ * not allocate, lock or throw.
+ */
+static void
+note_error(uint64 queryid, int level, const char *source, int loc, int len)
+{
+	SaPendingError *pe;
+
+	if (queryid == 0 || !error_buffers_ready || !sa_enabled(level) ||
+		n_pending_errors >= SA_MAX_PENDING_ERRORS)
+		return;
+	pe = &pending_errors[n_pending_errors++];
+	make_key(&pe->key, queryid, level);
+	pe->len = 0;
+	if (source)
+	{
+		const char *t = CleanQuerytext(source, &loc, &len);
+
+		if (len > sa_max_query_length)
+			len = sa_max_query_length;	/* cut at a character later */
+		memcpy(pe->text, t, len);
+		pe->text[len] = '\0';
+		pe->len = len;
+	}
+}
+
+/*
+ * Count the noted errors in the store.
+ */
+static void
+flush_errors(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending_errors; i++)
+	{
+		SaPendingError *pe = &pending_errors[i];
+
+		pe->len = pg_mbcliplen(pe->text, pe->len, pe->len);
+		sa_store_record_error(&pe->key, pe->text, pe->len);
+	}
+	n_pending_errors = 0;
+}
+
+/*
+ * Transaction end: count errors on abort, forget them otherwise.
+ */
+static void
+sa_xact_callback(XactEvent event, void *arg)
+{
+	if (n_pending_errors == 0)
+		return;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		flush_errors();
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		n_pending_errors = 0;
+}
+
+/*
+ * Subtransaction abort (an exception block caught the error): count now.
+ */
+static void
+sa_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && n_pending_errors > 0)
+		flush_errors();
+}
+
+/*
+ * Post-parse-analyze: store the normalized text of new statements that
+ * have constants (executions without constants are stored with their own
+ * text at ExecutorEnd).
+ */
+static void
+sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	SaKey		key;
+	const char *text;
+	int			loc;
+	int			len;
+	char	   *norm;
+
+	if (prev_post_parse_analyze_hook)
+		prev_post_parse_analyze_hook(pstate, query, jstate);
+
+	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
+		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||
+		jstate == NULL || jstate->clocations_count <= 0 ||
+		pstate->p_sourcetext == NULL)
+		return;
+
+	make_key(&key, query->queryId, sa_nesting_level);
+	if (sa_store_has(&key))
+		return;
+
+	loc = query->stmt_location;
+	len = query->stmt_len;
+	text = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
+	norm = sa_normalize_query(text - loc, loc, &len, jstate);
+	sa_store_create(&key, norm, len);
+	pfree(norm);
+}
+
+/*
+ * Planner: measure planning time of tracked statements.
+ */
+static PlannedStmt *
+sa_planner(Query *parse, const char *query_string, int cursorOptions,
+		   ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+	int			level = sa_nesting_level;
+
+	if (sa_track_planning && sa_store_attached() && sa_enabled(level) &&
+		parse->queryId != UINT64CONST(0) && query_string != NULL)
+	{
+		instr_time	start;
+		instr_time	duration;
+
+		error_buffers_init();
+		INSTR_TIME_SET_CURRENT(start);
+		sa_nesting_level++;
+		PG_TRY();
+		{
+			if (prev_planner_hook)
+				result = prev_planner_hook(parse, query_string, cursorOptions,
+										   boundParams);
+			else
+				result = standard_planner(parse, query_string, cursorOptions,
+										  boundParams);
+		}
+		PG_CATCH();
+		{
+			sa_nesting_level = level;
+			note_error(parse->queryId, level, query_string,
+					   parse->stmt_location, parse->stmt_len);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		sa_nesting_level = level;
+		INSTR_TIME_SET_CURRENT(duration);
+		INSTR_TIME_SUBTRACT(duration, start);
+		if (level < SA_PLAN_LEVELS)
+		{
+			pending_plan[level].queryid = parse->queryId;
+			pending_plan[level].ms = INSTR_TIME_GET_MILLISEC(duration);
+		}
+	}
+	else
+	{
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions,
+									   boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions,
+									  boundParams);
+	}
+	return result;
+}
+
+/*
+ * ExecutorStart: let observers ask for instrumentation, then make sure the
+ * statement's total time, buffers and WAL are measured.
+ */
+static void
+sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	uint64		queryid = queryDesc->plannedstmt->queryId;
+	int			level = sa_nesting_level;
+	bool		tracked = (queryid != UINT64CONST(0) && sa_store_attached() &&
+						   sa_enabled(level));
+	int			i;
+
+	if (tracked)
+	{
+		error_buffers_init();
+		for (i = 0; i < n_start_observers; i++)
+			start_observers[i] (queryDesc, eflags, queryid);
+	}
+
+	PG_TRY();
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_CATCH();
+	{
+		if (tracked)
+			note_error(queryid, level, queryDesc->sourceText,
+					   queryDesc->plannedstmt->stmt_location,
+					   queryDesc->plannedstmt->stmt_len);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (tracked && queryDesc->totaltime == NULL)
+	{
+		MemoryContext old;
+
+		old = MemoryContextSwitchTo(queryDesc->estate->es_query_cxt);
+		queryDesc->totaltime = InstrAlloc(1, INSTRUMENT_ALL, false);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * ExecutorRun: track nesting, note errors.
+ */
+static void
+sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+			   bool execute_once)
+{
+	int			level = sa_nesting_level;
+
+	sa_nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_CATCH();
+	{
+		sa_nesting_level = level;
+		note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
+				   queryDesc->plannedstmt->stmt_location,
+				   queryDesc->plannedstmt->stmt_len);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	sa_nesting_level = level;
+}
+
+/*
+ * ExecutorFinish: track nesting, note errors (AFTER triggers run here).
+ */
+static void
+sa_ExecutorFinish(QueryDesc *queryDesc)
+{
+	int			level = sa_nesting_level;
+
+	sa_nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_CATCH();
+	{
+		sa_nesting_level = level;
+		note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
+				   queryDesc->plannedstmt->stmt_location,
+				   queryDesc->plannedstmt->stmt_len);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	sa_nesting_level = level;
+}
+
+/*
+ * ExecutorEnd: record the finished execution and tell the observers.
+ */
+static void
+sa_ExecutorEnd(QueryDesc *queryDesc)
+{
+	uint64		queryid = queryDesc->plannedstmt->queryId;
+	int			level = sa_nesting_level;
+
+	if (queryid != UINT64CONST(0) && queryDesc->totaltime &&
+		sa_store_attached() && sa_enabled(level))
+	{
+		SaKey		key;
+		SaExecution ex;
+		SaStatement st;
+		int			i;
+
+		InstrEndLoop(queryDesc->totaltime);
+
+		ex.exec_ms = queryDesc->totaltime->total * 1000.0;
+		ex.rows = queryDesc->estate->es_processed;
+		ex.bufusage = &queryDesc->totaltime->bufusage;
+		ex.walusage = &queryDesc->totaltime->walusage;
+		ex.planned = false;
+		ex.plan_ms = 0.0;
+		if (level < SA_PLAN_LEVELS && pending_plan[level].queryid == queryid)
+		{
+			ex.planned = true;
+			ex.plan_ms = pending_plan[level].ms;
+			pending_plan[level].queryid = 0;
+		}
+
+		if (n_stmt_observers > 0)
+		{
+			st.queryid = queryid;
+			st.userid = GetUserId();
+			st.dbid = MyDatabaseId;
+			st.toplevel = (level == 0);
+			st.nesting_level = level;
+			st.operation = queryDesc->operation;
+			st.rows = ex.rows;
+			st.exec_ms = ex.exec_ms;
+			st.query_desc = queryDesc;
+			st.source_text = queryDesc->sourceText;
+			st.stmt_location = queryDesc->plannedstmt->stmt_location;
+			st.stmt_len = queryDesc->plannedstmt->stmt_len;
+			st.params = queryDesc->params;
+			for (i = 0; i < n_stmt_observers; i++)
+				stmt_observers[i] (&st);
+		}
+
+		make_key(&key, queryid, level);
+		sa_store_record(&key, queryDesc->sourceText,
+						queryDesc->plannedstmt->stmt_location,
+						queryDesc->plannedstmt->stmt_len, &ex);
+	}
+
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * Rows a utility statement reports in its completion tag.
+ */
+static uint64
+utility_rows(QueryCompletion *qc)
+{
+	if (qc == NULL)
+		return 0;
+	switch (qc->commandTag)
+	{
+		case CMDTAG_COPY:
+		case CMDTAG_FETCH:
+		case CMDTAG_SELECT:
+		case CMDTAG_REFRESH_MATERIALIZED_VIEW:
+			return qc->nprocessed;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * ProcessUtility: time utility statements.  EXECUTE, PREPARE and
+ * DEALLOCATE are left to the executor hooks, which see the prepared
+ * statement itself.
+ */
+static void
+sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	uint64		queryid = pstmt->queryId;
+	int			level = sa_nesting_level;
+
+	if (sa_track_utility && queryid != UINT64CONST(0) &&
+		sa_store_attached() && sa_enabled(level) &&
+		!IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt) &&
+		!IsA(parsetree, DeallocateStmt))
+	{
+		instr_time	start;
+		instr_time	duration;
+		BufferUsage buf_start = pgBufferUsage;
+		WalUsage	wal_start = pgWalUsage;
+		BufferUsage bufusage;
+		WalUsage	walusage;
+		SaExecution ex;
+		SaKey		key;
+		int			i;
+		int			loc = pstmt->stmt_location;
+		int			len = pstmt->stmt_len;
+
+		error_buffers_init();
+		INSTR_TIME_SET_CURRENT(start);
+		sa_nesting_level++;
+		PG_TRY();
+		{
+			if (prev_ProcessUtility)
+				prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+			else
+				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+										params, queryEnv, dest, qc);
+		}
+		PG_CATCH();
+		{
+			sa_nesting_level = level;
+			note_error(queryid, level, queryString, loc, len);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		sa_nesting_level = level;
+
+		INSTR_TIME_SET_CURRENT(duration);
+		INSTR_TIME_SUBTRACT(duration, start);
+		memset(&bufusage, 0, sizeof(bufusage));
+		BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &buf_start);
+		memset(&walusage, 0, sizeof(walusage));
+		WalUsageAccumDiff(&walusage, &pgWalUsage, &wal_start);
+
+		ex.exec_ms = INSTR_TIME_GET_MILLISEC(duration);
+		ex.rows = utility_rows(qc);
+		ex.bufusage = &bufusage;
+		ex.walusage = &walusage;
+		ex.planned = false;
+		ex.plan_ms = 0.0;
+
+		if (n_stmt_observers > 0)
+		{
+			SaStatement st;
+
+			st.queryid = queryid;
+			st.userid = GetUserId();
+			st.dbid = MyDatabaseId;
+			st.toplevel = (level == 0);
+			st.nesting_level = level;
+			st.operation = CMD_UTILITY;
+			st.rows = ex.rows;
+			st.exec_ms = ex.exec_ms;
+			st.query_desc = NULL;
+			st.source_text = queryString;
+			st.stmt_location = loc;
+			st.stmt_len = len;
+			st.params = params;
+			for (i = 0; i < n_stmt_observers; i++)
+				stmt_observers[i] (&st);
+		}
+
+		make_key(&key, queryid, level);
+		sa_store_record(&key, queryString, loc, len, &ex);
+	}
+	else
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
 }

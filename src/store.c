@@ -1,4 +1,858 @@
-/* placeholder replaced in the next commit */
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *		Owns the shared-memory statement store: one entry per (user,
+ *		database, query id, top-level flag) with its counters, its latency
+ *		sketch and its normalized text; eviction when full; saving to and
+ *		loading from disk.
+ *
+ * Layout.  Entries live in a fixed array of scale_advisor.max slots; a
+ * shared hash table maps a key to its slot, and a stack holds the free
+ * slots.  Each slot owns a fixed text area of scale_advisor.max_query_length
+ * + 1 bytes in a second array, so a reader copies one text at a time
+ * straight from shared memory and never has to load every text at once.
+ *
+ * Locking.  One LWLock (tranche "scale_advisor") guards the hash table, the
+ * free stack and which slot belongs to which key:
+ *	- backends recording a statement hold it in SHARED mode and update the
+ *	  entry's counters under the entry's spinlock (mutex);
+ *	- creating an entry, evicting, resetting and loading hold it EXCLUSIVE;
+ *	- readers hold it SHARED and copy each entry under its spinlock.
+ * The store-wide figures in SaShared (evictions, saves, ...) are guarded by
+ * SaShared.mutex.  Nothing that can throw runs while a spinlock is held.
+ *
+ * Eviction.  When no slot is free, the creator (holding the lock
+ * exclusively) samples SA_EVICT_SAMPLE random slots and evicts the one with
+ * the lowest usage (usage grows by one per execution).  That costs a few
+ * dozen reads, never a sort of the whole table; each time a further
+ * max / 2 entries have been evicted, every usage is halved (one pass, no
+ * sort), so that statements popular long ago make room eventually.
+ *
+ * Persistence.  The store is written to pg_stat/scale_advisor.stat when the
+ * server shuts down cleanly (by the postmaster, after every backend has
+ * exited) and every scale_advisor.save_interval seconds by the background
+ * worker (worker.c), through a temporary file and a durable rename.  The
+ * postmaster loads the file when it creates the shared memory, at start and
+ * again after a crash, so a crash loses what changed since the last save.
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+
+#include "compat.h"
 #include "scale_advisor.h"
-void sa_store_init(void) {}
+#include "store.h"
+
+#define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
+#define SA_STAT_FILE_TMP	SA_STAT_FILE ".tmp"
+#define SA_FILE_MAGIC		0x5CA1AD01
+#define SA_FILE_VERSION		1
+#define SA_EVICT_SAMPLE		24
+
+/* one slot of the entry array */
+typedef struct SaEntry
+{
+	SaKey		key;
+	bool		in_use;
+	uint32		generation;		/* bumped whenever the slot changes hands */
+	int			encoding;
+	int			query_len;
+	slock_t		mutex;			/* guards c and sketch */
+	SaCounters	c;
+	SaSketch	sketch;
+} SaEntry;
+
+/* hash table entry: key to slot */
+typedef struct SaHashEntry
+{
+	SaKey		key;
+	int			slot;
+} SaHashEntry;
+
+/* store-wide shared state */
+typedef struct SaShared
+{
+	LWLock	   *lock;
+	int			nfree;			/* free slots on the stack (under lock) */
+	int64		evictions_since_decay;	/* under lock */
+	slock_t		mutex;			/* guards the figures below */
+	int64		evictions;
+	TimestampTz stats_reset;
+	TimestampTz last_save;
+	int64		saves;
+	int64		save_failures;
+	int64		loaded_entries;
+} SaShared;
+
+/* GUCs */
+int			sa_max_entries = 5000;
+int			sa_max_query_length = 2048;
+int			sa_save_interval = 300;
+bool		sa_save_enabled = true;
+double		sa_slow_query_ms = 100.0;
+
+/* pointers into shared memory, set by store_shmem_startup */
+static SaShared *sa_shared = NULL;
+static HTAB *sa_hash = NULL;
+static SaEntry *sa_entries = NULL;
+static char *sa_texts = NULL;
+static int *sa_free = NULL;
+
+static Size store_shmem_size(void);
+static void store_shmem_startup(void);
+static void store_shmem_shutdown(int code, Datum arg);
+static int	entry_create(const SaKey *key, const char *text, int len);
+static void entry_remove(int slot);
+static void store_load(void);
+static bool store_write_file(void);
+
+/* text area of a slot */
+#define SLOT_TEXT(slot) (sa_texts + (Size) (slot) * (sa_max_query_length + 1))
+
+/*
+ * Define the store's GUCs and ask for its shared memory.
+ */
+void
+sa_store_init(void)
+{
+	DefineCustomIntVariable("scale_advisor.max",
+							"Maximum number of statements tracked.",
+							"When the store is full, the least used statements are evicted.",
+							&sa_max_entries,
+							5000, 100, INT_MAX / 2,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.max_query_length",
+							"Bytes of statement text kept per statement.",
+							"Longer texts are cut at this length.",
+							&sa_max_query_length,
+							2048, 64, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("scale_advisor.save",
+							 "Save statement statistics across server restarts.",
+							 NULL,
+							 &sa_save_enabled,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.save_interval",
+							"Seconds between periodic saves of the statement store (0 saves only at shutdown).",
+							"After a crash, what changed since the last save is lost.",
+							&sa_save_interval,
+							300, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("scale_advisor.slow_query_ms",
+							 "p95 execution time above which scale_advisor.slow_queries lists a statement.",
+							 NULL,
+							 &sa_slow_query_ms,
+							 100.0, 0.0, 3600.0 * 1000.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	sa_shmem_register("scale_advisor", store_shmem_size, 1, store_shmem_startup);
+}
+
+/*
+ * Bytes of shared memory the store needs.
+ */
+static Size
+store_shmem_size(void)
+{
+	Size		size = MAXALIGN(sizeof(SaShared));
+
+	size = add_size(size, hash_estimate_size(sa_max_entries, sizeof(SaHashEntry)));
+	size = add_size(size, MAXALIGN(mul_size(sa_max_entries, sizeof(SaEntry))));
+	size = add_size(size, MAXALIGN(mul_size(sa_max_entries, sa_max_query_length + 1)));
+	size = add_size(size, MAXALIGN(mul_size(sa_max_entries, sizeof(int))));
+	return size;
+}
+
+/*
+ * Create or attach to the store; the postmaster also loads the saved file.
+ */
+static void
+store_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+	int			i;
+
+	sa_shared = NULL;
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+
+	sa_shared = ShmemInitStruct("scale_advisor store", sizeof(SaShared), &found);
+	sa_entries = ShmemInitStruct("scale_advisor entries",
+								 mul_size(sa_max_entries, sizeof(SaEntry)), &found);
+	sa_texts = ShmemInitStruct("scale_advisor texts",
+							   mul_size(sa_max_entries, sa_max_query_length + 1), &found);
+	sa_free = ShmemInitStruct("scale_advisor free slots",
+							  mul_size(sa_max_entries, sizeof(int)), &found);
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(SaKey);
+	info.entrysize = sizeof(SaHashEntry);
+	sa_hash = ShmemInitHash("scale_advisor hash", sa_max_entries, sa_max_entries,
+							&info, HASH_ELEM | HASH_BLOBS);
+
+	if (!found)
+	{
+		sa_shared->lock = &(GetNamedLWLockTranche("scale_advisor"))->lock;
+		SpinLockInit(&sa_shared->mutex);
+		sa_shared->evictions = 0;
+		sa_shared->evictions_since_decay = 0;
+		sa_shared->stats_reset = GetCurrentTimestamp();
+		sa_shared->last_save = 0;
+		sa_shared->saves = 0;
+		sa_shared->save_failures = 0;
+		sa_shared->loaded_entries = 0;
+		for (i = 0; i < sa_max_entries; i++)
+		{
+			memset(&sa_entries[i], 0, sizeof(SaEntry));
+			SpinLockInit(&sa_entries[i].mutex);
+			/* hand out low slots first */
+			sa_free[i] = sa_max_entries - 1 - i;
+		}
+		sa_shared->nfree = sa_max_entries;
+	}
+	LWLockRelease(AddinShmemInitLock);
+
+	if (!IsUnderPostmaster)
+	{
+		on_shmem_exit(store_shmem_shutdown, (Datum) 0);
+		if (!found)
+			store_load();
+	}
+}
+
+/*
+ * Postmaster exit: save the store unless the exit is a crash.
+ */
+static void
+store_shmem_shutdown(int code, Datum arg)
+{
+	if (code != 0 || sa_shared == NULL || !sa_save_enabled)
+		return;
+	(void) store_write_file();
+}
+
+/*
+ * True when the store's shared memory is there.
+ */
+bool
+sa_store_attached(void)
+{
+	return sa_shared != NULL;
+}
+
+/*
+ * Build the key for a hash lookup (padding bytes must be zero).
+ */
+static inline void
+key_copy(SaKey *dst, const SaKey *src)
+{
+	memset(dst, 0, sizeof(SaKey));
+	dst->userid = src->userid;
+	dst->dbid = src->dbid;
+	dst->queryid = src->queryid;
+	dst->toplevel = src->toplevel;
+}
+
+/*
+ * Slot of a key, or -1.  Caller holds the lock.
+ */
+static inline int
+slot_lookup(const SaKey *key)
+{
+	SaKey		k;
+	SaHashEntry *he;
+
+	key_copy(&k, key);
+	he = (SaHashEntry *) hash_search(sa_hash, &k, HASH_FIND, NULL);
+	return he ? he->slot : -1;
+}
+
+/*
+ * Evict one entry: the least used among a random sample.  Caller holds the
+ * lock exclusively and the store is full.
+ */
+static void
+evict_one(void)
+{
+	int			victim = -1;
+	double		best = 0.0;
+	int			i;
+
+	for (i = 0; i < SA_EVICT_SAMPLE; i++)
+	{
+		int			s = (int) sa_random_range(sa_max_entries);
+
+		if (!sa_entries[s].in_use)
+			continue;
+		if (victim < 0 || sa_entries[s].c.usage < best)
+		{
+			victim = s;
+			best = sa_entries[s].c.usage;
+		}
+	}
+	/* a sample that hit no used slot cannot happen when full; be safe */
+	for (i = 0; victim < 0 && i < sa_max_entries; i++)
+		if (sa_entries[i].in_use)
+			victim = i;
+	if (victim < 0)
+		return;
+
+	entry_remove(victim);
+	SpinLockAcquire(&sa_shared->mutex);
+	sa_shared->evictions++;
+	SpinLockRelease(&sa_shared->mutex);
+
+	if (++sa_shared->evictions_since_decay >= sa_max_entries / 2)
+	{
+		/* age every entry, so that old popularity fades */
+		for (i = 0; i < sa_max_entries; i++)
+			sa_entries[i].c.usage *= 0.5;
+		sa_shared->evictions_since_decay = 0;
+	}
+}
+
+/*
+ * Remove the entry in a slot.  Caller holds the lock exclusively.
+ */
+static void
+entry_remove(int slot)
+{
+	SaEntry    *e = &sa_entries[slot];
+	SaKey		k;
+
+	if (!e->in_use)
+		return;
+	key_copy(&k, &e->key);
+	hash_search(sa_hash, &k, HASH_REMOVE, NULL);
+	e->in_use = false;
+	e->generation++;
+	sa_free[sa_shared->nfree++] = slot;
+}
+
+/*
+ * Create the entry of a key with its text (cut to max_query_length at a
+ * character boundary); return its slot.  Caller holds the lock exclusively
+ * and has checked that the key is absent.
+ */
+static int
+entry_create(const SaKey *key, const char *text, int len)
+{
+	SaHashEntry *he;
+	SaEntry    *e;
+	SaKey		k;
+	bool		found;
+	int			slot;
+
+	if (sa_shared->nfree == 0)
+		evict_one();
+	if (sa_shared->nfree == 0)
+		return -1;
+
+	key_copy(&k, key);
+	he = (SaHashEntry *) hash_search(sa_hash, &k, HASH_ENTER_NULL, &found);
+	if (he == NULL)
+		return -1;
+	if (found)
+		return he->slot;
+
+	slot = sa_free[--sa_shared->nfree];
+	he->slot = slot;
+	e = &sa_entries[slot];
+	e->key = k;
+	e->in_use = true;
+	e->generation++;
+	e->encoding = GetDatabaseEncoding();
+	memset(&e->c, 0, sizeof(SaCounters));
+	e->c.first_seen = IsUnderPostmaster ? GetCurrentStatementStartTimestamp() : 0;
+	e->c.last_seen = e->c.first_seen;
+	e->c.usage = 1.0;
+	sa_sketch_init(&e->sketch);
+
+	if (text == NULL)
+		len = 0;
+	if (len > sa_max_query_length)
+		len = pg_mbcliplen(text, len, sa_max_query_length);
+	if (len > 0)
+		memcpy(SLOT_TEXT(slot), text, len);
+	SLOT_TEXT(slot)[len] = '\0';
+	e->query_len = len;
+	return slot;
+}
+
+/*
+ * True when the key has an entry.
+ */
+bool
+sa_store_has(const SaKey *key)
+{
+	int			slot;
+
+	if (!sa_shared)
+		return false;
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	slot = slot_lookup(key);
+	LWLockRelease(sa_shared->lock);
+	return slot >= 0;
+}
+
+/*
+ * Create the key's entry with the given text unless it exists.
+ */
+void
+sa_store_create(const SaKey *key, const char *text, int len)
+{
+	if (!sa_shared)
+		return;
+	LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
+	if (slot_lookup(key) < 0)
+		(void) entry_create(key, text, len);
+	LWLockRelease(sa_shared->lock);
+}
+
+/*
+ * Add one finished execution to the key's entry, creating the entry (with
+ * the statement's own text) when it is missing.
+ */
+void
+sa_store_record(const SaKey *key, const char *source_text,
+				int stmt_location, int stmt_len, const SaExecution *ex)
+{
+	SaEntry    *e;
+	SaCounters *c;
+	int			slot;
+	bool		exclusive = false;
+
+	if (!sa_shared)
+		return;
+
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	slot = slot_lookup(key);
+	if (slot < 0)
+	{
+		const char *text = source_text;
+		int			loc = stmt_location;
+		int			len = stmt_len;
+
+		LWLockRelease(sa_shared->lock);
+		if (text)
+			text = CleanQuerytext(text, &loc, &len);
+		else
+			len = 0;
+		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
+		exclusive = true;
+		slot = slot_lookup(key);
+		if (slot < 0)
+			slot = entry_create(key, text, len);
+		if (slot < 0)
+		{
+			LWLockRelease(sa_shared->lock);
+			return;
+		}
+	}
+
+	e = &sa_entries[slot];
+	c = &e->c;
+	SpinLockAcquire(&e->mutex);
+	c->calls++;
+	c->rows += ex->rows;
+	c->total_exec += ex->exec_ms;
+	if (c->calls == 1)
+	{
+		c->min_exec = ex->exec_ms;
+		c->max_exec = ex->exec_ms;
+		c->mean_exec = ex->exec_ms;
+		c->sum_var_exec = 0.0;
+	}
+	else
+	{
+		double		old_mean = c->mean_exec;
+
+		c->mean_exec += (ex->exec_ms - old_mean) / c->calls;
+		c->sum_var_exec += (ex->exec_ms - old_mean) * (ex->exec_ms - c->mean_exec);
+		if (ex->exec_ms < c->min_exec)
+			c->min_exec = ex->exec_ms;
+		if (ex->exec_ms > c->max_exec)
+			c->max_exec = ex->exec_ms;
+	}
+	if (ex->planned)
+	{
+		c->plans++;
+		c->total_plan += ex->plan_ms;
+	}
+	if (ex->bufusage)
+	{
+		const BufferUsage *b = ex->bufusage;
+
+		c->shared_blks_hit += b->shared_blks_hit;
+		c->shared_blks_read += b->shared_blks_read;
+		c->shared_blks_dirtied += b->shared_blks_dirtied;
+		c->shared_blks_written += b->shared_blks_written;
+		c->local_blks_hit += b->local_blks_hit;
+		c->local_blks_read += b->local_blks_read;
+		c->local_blks_dirtied += b->local_blks_dirtied;
+		c->local_blks_written += b->local_blks_written;
+		c->temp_blks_read += b->temp_blks_read;
+		c->temp_blks_written += b->temp_blks_written;
+	}
+	if (ex->walusage)
+	{
+		c->wal_records += ex->walusage->wal_records;
+		c->wal_fpi += ex->walusage->wal_fpi;
+		c->wal_bytes += ex->walusage->wal_bytes;
+	}
+	c->last_seen = GetCurrentStatementStartTimestamp();
+	c->usage += 1.0;
+	sa_sketch_add(&e->sketch, ex->exec_ms);
+	SpinLockRelease(&e->mutex);
+
+	LWLockRelease(sa_shared->lock);
+	(void) exclusive;
+}
+
+/*
+ * Count a statement that ended in an error.  Runs from transaction abort
+ * callbacks: must not throw.
+ */
+void
+sa_store_record_error(const SaKey *key, const char *text, int len)
+{
+	int			slot;
+	SaEntry    *e;
+
+	if (!sa_shared)
+		return;
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	slot = slot_lookup(key);
+	if (slot < 0)
+	{
+		LWLockRelease(sa_shared->lock);
+		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
+		slot = slot_lookup(key);
+		if (slot < 0)
+			slot = entry_create(key, text, len);
+		if (slot < 0)
+		{
+			LWLockRelease(sa_shared->lock);
+			return;
+		}
+	}
+	e = &sa_entries[slot];
+	SpinLockAcquire(&e->mutex);
+	e->c.errors++;
+	e->c.usage += 1.0;
+	e->c.last_seen = GetCurrentStatementStartTimestamp();
+	SpinLockRelease(&e->mutex);
+	LWLockRelease(sa_shared->lock);
+}
+
+/*
+ * Remove the entries matching the filter (0 matches anything); with no
+ * filter at all, also restart the store-wide figures.  Returns how many
+ * entries went.
+ */
+int64
+sa_store_reset(Oid userid, Oid dbid, uint64 queryid)
+{
+	int64		removed = 0;
+	int			i;
+
+	LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		if ((userid == InvalidOid || e->key.userid == userid) &&
+			(dbid == InvalidOid || e->key.dbid == dbid) &&
+			(queryid == 0 || e->key.queryid == queryid))
+		{
+			entry_remove(i);
+			removed++;
+		}
+	}
+	if (userid == InvalidOid && dbid == InvalidOid && queryid == 0)
+	{
+		SpinLockAcquire(&sa_shared->mutex);
+		sa_shared->evictions = 0;
+		sa_shared->stats_reset = GetCurrentTimestamp();
+		SpinLockRelease(&sa_shared->mutex);
+		sa_shared->evictions_since_decay = 0;
+	}
+	LWLockRelease(sa_shared->lock);
+	return removed;
+}
+
+/*
+ * Store-wide figures.
+ */
+void
+sa_store_get_info(SaStoreInfo *info)
+{
+	memset(info, 0, sizeof(SaStoreInfo));
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	info->entries = sa_max_entries - sa_shared->nfree;
+	LWLockRelease(sa_shared->lock);
+	info->max_entries = sa_max_entries;
+	info->memory_bytes = store_shmem_size();
+	info->entry_bytes = sizeof(SaEntry) + sizeof(SaHashEntry) + sizeof(int);
+	info->text_bytes_per_entry = sa_max_query_length + 1;
+	SpinLockAcquire(&sa_shared->mutex);
+	info->evictions = sa_shared->evictions;
+	info->stats_reset = sa_shared->stats_reset;
+	info->last_save = sa_shared->last_save;
+	info->saves = sa_shared->saves;
+	info->save_failures = sa_shared->save_failures;
+	info->loaded_entries = sa_shared->loaded_entries;
+	SpinLockRelease(&sa_shared->mutex);
+}
+
+/*
+ * Call visit for every entry, holding the lock in shared mode.  The text
+ * pointer in the snapshot is only valid during the call.  An error thrown
+ * by visit releases the lock with the transaction's abort.
+ */
+void
+sa_store_read_all(sa_store_visitor visit, void *arg)
+{
+	int			i;
+	SaEntrySnapshot snap;
+
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		snap.key = e->key;
+		snap.encoding = e->encoding;
+		snap.query_len = e->query_len;
+		snap.query = SLOT_TEXT(i);
+		SpinLockAcquire(&e->mutex);
+		snap.c = e->c;
+		snap.sketch = e->sketch;
+		SpinLockRelease(&e->mutex);
+		visit(&snap, arg);
+	}
+	LWLockRelease(sa_shared->lock);
+}
+
+/*
+ * Write the store to its file; called by the worker (in a backend) and by
+ * the postmaster at shutdown.
+ */
+bool
+sa_store_save(void)
+{
+	if (!sa_shared || !sa_save_enabled)
+		return false;
+	return store_write_file();
+}
+
+/* file record header */
+typedef struct SaFileRecord
+{
+	SaKey		key;
+	SaCounters	c;
+	SaSketch	sketch;
+	int32		encoding;
+	int32		query_len;
+} SaFileRecord;
+
+typedef struct SaFileHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		record_size;
+	int32		count;
+	int64		evictions;
+	TimestampTz stats_reset;
+} SaFileHeader;
+
+/*
+ * Write every entry to a temporary file, then rename it into place.
+ */
+static bool
+store_write_file(void)
+{
+	FILE	   *f;
+	SaFileHeader hdr;
+	SaFileRecord rec;
+	int			i;
+	int32		count = 0;
+	bool		ok = true;
+	bool		locked = IsUnderPostmaster;
+
+	f = AllocateFile(SA_STAT_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_STAT_FILE_TMP)));
+		goto failed;
+	}
+
+	if (locked)
+		LWLockAcquire(sa_shared->lock, LW_SHARED);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = SA_FILE_MAGIC;
+	hdr.version = SA_FILE_VERSION;
+	hdr.record_size = sizeof(SaFileRecord);
+	hdr.count = 0;				/* rewritten below */
+	SpinLockAcquire(&sa_shared->mutex);
+	hdr.evictions = sa_shared->evictions;
+	hdr.stats_reset = sa_shared->stats_reset;
+	SpinLockRelease(&sa_shared->mutex);
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		ok = false;
+	for (i = 0; ok && i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		rec.key = e->key;
+		rec.encoding = e->encoding;
+		rec.query_len = e->query_len;
+		SpinLockAcquire(&e->mutex);
+		rec.c = e->c;
+		rec.sketch = e->sketch;
+		SpinLockRelease(&e->mutex);
+		if (fwrite(&rec, sizeof(rec), 1, f) != 1 ||
+			(rec.query_len > 0 &&
+			 fwrite(SLOT_TEXT(i), rec.query_len, 1, f) != 1))
+			ok = false;
+		count++;
+	}
+	if (locked)
+		LWLockRelease(sa_shared->lock);
+
+	hdr.count = count;
+	if (ok && (fseek(f, 0, SEEK_SET) != 0 ||
+			   fwrite(&hdr, sizeof(hdr), 1, f) != 1))
+		ok = false;
+	if (ok && fflush(f) != 0)
+		ok = false;
+	if (ok && pg_fsync(fileno(f)) != 0)
+		ok = false;
+	if (FreeFile(f) != 0)
+		ok = false;
+	if (!ok)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_STAT_FILE_TMP)));
+		unlink(SA_STAT_FILE_TMP);
+		goto failed;
+	}
+	if (durable_rename(SA_STAT_FILE_TMP, SA_STAT_FILE, LOG) != 0)
+	{
+		unlink(SA_STAT_FILE_TMP);
+		goto failed;
+	}
+	SpinLockAcquire(&sa_shared->mutex);
+	sa_shared->saves++;
+	sa_shared->last_save = GetCurrentTimestamp();
+	SpinLockRelease(&sa_shared->mutex);
+	return true;
+
+failed:
+	SpinLockAcquire(&sa_shared->mutex);
+	sa_shared->save_failures++;
+	SpinLockRelease(&sa_shared->mutex);
+	return false;
+}
+
+/*
+ * Load the saved file into a fresh store (postmaster, no lock needed).  A
+ * file that does not read back whole is ignored with a LOG message.
+ */
+static void
+store_load(void)
+{
+	FILE	   *f;
+	SaFileHeader hdr;
+	SaFileRecord rec;
+	char	   *buf = NULL;
+	int			i;
+	int			loaded = 0;
+
+	f = AllocateFile(SA_STAT_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read scale_advisor file \"%s\": %m",
+							SA_STAT_FILE)));
+		return;
+	}
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 ||
+		hdr.magic != SA_FILE_MAGIC || hdr.version != SA_FILE_VERSION ||
+		hdr.record_size != sizeof(SaFileRecord) || hdr.count < 0)
+	{
+		ereport(LOG,
+				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
+						SA_STAT_FILE)));
+		FreeFile(f);
+		return;
+	}
+
+	buf = palloc(1024 * 1024 + 1);
+	for (i = 0; i < hdr.count; i++)
+	{
+		int			slot;
+
+		if (fread(&rec, sizeof(rec), 1, f) != 1 ||
+			rec.query_len < 0 || rec.query_len > 1024 * 1024 ||
+			(rec.query_len > 0 && fread(buf, rec.query_len, 1, f) != 1))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor file \"%s\" is truncated: %d of %d statements loaded",
+							SA_STAT_FILE, loaded, hdr.count)));
+			break;
+		}
+		if (sa_shared->nfree == 0)
+			break;				/* scale_advisor.max was lowered */
+		if (slot_lookup(&rec.key) >= 0)
+			continue;
+		slot = entry_create(&rec.key, buf, rec.query_len);
+		if (slot < 0)
+			break;
+		sa_entries[slot].c = rec.c;
+		sa_entries[slot].sketch = rec.sketch;
+		sa_entries[slot].encoding = rec.encoding;
+		loaded++;
+	}
+	pfree(buf);
+	FreeFile(f);
+	sa_shared->evictions = hdr.evictions;
+	sa_shared->stats_reset = hdr.stats_reset;
+	sa_shared->loaded_entries = loaded;
+}

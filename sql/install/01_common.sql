@@ -7,3 +7,8 @@ CREATE FUNCTION @extschema@._require_loaded()
 RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scale_advisor_require_loaded';
+
+-- Everyone may look into the schema; what each object lets them do is
+-- granted object by object (monitoring views to PUBLIC, functions that
+-- change anything to nobody but their owner unless an admin grants them).
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;

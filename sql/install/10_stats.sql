@@ -1,0 +1,78 @@
+-- Statement timings: the store's rows as views, reset.
+
+CREATE FUNCTION @extschema@._query_stats(showtext boolean DEFAULT true,
+    OUT dbid oid, OUT userid oid, OUT queryid bigint, OUT toplevel boolean,
+    OUT query text, OUT calls bigint, OUT errors bigint, OUT rows bigint,
+    OUT total_exec_ms double precision, OUT mean_exec_ms double precision,
+    OUT min_exec_ms double precision, OUT max_exec_ms double precision,
+    OUT stddev_exec_ms double precision,
+    OUT p50_ms double precision, OUT p95_ms double precision,
+    OUT p99_ms double precision, OUT p999_ms double precision,
+    OUT plans bigint, OUT total_plan_ms double precision,
+    OUT shared_blks_hit bigint, OUT shared_blks_read bigint,
+    OUT shared_blks_dirtied bigint, OUT shared_blks_written bigint,
+    OUT local_blks_hit bigint, OUT local_blks_read bigint,
+    OUT local_blks_dirtied bigint, OUT local_blks_written bigint,
+    OUT temp_blks_read bigint, OUT temp_blks_written bigint,
+    OUT wal_records bigint, OUT wal_fpi bigint, OUT wal_bytes numeric,
+    OUT first_seen timestamptz, OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_query_stats_1_0';
+
+-- One row per (database, user, query id, top level): timings, latency
+-- quantiles, rows, buffers and WAL.
+CREATE VIEW @extschema@.query_stats AS
+  SELECT * FROM @extschema@._query_stats(true)
+  WHERE @extschema@._require_loaded();
+
+-- Statements whose p95 is over scale_advisor.slow_query_ms, slowest first.
+CREATE VIEW @extschema@.slow_queries AS
+  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
+         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
+         s.total_exec_ms,
+         s.total_exec_ms / NULLIF(sum(s.total_exec_ms) OVER (), 0) * 100
+           AS pct_of_total_time,
+         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
+         s.shared_blks_read, s.last_seen
+  FROM @extschema@._query_stats(true) s
+  WHERE @extschema@._require_loaded()
+    AND s.p95_ms > COALESCE(NULLIF(pg_catalog.current_setting('scale_advisor.slow_query_ms', true), ''),
+                                '100')::double precision
+  ORDER BY s.p95_ms DESC;
+
+CREATE FUNCTION @extschema@._info(
+    OUT entries bigint, OUT max_entries bigint, OUT evictions bigint,
+    OUT memory_bytes bigint, OUT entry_bytes bigint,
+    OUT text_bytes_per_entry bigint, OUT stats_reset timestamptz,
+    OUT last_save timestamptz, OUT saves bigint, OUT save_failures bigint,
+    OUT loaded_entries bigint)
+RETURNS record
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_info_1_0';
+
+-- Store-wide figures: entries, capacity, evictions, memory, last reset/save.
+CREATE VIEW @extschema@.info AS
+  SELECT * FROM @extschema@._info()
+  WHERE @extschema@._require_loaded();
+
+-- Remove statistics: everything (no arguments), or one user, database or
+-- query id (0 matches anything).  Returns the number of statements removed.
+CREATE FUNCTION @extschema@.reset(userid oid DEFAULT 0, dbid oid DEFAULT 0,
+                                  queryid bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_reset_1_0';
+REVOKE ALL ON FUNCTION @extschema@.reset(oid, oid, bigint) FROM PUBLIC;
+
+-- Like pg_stat_statements: everyone sees the figures, the text and query id
+-- of other users' statements only with pg_read_all_stats.
+GRANT SELECT ON @extschema@.query_stats, @extschema@.slow_queries,
+  @extschema@.info TO PUBLIC;
+
+-- Test aid: the sketch's quantiles for a set of values (milliseconds).
+CREATE FUNCTION @extschema@._sketch_quantiles(vals double precision[],
+                                              quantiles double precision[])
+RETURNS double precision[]
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_sketch_quantiles_1_0';

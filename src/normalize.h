@@ -1,0 +1,18 @@
+/*-------------------------------------------------------------------------
+ *
+ * normalize.h
+ *		Statement text normalization (constants replaced by $n).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SA_NORMALIZE_H
+#define SA_NORMALIZE_H
+
+#include "postgres.h"
+
+#include "compat.h"
+
+extern char *sa_normalize_query(const char *query, int query_loc,
+								int *query_len, JumbleState *jstate);
+
+#endif							/* SA_NORMALIZE_H */

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * sketch.h
+ *		Bounded log-bucketed quantile sketch for execution times.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SA_SKETCH_H
+#define SA_SKETCH_H
+
+#include "postgres.h"
+
+/*
+ * Relative accuracy of every quantile the sketch returns: a value v is
+ * counted in bucket k = ceil(log_gamma(v)), gamma = (1 + a) / (1 - a), and
+ * read back as 2 gamma^k / (gamma + 1), which is within a * v of v.
+ */
+#define SA_SKETCH_ALPHA		0.02
+#define SA_SKETCH_BUCKETS	576		/* 1 us .. 2.7 hours */
+
+typedef struct SaSketch
+{
+	uint16		counts[SA_SKETCH_BUCKETS];
+} SaSketch;
+
+extern void sa_sketch_init(SaSketch *sk);
+extern void sa_sketch_add(SaSketch *sk, double ms);
+extern bool sa_sketch_quantiles(const SaSketch *sk, const double *q, int nq,
+								double *out_ms);
+
+#endif							/* SA_SKETCH_H */
