@@ -660,16 +660,16 @@ scale_advisor_hist_quantile(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL: scale_advisor._hist_count_above(buckets int8[], ms float8) counts
- * the executions in buckets whose lower bound is at least ms (so it may
- * leave out executions just above ms, never counts faster ones).
+ * SQL: scale_advisor._hist_count_above(buckets int8[], ms float8) estimates
+ * how many executions took longer than ms: the buckets above it, and the
+ * share of the bucket holding ms that lies above it, rounded up.
  */
 Datum
 scale_advisor_hist_count_above(PG_FUNCTION_ARGS)
 {
 	int64		counts[SA_HIST_BUCKETS];
 	double		ms = PG_GETARG_FLOAT8(1);
-	int64		n = 0;
+	double		n = 0;
 	int			i;
 
 	if (!sa_read_hist(PG_GETARG_ARRAYTYPE_P(0), counts))
@@ -678,9 +678,17 @@ scale_advisor_hist_count_above(PG_FUNCTION_ARGS)
 				 errmsg("histogram must be an int8 array of %d elements without nulls",
 						SA_HIST_BUCKETS)));
 	for (i = 0; i < SA_HIST_BUCKETS; i++)
-		if (sa_hist_lower(i) >= ms)
-			n += Max(counts[i], 0);
-	PG_RETURN_INT64(n);
+	{
+		double		lo = sa_hist_lower(i);
+		double		hi = (i == SA_HIST_BUCKETS - 1) ? lo * 2 : sa_hist_upper(i);
+		double		c = Max(counts[i], 0);
+
+		if (lo >= ms)
+			n += c;
+		else if (hi > ms)
+			n += c * (hi - ms) / (hi - lo);
+	}
+	PG_RETURN_INT64((int64) ceil(n - 1e-9));
 }
 
 /*

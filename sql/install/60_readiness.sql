@@ -329,6 +329,8 @@ REVOKE ALL ON FUNCTION @extschema@.reset_history() FROM PUBLIC;
 
 -- The statements of the current database: from the statement store
 -- (query_stats) when it is installed, else from the histograms above.
+-- Statements that read scale_advisor's own views (monitoring, this
+-- checklist) are left out: they are not the application's.
 CREATE FUNCTION @extschema@._statements()
 RETURNS TABLE (dbid oid, userid oid, queryid bigint, query text, calls bigint,
 			   errors bigint, rows bigint, total_exec_ms double precision,
@@ -347,8 +349,9 @@ BEGIN
 			'SELECT q.dbid, q.userid, q.queryid, q.query, q.calls::bigint, q.errors::bigint,'
 			'       q.rows::bigint, q.total_exec_ms::float8, q.mean_exec_ms::float8,'
 			'       q.p95_ms::float8, q.max_exec_ms::float8, q.first_seen, q.last_seen'
-			'  FROM %I.query_stats q WHERE q.dbid = $1', '@extschema@')
-			USING v_db;
+			'  FROM %I.query_stats q WHERE q.dbid = $1'
+			'   AND coalesce(q.query, '''') !~ $2', '@extschema@')
+			USING v_db, '\m@extschema@\.';
 	ELSE
 		RETURN QUERY
 		SELECT h.dbid, h.userid, h.queryid, h.sample_query, h.calls, NULL::bigint,
@@ -356,7 +359,8 @@ BEGIN
 			   @extschema@._hist_quantile(h.buckets, 0.95), NULL::float8,
 			   h.first_seen, h.last_seen
 		FROM @extschema@._history() h
-		WHERE h.dbid = v_db AND h.calls > 0;
+		WHERE h.dbid = v_db AND h.calls > 0
+		  AND coalesce(h.sample_query, '') !~ '\m@extschema@\.';
 	END IF;
 END
 $$;
@@ -409,6 +413,7 @@ BEGIN
 		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.first_seen = h.first_seen
 		  AND n.taken_at <= v_b
 		ORDER BY n.taken_at DESC, n.snap_id DESC LIMIT 1) b ON true
-	WHERE h.dbid = v_db;
+	WHERE h.dbid = v_db
+	  AND (h.sample_query IS NULL OR h.sample_query !~ '\m@extschema@\.');
 END
 $$;

@@ -284,7 +284,9 @@ BEGIN
 			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s calls): no captured example\n', r.queryid, r.calls);
 			CONTINUE;
 		END IF;
-		v_sql := r.sample_query;
+		-- an EXECUTE of a prepared statement shows the PREPARE text
+		v_sql := pg_catalog.regexp_replace(r.sample_query,
+			'^\s*prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i');
 		IF NOT include_writes AND
 		   (v_sql !~* '^\s*(select|with|values|table)\M'
 			OR v_sql ~* '\m(insert|update|delete|merge)\M'

@@ -704,14 +704,18 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_loaded();
 
-	-- p95 and slow executions in the window
+	-- p95 and slow executions in the window (the histogram's estimate of
+	-- executions over the limit, confirmed by the store's maximum)
 	v_t := @extschema@._t('alert_p95_ms');
 	v_t2 := @extschema@._t('alert_slow_statement_ms');
 	FOR r IN
 		SELECT w.queryid, @extschema@._hist_quantile(w.window_buckets, 0.95) AS p95,
-			   @extschema@._hist_count_above(w.window_buckets, v_t2::float8) AS slow,
+			   CASE WHEN m.max_ms IS NULL OR m.max_ms > v_t2
+					THEN @extschema@._hist_count_above(w.window_buckets, v_t2::float8) ELSE 0 END AS slow,
 			   w.window_calls, w.window_start, w.last_seen
 		FROM @extschema@._windows(v_window, '0'::interval) w
+		LEFT JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms
+				   FROM @extschema@._statements() s GROUP BY s.queryid) m ON m.queryid = w.queryid
 		WHERE w.window_calls > 0
 	LOOP
 		IF r.p95 > v_t THEN

@@ -66,6 +66,7 @@ SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[48]), 1.5);
 SELECT round(scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 0.5)::numeric, 2);
 SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 10);
 SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 20);
+SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 12.36);
 SELECT scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[1, 2]::bigint[]),
 	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[6, 2]::bigint[]),
 	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], NULL);
