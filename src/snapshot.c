@@ -23,7 +23,8 @@
  * unless it could not be captured then (too long, too many parameters); it
  * is shown only to the role that ran it and to members of
  * pg_read_all_stats, like the statement text of pg_stat_statements.
- * scale_advisor.capture_parameters = off stops capturing parameter values.
+ * scale_advisor.capture_parameters = off stops capturing parameter values;
+ * scale_advisor.track_history = off stops this observer altogether.
  *
  * Locking: the hash table is protected by one LWLock of the tranche
  * "scale_advisor_history".  Looking an entry up and updating its counters
@@ -136,6 +137,7 @@ static int	sa_snapshot_keep = 2880;
 static char *sa_database = NULL;
 static int	sa_history_max = 2000;
 static bool sa_capture_parameters = true;
+static bool sa_track_history = true;
 
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;
@@ -361,8 +363,8 @@ sa_hist_observe(const SaStatement *stmt)
 	TimestampTz now;
 	SaSample   *sample;
 
-	if (hist == NULL || stmt->queryid == UINT64CONST(0) ||
-		stmt->operation == CMD_UTILITY)
+	if (hist == NULL || !sa_track_history ||
+		stmt->queryid == UINT64CONST(0) || stmt->operation == CMD_UTILITY)
 		return;
 
 	memset(&key, 0, sizeof(key));
@@ -864,6 +866,14 @@ sa_snapshot_init(void)
 							 "Keep one example of the bound parameter values of each statement.",
 							 NULL,
 							 &sa_capture_parameters,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("scale_advisor.track_history",
+							 "Keep latency histograms and examples of statements for snapshots, regressions and workload scripts.",
+							 NULL,
+							 &sa_track_history,
 							 true,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);

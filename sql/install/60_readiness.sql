@@ -350,8 +350,8 @@ BEGIN
 			'       q.rows::bigint, q.total_exec_ms::float8, q.mean_exec_ms::float8,'
 			'       q.p95_ms::float8, q.max_exec_ms::float8, q.first_seen, q.last_seen'
 			'  FROM %I.query_stats q WHERE q.dbid = $1'
-			'   AND coalesce(q.query, '''') !~ $2', '@extschema@')
-			USING v_db, '\m@extschema@\.';
+			'   AND strpos(coalesce(q.query, ''''), $2) = 0', '@extschema@')
+			USING v_db, '@extschema@.';
 	ELSE
 		RETURN QUERY
 		SELECT h.dbid, h.userid, h.queryid, h.sample_query, h.calls, NULL::bigint,
@@ -360,7 +360,7 @@ BEGIN
 			   h.first_seen, h.last_seen
 		FROM @extschema@._history() h
 		WHERE h.dbid = v_db AND h.calls > 0
-		  AND coalesce(h.sample_query, '') !~ '\m@extschema@\.';
+		  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
 	END IF;
 END
 $$;
@@ -414,6 +414,6 @@ BEGIN
 		  AND n.taken_at <= v_b
 		ORDER BY n.taken_at DESC, n.snap_id DESC LIMIT 1) b ON true
 	WHERE h.dbid = v_db
-	  AND (h.sample_query IS NULL OR h.sample_query !~ '\m@extschema@\.');
+	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
 END
 $$;

@@ -276,7 +276,7 @@ BEGIN
 		SELECT h.queryid, h.calls, h.sample_query, h.param_types, h.param_values
 		FROM @extschema@._history() h
 		WHERE h.dbid = v_db AND h.calls > 0
-		  AND (h.sample_query IS NULL OR h.sample_query !~* '@extschema@\.')
+		  AND strpos(pg_catalog.lower(coalesce(h.sample_query, '')), '@extschema@.') = 0
 		ORDER BY h.calls DESC, h.queryid
 		LIMIT top_n
 	LOOP

@@ -1,6 +1,8 @@
 -- Scale readiness checklist and alerts against server states this test
 -- creates.  Only this test's own objects are looked at (the database is
 -- shared with the other tests), through the value text of each check.
+-- keep the statement store as the statement-store tests expect it
+SET scale_advisor.track = none;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scale_advisor;
 CREATE SCHEMA readiness_t;
@@ -153,4 +155,6 @@ SELECT scale_advisor._guc_ms(v) FROM unnest(ARRAY['0', '250', '5s', '10min', '1h
 
 RESET search_path;
 DROP SCHEMA readiness_t CASCADE;
-DELETE FROM scale_advisor.thresholds;
+-- leave the server as the next test expects it
+SELECT scale_advisor.reset_history();
+DROP EXTENSION scale_advisor;

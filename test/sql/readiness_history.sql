@@ -1,4 +1,6 @@
 -- Snapshots, their bound, growth, capacity and the workload script.
+-- keep the statement store as the statement-store tests expect it
+SET scale_advisor.track = none;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scale_advisor;
 SELECT scale_advisor.reset_history();
@@ -30,14 +32,14 @@ SELECT scope, rows_now, rows_per_day BETWEEN 3900 AND 4100 AS about_4000_a_day,
 FROM scale_advisor.growth WHERE relname = 'readiness_grow';
 SELECT bytes_per_day > 0 AS grows FROM scale_advisor.growth WHERE scope = 'database';
 -- days until a table size limit
-SELECT scale_advisor.set_threshold('table_size_limit_bytes', pg_total_relation_size('readiness_grow') * 2);
+SELECT scale_advisor.set_threshold('table_size_limit_bytes', pg_total_relation_size('readiness_grow') * 2) > 0 AS set;
 SELECT days_to_limit > 0 AND days_to_limit < 10 AS soon FROM scale_advisor.growth WHERE relname = 'readiness_grow';
 SELECT scale_advisor.set_threshold('table_size_limit_bytes', NULL);
 -- the database limit: days to limit, then an alert
-SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024 * 1024 * 1024);
+SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024 * 1024 * 1024) > 0 AS set;
 SELECT days_to_limit > 30 AS far FROM scale_advisor.growth WHERE scope = 'database';
 SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'database_size_limit';
-SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024);
+SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024) > 0 AS set;
 SELECT days_to_limit < 7 AS close FROM scale_advisor.growth WHERE scope = 'database';
 SELECT severity, alert FROM scale_advisor.alerts WHERE alert = 'database_size_limit';
 SELECT status FROM scale_advisor.capacity(2) WHERE item LIKE 'storage%';
@@ -73,5 +75,7 @@ SELECT scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[1, 2]::bigint[]),
 SELECT scale_advisor._host_cpus() > 0 AS cpus;
 
 DROP TABLE readiness_grow;
-SELECT scale_advisor.reset_history();
 DELETE FROM scale_advisor.thresholds;
+-- leave the server as the next test expects it
+SELECT scale_advisor.reset_history();
+DROP EXTENSION scale_advisor;

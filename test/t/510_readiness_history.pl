@@ -63,14 +63,14 @@ $node->safe_psql(
 	$$BEGIN PERFORM pg_sleep((SELECT delay FROM work_conf)); RETURN i; END$$;
 	SELECT scale_advisor.set_threshold('regression_window_s', 0);
 });
-$node->safe_psql('postgres', 'SELECT work(1)') for 1 .. 25;
+$node->safe_psql('postgres', "SELECT work(1);\n" x 25);
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.regressions'),
 	'0', 'no regression before the change');
-$node->safe_psql('postgres', 'UPDATE work_conf SET delay = 0.02');
-$node->safe_psql('postgres', 'SELECT work(2)') for 1 .. 25;
+$node->safe_psql('postgres', 'UPDATE work_conf SET delay = 0.05');
+$node->safe_psql('postgres', "SELECT work(2);\n" x 25);
 my $reg = $node->safe_psql('postgres',
-	'SELECT query, baseline_calls, window_calls, window_p95_ms > 15 AND ratio > 10 FROM scale_advisor.regressions');
+	'SELECT query, baseline_calls, window_calls, window_p95_ms > 40 AND ratio > 3 FROM scale_advisor.regressions');
 like($reg, qr/^SELECT work\(\$1\)\|25\|25\|t$/, 'the slower statement is a regression');
 is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'statement_regression'"),
 	'warning', 'regression alert');
@@ -78,7 +78,7 @@ is($node->safe_psql('postgres', "SELECT status FROM scale_advisor.checklist WHER
 	'warn', 'regressions check warns');
 # a new window: the statement is as slow as its (new) baseline
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
-$node->safe_psql('postgres', 'SELECT work(3)') for 1 .. 25;
+$node->safe_psql('postgres', "SELECT work(3);\n" x 25);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.regressions'),
 	'0', 'no regression once the baseline is as slow');
 
