@@ -331,12 +331,15 @@ REVOKE ALL ON FUNCTION @extschema@.reset_history() FROM PUBLIC;
 -- (query_stats) when it is installed, else from the histograms above.
 -- Statements that read scale_advisor's own views (monitoring, this
 -- checklist) are left out: they are not the application's.
+CREATE TYPE @extschema@._statement AS (
+	dbid oid, userid oid, queryid bigint, query text, calls bigint,
+	errors bigint, rows bigint, total_exec_ms double precision,
+	mean_exec_ms double precision, p95_ms double precision,
+	max_exec_ms double precision, first_seen timestamptz,
+	last_seen timestamptz);
+
 CREATE FUNCTION @extschema@._statements()
-RETURNS TABLE (dbid oid, userid oid, queryid bigint, query text, calls bigint,
-			   errors bigint, rows bigint, total_exec_ms double precision,
-			   mean_exec_ms double precision, p95_ms double precision,
-			   max_exec_ms double precision, first_seen timestamptz,
-			   last_seen timestamptz)
+RETURNS SETOF @extschema@._statement
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

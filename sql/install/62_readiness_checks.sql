@@ -136,6 +136,34 @@ BEGIN
 END
 $$;
 
+-- WAL segments waiting for the archiver (.ready files), or NULL when the
+-- caller may not list pg_wal/archive_status (pg_monitor can).
+CREATE FUNCTION @extschema@._archive_ready()
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir() f WHERE f.name LIKE '%.ready');
+EXCEPTION WHEN insufficient_privilege THEN
+	RETURN NULL;
+END
+$$;
+
+-- true when archiving looks stuck: no success for archive_max_age_s while
+-- segments wait (or, when the waiting segments cannot be listed, while the
+-- server writes a later segment than the last archived one)
+CREATE FUNCTION @extschema@._archive_stale()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT s.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => @extschema@._t('archive_max_age_s')::float8)
+	   AND coalesce(@extschema@._archive_ready() > 0,
+					pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) > s.last_archived_wal)
+FROM pg_catalog.pg_stat_archiver s
+$$;
+
 CREATE FUNCTION @extschema@._checklist()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
@@ -156,9 +184,12 @@ DECLARE
 	v_pool integer;
 	v_setting text;
 	v_g record;
+	v_stmts @extschema@._statement[];
 	v_r record;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- the statements, read once for every check that needs them
+	v_stmts := ARRAY(SELECT s FROM unnest(v_stmts) s);
 
 	-- statements over 100 ms at p95
 	v_t := @extschema@._t('slow_statement_ms');
@@ -167,7 +198,7 @@ BEGIN
 					  ORDER BY s.p95_ms DESC) FILTER (WHERE s.rn <= 3)
 	INTO v_n, v_x, v_txt
 	FROM (SELECT s.*, row_number() OVER (ORDER BY s.p95_ms DESC) AS rn
-		  FROM @extschema@._statements() s
+		  FROM unnest(v_stmts) s
 		  WHERE s.calls >= @extschema@._t('slow_statement_min_calls') AND s.p95_ms > v_t) s;
 	"check" := 'slow_statements';
 	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= @extschema@._t('alert_p95_ms') THEN 'fail' ELSE 'warn' END;
@@ -220,11 +251,11 @@ BEGIN
 	RETURN NEXT;
 
 	-- cacheable repeated reads
-	SELECT sum(s.calls) INTO v_m FROM @extschema@._statements() s;
+	SELECT sum(s.calls) INTO v_m FROM unnest(v_stmts) s;
 	SELECT count(*), string_agg(pg_catalog.format('%s (%s%% of calls: %s)', s.queryid,
 								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)), '; ' ORDER BY s.calls DESC)
 	INTO v_n, v_txt
-	FROM @extschema@._statements() s
+	FROM unnest(v_stmts) s
 	WHERE s.calls >= @extschema@._t('cacheable_min_calls')
 	  AND s.calls * 100.0 / greatest(v_m, 1) >= @extschema@._t('cacheable_share_pct')
 	  AND s.rows <= s.calls * 100
@@ -346,17 +377,17 @@ BEGIN
 		status := 'warn';
 		value := 'archiving is on but nothing was archived yet';
 		advice := 'SELECT pg_switch_wal(); then check pg_stat_archiver.last_archived_time';
-	ELSIF v_r.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => v_t::float8)
-		  AND pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) > v_r.last_archived_wal THEN
+	ELSIF @extschema@._archive_stale() THEN
 		status := 'warn';
-		value := pg_catalog.format('last segment archived at %s, WAL written since', v_r.last_archived_time);
+		value := pg_catalog.format('last segment archived at %s, %s segments waiting', v_r.last_archived_time,
+			coalesce(@extschema@._archive_ready()::text, 'more'));
 		advice := 'set archive_timeout (for example 60s) so that quiet periods are archived too, and check that archiving is not stuck';
 	ELSE
 		status := 'pass';
 		value := pg_catalog.format('%s segments archived, last at %s, %s failures', v_r.archived_count, v_r.last_archived_time, v_r.failed_count);
 		advice := 'nothing to do';
 	END IF;
-	target := pg_catalog.format('archiving on, no failure since the last success, last success within %s s while WAL is written', v_t);
+	target := pg_catalog.format('archiving on, no failure since the last success, last success within %s s while segments wait', v_t);
 	RETURN NEXT;
 
 	-- point-in-time recovery
@@ -520,7 +551,7 @@ BEGIN
 	SELECT count(*), string_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
 								@extschema@._short(s.query)), '; ' ORDER BY s.rows::numeric / s.calls DESC)
 	INTO v_n, v_txt
-	FROM @extschema@._statements() s
+	FROM unnest(v_stmts) s
 	WHERE s.calls > 0 AND s.rows::numeric / s.calls >= v_t
 	  AND s.query ~* '^\s*(select|with)\M'
 	  AND s.query !~* '\m(limit|fetch\s+(first|next))\M';
@@ -843,12 +874,12 @@ BEGIN
 				r.failed_count, coalesce(r.last_archived_time::text, 'never'));
 			since := coalesce(r.last_archived_time, r.stats_reset);
 			RETURN NEXT;
-		ELSIF r.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => @extschema@._t('archive_max_age_s')::float8)
-			  AND pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) > r.last_archived_wal THEN
+		ELSIF @extschema@._archive_stale() THEN
 			severity := 'warning'; alert := 'wal_archiving_stale';
 			value := round(extract(epoch FROM pg_catalog.now() - r.last_archived_time));
 			threshold := @extschema@._t('archive_max_age_s');
-			detail := pg_catalog.format('last segment archived %s at %s, WAL written since', r.last_archived_wal, r.last_archived_time);
+			detail := pg_catalog.format('last segment archived %s at %s, %s segments waiting', r.last_archived_wal,
+				r.last_archived_time, coalesce(@extschema@._archive_ready()::text, 'more'));
 			since := r.last_archived_time;
 			RETURN NEXT;
 		END IF;

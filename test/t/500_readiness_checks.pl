@@ -71,6 +71,25 @@ is(check_status('wal_archiving'), 'pass', 'wal_archiving passes once archiving w
 is(check_status('point_in_time_recovery'), 'pass', 'point-in-time recovery possible');
 is(alert('wal_archiving_failing'), '', 'no archiving alert once archiving works');
 
+# ... stuck: a slow archive_command leaves segments waiting
+$node->safe_psql('postgres', "SELECT scale_advisor.set_threshold('archive_max_age_s', 1)");
+is(alert('wal_archiving_stale'), '', 'no stale archiving alert while segments are archived');
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET archive_command = 'sleep 4 && cp %p $archive/%f'; SELECT pg_reload_conf()");
+sleep 1;
+$node->safe_psql('postgres', 'INSERT INTO filler SELECT 1; SELECT pg_switch_wal()');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM scale_advisor.alerts WHERE alert = 'wal_archiving_stale'")
+  or die 'archiving never looked stuck';
+is(check_status('wal_archiving'), 'warn', 'wal_archiving warns while segments wait');
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET archive_command = 'cp %p $archive/%f'; SELECT pg_reload_conf()");
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM scale_advisor.alerts WHERE alert = 'wal_archiving_stale'")
+  or die 'archiving stayed stuck';
+is(check_status('wal_archiving'), 'pass', 'wal_archiving passes once the segments are archived');
+$node->safe_psql('postgres', "SELECT scale_advisor.set_threshold('archive_max_age_s', NULL)");
+
 # --- slow-query logging and timeouts, from the server's settings
 is(check_status('slow_query_logging'), 'fail', 'slow-query logging off');
 $node->safe_psql('postgres',

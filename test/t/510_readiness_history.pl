@@ -131,6 +131,19 @@ $node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_replicati
 is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_lag'"),
 	'0', 'no replication lag alert without a standby');
 
+# an inactive slot that holds WAL back
+$node->safe_psql('postgres', q{
+	SELECT scale_advisor.set_threshold('replication_slot_max_bytes', 1048576);
+	SELECT pg_create_physical_replication_slot('forgotten', true)});
+is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
+	'0', 'no slot alert while the slot retains little');
+$node->safe_psql('postgres', 'CREATE TABLE wal_filler AS SELECT g, md5(g::text) FROM generate_series(1, 30000) g');
+like($node->safe_psql('postgres', "SELECT detail FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
+	qr/inactive slot forgotten retains/, 'alert for an inactive slot retaining WAL');
+$node->safe_psql('postgres', "SELECT pg_drop_replication_slot('forgotten')");
+is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
+	'0', 'slot alert gone with the slot');
+
 # --- archive maintenance (when the archiving part is installed)
 SKIP:
 {
