@@ -25,7 +25,7 @@ for a in "$@"; do
 done
 
 sa_install_packages
-SA_WORK=$(mktemp -d /tmp/scale_advisor_test.XXXXXX)
+SA_WORK=$(mktemp -d "${SA_TMPDIR:-/tmp}/scale_advisor_test.XXXXXX")
 chmod 755 "$SA_WORK"
 export SA_WORK
 cleanup() {
