@@ -66,6 +66,7 @@ _PG_init(void)
 	sa_partition_init();
 	sa_index_advice_init();
 	sa_nplus1_init();
+	sa_snapshot_init();
 
 	MarkGUCPrefixReserved("scale_advisor");
 
