@@ -475,6 +475,16 @@ BEGIN
 								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
 								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
 						   klist, src, cond, klist, kcast, klist),
+		'fast_sql', format('WITH batch AS MATERIALIZED (SELECT s.ctid, %s FROM ONLY %s s '
+						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED), '
+						   'moved AS (DELETE FROM ONLY %s d WHERE d.ctid = ANY (ARRAY(SELECT b.ctid FROM batch b)) RETURNING %s), '
+						   'ins AS (INSERT INTO %s AS t (%s)%s SELECT %s FROM moved RETURNING 1) '
+						   'SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM ins), (SELECT %s FROM batch b)',
+						   klist, src, cond, klist, kcast, klist,
+						   src, clist, dst_text, clist, overriding, clist,
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END),
 		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1) RETURNING %s) '
 						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
 						   src, clist, dst_text, clist, overriding, clist),
@@ -498,8 +508,10 @@ BEGIN
 				   CASE WHEN p_operation = 'unarchive' THEN format('$1 = %L, ', p_from) ELSE '' END,
 				   p_batch_size,
 				   CASE WHEN p_operation = 'unarchive' THEN quote_literal(p_to) ELSE 'now() - older_than at the start of the run' END)
-			|| (plan->>'lock_sql'),
-			plan->>'move_sql', 'COMMIT'], E';\n');
+			|| CASE WHEN jsonb_array_length(refs) = 0 THEN plan->>'fast_sql'
+					ELSE (plan->>'lock_sql') || E';\n-- (the foreign keys that point at the table are checked here)\n'
+						 || (plan->>'move_sql') END,
+			'COMMIT'], E';\n');
 		RAISE NOTICE '%', E'statements:\n' || sqls;
 		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
 	END IF;
@@ -600,10 +612,22 @@ BEGIN
 	PERFORM set_config('lock_timeout', plan->>'lock_timeout', true);
 	LOOP
 		BEGIN
-			EXECUTE plan->>'lock_sql' INTO tids, last_key
-				USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
-					  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
-			n := coalesce(array_length(tids, 1), 0);
+			IF NOT careful AND jsonb_array_length(plan->'refs') = 0 THEN
+				-- one statement: lock, delete, insert
+				EXECUTE plan->>'fast_sql' INTO n, ins, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				IF n > 0 AND ins <> n THEN
+					-- a locked row had changed since the statement's snapshot:
+					-- redo the batch step by step
+					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
+				END IF;
+			ELSE
+				EXECUTE plan->>'lock_sql' INTO tids, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				n := coalesce(array_length(tids, 1), 0);
+			END IF;
 			IF n = 0 THEN
 				IF nullif(state->'last_key', 'null'::jsonb) IS NOT NULL THEN
 					-- end of the walk: sweep once more from the start for rows
@@ -614,6 +638,8 @@ BEGIN
 				RETURN state || jsonb_build_object('status', 'done', 'moved', 0);
 			END IF;
 			FOR r IN SELECT * FROM jsonb_array_elements(plan->'refs') LOOP
+				-- (only on the step-by-step path: fast_sql is not used when
+				-- foreign keys point at the table)
 				EXECUTE r->>'batch' INTO found_ref USING tids;
 				IF found_ref THEN
 					RAISE EXCEPTION USING ERRCODE = '23503',
@@ -622,7 +648,9 @@ BEGIN
 						HINT = 'Archive or delete the referencing rows first.';
 				END IF;
 			END LOOP;
-			IF NOT careful THEN
+			IF tids IS NULL THEN
+				NULL;		-- moved by fast_sql above
+			ELSIF NOT careful THEN
 				-- a plain INSERT: a key already in the target raises
 				-- unique_violation and the batch is redone carefully
 				EXECUTE plan->>'move_sql' USING tids;
