@@ -17,11 +17,13 @@
 -- Batch protocol (one transaction per batch, all in one subtransaction):
 --   1. lock up to batch_size eligible rows in key order, FOR UPDATE SKIP
 --      LOCKED, continuing after the last key of the previous batch;
---   2. DELETE them and INSERT them into the target in one statement, with
---      ON CONFLICT DO NOTHING; if fewer rows were inserted than deleted
---      (the target already had some keys, e.g. after a crash between the
---      remote and the local commit of a postgres_fdw target), the batch is
---      rolled back and redone carefully: insert, check that every key
+--   2. DELETE them and INSERT them into the target; steps 1 and 2 are one
+--      statement (fast_sql) unless foreign keys point at the table, whose
+--      references are then checked between the lock and the delete; if the
+--      target already had some keys (unique violation: e.g. after a crash
+--      between the remote and the local commit of a postgres_fdw target),
+--      or fewer rows moved than were locked, the batch is rolled back and
+--      redone carefully: insert ON CONFLICT DO NOTHING, check that every key
 --      already in the target holds an identical row, then delete;
 --   3. record the batch in archive_runs; COMMIT.
 -- A local target commits with the source in one transaction.  A
