@@ -1521,6 +1521,32 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- NULL when the archiving helper accepts the partition (its dry run
+-- passes), else its error: the real run raises errors that would end the
+-- maintenance run, and cannot be caught where it commits.
+CREATE FUNCTION @extschema@._pm_archive_check(part_name text, col name, retention text,
+	target text, batch_size integer)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r bigint;
+	n bigint;
+	st text;
+	msg text;
+BEGIN
+	CALL @extschema@.archive(relation => part_name::regclass, time_column => col,
+		older_than => retention::interval, target => to_regclass(target),
+		batch_size => batch_size, dry_run => true,
+		run_id => r, rows_moved => n, status => st);
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+	RETURN msg;
+END
+$$;
+
 -- Drop a detached partition that the archiving helper emptied.
 CREATE FUNCTION @extschema@._pm_drop_if_empty(part_name text, lock_timeout interval,
 	OUT ok boolean, OUT message text)
@@ -1584,6 +1610,7 @@ DECLARE
 	a_run bigint;
 	a_rows bigint;
 	a_status text;
+	a_err text;
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
@@ -1654,11 +1681,20 @@ BEGIN
 						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
 						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
 						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
+					a_err := NULL;
+					IF helper AND nonatomic THEN
+						a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
+							cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+					END IF;
 					IF helper AND NOT nonatomic THEN
 						-- the helper commits its batches: it needs a CALL
 						-- outside a transaction block
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
 							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', res.part_name));
+					ELSIF helper AND a_err IS NOT NULL THEN
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
+								res.part_name, a_err));
 					ELSIF helper THEN
 						-- a static CALL (EXECUTE would make it atomic); the
 						-- helper resolves the names itself
@@ -1884,3 +1920,4 @@ REVOKE ALL ON FUNCTION @extschema@._pt_log(name, name, text, boolean, text, doub
 REVOKE ALL ON FUNCTION @extschema@._pm_tasks(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;
