@@ -236,27 +236,33 @@ make_term(char kind, Expr *key, Index varno)
  * do not change under a running backend often enough to matter; a stale
  * answer only changes which terms are recorded).
  */
-#define SA_OPF_CACHE 8
-static Oid	opf_cache_type[SA_OPF_CACHE];
-static Oid	opf_cache_family[SA_OPF_CACHE];
-static int	opf_cache_next = 0;
+#define SA_OPF_CACHE 16
+static Oid	opc_cache_type[SA_OPF_CACHE];
+static Oid	opc_cache_class[SA_OPF_CACHE];
+static int	opc_cache_next = 0;
+
+Oid
+sa_default_btree_opclass(Oid typid)
+{
+	int			i;
+	Oid			opclass;
+
+	for (i = 0; i < SA_OPF_CACHE; i++)
+		if (opc_cache_type[i] == typid && OidIsValid(typid))
+			return opc_cache_class[i];
+	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	opc_cache_type[opc_cache_next] = typid;
+	opc_cache_class[opc_cache_next] = opclass;
+	opc_cache_next = (opc_cache_next + 1) % SA_OPF_CACHE;
+	return opclass;
+}
 
 static Oid
 default_btree_family(Oid typid)
 {
-	int			i;
-	Oid			opclass;
-	Oid			family;
+	Oid			opclass = sa_default_btree_opclass(typid);
 
-	for (i = 0; i < SA_OPF_CACHE; i++)
-		if (opf_cache_type[i] == typid && OidIsValid(typid))
-			return opf_cache_family[i];
-	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
-	family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
-	opf_cache_type[opf_cache_next] = typid;
-	opf_cache_family[opf_cache_next] = family;
-	opf_cache_next = (opf_cache_next + 1) % SA_OPF_CACHE;
-	return family;
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
 }
 
 /* LIKE with a constant pattern that starts with a literal prefix */

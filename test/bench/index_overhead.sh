@@ -16,7 +16,10 @@
 #   sa_all    scale_advisor, plan_sample_rate = 1 (every statement sampled)
 # The instructions of the 1,000 extra statements divided by 1,000 is the
 # per-statement count (start-up cancels out).  Prints one line per
-# configuration and the differences to "none".
+# configuration and the differences to "none".  Then the same for a
+# statement whose plan lacks an index and so is captured when sampled,
+# "SELECT bbalance FROM pgbench_branches WHERE bid = 1" (a sequential scan
+# with a filter), in sa_off, sa_def and sa_all: the cost of one capture.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
@@ -32,6 +35,7 @@ sa_cluster_stop "$work/c"
 
 for n in 200 1200; do
 	for i in $(seq 1 $n); do echo "SELECT abalance FROM pgbench_accounts WHERE aid = $(( (i * 7919) % 100000 + 1 ))"; done > "$work/stmts.$n"
+	for i in $(seq 1 $n); do echo "SELECT bbalance FROM pgbench_branches WHERE bid = 1"; done > "$work/seq.$n"
 done
 chmod 644 "$work"/stmts.*
 
@@ -62,3 +66,18 @@ for cfg in pgss sa_off sa_def sa_all; do
 	printf '%-7s +%6d (%s %% of the select)\n' "$cfg" "$d" "$(echo "scale=1; 100 * $d / $base" | bc)"
 done
 printf 'plan sampling at the default rate: %+d instructions per statement (sa_def - sa_off)\n' $(( ${per[sa_def]} - ${per[sa_off]} ))
+
+declare -A seq
+for cfg in sa_off sa_def sa_all; do
+	case $cfg in
+		sa_off) args=(-c "shared_preload_libraries=scale_advisor" -c scale_advisor.plan_sample_rate=0) ;;
+		sa_def) args=(-c "shared_preload_libraries=scale_advisor") ;;
+		sa_all) args=(-c "shared_preload_libraries=scale_advisor" -c scale_advisor.plan_sample_rate=1) ;;
+	esac
+	a=$(irefs "${args[@]}" < "$work/seq.200")
+	b=$(irefs "${args[@]}" < "$work/seq.1200")
+	seq[$cfg]=$(( (b - a) / 1000 ))
+	printf 'seq scan %-7s %8d instructions per statement\n' "$cfg" "${seq[$cfg]}"
+done
+printf 'one capture (sa_all - sa_off): %d instructions; at the default rate: %+d per statement\n' \
+	$(( ${seq[sa_all]} - ${seq[sa_off]} )) $(( ${seq[sa_def]} - ${seq[sa_off]} ))
