@@ -34,6 +34,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <limits.h>
 
 #include "access/htup_details.h"
@@ -1614,6 +1615,11 @@ np_copy_text(char *dst, int cap, const char *src, int len)
 	}
 	if (len < 0)
 		len = strlen(src);
+	while (len > 0 && isspace((unsigned char) *src))
+	{
+		src++;
+		len--;
+	}
 	if (len >= cap)
 		len = pg_mbcliplen(src, len, cap - 1);
 	memcpy(dst, src, len);
