@@ -1,0 +1,327 @@
+-- Scale readiness, part 2: what the history answers: growth, regressions,
+-- capacity at a higher load, and a pgbench script replaying the statement
+-- mix.  The model behind capacity() is explained in docs/readiness.md.
+
+-- Rows and bytes per day of every table in the snapshots, and of the whole
+-- database, from a least-squares line through the snapshots of the last
+-- growth_window_days and the current size (NULL until they span an hour).
+CREATE FUNCTION @extschema@._growth()
+RETURNS TABLE (scope text, schemaname name, relname name, rows_now bigint,
+			   bytes_now bigint, rows_per_day numeric, bytes_per_day numeric,
+			   days_to_limit numeric, snapshots bigint, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => @extschema@._t('growth_window_days')::integer);
+	v_dblimit numeric := @extschema@._t('db_size_limit_bytes');
+	v_tlimit numeric := @extschema@._t('table_size_limit_bytes');
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	RETURN QUERY
+	WITH pts AS (
+		SELECT t.relid, n.taken_at, t.n_live_tup::float8 AS r, t.total_bytes::float8 AS b
+		FROM @extschema@.snapshot_tables t
+		JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
+		WHERE n.taken_at >= v_from
+		UNION ALL
+		SELECT s.relid, pg_catalog.now(), s.n_live_tup::float8,
+			   pg_catalog.pg_total_relation_size(s.relid)::float8
+		FROM pg_catalog.pg_stat_user_tables s
+		WHERE s.relid IN (SELECT t.relid FROM @extschema@.snapshot_tables t)
+	), fit AS (
+		SELECT p.relid,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.r, extract(epoch FROM p.taken_at) / 86400.0) END AS rpd,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.b, extract(epoch FROM p.taken_at) / 86400.0) END AS bpd,
+			   count(*) AS n, min(p.taken_at) AS since
+		FROM pts p GROUP BY p.relid
+	)
+	SELECT 'table'::text, s.schemaname, s.relname, s.n_live_tup,
+		   pg_catalog.pg_total_relation_size(s.relid),
+		   round(f.rpd::numeric, 1), round(f.bpd::numeric, 0),
+		   CASE WHEN v_tlimit > 0 AND f.bpd > 0
+				THEN round(greatest(v_tlimit - pg_catalog.pg_total_relation_size(s.relid), 0) / f.bpd::numeric, 1) END,
+		   f.n - 1, f.since
+	FROM fit f JOIN pg_catalog.pg_stat_user_tables s ON s.relid = f.relid;
+
+	RETURN QUERY
+	WITH pts AS (
+		SELECT n.taken_at, n.db_bytes::float8 AS b,
+			   (SELECT sum(t.n_live_tup) FROM @extschema@.snapshot_tables t WHERE t.snap_id = n.snap_id)::float8 AS r
+		FROM @extschema@.snapshots n WHERE n.taken_at >= v_from
+		UNION ALL
+		SELECT pg_catalog.now(), pg_catalog.pg_database_size(pg_catalog.current_database())::float8,
+			   (SELECT sum(s.n_live_tup) FROM pg_catalog.pg_stat_user_tables s
+				WHERE s.relid IN (SELECT t.relid FROM @extschema@.snapshot_tables t))::float8
+	), fit AS (
+		SELECT CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.r, extract(epoch FROM p.taken_at) / 86400.0) END AS rpd,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.b, extract(epoch FROM p.taken_at) / 86400.0) END AS bpd,
+			   count(*) AS n, min(p.taken_at) AS since
+		FROM pts p
+	)
+	SELECT 'database'::text, NULL::name, pg_catalog.current_database()::name,
+		   (SELECT sum(s.n_live_tup)::bigint FROM pg_catalog.pg_stat_user_tables s),
+		   pg_catalog.pg_database_size(pg_catalog.current_database()),
+		   round(f.rpd::numeric, 1), round(f.bpd::numeric, 0),
+		   CASE WHEN v_dblimit > 0 AND f.bpd > 0
+				THEN round(greatest(v_dblimit - pg_catalog.pg_database_size(pg_catalog.current_database()), 0) / f.bpd::numeric, 1) END,
+		   f.n - 1, f.since
+	FROM fit f;
+END
+$$;
+
+CREATE VIEW @extschema@.growth AS
+SELECT g.* FROM @extschema@._growth() g
+WHERE @extschema@._require_loaded();
+
+-- Statements of the current database whose p95 in the last window is worse
+-- than in the baseline before it.
+CREATE FUNCTION @extschema@._regressions()
+RETURNS TABLE (queryid bigint, query text, baseline_calls bigint,
+			   baseline_p95_ms numeric, window_calls bigint,
+			   window_p95_ms numeric, ratio numeric, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_min_calls numeric := @extschema@._t('regression_min_calls');
+	v_ratio numeric := @extschema@._t('regression_ratio');
+	v_min_ms numeric := @extschema@._t('regression_min_ms');
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	RETURN QUERY
+	SELECT x.queryid, q.query, x.baseline_calls, round(x.bp::numeric, 2),
+		   x.window_calls, round(x.wp::numeric, 2),
+		   round((x.wp / nullif(x.bp, 0))::numeric, 2), x.window_start
+	FROM (SELECT w.*, @extschema@._hist_quantile(w.window_buckets, 0.95) AS wp,
+				 @extschema@._hist_quantile(w.baseline_buckets, 0.95) AS bp
+		  FROM @extschema@._windows(
+				pg_catalog.make_interval(secs => @extschema@._t('regression_window_s')::float8),
+				pg_catalog.make_interval(secs => @extschema@._t('regression_baseline_s')::float8)) w
+		  WHERE w.window_calls >= v_min_calls AND w.baseline_calls >= v_min_calls) x
+	LEFT JOIN (SELECT DISTINCT ON (s.queryid) s.queryid, s.query
+			   FROM @extschema@._statements() s ORDER BY s.queryid, s.calls DESC) q
+		ON q.queryid = x.queryid
+	WHERE x.wp > x.bp * v_ratio AND x.wp - x.bp >= v_min_ms
+	ORDER BY x.wp / nullif(x.bp, 0) DESC;
+END
+$$;
+
+CREATE VIEW @extschema@.regressions AS
+SELECT r.* FROM @extschema@._regressions() r
+WHERE @extschema@._require_loaded();
+
+-- What load_factor times today's load needs.  See docs/readiness.md.
+CREATE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
+RETURNS TABLE (item text, current numeric, projected numeric, unit text,
+			   status text, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => @extschema@._t('growth_window_days')::integer);
+	v_avg numeric;
+	v_peak numeric;
+	v_rho numeric;
+	v_rho_new numeric;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	v_peak_conn integer;
+	v_proj_conn integer;
+	v_pool integer;
+	v_target numeric := @extschema@._t('slow_statement_ms');
+	v_min_calls numeric := @extschema@._t('slow_statement_min_calls');
+	v_infl numeric;
+	v_db record;
+	v_dblimit numeric := @extschema@._t('db_size_limit_bytes');
+	v_n integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF load_factor IS NULL OR load_factor <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'load_factor must be a positive number',
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
+
+	-- busy time: active_time of the database between snapshots (and now)
+	WITH pts AS (
+		SELECT n.taken_at AS t, n.active_time_ms AS a
+		FROM @extschema@.snapshots n
+		WHERE n.taken_at >= v_from AND n.active_time_ms IS NOT NULL
+		UNION ALL
+		SELECT pg_catalog.now(), d.active_time
+		FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()
+	), steps AS (
+		SELECT p.a - lag(p.a) OVER w AS da,
+			   extract(epoch FROM p.t - lag(p.t) OVER w) * 1000 AS dt
+		FROM pts p WINDOW w AS (ORDER BY p.t)
+	)
+	SELECT sum(s.da) FILTER (WHERE s.da >= 0) / nullif(sum(s.dt) FILTER (WHERE s.da >= 0), 0),
+		   max(s.da / s.dt) FILTER (WHERE s.da >= 0 AND s.dt >= 1000)
+	INTO v_avg, v_peak
+	FROM steps s WHERE s.dt > 0;
+	IF v_peak IS NULL THEN
+		-- no history yet: what is active right now
+		SELECT count(*) INTO v_peak FROM pg_catalog.pg_stat_activity a
+		WHERE a.backend_type = 'client backend' AND a.state = 'active'
+		  AND a.pid <> pg_catalog.pg_backend_pid();
+		v_avg := coalesce(v_avg, v_peak);
+	END IF;
+	v_peak := greatest(v_peak, coalesce(v_avg, 0));
+	v_rho := v_peak / v_cpus;
+	v_rho_new := v_rho * load_factor;
+
+	item := 'busy sessions (peak)'; current := round(v_peak, 2);
+	projected := round(v_peak * load_factor, 2); unit := 'sessions';
+	status := CASE WHEN v_rho_new >= 1 THEN 'fail' WHEN v_rho_new >= 0.7 THEN 'warn' ELSE 'pass' END;
+	detail := pg_catalog.format('average %s busy sessions; %s CPUs; projected utilisation %s%%',
+		round(coalesce(v_avg, 0), 2), v_cpus, round(v_rho_new * 100));
+	RETURN NEXT;
+
+	SELECT greatest(coalesce(max(n.numbackends), 0),
+					(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend'))
+	INTO v_peak_conn
+	FROM @extschema@.snapshots n WHERE n.taken_at >= v_from;
+	v_proj_conn := ceil(v_peak_conn * load_factor);
+	v_pool := least(greatest(2 * v_cpus, ceil(v_peak * load_factor * 1.5)::integer), v_maxconn);
+	item := 'connections (peak)'; current := v_peak_conn; projected := v_proj_conn;
+	unit := 'connections';
+	status := CASE WHEN v_proj_conn > v_maxconn THEN 'fail'
+				   WHEN v_proj_conn * 100.0 / v_maxconn >= @extschema@._t('connections_warning_pct') THEN 'warn'
+				   ELSE 'pass' END;
+	detail := pg_catalog.format('%s usable of max_connections; behind a transaction pooler %s server connections carry the projected load',
+		v_maxconn, v_pool);
+	RETURN NEXT;
+
+	item := 'pool size'; current := NULL; projected := v_pool; unit := 'connections';
+	status := 'pass';
+	detail := pg_catalog.format('pgbouncer: pool_mode = transaction, default_pool_size = %s (max(2 x CPUs, 1.5 x projected busy sessions))', v_pool);
+	RETURN NEXT;
+
+	SELECT g.bytes_now, g.bytes_per_day INTO v_db
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	FOR v_n IN SELECT unnest(ARRAY[30, 90]) LOOP
+		item := pg_catalog.format('storage in %s days', v_n);
+		current := v_db.bytes_now;
+		projected := round(v_db.bytes_now + greatest(coalesce(v_db.bytes_per_day, 0), 0) * load_factor * v_n);
+		unit := 'bytes';
+		status := CASE WHEN v_db.bytes_per_day IS NULL THEN 'warn'
+					   WHEN v_dblimit > 0 AND projected > v_dblimit THEN 'fail'
+					   ELSE 'pass' END;
+		detail := CASE WHEN v_db.bytes_per_day IS NULL
+					   THEN 'no growth measured yet: take snapshots (scale_advisor.snapshot()) over a few days'
+					   ELSE pg_catalog.format('%s now, growing %s a day today, %s a day at %sx load',
+							pg_catalog.pg_size_pretty(v_db.bytes_now),
+							pg_catalog.pg_size_pretty(v_db.bytes_per_day),
+							pg_catalog.pg_size_pretty(round(v_db.bytes_per_day * load_factor)), load_factor) END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- statements: queueing inflates response time by (1 - rho) / (1 - rho')
+	v_infl := CASE WHEN v_rho_new < 1 THEN (1 - least(v_rho, 0.99)) / (1 - v_rho_new) END;
+	FOR r IN
+		SELECT s.queryid, s.query, s.p95_ms, s.calls
+		FROM @extschema@._statements() s
+		WHERE s.calls >= v_min_calls AND s.p95_ms IS NOT NULL
+		ORDER BY s.p95_ms DESC
+		LIMIT 5
+	LOOP
+		item := pg_catalog.format('statement %s', r.queryid);
+		current := round(r.p95_ms::numeric, 2);
+		projected := round(r.p95_ms::numeric * v_infl, 2);
+		unit := 'ms p95';
+		status := CASE WHEN v_infl IS NULL OR r.p95_ms * v_infl >= v_target THEN 'fail'
+					   WHEN r.p95_ms * v_infl >= v_target * 0.5 THEN 'warn' ELSE 'pass' END;
+		detail := pg_catalog.left(pg_catalog.regexp_replace(coalesce(r.query, ''), '\s+', ' ', 'g'), 120);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- A pgbench script replaying the top_n statements of the current database
+-- by calls, each picked with the weight of its calls, with the values of
+-- one captured execution.  Statements with no captured example, and
+-- writes unless include_writes, are left out with a comment line.
+CREATE FUNCTION @extschema@.workload_script(top_n integer DEFAULT 20,
+											include_writes boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_head text := '';
+	v_body text := '';
+	v_skip text := '';
+	v_total bigint := 0;
+	v_n integer := 0;
+	v_sql text;
+	v_val text;
+	i integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF top_n IS NULL OR top_n < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'top_n must be a positive number',
+			HINT = 'Pass how many of the most frequent statements to replay, for example 20.';
+	END IF;
+	FOR r IN
+		SELECT h.queryid, h.calls, h.sample_query, h.param_types, h.param_values
+		FROM @extschema@._history() h
+		WHERE h.dbid = v_db AND h.calls > 0
+		  AND strpos(pg_catalog.lower(coalesce(h.sample_query, '')), '@extschema@.') = 0
+		ORDER BY h.calls DESC, h.queryid
+		LIMIT top_n
+	LOOP
+		IF r.sample_query IS NULL THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s calls): no captured example\n', r.queryid, r.calls);
+			CONTINUE;
+		END IF;
+		-- an EXECUTE of a prepared statement shows the PREPARE text
+		v_sql := pg_catalog.regexp_replace(r.sample_query,
+			'^\s*prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i');
+		IF NOT include_writes AND
+		   (v_sql !~* '^\s*(select|with|values|table)\M'
+			OR v_sql ~* '\m(insert|update|delete|merge)\M'
+			OR v_sql ~* '\mfor\s+(update|share|no\s+key\s+update|key\s+share)\M') THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s calls): writes (include_writes => true replays it)\n', r.queryid, r.calls);
+			CONTINUE;
+		END IF;
+		IF r.param_values IS NOT NULL THEN
+			FOR i IN REVERSE pg_catalog.array_length(r.param_values, 1) .. 1 LOOP
+				v_val := CASE WHEN r.param_values[i] IS NULL THEN 'NULL'
+							  ELSE pg_catalog.quote_literal(r.param_values[i]) END
+						 || '::' || pg_catalog.format_type(r.param_types[i], NULL);
+				v_sql := pg_catalog.regexp_replace(v_sql, '\$' || i || '(?![0-9])', v_val, 'g');
+			END LOOP;
+		END IF;
+		IF v_sql ~ '\$[0-9]' OR v_sql ~ '(^|\n)\s*\\' THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s calls): parameters without captured values\n', r.queryid, r.calls);
+			CONTINUE;
+		END IF;
+		v_total := v_total + r.calls;
+		v_n := v_n + 1;
+		v_body := v_body || pg_catalog.format(E'%s :sa_pick <= %s\n-- queryid %s, %s calls\n%s;\n',
+			CASE WHEN v_n = 1 THEN '\if' ELSE '\elif' END, v_total, r.queryid, r.calls, v_sql);
+	END LOOP;
+
+	v_head := pg_catalog.format(E'-- scale_advisor workload: %s statements of database %s, weighted by calls\n'
+		'-- recorded since the statement history started; run against a copy of the database:\n'
+		'--   pgbench -n -f workload.sql -c CLIENTS -j THREADS -T SECONDS %s\n',
+		v_n, pg_catalog.current_database(), pg_catalog.quote_ident(pg_catalog.current_database()));
+	IF v_n = 0 THEN
+		RETURN v_head || v_skip || E'-- nothing to replay yet\nSELECT 1;\n';
+	END IF;
+	RETURN v_head || v_skip
+		|| pg_catalog.format(E'\\set sa_pick random(1, %s)\n', v_total)
+		|| v_body || E'\\endif\n';
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.workload_script(integer, boolean) FROM PUBLIC;

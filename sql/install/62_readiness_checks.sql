@@ -1,0 +1,943 @@
+-- Scale readiness, part 3: the checklist and the alerts.
+--
+-- Views of other parts of scale_advisor (index_advice, n_plus_one,
+-- unused_indexes, ...) are looked up when the checks run and read with
+-- EXECUTE, so that this file works whichever of them is installed; a check
+-- whose source is missing says "not available".
+
+-- A statement's text on one line, cut to 100 characters.
+CREATE FUNCTION @extschema@._short(p_text text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.left(pg_catalog.regexp_replace(coalesce(p_text, '?'), '\s+', ' ', 'g'), 100) $$;
+
+-- A duration setting ('30s', '5min', '250') in milliseconds.
+CREATE FUNCTION @extschema@._guc_ms(p_value text)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT (m[1])::numeric * CASE lower(coalesce(nullif(m[2], ''), 'ms'))
+		WHEN 'us' THEN 0.001 WHEN 'ms' THEN 1 WHEN 's' THEN 1000 WHEN 'min' THEN 60000
+		WHEN 'h' THEN 3600000 WHEN 'd' THEN 86400000 END
+FROM pg_catalog.regexp_match(pg_catalog.btrim(p_value, ' '''), '^(-?[0-9.]+)\s*([a-zA-Z]*)$') AS m
+$$;
+
+-- The value a setting has for sessions of a role in the current database:
+-- ALTER ROLE ... IN DATABASE, ALTER ROLE, ALTER DATABASE, then the server.
+CREATE FUNCTION @extschema@._role_setting(p_role oid, p_name text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(
+	(SELECT pg_catalog.split_part(c, '=', 2)
+	 FROM (SELECT s.setconfig,
+				  CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1
+					   WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS prio
+		   FROM pg_catalog.pg_db_role_setting s
+		   WHERE (s.setrole = p_role OR s.setrole = 0)
+			 AND (s.setdatabase = 0 OR s.setdatabase =
+				  (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
+			 AND NOT (s.setrole = 0 AND s.setdatabase = 0)) x,
+		  unnest(x.setconfig) c
+	 WHERE pg_catalog.split_part(c, '=', 1) = p_name
+	 ORDER BY x.prio LIMIT 1),
+	(SELECT CASE WHEN g.source IN ('default', 'configuration file', 'command line',
+								   'environment variable', 'override')
+				 THEN g.setting ELSE g.boot_val END
+	 FROM pg_catalog.pg_settings g WHERE g.name = p_name))
+$$;
+
+-- Count the rows of another part's view, or NULL when it is not installed.
+CREATE FUNCTION @extschema@._count_of(p_name text, p_where text DEFAULT 'true')
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	IF NOT @extschema@._has(p_name) THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT count(*) FROM %I.%I WHERE %s', '@extschema@', p_name, p_where) INTO n;
+	RETURN n;
+END
+$$;
+
+-- Archiving policies and partition sets whose maintenance is failing or
+-- overdue (from the archiving and partitioning parts, when installed).
+CREATE FUNCTION @extschema@._maintenance_status()
+RETURNS TABLE (kind text, object text, state text, last_success timestamptz,
+			   hours_since_success numeric, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_hours numeric := @extschema@._t('maintenance_overdue_hours');
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF @extschema@._has_col('archive_policies', 'enabled')
+	   AND @extschema@._has_col('archive_runs', 'status')
+	   AND @extschema@._has_col('archive_runs', 'finished_at') THEN
+		RETURN QUERY EXECUTE $q$
+			SELECT 'archive'::text, p.relation::text,
+				   CASE WHEN l.status IN ('failed', 'interrupted') THEN 'failing'
+						WHEN s.t IS NULL OR s.t < pg_catalog.now() - pg_catalog.make_interval(hours => $1::integer) THEN 'overdue'
+						ELSE 'ok' END,
+				   s.t, round((extract(epoch FROM pg_catalog.now() - s.t) / 3600)::numeric, 1),
+				   CASE WHEN l.status IN ('failed', 'interrupted')
+						THEN pg_catalog.format('last archive run of %s %s: %s', p.relation, l.status, coalesce(l.error, '?'))
+						WHEN s.t IS NULL THEN pg_catalog.format('archive policy of %s never ran to completion: call scale_advisor.run_archive_policies() from cron', p.relation)
+						ELSE pg_catalog.format('archive policy of %s last completed at %s', p.relation, s.t) END
+			FROM @extschema@.archive_policies p
+			LEFT JOIN LATERAL (
+				SELECT r.status, r.error FROM @extschema@.archive_runs r
+				WHERE r.relation = p.relation AND r.status <> 'running'
+				ORDER BY r.started_at DESC LIMIT 1) l ON true
+			LEFT JOIN LATERAL (
+				SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
+				WHERE r.relation = p.relation AND r.status = 'done') s ON true
+			WHERE p.enabled $q$
+			USING v_hours;
+	END IF;
+	IF @extschema@._has_col('partition_maintenance_status', 'overdue')
+	   AND @extschema@._has_col('partition_maintenance_status', 'consecutive_failures')
+	   AND @extschema@._has_col('partition_maintenance_status', 'last_success') THEN
+		RETURN QUERY EXECUTE $q$
+			SELECT 'partition'::text, pg_catalog.format('%I.%I', m.parent_schema, m.parent_table),
+				   CASE WHEN m.consecutive_failures > 0 THEN 'failing'
+						WHEN m.overdue THEN 'overdue' ELSE 'ok' END,
+				   m.last_success, round((extract(epoch FROM pg_catalog.now() - m.last_success) / 3600)::numeric, 1),
+				   pg_catalog.format('partition maintenance of %I.%I: %s', m.parent_schema, m.parent_table, m.status)
+			FROM @extschema@.partition_maintenance_status m
+			WHERE m.enabled $q$;
+	END IF;
+END
+$$;
+
+-- Rows of another part's view and a list of one of its columns, or NULLs
+-- when the view (or the column) is not installed.
+CREATE FUNCTION @extschema@._list_of(p_name text, p_col text, p_where text DEFAULT 'true',
+									 OUT n bigint, OUT names text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._has_col(p_name, p_col) THEN
+		RETURN;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT count(*), string_agg(%I::text, '', '' ORDER BY %I::text) FROM %I.%I WHERE %s',
+							  p_col, p_col, '@extschema@', p_name, p_where)
+		INTO n, names;
+	names := coalesce(names, '');
+END
+$$;
+
+-- WAL segments waiting for the archiver (.ready files), or NULL when the
+-- caller may not list pg_wal/archive_status (pg_monitor can).
+CREATE FUNCTION @extschema@._archive_ready()
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN (SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir() f WHERE f.name LIKE '%.ready');
+EXCEPTION WHEN insufficient_privilege THEN
+	RETURN NULL;
+END
+$$;
+
+-- true when archiving looks stuck: no success for archive_max_age_s while
+-- segments wait (or, when the waiting segments cannot be listed, while the
+-- server writes a later segment than the last archived one)
+CREATE FUNCTION @extschema@._archive_stale()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT s.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => @extschema@._t('archive_max_age_s')::float8)
+	   AND coalesce(@extschema@._archive_ready() > 0,
+					pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) > s.last_archived_wal)
+FROM pg_catalog.pg_stat_archiver s
+$$;
+
+CREATE FUNCTION @extschema@._checklist()
+RETURNS TABLE ("check" text, status text, value text, target text, advice text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+	v_m bigint;
+	v_x numeric;
+	v_y numeric;
+	v_txt text;
+	v_txt2 text;
+	v_t numeric;
+	v_t2 numeric;
+	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	v_pool integer;
+	v_setting text;
+	v_g record;
+	v_stmts @extschema@._statement[];
+	v_r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- the statements, read once for every check that needs them
+	v_stmts := ARRAY(SELECT s FROM unnest(v_stmts) s);
+
+	-- statements over 100 ms at p95
+	v_t := @extschema@._t('slow_statement_ms');
+	SELECT count(*), max(s.p95_ms),
+		   string_agg(pg_catalog.format('%s (%s ms: %s)', s.queryid, round(s.p95_ms::numeric, 1), @extschema@._short(s.query)), '; '
+					  ORDER BY s.p95_ms DESC) FILTER (WHERE s.rn <= 3)
+	INTO v_n, v_x, v_txt
+	FROM (SELECT s.*, row_number() OVER (ORDER BY s.p95_ms DESC) AS rn
+		  FROM unnest(v_stmts) s
+		  WHERE s.calls >= @extschema@._t('slow_statement_min_calls') AND s.p95_ms > v_t) s;
+	"check" := 'slow_statements';
+	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= @extschema@._t('alert_p95_ms') THEN 'fail' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN '0 statements over the target'
+				  ELSE pg_catalog.format('%s statements over the target, worst: %s', v_n, v_txt) END;
+	target := pg_catalog.format('p95 under %s ms', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'EXPLAIN (ANALYZE, BUFFERS) the statements named; read scale_advisor.slow_queries and scale_advisor.index_advice for their plans and missing indexes' END;
+	RETURN NEXT;
+
+	-- missing indexes, from index_advice
+	v_n := @extschema@._count_of('index_advice');
+	"check" := 'missing_indexes';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.index_advice is not installed)'
+				  ELSE pg_catalog.format('%s index suggestions', v_n) END;
+	target := '0 suggestions';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
+				   ELSE 'SELECT * FROM scale_advisor.index_advice; create each index with CREATE INDEX CONCURRENTLY' END;
+	RETURN NEXT;
+
+	-- large tables read by sequential scans
+	v_t := @extschema@._t('seq_scan_min_rows');
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s seq scans)', t.schemaname, t.relname, t.seq_scan), ', '
+								 ORDER BY t.seq_tup_read DESC)
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_stat_user_tables t
+	WHERE t.n_live_tup >= v_t AND t.seq_scan > coalesce(t.idx_scan, 0)
+	  AND t.seq_tup_read / greatest(t.seq_scan, 1) >= v_t;
+	"check" := 'sequential_scans';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no large table is read mostly by sequential scans'
+				  ELSE pg_catalog.format('%s large tables read mostly by sequential scans: %s', v_n, v_txt) END;
+	target := pg_catalog.format('tables over %s rows read through indexes', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'find the statements scanning them (scale_advisor.slow_queries) and index the columns of their WHERE clauses' END;
+	RETURN NEXT;
+
+	-- N+1 patterns
+	v_n := @extschema@._count_of('n_plus_one');
+	"check" := 'n_plus_one';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.n_plus_one is not installed)'
+				  ELSE pg_catalog.format('%s N+1 patterns', v_n) END;
+	target := '0 patterns';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with N+1 detection'
+				   ELSE 'SELECT * FROM scale_advisor.n_plus_one; load the rows in one statement (WHERE id = ANY($1), a JOIN, or the ORM''s eager loading)' END;
+	RETURN NEXT;
+
+	-- cacheable repeated reads
+	SELECT sum(s.calls) INTO v_m FROM unnest(v_stmts) s;
+	SELECT count(*), string_agg(pg_catalog.format('%s (%s%% of calls: %s)', s.queryid,
+								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)), '; ' ORDER BY s.calls DESC)
+	INTO v_n, v_txt
+	FROM unnest(v_stmts) s
+	WHERE s.calls >= @extschema@._t('cacheable_min_calls')
+	  AND s.calls * 100.0 / greatest(v_m, 1) >= @extschema@._t('cacheable_share_pct')
+	  AND s.rows <= s.calls * 100
+	  AND s.query ~* '^\s*select\M'
+	  AND s.query !~* '\m(now|random|clock_timestamp|current_timestamp|nextval|txid_current|pg_sleep)\M'
+	  AND s.query !~* '\mfor\s+(update|share)\M';
+	"check" := 'cacheable_queries';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
+				  ELSE pg_catalog.format('%s repeated reads: %s', v_n, v_txt) END;
+	target := pg_catalog.format('no read over %s%% of all calls', @extschema@._t('cacheable_share_pct'));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'cache these results in the application (with a TTL or invalidation on write), or precompute them in a materialized view' END;
+	RETURN NEXT;
+
+	-- connections against max_connections
+	SELECT count(*) FILTER (WHERE a.backend_type = 'client backend'),
+		   count(*) FILTER (WHERE a.backend_type = 'client backend' AND a.state = 'idle'),
+		   count(*) FILTER (WHERE a.backend_type = 'client backend' AND a.state = 'active')
+	INTO v_n, v_m, v_x
+	FROM pg_catalog.pg_stat_activity a;
+	v_pool := least(greatest(2 * v_cpus + 1, ceil(v_x * 1.5)::integer), v_maxconn);
+	v_y := round(v_n * 100.0 / v_maxconn, 1);
+	"check" := 'connections';
+	status := CASE WHEN v_y >= @extschema@._t('connections_critical_pct') THEN 'fail'
+				   WHEN v_y >= @extschema@._t('connections_warning_pct') THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s of %s usable connections (%s%%), %s active', v_n, v_maxconn, v_y, v_x);
+	target := pg_catalog.format('under %s%% of max_connections', @extschema@._t('connections_warning_pct'));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('put a transaction pooler in front (pgbouncer pool_mode = transaction, default_pool_size = %s) rather than raising max_connections', v_pool) END;
+	RETURN NEXT;
+
+	-- idle sessions: pooling
+	"check" := 'connection_pooling';
+	status := CASE WHEN v_m >= @extschema@._t('idle_sessions_min')
+					AND v_m * 100.0 / greatest(v_n, 1) >= @extschema@._t('idle_sessions_pct') THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s idle of %s client sessions', v_m, v_n);
+	target := pg_catalog.format('fewer than %s idle sessions or under %s%% idle',
+		@extschema@._t('idle_sessions_min'), @extschema@._t('idle_sessions_pct'));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('idle sessions hold server processes: use pgbouncer (pool_mode = transaction, default_pool_size = %s, max_client_conn = %s) and shrink the application pools', v_pool, greatest(v_n * 4, 100)) END;
+	RETURN NEXT;
+
+	-- sessions idle in a transaction
+	v_t := @extschema@._t('idle_in_transaction_s');
+	SELECT count(*), max(extract(epoch FROM pg_catalog.now() - a.state_change))
+	INTO v_n, v_x
+	FROM pg_catalog.pg_stat_activity a
+	WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+	  AND a.state_change < pg_catalog.now() - pg_catalog.make_interval(secs => v_t::float8);
+	"check" := 'idle_in_transaction';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
+	value := CASE WHEN v_n = 0 THEN 'no session idle in a transaction'
+				  ELSE pg_catalog.format('%s sessions idle in a transaction, the oldest for %s s', v_n, round(v_x)) END;
+	target := pg_catalog.format('none idle in a transaction over %s s', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'commit or roll back promptly in the application; SELECT pid, query FROM pg_stat_activity WHERE state LIKE ''idle in transaction%'' shows them; set idle_in_transaction_session_timeout' END;
+	RETURN NEXT;
+
+	-- timeouts for application roles
+	FOR v_g IN SELECT * FROM (VALUES ('statement_timeout', 'statement_timeout_max_ms', '30s'),
+								   ('idle_in_transaction_session_timeout', NULL, '60s')) AS g(guc, lim, suggest)
+	LOOP
+		SELECT count(*),
+			   count(*) FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
+							   OR (v_g.lim IS NOT NULL AND
+								   @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > @extschema@._t(v_g.lim))),
+			   string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+				 FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
+						 OR (v_g.lim IS NOT NULL AND
+							 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > @extschema@._t(v_g.lim)))
+		INTO v_n, v_m, v_txt
+		FROM pg_catalog.pg_roles r
+		WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname !~ '^pg_';
+		"check" := v_g.guc;
+		status := CASE WHEN v_n = 0 THEN 'warn' WHEN v_m = 0 THEN 'pass' ELSE 'fail' END;
+		value := CASE WHEN v_n = 0 THEN 'no application role: only superusers can log in'
+					  WHEN v_m = 0 THEN pg_catalog.format('set for all %s application roles', v_n)
+					  ELSE pg_catalog.format('%s of %s application roles without a suitable %s: %s', v_m, v_n, v_g.guc, v_txt) END;
+		target := CASE WHEN v_g.lim IS NULL THEN 'set for every login role that is not a superuser'
+					   ELSE pg_catalog.format('set, at most %s ms, for every login role that is not a superuser', @extschema@._t(v_g.lim)) END;
+		advice := CASE WHEN v_n = 0 THEN 'let the application log in as a role of its own, not a superuser, and give it timeouts'
+					   WHEN v_m = 0 THEN 'nothing to do'
+					   ELSE pg_catalog.format('ALTER ROLE %s SET %s = %L;', pg_catalog.split_part(v_txt, ', ', 1), v_g.guc, v_g.suggest) END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- slow-query logging
+	v_x := @extschema@._guc_ms(pg_catalog.current_setting('log_min_duration_statement'));
+	v_t := @extschema@._t('log_min_duration_max_ms');
+	"check" := 'slow_query_logging';
+	status := CASE WHEN v_x < 0 THEN 'fail' WHEN v_x > v_t THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('log_min_duration_statement = %s', pg_catalog.current_setting('log_min_duration_statement'));
+	target := pg_catalog.format('between 0 and %s ms', v_t);
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('ALTER SYSTEM SET log_min_duration_statement = ''%sms''; SELECT pg_reload_conf();', least(v_t, 500)) END;
+	RETURN NEXT;
+
+	-- WAL archiving
+	SELECT s.archived_count, s.failed_count, s.last_archived_time, s.last_failed_time,
+		   s.last_failed_wal, s.last_archived_wal
+	INTO v_r FROM pg_catalog.pg_stat_archiver s;
+	v_setting := pg_catalog.current_setting('archive_mode');
+	v_txt := coalesce(nullif(pg_catalog.current_setting('archive_command'), ''),
+					  nullif(pg_catalog.current_setting('archive_library', true), ''));
+	v_t := @extschema@._t('archive_max_age_s');
+	"check" := 'wal_archiving';
+	IF v_setting = 'off' OR v_txt IS NULL THEN
+		status := 'fail';
+		value := CASE WHEN v_setting = 'off' THEN 'archive_mode = off'
+					  ELSE pg_catalog.format('archive_mode = %s without archive_command or archive_library', v_setting) END;
+		advice := 'set archive_mode = on and an archive_command (or a backup tool such as pgBackRest or WAL-G) that copies WAL off the server; archive_mode needs a restart';
+	ELSIF v_r.last_failed_time IS NOT NULL AND v_r.last_failed_time > coalesce(v_r.last_archived_time, '-infinity') THEN
+		status := 'fail';
+		value := pg_catalog.format('failing: %s failures, last for %s at %s; last success %s',
+			v_r.failed_count, v_r.last_failed_wal, v_r.last_failed_time, coalesce(v_r.last_archived_time::text, 'never'));
+		advice := 'read the server log for the archive_command error and fix it (destination full or unreachable, permissions); WAL piles up in pg_wal until it succeeds';
+	ELSIF v_r.last_archived_time IS NULL THEN
+		status := 'warn';
+		value := 'archiving is on but nothing was archived yet';
+		advice := 'SELECT pg_switch_wal(); then check pg_stat_archiver.last_archived_time';
+	ELSIF @extschema@._archive_stale() THEN
+		status := 'warn';
+		value := pg_catalog.format('last segment archived at %s, %s segments waiting', v_r.last_archived_time,
+			coalesce(@extschema@._archive_ready()::text, 'more'));
+		advice := 'set archive_timeout (for example 60s) so that quiet periods are archived too, and check that archiving is not stuck';
+	ELSE
+		status := 'pass';
+		value := pg_catalog.format('%s segments archived, last at %s, %s failures', v_r.archived_count, v_r.last_archived_time, v_r.failed_count);
+		advice := 'nothing to do';
+	END IF;
+	target := pg_catalog.format('archiving on, no failure since the last success, last success within %s s while segments wait', v_t);
+	RETURN NEXT;
+
+	-- point-in-time recovery
+	v_txt2 := status;
+	"check" := 'point_in_time_recovery';
+	status := CASE WHEN pg_catalog.current_setting('wal_level') = 'minimal' OR v_txt2 = 'fail' THEN 'fail'
+				   WHEN v_txt2 = 'warn' OR pg_catalog.current_setting('archive_timeout') = '0' THEN 'warn'
+				   ELSE 'pass' END;
+	value := pg_catalog.format('wal_level = %s, WAL archiving %s, archive_timeout = %s',
+		pg_catalog.current_setting('wal_level'), v_txt2, pg_catalog.current_setting('archive_timeout'));
+	target := 'wal_level replica or logical, WAL archiving passing, archive_timeout set';
+	advice := CASE WHEN status = 'pass' THEN 'take base backups regularly (pg_basebackup, pgBackRest) and rehearse a restore with recovery_target_time; backups themselves are not visible from SQL'
+				   WHEN pg_catalog.current_setting('wal_level') = 'minimal' THEN 'ALTER SYSTEM SET wal_level = replica; restart; then set up WAL archiving'
+				   WHEN v_txt2 <> 'pass' THEN 'fix WAL archiving first (check wal_archiving)'
+				   ELSE 'ALTER SYSTEM SET archive_timeout = ''60s''; SELECT pg_reload_conf(); bounds how much a quiet server can lose' END;
+	RETURN NEXT;
+
+	-- autovacuum on
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'm') AND c.reloptions @> ARRAY['autovacuum_enabled=false']
+	  AND n.nspname NOT IN ('pg_catalog', 'information_schema');
+	"check" := 'autovacuum';
+	status := CASE WHEN pg_catalog.current_setting('autovacuum') = 'off' OR pg_catalog.current_setting('track_counts') = 'off' THEN 'fail'
+				   WHEN v_n > 0 THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('autovacuum = %s, track_counts = %s, %s tables with autovacuum disabled%s',
+		pg_catalog.current_setting('autovacuum'), pg_catalog.current_setting('track_counts'), v_n,
+		CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := 'autovacuum on for every table';
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   WHEN pg_catalog.current_setting('autovacuum') = 'off' THEN 'ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();'
+				   ELSE pg_catalog.format('ALTER TABLE %s RESET (autovacuum_enabled);', pg_catalog.split_part(v_txt, ', ', 1)) END;
+	RETURN NEXT;
+
+	-- dead tuples
+	v_t := @extschema@._t('dead_tuple_pct');
+	v_t2 := @extschema@._t('dead_tuple_critical_pct');
+	SELECT count(*), max(x.pct),
+		   string_agg(pg_catalog.format('%I.%I (%s%% dead, last vacuum %s)', x.schemaname, x.relname, x.pct,
+										coalesce(x.lv::text, 'never')), ', ' ORDER BY x.pct DESC)
+	INTO v_n, v_x, v_txt
+	FROM (SELECT t.schemaname, t.relname,
+				 round(t.n_dead_tup * 100.0 / greatest(t.n_live_tup + t.n_dead_tup, 1), 1) AS pct,
+				 greatest(t.last_vacuum, t.last_autovacuum) AS lv
+		  FROM pg_catalog.pg_stat_user_tables t
+		  WHERE t.n_dead_tup >= @extschema@._t('dead_tuple_min')) x
+	WHERE x.pct >= v_t;
+	"check" := 'dead_tuples';
+	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= v_t2 THEN 'fail' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'autovacuum keeps up: no table over the dead-tuple threshold'
+				  ELSE pg_catalog.format('%s tables: %s', v_n, v_txt) END;
+	target := pg_catalog.format('under %s%% dead tuples per table', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('VACUUM (VERBOSE) the tables; make autovacuum keep up: ALTER TABLE %s SET (autovacuum_vacuum_scale_factor = 0.02); raise autovacuum_vacuum_cost_limit; look for long transactions holding back cleanup',
+						pg_catalog.split_part(pg_catalog.split_part(v_txt, ', ', 1), ' ', 1)) END;
+	RETURN NEXT;
+
+	-- statistics age
+	v_t := @extschema@._t('analyze_max_age_days');
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname), ', ' ORDER BY t.n_mod_since_analyze DESC)
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_stat_user_tables t
+	WHERE t.n_mod_since_analyze > 50 + 0.1 * t.n_live_tup
+	  AND coalesce(greatest(t.last_analyze, t.last_autoanalyze), '-infinity')
+		  < pg_catalog.now() - pg_catalog.make_interval(days => v_t::integer);
+	"check" := 'stale_statistics';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'statistics of modified tables are recent'
+				  ELSE pg_catalog.format('%s modified tables not analyzed for %s days: %s', v_n, v_t, v_txt) END;
+	target := pg_catalog.format('tables with more than 10%% changed rows analyzed within %s days', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('ANALYZE %s; check that autovacuum runs (pg_stat_user_tables.last_autoanalyze)', pg_catalog.split_part(v_txt, ', ', 1)) END;
+	RETURN NEXT;
+
+	-- table bloat (estimate from row counts and average widths)
+	v_t := @extschema@._t('table_bloat_pct');
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
+	INTO v_n, v_txt
+	FROM (SELECT n.nspname, c.relname,
+				 (c.relpages::numeric * pg_catalog.current_setting('block_size')::integer) AS bytes,
+				 greatest(c.relpages::numeric * pg_catalog.current_setting('block_size')::integer - e.expected, 0)::bigint AS waste,
+				 round(greatest(1 - e.expected / nullif(c.relpages::numeric * pg_catalog.current_setting('block_size')::integer, 0), 0) * 100, 1) AS pct
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		  CROSS JOIN LATERAL (
+			SELECT ceil(c.reltuples::numeric * (24 + 4 + sum(s.avg_width) + 8)
+						/ (pg_catalog.current_setting('block_size')::integer - 24)
+						/ coalesce((SELECT (pg_catalog.regexp_match(o, 'fillfactor=([0-9]+)'))[1]::numeric
+									FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%'), 100) * 100)
+				   * pg_catalog.current_setting('block_size')::integer AS expected
+			FROM pg_catalog.pg_stats s
+			WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited) e
+		  WHERE c.relkind = 'r' AND c.reltuples > 0
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND c.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= @extschema@._t('bloat_min_bytes')) x
+	WHERE x.pct >= v_t;
+	"check" := 'table_bloat';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no table over the bloat threshold'
+				  ELSE pg_catalog.format('%s tables, estimated: %s', v_n, v_txt) END;
+	target := pg_catalog.format('under %s%% estimated bloat (tables over %s)', v_t, pg_catalog.pg_size_pretty(@extschema@._t('bloat_min_bytes')));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'rewrite the table online with pg_repack (or VACUUM FULL in a maintenance window), then tune autovacuum so that dead rows are reused' END;
+	RETURN NEXT;
+
+	-- index bloat (B-tree, plain columns)
+	v_t := @extschema@._t('index_bloat_pct');
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
+	INTO v_n, v_txt
+	FROM (SELECT n.nspname, ic.relname,
+				 greatest(ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer - e.expected, 0)::bigint AS waste,
+				 round(greatest(1 - e.expected / nullif(ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer, 0), 0) * 100, 1) AS pct
+		  FROM pg_catalog.pg_index i
+		  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+		  JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid
+		  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+		  JOIN pg_catalog.pg_am am ON am.oid = ic.relam AND am.amname = 'btree'
+		  CROSS JOIN LATERAL (
+			SELECT (ceil(ic.reltuples::numeric * (8 + 4 + sum(s.avg_width) + 4)
+						 / ((pg_catalog.current_setting('block_size')::integer - 24 - 16) * 0.9)) + 1)
+				   * pg_catalog.current_setting('block_size')::integer AS expected,
+				   count(*) AS ncols
+			FROM pg_catalog.pg_attribute a
+			JOIN pg_catalog.pg_stats s ON s.schemaname = n.nspname AND s.tablename = tc.relname
+									   AND s.attname = a.attname AND NOT s.inherited
+			WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) e
+		  WHERE i.indexprs IS NULL AND e.ncols = i.indnatts AND ic.reltuples > 0
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= @extschema@._t('bloat_min_bytes')) x
+	WHERE x.pct >= v_t;
+	"check" := 'index_bloat';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no B-tree index over the bloat threshold'
+				  ELSE pg_catalog.format('%s indexes, estimated: %s', v_n, v_txt) END;
+	target := pg_catalog.format('under %s%% estimated bloat (indexes over %s)', v_t, pg_catalog.pg_size_pretty(@extschema@._t('bloat_min_bytes')));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('REINDEX INDEX CONCURRENTLY %s;', pg_catalog.split_part(v_txt, ' ', 1)) END;
+	RETURN NEXT;
+
+	-- cache hit ratio
+	SELECT d.blks_hit, d.blks_read INTO v_n, v_m
+	FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database();
+	v_x := round(v_n * 100.0 / nullif(v_n + v_m, 0), 2);
+	"check" := 'cache_hit_ratio';
+	status := CASE WHEN v_n + v_m < 10000 THEN 'pass'
+				   WHEN v_x < @extschema@._t('cache_hit_critical_pct') THEN 'fail'
+				   WHEN v_x < @extschema@._t('cache_hit_pct') THEN 'warn' ELSE 'pass' END;
+	value := CASE WHEN v_n + v_m < 10000 THEN pg_catalog.format('%s%% over only %s block reads, too few to judge', coalesce(v_x, 100), v_n + v_m)
+				  ELSE pg_catalog.format('%s%% of %s block reads from shared buffers', v_x, v_n + v_m) END;
+	target := pg_catalog.format('at least %s%%', @extschema@._t('cache_hit_pct'));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('the working set does not fit in shared_buffers (%s): raise shared_buffers towards 25%% of RAM, or add RAM; check that large scans are not evicting the cache (sequential_scans)',
+						pg_catalog.current_setting('shared_buffers')) END;
+	RETURN NEXT;
+
+	-- pagination
+	v_t := @extschema@._t('pagination_rows');
+	SELECT count(*), string_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
+								@extschema@._short(s.query)), '; ' ORDER BY s.rows::numeric / s.calls DESC)
+	INTO v_n, v_txt
+	FROM unnest(v_stmts) s
+	WHERE s.calls > 0 AND s.rows::numeric / s.calls >= v_t
+	  AND s.query ~* '^\s*(select|with)\M'
+	  AND s.query !~* '\m(limit|fetch\s+(first|next))\M';
+	"check" := 'pagination';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no read returns many rows without LIMIT'
+				  ELSE pg_catalog.format('%s statements: %s', v_n, v_txt) END;
+	target := pg_catalog.format('reads returning %s rows or more per call use LIMIT', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'page through results with keyset pagination: WHERE id > $last_id ORDER BY id LIMIT 100 (not OFFSET)' END;
+	RETURN NEXT;
+
+	-- old rows: archiving or partitioning candidates
+	v_t := @extschema@._t('partition_min_bytes');
+	v_m := @extschema@._count_of('partition_advice');
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s)', n.nspname, c.relname,
+								pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid))), ', '
+								ORDER BY pg_catalog.pg_total_relation_size(c.oid) DESC)
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind = 'r' AND NOT c.relispartition
+	  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+	  AND n.nspname <> '@extschema@'
+	  AND pg_catalog.pg_total_relation_size(c.oid) >= v_t
+	  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+				  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+					AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype));
+	"check" := 'archiving_partitioning';
+	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s tables over %s with a time column%s; %s',
+		v_n, pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
+		CASE WHEN v_m IS NULL THEN 'partition advice not available'
+			 ELSE pg_catalog.format('%s partitioning suggestions', v_m) END);
+	target := pg_catalog.format('no unpartitioned table over %s with a time column', pg_catalog.pg_size_pretty(v_t));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'move old rows out with an archive policy (scale_advisor.archive_policies) or partition by time (SELECT * FROM scale_advisor.partition_advice)' END;
+	RETURN NEXT;
+
+	-- unused indexes
+	v_t := @extschema@._t('unused_index_min_bytes');
+	SELECT l.n, l.names INTO v_n, v_txt
+	FROM @extschema@._list_of('unused_indexes', 'index',
+		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
+			 THEN pg_catalog.format('index_size_bytes >= %s', v_t) ELSE 'true' END) l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(string_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname), ', '
+											 ORDER BY s.schemaname, s.indexrelname), '')
+		INTO v_n, v_txt
+		FROM pg_catalog.pg_stat_user_indexes s
+		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
+		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
+		  AND pg_catalog.pg_relation_size(s.indexrelid) >= v_t;
+	END IF;
+	"check" := 'unused_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s unused indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 unused indexes';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'check that the statistics cover a full business cycle (and the standbys), then DROP INDEX CONCURRENTLY each (scale_advisor.unused_indexes has the statements): every index slows writes' END;
+	RETURN NEXT;
+
+	-- duplicate indexes
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(string_agg(x.names, '; ' ORDER BY x.names), '')
+		INTO v_n, v_txt
+		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
+			  FROM pg_catalog.pg_index i
+			  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+			  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+				AND i.indisvalid
+			  GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
+					   coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
+					   coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')
+			  HAVING count(*) > 1) x;
+	END IF;
+	"check" := 'duplicate_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s duplicate indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 duplicates';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'keep one index of each set (the one backing a constraint) and DROP INDEX CONCURRENTLY the others (scale_advisor.duplicate_indexes has the statements)' END;
+	RETURN NEXT;
+
+	-- invalid indexes
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(string_agg(i.indexrelid::regclass::text, ', ' ORDER BY i.indexrelid::regclass::text), '')
+		INTO v_n, v_txt
+		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
+	END IF;
+	"check" := 'invalid_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
+	value := pg_catalog.format('%s invalid indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 invalid indexes';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'an interrupted CREATE INDEX CONCURRENTLY left them: REINDEX INDEX CONCURRENTLY, or drop and create again' END;
+	RETURN NEXT;
+
+	-- foreign keys without an index
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('fk_without_index', 'constraint_name') l;
+	IF v_n IS NULL THEN
+		v_n := @extschema@._count_of('fk_without_index');
+		v_txt := '';
+	END IF;
+	"check" := 'fk_without_index';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
+				  ELSE pg_catalog.format('%s foreign keys without an index%s', v_n, CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
+	target := '0 foreign keys without an index';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
+				   ELSE 'SELECT * FROM scale_advisor.fk_without_index; index the referencing columns, or deletes on the parent scan the child' END;
+	RETURN NEXT;
+
+	-- transaction ID age
+	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
+	WHERE d.datname = pg_catalog.current_database();
+	"check" := 'transaction_id_age';
+	status := CASE WHEN v_n >= @extschema@._t('xid_age_critical') THEN 'fail'
+				   WHEN v_n >= @extschema@._t('xid_age_warning') THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s transactions since the oldest unfrozen row', v_n);
+	target := pg_catalog.format('under %s', @extschema@._t('xid_age_warning'));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'VACUUM (FREEZE) the oldest tables (ORDER BY age(relfrozenxid) DESC); end long transactions and drop stale replication slots that hold back freezing' END;
+	RETURN NEXT;
+
+	-- regressions
+	SELECT count(*), string_agg(pg_catalog.format('%s (%s -> %s ms)', g.queryid, g.baseline_p95_ms, g.window_p95_ms), '; ')
+	INTO v_n, v_txt FROM @extschema@._regressions() g;
+	"check" := 'regressions';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no statement slower than its baseline'
+				  ELSE pg_catalog.format('%s statements slower than their baseline: %s', v_n, v_txt) END;
+	target := pg_catalog.format('p95 of the last window under %s x the baseline', @extschema@._t('regression_ratio'));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'SELECT * FROM scale_advisor.regressions; compare the plans (a new plan, a grown table, a dropped index)' END;
+	RETURN NEXT;
+
+	-- headroom for twice the load
+	SELECT count(*) FILTER (WHERE c.status = 'fail'), count(*) FILTER (WHERE c.status = 'warn'),
+		   string_agg(c.item || ': ' || coalesce(c.projected::text, '?') || ' ' || c.unit, '; ')
+			 FILTER (WHERE c.status <> 'pass')
+	INTO v_n, v_m, v_txt
+	FROM @extschema@.capacity(2) c;
+	"check" := 'capacity_2x';
+	status := CASE WHEN v_n > 0 THEN 'fail' WHEN v_m > 0 THEN 'warn' ELSE 'pass' END;
+	value := CASE WHEN v_n + v_m = 0 THEN 'twice the load fits'
+				  ELSE pg_catalog.format('at twice the load: %s', v_txt) END;
+	target := 'twice today''s load fits the CPUs, connections and storage';
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'SELECT * FROM scale_advisor.capacity(2); load-test with scale_advisor.workload_script()' END;
+	RETURN NEXT;
+END
+$$;
+
+CREATE VIEW @extschema@.checklist AS
+SELECT c.* FROM @extschema@._checklist() c
+WHERE @extschema@._require_loaded();
+
+-- Alerts that fire now.
+CREATE FUNCTION @extschema@._alerts()
+RETURNS TABLE (severity text, alert text, value numeric, threshold numeric,
+			   detail text, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_window interval := pg_catalog.make_interval(secs => @extschema@._t('regression_window_s')::float8);
+	v_n bigint;
+	v_m bigint;
+	v_x numeric;
+	v_t numeric;
+	v_t2 numeric;
+	v_txt text;
+	v_since timestamptz;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+
+	-- p95 and slow executions in the window (the histogram's estimate of
+	-- executions over the limit, confirmed by the store's maximum)
+	v_t := @extschema@._t('alert_p95_ms');
+	v_t2 := @extschema@._t('alert_slow_statement_ms');
+	FOR r IN
+		SELECT w.queryid, @extschema@._hist_quantile(w.window_buckets, 0.95) AS p95,
+			   CASE WHEN m.max_ms IS NULL OR m.max_ms > v_t2
+					THEN @extschema@._hist_count_above(w.window_buckets, v_t2::float8) ELSE 0 END AS slow,
+			   w.window_calls, w.window_start, w.last_seen
+		FROM @extschema@._windows(v_window, '0'::interval) w
+		LEFT JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms
+				   FROM @extschema@._statements() s GROUP BY s.queryid) m ON m.queryid = w.queryid
+		WHERE w.window_calls > 0
+	LOOP
+		IF r.p95 > v_t THEN
+			severity := 'warning'; alert := 'statement_p95';
+			value := round(r.p95::numeric, 1); threshold := v_t;
+			detail := pg_catalog.format('queryid %s: p95 %s ms over %s calls since %s', r.queryid,
+				round(r.p95::numeric, 1), r.window_calls, coalesce(r.window_start::text, 'the history started'));
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+		IF r.slow > 0 THEN
+			severity := 'warning'; alert := 'slow_statement';
+			value := r.slow; threshold := v_t2;
+			detail := pg_catalog.format('queryid %s: %s of %s executions slower than %s ms', r.queryid, r.slow, r.window_calls, v_t2);
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- error rate: failed statements (statement store) in the window
+	IF @extschema@._has('query_stats') THEN
+		EXECUTE pg_catalog.format(
+			'SELECT sum(calls)::bigint, sum(errors)::bigint FROM %I.query_stats WHERE dbid = $1', '@extschema@')
+			INTO v_n, v_m
+			USING (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+		SELECT n.stmt_calls, n.stmt_errors, n.taken_at INTO r
+		FROM @extschema@.snapshots n
+		WHERE n.taken_at <= pg_catalog.now() - v_window AND n.stmt_calls IS NOT NULL
+		ORDER BY n.taken_at DESC LIMIT 1;
+		IF FOUND AND r.stmt_calls <= v_n AND r.stmt_errors <= v_m THEN
+			v_n := v_n - r.stmt_calls;
+			v_m := v_m - r.stmt_errors;
+			v_since := r.taken_at;
+		ELSE
+			v_since := NULL;
+		END IF;
+		v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
+		IF v_n + v_m >= @extschema@._t('alert_error_min_calls') THEN
+			IF v_x >= @extschema@._t('alert_error_rate_critical_pct') THEN
+				severity := 'critical'; threshold := @extschema@._t('alert_error_rate_critical_pct');
+			ELSIF v_x >= @extschema@._t('alert_error_rate_warning_pct') THEN
+				severity := 'warning'; threshold := @extschema@._t('alert_error_rate_warning_pct');
+			ELSE
+				severity := NULL;
+			END IF;
+			IF severity IS NOT NULL THEN
+				alert := 'error_rate'; value := v_x;
+				detail := pg_catalog.format('%s of %s statements failed', v_m, v_n + v_m);
+				since := v_since;
+				RETURN NEXT;
+			END IF;
+		END IF;
+	END IF;
+
+	-- connections
+	SELECT count(*) INTO v_n FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend';
+	v_x := round(v_n * 100.0 / v_maxconn, 1);
+	IF v_x >= @extschema@._t('connections_warning_pct') THEN
+		severity := CASE WHEN v_x >= @extschema@._t('connections_critical_pct') THEN 'critical' ELSE 'warning' END;
+		alert := 'connections'; value := v_x;
+		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('connections_critical_pct') ELSE @extschema@._t('connections_warning_pct') END;
+		detail := pg_catalog.format('%s of %s usable connections in use', v_n, v_maxconn);
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- replication lag, seen from the primary
+	v_t := @extschema@._t('replication_lag_warning_s');
+	v_t2 := @extschema@._t('replication_lag_critical_s');
+	FOR r IN
+		SELECT s.application_name, s.client_addr, s.state,
+			   extract(epoch FROM coalesce(s.replay_lag, '0'::interval)) AS lag_s,
+			   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.replay_lsn) AS lag_bytes
+		FROM pg_catalog.pg_stat_replication s
+		WHERE NOT pg_catalog.pg_is_in_recovery()
+	LOOP
+		IF r.lag_s >= v_t THEN
+			severity := CASE WHEN r.lag_s >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(r.lag_s, 1);
+			threshold := CASE WHEN r.lag_s >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := pg_catalog.format('standby %s (%s): replay %s s and %s behind', r.application_name,
+				coalesce(r.client_addr::text, 'local'), round(r.lag_s, 1), pg_catalog.pg_size_pretty(r.lag_bytes));
+			since := pg_catalog.now() - pg_catalog.make_interval(secs => r.lag_s::float8);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- ... and on a standby
+	IF pg_catalog.pg_is_in_recovery()
+	   AND pg_catalog.pg_last_wal_receive_lsn() IS DISTINCT FROM pg_catalog.pg_last_wal_replay_lsn() THEN
+		v_x := extract(epoch FROM pg_catalog.now() - pg_catalog.pg_last_xact_replay_timestamp());
+		IF v_x >= v_t THEN
+			severity := CASE WHEN v_x >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(v_x, 1);
+			threshold := CASE WHEN v_x >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := 'this standby replays WAL received that long after the primary wrote it';
+			since := pg_catalog.pg_last_xact_replay_timestamp();
+			RETURN NEXT;
+		END IF;
+	END IF;
+	-- inactive replication slots retaining WAL
+	IF NOT pg_catalog.pg_is_in_recovery() THEN
+		FOR r IN
+			SELECT s.slot_name, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn) AS bytes
+			FROM pg_catalog.pg_replication_slots s
+			WHERE NOT s.active AND s.restart_lsn IS NOT NULL
+		LOOP
+			IF r.bytes >= @extschema@._t('replication_slot_max_bytes') THEN
+				severity := 'warning'; alert := 'replication_slot_retained_wal';
+				value := r.bytes; threshold := @extschema@._t('replication_slot_max_bytes');
+				detail := pg_catalog.format('inactive slot %s retains %s of WAL: SELECT pg_drop_replication_slot(%L) if its consumer is gone',
+					r.slot_name, pg_catalog.pg_size_pretty(r.bytes), r.slot_name);
+				since := NULL;
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END IF;
+
+	-- WAL archiving
+	SELECT s.* INTO r FROM pg_catalog.pg_stat_archiver s;
+	IF pg_catalog.current_setting('archive_mode') <> 'off' THEN
+		IF r.last_failed_time IS NOT NULL AND r.last_failed_time > coalesce(r.last_archived_time, '-infinity') THEN
+			severity := 'critical'; alert := 'wal_archiving_failing';
+			value := r.failed_count; threshold := 0;
+			detail := pg_catalog.format('archiving %s fails (%s failures); last success %s', r.last_failed_wal,
+				r.failed_count, coalesce(r.last_archived_time::text, 'never'));
+			since := coalesce(r.last_archived_time, r.stats_reset);
+			RETURN NEXT;
+		ELSIF @extschema@._archive_stale() THEN
+			severity := 'warning'; alert := 'wal_archiving_stale';
+			value := round(extract(epoch FROM pg_catalog.now() - r.last_archived_time));
+			threshold := @extschema@._t('archive_max_age_s');
+			detail := pg_catalog.format('last segment archived %s at %s, %s segments waiting', r.last_archived_wal,
+				r.last_archived_time, coalesce(@extschema@._archive_ready()::text, 'more'));
+			since := r.last_archived_time;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- database growth and size limit
+	SELECT g.bytes_per_day, g.days_to_limit, g.since INTO r
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	v_t := @extschema@._t('db_growth_bytes_per_day');
+	IF v_t > 0 AND r.bytes_per_day > v_t THEN
+		severity := 'warning'; alert := 'database_growth';
+		value := r.bytes_per_day; threshold := v_t;
+		detail := pg_catalog.format('database grows %s a day', pg_catalog.pg_size_pretty(r.bytes_per_day));
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+	IF r.days_to_limit IS NOT NULL AND r.days_to_limit <= @extschema@._t('days_to_limit_warning') THEN
+		severity := CASE WHEN r.days_to_limit <= @extschema@._t('days_to_limit_critical') THEN 'critical' ELSE 'warning' END;
+		alert := 'database_size_limit'; value := r.days_to_limit;
+		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('days_to_limit_critical') ELSE @extschema@._t('days_to_limit_warning') END;
+		detail := pg_catalog.format('database reaches %s in %s days', pg_catalog.pg_size_pretty(@extschema@._t('db_size_limit_bytes')), r.days_to_limit);
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+
+	-- archive and partition maintenance
+	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
+		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
+		alert := r.kind || '_maintenance_' || r.state;
+		value := r.hours_since_success; threshold := @extschema@._t('maintenance_overdue_hours');
+		detail := r.detail; since := r.last_success;
+		RETURN NEXT;
+	END LOOP;
+
+	-- transaction ID age
+	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
+	WHERE d.datname = pg_catalog.current_database();
+	IF v_n >= @extschema@._t('xid_age_warning') THEN
+		severity := CASE WHEN v_n >= @extschema@._t('xid_age_critical') THEN 'critical' ELSE 'warning' END;
+		alert := 'transaction_id_age'; value := v_n;
+		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('xid_age_critical') ELSE @extschema@._t('xid_age_warning') END;
+		detail := 'VACUUM (FREEZE) the oldest tables before wraparound protection stops writes';
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- regressions
+	FOR r IN SELECT * FROM @extschema@._regressions() LOOP
+		severity := 'warning'; alert := 'statement_regression';
+		value := r.window_p95_ms; threshold := r.baseline_p95_ms * @extschema@._t('regression_ratio');
+		detail := pg_catalog.format('queryid %s: p95 %s ms, baseline %s ms: %s', r.queryid, r.window_p95_ms,
+			r.baseline_p95_ms, @extschema@._short(r.query));
+		since := r.since;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+CREATE VIEW @extschema@.alerts AS
+SELECT a.* FROM @extschema@._alerts() a
+WHERE @extschema@._require_loaded();

@@ -1,0 +1,81 @@
+-- Snapshots, their bound, growth, capacity and the workload script.
+-- keep the statement store as the statement-store tests expect it
+SET scale_advisor.track = none;
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS scale_advisor;
+SELECT scale_advisor.reset_history();
+
+-- the history stays bounded: snapshots past snapshot_keep are deleted
+SET scale_advisor.snapshot_keep = 3;
+SELECT scale_advisor.snapshot() > 0 AS taken FROM generate_series(1, 5);
+SELECT count(*) FROM scale_advisor.snapshots;
+SELECT count(*) = 0 AS no_orphans FROM scale_advisor.snapshot_tables t
+WHERE NOT EXISTS (SELECT 1 FROM scale_advisor.snapshots s WHERE s.snap_id = t.snap_id);
+SET scale_advisor.snapshot_keep = 0;
+RESET scale_advisor.snapshot_keep;
+SELECT current_setting('scale_advisor.snapshot_keep');
+
+-- growth: a table that grows between two snapshots a day apart
+SELECT scale_advisor.reset_history();
+CREATE TABLE readiness_grow (id int, pad text);
+INSERT INTO readiness_grow SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
+SELECT pg_stat_force_next_flush();
+SELECT scale_advisor.snapshot() > 0 AS taken;
+-- no growth measured within the same hour
+SELECT rows_per_day, bytes_per_day FROM scale_advisor.growth WHERE relname = 'readiness_grow';
+SELECT status, detail FROM scale_advisor.capacity(2) WHERE item = 'storage in 30 days';
+UPDATE scale_advisor.snapshots SET taken_at = taken_at - interval '1 day';
+INSERT INTO readiness_grow SELECT g, repeat('x', 100) FROM generate_series(1001, 5000) g;
+SELECT pg_stat_force_next_flush();
+SELECT scope, rows_now, rows_per_day BETWEEN 3900 AND 4100 AS about_4000_a_day,
+	   bytes_per_day > 0 AS grows, days_to_limit, snapshots
+FROM scale_advisor.growth WHERE relname = 'readiness_grow';
+SELECT bytes_per_day > 0 AS grows FROM scale_advisor.growth WHERE scope = 'database';
+-- days until a table size limit
+SELECT scale_advisor.set_threshold('table_size_limit_bytes', pg_total_relation_size('readiness_grow') * 2) > 0 AS set;
+SELECT days_to_limit > 0 AND days_to_limit < 10 AS soon FROM scale_advisor.growth WHERE relname = 'readiness_grow';
+SELECT scale_advisor.set_threshold('table_size_limit_bytes', NULL);
+-- the database limit: days to limit, then an alert
+SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024 * 1024 * 1024) > 0 AS set;
+SELECT days_to_limit > 30 AS far FROM scale_advisor.growth WHERE scope = 'database';
+SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'database_size_limit';
+SELECT scale_advisor.set_threshold('db_size_limit_bytes', pg_database_size(current_database()) + 1024) > 0 AS set;
+SELECT days_to_limit < 7 AS close FROM scale_advisor.growth WHERE scope = 'database';
+SELECT severity, alert FROM scale_advisor.alerts WHERE alert = 'database_size_limit';
+SELECT status FROM scale_advisor.capacity(2) WHERE item LIKE 'storage%';
+SELECT scale_advisor.set_threshold('db_size_limit_bytes', NULL);
+-- growth per day beyond the limit
+SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'database_growth';
+SELECT scale_advisor.set_threshold('db_growth_bytes_per_day', 1000);
+SELECT severity, alert, threshold FROM scale_advisor.alerts WHERE alert = 'database_growth';
+SELECT scale_advisor.set_threshold('db_growth_bytes_per_day', NULL);
+SELECT status FROM scale_advisor.capacity(3) WHERE item = 'storage in 90 days';
+
+-- capacity: bad input, and the rows it gives
+SELECT * FROM scale_advisor.capacity(0);
+SELECT * FROM scale_advisor.capacity(NULL);
+SELECT item, unit FROM scale_advisor.capacity(2) WHERE item NOT LIKE 'statement %';
+
+-- workload script: bad input; with nothing recorded it replays nothing
+SELECT scale_advisor.workload_script(0);
+SELECT scale_advisor.workload_script(NULL);
+
+-- histogram helpers
+SELECT scale_advisor._hist_quantile(ARRAY[1, 2]::bigint[], 0.5);
+SELECT scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[48]), 0.5);
+SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[48]), 1.5);
+-- 100 executions in the bucket [10.24 ms, 14.48 ms): p50 inside it
+SELECT round(scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 0.5)::numeric, 2);
+SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 10);
+SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 20);
+SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 12.36);
+SELECT scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[1, 2]::bigint[]),
+	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[6, 2]::bigint[]),
+	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], NULL);
+SELECT scale_advisor._host_cpus() > 0 AS cpus;
+
+DROP TABLE readiness_grow;
+DELETE FROM scale_advisor.thresholds;
+-- leave the server as the next test expects it
+SELECT scale_advisor.reset_history();
+DROP EXTENSION scale_advisor;
