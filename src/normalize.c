@@ -96,7 +96,8 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 	int			n = jstate->clocations_count;
 	LocationLen *locs;
 	char	   *stmt;
-	StringInfoData out;
+	char	   *out;
+	int			outlen = 0;
 	int			pos = 0;
 	int			param = jstate->highest_extern_param_id;
 	int			i;
@@ -115,21 +116,36 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 	qsort(locs, n, sizeof(LocationLen), cmp_location);
 	measure_constants(stmt, locs, n);
 
-	initStringInfo(&out);
+	/* each constant is at least one byte and becomes at most 11 ("$" + int) */
+	out = palloc(len + (Size) n * 11 + 1);
 	for (i = 0; i < n; i++)
 	{
 		int			loc = locs[i].location;
+		char		digits[12];
+		int			nd = 0;
+		unsigned int v;
 
 		if (locs[i].length < 0 || loc < pos || loc + locs[i].length > len)
 			continue;
-		appendBinaryStringInfo(&out, stmt + pos, loc - pos);
-		appendStringInfo(&out, "$%d", ++param);
+		memcpy(out + outlen, stmt + pos, loc - pos);
+		outlen += loc - pos;
+		out[outlen++] = '$';
+		v = (unsigned int) ++param;
+		do
+		{
+			digits[nd++] = '0' + v % 10;
+			v /= 10;
+		} while (v > 0);
+		while (nd > 0)
+			out[outlen++] = digits[--nd];
 		pos = loc + locs[i].length;
 	}
-	appendBinaryStringInfo(&out, stmt + pos, len - pos);
+	memcpy(out + outlen, stmt + pos, len - pos);
+	outlen += len - pos;
+	out[outlen] = '\0';
 
 	pfree(stmt);
 	pfree(locs);
-	*query_len = out.len;
-	return out.data;
+	*query_len = outlen;
+	return out;
 }
