@@ -1359,6 +1359,10 @@ BEGIN
 		st := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%I IS NOT NULL AND %I >= %L::%s AND %I < %L::%s)',
 					 q, s.control_column, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ);
 		EXECUTE st;
+		-- the parent's lock first (the one ATTACH takes): while it cannot
+		-- be had, nothing else is held, and nobody waits on us
+		st := format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+		EXECUTE st;
 		IF dpart IS NOT NULL THEN
 			-- writers that would land in the default partition wait for this
 			-- transaction; readers do not

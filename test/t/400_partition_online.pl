@@ -160,7 +160,7 @@ is($node->safe_psql($db, 'SELECT count(*) FROM scale_advisor.partition_log'), $l
 # --- one run at a time: a second run returns at once ---
 my $holder = IPC::Run::start(
 	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', $db, '-c',
-	  q{SELECT pg_advisory_lock(1935762785, 50), pg_sleep(3)} ],
+	  q{SELECT pg_advisory_lock(1935762785, 50), pg_sleep(60)} ],
 	'>', \my $hout, '2>', \my $herr);
 $node->poll_query_until($db,
 	q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1935762785 AND objid = 50 AND granted})
@@ -168,7 +168,9 @@ $node->poll_query_until($db,
 $t0 = time;
 ($rc, $stdout, $stderr) = $node->psql($db, 'CALL scale_advisor.maintain_partitions()');
 like($stderr, qr/another run is in progress/, 'a concurrent maintenance run says so and does nothing');
-ok(time - $t0 < 2, 'without waiting for the running one');
+ok(time - $t0 < 30, 'without waiting for the running one');
+$node->safe_psql($db,
+	q{SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1935762785 AND objid = 50 AND granted});
 $holder->finish;
 
 # --- default-partition cleanup and a retried lock timeout, under load ---
@@ -181,9 +183,13 @@ sleep 2;
 # out, retry, and get through once it is gone
 my $blocker = IPC::Run::start(
 	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', $db, '-c',
-	  q{BEGIN; LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;} ],
+	  q{BEGIN; LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;} ],
 	'>', \my $bout, '2>', \my $berr);
-sleep 0.3;
+# wait until it holds the lock; maintenance then times out (300 ms a
+# try) and retries with growing pauses for far longer than 5 s
+$node->poll_query_until($db,
+	q{SELECT count(*) > 0 FROM pg_locks WHERE relation = 'events'::regclass AND mode = 'ShareUpdateExclusiveLock' AND granted})
+  or die 'the blocking session did not get its lock';
 ($rc, $stdout, $stderr) = $node->psql($db, 'CALL scale_advisor.maintain_partitions()');
 is($rc, 0, 'maintenance succeeded under load') or diag($stderr);
 $blocker->finish;
