@@ -24,7 +24,7 @@ command -v sqlsmith >/dev/null || { rl_notok "sqlsmith installed"; exit 1; }
 sa_cluster_start "$D" "$port" "${SA_ALL_ON[@]}" \
 	"log_statement = 'all'" "log_line_prefix = '%m [%p] %u Q=%Q '" \
 	"log_min_messages = warning" "log_min_error_statement = panic" \
-	"max_connections = 20" "statement_timeout = '2s'" \
+	"max_connections = 20" "statement_timeout = '2s'" "scale_advisor.max = 20000" \
 	|| { rl_notok "cluster started"; exit 1; }
 psqlc() { rl_psql "$D" "$port" "$@"; }
 
