@@ -147,6 +147,15 @@ typedef struct Check
 	bool		used;
 } Check;
 
+/* what the advisor keeps per table */
+typedef struct RelInfo
+{
+	Oid			relid;
+	BlockNumber pages;
+	double		write_rate;
+	List	   *cands;			/* Cand *, in the order they were made */
+} RelInfo;
+
 /* candidates by the hash of their signature, to find duplicates */
 typedef struct SigEntry
 {
@@ -158,6 +167,7 @@ typedef struct AdviceState
 {
 	List	   *stmts;
 	List	   *cands;
+	List	   *rels;			/* RelInfo * */
 	HTAB	   *sigs;
 	MemoryContext cxt;			/* lives for the whole call */
 	TimestampTz deadline;
@@ -295,7 +305,7 @@ cand_build_hypo(Cand *c)
 		if (needs_pattern_ops(t))
 			opclass = pattern_opclass(getBaseType(typid));
 		if (!OidIsValid(opclass))
-			opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+			opclass = sa_default_btree_opclass(typid);
 		if (!OidIsValid(opclass))
 			return false;
 		h->indexkeys[i] = t->attno;
@@ -455,12 +465,36 @@ served_by_existing(Cand *c)
 	return served;
 }
 
+static RelInfo *
+rel_info(AdviceState *st, Oid relid)
+{
+	ListCell   *lc;
+	RelInfo    *ri;
+	Relation	rel;
+
+	foreach(lc, st->rels)
+	{
+		ri = (RelInfo *) lfirst(lc);
+		if (ri->relid == relid)
+			return ri;
+	}
+	ri = (RelInfo *) palloc0(sizeof(RelInfo));
+	ri->relid = relid;
+	rel = relation_open(relid, AccessShareLock);
+	ri->pages = RelationGetNumberOfBlocks(rel);
+	relation_close(rel, AccessShareLock);
+	ri->write_rate = table_write_rate(relid);
+	st->rels = lappend(st->rels, ri);
+	return ri;
+}
+
 static void
 add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		 List *includes, Expr *pred, const char *why)
 {
 	Cand	   *c;
 	ListCell   *lc;
+	RelInfo    *ri;
 
 	if (keys == NIL)
 		return;
@@ -499,10 +533,11 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 	}
 	if (served_by_existing(c))
 		return;
+	ri = rel_info(st, c->relid);
 	if (c->includes != NIL)
 	{
 		/* the key-only variant, when it is a candidate too */
-		foreach(lc, st->cands)
+		foreach(lc, ri->cands)
 		{
 			Cand	   *o = (Cand *) lfirst(lc);
 			ListCell   *a;
@@ -525,8 +560,9 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		}
 	}
 	c->need_text = sa_terms_text(need->relid, need->terms, true);
-	c->write_rate = table_write_rate(c->relid);
+	c->write_rate = ri->write_rate;
 	st->cands = lappend(st->cands, c);
+	ri->cands = lappend(ri->cands, c);
 }
 
 /* the candidates one need of one statement suggests */
@@ -540,15 +576,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 	List	   *eq_plain = NIL;
 	List	   *full = NIL;
 	ListCell   *lc;
-	Relation	rel;
-	BlockNumber pages;
 	double		nd[INDEX_MAX_KEYS * 4];
 	int			neq = 0;
 
-	rel = relation_open(need->relid, AccessShareLock);
-	pages = RelationGetNumberOfBlocks(rel);
-	relation_close(rel, AccessShareLock);
-	if (pages < (BlockNumber) sa_min_table_pages)
+	if (rel_info(st, need->relid)->pages < (BlockNumber) sa_min_table_pages)
 		return;
 
 	foreach(lc, need->terms)
@@ -873,9 +904,14 @@ stmt_check(AdviceState *st, StmtInfo *s)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = CurrentMemoryContext;
 	List	   *done = NIL;
+	List	   *mine = NIL;
 	ListCell   *lc;
 
-	foreach(lc, st->cands)
+	/* the candidates on the tables the statement needs an index on */
+	foreach(lc, s->relids)
+		mine = list_concat(mine, rel_info(st, lfirst_oid(lc))->cands);
+
+	foreach(lc, mine)
 	{
 		Cand	   *c = (Cand *) lfirst(lc);
 		PlannedStmt *p;
@@ -1347,8 +1383,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 
 			initStringInfo(&one);
 			appendStringInfoString(&one, col);
-			if (c->h->opclass[i] != GetDefaultOpClass(exprType((Node *) t->expr),
-													  BTREE_AM_OID))
+			if (c->h->opclass[i] != sa_default_btree_opclass(exprType((Node *) t->expr)))
 				appendStringInfo(&one, " %s",
 								 quote_identifier(opclass_name(c->h->opclass[i])));
 			if (c->h->reverse_sort[i])

@@ -230,6 +230,41 @@ make_term(char kind, Expr *key, Index varno)
 	return t;
 }
 
+/*
+ * Default btree operator family of a type.  GetDefaultOpClass scans
+ * pg_opclass, so the last few answers are kept (types and operator classes
+ * do not change under a running backend often enough to matter; a stale
+ * answer only changes which terms are recorded).
+ */
+#define SA_OPF_CACHE 16
+static Oid	opc_cache_type[SA_OPF_CACHE];
+static Oid	opc_cache_class[SA_OPF_CACHE];
+static int	opc_cache_next = 0;
+
+Oid
+sa_default_btree_opclass(Oid typid)
+{
+	int			i;
+	Oid			opclass;
+
+	for (i = 0; i < SA_OPF_CACHE; i++)
+		if (opc_cache_type[i] == typid && OidIsValid(typid))
+			return opc_cache_class[i];
+	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	opc_cache_type[opc_cache_next] = typid;
+	opc_cache_class[opc_cache_next] = opclass;
+	opc_cache_next = (opc_cache_next + 1) % SA_OPF_CACHE;
+	return opclass;
+}
+
+static Oid
+default_btree_family(Oid typid)
+{
+	Oid			opclass = sa_default_btree_opclass(typid);
+
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
 /* LIKE with a constant pattern that starts with a literal prefix */
 static bool
 is_like_prefix(Oid opno, Expr *value)
@@ -327,13 +362,11 @@ clause_term(Expr *clause, Index varno)
 	if (key == NULL || !OidIsValid(opno))
 		return NULL;
 	{
-		Oid			opclass = GetDefaultOpClass(exprType((Node *) key),
-												BTREE_AM_OID);
+		Oid			family = default_btree_family(exprType((Node *) key));
 
-		if (OidIsValid(opclass))
+		if (OidIsValid(family))
 		{
-			int			strategy = get_op_opfamily_strategy(opno,
-															get_opclass_family(opclass));
+			int			strategy = get_op_opfamily_strategy(opno, family);
 
 			if (strategy == BTEqualStrategyNumber)
 				kind = is_array ? SA_TERM_IN : SA_TERM_EQ;
@@ -521,6 +554,7 @@ limit_sort_terms(WalkCtx *ctx, Plan *limit)
 }
 
 static void walk_plan(WalkCtx *ctx, Plan *plan, PlanState *ps);
+static bool stmt_may_need(PlannedStmt *pstmt);
 
 static void
 walk_list(WalkCtx *ctx, List *plans)
@@ -669,6 +703,63 @@ walk_joins(WalkCtx *ctx, Plan *plan)
 	}
 	walk_joins(ctx, plan->lefttree);
 	walk_joins(ctx, plan->righttree);
+}
+
+/*
+ * Could the plan lack an index at all: a sequential scan, an index or
+ * bitmap scan that filters, or a sort under a LIMIT?  A cheap walk that
+ * allocates nothing, so that sampled executions of plans that lack nothing
+ * (a primary key lookup) cost almost nothing more.
+ */
+static bool
+plan_may_need(Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+			return true;
+		case T_IndexScan:
+		case T_BitmapHeapScan:
+			if (plan->qual != NIL)
+				return true;
+			break;
+		case T_Limit:
+			return true;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				if (plan_may_need(lfirst(lc)))
+					return true;
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				if (plan_may_need(lfirst(lc)))
+					return true;
+			break;
+		case T_SubqueryScan:
+			if (plan_may_need(((SubqueryScan *) plan)->subplan))
+				return true;
+			break;
+		default:
+			break;
+	}
+	return plan_may_need(plan->lefttree) || plan_may_need(plan->righttree);
+}
+
+static bool
+stmt_may_need(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+
+	if (plan_may_need(pstmt->planTree))
+		return true;
+	foreach(lc, pstmt->subplans)
+		if (plan_may_need((Plan *) lfirst(lc)))
+			return true;
+	return false;
 }
 
 /*
@@ -884,6 +975,8 @@ plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 	if (plan_sample_rate < 1.0 &&
 		pg_prng_double(&pg_global_prng_state) >= plan_sample_rate)
 		return;
+	if (!stmt_may_need(query_desc->plannedstmt))
+		return;					/* nothing to learn from counting rows */
 	query_desc->instrument_options |= INSTRUMENT_ROWS;
 	remember_sampled(query_desc);
 }
@@ -1016,6 +1109,8 @@ plans_statement_end(const SaStatement *stmt)
 		return;
 	if (plan_shared == NULL || qd->plannedstmt == NULL ||
 		qd->plannedstmt->commandType == CMD_UTILITY)
+		return;
+	if (!stmt_may_need(qd->plannedstmt))
 		return;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor plan capture",

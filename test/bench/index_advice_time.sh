@@ -11,7 +11,8 @@
 # every pair S, F: 10 x 10 = 100 query ids per table; the statistics are
 # reset after the load so that it does not count as the tables' write rate),
 # then times reading
-# scale_advisor.index_advice five times and prints the median.
+# scale_advisor.index_advice five times and prints the medians of the wall
+# time and of the backend's CPU time.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
@@ -46,11 +47,29 @@ gen="$work/gen.sql"
 chmod 644 "$gen"
 psql_ -f "$gen" >/dev/null || exit 1
 psql_ -At -c "SELECT count(DISTINCT queryid) AS captured FROM scale_advisor.index_workload"
-times=()
+# wall time (psql \timing) and the backend's CPU time (/proc/self/stat,
+# user + system, in 10 ms ticks): the CPU time does not depend on what else
+# the machine is doing
+cat > "$work/time.sql" <<'SQL'
+SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::bigint
+     + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::bigint AS t0 \gset
+\timing on
+SELECT count(*) FROM scale_advisor.index_advice;
+\timing off
+SELECT 'cpu ' || 10 * (split_part(pg_read_file('/proc/self/stat'), ' ', 14)::bigint
+     + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::bigint - :t0);
+SQL
+chmod 644 "$work/time.sql"
+walls=() cpus=()
 for i in 1 2 3 4 5; do
-	ms=$(psql_ -At -c "\\timing on" -c "SELECT count(*) FROM scale_advisor.index_advice" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
-	times+=("$ms")
+	out=$(psql_ -At -f "$work/time.sql")
+	walls+=("$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')")
+	cpus+=("$(echo "$out" | sed -n 's/^cpu \([0-9]*\)$/\1/p')")
 done
 psql_ -At -c "SELECT count(*) AS advice_rows, count(*) FILTER (WHERE cardinality(queryids) > 1) AS shared FROM scale_advisor.index_advice"
 psql_ -At -c "SELECT count(*) AS skipped FROM scale_advisor.index_advice_skipped"
-printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | xargs printf 'median advice time over 5 reads: %s ms\n'
+echo "wall ms: ${walls[*]}"
+echo "cpu ms:  ${cpus[*]}"
+printf '%s\n' "${walls[@]}" | sort -n | sed -n 3p | xargs printf 'median advice time over 5 reads: %s ms wall, '
+printf '%s\n' "${cpus[@]}" | sort -n | sed -n 3p | xargs printf '%s ms CPU\n'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
