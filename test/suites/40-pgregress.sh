@@ -102,7 +102,7 @@ done
 for label in plain preload; do
 	echo "$label: $(grep -E 'tests (passed|failed)' "$W/$label/pg_regress.out" | tr -s ' ') (against the $(basename "$src") expected files)"
 done
-[ "$total" -gt 150 ] && [ "$(ls "$W/preload/out/results" | wc -l)" -eq "$total" ]
+[ "$total" -gt 150 ] && [ "$(ls "$W/preload/out/results"/*.out | wc -l)" -eq "$total" ]
 rl_check "the whole schedule ran in both ($total tests)" $?
 if [ ${#differ[@]} -eq 0 ]; then
 	rl_ok "all $total tests give the same output with and without scale_advisor"
