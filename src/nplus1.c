@@ -34,6 +34,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <limits.h>
 
 #include "access/htup_details.h"
@@ -177,6 +178,7 @@ typedef struct NpEntry
 	int64		detections;
 	int64		repeated_calls;
 	int64		max_run;
+	int64		last_run;		/* length of the latest run, so far */
 	double		total_ms;
 	uint64		parent_queryid;
 	int64		parent_rows;
@@ -761,6 +763,7 @@ np_publish(NpSlot *slot)
 		e->total_ms += slot->run_ms - slot->published_ms;
 		if ((int64) slot->calls > e->max_run)
 			e->max_run = slot->calls;
+		e->last_run = slot->calls;
 		e->last_seen = GetCurrentTimestamp();
 		SpinLockRelease(&e->mutex);
 	}
@@ -1614,6 +1617,11 @@ np_copy_text(char *dst, int cap, const char *src, int len)
 	}
 	if (len < 0)
 		len = strlen(src);
+	while (len > 0 && isspace((unsigned char) *src))
+	{
+		src++;
+		len--;
+	}
 	if (len >= cap)
 		len = pg_mbcliplen(src, len, cap - 1);
 	memcpy(dst, src, len);
@@ -1729,6 +1737,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 			e->detections = 0;
 			e->repeated_calls = 0;
 			e->max_run = 0;
+			e->last_run = 0;
 			e->total_ms = 0;
 			e->first_seen = now;
 			e->has_rewrite = false;
@@ -1764,6 +1773,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 		e->total_ms += slot->run_ms;
 		if ((int64) slot->calls > e->max_run)
 			e->max_run = slot->calls;
+		e->last_run = slot->calls;
 		e->parent_queryid = slot->parent_queryid;
 		e->parent_rows = slot->parent_rows;
 		e->last_seen = now;
@@ -1781,7 +1791,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
  * SQL interface
  * ----------------------------------------------------------------
  */
-#define NP_COLS 17
+#define NP_COLS 18
 
 static Datum
 np_text_or_null(const char *s, bool visible, bool *isnull)
@@ -1834,6 +1844,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		int64		detections,
 					repeated_calls,
 					max_run,
+					last_run,
 					parent_rows;
 		double		total_ms;
 		uint64		parent_queryid;
@@ -1844,6 +1855,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		detections = e->detections;
 		repeated_calls = e->repeated_calls;
 		max_run = e->max_run;
+		last_run = e->last_run;
 		parent_rows = e->parent_rows;
 		total_ms = e->total_ms;
 		parent_queryid = e->parent_queryid;
@@ -1874,6 +1886,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		values[c++] = Int64GetDatum(detections);
 		values[c++] = Int64GetDatum(repeated_calls);
 		values[c++] = Int64GetDatum(max_run);
+		values[c++] = Int64GetDatum(last_run);
 		values[c++] = Float8GetDatum(total_ms);
 		values[c] = np_text_or_null(e->batched, visible, &nulls[c]);
 		c++;

@@ -32,6 +32,7 @@ CREATE FUNCTION @extschema@._n_plus_one_entries(
 	OUT detections bigint,
 	OUT repeated_calls bigint,
 	OUT max_run bigint,
+	OUT last_run bigint,
 	OUT total_ms double precision,
 	OUT batched_query text,
 	OUT join_query text,
@@ -56,6 +57,7 @@ SELECT e.dbid,
 	   e.repeated_calls,
 	   e.max_run,
 	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
+	   e.last_run,
 	   round(e.total_ms::numeric, 3) AS total_ms,
 	   CASE e.kind
 		 WHEN 'n_plus_one' THEN

@@ -17,11 +17,13 @@
 -- Batch protocol (one transaction per batch, all in one subtransaction):
 --   1. lock up to batch_size eligible rows in key order, FOR UPDATE SKIP
 --      LOCKED, continuing after the last key of the previous batch;
---   2. DELETE them and INSERT them into the target in one statement, with
---      ON CONFLICT DO NOTHING; if fewer rows were inserted than deleted
---      (the target already had some keys, e.g. after a crash between the
---      remote and the local commit of a postgres_fdw target), the batch is
---      rolled back and redone carefully: insert, check that every key
+--   2. DELETE them and INSERT them into the target; steps 1 and 2 are one
+--      statement (fast_sql) unless foreign keys point at the table, whose
+--      references are then checked between the lock and the delete; if the
+--      target already had some keys (unique violation: e.g. after a crash
+--      between the remote and the local commit of a postgres_fdw target),
+--      or fewer rows moved than were locked, the batch is rolled back and
+--      redone carefully: insert ON CONFLICT DO NOTHING, check that every key
 --      already in the target holds an identical row, then delete;
 --   3. record the batch in archive_runs; COMMIT.
 -- A local target commits with the source in one transaction.  A
@@ -475,6 +477,16 @@ BEGIN
 								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
 								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
 						   klist, src, cond, klist, kcast, klist),
+		'fast_sql', format('WITH batch AS MATERIALIZED (SELECT s.ctid, %s FROM ONLY %s s '
+						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED), '
+						   'moved AS (DELETE FROM ONLY %s d WHERE d.ctid = ANY (ARRAY(SELECT b.ctid FROM batch b)) RETURNING %s), '
+						   'ins AS (INSERT INTO %s AS t (%s)%s SELECT %s FROM moved RETURNING 1) '
+						   'SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM ins), (SELECT %s FROM batch b)',
+						   klist, src, cond, klist, kcast, klist,
+						   src, clist, dst_text, clist, overriding, clist,
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END),
 		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1) RETURNING %s) '
 						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
 						   src, clist, dst_text, clist, overriding, clist),
@@ -498,8 +510,10 @@ BEGIN
 				   CASE WHEN p_operation = 'unarchive' THEN format('$1 = %L, ', p_from) ELSE '' END,
 				   p_batch_size,
 				   CASE WHEN p_operation = 'unarchive' THEN quote_literal(p_to) ELSE 'now() - older_than at the start of the run' END)
-			|| (plan->>'lock_sql'),
-			plan->>'move_sql', 'COMMIT'], E';\n');
+			|| CASE WHEN jsonb_array_length(refs) = 0 THEN plan->>'fast_sql'
+					ELSE (plan->>'lock_sql') || E';\n-- (the foreign keys that point at the table are checked here)\n'
+						 || (plan->>'move_sql') END,
+			'COMMIT'], E';\n');
 		RAISE NOTICE '%', E'statements:\n' || sqls;
 		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
 	END IF;
@@ -600,10 +614,22 @@ BEGIN
 	PERFORM set_config('lock_timeout', plan->>'lock_timeout', true);
 	LOOP
 		BEGIN
-			EXECUTE plan->>'lock_sql' INTO tids, last_key
-				USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
-					  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
-			n := coalesce(array_length(tids, 1), 0);
+			IF NOT careful AND jsonb_array_length(plan->'refs') = 0 THEN
+				-- one statement: lock, delete, insert
+				EXECUTE plan->>'fast_sql' INTO n, ins, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				IF n > 0 AND ins <> n THEN
+					-- a locked row had changed since the statement's snapshot:
+					-- redo the batch step by step
+					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
+				END IF;
+			ELSE
+				EXECUTE plan->>'lock_sql' INTO tids, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				n := coalesce(array_length(tids, 1), 0);
+			END IF;
 			IF n = 0 THEN
 				IF nullif(state->'last_key', 'null'::jsonb) IS NOT NULL THEN
 					-- end of the walk: sweep once more from the start for rows
@@ -614,6 +640,8 @@ BEGIN
 				RETURN state || jsonb_build_object('status', 'done', 'moved', 0);
 			END IF;
 			FOR r IN SELECT * FROM jsonb_array_elements(plan->'refs') LOOP
+				-- (only on the step-by-step path: fast_sql is not used when
+				-- foreign keys point at the table)
 				EXECUTE r->>'batch' INTO found_ref USING tids;
 				IF found_ref THEN
 					RAISE EXCEPTION USING ERRCODE = '23503',
@@ -622,7 +650,9 @@ BEGIN
 						HINT = 'Archive or delete the referencing rows first.';
 				END IF;
 			END LOOP;
-			IF NOT careful THEN
+			IF tids IS NULL THEN
+				NULL;		-- moved by fast_sql above
+			ELSIF NOT careful THEN
 				-- a plain INSERT: a key already in the target raises
 				-- unique_violation and the batch is redone carefully
 				EXECUTE plan->>'move_sql' USING tids;

@@ -1521,6 +1521,61 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- NULL when the archiving helper accepts the partition (its dry run
+-- passes), else its error: the real run raises errors that would end the
+-- maintenance run, and cannot be caught where it commits.
+CREATE FUNCTION @extschema@._pm_archive_check(part_name text, col name, retention text,
+	target text, batch_size integer)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r bigint;
+	n bigint;
+	st text;
+	msg text;
+BEGIN
+	CALL @extschema@.archive(relation => part_name::regclass, time_column => col,
+		older_than => retention::interval, target => to_regclass(target),
+		batch_size => batch_size, dry_run => true,
+		run_id => r, rows_moved => n, status => st);
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+	RETURN msg;
+END
+$$;
+
+-- Drop a detached partition that the archiving helper emptied.
+CREATE FUNCTION @extschema@._pm_drop_if_empty(part_name text, lock_timeout interval,
+	OUT ok boolean, OUT message text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass := to_regclass(part_name);
+	left_rows boolean;
+	res record;
+BEGIN
+	ok := true;
+	IF rel IS NULL THEN
+		message := format('%s handed to scale_advisor.archive', part_name);
+		RETURN;
+	END IF;
+	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', rel) INTO left_rows;
+	IF left_rows THEN
+		ok := false;
+		message := format('%s handed to scale_advisor.archive; rows are left in it, so it stays (detached)', part_name);
+		RETURN;
+	END IF;
+	res := @extschema@._pt_run(ARRAY[format('DROP TABLE %s', rel)], lock_timeout);
+	ok := res.ok;
+	message := CASE WHEN res.ok THEN format('%s handed to scale_advisor.archive, then dropped (empty)', part_name)
+		ELSE format('%s handed to scale_advisor.archive; dropping it failed: %s', part_name, res.message) END;
+END
+$$;
+
 -- Whether this session holds the maintenance lock.
 CREATE FUNCTION @extschema@._pm_holds_lock()
 RETURNS boolean
@@ -1552,6 +1607,10 @@ DECLARE
 	retired integer;
 	moved bigint;
 	helper boolean;
+	a_run bigint;
+	a_rows bigint;
+	a_status text;
+	a_err text;
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
@@ -1622,11 +1681,42 @@ BEGIN
 						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
 						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
 						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
-					IF helper THEN
-						EXECUTE pg_catalog.format('CALL @extschema@.archive(relation => %L::regclass, time_column => %L, older_than => %L::interval, target => %L, batch_size => %s)',
-							res.part_name, cfg.control_column, cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+					a_err := NULL;
+					IF helper AND nonatomic THEN
+						a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
+							cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+					END IF;
+					IF helper AND NOT nonatomic THEN
+						-- the helper commits its batches: it needs a CALL
+						-- outside a transaction block
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', res.part_name));
+					ELSIF helper AND a_err IS NOT NULL THEN
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
+								res.part_name, a_err));
+					ELSIF helper THEN
+						-- a static CALL (EXECUTE would make it atomic); the
+						-- helper resolves the names itself
+						a_run := NULL;
+						a_rows := NULL;
+						a_status := NULL;
+						CALL @extschema@.archive(relation => res.part_name::regclass,
+							time_column => cfg.control_column,
+							older_than => cfg.retention::interval,
+							target => pg_catalog.to_regclass(cfg.archive_target),
+							batch_size => cfg.archive_batch_size,
+							run_id => a_run, rows_moved => a_rows, status => a_status);
+						COMMIT;
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
-							pg_catalog.format('%s handed to scale_advisor.archive', res.part_name));
+							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
+								a_rows, res.part_name, a_run, a_status));
+						-- every row of a retired partition is past retention:
+						-- once the helper has moved them all, the empty
+						-- partition goes
+						res := @extschema@._pm_drop_if_empty(res.part_name, cfg.lock_timeout);
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
+							res.message);
 					ELSE
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
 							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', res.part_name));
@@ -1829,3 +1919,5 @@ REVOKE ALL ON FUNCTION @extschema@._pm_state(name, name, boolean, text, integer,
 REVOKE ALL ON FUNCTION @extschema@._pt_log(name, name, text, boolean, text, double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_tasks(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;

@@ -382,13 +382,17 @@ AS $$
 DECLARE
 	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
 	v_w timestamptz;
-	v_b timestamptz;
+	v_wid bigint;
+	v_bid bigint;
 BEGIN
 	PERFORM @extschema@._require_loaded();
-	SELECT max(s.taken_at) INTO v_w FROM @extschema@.snapshots s
-	WHERE s.taken_at <= pg_catalog.now() - p_window;
-	SELECT max(s.taken_at) INTO v_b FROM @extschema@.snapshots s
-	WHERE s.taken_at <= v_w - p_baseline;
+	-- the window and baseline snapshots (ids grow with time)
+	SELECT s.taken_at, s.snap_id INTO v_w, v_wid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= pg_catalog.now() - p_window
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	SELECT s.snap_id INTO v_bid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= v_w - p_baseline
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
 	RETURN QUERY
 	SELECT h.dbid, h.queryid, v_w,
 		   CASE WHEN w.calls IS NULL OR w.calls > h.calls THEN h.calls ELSE h.calls - w.calls END,
@@ -403,19 +407,17 @@ BEGIN
 		   h.last_seen
 	FROM @extschema@._history() h
 	LEFT JOIN LATERAL (
-		SELECT s.calls, s.total_exec_ms, s.buckets
+		SELECT s.calls, s.total_exec_ms, s.buckets, s.first_seen
 		FROM @extschema@.snapshot_statements s
-		JOIN @extschema@.snapshots n ON n.snap_id = s.snap_id
-		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.first_seen = h.first_seen
-		  AND n.taken_at <= v_w
-		ORDER BY n.taken_at DESC, n.snap_id DESC LIMIT 1) w ON true
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_wid
+		ORDER BY s.snap_id DESC LIMIT 1) w0 ON true
+	LEFT JOIN LATERAL (SELECT w0.* WHERE w0.first_seen = h.first_seen) w ON true
 	LEFT JOIN LATERAL (
-		SELECT s.calls, s.buckets
+		SELECT s.calls, s.buckets, s.first_seen
 		FROM @extschema@.snapshot_statements s
-		JOIN @extschema@.snapshots n ON n.snap_id = s.snap_id
-		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.first_seen = h.first_seen
-		  AND n.taken_at <= v_b
-		ORDER BY n.taken_at DESC, n.snap_id DESC LIMIT 1) b ON true
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_bid
+		ORDER BY s.snap_id DESC LIMIT 1) b0 ON true
+	LEFT JOIN LATERAL (SELECT b0.* WHERE b0.first_seen = h.first_seen) b ON true
 	WHERE h.dbid = v_db
 	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
 END

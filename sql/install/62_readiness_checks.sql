@@ -189,7 +189,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	-- the statements, read once for every check that needs them
-	v_stmts := ARRAY(SELECT s FROM unnest(v_stmts) s);
+	v_stmts := ARRAY(SELECT s FROM @extschema@._statements() s);
 
 	-- statements over 100 ms at p95
 	v_t := @extschema@._t('slow_statement_ms');

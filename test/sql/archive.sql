@@ -98,7 +98,7 @@ SELECT relation, target, from_policy, rows_moved, status, error
 FROM scale_advisor.archive_runs WHERE from_policy ORDER BY run_id;
 SELECT count(*) AS old_days_left FROM arch_day WHERE day < current_date - 60;
 SELECT count(*) AS archived_days, count(DISTINCT shop) AS shops FROM arch_day_archive;
-SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'scale_advisor';
+SELECT 'scale_advisor.archive_policies'::regclass = ANY (extconfig) AS dumped_by_pg_dump FROM pg_extension WHERE extname = 'scale_advisor';
 DELETE FROM scale_advisor.archive_policies;
 
 -- bad input: a clear error, and nothing changes

@@ -42,8 +42,8 @@ SELECT id, body FROM np_comments WHERE post_id = 20 ORDER BY id;
 \o
 COMMIT;
 \x on
-SELECT kind, query, parent_query, parent_rows, detections, repeated_calls,
-       max_run, avg_run, suggestion, batched_query, join_query
+SELECT kind, query, parent_query, parent_rows, last_run, detections,
+       repeated_calls, max_run, avg_run, suggestion, batched_query, join_query
   FROM scale_advisor.n_plus_one;
 \x off
 

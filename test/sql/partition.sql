@@ -187,8 +187,8 @@ SELECT to_regclass('pt_archive.metrics_old') AS archived;
 INSERT INTO pt.metrics VALUES (current_date, 1);
 SELECT status FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 
--- retention_action archive without the archiving helper leaves the
--- partition detached and says so
+-- retention_action archive: retired partitions go to scale_advisor.archive;
+-- one it refuses (no primary key) stays detached, and the log says why
 CREATE TABLE pt.logs (at timestamptz) PARTITION BY RANGE (at);
 CREATE TABLE pt.logs_2001 PARTITION OF pt.logs FOR VALUES FROM ('2001-01-01 00:00+00') TO ('2001-02-01 00:00+00');
 CALL scale_advisor.partition_table('pt.logs', 'at', '1 month', retention => '1 year', retention_action => 'archive') \g /dev/null
@@ -196,6 +196,15 @@ SELECT to_regclass('pt.logs_2001') IS NOT NULL AS kept,
 	   EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = 'pt.logs_2001'::regclass) AS still_attached;
 SELECT action, ok, detail FROM scale_advisor.partition_log
 WHERE parent_table = 'logs' AND action IN ('retire', 'archive') ORDER BY id;
+-- with a primary key the helper takes the rows, and the emptied
+-- partition is dropped
+CREATE TABLE pt.hits (id bigint, at timestamptz, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE pt.hits_2001 PARTITION OF pt.hits FOR VALUES FROM ('2001-01-01 00:00+00') TO ('2001-02-01 00:00+00');
+INSERT INTO pt.hits SELECT g, timestamptz '2001-01-01 00:00+00' + g * interval '1 minute' FROM generate_series(1, 500) g;
+CALL scale_advisor.partition_table('pt.hits', 'at', '1 month', retention => '1 year', retention_action => 'archive') \g /dev/null
+SELECT to_regclass('pt.hits_2001') AS dropped, (SELECT count(*) FROM pt.hits_2001_archive) AS archived_rows;
+SELECT action, ok, regexp_replace(detail, 'run \d+', 'run N') AS detail FROM scale_advisor.partition_log
+WHERE parent_table = 'hits' AND action IN ('retire', 'archive') ORDER BY id;
 -- a NULL key cannot move anywhere: reported until fixed
 INSERT INTO pt.logs VALUES (NULL);
 CALL scale_advisor.maintain_partitions('pt.logs');
@@ -233,6 +242,7 @@ SELECT count(*) FROM scale_advisor.partition_advice WHERE relation = 'pt.clicks'
 DELETE FROM scale_advisor.partition_sets WHERE parent_schema = 'pt';
 DELETE FROM scale_advisor.partition_set_state WHERE parent_schema = 'pt';
 DELETE FROM scale_advisor.partition_log WHERE parent_schema = 'pt';
+DELETE FROM scale_advisor.archive_runs WHERE relation LIKE 'pt.%';
 DROP SCHEMA pt CASCADE;
 DROP SCHEMA pt_archive CASCADE;
 DROP ROLE regress_pt_reader;

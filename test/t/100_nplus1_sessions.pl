@@ -85,12 +85,13 @@ run_clients([ 'orm_auto', 'autocommit', 50, 1 ],
 foreach my $app ('orm_auto', 'orm_xact')
 {
 	is( view(qq{
-		SELECT string_agg(format('%s|%s|%s|%s|%s|%s', kind,
+		SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', kind,
 			  CASE WHEN query LIKE '%orm_comments%' THEN 'comments' ELSE 'authors' END,
-			  parent_query LIKE '%FROM orm_posts%', parent_rows, detections, max_run),
+			  parent_query LIKE '%FROM orm_posts%', parent_rows, last_run,
+			  detections, max_run),
 			  E'\\n' ORDER BY query)
 		  FROM scale_advisor.n_plus_one WHERE application_name = '$app'}),
-		"n_plus_one|authors|t|50|1|50\nn_plus_one|comments|t|50|1|50",
+		"n_plus_one|authors|t|50|50|1|50\nn_plus_one|comments|t|50|50|1|50",
 		"$app: both loops found with their run length and the list of posts as parent");
 }
 

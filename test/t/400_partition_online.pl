@@ -211,5 +211,13 @@ is($node->safe_psql($db, q{SELECT count(*) FROM metrics}), '0', 'their rows went
 ok($node->safe_psql($db, q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'metrics'::regclass}) >= 4,
 	'current and future partitions exist');
 
+# the configuration is dumped with the extension
+my ($dump, $dump_err) = ('', '');
+IPC::Run::run([ 'pg_dump', '-h', $node->host, '-p', $node->port, '-d', $db,
+	'--exclude-table-data=public.*' ], '>', \$dump, '2>', \$dump_err)
+  or die "pg_dump failed: $dump_err";
+like($dump, qr/COPY scale_advisor\.partition_sets .*\n(?:.*\n)*?public\tevents\tcreated_at\t1 month\t3\t/,
+	'pg_dump keeps partition_sets');
+
 $node->stop;
 done_testing();

@@ -82,7 +82,8 @@ $node->safe_psql('postgres', "SELECT work(3);\n" x 25);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.regressions'),
 	'0', 'no regression once the baseline is as slow');
 
-# --- capacity: busy time measured between snapshots
+# --- capacity: busy time measured between snapshots (of an idle server)
+$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
 sleep 1;
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
@@ -134,6 +135,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE
 # an inactive slot that holds WAL back
 $node->safe_psql('postgres', q{
 	SELECT scale_advisor.set_threshold('replication_slot_max_bytes', 1048576);
+	CHECKPOINT;
 	SELECT pg_create_physical_replication_slot('forgotten', true)});
 is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
 	'0', 'no slot alert while the slot retains little');
