@@ -1260,7 +1260,7 @@ compute_advice(void)
 		CHECK_FOR_INTERRUPTS();
 		if (s->cap->truncated)
 		{
-			s->skip_reason = pstrdup("statement text or parameter values were too long to keep");
+			s->skip_reason = pstrdup("statement text or parameter values could not be kept (longer than 2 kB, or parameters of a PL/pgSQL function)");
 			continue;
 		}
 		if (past_deadline(st))
