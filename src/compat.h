@@ -86,4 +86,14 @@ sa_init_srf(FunctionCallInfo fcinfo)
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/*
+ * N+1 rewrites analyze a statement again with fixed parameter types and
+ * deparse the modified tree with pg_get_querydef, which PostgreSQL 15
+ * exported (and where parse_fixed_parameters became
+ * setup_parse_fixed_parameters).  On 14 no rewrite is built.
+ */
+#if PG_VERSION_NUM >= 150000
+#define SA_HAVE_QUERYDEF 1
+#endif
+
 #endif							/* SA_COMPAT_H */

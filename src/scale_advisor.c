@@ -62,6 +62,10 @@ _PG_init(void)
 	sa_store_init();
 	sa_hooks_init();
 	sa_worker_init();
+	sa_archive_init();
+	sa_partition_init();
+	sa_index_advice_init();
+	sa_nplus1_init();
 	sa_snapshot_init();
 
 	MarkGUCPrefixReserved("scale_advisor");

@@ -83,6 +83,10 @@ extern int	sa_nesting_level;
 extern void sa_store_init(void);
 extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
+extern void sa_archive_init(void);
+extern void sa_partition_init(void);
+extern void sa_index_advice_init(void);	/* advisor.c */
+extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
 
 #endif							/* SCALE_ADVISOR_H */

@@ -21,6 +21,16 @@
  * The store-wide figures in SaShared (evictions, saves, ...) are guarded by
  * SaShared.mutex.  Nothing that can throw runs while a spinlock is held.
  *
+ * Backend-local cache.  Each backend remembers, for the last statements it
+ * ran (a small direct-mapped table), the slot and the slot's generation.
+ * Recording then validates the slot under the shared lock (same key, same
+ * generation: the generation changes whenever a slot changes hands, which
+ * needs the exclusive lock) instead of hashing the key, and the
+ * post-parse-analyze check "is this statement stored already?" costs a few
+ * reads.  That check may be stale if the entry was evicted in between; the
+ * entry is then recreated at ExecutorEnd from the statement's own text, as
+ * pg_stat_statements does in the same race.
+ *
  * Eviction.  When no slot is free, the creator (holding the lock
  * exclusively) samples SA_EVICT_SAMPLE random slots and evicts the one with
  * the lowest usage (usage grows by one per execution).  That costs a few
@@ -109,6 +119,17 @@ double		sa_slow_query_ms = 100.0;
 
 /* pointers into shared memory, set by store_shmem_startup */
 static SaShared *sa_shared = NULL;
+
+/* backend-local cache of key -> slot (see above) */
+#define SA_LOCAL_CACHE_SIZE 256
+typedef struct SaLocalRef
+{
+	SaKey		key;
+	int			slot;			/* -1: empty */
+	uint32		generation;
+} SaLocalRef;
+static SaLocalRef local_cache[SA_LOCAL_CACHE_SIZE];
+static bool local_cache_ready = false;
 static HTAB *sa_hash = NULL;
 static SaEntry *sa_entries = NULL;
 static char *sa_texts = NULL;
@@ -276,6 +297,67 @@ key_copy(SaKey *dst, const SaKey *src)
 }
 
 /*
+ * Equal keys?
+ */
+static inline bool
+key_equal(const SaKey *a, const SaKey *b)
+{
+	return a->queryid == b->queryid && a->userid == b->userid &&
+		a->dbid == b->dbid && a->toplevel == b->toplevel;
+}
+
+/*
+ * The local cache line of a key.
+ */
+static inline SaLocalRef *
+local_ref(const SaKey *key)
+{
+	uint64		h = key->queryid ^ (key->queryid >> 29) ^
+		((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0);
+
+	if (unlikely(!local_cache_ready))
+	{
+		int			i;
+
+		for (i = 0; i < SA_LOCAL_CACHE_SIZE; i++)
+			local_cache[i].slot = -1;
+		local_cache_ready = true;
+	}
+	return &local_cache[h & (SA_LOCAL_CACHE_SIZE - 1)];
+}
+
+/*
+ * Remember where a key lives.  Caller holds the lock.
+ */
+static inline void
+local_remember(const SaKey *key, int slot)
+{
+	SaLocalRef *r = local_ref(key);
+
+	r->key = *key;
+	r->slot = slot;
+	r->generation = sa_entries[slot].generation;
+}
+
+/*
+ * Slot of a key from the local cache, validated, or -1.  Caller holds the
+ * lock (shared is enough).
+ */
+static inline int
+local_lookup(const SaKey *key)
+{
+	SaLocalRef *r = local_ref(key);
+	SaEntry    *e;
+
+	if (r->slot < 0 || !key_equal(&r->key, key))
+		return -1;
+	e = &sa_entries[r->slot];
+	if (!e->in_use || e->generation != r->generation || !key_equal(&e->key, key))
+		return -1;
+	return r->slot;
+}
+
+/*
  * Slot of a key, or -1.  Caller holds the lock.
  */
 static inline int
@@ -409,10 +491,21 @@ sa_store_has(const SaKey *key)
 {
 	int			slot;
 
+	SaLocalRef *r;
+
 	if (!sa_shared)
 		return false;
+
+	/* unlocked peek at the cached slot: a stale answer is harmless */
+	r = local_ref(key);
+	if (r->slot >= 0 && key_equal(&r->key, key) &&
+		sa_entries[r->slot].generation == r->generation)
+		return true;
+
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = slot_lookup(key);
+	if (slot >= 0)
+		local_remember(key, slot);
 	LWLockRelease(sa_shared->lock);
 	return slot >= 0;
 }
@@ -423,11 +516,16 @@ sa_store_has(const SaKey *key)
 void
 sa_store_create(const SaKey *key, const char *text, int len)
 {
+	int			slot;
+
 	if (!sa_shared)
 		return;
 	LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
-	if (slot_lookup(key) < 0)
-		(void) entry_create(key, text, len);
+	slot = slot_lookup(key);
+	if (slot < 0)
+		slot = entry_create(key, text, len);
+	if (slot >= 0)
+		local_remember(key, slot);
 	LWLockRelease(sa_shared->lock);
 }
 
@@ -448,7 +546,13 @@ sa_store_record(const SaKey *key, const char *source_text,
 		return;
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
-	slot = slot_lookup(key);
+	slot = local_lookup(key);
+	if (slot < 0)
+	{
+		slot = slot_lookup(key);
+		if (slot >= 0)
+			local_remember(key, slot);
+	}
 	if (slot < 0)
 	{
 		const char *text = source_text;
@@ -470,6 +574,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 			LWLockRelease(sa_shared->lock);
 			return;
 		}
+		local_remember(key, slot);
 	}
 
 	e = &sa_entries[slot];

@@ -28,7 +28,7 @@ done
 [ "$(id -u)" = 0 ] || sa_die "run as root or with sudo: the demo installs packages and the extension"
 
 sa_install_packages
-W=$(mktemp -d /tmp/scale_advisor_demo.XXXXXX)
+W=$(mktemp -d "${SA_TMPDIR:-/tmp}/scale_advisor_demo.XXXXXX")
 chmod 755 "$W"
 stop_demo() {
 	if [ "$keep" = no ]; then

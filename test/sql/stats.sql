@@ -52,7 +52,7 @@ SELECT stats_f(2);
 SELECT stats_f(3);
 RESET scale_advisor.track;
 SELECT toplevel, calls FROM scale_advisor.query_stats
-WHERE query LIKE '%$1 + 1000%';
+WHERE query LIKE '%$1 + 1000%' ORDER BY toplevel;
 
 -- text is cut at scale_advisor.max_query_length (1024 in the tests),
 -- at a character boundary
@@ -109,3 +109,4 @@ DROP FUNCTION stats_f(int);
 DEALLOCATE stats_p;
 DROP TABLE stats_t;
 DROP ROLE stats_other;
+DROP EXTENSION scale_advisor;

@@ -1,4 +1,5 @@
 -- Latency quantiles: the sketch is within 2 % of the exact quantile.
+CREATE EXTENSION scale_advisor;
 SET search_path = public;
 
 -- deterministic values: a log-normal-like spread from 1 us to 1 hour
@@ -73,3 +74,5 @@ SELECT abs(x[1] - 2.0) / 2.0 <= 0.02 AS p50_ok, abs(x[2] - 40.0) / 40.0 <= 0.02 
 FROM (SELECT scale_advisor._sketch_quantiles(array_agg(CASE WHEN g % 100 = 0 THEN 40.0 ELSE 2.0 END),
                                             '{0.5, 0.995}') AS x
       FROM generate_series(1, 300000) g) s;
+
+DROP EXTENSION scale_advisor;

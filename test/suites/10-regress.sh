@@ -2,7 +2,8 @@
 #
 # test/sql/*.sql run against a temporary instance with scale_advisor
 # preloaded (test/regress.conf); test/sql/nopreload_*.sql run against a
-# second instance without it.  Expected output is in expected/.
+# second instance without it.  Expected output is in expected/.  Set
+# SA_REGRESS to a word to run only the tests whose name contains it.
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 PGR=$SA_PGXS/src/test/regress/pg_regress
@@ -29,6 +30,7 @@ run_pgr() {
 tests=() np=()
 for f in test/sql/*.sql; do
 	t=$(basename "$f" .sql)
+	case "$t" in *"${SA_REGRESS:-}"*) ;; *) continue ;; esac
 	case "$t" in nopreload_*) np+=("$t") ;; *) tests+=("$t") ;; esac
 done
 [ ${#tests[@]} -gt 0 ] && run_pgr preload --temp-instance=./tmp_check_regress --temp-config=test/regress.conf "${tests[@]}"

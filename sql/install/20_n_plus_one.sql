@@ -1,0 +1,191 @@
+-- N+1 detection (src/nplus1.c): loops of one statement with different
+-- parameters, repeats of one statement with the same parameters, and INSERT
+-- loops, with the rewrite that replaces them.
+
+-- Detections to keep out of the view: a query id, an application_name, or
+-- a query id for one application_name only.
+CREATE TABLE @extschema@.n_plus_one_ignore_list (
+	queryid bigint,
+	application_name text,
+	note text,
+	added_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	added_by name NOT NULL DEFAULT CURRENT_USER,
+	CONSTRAINT n_plus_one_ignore_list_target
+		CHECK (queryid IS NOT NULL OR application_name IS NOT NULL)
+);
+CREATE UNIQUE INDEX n_plus_one_ignore_list_key
+	ON @extschema@.n_plus_one_ignore_list
+	((COALESCE(queryid, 0)), (COALESCE(application_name, '')));
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.n_plus_one_ignore_list', '');
+GRANT SELECT ON @extschema@.n_plus_one_ignore_list TO PUBLIC;
+
+CREATE FUNCTION @extschema@._n_plus_one_entries(
+	OUT dbid oid,
+	OUT userid oid,
+	OUT application_name text,
+	OUT kind text,
+	OUT queryid bigint,
+	OUT query text,
+	OUT parent_queryid bigint,
+	OUT parent_query text,
+	OUT parent_rows bigint,
+	OUT detections bigint,
+	OUT repeated_calls bigint,
+	OUT max_run bigint,
+	OUT last_run bigint,
+	OUT total_ms double precision,
+	OUT batched_query text,
+	OUT join_query text,
+	OUT first_seen timestamptz,
+	OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries';
+
+-- One row per (database, user, application_name, kind, statement).
+CREATE VIEW @extschema@.n_plus_one AS
+SELECT e.dbid,
+	   e.userid,
+	   e.application_name,
+	   e.kind,
+	   e.queryid,
+	   e.query,
+	   e.parent_queryid,
+	   e.parent_query,
+	   e.parent_rows,
+	   e.detections,
+	   e.repeated_calls,
+	   e.max_run,
+	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
+	   e.last_run,
+	   round(e.total_ms::numeric, 3) AS total_ms,
+	   CASE e.kind
+		 WHEN 'n_plus_one' THEN
+		   CASE WHEN e.batched_query IS NULL THEN
+			 '-- fetch the rows for all keys with one statement (WHERE key = ANY($1)) instead of one statement per key'
+		   ELSE
+			 '-- one statement for all the keys of the loop (pass them as one array):' || E'\n'
+			 || e.batched_query || ';'
+		   END
+		   || CASE WHEN e.join_query IS NOT NULL THEN
+			 E'\n' || '-- or, instead of looping over the rows of the parent query, join to it:' || E'\n'
+			 || e.join_query || ';'
+		   ELSE '' END
+		 WHEN 'insert_loop' THEN
+		   CASE WHEN e.batched_query IS NULL THEN
+			 '-- insert all the rows with one multi-row INSERT ... VALUES (...), (...) or with COPY instead of one INSERT per row'
+		   ELSE
+			 '-- one INSERT for all the rows (one array per column), or COPY:' || E'\n'
+			 || e.batched_query || ';'
+		   END
+		 ELSE
+		   '-- the same statement ran ' || e.max_run
+		   || ' times in a row with the same parameters: run it once and reuse its result'
+	   END AS suggestion,
+	   e.batched_query,
+	   e.join_query,
+	   e.first_seen,
+	   e.last_seen
+  FROM @extschema@._n_plus_one_entries() AS e
+ WHERE @extschema@._require_loaded()
+   AND NOT EXISTS (
+		SELECT 1
+		  FROM @extschema@.n_plus_one_ignore_list AS i
+		 WHERE (i.queryid IS NULL OR i.queryid = e.queryid)
+		   AND (i.application_name IS NULL
+				OR i.application_name = e.application_name));
+GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
+
+-- Keep a statement (optionally only for one application_name) out of the
+-- view.
+CREATE FUNCTION @extschema@.n_plus_one_ignore(
+	queryid bigint,
+	application_name text DEFAULT NULL,
+	note text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF n_plus_one_ignore.queryid IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'queryid must not be null',
+			HINT = 'Pass the queryid shown in scale_advisor.n_plus_one, or use n_plus_one_ignore_application() to ignore an application.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.n_plus_one_ignore_list AS i
+				WHERE i.queryid = n_plus_one_ignore.queryid
+				  AND i.application_name IS NOT DISTINCT FROM n_plus_one_ignore.application_name) THEN
+		RETURN false;
+	END IF;
+	INSERT INTO @extschema@.n_plus_one_ignore_list (queryid, application_name, note)
+	VALUES (n_plus_one_ignore.queryid, n_plus_one_ignore.application_name,
+			n_plus_one_ignore.note);
+	RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.n_plus_one_ignore(bigint, text, text) FROM PUBLIC;
+
+-- Keep every statement of an application (a batch job that loops on
+-- purpose) out of the view.
+CREATE FUNCTION @extschema@.n_plus_one_ignore_application(
+	application_name text,
+	note text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF n_plus_one_ignore_application.application_name IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'application_name must not be null',
+			HINT = 'Pass the application_name shown in scale_advisor.n_plus_one.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM @extschema@.n_plus_one_ignore_list AS i
+				WHERE i.queryid IS NULL
+				  AND i.application_name = n_plus_one_ignore_application.application_name) THEN
+		RETURN false;
+	END IF;
+	INSERT INTO @extschema@.n_plus_one_ignore_list (queryid, application_name, note)
+	VALUES (NULL, n_plus_one_ignore_application.application_name,
+			n_plus_one_ignore_application.note);
+	RETURN true;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.n_plus_one_ignore_application(text, text) FROM PUBLIC;
+
+-- Undo n_plus_one_ignore / n_plus_one_ignore_application; returns the number
+-- of entries removed.
+CREATE FUNCTION @extschema@.n_plus_one_unignore(
+	queryid bigint DEFAULT NULL,
+	application_name text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF n_plus_one_unignore.queryid IS NULL
+	   AND n_plus_one_unignore.application_name IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'queryid and application_name must not both be null',
+			HINT = 'Pass the queryid, the application_name, or both, as given to n_plus_one_ignore.';
+	END IF;
+	DELETE FROM @extschema@.n_plus_one_ignore_list AS i
+	 WHERE i.queryid IS NOT DISTINCT FROM n_plus_one_unignore.queryid
+	   AND i.application_name IS NOT DISTINCT FROM n_plus_one_unignore.application_name;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.n_plus_one_unignore(bigint, text) FROM PUBLIC;
+
+-- Forget every detection.
+CREATE FUNCTION @extschema@.n_plus_one_reset()
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_reset';
+REVOKE ALL ON FUNCTION @extschema@.n_plus_one_reset() FROM PUBLIC;

@@ -1,0 +1,975 @@
+-- Archiving: move old rows out of hot tables in small committed batches.
+--
+-- Entry points (procedures, so that they can COMMIT after every batch):
+--   archive(relation, time_column, older_than, ...)   source -> archive
+--   unarchive(relation, time_column, ...)              archive -> source
+--   run_archive_policies()                             every enabled policy
+-- State: archive_policies (configuration, kept by pg_dump) and archive_runs
+-- (one row per run, updated in the same transaction as each batch, so it
+-- always agrees with the data).
+--
+-- A procedure that runs COMMIT cannot carry a SET clause, so the procedures
+-- below have no pinned search_path: they schema-qualify everything, set
+-- search_path locally (set_config(..., true)) at the start of every
+-- transaction they open, and leave the real work to the helper functions,
+-- which do pin it.  See docs/archiving.md.
+--
+-- Batch protocol (one transaction per batch, all in one subtransaction):
+--   1. lock up to batch_size eligible rows in key order, FOR UPDATE SKIP
+--      LOCKED, continuing after the last key of the previous batch;
+--   2. DELETE them and INSERT them into the target; steps 1 and 2 are one
+--      statement (fast_sql) unless foreign keys point at the table, whose
+--      references are then checked between the lock and the delete; if the
+--      target already had some keys (unique violation: e.g. after a crash
+--      between the remote and the local commit of a postgres_fdw target),
+--      or fewer rows moved than were locked, the batch is rolled back and
+--      redone carefully: insert ON CONFLICT DO NOTHING, check that every key
+--      already in the target holds an identical row, then delete;
+--   3. record the batch in archive_runs; COMMIT.
+-- A local target commits with the source in one transaction.  A
+-- postgres_fdw target commits remotely just before the local commit, so a
+-- crash in between leaves identical rows in both places, which the next run
+-- resolves in step 2.
+
+CREATE TABLE @extschema@.archive_policies (
+	relation text PRIMARY KEY,
+	time_column name NOT NULL,
+	older_than interval NOT NULL CHECK (older_than >= interval '0'),
+	target text,
+	batch_size integer NOT NULL DEFAULT 1000 CHECK (batch_size > 0),
+	max_batches integer CHECK (max_batches > 0),
+	max_duration interval CHECK (max_duration > interval '0'),
+	pause interval NOT NULL DEFAULT '0' CHECK (pause >= interval '0'),
+	lock_timeout interval NOT NULL DEFAULT '1s' CHECK (lock_timeout > interval '0'),
+	vacuum boolean NOT NULL DEFAULT false,
+	enabled boolean NOT NULL DEFAULT true,
+	comment text
+);
+COMMENT ON TABLE @extschema@.archive_policies IS
+'archiving policies run by scale_advisor.run_archive_policies(); relation and target are table names as written in SQL (schema-qualified)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_policies', '');
+
+CREATE TABLE @extschema@.archive_runs (
+	run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	operation text NOT NULL CHECK (operation IN ('archive', 'unarchive')),
+	relation text NOT NULL,
+	target text,
+	time_column name,
+	cutoff_from timestamptz,
+	cutoff_to timestamptz,
+	from_policy boolean NOT NULL DEFAULT false,
+	run_by name NOT NULL DEFAULT CURRENT_USER,
+	pid integer NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
+	started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	last_batch_at timestamptz,
+	finished_at timestamptz,
+	duration interval,
+	batches integer NOT NULL DEFAULT 0,
+	rows_moved bigint NOT NULL DEFAULT 0,
+	status text NOT NULL DEFAULT 'running'
+		CHECK (status IN ('running', 'done', 'stopped', 'failed', 'interrupted', 'skipped')),
+	error text,
+	vacuum_advice text
+);
+CREATE INDEX ON @extschema@.archive_runs (relation, started_at);
+COMMENT ON TABLE @extschema@.archive_runs IS
+'one row per archive/unarchive run, updated after every batch (status running, done, stopped, failed, interrupted or skipped)';
+
+-- C helpers (src/archive.c): VACUUM in a background worker, and the crash
+-- point the tests use.
+CREATE FUNCTION @extschema@._archive_vacuum(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_vacuum';
+
+CREATE FUNCTION @extschema@._archive_test_crash()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_test_crash';
+
+-- Advisory lock key of the runs on one table: high half a constant for
+-- "scale_advisor archive", low half the table's OID.
+CREATE FUNCTION @extschema@._archive_lock_key(rel regclass)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT (1399537989::bigint << 32) | rel::oid::bigint $$;
+
+-- The key the batches walk and the archive must enforce: the primary key,
+-- else the narrowest valid, non-partial unique index on NOT NULL columns.
+CREATE FUNCTION @extschema@._archive_key(rel regclass)
+RETURNS name[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k name[];
+BEGIN
+	SELECT array_agg(a.attname ORDER BY c.ord) INTO k
+	FROM (SELECT i.indexrelid, i.indkey
+		  FROM pg_index i
+		  WHERE i.indrelid = rel AND i.indisunique AND i.indisvalid
+			AND i.indpred IS NULL AND i.indexprs IS NULL
+			AND NOT EXISTS (SELECT 1 FROM pg_attribute na
+							WHERE na.attrelid = rel
+							  AND na.attnum = ANY (i.indkey::int2[])
+							  AND NOT na.attnotnull)
+		  ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid
+		  LIMIT 1) ix,
+		 unnest(ix.indkey::int2[]) WITH ORDINALITY AS c(attnum, ord),
+		 pg_attribute a
+	WHERE a.attrelid = rel AND a.attnum = c.attnum;
+	IF k IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '55000',
+			MESSAGE = format('table %s has no primary key', rel),
+			HINT = 'Archiving needs a primary key (or a unique index on NOT NULL columns) to move every row exactly once; add one, for example ALTER TABLE ... ADD PRIMARY KEY (id).';
+	END IF;
+	RETURN k;
+END $$;
+
+-- Checks that the archive table matches the main table: every column of
+-- the main table exists in the archive with the same type; extra archive
+-- columns must be nullable, have a default or be generated.  Returns the
+-- columns to copy in the given direction.
+CREATE FUNCTION @extschema@._archive_columns(main regclass, arch regclass, operation text)
+RETURNS name[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	problems text;
+	cols name[];
+BEGIN
+	SELECT string_agg(p, '; ' ORDER BY n) INTO problems
+	FROM (SELECT m.attnum AS n,
+				 CASE WHEN a.attname IS NULL
+					  THEN format('column %I (%s) is missing', m.attname,
+								  format_type(m.atttypid, m.atttypmod))
+					  ELSE format('column %I is %s, not %s', m.attname,
+								  format_type(a.atttypid, a.atttypmod),
+								  format_type(m.atttypid, m.atttypmod))
+				 END AS p
+		  FROM pg_attribute m
+		  LEFT JOIN pg_attribute a
+			ON a.attrelid = arch AND a.attname = m.attname
+		   AND a.attnum > 0 AND NOT a.attisdropped
+		  WHERE m.attrelid = main AND m.attnum > 0 AND NOT m.attisdropped
+			AND (a.attname IS NULL OR a.atttypid <> m.atttypid
+				 OR (a.atttypmod <> m.atttypmod AND a.atttypmod <> -1))
+		  UNION ALL
+		  SELECT 10000 + a.attnum,
+				 format('extra column %I is NOT NULL without a default', a.attname)
+		  FROM pg_attribute a
+		  WHERE a.attrelid = arch AND a.attnum > 0 AND NOT a.attisdropped
+			AND a.attnotnull AND NOT a.atthasdef AND a.attgenerated = ''
+			AND operation = 'archive'
+			AND NOT EXISTS (SELECT 1 FROM pg_attribute m
+							WHERE m.attrelid = main AND m.attname = a.attname
+							  AND m.attnum > 0 AND NOT m.attisdropped)) x;
+	IF problems IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '42804',
+			MESSAGE = format('archive table %s does not match table %s', arch, main),
+			DETAIL = problems || '.',
+			HINT = 'The archive needs every column of the table, with the same types.';
+	END IF;
+	-- copy the columns the receiving side does not generate itself
+	SELECT array_agg(m.attname ORDER BY m.attnum) INTO cols
+	FROM pg_attribute m
+	JOIN pg_attribute a ON a.attrelid = arch AND a.attname = m.attname
+	WHERE m.attrelid = main AND m.attnum > 0 AND NOT m.attisdropped
+	  AND CASE WHEN operation = 'archive' THEN a.attgenerated = ''
+			   ELSE m.attgenerated = '' END;
+	RETURN cols;
+END $$;
+
+-- Validates a run, takes the table's advisory lock, creates the default
+-- archive table when needed, records the run and returns its plan (the SQL
+-- of each batch step).  Raises on bad input, having changed nothing.
+CREATE FUNCTION @extschema@._archive_start(
+	p_operation text, p_relation regclass, p_time_column name,
+	p_from timestamptz, p_to timestamptz, p_other regclass,
+	p_batch_size integer, p_max_batches integer, p_max_duration interval,
+	p_pause interval, p_lock_timeout interval, p_dry_run boolean,
+	p_verbose boolean, p_vacuum boolean, p_policy boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel_ns name;
+	rel_name name;
+	rel_kind "char";
+	other regclass := p_other;
+	other_kind "char";
+	other_name text;
+	create_sql text[] := '{}';
+	tcol record;
+	key name[];
+	cols name[];
+	src regclass;			-- rows are deleted here
+	dst regclass;			-- and inserted here
+	dst_text text;
+	src_kind "char";
+	dst_kind "char";
+	klist text;
+	kdesc text;
+	kcast text;
+	kjson text;
+	klit text;
+	clist text;
+	slist text;
+	tlist text;
+	cond text;
+	overriding text := '';
+	refs jsonb := '[]';
+	fk record;
+	n bigint;
+	lock_key bigint;
+	holder integer;
+	run bigint;
+	plan jsonb;
+	sqls text;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+
+	-- arguments
+	IF p_relation IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL';
+	END IF;
+	IF p_time_column IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'time_column must not be NULL';
+	END IF;
+	IF p_from IS NULL OR p_to IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = CASE p_operation WHEN 'archive' THEN 'older_than must not be NULL'
+						ELSE 'since and before must not be NULL' END;
+	END IF;
+	IF p_from > p_to THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = CASE p_operation WHEN 'archive' THEN 'older_than must not be negative'
+						ELSE 'since must not be later than before' END;
+	END IF;
+	IF p_batch_size IS NULL OR p_batch_size <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('batch_size must be a positive number, not %s', coalesce(p_batch_size::text, 'NULL'));
+	END IF;
+	IF p_max_batches <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('max_batches must be a positive number or NULL, not %s', p_max_batches);
+	END IF;
+	IF p_max_duration <= interval '0' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('max_duration must be positive or NULL, not %s', p_max_duration);
+	END IF;
+	IF p_pause IS NULL OR p_pause < interval '0' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('pause must not be NULL or negative, not %s', coalesce(p_pause::text, 'NULL'));
+	END IF;
+	IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('lock_timeout must be positive, not %s', coalesce(p_lock_timeout::text, 'NULL'));
+	END IF;
+	IF p_dry_run IS NULL OR p_verbose IS NULL OR p_vacuum IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'dry_run, verbose and vacuum must not be NULL';
+	END IF;
+
+	-- the table
+	SELECT n.nspname, c.relname, c.relkind INTO rel_ns, rel_name, rel_kind
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = p_relation;
+	IF rel_kind IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '42P01',
+			MESSAGE = format('relation with OID %s does not exist', p_relation::oid);
+	END IF;
+	IF rel_kind = 'p' THEN
+		RAISE EXCEPTION USING ERRCODE = '42809',
+			MESSAGE = format('%s is a partitioned table', p_relation),
+			HINT = 'Archive its partitions one by one, or detach and drop whole old partitions.';
+	END IF;
+	IF rel_kind <> 'r' THEN
+		RAISE EXCEPTION USING ERRCODE = '42809',
+			MESSAGE = format('%s is not a table', p_relation);
+	END IF;
+	SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) AS typ INTO tcol
+	FROM pg_attribute a
+	WHERE a.attrelid = p_relation AND a.attname = p_time_column
+	  AND a.attnum > 0 AND NOT a.attisdropped;
+	IF tcol.attname IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '42703',
+			MESSAGE = format('column %I of relation %s does not exist', p_time_column, p_relation);
+	END IF;
+	IF tcol.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+		RAISE EXCEPTION USING ERRCODE = '42804',
+			MESSAGE = format('column %I of relation %s is of type %s, not a timestamp or date',
+							 p_time_column, p_relation, tcol.typ),
+			HINT = 'The time column must be of type timestamp with time zone, timestamp or date.';
+	END IF;
+	key := @extschema@._archive_key(p_relation);
+
+	-- the archive table
+	IF other IS NULL THEN
+		IF p_operation = 'unarchive' THEN
+			other := to_regclass(format('%I.%I', rel_ns, rel_name || '_archive'));
+			IF other IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = '42P01',
+					MESSAGE = format('archive table %s does not exist', format('%I.%I', rel_ns, rel_name || '_archive')),
+					HINT = 'Name the archive table with archive => ''...''.';
+			END IF;
+		ELSE
+			IF octet_length(rel_name || '_archive') > 63 THEN
+				RAISE EXCEPTION USING ERRCODE = '42622',
+					MESSAGE = format('default archive table name for %s would be longer than 63 bytes', p_relation),
+					HINT = 'Create an archive table and name it with target => ''...''.';
+			END IF;
+			other_name := format('%I.%I', rel_ns, rel_name || '_archive');
+			other := to_regclass(other_name);
+			IF other IS NULL THEN
+				create_sql := ARRAY[
+					format('CREATE TABLE %s (LIKE %s)', other_name, p_relation),
+					format('ALTER TABLE %s ADD PRIMARY KEY (%s)', other_name,
+						   (SELECT string_agg(quote_ident(k), ', ') FROM unnest(key) k)),
+					format('CREATE INDEX ON %s (%I)', other_name, p_time_column)];
+				IF NOT has_schema_privilege(rel_ns, 'CREATE') THEN
+					RAISE EXCEPTION USING ERRCODE = '42501',
+						MESSAGE = format('permission denied to create archive table %s', other_name),
+						HINT = 'The first run creates the archive table and needs CREATE on the schema; or create it yourself and name it with target => ''...''.';
+				END IF;
+			END IF;
+		END IF;
+	END IF;
+	IF other IS NOT NULL THEN
+		SELECT c.relkind INTO other_kind FROM pg_class c WHERE c.oid = other;
+		other_name := other::text;
+		IF other = p_relation THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = 'a table cannot be its own archive';
+		END IF;
+		IF p_operation = 'archive' AND other_kind NOT IN ('r', 'p', 'f') THEN
+			RAISE EXCEPTION USING ERRCODE = '42809',
+				MESSAGE = format('target %s is not a table or foreign table', other);
+		END IF;
+		IF p_operation = 'unarchive' AND other_kind = 'f' THEN
+			RAISE EXCEPTION USING ERRCODE = '0A000',
+				MESSAGE = format('cannot unarchive from foreign table %s', other),
+				HINT = 'Without two-phase commit the remote delete would commit before the local insert; copy the rows back with INSERT ... SELECT and delete them remotely afterwards.';
+		END IF;
+		IF p_operation = 'unarchive' AND other_kind <> 'r' THEN
+			RAISE EXCEPTION USING ERRCODE = '42809',
+				MESSAGE = format('archive %s is not a table', other);
+		END IF;
+		cols := @extschema@._archive_columns(p_relation, other, p_operation);
+		IF other_kind IN ('r', 'p') AND NOT EXISTS (
+				SELECT 1 FROM pg_index i
+				WHERE i.indrelid = other AND i.indisunique AND i.indisvalid
+				  AND i.indpred IS NULL AND i.indexprs IS NULL
+				  AND (SELECT array_agg(a.attname ORDER BY a.attname)
+					   FROM pg_attribute a
+					   WHERE a.attrelid = other AND a.attnum = ANY (i.indkey::int2[]))
+					  = (SELECT array_agg(k ORDER BY k) FROM unnest(key) k)) THEN
+			RAISE EXCEPTION USING ERRCODE = '55000',
+				MESSAGE = format('archive table %s has no unique index on (%s)', other,
+								 array_to_string(key, ', ')),
+				HINT = 'The archive needs the key of the table as a primary key or unique index, so that a batch can never be copied twice.';
+		END IF;
+	ELSE
+		SELECT array_agg(a.attname ORDER BY a.attnum) INTO cols
+		FROM pg_attribute a
+		WHERE a.attrelid = p_relation AND a.attnum > 0 AND NOT a.attisdropped;
+	END IF;
+
+	IF p_operation = 'archive' THEN
+		src := p_relation; dst := other; dst_text := other_name; src_kind := 'r'; dst_kind := coalesce(other_kind, 'r');
+	ELSE
+		src := other; dst := p_relation; dst_text := p_relation::text; src_kind := 'r'; dst_kind := 'r';
+	END IF;
+
+	-- privileges: the caller needs them all (functions run with the caller's rights)
+	IF NOT has_table_privilege(src, 'SELECT') OR NOT has_table_privilege(src, 'DELETE')
+	   OR NOT has_table_privilege(src, 'UPDATE') THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = format('permission denied to move rows out of %s', src),
+			HINT = 'Archiving needs SELECT, UPDATE (to lock rows) and DELETE on the table the rows leave.';
+	END IF;
+	IF dst IS NOT NULL AND NOT has_table_privilege(dst, 'INSERT') THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = format('permission denied to insert into %s', dst),
+			HINT = 'Archiving needs INSERT on the table the rows go to.';
+	END IF;
+	IF NOT has_table_privilege('@extschema@.archive_runs', 'INSERT, UPDATE, SELECT') THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = 'permission denied for table @extschema@.archive_runs',
+			HINT = 'Grant SELECT, INSERT, UPDATE on @extschema@.archive_runs to the roles that archive.';
+	END IF;
+	IF dst IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a
+			WHERE a.attrelid = dst AND a.attidentity = 'a' AND a.attname = ANY (cols)) THEN
+		overriding := ' OVERRIDING SYSTEM VALUE';
+	END IF;
+
+	-- SQL of the batch steps.  $1, $4: time range, $2: batch size,
+	-- $3: last key of the previous batch (jsonb array of text) or NULL.
+	klist := (SELECT string_agg(format('s.%I', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kdesc := (SELECT string_agg(format('b.%I DESC', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kjson := (SELECT string_agg(format('b.%I::text', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kcast := (SELECT string_agg(format('($3->>%s)::%s', o - 1, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY o)
+			  FROM unnest(key) WITH ORDINALITY u(k, o)
+			  JOIN pg_attribute a ON a.attrelid = src AND a.attname = u.k);
+	klit := (SELECT string_agg(format('t.%I = %%L::%s', k, format_type(a.atttypid, a.atttypmod)), ' AND ' ORDER BY o)
+			 FROM unnest(key) WITH ORDINALITY u(k, o)
+			 JOIN pg_attribute a ON a.attrelid = src AND a.attname = u.k);
+	clist := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
+	slist := (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c);
+	tlist := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
+	IF p_operation = 'archive' THEN
+		cond := format('s.%I < $4', p_time_column);
+	ELSE
+		cond := format('s.%I >= $1 AND s.%I < $4', p_time_column, p_time_column);
+	END IF;
+
+	-- foreign keys that point at the rows we delete
+	FOR fk IN
+		SELECT con.conname, con.conrelid::regclass AS child,
+			   (SELECT string_agg(format('c.%I = s.%I', ca.attname, pa.attname), ' AND ')
+				FROM unnest(con.conkey, con.confkey) AS u(ck, pk)
+				JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = u.ck
+				JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = u.pk) AS j
+		FROM pg_constraint con
+		WHERE con.contype = 'f' AND con.confrelid = src
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		refs := refs || jsonb_build_object(
+			'name', format('%I on %s', fk.conname, fk.child),
+			'all', format('SELECT EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE %s)', fk.child, src, fk.j, cond),
+			'batch', format('SELECT EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE s.ctid = ANY ($1))', fk.child, src, fk.j));
+	END LOOP;
+	IF jsonb_array_length(refs) > 0 THEN
+		SELECT string_agg(r->>'name', ', ') INTO sqls
+		FROM jsonb_array_elements(refs) r
+		WHERE (SELECT x FROM @extschema@._archive_exists(r->>'all', p_from, p_to) x);
+		IF sqls IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = '23503',
+				MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', src),
+				DETAIL = format('Referencing constraints: %s.', sqls),
+				HINT = 'Archive or delete the referencing rows first.';
+		END IF;
+	END IF;
+
+	plan := jsonb_build_object(
+		'operation', p_operation,
+		'relation', p_relation::oid,
+		'relation_name', p_relation::text,
+		'src', src::text,
+		'dst', dst_text,
+		'remote', dst_kind = 'f',
+		'from', p_from, 'to', p_to,
+		'batch_size', p_batch_size,
+		'max_batches', p_max_batches,
+		'max_duration', p_max_duration,
+		'pause', extract(epoch FROM p_pause),
+		'lock_timeout', format('%sms', ceil(extract(epoch FROM p_lock_timeout) * 1000)),
+		'verbose', p_verbose,
+		'vacuum', p_vacuum,
+		'refs', refs,
+		'lock_sql', format('SELECT array_agg(b.ctid), %s '
+						   'FROM (SELECT s.ctid, %s FROM ONLY %s s WHERE %s AND ($3 IS NULL OR (%s) > (%s)) '
+						   'ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED) b',
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
+						   klist, src, cond, klist, kcast, klist),
+		'fast_sql', format('WITH batch AS MATERIALIZED (SELECT s.ctid, %s FROM ONLY %s s '
+						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED), '
+						   'moved AS (DELETE FROM ONLY %s d WHERE d.ctid = ANY (ARRAY(SELECT b.ctid FROM batch b)) RETURNING %s), '
+						   'ins AS (INSERT INTO %s AS t (%s)%s SELECT %s FROM moved RETURNING 1) '
+						   'SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM ins), (SELECT %s FROM batch b)',
+						   klist, src, cond, klist, kcast, klist,
+						   src, clist, dst_text, clist, overriding, clist,
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END),
+		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1) RETURNING %s) '
+						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
+						   src, clist, dst_text, clist, overriding, clist),
+		'insert_sql', format('INSERT INTO %s AS t (%s)%s SELECT %s FROM ONLY %s s WHERE s.ctid = ANY ($1) ON CONFLICT DO NOTHING',
+							 dst_text, clist, overriding, slist, src),
+		'keys_sql', format('SELECT string_agg(format(%L, %s), '' OR '') FROM ONLY %s s WHERE s.ctid = ANY ($1)',
+						   '(' || klit || ')',
+						   (SELECT string_agg(format('s.%I::text', k), ', ') FROM unnest(key) k), src),
+		'verify_sql', format('SELECT count(*) FROM (SELECT ROW(%s)::text AS r FROM %s t WHERE %%s) x '
+							 'WHERE x.r IN (SELECT ROW(%s)::text FROM ONLY %s s WHERE s.ctid = ANY ($1))',
+							 tlist, dst_text, slist, src),
+		'delete_sql', format('DELETE FROM ONLY %s WHERE ctid = ANY ($1)', src));
+
+	IF p_dry_run THEN
+		EXECUTE format('SELECT count(*) FROM ONLY %s s WHERE %s', src, cond) INTO n USING p_from, NULL::int, NULL::jsonb, p_to;
+		RAISE NOTICE '%', format('dry run: %s rows of %s would move to %s%s, in about %s batches of %s',
+			n, src, dst_text, CASE WHEN dst IS NULL THEN ' (created on the first run)' ELSE '' END,
+			ceil(n::numeric / p_batch_size), p_batch_size);
+		sqls := array_to_string(create_sql || ARRAY[
+			format(E'-- each batch, in its own transaction (%s$2 = %s, $3 = last key of the previous batch or NULL, $4 = %s)\n',
+				   CASE WHEN p_operation = 'unarchive' THEN format('$1 = %L, ', p_from) ELSE '' END,
+				   p_batch_size,
+				   CASE WHEN p_operation = 'unarchive' THEN quote_literal(p_to) ELSE 'now() - older_than at the start of the run' END)
+			|| CASE WHEN jsonb_array_length(refs) = 0 THEN plan->>'fast_sql'
+					ELSE (plan->>'lock_sql') || E';\n-- (the foreign keys that point at the table are checked here)\n'
+						 || (plan->>'move_sql') END,
+			'COMMIT'], E';\n');
+		RAISE NOTICE '%', E'statements:\n' || sqls;
+		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
+	END IF;
+
+	-- one run per table at a time.  A lock this session still holds can only
+	-- be left over from a run that was cancelled: drop it.
+	lock_key := @extschema@._archive_lock_key(p_relation);
+	WHILE EXISTS (SELECT 1 FROM pg_locks l
+				  WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid()
+					AND l.classid = (lock_key >> 32)::oid
+					AND l.objid = (lock_key & 4294967295)::oid AND l.objsubid = 1
+					AND l.granted) LOOP
+		PERFORM pg_advisory_unlock(lock_key);
+	END LOOP;
+	IF NOT pg_try_advisory_lock(lock_key) THEN
+		SELECT l.pid INTO holder FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.classid = (lock_key >> 32)::oid
+		  AND l.objid = (lock_key & 4294967295)::oid AND l.objsubid = 1 AND l.granted
+		LIMIT 1;
+		RAISE NOTICE '%', format('another archiving run on %s is in progress (process %s); nothing done',
+								 p_relation, coalesce(holder::text, '?'));
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+			 finished_at, duration, status, error)
+		VALUES (p_operation, p_relation::text, other_name, p_time_column,
+				CASE WHEN p_operation = 'unarchive' THEN p_from END, p_to, p_policy,
+				clock_timestamp(), interval '0', 'skipped',
+				format('another run (process %s) was in progress', coalesce(holder::text, '?')))
+		RETURNING r.run_id INTO run;
+		RETURN plan || jsonb_build_object('status', 'skipped', 'run_id', run, 'rows', 0);
+	END IF;
+
+	BEGIN
+		-- runs of this table still marked running died without finishing
+		UPDATE @extschema@.archive_runs r
+		SET status = 'interrupted',
+			error = coalesce(r.error, 'the run ended without finishing (server crash, cancel or terminated connection)')
+		WHERE r.relation = p_relation::text AND r.status = 'running';
+		FOR i IN 1 .. coalesce(array_length(create_sql, 1), 0) LOOP
+			EXECUTE create_sql[i];
+		END LOOP;
+		IF dst IS NULL THEN
+			dst := to_regclass(other_name);
+		END IF;
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy)
+		VALUES (p_operation, p_relation::text, other_name, p_time_column,
+				CASE WHEN p_operation = 'unarchive' THEN p_from END, p_to, p_policy)
+		RETURNING r.run_id INTO run;
+	EXCEPTION WHEN OTHERS THEN
+		PERFORM pg_advisory_unlock(lock_key);
+		RAISE;
+	END;
+	IF array_length(create_sql, 1) > 0 THEN
+		RAISE NOTICE '%', format('created archive table %s', other_name);
+	END IF;
+	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0,
+									  'lock_key', lock_key);
+END $$;
+
+-- EXECUTE helper for the foreign key checks above.
+CREATE FUNCTION @extschema@._archive_exists(q text, p_from timestamptz, p_to timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r boolean;
+BEGIN
+	EXECUTE q INTO r USING p_from, NULL::int, NULL::jsonb, p_to;
+	RETURN r;
+END $$;
+
+-- One batch, in the caller's transaction, inside a subtransaction: an error
+-- undoes the batch and is returned in the state instead of raised.
+-- state: {"last_key": ..., "sweep": bool, "rows": n, "batches": n}
+CREATE FUNCTION @extschema@._archive_batch(plan jsonb, state jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tids tid[];
+	last_key jsonb;
+	n bigint;
+	ins bigint;
+	same bigint;
+	keys text;
+	careful boolean := false;
+	found_ref boolean;
+	r jsonb;
+	t0 timestamptz := clock_timestamp();
+	e_state text;
+	e_msg text;
+	e_detail text;
+	e_hint text;
+BEGIN
+	PERFORM set_config('lock_timeout', plan->>'lock_timeout', true);
+	LOOP
+		BEGIN
+			IF NOT careful AND jsonb_array_length(plan->'refs') = 0 THEN
+				-- one statement: lock, delete, insert
+				EXECUTE plan->>'fast_sql' INTO n, ins, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				IF n > 0 AND ins <> n THEN
+					-- a locked row had changed since the statement's snapshot:
+					-- redo the batch step by step
+					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
+				END IF;
+			ELSE
+				EXECUTE plan->>'lock_sql' INTO tids, last_key
+					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
+						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				n := coalesce(array_length(tids, 1), 0);
+			END IF;
+			IF n = 0 THEN
+				IF nullif(state->'last_key', 'null'::jsonb) IS NOT NULL THEN
+					-- end of the walk: sweep once more from the start for rows
+					-- that were locked by others when we passed them
+					RETURN state || jsonb_build_object('last_key', NULL, 'sweep', true,
+													   'status', 'continue', 'moved', 0);
+				END IF;
+				RETURN state || jsonb_build_object('status', 'done', 'moved', 0);
+			END IF;
+			FOR r IN SELECT * FROM jsonb_array_elements(plan->'refs') LOOP
+				-- (only on the step-by-step path: fast_sql is not used when
+				-- foreign keys point at the table)
+				EXECUTE r->>'batch' INTO found_ref USING tids;
+				IF found_ref THEN
+					RAISE EXCEPTION USING ERRCODE = '23503',
+						MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', plan->>'src'),
+						DETAIL = format('Referencing constraint: %s.', r->>'name'),
+						HINT = 'Archive or delete the referencing rows first.';
+				END IF;
+			END LOOP;
+			IF tids IS NULL THEN
+				NULL;		-- moved by fast_sql above
+			ELSIF NOT careful THEN
+				-- a plain INSERT: a key already in the target raises
+				-- unique_violation and the batch is redone carefully
+				EXECUTE plan->>'move_sql' USING tids;
+				GET DIAGNOSTICS ins = ROW_COUNT;
+				IF ins <> n THEN
+					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
+				END IF;
+			ELSE
+				EXECUTE plan->>'insert_sql' USING tids;
+				GET DIAGNOSTICS ins = ROW_COUNT;
+				IF ins < n THEN
+					EXECUTE plan->>'keys_sql' INTO keys USING tids;
+					EXECUTE format(plan->>'verify_sql', keys) INTO same USING tids;
+					IF same < n THEN
+						RAISE EXCEPTION USING ERRCODE = '23505',
+							MESSAGE = format('%s rows of %s have a key that %s already holds with different contents',
+											 n - same, plan->>'src', plan->>'dst'),
+							HINT = 'Compare the rows with the same key in both tables and delete the wrong copy; nothing was moved in this batch.';
+					END IF;
+				END IF;
+				EXECUTE plan->>'delete_sql' USING tids;
+			END IF;
+			IF coalesce(current_setting('scale_advisor.archive_test_crash', true), 'off') = 'on' THEN
+				PERFORM @extschema@._archive_test_crash();
+			END IF;
+			UPDATE @extschema@.archive_runs AS ar
+			SET batches = ar.batches + 1, rows_moved = ar.rows_moved + n,
+				last_batch_at = clock_timestamp(), duration = clock_timestamp() - ar.started_at
+			WHERE ar.run_id = (plan->>'run_id')::bigint;
+			IF (plan->>'verbose')::boolean THEN
+				RAISE NOTICE '%', format('batch %s: moved %s rows from %s to %s in %s ms%s',
+					(state->>'batches')::int + 1, n, plan->>'src', plan->>'dst',
+					round(extract(epoch FROM clock_timestamp() - t0) * 1000),
+					CASE WHEN careful THEN ' (some were already there, identical)' ELSE '' END);
+			END IF;
+			RETURN state || jsonb_build_object('last_key', last_key, 'status', 'continue', 'moved', n,
+											   'rows', (state->>'rows')::bigint + n,
+											   'batches', (state->>'batches')::int + 1);
+		EXCEPTION
+			WHEN SQLSTATE 'SA001' OR unique_violation THEN
+				IF careful THEN
+					GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
+						e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+					RETURN state || jsonb_build_object('status', 'failed', 'moved', 0,
+						'sqlstate', e_state, 'error', e_msg, 'detail', nullif(e_detail, ''),
+						'hint', nullif(e_hint, ''));
+				END IF;
+				careful := true;
+			WHEN lock_not_available THEN
+				RETURN state || jsonb_build_object('status', 'lock_timeout', 'moved', 0,
+					'error', format('lock_timeout (%s) expired: %s', plan->>'lock_timeout', SQLERRM));
+			WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
+					e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+				RETURN state || jsonb_build_object('status', 'failed', 'moved', 0,
+					'sqlstate', e_state, 'error', e_msg, 'detail', nullif(e_detail, ''),
+					'hint', nullif(e_hint, ''));
+		END;
+	END LOOP;
+END $$;
+
+-- Ends a run: status, duration, VACUUM advice; releases the lock.
+CREATE FUNCTION @extschema@._archive_finish(plan jsonb, state jsonb, final_status text, message text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	moved bigint := (state->>'rows')::bigint;
+	tuples double precision;
+	advice text;
+BEGIN
+	SELECT greatest(c.reltuples, 0) INTO tuples FROM pg_class c WHERE c.oid = (plan->>'src')::regclass;
+	-- reltuples may still count the rows that left (no ANALYZE since)
+	IF moved >= 1000 AND moved >= 0.1 * greatest(coalesce(tuples, 0), moved) THEN
+		advice := format('VACUUM (ANALYZE) %s', plan->>'src');
+		RAISE NOTICE '%', format('%s rows were moved out of %s%s: %s',
+			moved, plan->>'src',
+			CASE WHEN tuples > 0 THEN format(' (about %s%% of its rows)', round(100 * moved / greatest(tuples, moved))) ELSE '' END,
+			CASE WHEN (plan->>'vacuum')::boolean THEN 'vacuuming it now'
+				 ELSE 'run ' || advice || ' to make the space reusable and refresh the planner statistics, or let autovacuum do it' END);
+	END IF;
+	UPDATE @extschema@.archive_runs AS ar
+	SET status = final_status, error = message, finished_at = clock_timestamp(),
+		duration = clock_timestamp() - ar.started_at, vacuum_advice = advice
+	WHERE ar.run_id = (plan->>'run_id')::bigint;
+	PERFORM pg_advisory_unlock((plan->>'lock_key')::bigint);
+	IF final_status = 'failed' THEN
+		RAISE WARNING '%', format('%s of %s failed after %s rows: %s', plan->>'operation',
+								  plan->>'relation_name', moved, message);
+	END IF;
+	RETURN advice;
+END $$;
+
+-- The run loop shared by archive, unarchive and run_archive_policies.  No
+-- SET clause (it commits): search_path is set locally per transaction.
+CREATE PROCEDURE @extschema@._archive_run(
+	p_operation text, p_relation regclass, p_time_column name,
+	p_from timestamptz, p_to timestamptz, p_other regclass,
+	p_batch_size integer, p_max_batches integer, p_max_duration interval,
+	p_pause interval, p_lock_timeout interval, p_dry_run boolean,
+	p_verbose boolean, p_vacuum boolean, p_policy boolean, p_raise boolean,
+	INOUT o_run_id bigint, INOUT o_rows bigint, INOUT o_status text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	plan jsonb;
+	state jsonb := jsonb_build_object('last_key', NULL, 'sweep', false, 'rows', 0, 'batches', 0);
+	final_status text;
+	message text;
+	lock_failures integer := 0;
+	started timestamptz := pg_catalog.clock_timestamp();
+	advice text;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	BEGIN
+		plan := @extschema@._archive_start(p_operation, p_relation, p_time_column, p_from, p_to,
+			p_other, p_batch_size, p_max_batches, p_max_duration, p_pause, p_lock_timeout,
+			p_dry_run, p_verbose, p_vacuum, p_policy);
+	EXCEPTION WHEN OTHERS THEN
+		IF p_raise THEN
+			RAISE;
+		END IF;
+		GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+		RAISE WARNING '%', format('%s of %s not started: %s', p_operation, p_relation, message);
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, time_column, from_policy, finished_at, duration, status, error)
+		VALUES (p_operation, p_relation::text, p_time_column, p_policy,
+				pg_catalog.clock_timestamp(), interval '0', 'failed', message)
+		RETURNING r.run_id INTO o_run_id;
+		o_rows := 0;
+		o_status := 'failed';
+		RETURN;
+	END;
+	o_run_id := (plan->>'run_id')::bigint;
+	o_rows := (plan->>'rows')::bigint;
+	o_status := plan->>'status';
+	IF o_status <> 'running' THEN
+		RETURN;
+	END IF;
+	COMMIT;
+
+	LOOP
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		IF (state->>'batches')::int >= (plan->>'max_batches')::int THEN
+			final_status := 'stopped';
+			message := pg_catalog.format('max_batches (%s) reached', plan->>'max_batches');
+			EXIT;
+		END IF;
+		IF pg_catalog.clock_timestamp() - started >= (plan->>'max_duration')::interval THEN
+			final_status := 'stopped';
+			message := pg_catalog.format('max_duration (%s) reached', plan->>'max_duration');
+			EXIT;
+		END IF;
+		-- A batch is atomic, so its commit need not wait for the disk: a
+		-- crash can only undo the last batches, whose rows are then still
+		-- in the table and move again next time.  The run's final commit
+		-- (in _archive_finish) is synchronous and flushes them all.
+		PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+		state := @extschema@._archive_batch(plan, state);
+		COMMIT;
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		CASE state->>'status'
+			WHEN 'done' THEN
+				final_status := 'done';
+				EXIT;
+			WHEN 'failed' THEN
+				final_status := 'failed';
+				message := pg_catalog.concat_ws(E'\n', state->>'error',
+					'DETAIL: ' || (state->>'detail'), 'HINT: ' || (state->>'hint'));
+				EXIT;
+			WHEN 'lock_timeout' THEN
+				lock_failures := lock_failures + 1;
+				IF lock_failures >= 3 THEN
+					final_status := 'failed';
+					message := (state->>'error') || ' (3 times in a row)';
+					EXIT;
+				END IF;
+				IF (plan->>'verbose')::boolean THEN
+					RAISE NOTICE '%', (state->>'error') || '; retrying';
+				END IF;
+			ELSE
+				lock_failures := 0;
+		END CASE;
+		IF (plan->>'pause')::float8 > 0
+		   AND ((state->>'moved')::bigint > 0 OR state->>'status' = 'lock_timeout') THEN
+			PERFORM pg_catalog.pg_sleep((plan->>'pause')::float8);
+			COMMIT;
+		END IF;
+	END LOOP;
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	advice := @extschema@._archive_finish(plan, state, final_status, message);
+	o_rows := (state->>'rows')::bigint;
+	o_status := final_status;
+	COMMIT;
+	IF advice IS NOT NULL AND (plan->>'vacuum')::boolean THEN
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		IF @extschema@._archive_vacuum((plan->>'src')::regclass) THEN
+			RAISE NOTICE '%', pg_catalog.format('%s finished', advice);
+		END IF;
+	END IF;
+END $$;
+
+CREATE PROCEDURE @extschema@.archive(
+	relation regclass,
+	time_column name,
+	older_than interval,
+	target regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	vacuum boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF $3 < interval '0' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('older_than must not be negative, not %s', $3);
+	END IF;
+	-- positional references: some parameter names are SQL keywords
+	CALL @extschema@._archive_run('archive', $1, $2,
+		'-infinity', pg_catalog.now() - $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+		false, true, $13, $14, $15);
+END $$;
+COMMENT ON PROCEDURE @extschema@.archive IS
+'moves rows whose time_column is older than older_than into an archive table, in committed batches';
+
+CREATE PROCEDURE @extschema@.unarchive(
+	relation regclass,
+	time_column name,
+	since timestamptz DEFAULT '-infinity',
+	before timestamptz DEFAULT 'infinity',
+	archive regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	-- positional references: some parameter names are SQL keywords
+	CALL @extschema@._archive_run('unarchive', $1, $2, $3, $4, $5, $6, $7, $8,
+		$9, $10, $11, $12, false, false, true, $13, $14, $15);
+END $$;
+COMMENT ON PROCEDURE @extschema@.unarchive IS
+'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';
+
+CREATE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	p record;
+	rel regclass;
+	tgt regclass;
+	run bigint;
+	n bigint;
+	st text;
+	msg text;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	FOR p IN
+		SELECT * FROM @extschema@.archive_policies ap
+		WHERE ap.enabled ORDER BY ap.relation
+	LOOP
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		rel := pg_catalog.to_regclass(p.relation);
+		tgt := pg_catalog.to_regclass(p.target);
+		msg := CASE WHEN rel IS NULL THEN pg_catalog.format('table %s does not exist', p.relation)
+					WHEN p.target IS NOT NULL AND tgt IS NULL
+					THEN pg_catalog.format('target %s does not exist', p.target) END;
+		IF msg IS NOT NULL THEN
+			RAISE WARNING '%', pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, from_policy, finished_at, duration, status, error)
+			VALUES ('archive', p.relation, p.target, p.time_column, true,
+					pg_catalog.clock_timestamp(), interval '0', 'failed', msg);
+			COMMIT;
+			CONTINUE;
+		END IF;
+		run := NULL; n := NULL; st := NULL;
+		CALL @extschema@._archive_run('archive', rel, p.time_column,
+			'-infinity', pg_catalog.now() - p.older_than, tgt, p.batch_size, p.max_batches,
+			p.max_duration, p.pause, p.lock_timeout, false, $1, p.vacuum, true, false,
+			run, n, st);
+		IF $1 THEN
+			RAISE NOTICE '%', pg_catalog.format('archive policy for %s: %s, %s rows moved (run %s)',
+												p.relation, st, n, run);
+		END IF;
+		COMMIT;
+	END LOOP;
+END $$;
+COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
+'runs every enabled archive policy, one table after the other';
+
+REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
+-- The helpers above stay executable by PUBLIC: they run with the caller's
+-- rights and re-check the caller's privileges on the tables, so calling them
+-- directly allows nothing the caller could not do with plain SQL.  The
+-- entry points are what administrators grant.
+REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;

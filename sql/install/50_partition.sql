@@ -1,0 +1,1923 @@
+-- Partitioning helpers (docs/partitioning.md).
+--
+-- partition_table converts a populated table into a range-partitioned table
+-- of the same name without copying rows: the table itself becomes the
+-- partition of the historical range.  A CHECK constraint matching that
+-- range is added NOT VALID and validated in its own transaction (SHARE
+-- UPDATE EXCLUSIVE: writers go on), so the ATTACH needs no scan and the
+-- ACCESS EXCLUSIVE lock is held only for the rename and the attach.
+--
+-- partition_sets is the configuration that maintain_partitions works from:
+-- premade future partitions, retention, rows left in the default partition.
+--
+-- The two procedures (partition_table, maintain_partitions) commit between
+-- steps, so they cannot carry a SET search_path clause: they only call the
+-- functions below (which are pinned) and qualify every name.
+
+-- true when the calling PL/pgSQL procedure may COMMIT (src/partition.c)
+CREATE FUNCTION @extschema@._nonatomic()
+RETURNS boolean
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_nonatomic';
+
+---------------------------------------------------------------------------
+-- Configuration and state
+---------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.partition_sets (
+	parent_schema name NOT NULL,
+	parent_table name NOT NULL,
+	control_column name NOT NULL,
+	part_interval text NOT NULL,
+	premake integer NOT NULL DEFAULT 4 CHECK (premake BETWEEN 1 AND 1000),
+	retention text,
+	retention_action text NOT NULL DEFAULT 'detach'
+		CHECK (retention_action IN ('detach', 'drop', 'archive_schema', 'archive')),
+	archive_schema name,
+	archive_target text,
+	archive_batch_size integer NOT NULL DEFAULT 10000 CHECK (archive_batch_size > 0),
+	move_default_rows boolean NOT NULL DEFAULT true,
+	lock_timeout interval NOT NULL DEFAULT '1s'
+		CHECK (lock_timeout > '0' AND lock_timeout <= '10min'),
+	ddl_retries integer NOT NULL DEFAULT 5 CHECK (ddl_retries BETWEEN 0 AND 100),
+	expected_every interval NOT NULL DEFAULT '1 hour' CHECK (expected_every > '0'),
+	enabled boolean NOT NULL DEFAULT true,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (parent_schema, parent_table),
+	CHECK (retention_action <> 'archive_schema' OR archive_schema IS NOT NULL)
+);
+COMMENT ON TABLE @extschema@.partition_sets IS
+	'partitioned tables that scale_advisor.maintain_partitions keeps up';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.partition_sets', '');
+
+-- What the last maintenance runs did, per set (not dumped: runtime state).
+CREATE TABLE @extschema@.partition_set_state (
+	parent_schema name NOT NULL,
+	parent_table name NOT NULL,
+	last_started timestamptz,
+	last_finished timestamptz,
+	last_success timestamptz,
+	last_error text,
+	last_error_at timestamptz,
+	consecutive_failures integer NOT NULL DEFAULT 0,
+	partitions_created bigint NOT NULL DEFAULT 0,
+	partitions_retired bigint NOT NULL DEFAULT 0,
+	default_rows_moved bigint NOT NULL DEFAULT 0,
+	default_rows_remaining bigint,
+	PRIMARY KEY (parent_schema, parent_table)
+);
+
+-- One line per action of partition_table and maintain_partitions.
+CREATE TABLE @extschema@.partition_log (
+	id bigserial PRIMARY KEY,
+	logged_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	parent_schema name NOT NULL,
+	parent_table name NOT NULL,
+	action text NOT NULL,
+	ok boolean NOT NULL,
+	detail text,
+	exclusive_lock_ms double precision
+);
+
+---------------------------------------------------------------------------
+-- Key arithmetic.  Keys are handled as numeric: integer keys as they are,
+-- time keys as seconds since 1970-01-01 00:00 UTC (timestamp and date keys
+-- are read as UTC wall-clock time), so that bounds do not depend on the
+-- session's TimeZone.
+---------------------------------------------------------------------------
+
+-- 'time', 'int', or NULL for a type that cannot be a partition key here
+CREATE FUNCTION @extschema@._pt_kind(typ regtype)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE
+	WHEN typ IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN 'time'
+	WHEN typ IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN 'int'
+END
+$$;
+
+-- Check a partition interval for a key kind; raises on bad input.
+CREATE FUNCTION @extschema@._pt_check_interval(kind text, part_interval text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	iv interval;
+	n numeric;
+BEGIN
+	IF part_interval IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'partition interval must not be NULL';
+	END IF;
+	IF kind = 'time' THEN
+		BEGIN
+			iv := part_interval::interval;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for a time column', part_interval),
+				HINT = 'Give an interval such as ''1 day'', ''1 week'' or ''1 month''.';
+		END;
+		IF iv <= interval '0' OR iv < interval '1 minute' THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('partition interval %L is too small', part_interval),
+				HINT = 'Give an interval of at least one minute.';
+		END IF;
+		IF (extract(year FROM iv) <> 0 OR extract(month FROM iv) <> 0)
+			AND iv <> make_interval(years => extract(year FROM iv)::integer,
+									months => extract(month FROM iv)::integer) THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('partition interval %L mixes months with days or hours', part_interval),
+				HINT = 'Use whole months (''1 month'', ''3 months'', ''1 year'') or a fixed length (''1 day'', ''7 days'', ''6 hours'').';
+		END IF;
+	ELSE
+		BEGIN
+			n := part_interval::numeric;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for an integer column', part_interval),
+				HINT = 'Give the number of key values per partition, such as ''1000000''.';
+		END;
+		IF n <= 0 OR n <> trunc(n) OR n > 9223372036854775807 THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for an integer column', part_interval),
+				HINT = 'Give a positive whole number of key values per partition.';
+		END IF;
+	END IF;
+END
+$$;
+
+-- a key literal (as the column's type prints it) as a number
+CREATE FUNCTION @extschema@._pt_to_num(typ regtype, lit text)
+RETURNS numeric
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE
+	WHEN lit IS NULL THEN NULL
+	WHEN typ = 'timestamptz'::regtype THEN extract(epoch FROM lit::timestamptz)
+	WHEN typ = 'timestamp'::regtype THEN extract(epoch FROM lit::timestamp)
+	WHEN typ = 'date'::regtype THEN extract(epoch FROM lit::date::timestamp)
+	ELSE lit::numeric
+END
+$$;
+
+-- a number as a key literal, unquoted, independent of DateStyle/TimeZone
+CREATE FUNCTION @extschema@._pt_from_num(typ regtype, x numeric)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE
+	WHEN typ = 'timestamptz'::regtype
+		THEN to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00'
+	WHEN typ = 'timestamp'::regtype
+		THEN to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+	WHEN typ = 'date'::regtype
+		THEN to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+	ELSE x::text
+END
+$$;
+
+-- start of the partition slot that holds x (slots aligned in UTC: months
+-- from January of year 0, fixed lengths from Monday 2000-01-03, integers
+-- from 0)
+CREATE FUNCTION @extschema@._pt_slot(kind text, part_interval text, x numeric)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	iv interval;
+	u timestamp;
+	n integer;
+	m integer;
+	step numeric;
+BEGIN
+	IF kind = 'int' THEN
+		step := part_interval::numeric;
+		RETURN x - mod(mod(x, step) + step, step);
+	END IF;
+	iv := part_interval::interval;
+	u := to_timestamp(x) AT TIME ZONE 'UTC';
+	IF extract(year FROM iv) <> 0 OR extract(month FROM iv) <> 0 THEN
+		n := (extract(year FROM iv) * 12 + extract(month FROM iv))::integer;
+		m := (extract(year FROM u) * 12 + extract(month FROM u) - 1)::integer;
+		m := m - m % n;
+		RETURN extract(epoch FROM make_timestamp(m / 12, m % 12 + 1, 1, 0, 0, 0));
+	END IF;
+	RETURN extract(epoch FROM date_bin(iv, u, timestamp '2000-01-03'));
+END
+$$;
+
+-- x plus k intervals
+CREATE FUNCTION @extschema@._pt_add(kind text, part_interval text, x numeric, k integer)
+RETURNS numeric
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE kind
+	WHEN 'int' THEN x + k * part_interval::numeric
+	ELSE extract(epoch FROM (to_timestamp(x) AT TIME ZONE 'UTC') + k * part_interval::interval)
+END
+$$;
+
+-- a relation name made of base and suffix, cut to fit in 63 bytes
+CREATE FUNCTION @extschema@._pt_name(base text, suffix text)
+RETURNS name
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b text := base;
+BEGIN
+	WHILE octet_length(b || '_' || suffix) > 63 LOOP
+		b := left(b, -1);
+	END LOOP;
+	RETURN (b || '_' || suffix)::name;
+END
+$$;
+
+-- partition name suffix for the slot that starts at x
+CREATE FUNCTION @extschema@._pt_suffix(kind text, part_interval text, x numeric)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT 'p' || CASE
+	WHEN kind = 'int' THEN replace(x::text, '-', 'm')
+	WHEN extract(year FROM part_interval::interval) <> 0 OR extract(month FROM part_interval::interval) <> 0
+		THEN to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYYMM')
+	WHEN part_interval::interval >= interval '1 day' AND mod(x, 86400) = 0
+		THEN to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYYMMDD')
+	ELSE to_char(to_timestamp(x) AT TIME ZONE 'UTC', 'YYYYMMDD_HH24MI')
+END
+$$;
+
+-- The direct partitions of a partitioned table with their bounds as
+-- numbers (NULL for MINVALUE/MAXVALUE).
+CREATE FUNCTION @extschema@._pt_partitions(parent regclass)
+RETURNS TABLE (part oid, part_schema name, part_name name, is_default boolean,
+			   lo numeric, hi numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	typ regtype;
+	r record;
+	m text[];
+BEGIN
+	SELECT a.atttypid::regtype INTO typ
+	FROM pg_partitioned_table pt
+	JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+	WHERE pt.partrelid = parent;
+	FOR r IN
+		SELECT c.oid, n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+		FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE i.inhparent = parent
+	LOOP
+		part := r.oid;
+		part_schema := r.nspname;
+		part_name := r.relname;
+		IF r.bound = 'DEFAULT' THEN
+			is_default := true;
+			lo := NULL;
+			hi := NULL;
+		ELSE
+			is_default := false;
+			m := regexp_match(r.bound, '^FOR VALUES FROM \((.*)\) TO \((.*)\)$');
+			lo := @extschema@._pt_to_num(typ, @extschema@._pt_unquote(m[1]));
+			hi := @extschema@._pt_to_num(typ, @extschema@._pt_unquote(m[2]));
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- one bound value from pg_get_expr: NULL for MINVALUE/MAXVALUE
+CREATE FUNCTION @extschema@._pt_unquote(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE
+	WHEN v IS NULL OR v IN ('MINVALUE', 'MAXVALUE') THEN NULL
+	WHEN left(v, 1) = '''' THEN replace(substr(v, 2, length(v) - 2), '''''', '''')
+	ELSE v
+END
+$$;
+
+---------------------------------------------------------------------------
+-- Converting a table
+---------------------------------------------------------------------------
+
+-- Everything that stops relation from being converted, partitioned on
+-- column_name.  Reads catalogs only.
+CREATE FUNCTION @extschema@.partition_blockers(relation regclass, column_name name)
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+	att record;
+	r record;
+	v_kind text;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF relation IS NULL OR column_name IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation and column must not be NULL';
+	END IF;
+	SELECT cl.* INTO c FROM pg_class cl WHERE cl.oid = relation;
+	IF c.relkind NOT IN ('r', 'p') THEN
+		RETURN NEXT format('%s is not a table', relation);
+		RETURN;
+	END IF;
+	SELECT a.* INTO att FROM pg_attribute a
+	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RETURN NEXT format('column %I does not exist in %s', column_name, relation);
+		RETURN;
+	END IF;
+	v_kind := @extschema@._pt_kind(att.atttypid::regtype);
+	IF v_kind IS NULL THEN
+		RETURN NEXT format('column %I has type %s; the partition column must be timestamptz, timestamp, date, smallint, integer or bigint',
+						   column_name, format_type(att.atttypid, att.atttypmod));
+	END IF;
+	IF att.attgenerated <> '' THEN
+		RETURN NEXT format('column %I is a generated column, which cannot be a partition key', column_name);
+	END IF;
+	IF c.relkind = 'p' THEN
+		IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table pt
+					   WHERE pt.partrelid = relation AND pt.partstrat = 'r'
+						 AND pt.partnatts = 1 AND pt.partattrs[0] = att.attnum) THEN
+			RETURN NEXT format('%s is already partitioned, but not by range on column %I alone', relation, column_name);
+		END IF;
+		RETURN;
+	END IF;
+	IF c.relpersistence = 't' THEN
+		RETURN NEXT format('%s is a temporary table', relation);
+	ELSIF c.relpersistence = 'u' THEN
+		RETURN NEXT format('%s is unlogged; partitioned tables cannot be unlogged', relation);
+	END IF;
+	IF c.relispartition THEN
+		RETURN NEXT format('%s is itself a partition', relation);
+	END IF;
+	IF c.reloftype <> 0 THEN
+		RETURN NEXT format('%s is a typed table (OF %s)', relation, c.reloftype::regtype);
+	END IF;
+	-- primary keys, unique constraints, unique indexes, exclusion constraints
+	FOR r IN
+		SELECT i.indexrelid::regclass AS idx, con.conname, con.contype, i.indisunique
+		FROM pg_index i
+		LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = relation
+			AND con.contype IN ('p', 'u', 'x')
+		WHERE i.indrelid = relation
+		  AND (i.indisunique OR con.contype = 'x')
+		ORDER BY i.indexrelid::regclass::text
+	LOOP
+		IF r.contype = 'x' THEN
+			RETURN NEXT format('exclusion constraint %I cannot be carried over to a partitioned table', r.conname);
+		ELSIF NOT EXISTS (SELECT 1 FROM pg_index i
+						  WHERE i.indexrelid = r.idx AND att.attnum = ANY (i.indkey::int2[])) THEN
+			RETURN NEXT format('%s %s does not include the partition column %I',
+							   CASE r.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint'
+							   ELSE 'unique index' END,
+							   coalesce(quote_ident(r.conname), r.idx::text), column_name);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT con.conname FROM pg_constraint con
+		WHERE con.conrelid = relation AND con.contype = 'c' AND con.connoinherit
+	LOOP
+		RETURN NEXT format('check constraint %I is NO INHERIT', r.conname);
+	END LOOP;
+	FOR r IN
+		SELECT con.conname FROM pg_constraint con
+		WHERE con.conrelid = relation AND con.contype = 'f' AND NOT con.convalidated
+	LOOP
+		RETURN NEXT format('foreign key %I is NOT VALID; validate or drop it first', r.conname);
+	END LOOP;
+	-- foreign keys of other tables that reference this one
+	FOR r IN
+		SELECT con.conname, con.conrelid::regclass AS src, con.conkey, con.confkey,
+			   src.relkind AS src_kind
+		FROM pg_constraint con
+		JOIN pg_class src ON src.oid = con.conrelid
+		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		IF r.src = relation THEN
+			RETURN NEXT format('foreign key %I references the table itself', r.conname);
+		ELSIF NOT att.attnum = ANY (r.confkey) THEN
+			RETURN NEXT format('foreign key %I of %s references columns without the partition column %I; a foreign key to a partitioned table must reference a key that includes it',
+							   r.conname, r.src, column_name);
+		ELSIF r.src_kind = 'p' THEN
+			RETURN NEXT format('foreign key %I of partitioned table %s cannot be re-created NOT VALID on PostgreSQL %s',
+							   r.conname, r.src, current_setting('server_version_num')::int / 10000);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT i.inhrelid::regclass AS child FROM pg_inherits i WHERE i.inhparent = relation ORDER BY i.inhrelid::regclass::text
+	LOOP
+		RETURN NEXT format('%s has inheritance child %s', relation, r.child);
+	END LOOP;
+	FOR r IN
+		SELECT i.inhparent::regclass AS par FROM pg_inherits i WHERE i.inhrelid = relation ORDER BY i.inhparent::regclass::text
+	LOOP
+		RETURN NEXT format('%s inherits from %s', relation, r.par);
+	END LOOP;
+	FOR r IN
+		SELECT rw.rulename FROM pg_rewrite rw
+		WHERE rw.ev_class = relation AND rw.rulename <> '_RETURN' ORDER BY 1
+	LOOP
+		RETURN NEXT format('rule %I is defined on %s', r.rulename, relation);
+	END LOOP;
+	FOR r IN
+		SELECT DISTINCT rw.ev_class::regclass::text AS v
+		FROM pg_depend d
+		JOIN pg_rewrite rw ON rw.oid = d.objid
+		WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+		  AND d.refobjid = relation AND rw.ev_class <> relation
+		ORDER BY 1
+	LOOP
+		RETURN NEXT format('view %s depends on %s; drop it and create it again after the conversion', r.v, relation);
+	END LOOP;
+	IF c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = relation) THEN
+		RETURN NEXT format('%s has row-level security, which is not carried over', relation);
+	END IF;
+	FOR r IN
+		SELECT p.pubname FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+		WHERE pr.prrelid = relation ORDER BY 1
+	LOOP
+		RETURN NEXT format('%s is in publication %I, which is not carried over', relation, r.pubname);
+	END LOOP;
+	FOR r IN
+		SELECT t.tgname FROM pg_trigger t
+		WHERE t.tgrelid = relation AND NOT t.tgisinternal
+		  AND (t.tgconstraint <> 0 OR t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL)
+		ORDER BY 1
+	LOOP
+		RETURN NEXT format('trigger %I is a constraint trigger or uses transition tables', r.tgname);
+	END LOOP;
+END
+$$;
+
+-- What must match between planning and the exclusive step: if any of it
+-- changes in between, the swap is retried with a new plan.
+CREATE FUNCTION @extschema@._pt_fingerprint(relation regclass)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(concat_ws('|',
+	(SELECT c.relname || ':' || c.relowner || ':' || coalesce(c.relacl::text, '')
+	 FROM pg_class c WHERE c.oid = relation),
+	(SELECT string_agg(a.attname || ':' || a.atttypid || ':' || a.attnotnull || ':' || a.attidentity::text
+					   || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ':' || coalesce(a.attacl::text, ''),
+					   ',' ORDER BY a.attnum)
+	 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	 WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped),
+	(SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY i.indexrelid)
+	 FROM pg_index i WHERE i.indrelid = relation),
+	(SELECT string_agg(con.conname || pg_get_constraintdef(con.oid), ',' ORDER BY con.oid)
+	 FROM pg_constraint con WHERE con.conrelid = relation OR con.confrelid = relation),
+	(SELECT string_agg(pg_get_triggerdef(t.oid) || t.tgenabled::text, ',' ORDER BY t.oid)
+	 FROM pg_trigger t WHERE t.tgrelid = relation AND NOT t.tgisinternal)))
+$$;
+
+-- The steps of a conversion, as SQL.  phase: 'prepare' (add the CHECK
+-- constraint NOT VALID), 'validate' (its own transaction), 'swap' (one
+-- transaction: new parent, then the exclusive lock, rename and attach),
+-- 'finish' (validate re-pointed foreign keys, register the set).  Phases
+-- already done (the constraint exists) are left out.  Raises an error that
+-- lists every blocker when the table cannot be converted.
+CREATE FUNCTION @extschema@.partition_table_plan(
+	relation regclass,
+	column_name name,
+	part_interval text,
+	premake integer DEFAULT 4,
+	retention text DEFAULT NULL,
+	retention_action text DEFAULT 'detach',
+	archive_schema name DEFAULT NULL,
+	default_partition boolean DEFAULT true,
+	lock_timeout interval DEFAULT '1s',
+	retries integer DEFAULT 5,
+	historical_until text DEFAULT NULL)
+RETURNS TABLE (step integer, phase text, lock_mode text, statement text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	blockers text[];
+	c record;
+	att record;
+	r record;
+	v_kind text;
+	typ regtype;
+	sch name;
+	tbl name;
+	qt text;
+	qcol text;
+	tmp name;
+	qtmp text;
+	hist name;
+	dflt name;
+	boundary numeric;
+	b_lit text;
+	mx numeric;
+	margin numeric;
+	conoid oid;
+	convalid boolean;
+	n integer := 0;
+	k integer;
+	x numeric;
+	pname name;
+	idxname name;
+	tmpidx name;
+	def text;
+	owner name;
+	seqname name;
+	sq record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF relation IS NULL OR column_name IS NULL OR part_interval IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'relation, column and interval must not be NULL';
+	END IF;
+	IF premake IS NULL OR premake < 1 OR premake > 1000 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'premake must be between 1 and 1000';
+	END IF;
+	IF lock_timeout IS NULL OR lock_timeout <= interval '0' OR lock_timeout > interval '10 min' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lock_timeout must be between 0 and 10 minutes';
+	END IF;
+	IF retries IS NULL OR retries < 0 OR retries > 100 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'retries must be between 0 and 100';
+	END IF;
+	IF retention_action IS NULL OR retention_action NOT IN ('detach', 'drop', 'archive_schema', 'archive') THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('invalid retention_action %L', retention_action),
+			HINT = 'Use detach, drop, archive_schema or archive.';
+	END IF;
+	IF retention_action = 'archive_schema' AND archive_schema IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'retention_action archive_schema needs archive_schema';
+	END IF;
+	IF archive_schema IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = archive_schema) THEN
+		RAISE EXCEPTION USING ERRCODE = '3F000', MESSAGE = format('schema %I does not exist', archive_schema);
+	END IF;
+
+	SELECT cl.*, ns.nspname INTO c
+	FROM pg_class cl JOIN pg_namespace ns ON ns.oid = cl.relnamespace WHERE cl.oid = relation;
+	IF NOT pg_has_role(c.relowner, 'USAGE') THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = format('must be owner of table %s', relation);
+	END IF;
+	SELECT a.* INTO att FROM pg_attribute a
+	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+	IF FOUND THEN
+		typ := att.atttypid::regtype;
+		v_kind := @extschema@._pt_kind(typ);
+	END IF;
+	blockers := ARRAY(SELECT @extschema@.partition_blockers(relation, column_name));
+	IF cardinality(blockers) > 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '55000',
+			MESSAGE = format('cannot partition %s: %s', relation, array_to_string(blockers, '; ')),
+			HINT = 'Nothing was changed.  Remove the blockers listed and call again.';
+	END IF;
+	PERFORM @extschema@._pt_check_interval(v_kind, part_interval);
+	IF retention IS NOT NULL THEN
+		PERFORM @extschema@._pt_check_interval(v_kind, retention);
+	END IF;
+	IF retention_action = 'archive' AND v_kind <> 'time' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'retention_action archive needs a time partition column';
+	END IF;
+
+	sch := c.nspname;
+	tbl := c.relname;
+	qt := format('%I.%I', sch, tbl);
+	qcol := quote_ident(column_name);
+
+	-- an already partitioned table: a default partition if asked for and
+	-- missing, then register the set
+	IF c.relkind = 'p' THEN
+		dflt := @extschema@._pt_name(tbl, 'default');
+		IF default_partition AND NOT EXISTS (
+			SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+			WHERE i.inhparent = relation AND pg_get_expr(p.relpartbound, p.oid) = 'DEFAULT') THEN
+			IF EXISTS (SELECT 1 FROM pg_class cl WHERE cl.relname = dflt AND cl.relnamespace = c.relnamespace) THEN
+				RAISE EXCEPTION USING ERRCODE = '42P07',
+					MESSAGE = format('cannot add a default partition to %s: relation %I.%I already exists', relation, c.nspname, dflt),
+					HINT = 'Nothing was changed.  Rename it, or pass default_partition => false.';
+			END IF;
+			n := n + 1;
+			step := n; phase := 'swap'; lock_mode := 'ACCESS EXCLUSIVE';
+			statement := format('CREATE TABLE %I.%I PARTITION OF %I.%I DEFAULT', c.nspname, dflt, c.nspname, c.relname);
+			RETURN NEXT;
+		END IF;
+		n := n + 1;
+		step := n; phase := 'finish'; lock_mode := NULL;
+		statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
+			retention, retention_action, archive_schema, lock_timeout, retries);
+		RETURN NEXT;
+		RETURN;
+	END IF;
+
+	-- the historical range ends at boundary
+	SELECT con.oid, con.convalidated, obj_description(con.oid, 'pg_constraint')
+	INTO conoid, convalid, def
+	FROM pg_constraint con
+	WHERE con.conrelid = relation AND con.conname = 'sa_partition_bound' AND con.contype = 'c';
+	IF conoid IS NOT NULL THEN
+		IF def IS NULL OR def NOT LIKE 'scale_advisor partition boundary: %' THEN
+			RAISE EXCEPTION USING ERRCODE = '55000',
+				MESSAGE = format('%s has a constraint named sa_partition_bound that scale_advisor did not create', relation);
+		END IF;
+		b_lit := substr(def, length('scale_advisor partition boundary: ') + 1);
+		boundary := @extschema@._pt_to_num(typ, b_lit);
+	ELSE
+		EXECUTE format('SELECT max(%I)::text FROM ONLY %s', column_name, qt) INTO b_lit;
+		mx := @extschema@._pt_to_num(typ, b_lit);
+		IF v_kind = 'time' THEN
+			-- rows keep arriving during the conversion: leave a quarter
+			-- interval (at least an hour) of room after now()
+			margin := greatest(extract(epoch FROM part_interval::interval) / 4, 3600);
+			mx := greatest(coalesce(mx, 0), extract(epoch FROM now()) + margin);
+		ELSE
+			mx := coalesce(mx, 0);
+			FOR sq IN
+				SELECT s.seqrelid FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+				WHERE d.refobjid = relation AND d.refobjsubid = att.attnum
+				  AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+			LOOP
+				mx := greatest(mx, coalesce(pg_sequence_last_value(sq.seqrelid::regclass), 0));
+			END LOOP;
+			mx := mx + ceil(part_interval::numeric / 4);
+		END IF;
+		IF historical_until IS NOT NULL THEN
+			x := @extschema@._pt_to_num(typ, historical_until);
+			IF x <= mx THEN
+				RAISE EXCEPTION USING ERRCODE = '22023',
+					MESSAGE = format('historical_until %L is not above the largest key the table will hold during the conversion (%s)',
+									 historical_until, @extschema@._pt_from_num(typ, mx));
+			END IF;
+			mx := x - 1e-6;
+		END IF;
+		boundary := @extschema@._pt_slot(v_kind, part_interval, mx);
+		IF boundary <= mx THEN
+			boundary := @extschema@._pt_add(v_kind, part_interval, boundary, 1);
+		END IF;
+		b_lit := @extschema@._pt_from_num(typ, boundary);
+		n := n + 1;
+		step := n; phase := 'prepare'; lock_mode := 'ACCESS EXCLUSIVE (no scan)';
+		statement := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%s IS NOT NULL AND %s < %L::%s) NOT VALID',
+							qt, qcol, qcol, b_lit, typ);
+		RETURN NEXT;
+		n := n + 1;
+		step := n; phase := 'prepare'; lock_mode := 'ACCESS EXCLUSIVE (no scan)';
+		statement := format('COMMENT ON CONSTRAINT sa_partition_bound ON %s IS %L', qt,
+							'scale_advisor partition boundary: ' || b_lit);
+		RETURN NEXT;
+	END IF;
+	IF NOT coalesce(convalid, false) THEN
+		n := n + 1;
+		step := n; phase := 'validate'; lock_mode := 'SHARE UPDATE EXCLUSIVE';
+		statement := format('ALTER TABLE %s VALIDATE CONSTRAINT sa_partition_bound', qt);
+		RETURN NEXT;
+	END IF;
+
+	-- the swap: build the new parent under a temporary name first
+	tmp := @extschema@._pt_name(tbl, 'sa_new');
+	qtmp := format('%I.%I', sch, tmp);
+	hist := @extschema@._pt_name(tbl, 'history');
+	dflt := @extschema@._pt_name(tbl, 'default');
+	SELECT rolname INTO owner FROM pg_roles WHERE oid = c.relowner;
+	FOR pname IN
+		SELECT x.nm FROM (VALUES (tmp), (hist), (dflt)) x(nm)
+		UNION ALL
+		SELECT @extschema@._pt_name(tbl, @extschema@._pt_suffix(v_kind, part_interval,
+			@extschema@._pt_add(v_kind, part_interval, boundary, g)))
+		FROM generate_series(0, premake - 1) g
+	LOOP
+		IF EXISTS (SELECT 1 FROM pg_class cl WHERE cl.relname = pname AND cl.relnamespace = c.relnamespace) THEN
+			RAISE EXCEPTION USING ERRCODE = '42P07',
+				MESSAGE = format('cannot partition %s: relation %I.%I already exists', relation, sch, pname),
+				HINT = 'Nothing was changed.  Rename or drop it and call again.';
+		END IF;
+	END LOOP;
+
+	n := n + 1;
+	step := n; phase := 'swap'; lock_mode := NULL;
+	statement := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING COMMENTS) PARTITION BY RANGE (%s)',
+						qtmp, qt, qcol);
+	RETURN NEXT;
+	-- identity columns get a new sequence with the same options; its value
+	-- is taken over under the lock
+	FOR r IN
+		SELECT a.attname, a.attidentity, s.*, pg_get_serial_sequence(qt, a.attname) AS oldseq
+		FROM pg_attribute a
+		JOIN pg_depend d ON d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+			AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+		JOIN pg_sequence s ON s.seqrelid = d.objid
+		WHERE a.attrelid = relation AND a.attidentity <> '' ORDER BY a.attnum
+	LOOP
+		seqname := @extschema@._pt_name(tmp, r.attname || '_seq');
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s)',
+							qtmp, r.attname, CASE r.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+							sch, seqname, r.seqincrement, r.seqmin, r.seqmax,
+							r.seqstart, r.seqcache, CASE WHEN r.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END);
+		RETURN NEXT;
+	END LOOP;
+	-- the owner (after the identity: its sequence follows the table's owner)
+	IF owner <> current_user THEN
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s OWNER TO %I', qtmp, owner);
+		RETURN NEXT;
+	END IF;
+	-- check constraints (ours stays on the old table)
+	FOR r IN
+		SELECT con.conname, pg_get_constraintdef(con.oid) AS def, obj_description(con.oid, 'pg_constraint') AS cmt
+		FROM pg_constraint con
+		WHERE con.conrelid = relation AND con.contype = 'c' AND con.conname <> 'sa_partition_bound'
+		ORDER BY con.conname
+	LOOP
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', qtmp, r.conname, r.def);
+		RETURN NEXT;
+	END LOOP;
+	-- indexes, primary key and unique constraints under temporary names
+	k := 0;
+	FOR r IN
+		SELECT i.indexrelid, ic.relname AS idxname, con.oid AS conoid, con.conname,
+			   pg_get_indexdef(i.indexrelid) AS idxdef, i.indisunique,
+			   obj_description(i.indexrelid, 'pg_class') AS cmt
+		FROM pg_index i
+		JOIN pg_class ic ON ic.oid = i.indexrelid
+		LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = relation
+			AND con.contype IN ('p', 'u')
+		WHERE i.indrelid = relation
+		ORDER BY ic.relname
+	LOOP
+		k := k + 1;
+		tmpidx := @extschema@._pt_name('sa' || k, r.idxname);
+		n := n + 1; step := n;
+		IF r.conoid IS NOT NULL THEN
+			statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', qtmp, tmpidx, pg_get_constraintdef(r.conoid));
+		ELSE
+			def := format('CREATE %sINDEX %I ON %s USING ', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,
+						  r.idxname, qt);
+			IF left(r.idxdef, length(def)) <> def THEN
+				RAISE EXCEPTION USING ERRCODE = 'XX000',
+					MESSAGE = format('unexpected definition of index %I: %s', r.idxname, r.idxdef);
+			END IF;
+			statement := format('CREATE %sINDEX %I ON %s USING ', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,
+								tmpidx, qtmp) || substr(r.idxdef, length(def) + 1);
+		END IF;
+		RETURN NEXT;
+		IF r.cmt IS NOT NULL THEN
+			n := n + 1; step := n;
+			statement := format('COMMENT ON INDEX %I.%I IS %L', sch, tmpidx, r.cmt);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- foreign keys to other tables
+	FOR r IN
+		SELECT con.conname, pg_get_constraintdef(con.oid) AS def
+		FROM pg_constraint con WHERE con.conrelid = relation AND con.contype = 'f'
+		ORDER BY con.conname
+	LOOP
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s', qtmp, r.conname, r.def);
+		RETURN NEXT;
+	END LOOP;
+	-- comment and privileges
+	IF obj_description(relation, 'pg_class') IS NOT NULL THEN
+		n := n + 1; step := n;
+		statement := format('COMMENT ON TABLE %s IS %L', qtmp, obj_description(relation, 'pg_class'));
+		RETURN NEXT;
+	END IF;
+	FOR r IN
+		SELECT a.privilege_type, a.grantee, a.is_grantable
+		FROM aclexplode(c.relacl) a
+		WHERE a.grantee <> c.relowner
+		ORDER BY a.grantee, a.privilege_type
+	LOOP
+		n := n + 1; step := n;
+		statement := format('GRANT %s ON %s TO %s%s', r.privilege_type, qtmp,
+							CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END,
+							CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		RETURN NEXT;
+	END LOOP;
+	FOR r IN
+		SELECT a.attname, x.privilege_type, x.grantee, x.is_grantable
+		FROM pg_attribute a, aclexplode(a.attacl) x
+		WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
+		ORDER BY a.attnum, x.grantee, x.privilege_type
+	LOOP
+		n := n + 1; step := n;
+		statement := format('GRANT %s (%I) ON %s TO %s%s', r.privilege_type, r.attname, qtmp,
+							CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END,
+							CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		RETURN NEXT;
+	END LOOP;
+	-- future partitions and the default partition (empty, attached to a
+	-- parent nobody uses yet)
+	FOR k IN 0 .. premake - 1 LOOP
+		x := @extschema@._pt_add(v_kind, part_interval, boundary, k);
+		pname := @extschema@._pt_name(tbl, @extschema@._pt_suffix(v_kind, part_interval, x));
+		n := n + 1; step := n;
+		statement := format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', sch, pname, qtmp,
+							@extschema@._pt_from_num(typ, x),
+							@extschema@._pt_from_num(typ, @extschema@._pt_add(v_kind, part_interval, x, 1)));
+		RETURN NEXT;
+		IF owner <> current_user THEN
+			n := n + 1; step := n;
+			statement := format('ALTER TABLE %I.%I OWNER TO %I', sch, pname, owner);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	IF default_partition THEN
+		n := n + 1; step := n;
+		statement := format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', sch, dflt, qtmp);
+		RETURN NEXT;
+		IF owner <> current_user THEN
+			n := n + 1; step := n;
+			statement := format('ALTER TABLE %I.%I OWNER TO %I', sch, dflt, owner);
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- from here on the old table is locked
+	n := n + 1; step := n; lock_mode := 'ACCESS EXCLUSIVE';
+	statement := format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', qt);
+	RETURN NEXT;
+	n := n + 1; step := n;
+	statement := format('ALTER TABLE %s RENAME TO %I', qt, hist);
+	RETURN NEXT;
+	n := n + 1; step := n;
+	statement := format('ALTER TABLE %s RENAME TO %I', qtmp, tbl);
+	RETURN NEXT;
+	-- identity: take over the sequence position, drop the old identity and
+	-- give the new sequence the old name
+	FOR r IN
+		SELECT a.attname, pg_get_serial_sequence(qt, a.attname) AS oldseq
+		FROM pg_attribute a
+		WHERE a.attrelid = relation AND a.attidentity <> '' ORDER BY a.attnum
+	LOOP
+		seqname := @extschema@._pt_name(tmp, r.attname || '_seq');
+		n := n + 1; step := n;
+		statement := format('SELECT pg_catalog.setval(%L, s.last_value, s.is_called) FROM %s s',
+							format('%I.%I', sch, seqname), r.oldseq);
+		RETURN NEXT;
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %I.%I ALTER COLUMN %I DROP IDENTITY', sch, hist, r.attname);
+		RETURN NEXT;
+		n := n + 1; step := n;
+		statement := format('ALTER SEQUENCE %I.%I RENAME TO %I', sch, seqname,
+							(parse_ident(r.oldseq))[array_upper(parse_ident(r.oldseq), 1)]);
+		RETURN NEXT;
+	END LOOP;
+	-- sequences owned by columns (serial): the new parent owns them now
+	FOR r IN
+		SELECT a.attname, d.objid::regclass AS seq
+		FROM pg_attribute a
+		JOIN pg_depend d ON d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+			AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
+		JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+		WHERE a.attrelid = relation AND a.attidentity = '' ORDER BY a.attnum
+	LOOP
+		n := n + 1; step := n;
+		statement := format('ALTER SEQUENCE %s OWNED BY %s.%I', r.seq, qt, r.attname);
+		RETURN NEXT;
+	END LOOP;
+	-- triggers move to the parent, which clones row triggers to every
+	-- partition, the historical one included
+	FOR r IN
+		SELECT t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled
+		FROM pg_trigger t WHERE t.tgrelid = relation AND NOT t.tgisinternal ORDER BY t.tgname
+	LOOP
+		n := n + 1; step := n;
+		statement := format('DROP TRIGGER %I ON %I.%I', r.tgname, sch, hist);
+		RETURN NEXT;
+	END LOOP;
+	n := n + 1; step := n;
+	statement := format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (MINVALUE) TO (%L)', qt, sch, hist, b_lit);
+	RETURN NEXT;
+	FOR r IN
+		SELECT t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled
+		FROM pg_trigger t WHERE t.tgrelid = relation AND NOT t.tgisinternal ORDER BY t.tgname
+	LOOP
+		n := n + 1; step := n;
+		statement := r.def;
+		RETURN NEXT;
+		IF r.tgenabled <> 'O' THEN
+			n := n + 1; step := n;
+			statement := format('ALTER TABLE %s %s TRIGGER %I', qt,
+								CASE r.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
+								ELSE 'ENABLE ALWAYS' END, r.tgname);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- index names: the parent's indexes take the original names
+	k := 0;
+	FOR r IN
+		SELECT ic.relname AS idxname
+		FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+		WHERE i.indrelid = relation ORDER BY ic.relname
+	LOOP
+		k := k + 1;
+		n := n + 1; step := n;
+		statement := format('ALTER INDEX %I.%I RENAME TO %I', sch, r.idxname,
+							@extschema@._pt_name(hist, CASE WHEN left(r.idxname, length(tbl) + 1) = tbl || '_'
+								THEN substr(r.idxname, length(tbl) + 2) ELSE r.idxname END));
+		RETURN NEXT;
+		n := n + 1; step := n;
+		statement := format('ALTER INDEX %I.%I RENAME TO %I', sch, @extschema@._pt_name('sa' || k, r.idxname), r.idxname);
+		RETURN NEXT;
+	END LOOP;
+	n := n + 1; step := n;
+	statement := format('ALTER TABLE %I.%I DROP CONSTRAINT sa_partition_bound', sch, hist);
+	RETURN NEXT;
+	-- foreign keys that reference the table: re-pointed to the parent, NOT
+	-- VALID here and validated after the lock is gone
+	FOR r IN
+		SELECT con.conname, con.conrelid::regclass AS src, pg_get_constraintdef(con.oid) AS def
+		FROM pg_constraint con
+		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s DROP CONSTRAINT %I', r.src, r.conname);
+		RETURN NEXT;
+		n := n + 1; step := n;
+		statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', r.src, r.conname, r.def,
+							CASE WHEN r.def LIKE '% NOT VALID' THEN '' ELSE ' NOT VALID' END);
+		RETURN NEXT;
+	END LOOP;
+
+	-- after the lock
+	lock_mode := 'SHARE UPDATE EXCLUSIVE';
+	FOR r IN
+		SELECT con.conname, con.conrelid::regclass AS src, pg_get_constraintdef(con.oid) AS def
+		FROM pg_constraint con
+		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0 AND con.convalidated
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		n := n + 1; step := n; phase := 'finish';
+		statement := format('ALTER TABLE %s VALIDATE CONSTRAINT %I', r.src, r.conname);
+		RETURN NEXT;
+	END LOOP;
+	n := n + 1; step := n; phase := 'finish';
+	statement := format('ANALYZE %s', qt);
+	RETURN NEXT;
+	n := n + 1; step := n; phase := 'finish'; lock_mode := NULL;
+	statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
+		retention, retention_action, archive_schema, lock_timeout, retries);
+	RETURN NEXT;
+END
+$$;
+
+CREATE FUNCTION @extschema@._pt_register_sql(sch name, tbl name, col name, part_interval text,
+	premake integer, retention text, retention_action text, archive_schema name,
+	lock_timeout interval, retries integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('INSERT INTO @extschema@.partition_sets (parent_schema, parent_table, control_column, part_interval, premake, retention, retention_action, archive_schema, lock_timeout, ddl_retries) VALUES (%L, %L, %L, %L, %s, %L, %L, %L, %L, %s) ON CONFLICT (parent_schema, parent_table) DO UPDATE SET control_column = excluded.control_column, part_interval = excluded.part_interval, premake = excluded.premake, retention = excluded.retention, retention_action = excluded.retention_action, archive_schema = excluded.archive_schema, lock_timeout = excluded.lock_timeout, ddl_retries = excluded.ddl_retries, enabled = true',
+	sch, tbl, col, part_interval, premake, retention, retention_action, archive_schema, lock_timeout, retries)
+$$;
+
+-- Run statements in one subtransaction under lock_timeout.  A statement
+-- that is a LOCK TABLE starts the exclusive part: after it the table's
+-- fingerprint must still be the planned one, and the time from there to
+-- the end is returned as lock_ms.  Errors are returned, not raised.
+CREATE FUNCTION @extschema@._pt_run(stmts text[], lock_timeout interval,
+	relation regclass DEFAULT NULL, fingerprint text DEFAULT NULL,
+	OUT ok boolean, OUT err_code text, OUT message text, OUT lock_ms double precision)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s text;
+	locked_at timestamptz;
+	old_timeout text := current_setting('lock_timeout');
+BEGIN
+	ok := true;
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM lock_timeout) * 1000)::bigint::text, true);
+		FOREACH s IN ARRAY stmts LOOP
+			EXECUTE s;
+			IF s LIKE 'LOCK TABLE %' AND locked_at IS NULL THEN
+				locked_at := clock_timestamp();
+				IF fingerprint IS NOT NULL AND @extschema@._pt_fingerprint(relation) <> fingerprint THEN
+					RAISE EXCEPTION USING ERRCODE = '40001',
+						MESSAGE = format('%s changed while it was being converted', relation);
+				END IF;
+			END IF;
+		END LOOP;
+		IF locked_at IS NOT NULL THEN
+			lock_ms := extract(epoch FROM clock_timestamp() - locked_at) * 1000;
+		END IF;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN others THEN
+		ok := false;
+		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+		message := message || ' (in: ' || left(s, 200) || ')';
+	END;
+END
+$$;
+
+CREATE FUNCTION @extschema@._pt_log(sch name, tbl name, action text, ok boolean, detail text,
+	lock_ms double precision DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+INSERT INTO @extschema@.partition_log (parent_schema, parent_table, action, ok, detail, exclusive_lock_ms)
+VALUES (sch, tbl, action, ok, detail, lock_ms);
+DELETE FROM @extschema@.partition_log
+WHERE id <= (SELECT max(id) - 10000 FROM @extschema@.partition_log);
+$$;
+
+-- Convert relation into a table range-partitioned on column_name (see the
+-- top of this file).  CALL it outside a transaction block.  dry_run returns
+-- the statements without running them; steps returns what was done.
+CREATE PROCEDURE @extschema@.partition_table(
+	relation regclass,
+	column_name name,
+	part_interval text,
+	premake integer DEFAULT 4,
+	retention text DEFAULT NULL,
+	retention_action text DEFAULT 'detach',
+	archive_schema name DEFAULT NULL,
+	default_partition boolean DEFAULT true,
+	lock_timeout interval DEFAULT '1s',
+	retries integer DEFAULT 5,
+	historical_until text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	INOUT steps text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ph text;
+	stmts text[];
+	finish text[];
+	later text[];
+	res record;
+	attempt integer;
+	sch name;
+	tbl name;
+	fp text;
+	nonatomic boolean;
+	done text[] := '{}';
+	prepared boolean := false;
+	lock_ms double precision;
+	retryable text[] := ARRAY['55P03', '40001', '40P01'];
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- the plan refuses, listing every blocker, before anything changes
+	SELECT pg_catalog.string_agg(pg_catalog.format('-- %s%s%s', p.phase,
+		CASE WHEN p.lock_mode IS NULL THEN '' ELSE pg_catalog.format(' (lock: %s)', p.lock_mode) END,
+		E'\n' OPERATOR(pg_catalog.||) p.statement OPERATOR(pg_catalog.||) ';'), E'\n' ORDER BY p.step)
+	INTO steps
+	FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+		retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+	IF dry_run THEN
+		RETURN;
+	END IF;
+	SELECT n.nspname, c.relname INTO sch, tbl
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	WHERE c.oid OPERATOR(pg_catalog.=) relation;
+	nonatomic := @extschema@._nonatomic();
+
+	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
+		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
+			-- planned together with the swap: the relation is a partition now
+			stmts := finish;
+		ELSE
+			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+				fp := @extschema@._pt_fingerprint(relation);
+			END IF;
+			SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+			INTO stmts, finish
+			FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+				retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+		END IF;
+		CONTINUE WHEN stmts IS NULL;
+		IF NOT nonatomic THEN
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
+				-- the constraint must be committed before it can be validated
+				-- without ACCESS EXCLUSIVE: stop here, the next call goes on
+				RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
+				steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
+				RETURN;
+			END IF;
+			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
+				-- no scans while the caller's transaction holds the lock
+				later := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE NOT pg_catalog.starts_with(x, 'INSERT INTO '));
+				stmts := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE pg_catalog.starts_with(x, 'INSERT INTO '));
+				IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
+					RAISE NOTICE 'partition_table: run these after this transaction: %',
+						pg_catalog.array_to_string(later, '; ');
+				END IF;
+			END IF;
+		END IF;
+		attempt := 0;
+		LOOP
+			res := @extschema@._pt_run(stmts, lock_timeout, relation,
+				CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
+			EXIT WHEN res.ok;
+			IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
+				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, res.message);
+				IF nonatomic THEN
+					COMMIT;
+				END IF;
+				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
+					PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+					RAISE EXCEPTION USING ERRCODE = '23514',
+						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
+							relation, column_name),
+						DETAIL = res.message,
+						HINT = 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.';
+				END IF;
+				RAISE EXCEPTION USING ERRCODE = res.err_code,
+					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
+					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
+						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
+						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
+			END IF;
+			attempt := attempt OPERATOR(pg_catalog.+) 1;
+			PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+		END LOOP;
+		IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+			lock_ms := res.lock_ms;
+		END IF;
+		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+			prepared := true;
+		END IF;
+		done := done OPERATOR(pg_catalog.||) stmts;
+		PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
+			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
+		IF nonatomic THEN
+			COMMIT;
+		END IF;
+	END LOOP;
+	IF lock_ms IS NOT NULL THEN
+		RAISE NOTICE 'partition_table: % is partitioned; the exclusive lock was held % ms',
+			pg_catalog.format('%I.%I', sch, tbl), pg_catalog.round(lock_ms::numeric, 1);
+	END IF;
+	-- create whatever partitions the present needs
+	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
+END
+$$;
+
+-- Drop the sa_partition_bound constraint after a failed validation.
+CREATE FUNCTION @extschema@._pt_undo_bound(relation regclass, lock_timeout interval, retries integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	res record;
+BEGIN
+	FOR i IN 0 .. retries LOOP
+		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
+								   lock_timeout);
+		EXIT WHEN res.ok;
+		PERFORM pg_sleep(0.1 * (i + 1));
+	END LOOP;
+END
+$$;
+
+---------------------------------------------------------------------------
+-- Maintenance
+---------------------------------------------------------------------------
+
+-- What a set needs now: 'create' a partition for [lo, hi) (moving rows
+-- of that range out of the default partition), 'retire' a partition past
+-- retention.  Ranges are clipped to the gaps between existing partitions.
+CREATE TYPE @extschema@._pm_task AS (action text, lo numeric, hi numeric, part oid);
+
+CREATE FUNCTION @extschema@._pm_tasks(sch name, tbl name)
+RETURNS TABLE (action text, lo numeric, hi numeric, part oid)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	typ regtype;
+	v_kind text;
+	cur numeric;
+	lit text;
+	target numeric;
+	x numeric;
+	dpart regclass;
+	slots numeric[] := '{}';
+	top numeric;
+	cutoff numeric;
+	r record;
+	a numeric;
+	b numeric;
+BEGIN
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := to_regclass(format('%I.%I', sch, tbl));
+	IF parent IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('table %I.%I does not exist', sch, tbl);
+	END IF;
+	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+	WHERE a.attrelid = parent AND a.attname = s.control_column;
+	v_kind := @extschema@._pt_kind(typ);
+	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
+
+	-- the slot of "now": for time keys the clock, for integer keys the
+	-- largest key value
+	IF v_kind = 'time' THEN
+		cur := extract(epoch FROM now());
+	ELSE
+		EXECUTE format('SELECT max(%I)::text FROM %s', s.control_column, parent) INTO lit;
+		cur := coalesce(@extschema@._pt_to_num(typ, lit), 0);
+	END IF;
+	cur := @extschema@._pt_slot(v_kind, s.part_interval, cur);
+	target := @extschema@._pt_add(v_kind, s.part_interval, cur, s.premake + 1);
+	-- premake: slots from the top of the existing partitions or from now
+	SELECT max(p.hi) INTO top FROM @extschema@._pt_partitions(parent) p WHERE NOT p.is_default;
+	-- (never behind the present: past slots get a partition only when rows
+	-- for them wait in the default partition)
+	x := CASE WHEN top IS NULL THEN cur ELSE greatest(cur, @extschema@._pt_slot(v_kind, s.part_interval, top)) END;
+	WHILE x < target LOOP
+		slots := slots || x;
+		x := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
+	END LOOP;
+	-- slots of rows waiting in the default partition
+	IF dpart IS NOT NULL AND s.move_default_rows THEN
+		FOR r IN EXECUTE format('SELECT DISTINCT %I::text AS v FROM ONLY %s WHERE %I IS NOT NULL LIMIT 1000',
+								s.control_column, dpart, s.control_column)
+		LOOP
+			x := @extschema@._pt_slot(v_kind, s.part_interval, @extschema@._pt_to_num(typ, r.v));
+			IF NOT x = ANY (slots) THEN
+				slots := slots || x;
+			END IF;
+		END LOOP;
+	END IF;
+	FOR x IN SELECT DISTINCT u FROM unnest(slots) u ORDER BY u LOOP
+		a := x;
+		b := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
+		-- clip to the gap: skip when covered
+		SELECT max(coalesce(p.hi, 1e30)) INTO top FROM @extschema@._pt_partitions(parent) p
+		WHERE NOT p.is_default AND coalesce(p.lo, -1e30) <= a AND coalesce(p.hi, 1e30) > a;
+		IF top IS NOT NULL THEN
+			IF top >= b THEN
+				CONTINUE;
+			END IF;
+			a := top;
+		END IF;
+		SELECT least(b, min(p.lo)) INTO b FROM @extschema@._pt_partitions(parent) p
+		WHERE NOT p.is_default AND p.lo > a AND p.lo < b;
+		b := coalesce(b, @extschema@._pt_add(v_kind, s.part_interval, x, 1));
+		action := 'create'; lo := a; hi := b; part := NULL;
+		RETURN NEXT;
+	END LOOP;
+
+	-- retention
+	IF s.retention IS NOT NULL THEN
+		IF v_kind = 'time' THEN
+			cutoff := extract(epoch FROM (now() AT TIME ZONE 'UTC') - s.retention::interval);
+		ELSE
+			EXECUTE format('SELECT max(%I)::text FROM %s', s.control_column, parent) INTO lit;
+			cutoff := coalesce(@extschema@._pt_to_num(typ, lit), 0) - s.retention::numeric;
+		END IF;
+		FOR r IN
+			SELECT p.part, p.lo, p.hi FROM @extschema@._pt_partitions(parent) p
+			WHERE NOT p.is_default AND p.hi IS NOT NULL AND p.hi <= cutoff
+			ORDER BY p.hi
+		LOOP
+			action := 'retire'; lo := r.lo; hi := r.hi; part := r.part;
+			RETURN NEXT;
+		END LOOP;
+	END IF;
+END
+$$;
+
+-- Create the partition [lo, hi) of a set without ACCESS EXCLUSIVE on the
+-- parent: a standalone table with a CHECK constraint, the rows of that
+-- range moved out of the default partition, then ATTACH (SHARE UPDATE
+-- EXCLUSIVE on the parent).  One transaction; errors are returned.
+CREATE FUNCTION @extschema@._pm_create(sch name, tbl name, lo numeric, hi numeric,
+	OUT ok boolean, OUT err_code text, OUT message text, OUT moved bigint, OUT part_name text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	typ regtype;
+	v_kind text;
+	dpart regclass;
+	pname name;
+	q text;
+	lo_lit text;
+	hi_lit text;
+	cols text;
+	owner name;
+	old_timeout text := current_setting('lock_timeout');
+	st text;
+BEGIN
+	ok := true;
+	moved := 0;
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := format('%I.%I', sch, tbl)::regclass;
+	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+	WHERE a.attrelid = parent AND a.attname = s.control_column;
+	v_kind := @extschema@._pt_kind(typ);
+	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
+	pname := @extschema@._pt_name(tbl, @extschema@._pt_suffix(v_kind, s.part_interval, lo));
+	part_name := format('%I.%I', sch, pname);
+	q := part_name;
+	lo_lit := @extschema@._pt_from_num(typ, lo);
+	hi_lit := @extschema@._pt_from_num(typ, hi);
+	SELECT rolname INTO owner FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.oid = parent;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute a WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
+		IF to_regclass(q) IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = '42P07',
+				MESSAGE = format('relation %s already exists but is not a partition of %s', q, parent);
+		END IF;
+		st := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)', q, parent);
+		EXECUTE st;
+		IF owner <> current_user THEN
+			EXECUTE format('ALTER TABLE %s OWNER TO %I', q, owner);
+		END IF;
+		st := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%I IS NOT NULL AND %I >= %L::%s AND %I < %L::%s)',
+					 q, s.control_column, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ);
+		EXECUTE st;
+		IF dpart IS NOT NULL THEN
+			-- writers that would land in the default partition wait for this
+			-- transaction; readers do not
+			st := format('LOCK TABLE %s IN EXCLUSIVE MODE', dpart);
+			EXECUTE st;
+			st := format('WITH m AS (DELETE FROM ONLY %s WHERE %I >= %L::%s AND %I < %L::%s RETURNING %s) INSERT INTO %s (%s) SELECT %s FROM m',
+						 dpart, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ, cols, q, cols, cols);
+			EXECUTE st;
+			GET DIAGNOSTICS moved = ROW_COUNT;
+		END IF;
+		st := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', parent, q, lo_lit, hi_lit);
+		EXECUTE st;
+		st := format('ALTER TABLE %s DROP CONSTRAINT sa_partition_bound', q);
+		EXECUTE st;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN others THEN
+		ok := false;
+		moved := 0;
+		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+		message := message || ' (in: ' || left(st, 200) || ')';
+	END;
+END
+$$;
+
+-- Detach a partition past retention, then drop it or move it to the
+-- archive schema as the set says.  One transaction; errors are returned.
+CREATE FUNCTION @extschema@._pm_retire(sch name, tbl name, part oid,
+	OUT ok boolean, OUT err_code text, OUT message text, OUT part_name text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	old_timeout text := current_setting('lock_timeout');
+	st text;
+BEGIN
+	ok := true;
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := format('%I.%I', sch, tbl)::regclass;
+	part_name := part::regclass::text;
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
+		st := format('ALTER TABLE %s DETACH PARTITION %s', parent, part::regclass);
+		EXECUTE st;
+		IF s.retention_action = 'drop' THEN
+			st := format('DROP TABLE %s', part::regclass);
+			EXECUTE st;
+		ELSIF s.retention_action = 'archive_schema' THEN
+			st := format('ALTER TABLE %s SET SCHEMA %I', part::regclass, s.archive_schema);
+			EXECUTE st;
+			part_name := part::regclass::text;
+		END IF;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN others THEN
+		ok := false;
+		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+		message := message || ' (in: ' || left(st, 200) || ')';
+	END;
+END
+$$;
+
+-- Record the start or the end of a set's maintenance.
+CREATE FUNCTION @extschema@._pm_state(sch name, tbl name, started boolean, err text,
+	created integer DEFAULT 0, retired integer DEFAULT 0, moved bigint DEFAULT 0)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	dpart regclass;
+	remaining bigint;
+BEGIN
+	INSERT INTO @extschema@.partition_set_state (parent_schema, parent_table)
+	VALUES (sch, tbl) ON CONFLICT DO NOTHING;
+	IF started THEN
+		UPDATE @extschema@.partition_set_state
+		SET last_started = clock_timestamp()
+		WHERE parent_schema = sch AND parent_table = tbl;
+		RETURN;
+	END IF;
+	IF to_regclass(format('%I.%I', sch, tbl)) IS NOT NULL THEN
+		SELECT p.part::regclass INTO dpart
+		FROM @extschema@._pt_partitions(format('%I.%I', sch, tbl)::regclass) p WHERE p.is_default;
+	END IF;
+	IF dpart IS NOT NULL THEN
+		EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s LIMIT 10000000) x', dpart) INTO remaining;
+		IF remaining > 0 THEN
+			RAISE WARNING '% rows are in the default partition % of %.%', remaining, dpart, sch, tbl
+				USING HINT = 'Maintenance moves rows whose key is set into new partitions; rows with a NULL key stay there.';
+		END IF;
+	END IF;
+	UPDATE @extschema@.partition_set_state
+	SET last_finished = clock_timestamp(),
+		last_success = CASE WHEN err IS NULL THEN clock_timestamp() ELSE last_success END,
+		last_error = CASE WHEN err IS NULL THEN last_error ELSE err END,
+		last_error_at = CASE WHEN err IS NULL THEN last_error_at ELSE clock_timestamp() END,
+		consecutive_failures = CASE WHEN err IS NULL THEN 0 ELSE consecutive_failures + 1 END,
+		partitions_created = partitions_created + created,
+		partitions_retired = partitions_retired + retired,
+		default_rows_moved = default_rows_moved + moved,
+		default_rows_remaining = remaining
+	WHERE parent_schema = sch AND parent_table = tbl;
+END
+$$;
+
+-- The sets a maintenance run covers, checked: an error for a set that
+-- does not exist, is not partitioned, or lost its column.
+CREATE FUNCTION @extschema@._pm_sets(parent regclass)
+RETURNS TABLE (parent_schema name, parent_table name, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	rel regclass;
+BEGIN
+	IF parent IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM @extschema@.partition_sets ps JOIN pg_class c ON c.relname = ps.parent_table
+		JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = ps.parent_schema
+		WHERE c.oid = parent) THEN
+		RAISE EXCEPTION USING ERRCODE = '42704',
+			MESSAGE = format('%s is not in scale_advisor.partition_sets', parent),
+			HINT = 'Register it with scale_advisor.partition_table.';
+	END IF;
+	FOR s IN
+		SELECT ps.* FROM @extschema@.partition_sets ps
+		WHERE ps.enabled
+		ORDER BY ps.parent_schema, ps.parent_table
+	LOOP
+		rel := to_regclass(format('%I.%I', s.parent_schema, s.parent_table));
+		CONTINUE WHEN parent IS NOT NULL AND rel IS DISTINCT FROM parent;
+		parent_schema := s.parent_schema;
+		parent_table := s.parent_table;
+		problem := NULL;
+		IF rel IS NULL THEN
+			problem := format('table %I.%I does not exist', s.parent_schema, s.parent_table);
+		ELSIF NOT EXISTS (SELECT 1 FROM pg_partitioned_table pt
+						  JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+						  WHERE pt.partrelid = rel AND pt.partstrat = 'r' AND a.attname = s.control_column) THEN
+			problem := format('%s is not range-partitioned on column %I', rel, s.control_column);
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- The tasks of a set, or the error that stopped planning them.
+CREATE FUNCTION @extschema@._pm_plan(sch name, tbl name,
+	OUT tasks @extschema@._pm_task[], OUT err text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	tasks := ARRAY(SELECT ROW(x.action, x.lo, x.hi, x.part)::@extschema@._pm_task
+				   FROM @extschema@._pm_tasks(sch, tbl) x);
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+	tasks := '{}';
+END
+$$;
+
+-- NULL when the archiving helper accepts the partition (its dry run
+-- passes), else its error: the real run raises errors that would end the
+-- maintenance run, and cannot be caught where it commits.
+CREATE FUNCTION @extschema@._pm_archive_check(part_name text, col name, retention text,
+	target text, batch_size integer)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r bigint;
+	n bigint;
+	st text;
+	msg text;
+BEGIN
+	CALL @extschema@.archive(relation => part_name::regclass, time_column => col,
+		older_than => retention::interval, target => to_regclass(target),
+		batch_size => batch_size, dry_run => true,
+		run_id => r, rows_moved => n, status => st);
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+	RETURN msg;
+END
+$$;
+
+-- Drop a detached partition that the archiving helper emptied.
+CREATE FUNCTION @extschema@._pm_drop_if_empty(part_name text, lock_timeout interval,
+	OUT ok boolean, OUT message text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass := to_regclass(part_name);
+	left_rows boolean;
+	res record;
+BEGIN
+	ok := true;
+	IF rel IS NULL THEN
+		message := format('%s handed to scale_advisor.archive', part_name);
+		RETURN;
+	END IF;
+	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', rel) INTO left_rows;
+	IF left_rows THEN
+		ok := false;
+		message := format('%s handed to scale_advisor.archive; rows are left in it, so it stays (detached)', part_name);
+		RETURN;
+	END IF;
+	res := @extschema@._pt_run(ARRAY[format('DROP TABLE %s', rel)], lock_timeout);
+	ok := res.ok;
+	message := CASE WHEN res.ok THEN format('%s handed to scale_advisor.archive, then dropped (empty)', part_name)
+		ELSE format('%s handed to scale_advisor.archive; dropping it failed: %s', part_name, res.message) END;
+END
+$$;
+
+-- Whether this session holds the maintenance lock.
+CREATE FUNCTION @extschema@._pm_holds_lock()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT EXISTS (SELECT 1 FROM pg_locks
+			   WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+				 AND classid = 1935762785 AND objid = 50 AND objsubid = 2)
+$$;
+
+-- Maintain every enabled set, or only parent: premake, retention, rows in
+-- the default partition.  Each DDL runs in its own transaction under the
+-- set's lock_timeout, retried ddl_retries times.  Only one run at a time
+-- (a second one returns at once); meant to be CALLed from cron.
+CREATE PROCEDURE @extschema@.maintain_partitions(parent regclass DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	s record;
+	cfg record;
+	t @extschema@._pm_task;
+	pl record;
+	res record;
+	attempt integer;
+	nonatomic boolean;
+	err text;
+	created integer;
+	retired integer;
+	moved bigint;
+	helper boolean;
+	a_run bigint;
+	a_rows bigint;
+	a_status text;
+	a_err text;
+	retryable text[] := ARRAY['55P03', '40001', '40P01'];
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- an unknown parent is an error before the lock is taken
+	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
+	IF NOT pg_catalog.pg_try_advisory_lock(1935762785, 50) THEN
+		RAISE NOTICE 'maintain_partitions: another run is in progress; nothing done';
+		RETURN;
+	END IF;
+	nonatomic := @extschema@._nonatomic();
+	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
+		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, true, NULL);
+		IF nonatomic THEN
+			COMMIT;
+		END IF;
+		err := s.problem;
+		created := 0;
+		retired := 0;
+		moved := 0;
+		IF err IS NULL THEN
+			pl := @extschema@._pm_plan(s.parent_schema, s.parent_table);
+			err := pl.err;
+		END IF;
+		IF err IS NULL THEN
+			SELECT * INTO cfg FROM @extschema@.partition_sets ps
+			WHERE ps.parent_schema OPERATOR(pg_catalog.=) s.parent_schema
+			  AND ps.parent_table OPERATOR(pg_catalog.=) s.parent_table;
+			FOREACH t IN ARRAY pl.tasks LOOP
+				attempt := 0;
+				LOOP
+					IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+						res := @extschema@._pm_create(s.parent_schema, s.parent_table, t.lo, t.hi);
+					ELSE
+						res := @extschema@._pm_retire(s.parent_schema, s.parent_table, t.part);
+					END IF;
+					EXIT WHEN res.ok OR NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable)
+						OR attempt OPERATOR(pg_catalog.>=) cfg.ddl_retries;
+					attempt := attempt OPERATOR(pg_catalog.+) 1;
+					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+				END LOOP;
+				IF res.ok THEN
+					IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+						created := created OPERATOR(pg_catalog.+) 1;
+						moved := moved OPERATOR(pg_catalog.+) res.moved;
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'create', true,
+							pg_catalog.format('%s created%s%s', res.part_name,
+								CASE WHEN res.moved OPERATOR(pg_catalog.>) 0
+									THEN pg_catalog.format(', %s rows moved from the default partition', res.moved) ELSE '' END,
+								CASE WHEN attempt OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format(' after %s retries', attempt) ELSE '' END));
+					ELSE
+						retired := retired OPERATOR(pg_catalog.+) 1;
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'retire', true,
+							pg_catalog.format('%s detached (%s)', res.part_name, cfg.retention_action));
+					END IF;
+				ELSE
+					err := pg_catalog.format('%s failed after %s retries: %s', t.action, attempt, res.message);
+					PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, t.action, false, err);
+				END IF;
+				IF nonatomic THEN
+					COMMIT;
+				END IF;
+				-- a detached partition goes to the archiving helper when the
+				-- set asks for it and the helper is installed
+				IF res.ok AND t.action OPERATOR(pg_catalog.=) 'retire'
+					AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
+					SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+						JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
+						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
+						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
+					a_err := NULL;
+					IF helper AND nonatomic THEN
+						a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
+							cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+					END IF;
+					IF helper AND NOT nonatomic THEN
+						-- the helper commits its batches: it needs a CALL
+						-- outside a transaction block
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', res.part_name));
+					ELSIF helper AND a_err IS NOT NULL THEN
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
+								res.part_name, a_err));
+					ELSIF helper THEN
+						-- a static CALL (EXECUTE would make it atomic); the
+						-- helper resolves the names itself
+						a_run := NULL;
+						a_rows := NULL;
+						a_status := NULL;
+						CALL @extschema@.archive(relation => res.part_name::regclass,
+							time_column => cfg.control_column,
+							older_than => cfg.retention::interval,
+							target => pg_catalog.to_regclass(cfg.archive_target),
+							batch_size => cfg.archive_batch_size,
+							run_id => a_run, rows_moved => a_rows, status => a_status);
+						COMMIT;
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
+							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
+								a_rows, res.part_name, a_run, a_status));
+						-- every row of a retired partition is past retention:
+						-- once the helper has moved them all, the empty
+						-- partition goes
+						res := @extschema@._pm_drop_if_empty(res.part_name, cfg.lock_timeout);
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
+							res.message);
+					ELSE
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', res.part_name));
+					END IF;
+					IF nonatomic THEN
+						COMMIT;
+					END IF;
+				END IF;
+			END LOOP;
+		ELSE
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'maintain', false, err);
+		END IF;
+		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
+		IF err IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: %: %', pg_catalog.format('%I.%I', s.parent_schema, s.parent_table), err;
+		END IF;
+		IF nonatomic THEN
+			COMMIT;
+		END IF;
+	END LOOP;
+	-- release every hold of this session, also one left by a run that
+	-- failed earlier in it
+	WHILE @extschema@._pm_holds_lock() LOOP
+		PERFORM pg_catalog.pg_advisory_unlock(1935762785, 50);
+	END LOOP;
+END
+$$;
+
+-- The upper end of the partitions of a set, as the column's type prints it.
+CREATE FUNCTION @extschema@._pm_covered_until(sch name, tbl name)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass := to_regclass(format('%I.%I', sch, tbl));
+	typ regtype;
+BEGIN
+	IF rel IS NULL OR NOT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = rel) THEN
+		RETURN NULL;
+	END IF;
+	SELECT a.atttypid::regtype INTO typ FROM pg_partitioned_table pt
+	JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] WHERE pt.partrelid = rel;
+	RETURN (SELECT @extschema@._pt_from_num(typ, max(p.hi))
+			FROM @extschema@._pt_partitions(rel) p WHERE NOT p.is_default);
+END
+$$;
+
+-- Is maintenance running as expected?  One row per set.
+CREATE VIEW @extschema@.partition_maintenance_status AS
+SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.premake,
+	   s.retention, s.retention_action, s.enabled, s.expected_every,
+	   st.last_started, st.last_finished, st.last_success, st.last_error, st.last_error_at,
+	   coalesce(st.consecutive_failures, 0) AS consecutive_failures,
+	   coalesce(st.partitions_created, 0) AS partitions_created,
+	   coalesce(st.partitions_retired, 0) AS partitions_retired,
+	   coalesce(st.default_rows_moved, 0) AS default_rows_moved,
+	   st.default_rows_remaining,
+	   @extschema@._pm_covered_until(s.parent_schema, s.parent_table) AS covered_until,
+	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
+	   CASE
+		 WHEN NOT s.enabled THEN 'disabled'
+		 WHEN to_regclass(format('%I.%I', s.parent_schema, s.parent_table)) IS NULL THEN 'table does not exist'
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
+		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
+		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
+		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
+		 ELSE 'ok'
+	   END AS status
+FROM @extschema@.partition_sets s
+LEFT JOIN @extschema@.partition_set_state st
+	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
+WHERE @extschema@._require_loaded();
+
+---------------------------------------------------------------------------
+-- Advice
+---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._partition_advice()
+RETURNS TABLE (relation regclass, total_size text, total_bytes bigint, est_rows bigint,
+			   column_name name, column_type regtype, why text, inserts bigint,
+			   updates_deletes bigint, seq_scans bigint, suggested_interval text,
+			   blockers text, suggested_call text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	a record;
+	min_bytes bigint := pg_size_bytes(coalesce(current_setting('scale_advisor.partition_advice_min_size', true), '1GB'));
+	span numeric;
+	per_part numeric;
+	iv text;
+	cand text[];
+	best numeric;
+	score numeric;
+	step numeric;
+	lo text;
+	hi text;
+BEGIN
+	FOR r IN
+		SELECT c.oid, pg_total_relation_size(c.oid) AS bytes, c.reltuples,
+			   coalesce(st.n_tup_ins, 0) AS ins, coalesce(st.n_tup_upd + st.n_tup_del, 0) AS upd,
+			   coalesce(st.seq_scan, 0) AS seq
+		FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_stat_all_tables st ON st.relid = c.oid
+		WHERE c.relkind = 'r' AND NOT c.relispartition AND c.relpersistence = 'p'
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+		  AND n.nspname !~ '^pg_temp' AND n.nspname !~ '^pg_toast'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+						  AND d.objid = c.oid AND d.deptype = 'e')
+		  AND pg_total_relation_size(c.oid) >= min_bytes
+		ORDER BY 2 DESC
+	LOOP
+		-- candidate columns: time or integer columns that lead an index
+		-- (queries filter on them) and grow with the physical order
+		FOR a IN
+			SELECT att.attname, att.atttypid::regtype AS typ, @extschema@._pt_kind(att.atttypid::regtype) AS kind,
+				   s.correlation, s.histogram_bounds::text::text[] AS hb,
+				   EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = att.attrelid AND d.adnum = att.attnum
+						   AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%') OR att.attidentity <> '' AS seq,
+				   (SELECT sum(coalesce(si.idx_scan, 0)) FROM pg_index i
+					LEFT JOIN pg_stat_all_indexes si ON si.indexrelid = i.indexrelid
+					WHERE i.indrelid = att.attrelid AND i.indkey[0] = att.attnum) AS idx_scans
+			FROM pg_attribute att
+			JOIN pg_namespace n ON true
+			JOIN pg_class c ON c.oid = att.attrelid AND n.oid = c.relnamespace
+			LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = att.attname
+			WHERE att.attrelid = r.oid AND att.attnum > 0 AND NOT att.attisdropped
+			  AND @extschema@._pt_kind(att.atttypid::regtype) IS NOT NULL
+			  AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = att.attrelid AND i.indkey[0] = att.attnum)
+			  AND (abs(coalesce(s.correlation, 0)) >= 0.8 OR (att.attidentity <> '' AND s.correlation IS NULL))
+			ORDER BY (@extschema@._pt_kind(att.atttypid::regtype) = 'time') DESC, abs(coalesce(s.correlation, 0)) DESC, att.attnum
+			LIMIT 1
+		LOOP
+			relation := r.oid;
+			total_bytes := r.bytes;
+			total_size := pg_size_pretty(r.bytes);
+			est_rows := greatest(r.reltuples, 0)::bigint;
+			column_name := a.attname;
+			column_type := a.typ;
+			inserts := r.ins;
+			updates_deletes := r.upd;
+			seq_scans := r.seq;
+			why := format('%s on disk; %I %s and follows the insert order (correlation %s); %s index scans on it; %s%% of writes are updates or deletes',
+						  pg_size_pretty(r.bytes), a.attname,
+						  CASE WHEN a.kind = 'time' THEN 'is a time column' WHEN a.seq THEN 'is a growing id' ELSE 'is an integer key' END,
+						  coalesce(round(a.correlation::numeric, 2)::text, 'unknown'), coalesce(a.idx_scans, 0),
+						  CASE WHEN r.ins + r.upd = 0 THEN 0 ELSE round(100.0 * r.upd / (r.ins + r.upd)) END);
+			-- size each partition near 2 GB
+			iv := NULL;
+			lo := a.hb[1];
+			hi := a.hb[array_upper(a.hb, 1)];
+			IF lo IS NOT NULL AND hi IS NOT NULL THEN
+				span := @extschema@._pt_to_num(a.typ, hi) - @extschema@._pt_to_num(a.typ, lo);
+			ELSE
+				span := NULL;
+			END IF;
+			IF span IS NOT NULL AND span > 0 THEN
+				IF a.kind = 'time' THEN
+					best := NULL;
+					FOREACH iv IN ARRAY ARRAY['1 hour', '1 day', '7 days', '1 month', '3 months', '1 year'] LOOP
+						per_part := r.bytes * extract(epoch FROM iv::interval) / span;
+						score := abs(ln(greatest(per_part, 1) / 2147483648.0));
+						IF best IS NULL OR score < best THEN
+							best := score;
+							suggested_interval := iv;
+						END IF;
+					END LOOP;
+				ELSE
+					step := span * 2147483648.0 / greatest(r.bytes, 1);
+					step := power(10, floor(log(greatest(step, 1))));
+					suggested_interval := step::bigint::text;
+				END IF;
+			ELSE
+				suggested_interval := CASE WHEN a.kind = 'time' THEN '1 month' ELSE '1000000' END;
+			END IF;
+			blockers := (SELECT string_agg(b, '; ') FROM @extschema@.partition_blockers(r.oid, a.attname) b);
+			suggested_call := format('CALL scale_advisor.partition_table(%L, %L, %L);', r.oid::regclass::text,
+									 a.attname, suggested_interval);
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+CREATE VIEW @extschema@.partition_advice AS
+SELECT * FROM @extschema@._partition_advice()
+WHERE @extschema@._require_loaded();
+
+REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], interval, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pt_undo_bound(regclass, interval, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_create(name, name, numeric, numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_retire(name, name, oid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_state(name, name, boolean, text, integer, integer, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pt_log(name, name, text, boolean, text, double precision) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_tasks(name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;

@@ -1,0 +1,1496 @@
+/*-------------------------------------------------------------------------
+ *
+ * advisor.c
+ *		Index advice: candidates built from what the captured statements'
+ *		plans lacked, checked by planning the statements again with each
+ *		candidate as a hypothetical index, and chosen across the workload.
+ *
+ * scale_advisor.index_advice is computed when it is read.  For every
+ * captured statement of this database (plans.c), the statement is parsed,
+ * analyzed and planned again with the constants of the execution that was
+ * kept (never executed), and the plan is walked for what it lacked.  From
+ * each relation's needs come btree candidates: equality columns first (most
+ * distinct first), then one range column; equality columns then the ORDER
+ * BY columns of a sort under a LIMIT; the same with INCLUDE columns when an
+ * index-only scan becomes possible; index expressions for function-wrapped
+ * columns; partial indexes when a constant condition on a low-cardinality
+ * column selects a small part of the table.  Tables smaller than
+ * scale_advisor.min_table_pages and candidates that a leading part of an
+ * existing index already serves are skipped.  Each candidate is checked by
+ * planning every statement that touches its table with the candidate
+ * injected (whatif.c).  The choice is greedy over the whole workload: the
+ * candidate that saves the most statement time per hour (calls times mean
+ * time times the cost reduction, counting for each statement only what it
+ * gains over the indexes already chosen), less the cost of maintaining it
+ * under the table's write rate, is taken first; among candidates within 5 %
+ * of the best, the smallest wins.
+ *
+ * Statements that cannot be planned any more (a table was dropped, the
+ * text was too long to keep) are skipped with a reason, which
+ * scale_advisor.index_advice_skipped shows.  Each statement is handled in
+ * a subtransaction so that its errors do not abort the caller.
+ *
+ * No shared state.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_locale.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "index_advice.h"
+#include "scale_advisor.h"
+#include "store.h"
+
+/* GUCs */
+int			sa_min_table_pages = 128;
+static int	advice_min_improvement_pct = 30;
+static int	advice_time_limit_ms = 10000;
+static double index_write_cost_us = 10.0;
+
+
+PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
+
+/* a column or expression a statement tests, joins or sorts on */
+typedef struct KeyUse
+{
+	Oid			relid;
+	Expr	   *expr;
+} KeyUse;
+
+/* the columns a statement reads from one table */
+typedef struct RelAttrs
+{
+	Oid			relid;
+	Bitmapset  *attrs;			/* offset by FirstLowInvalidHeapAttributeNumber */
+} RelAttrs;
+
+typedef struct StmtInfo
+{
+	SaCapturedStmt *cap;
+	Query	   *query;
+	ParamListInfo params;
+	double		cost_before;
+	double		cost_now;		/* with the candidates chosen so far */
+	List	   *needs;			/* SaScanNeed * */
+	List	   *relids;			/* tables it needs an index on */
+	List	   *keys;			/* KeyUse * */
+	List	   *attrs;			/* RelAttrs * */
+	char	   *skip_reason;
+	double		weight;			/* statement milliseconds per hour */
+} StmtInfo;
+
+typedef struct Cand
+{
+	SaHypoIndex *h;
+	Oid			relid;
+	char	   *sig;
+	List	   *keys;			/* SaTerm * */
+	List	   *includes;		/* attnos (int) */
+	Expr	   *pred;			/* varno 1, or NULL */
+	char	   *why;
+	char	   *need_text;		/* the terms of the need it came from */
+	struct Cand *plain;			/* the same keys without INCLUDE columns */
+	bool		seqscan;
+	List	   *checks;			/* Check * */
+	double		size_bytes;
+	double		write_rate;
+	bool		chosen;
+	/* filled in when chosen */
+	double		saved;
+	List	   *served;			/* StmtInfo * */
+	double		sum_before;
+	double		sum_after;
+} Cand;
+
+/* one candidate planned with one statement */
+typedef struct Check
+{
+	StmtInfo   *s;
+	double		after;
+	bool		used;
+} Check;
+
+/* what the advisor keeps per table */
+typedef struct RelInfo
+{
+	Oid			relid;
+	BlockNumber pages;
+	double		write_rate;
+	List	   *cands;			/* Cand *, in the order they were made */
+} RelInfo;
+
+/* candidates by the hash of their signature, to find duplicates */
+typedef struct SigEntry
+{
+	uint32		hash;
+	List	   *cands;
+} SigEntry;
+
+typedef struct AdviceState
+{
+	List	   *stmts;
+	List	   *cands;
+	List	   *rels;			/* RelInfo * */
+	HTAB	   *sigs;
+	MemoryContext cxt;			/* lives for the whole call */
+	TimestampTz deadline;
+} AdviceState;
+
+/* ---------------------------------------------------------------------
+ * Statistics helpers
+ * ---------------------------------------------------------------------
+ */
+
+static double
+column_ndistinct(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	double		nd = -1;
+
+	if (attno <= 0)
+		return 1e9;				/* expressions: assume selective */
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_statistic st = (Form_pg_statistic) GETSTRUCT(tup);
+
+		nd = st->stadistinct;
+		ReleaseSysCache(tup);
+		if (nd < 0)
+		{
+			HeapTuple	ct = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+			double		tuples = 0;
+
+			if (HeapTupleIsValid(ct))
+			{
+				tuples = ((Form_pg_class) GETSTRUCT(ct))->reltuples;
+				ReleaseSysCache(ct);
+			}
+			nd = -nd * Max(tuples, 1.0);
+		}
+		return nd;
+	}
+	if (get_atttype(relid, attno) == BOOLOID)
+		return 2;
+	return 1e6;					/* no statistics yet: unknown */
+}
+
+/* rows written per second since the statistics were reset */
+static double
+table_write_rate(Oid relid)
+{
+	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
+	PgStat_StatDBEntry *d = pgstat_fetch_stat_dbentry(MyDatabaseId);
+	TimestampTz since = PgStartTime;
+	double		secs;
+
+	if (t == NULL)
+		return 0;
+	if (d && d->stat_reset_timestamp > since)
+		since = d->stat_reset_timestamp;
+	secs = (double) (GetCurrentTimestamp() - since) / USECS_PER_SEC;
+	secs = Max(secs, 60.0);
+	return (t->tuples_inserted + t->tuples_updated + t->tuples_deleted) / secs;
+}
+
+/* ---------------------------------------------------------------------
+ * Candidates
+ * ---------------------------------------------------------------------
+ */
+
+static Oid
+pattern_opclass(Oid typid)
+{
+	const char *name;
+
+	switch (typid)
+	{
+		case TEXTOID:
+			name = "text_pattern_ops";
+			break;
+		case VARCHAROID:
+			name = "varchar_pattern_ops";
+			break;
+		case BPCHAROID:
+			name = "bpchar_pattern_ops";
+			break;
+		default:
+			return InvalidOid;
+	}
+	return ResolveOpClass(list_make1(makeString(pstrdup(name))), typid,
+						  "btree", BTREE_AM_OID);
+}
+
+static bool
+needs_pattern_ops(SaTerm *t)
+{
+	Oid			coll;
+
+	if (t->kind != SA_TERM_LIKE)
+		return false;
+	coll = exprCollation((Node *) t->expr);
+	return !(OidIsValid(coll) && lc_collate_is_c(coll));
+}
+
+static bool
+term_in_list(List *terms, SaTerm *t)
+{
+	ListCell   *lc;
+
+	foreach(lc, terms)
+		if (equal(((SaTerm *) lfirst(lc))->expr, t->expr))
+			return true;
+	return false;
+}
+
+/* build the hypothetical index of a candidate; false if impossible */
+static bool
+cand_build_hypo(Cand *c)
+{
+	SaHypoIndex *h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
+	ListCell   *lc;
+	int			i = 0;
+	bool		first_sort = true;
+	bool		sort_flip = false;
+
+	h->relid = c->relid;
+	h->nkeycolumns = list_length(c->keys);
+	h->ncolumns = h->nkeycolumns + list_length(c->includes);
+	if (h->ncolumns > INDEX_MAX_KEYS || h->nkeycolumns == 0)
+		return false;
+	foreach(lc, c->keys)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		Oid			typid = exprType((Node *) t->expr);
+		Oid			opclass = InvalidOid;
+
+		if (needs_pattern_ops(t))
+			opclass = pattern_opclass(getBaseType(typid));
+		if (!OidIsValid(opclass))
+			opclass = sa_default_btree_opclass(typid);
+		if (!OidIsValid(opclass))
+			return false;
+		h->indexkeys[i] = t->attno;
+		if (t->attno == 0)
+			h->indexprs = lappend(h->indexprs, copyObject(t->expr));
+		h->opclass[i] = opclass;
+		h->opfamily[i] = get_opclass_family(opclass);
+		h->opcintype[i] = get_opclass_input_type(opclass);
+		h->collation[i] = exprCollation((Node *) t->expr);
+		if (t->kind == SA_TERM_SORT)
+		{
+			/* backward scans serve the all-reversed order */
+			if (first_sort)
+			{
+				sort_flip = t->desc;
+				first_sort = false;
+			}
+			h->reverse_sort[i] = (t->desc != sort_flip);
+			h->nulls_first[i] = h->reverse_sort[i];
+		}
+		i++;
+	}
+	foreach(lc, c->includes)
+		h->indexkeys[i++] = (AttrNumber) lfirst_int(lc);
+	if (c->pred)
+		h->indpred = make_ands_implicit((Expr *) copyObject(c->pred));
+	c->h = h;
+	return true;
+}
+
+static char *
+cand_signature(Cand *c)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i = 0;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%u:", c->relid);
+	foreach(lc, c->keys)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+
+		if (t->attno)
+			appendStringInfo(&buf, "%d", t->attno);
+		else
+			appendStringInfoString(&buf, nodeToString(t->expr));
+		appendStringInfo(&buf, "/%u%c,", c->h->opclass[i],
+						 c->h->reverse_sort[i] ? 'd' : 'a');
+		i++;
+	}
+	appendStringInfoString(&buf, "|");
+	foreach(lc, c->includes)
+		appendStringInfo(&buf, "%d,", lfirst_int(lc));
+	if (c->pred)
+		appendStringInfo(&buf, "|%s", nodeToString(c->pred));
+	return buf.data;
+}
+
+/*
+ * Does a leading part of an existing valid btree index already serve the
+ * candidate?  Equality-only candidates match in any column order.
+ */
+static bool
+served_by_existing(Cand *c)
+{
+	Relation	rel = relation_open(c->relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		served = false;
+	bool		eq_only = true;
+	ListCell   *tc;
+
+	foreach(tc, c->keys)
+	{
+		char		k = ((SaTerm *) lfirst(tc))->kind;
+
+		if (k != SA_TERM_EQ && k != SA_TERM_JOIN && k != SA_TERM_IN)
+			eq_only = false;
+	}
+
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = irel->rd_index;
+		List	   *exprs;
+		int			n = list_length(c->keys);
+		int			i;
+		bool		ok = true;
+
+		if (!ix->indisvalid || irel->rd_rel->relam != BTREE_AM_OID ||
+			ix->indnkeyatts < n ||
+			(RelationGetIndexPredicate(irel) != NIL &&
+			 !(c->pred && equal(make_ands_implicit((Expr *) c->pred),
+								RelationGetIndexPredicate(irel)))))
+		{
+			index_close(irel, AccessShareLock);
+			continue;
+		}
+		exprs = RelationGetIndexExpressions(irel);
+		i = 0;
+		foreach(tc, c->keys)
+		{
+			SaTerm	   *t = (SaTerm *) lfirst(tc);
+			bool		found = false;
+			int			j;
+			int			lo = eq_only ? 0 : i;
+			int			hi = eq_only ? n - 1 : i;
+
+			for (j = lo; j <= hi && !found; j++)
+			{
+				if (irel->rd_opfamily[j] != c->h->opfamily[i])
+					continue;
+				if (t->attno != 0)
+					found = (ix->indkey.values[j] == t->attno);
+				else if (ix->indkey.values[j] == 0)
+				{
+					/* the index expression of column j */
+					int			k;
+					int			e = 0;
+
+					for (k = 0; k < j; k++)
+						if (ix->indkey.values[k] == 0)
+							e++;
+					found = equal(list_nth(exprs, e), t->expr);
+				}
+			}
+			if (!found)
+			{
+				ok = false;
+				break;
+			}
+			i++;
+		}
+		if (ok)
+		{
+			foreach(tc, c->includes)
+			{
+				int			a = lfirst_int(tc);
+				bool		found = false;
+
+				for (i = 0; i < ix->indnatts; i++)
+					if (ix->indkey.values[i] == a)
+						found = true;
+				if (!found)
+					ok = false;
+			}
+		}
+		index_close(irel, AccessShareLock);
+		if (ok)
+		{
+			served = true;
+			break;
+		}
+	}
+	relation_close(rel, AccessShareLock);
+	return served;
+}
+
+static RelInfo *
+rel_info(AdviceState *st, Oid relid)
+{
+	ListCell   *lc;
+	RelInfo    *ri;
+	Relation	rel;
+
+	foreach(lc, st->rels)
+	{
+		ri = (RelInfo *) lfirst(lc);
+		if (ri->relid == relid)
+			return ri;
+	}
+	ri = (RelInfo *) palloc0(sizeof(RelInfo));
+	ri->relid = relid;
+	rel = relation_open(relid, AccessShareLock);
+	ri->pages = RelationGetNumberOfBlocks(rel);
+	relation_close(rel, AccessShareLock);
+	ri->write_rate = table_write_rate(relid);
+	st->rels = lappend(st->rels, ri);
+	return ri;
+}
+
+static void
+add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+		 List *includes, Expr *pred, const char *why)
+{
+	Cand	   *c;
+	ListCell   *lc;
+	RelInfo    *ri;
+
+	if (keys == NIL)
+		return;
+	c = (Cand *) palloc0(sizeof(Cand));
+	c->relid = need->relid;
+	c->keys = NIL;
+	foreach(lc, keys)
+	{
+		SaTerm	   *t = (SaTerm *) palloc(sizeof(SaTerm));
+
+		memcpy(t, lfirst(lc), sizeof(SaTerm));
+		t->expr = copyObject(t->expr);
+		t->clause = NULL;
+		c->keys = lappend(c->keys, t);
+	}
+	c->includes = list_copy(includes);
+	c->pred = pred ? copyObject(pred) : NULL;
+	c->why = pstrdup(why);
+	c->seqscan = (need->scan == 's');
+	if (!cand_build_hypo(c))
+		return;
+	c->sig = cand_signature(c);
+	{
+		uint32		hv = hash_bytes((const unsigned char *) c->sig,
+									strlen(c->sig));
+		bool		found;
+		SigEntry   *se = (SigEntry *) hash_search(st->sigs, &hv,
+												  HASH_ENTER, &found);
+
+		if (!found)
+			se->cands = NIL;
+		foreach(lc, se->cands)
+			if (strcmp(((Cand *) lfirst(lc))->sig, c->sig) == 0)
+				return;
+		se->cands = lappend(se->cands, c);
+	}
+	if (served_by_existing(c))
+		return;
+	ri = rel_info(st, c->relid);
+	if (c->includes != NIL)
+	{
+		/* the key-only variant, when it is a candidate too */
+		foreach(lc, ri->cands)
+		{
+			Cand	   *o = (Cand *) lfirst(lc);
+			ListCell   *a;
+			ListCell   *b;
+			bool		same = (o->includes == NIL && o->pred == NULL &&
+								c->pred == NULL && o->relid == c->relid &&
+								list_length(o->keys) == list_length(c->keys));
+
+			if (!same)
+				continue;
+			forboth(a, o->keys, b, c->keys)
+				if (!equal(((SaTerm *) lfirst(a))->expr,
+						   ((SaTerm *) lfirst(b))->expr))
+					same = false;
+			if (same)
+			{
+				c->plain = o;
+				break;
+			}
+		}
+	}
+	c->need_text = sa_terms_text(need->relid, need->terms, true);
+	c->write_rate = ri->write_rate;
+	st->cands = lappend(st->cands, c);
+	ri->cands = lappend(ri->cands, c);
+}
+
+/* the candidates one need of one statement suggests */
+static void
+cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	List	   *eq = NIL;
+	List	   *range = NIL;
+	List	   *sort = NIL;
+	List	   *eq_sorted = NIL;
+	List	   *eq_plain = NIL;
+	List	   *full = NIL;
+	ListCell   *lc;
+	double		nd[INDEX_MAX_KEYS * 4];
+	int			neq = 0;
+
+	if (rel_info(st, need->relid)->pages < (BlockNumber) sa_min_table_pages)
+		return;
+
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+
+		switch (t->kind)
+		{
+			case SA_TERM_EQ:
+			case SA_TERM_JOIN:
+			case SA_TERM_IN:
+				if (!term_in_list(eq, t) && neq < lengthof(nd))
+				{
+					eq = lappend(eq, t);
+					nd[neq++] = column_ndistinct(need->relid, t->attno);
+				}
+				break;
+			case SA_TERM_RANGE:
+			case SA_TERM_LIKE:
+				if (!term_in_list(range, t))
+					range = lappend(range, t);
+				break;
+			case SA_TERM_SORT:
+				sort = lappend(sort, t);
+				break;
+		}
+	}
+
+	/* equality columns, most distinct first (IN lists after plain =) */
+	{
+		int			order[INDEX_MAX_KEYS * 4];
+		int			i,
+					j;
+
+		for (i = 0; i < neq; i++)
+			order[i] = i;
+		for (i = 1; i < neq; i++)
+			for (j = i; j > 0; j--)
+			{
+				SaTerm	   *a = list_nth(eq, order[j - 1]);
+				SaTerm	   *b = list_nth(eq, order[j]);
+				bool		swap;
+
+				if ((a->kind == SA_TERM_IN) != (b->kind == SA_TERM_IN))
+					swap = (a->kind == SA_TERM_IN);
+				else
+					swap = nd[order[j - 1]] < nd[order[j]];
+				if (!swap)
+					break;
+				{
+					int			tmp = order[j];
+
+					order[j] = order[j - 1];
+					order[j - 1] = tmp;
+				}
+			}
+		for (i = 0; i < neq && i < INDEX_MAX_KEYS - 1; i++)
+		{
+			SaTerm	   *t = list_nth(eq, order[i]);
+
+			eq_sorted = lappend(eq_sorted, t);
+			if (t->kind != SA_TERM_IN)
+				eq_plain = lappend(eq_plain, t);
+		}
+	}
+
+	/* single equality columns */
+	foreach(lc, eq_sorted)
+		add_cand(st, s, need, list_make1(lfirst(lc)), NIL, NULL,
+				 "equality column");
+	if (list_length(eq_sorted) > 1)
+	{
+		add_cand(st, s, need, list_copy(eq_sorted), NIL, NULL,
+				 "equality columns, most distinct first");
+		full = eq_sorted;
+	}
+	else
+		full = eq_sorted;
+	/* equality columns then one range column */
+	foreach(lc, range)
+	{
+		List	   *k = list_copy(eq_sorted);
+
+		k = lappend(k, lfirst(lc));
+		add_cand(st, s, need, k, NIL, NULL,
+				 eq_sorted ? "equality columns first, then the range column" :
+				 "range column");
+		if (lc == list_head(range))
+			full = k;
+	}
+	/* equality columns then the ORDER BY columns of a sort under LIMIT */
+	if (sort != NIL)
+	{
+		List	   *k = list_copy(eq_plain);
+		ListCell   *sc;
+
+		foreach(sc, sort)
+			if (!term_in_list(k, lfirst(sc)))
+				k = lappend(k, lfirst(sc));
+		if (list_length(k) <= INDEX_MAX_KEYS)
+		{
+			add_cand(st, s, need, k, NIL, NULL,
+					 eq_plain ? "equality columns, then the ORDER BY columns of a sort under LIMIT" :
+					 "ORDER BY columns of a sort under LIMIT");
+			if (range == NIL)
+				full = k;
+		}
+	}
+	/* INCLUDE the other columns the scan reads, for an index-only scan */
+	if (full != NIL)
+	{
+		List	   *inc = NIL;
+		int			x = -1;
+		bool		ok = true;
+
+		while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+		{
+			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+			bool		in_key = false;
+
+			if (a <= 0)
+			{
+				ok = false;		/* whole row or system column */
+				break;
+			}
+			foreach(lc, full)
+				if (((SaTerm *) lfirst(lc))->attno == a)
+					in_key = true;
+			if (!in_key)
+				inc = lappend_int(inc, a);
+		}
+		if (ok && inc != NIL && list_length(inc) <= 3 &&
+			list_length(full) + list_length(inc) <= INDEX_MAX_KEYS)
+			add_cand(st, s, need, list_copy(full), inc, NULL,
+					 "INCLUDE columns allow an index-only scan");
+	}
+	/* partial index: a constant condition on a low-cardinality column */
+	foreach(lc, eq)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		int			i = foreach_current_index(lc);
+		List	   *rest = NIL;
+		ListCell   *rc;
+
+		if (t->kind != SA_TERM_EQ || !t->const_value || t->clause == NULL ||
+			nd[i] > 20 || t->attno == 0)
+			continue;
+		foreach(rc, full)
+			if (lfirst(rc) != t)
+				rest = lappend(rest, lfirst(rc));
+		if (rest == NIL)
+			continue;
+		add_cand(st, s, need, rest, NIL, t->clause,
+				 "partial index: the constant condition selects a small part of the table");
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Running one statement's work in a subtransaction
+ * ---------------------------------------------------------------------
+ */
+
+typedef void (*guarded_fn) (AdviceState *st, StmtInfo *s);
+
+static bool
+run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool		ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(st, s);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		s->skip_reason = psprintf("statement can no longer be planned: %s",
+								  edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* pass 1: plan the statement as it is, find its needs and candidates */
+static void
+stmt_prepare(AdviceState *st, StmtInfo *s)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "scale_advisor plan",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	Query	   *q;
+	PlannedStmt *p;
+	List	   *needs;
+	ListCell   *lc;
+
+	{
+		int			level = sa_push_search_path(s->cap->search_path);
+
+		q = sa_analyze_statement(s->cap->text, s->cap->nparams,
+								 s->cap->ptypes);
+		sa_pop_search_path(level);
+	}
+	MemoryContextSwitchTo(st->cxt);
+	s->params = sa_make_params(s->cap->nparams, s->cap->ptypes,
+							   s->cap->pvalues);
+	s->query = copyObject(q);
+	MemoryContextSwitchTo(tmp);
+	p = sa_whatif_plan(q, s->cap->text, s->params, NIL);
+	if (!ExecCheckRTPerms(p->rtable, false))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
+		s->skip_reason = pstrdup("no privilege on a table the statement reads");
+		s->query = NULL;
+		return;
+	}
+	needs = sa_plan_needs(p, NULL);
+	MemoryContextSwitchTo(st->cxt);
+	s->cost_before = p->planTree->total_cost;
+	s->cost_now = s->cost_before;
+	foreach(lc, needs)
+	{
+		SaScanNeed *n = (SaScanNeed *) lfirst(lc);
+
+		ListCell   *tc;
+
+		if (!list_member_oid(s->relids, n->relid))
+			s->relids = lappend_oid(s->relids, n->relid);
+		{
+			RelAttrs   *ra = (RelAttrs *) palloc(sizeof(RelAttrs));
+
+			ra->relid = n->relid;
+			ra->attrs = bms_copy(n->attrs_used);
+			s->attrs = lappend(s->attrs, ra);
+		}
+		foreach(tc, n->terms)
+		{
+			KeyUse	   *u = (KeyUse *) palloc(sizeof(KeyUse));
+
+			u->relid = n->relid;
+			u->expr = copyObject(((SaTerm *) lfirst(tc))->expr);
+			s->keys = lappend(s->keys, u);
+		}
+		cands_for_need(st, s, n);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+}
+
+/*
+ * A btree index can only help a statement that tests, joins or sorts on
+ * its leading column: other candidates are not planned with it.
+ */
+static bool
+stmt_can_use(StmtInfo *s, Cand *c)
+{
+	Expr	   *lead = ((SaTerm *) linitial(c->keys))->expr;
+	ListCell   *lc;
+
+	foreach(lc, s->keys)
+	{
+		KeyUse	   *u = (KeyUse *) lfirst(lc);
+
+		if (u->relid == c->relid && equal(u->expr, lead))
+			return true;
+	}
+	return false;
+}
+
+/* could the statement read everything it needs of c's table from c? */
+static bool
+covers_stmt(StmtInfo *s, Cand *c)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->attrs)
+	{
+		RelAttrs   *ra = (RelAttrs *) lfirst(lc);
+		int			x = -1;
+
+		if (ra->relid != c->relid)
+			continue;
+		while ((x = bms_next_member(ra->attrs, x)) >= 0)
+		{
+			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+			bool		found = false;
+			ListCell   *kc;
+
+			foreach(kc, c->keys)
+				if (((SaTerm *) lfirst(kc))->attno == a)
+					found = true;
+			if (!found && !list_member_int(c->includes, a))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* pass 2: plan the statement with each candidate on a table it needs */
+static void
+stmt_check(AdviceState *st, StmtInfo *s)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "scale_advisor what-if",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = CurrentMemoryContext;
+	List	   *done = NIL;
+	List	   *mine = NIL;
+	ListCell   *lc;
+
+	/* the candidates on the tables the statement needs an index on */
+	foreach(lc, s->relids)
+		mine = list_concat(mine, rel_info(st, lfirst_oid(lc))->cands);
+
+	foreach(lc, mine)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+		PlannedStmt *p;
+		Check	   *k;
+
+		if (!stmt_can_use(s, c))
+			continue;
+		if (c->plain && !covers_stmt(s, c))
+		{
+			/*
+			 * No index-only scan for this statement: the INCLUDE columns
+			 * change nothing, the key-only variant's check stands.
+			 */
+			ListCell   *dc;
+			Check	   *pk = NULL;
+
+			foreach(dc, done)
+				if (linitial((List *) lfirst(dc)) == c->plain)
+					pk = (Check *) lsecond((List *) lfirst(dc));
+			if (pk)
+			{
+				k = (Check *) palloc(sizeof(Check));
+				*k = *pk;
+				done = lappend(done, list_make2(c, k));
+				continue;
+			}
+		}
+		MemoryContextSwitchTo(tmp);
+		p = sa_whatif_plan(s->query, s->cap->text, s->params,
+						   list_make1(c->h));
+		MemoryContextSwitchTo(old);
+		k = (Check *) palloc(sizeof(Check));
+		k->s = s;
+		k->used = sa_plan_uses_index(p, c->h->fake_oid);
+		k->after = k->used ? p->planTree->total_cost : s->cost_before;
+		done = lappend(done, list_make2(c, k));
+		MemoryContextReset(tmp);
+	}
+	MemoryContextDelete(tmp);
+	/* only now, when every planning succeeded */
+	foreach(lc, done)
+	{
+		List	   *pair = (List *) lfirst(lc);
+		Cand	   *c = (Cand *) linitial(pair);
+
+		c->checks = lappend(c->checks, lsecond(pair));
+	}
+}
+
+static bool
+past_deadline(AdviceState *st)
+{
+	return GetCurrentTimestamp() > st->deadline;
+}
+
+/* statements taking the most time first, so the time cap drops the least */
+static int
+cmp_weight_desc(const ListCell *a, const ListCell *b)
+{
+	StmtInfo   *x = (StmtInfo *) lfirst(a);
+	StmtInfo   *y = (StmtInfo *) lfirst(b);
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Does a candidate's check count for its statement: the index is used and
+ * cuts the statement's cost, beyond what the indexes chosen so far already
+ * cut, by at least min_frac of its original cost?
+ */
+static bool
+counts_for(Check *k, double min_frac)
+{
+	StmtInfo   *s = k->s;
+
+	return k->used && s->cost_before > 0 && k->after < s->cost_now &&
+		(s->cost_now - k->after) / s->cost_before >= min_frac;
+}
+
+/* what choosing c would save now, in statement ms per hour */
+static double
+cand_saving(Cand *c, double min_frac)
+{
+	double		saved = 0;
+	ListCell   *lc;
+
+	foreach(lc, c->checks)
+	{
+		Check	   *k = (Check *) lfirst(lc);
+		StmtInfo   *s = k->s;
+
+		if (!counts_for(k, min_frac))
+			continue;
+		saved += s->weight * (s->cost_now - k->after) / s->cost_before;
+	}
+	return saved;
+}
+
+static double
+cand_write_penalty(Cand *c)
+{
+	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
+}
+
+/*
+ * Would c duplicate the chosen index o: the key columns of one a leading
+ * part of the other's?  The duplicate_indexes view would report such a
+ * pair, so only the first chosen is advised.
+ */
+static bool
+overlaps(Cand *c, Cand *o)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (o->relid != c->relid)
+		return false;
+	forboth(x, c->keys, y, o->keys)
+	{
+		if (!equal(((SaTerm *) lfirst(x))->expr,
+				   ((SaTerm *) lfirst(y))->expr))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Greedy choice over the whole workload.  A candidate's saving can only
+ * shrink as others are chosen (statements' current costs only go down), so
+ * a candidate that saves nothing now is dropped for good.
+ */
+static void
+choose(AdviceState *st)
+{
+	double		min_frac = advice_min_improvement_pct / 100.0;
+	List	   *live = NIL;
+	List	   *chosen = NIL;
+	ListCell   *lc;
+
+	foreach(lc, st->cands)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+
+		if (c->checks == NIL)
+			continue;
+		c->size_bytes = sa_hypo_size_bytes(c->h);
+		live = lappend(live, c);
+	}
+
+	while (live != NIL)
+	{
+		Cand	   *best = NULL;
+		double		best_net = 0;
+		List	   *next = NIL;
+
+		CHECK_FOR_INTERRUPTS();
+		foreach(lc, live)
+		{
+			Cand	   *c = (Cand *) lfirst(lc);
+			double		net;
+
+			net = cand_saving(c, min_frac) - cand_write_penalty(c);
+			if (net <= 0)
+				continue;		/* and never again */
+			next = lappend(next, c);
+			if (best == NULL || net > best_net * 1.05 ||
+				(net >= best_net * 0.95 && c->size_bytes < best->size_bytes))
+			{
+				best = c;
+				best_net = net;
+			}
+		}
+		list_free(live);
+		live = NIL;
+		if (best == NULL)
+			break;
+		best->chosen = true;
+		best->saved = cand_saving(best, min_frac);
+		foreach(lc, best->checks)
+		{
+			Check	   *k = (Check *) lfirst(lc);
+			StmtInfo   *s = k->s;
+
+			if (!counts_for(k, min_frac))
+				continue;
+			best->served = lappend(best->served, s);
+			best->sum_before += s->cost_now;
+			best->sum_after += k->after;
+			s->cost_now = k->after;
+		}
+		chosen = lappend(chosen, best);
+		foreach(lc, next)
+		{
+			Cand	   *c = (Cand *) lfirst(lc);
+
+			if (c != best && !overlaps(c, best))
+				live = lappend(live, c);
+		}
+		list_free(next);
+	}
+	/* the chosen ones, in the order they were chosen */
+	st->cands = chosen;
+}
+
+/* calls and time of the captured statements, from the statement store */
+typedef struct StoreMatch
+{
+	uint64		queryid;		/* hash key, with userid */
+	Oid			userid;
+	double		calls;
+	double		total_ms;
+	TimestampTz first_seen;
+} StoreMatch;
+
+typedef struct StoreMatchKey
+{
+	uint64		queryid;
+	Oid			userid;
+} StoreMatchKey;
+
+static void
+store_visit(const SaEntrySnapshot *snap, void *arg)
+{
+	HTAB	   *h = (HTAB *) arg;
+	StoreMatchKey k;
+	StoreMatch *m;
+
+	if (snap->key.dbid != MyDatabaseId)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.queryid = snap->key.queryid;
+	k.userid = snap->key.userid;
+	m = (StoreMatch *) hash_search(h, &k, HASH_FIND, NULL);
+	if (m == NULL)
+		return;
+	m->calls += snap->c.calls;
+	m->total_ms += snap->c.total_exec;
+	if (m->first_seen == 0 || snap->c.first_seen < m->first_seen)
+		m->first_seen = snap->c.first_seen;
+}
+
+/*
+ * Replace the sampled estimates of calls and mean time by the statement
+ * store's counts where the store knows the statement.
+ */
+static void
+use_store_counts(List *stmts)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (stmts == NIL || !sa_store_attached())
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(StoreMatchKey);
+	ctl.entrysize = sizeof(StoreMatch);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("scale_advisor store match", list_length(stmts) * 2,
+					&ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		StoreMatchKey k;
+		bool		found;
+		StoreMatch *m;
+
+		memset(&k, 0, sizeof(k));
+		k.queryid = s->cap->queryid;
+		k.userid = s->cap->userid;
+		m = (StoreMatch *) hash_search(h, &k, HASH_ENTER, &found);
+		if (!found)
+		{
+			m->calls = 0;
+			m->total_ms = 0;
+			m->first_seen = 0;
+		}
+	}
+	sa_store_read_all(store_visit, h);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		StoreMatchKey k;
+		StoreMatch *m;
+
+		memset(&k, 0, sizeof(k));
+		k.queryid = s->cap->queryid;
+		k.userid = s->cap->userid;
+		m = (StoreMatch *) hash_search(h, &k, HASH_FIND, NULL);
+		if (m == NULL || m->calls <= 0)
+			continue;
+		s->cap->est_calls = m->calls;
+		s->cap->mean_ms = m->total_ms / m->calls;
+		if (m->first_seen > 0)
+			s->cap->hours = Max((double) (now - m->first_seen) / USECS_PER_SEC / 3600.0,
+								1.0 / 60.0);
+	}
+	hash_destroy(h);
+}
+
+static AdviceState *
+compute_advice(void)
+{
+	AdviceState *st = (AdviceState *) palloc0(sizeof(AdviceState));
+	List	   *caps;
+	ListCell   *lc;
+
+	st->cxt = CurrentMemoryContext;
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(SigEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		st->sigs = hash_create("scale_advisor candidates", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	st->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   advice_time_limit_ms);
+	caps = sa_captured_statements(true);
+	foreach(lc, caps)
+	{
+		StmtInfo   *s = (StmtInfo *) palloc0(sizeof(StmtInfo));
+
+		s->cap = (SaCapturedStmt *) lfirst(lc);
+		st->stmts = lappend(st->stmts, s);
+	}
+	use_store_counts(st->stmts);
+	foreach(lc, st->stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
+		s->weight = s->cap->est_calls / s->cap->hours *
+			Max(s->cap->mean_ms, 0.001);
+	}
+	list_sort(st->stmts, cmp_weight_desc);
+
+	foreach(lc, st->stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (s->cap->truncated)
+		{
+			s->skip_reason = pstrdup("statement text or parameter values were too long to keep");
+			continue;
+		}
+		if (past_deadline(st))
+		{
+			s->skip_reason = psprintf("time limit of %d ms reached (scale_advisor.advice_time_limit_ms)",
+									  advice_time_limit_ms);
+			continue;
+		}
+		run_guarded(st, s, stmt_prepare);
+	}
+	foreach(lc, st->stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (s->skip_reason || s->query == NULL || s->relids == NIL)
+			continue;
+		if (past_deadline(st))
+		{
+			s->skip_reason = psprintf("time limit of %d ms reached (scale_advisor.advice_time_limit_ms)",
+									  advice_time_limit_ms);
+			continue;
+		}
+		run_guarded(st, s, stmt_check);
+	}
+	choose(st);
+	return st;
+}
+
+static char *
+opclass_name(Oid opclass)
+{
+	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclass);
+	name = pstrdup(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
+static char *
+term_sql(Oid relid, SaTerm *t, List **dpcontext)
+{
+	if (t->attno != 0)
+		return pstrdup(quote_identifier(get_attname(relid, t->attno, false)));
+	if (*dpcontext == NIL)
+		*dpcontext = deparse_context_for(get_rel_name(relid), relid);
+	return psprintf("(%s)", deparse_expression((Node *) t->expr, *dpcontext,
+											   false, false));
+}
+
+/*
+ * SQL: scale_advisor._index_advice() — the rows of the index_advice view.
+ */
+Datum
+scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		want_skipped = PG_GETARG_BOOL(0);
+	AdviceState *st;
+	ListCell   *lc;
+
+	sa_require_loaded();
+	InitMaterializedSRF(fcinfo, 0);
+	st = compute_advice();
+
+	if (want_skipped)
+	{
+		foreach(lc, st->stmts)
+		{
+			StmtInfo   *s = (StmtInfo *) lfirst(lc);
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			if (s->skip_reason == NULL)
+				continue;
+			values[0] = Int64GetDatum((int64) s->cap->queryid);
+			values[1] = ObjectIdGetDatum(s->cap->userid);
+			values[2] = CStringGetTextDatum(s->skip_reason);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
+		}
+		return (Datum) 0;
+	}
+
+	foreach(lc, st->cands)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+		Datum		values[14];
+		bool		nulls[14];
+		List	   *dpcontext = NIL;
+		StringInfoData sql;
+		StringInfoData reason;
+		Datum	   *cols;
+		Datum	   *qids;
+		Datum	   *incs;
+		ListCell   *tc;
+		int			i;
+		double		calls = 0;
+		char	   *nsp;
+		int			nk = list_length(c->keys);
+		int			ns = list_length(c->served);
+
+		if (!c->chosen)
+			continue;
+		memset(nulls, 0, sizeof(nulls));
+		nsp = get_namespace_name(get_rel_namespace(c->relid));
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s (",
+						 quote_qualified_identifier(nsp, get_rel_name(c->relid)));
+		cols = (Datum *) palloc(sizeof(Datum) * nk);
+		i = 0;
+		foreach(tc, c->keys)
+		{
+			SaTerm	   *t = (SaTerm *) lfirst(tc);
+			char	   *col = term_sql(c->relid, t, &dpcontext);
+			StringInfoData one;
+
+			initStringInfo(&one);
+			appendStringInfoString(&one, col);
+			if (c->h->opclass[i] != sa_default_btree_opclass(exprType((Node *) t->expr)))
+				appendStringInfo(&one, " %s",
+								 quote_identifier(opclass_name(c->h->opclass[i])));
+			if (c->h->reverse_sort[i])
+				appendStringInfoString(&one, " DESC");
+			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", one.data);
+			cols[i] = CStringGetTextDatum(one.data);
+			i++;
+		}
+		appendStringInfoChar(&sql, ')');
+		incs = (Datum *) palloc(sizeof(Datum) * Max(list_length(c->includes), 1));
+		if (c->includes)
+		{
+			appendStringInfoString(&sql, " INCLUDE (");
+			i = 0;
+			foreach(tc, c->includes)
+			{
+				const char *n = quote_identifier(get_attname(c->relid, lfirst_int(tc), false));
+
+				appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", n);
+				incs[i++] = CStringGetTextDatum(n);
+			}
+			appendStringInfoChar(&sql, ')');
+		}
+		if (c->pred)
+		{
+			if (dpcontext == NIL)
+				dpcontext = deparse_context_for(get_rel_name(c->relid), c->relid);
+			appendStringInfo(&sql, " WHERE %s",
+							 deparse_expression((Node *) c->pred, dpcontext,
+												false, false));
+		}
+		qids = (Datum *) palloc(sizeof(Datum) * Max(ns, 1));
+		i = 0;
+		foreach(tc, c->served)
+		{
+			StmtInfo   *s = (StmtInfo *) lfirst(tc);
+
+			qids[i++] = Int64GetDatum((int64) s->cap->queryid);
+			calls += s->cap->est_calls;
+		}
+
+		initStringInfo(&reason);
+		appendStringInfo(&reason, "%s on %s using %s; %s; %d statement%s, planner cost %.1f -> %.1f",
+						 c->seqscan ? "sequential scan" : "index scan still filtering",
+						 get_rel_name(c->relid), c->need_text, c->why,
+						 ns, ns == 1 ? "" : "s", c->sum_before, c->sum_after);
+		if (c->write_rate > 0)
+			appendStringInfo(&reason, "; %.1f rows written per second cost about %.0f ms per hour to maintain it",
+							 c->write_rate, cand_write_penalty(c));
+
+		values[0] = ObjectIdGetDatum(c->relid);
+		values[1] = PointerGetDatum(construct_array(cols, nk, TEXTOID, -1,
+													false, TYPALIGN_INT));
+		values[2] = CStringGetTextDatum(sql.data);
+		values[3] = PointerGetDatum(construct_array(qids, ns, INT8OID, 8,
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[4] = Int64GetDatum((int64) round(calls));
+		values[5] = Float8GetDatum(round(c->sum_before * 100) / 100);
+		values[6] = Float8GetDatum(round(c->sum_after * 100) / 100);
+		values[7] = Float8GetDatum(c->sum_before > 0 ?
+								   round(1000.0 * (c->sum_before - c->sum_after) /
+										 c->sum_before) / 10.0 : 0);
+		values[8] = Int64GetDatum((int64) c->size_bytes);
+		values[9] = Float8GetDatum(round(c->write_rate * 1000) / 1000);
+		values[10] = Float8GetDatum(round(c->saved * 10) / 10);
+		values[11] = CStringGetTextDatum(reason.data);
+		values[12] = PointerGetDatum(construct_array(incs, list_length(c->includes),
+													 TEXTOID, -1, false,
+													 TYPALIGN_INT));
+		if (c->pred)
+			values[13] = CStringGetTextDatum(deparse_expression((Node *) c->pred,
+																dpcontext, false, false));
+		else
+			nulls[13] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Init of the whole index advice subsystem: capture, what-if, advisor.
+ */
+void
+sa_index_advice_init(void)
+{
+	sa_plans_init();
+	sa_whatif_init();
+	sa_advisor_init();
+}
+
+void
+sa_advisor_init(void)
+{
+	DefineCustomIntVariable("scale_advisor.min_table_pages",
+							"Tables smaller than this many pages get no index advice.",
+							NULL, &sa_min_table_pages, 128, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.advice_min_improvement_pct",
+							"A candidate index must cut a statement's planner cost by this percentage to count for it.",
+							NULL, &advice_min_improvement_pct, 30, 1, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.advice_time_limit_ms",
+							"Time budget for computing index advice; statements left over are skipped.",
+							NULL, &advice_time_limit_ms, 10000, 10, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomRealVariable("scale_advisor.index_write_cost_us",
+							 "Estimated cost, in microseconds, of maintaining one index entry for one written row.",
+							 NULL, &index_write_cost_us, 10.0, 0.0, 1e6,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+}

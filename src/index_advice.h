@@ -1,0 +1,124 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_advice.h
+ *		Declarations shared by the index advice files: plans.c (what a
+ *		finished plan says about the access paths it lacked, and the
+ *		capture of sampled executions), whatif.c (hypothetical indexes and
+ *		the planner check) and advisor.c (candidates and the choice).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SA_INDEX_ADVICE_H
+#define SA_INDEX_ADVICE_H
+
+#include "postgres.h"
+
+#include "nodes/params.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+#include "nodes/plannodes.h"
+#include "nodes/execnodes.h"
+
+/* How a column (or expression) of a scanned relation is used. */
+#define SA_TERM_EQ		'e'		/* col = value */
+#define SA_TERM_IN		'i'		/* col = ANY (array), IN (...) */
+#define SA_TERM_RANGE	'r'		/* col < > <= >= value, BETWEEN */
+#define SA_TERM_LIKE	'l'		/* col LIKE 'prefix%' */
+#define SA_TERM_JOIN	'j'		/* col = other relation's column */
+#define SA_TERM_SORT	's'		/* ORDER BY col under a LIMIT */
+
+/*
+ * One use of a column or expression of one scanned relation.  "expr" is the
+ * column or expression with its Vars renumbered to varno 1 (the form index
+ * expressions have in the catalog); attno is its column number when it is a
+ * plain column, else 0.
+ */
+typedef struct SaTerm
+{
+	char		kind;			/* SA_TERM_* */
+	AttrNumber	attno;
+	Expr	   *expr;
+	bool		desc;			/* for sort terms: DESC */
+	bool		nulls_first;	/* for sort terms */
+	bool		const_value;	/* compared with a Const (not a Param) */
+	Oid			opno;			/* the operator, for display */
+	Expr	   *clause;			/* the whole clause (varno 1), for partials */
+} SaTerm;
+
+/*
+ * What one scan node of a finished plan lacked: a sequential scan and the
+ * columns it filtered on, an index scan that still filtered rows, the
+ * columns a join matched it on, or the order a sort under a LIMIT wanted.
+ */
+typedef struct SaScanNeed
+{
+	Oid			relid;
+	char		scan;			/* 's' seq scan, 'i' index/bitmap scan */
+	bool		under_limit_sort;	/* a sort under a LIMIT wanted an order */
+	List	   *terms;			/* SaTerm * */
+	Bitmapset  *attrs_used;		/* columns the scan returns or tests,
+								 * offset by FirstLowInvalidHeapAttributeNumber */
+	double		rows_scanned;	/* per execution */
+	double		rows_removed;	/* per execution, by the filter */
+	bool		actual;			/* rows from instrumentation, not estimates */
+} SaScanNeed;
+
+/* plans.c */
+extern List *sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate);
+extern char *sa_terms_text(Oid relid, List *terms, bool with_ops);
+extern Oid	sa_default_btree_opclass(Oid typid);
+extern void sa_plans_init(void);
+
+/* Captured statements, copied out of shared memory for the advisor. */
+typedef struct SaCapturedStmt
+{
+	uint64		queryid;
+	Oid			userid;
+	char	   *text;
+	char	   *search_path;	/* as the statement ran, or NULL */
+	int			nparams;
+	Oid		   *ptypes;
+	char	  **pvalues;		/* NULL entries are NULL values */
+	bool		truncated;		/* text or parameters did not fit */
+	double		est_calls;		/* executions, estimated from the sample */
+	double		mean_ms;
+	double		hours;			/* how long it has been observed */
+} SaCapturedStmt;
+
+extern List *sa_captured_statements(bool all_users);
+
+/* whatif.c */
+typedef struct SaHypoIndex
+{
+	Oid			relid;
+	int			ncolumns;		/* key + included */
+	int			nkeycolumns;
+	AttrNumber	indexkeys[INDEX_MAX_KEYS];	/* 0 for expressions */
+	List	   *indexprs;		/* varno 1 */
+	List	   *indpred;		/* implicit AND, varno 1 */
+	Oid			opclass[INDEX_MAX_KEYS];
+	Oid			opfamily[INDEX_MAX_KEYS];
+	Oid			opcintype[INDEX_MAX_KEYS];
+	Oid			collation[INDEX_MAX_KEYS];
+	bool		reverse_sort[INDEX_MAX_KEYS];
+	bool		nulls_first[INDEX_MAX_KEYS];
+	Oid			fake_oid;		/* set by whatif.c */
+	double		est_pages;		/* filled in by the last planning */
+	double		est_tuples;
+} SaHypoIndex;
+
+extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
+								   ParamListInfo params, List *hypos);
+extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
+extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
+extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
+extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
+extern int	sa_push_search_path(const char *path);
+extern void sa_pop_search_path(int level);
+extern void sa_whatif_init(void);
+
+/* advisor.c */
+extern void sa_advisor_init(void);
+extern int	sa_min_table_pages;
+
+#endif							/* SA_INDEX_ADVICE_H */

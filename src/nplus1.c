@@ -1,0 +1,1937 @@
+/*-------------------------------------------------------------------------
+ *
+ * nplus1.c
+ *		N+1 detection: runs of one statement executed again and again with
+ *		different parameters (the loop an ORM hides behind lazy loading),
+ *		runs of the same statement with the same parameters (a cacheable
+ *		repeat), and INSERT loops; with a rewrite built from the
+ *		statement's own tree.
+ *
+ * Owns:
+ *	- the per-backend run tracker (static memory, no locks): a few slots,
+ *	  one per recently executed query id, each holding the run that query
+ *	  id is in.  A run goes on while the statement is executed again in the
+ *	  same transaction block or, outside of one, within
+ *	  scale_advisor.n_plus_one_window_ms of its previous execution.  Other
+ *	  statements between the executions do not end it.
+ *	- the shared table of detections (NpSharedState and a hash table keyed
+ *	  by database, user, query id, kind and application_name), registered
+ *	  through sa_shmem_register().
+ *
+ * Cost: the per-statement path hashes the statement's text slice and its
+ * bound parameters, finds its slot and updates it; it allocates nothing
+ * and takes no lock.  Shared memory is touched only when a run is first
+ * flagged (it reaches scale_advisor.n_plus_one_min_calls), each time a
+ * flagged run doubles, and when a flagged run ends.  The rewrite is built
+ * when a run is flagged and the shared entry has none yet.
+ *
+ * Locking: np_state->lock (one LWLock).  Shared mode to look an entry up
+ * and update its counters under the entry's spinlock; exclusive mode to
+ * create, evict or remove entries.  The texts of an entry are written only
+ * under the exclusive lock and read under the shared lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <limits.h>
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parse_node.h"
+#include "parser/parse_param.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "port/pg_bitutils.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/resowner.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "scale_advisor.h"
+
+/* kinds of detection, as shown in the view */
+#define NP_KIND_NONE		0	/* not flagged (yet) */
+#define NP_KIND_NPLUS1		1
+#define NP_KIND_IDENTICAL	2
+#define NP_KIND_INSERT		3
+
+static const char *const np_kind_names[] = {
+	"none", "n_plus_one", "repeated_identical", "insert_loop"
+};
+
+#define NP_SLOTS			16	/* query ids tracked per backend */
+#define NP_TRACK_PARAMS		8	/* parameters whose variation is tracked */
+#define NP_STASH_LEN		1024	/* an earlier text of the run (for diff) */
+#define NP_PARENTS			4	/* recent multi-row statements kept */
+#define NP_PARENT_LEN		2048
+#define NP_PARENT_PARAMS	16
+
+/* sizes of the texts kept in a shared entry */
+#define NP_QUERY_LEN		1024
+#define NP_BATCHED_LEN		2048
+#define NP_JOIN_LEN			3072
+
+/* the parameter id used for the loop variable while deparsing the JOIN */
+#define NP_SENTINEL_PARAM	32767
+
+/* ----------------------------------------------------------------
+ * Per-backend state
+ * ----------------------------------------------------------------
+ */
+typedef struct NpSlot
+{
+	uint64		queryid;		/* 0: free */
+	uint64		xact;			/* transaction block number, 0 outside */
+	TimestampTz last_ts;		/* start of the last execution */
+	uint64		last_hash;		/* text and parameters of the last one */
+	uint32		used;			/* LRU tick: np_tick of the last execution */
+	uint32		start_tick;		/* np_tick of the run's first execution */
+	uint32		calls;			/* executions in this run */
+	uint32		changes;		/* executions with other parameters */
+	uint32		identical;		/* executions with the same parameters */
+	uint32		published_calls;	/* calls already added to shared */
+	double		run_ms;
+	double		published_ms;
+	uint64		parent_queryid;
+	uint64		parent_rows;
+	uint64		vary_mask;		/* parameters that changed in the run */
+	uint32		phash[NP_TRACK_PARAMS];
+	int			nparams;
+	CmdType		operation;
+	Oid			dbid;
+	Oid			userid;
+	uint8		kind;			/* NP_KIND_NONE until flagged */
+	bool		decided;		/* flagged, or found not to be a loop */
+	int			stash_len;		/* -1: no stash */
+	char		stash[NP_STASH_LEN];
+} NpSlot;
+
+/* a recent statement that returned several rows: a parent candidate */
+typedef struct NpParent
+{
+	uint64		queryid;
+	uint32		used;
+	int			len;			/* -1 when the text did not fit */
+	int			nparams;		/* -1 when the types did not fit */
+	Oid			ptypes[NP_PARENT_PARAMS];
+	char		text[NP_PARENT_LEN];
+} NpParent;
+
+static NpSlot np_slots[NP_SLOTS];
+static uint64 np_slot_qid[NP_SLOTS];	/* np_slots[i].queryid, densely */
+static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
+static NpParent np_parents[NP_PARENTS];
+static uint32 np_tick = 0;
+static uint64 np_xact_seq = 1;
+static int	np_open_flagged = 0;	/* flagged runs not yet ended */
+static TimestampTz np_next_sweep = 0;	/* when to look for ended runs */
+static bool np_exit_registered = false;
+
+/* the statement before the current one */
+static uint64 np_prev_queryid = 0;
+static uint64 np_prev_rows = 0;
+static uint64 np_prev_xact = 0;
+static TimestampTz np_prev_ts = 0;
+
+/* ----------------------------------------------------------------
+ * Shared state
+ * ----------------------------------------------------------------
+ */
+typedef struct NpKey
+{
+	Oid			dbid;
+	Oid			userid;
+	uint64		queryid;
+	uint32		kind;
+	char		appname[NAMEDATALEN];
+} NpKey;
+
+typedef struct NpEntry
+{
+	NpKey		key;			/* hash key, first */
+	slock_t		mutex;			/* protects the counters below */
+	int64		detections;
+	int64		repeated_calls;
+	int64		max_run;
+	int64		last_run;		/* length of the latest run, so far */
+	double		total_ms;
+	uint64		parent_queryid;
+	int64		parent_rows;
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	/* texts: written under the exclusive lock */
+	bool		has_rewrite;
+	uint64		rewrite_parent; /* parent the join_query was built for */
+	char		query[NP_QUERY_LEN];
+	char		parent_query[NP_QUERY_LEN];
+	char		batched[NP_BATCHED_LEN];
+	char		joined[NP_JOIN_LEN];
+} NpEntry;
+
+typedef struct NpSharedState
+{
+	LWLock	   *lock;
+	int64		dropped;		/* entries evicted for lack of room */
+} NpSharedState;
+
+static NpSharedState *np_state = NULL;
+static HTAB *np_hash = NULL;
+
+/* ----------------------------------------------------------------
+ * GUCs
+ * ----------------------------------------------------------------
+ */
+static bool np_enabled = true;
+static int	np_min_calls = 10;
+static int	np_window_ms = 100;
+static bool np_nested = false;
+static int	np_max_entries = 200;
+
+PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries);
+PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_reset);
+
+static void np_observe(const SaStatement *st);
+static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
+					int len);
+static void np_publish(NpSlot *slot);
+static void np_end_run(NpSlot *slot);
+static void np_end_runs(bool all, uint64 xact, TimestampTz now);
+
+/* ----------------------------------------------------------------
+ * Shared memory
+ * ----------------------------------------------------------------
+ */
+static Size
+np_shmem_size(void)
+{
+	return add_size(MAXALIGN(sizeof(NpSharedState)),
+					hash_estimate_size(np_max_entries, sizeof(NpEntry)));
+}
+
+static void
+np_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	np_state = ShmemInitStruct("scale_advisor n_plus_one",
+							   sizeof(NpSharedState), &found);
+	if (!found)
+	{
+		np_state->lock = &(GetNamedLWLockTranche("scale_advisor n_plus_one"))->lock;
+		np_state->dropped = 0;
+	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(NpKey);
+	info.entrysize = sizeof(NpEntry);
+	np_hash = ShmemInitHash("scale_advisor n_plus_one entries",
+							np_max_entries, np_max_entries,
+							&info, HASH_ELEM | HASH_BLOBS);
+}
+
+/* ----------------------------------------------------------------
+ * Transaction and exit callbacks
+ * ----------------------------------------------------------------
+ */
+static void
+np_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* runs of the ending transaction block end with it */
+			if (np_open_flagged > 0)
+				np_end_runs(false, np_xact_seq, 0);
+			np_xact_seq++;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+np_exit(int code, Datum arg)
+{
+	if (np_open_flagged > 0)
+		np_end_runs(true, 0, 0);
+}
+
+/* ----------------------------------------------------------------
+ * Initialisation
+ * ----------------------------------------------------------------
+ */
+void
+sa_nplus1_init(void)
+{
+	DefineCustomBoolVariable("scale_advisor.n_plus_one",
+							 "Detects N+1 query loops, repeated identical statements and INSERT loops.",
+							 "Turn it off for a role, database or session that loops on purpose (batch jobs).",
+							 &np_enabled, true, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.n_plus_one_min_calls",
+							"Executions of one statement in a run that make it a detection.",
+							NULL,
+							&np_min_calls, 10, 2, 1000000, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.n_plus_one_window_ms",
+							"Outside a transaction block, the longest gap between two executions of a run.",
+							NULL,
+							&np_window_ms, 100, 0, 3600000, PGC_USERSET,
+							GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("scale_advisor.n_plus_one_nested",
+							 "Also looks at statements nested inside functions and triggers.",
+							 "They are only seen when scale_advisor.track is 'all'.",
+							 &np_nested, false, PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.n_plus_one_max",
+							"Number of N+1 detections kept in shared memory.",
+							NULL,
+							&np_max_entries, 200, 10, 100000, PGC_POSTMASTER,
+							0, NULL, NULL, NULL);
+
+	sa_shmem_register("scale_advisor n_plus_one", np_shmem_size, 1,
+					  np_shmem_startup);
+	sa_register_statement_observer(np_observe);
+	RegisterXactCallback(np_xact_callback, NULL);
+}
+
+/* ----------------------------------------------------------------
+ * Hashing (the per-statement path)
+ * ----------------------------------------------------------------
+ */
+#define NP_MUL UINT64CONST(0x9E3779B97F4A7C15)
+
+static inline uint64
+np_mix(uint64 h, uint64 w)
+{
+	h = (h ^ w) * NP_MUL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * Hash of a byte string, 16 bytes per step in two lanes.  Each step is
+ * bijective in the lane's state, so texts that differ in one word (one
+ * constant) always hash differently.
+ */
+#define NP_MUL2 UINT64CONST(0xC2B2AE3D27D4EB4F)
+
+static uint64
+np_hash_bytes(const char *p, int len, uint64 h)
+{
+	uint64		a = h,
+				b = h ^ NP_MUL2;
+	uint64		w1,
+				w2;
+
+	while (len >= 16)
+	{
+		memcpy(&w1, p, 8);
+		memcpy(&w2, p + 8, 8);
+		a = (a ^ w1) * NP_MUL;
+		b = (b ^ w2) * NP_MUL2;
+		p += 16;
+		len -= 16;
+	}
+	if (len >= 8)
+	{
+		memcpy(&w1, p, 8);
+		a = (a ^ w1) * NP_MUL;
+		p += 8;
+		len -= 8;
+	}
+	w2 = (uint64) len << 56;
+	while (len-- > 0)
+		w2 ^= (uint64) (unsigned char) p[len] << (len * 8);
+	b = (b ^ w2) * NP_MUL2;
+	return np_mix(a ^ (b >> 32), b);
+}
+
+/* small cache of type lengths for parameter types we do not know */
+static Oid	np_typ_oid[4];
+static int16 np_typ_len[4];
+static bool np_typ_byval[4];
+static int	np_typ_next = 0;
+
+/*
+ * Hash of one parameter value.  Only called with ptype set (the extended
+ * protocol always sets it).
+ */
+static uint64
+np_hash_param(const ParamExternData *prm)
+{
+	int16		typlen;
+	bool		byval;
+	int			i;
+
+	if (prm->isnull)
+		return UINT64CONST(0x5bd1e995);
+	switch (prm->ptype)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case BOOLOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return np_mix(0, (uint64) prm->value);
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case BYTEAOID:
+		case NUMERICOID:
+		case JSONBOID:
+		case JSONOID:
+			typlen = -1;
+			byval = false;
+			break;
+		case UUIDOID:
+			typlen = 16;
+			byval = false;
+			break;
+		default:
+			for (i = 0; i < 4; i++)
+				if (np_typ_oid[i] == prm->ptype)
+					break;
+			if (i == 4)
+			{
+				i = np_typ_next;
+				np_typ_next = (np_typ_next + 1) % 4;
+				get_typlenbyval(prm->ptype, &np_typ_len[i], &np_typ_byval[i]);
+				np_typ_oid[i] = prm->ptype;
+			}
+			typlen = np_typ_len[i];
+			byval = np_typ_byval[i];
+			break;
+	}
+	if (byval)
+		return np_mix(0, (uint64) prm->value);
+	if (typlen == -1)
+	{
+		const char *p = DatumGetPointer(prm->value);
+
+		return np_hash_bytes(p, VARSIZE_ANY(p), 0);
+	}
+	if (typlen == -2)
+	{
+		const char *p = DatumGetPointer(prm->value);
+
+		return np_hash_bytes(p, strlen(p), 0);
+	}
+	return np_hash_bytes(DatumGetPointer(prm->value), typlen, 0);
+}
+
+/* ----------------------------------------------------------------
+ * The statement observer
+ * ----------------------------------------------------------------
+ */
+/*
+ * The slot of queryid, or the least recently used one.  On the way, runs
+ * that walked the rows of this statement (their parent) are over: the
+ * parent running again means the next page, the next loop.
+ */
+static inline NpSlot *
+np_find_slot(uint64 queryid)
+{
+	int			i;
+	NpSlot	   *victim;
+
+	if (unlikely(np_watch_mask != 0))
+	{
+		uint32		m = np_watch_mask;
+
+		while (m != 0)
+		{
+			NpSlot	   *s;
+
+			i = pg_rightmost_one_pos32(m);
+			m &= m - 1;
+			s = &np_slots[i];
+			if (s->parent_queryid == queryid && np_slot_qid[i] != queryid)
+			{
+				if (s->kind != NP_KIND_NONE)
+					np_end_run(s);
+				s->calls = 0;
+				s->xact = UINT64_MAX;	/* the next execution starts anew */
+				np_watch_mask &= ~((uint32) 1 << i);
+			}
+		}
+	}
+	for (i = 0; i < NP_SLOTS; i++)
+		if (np_slot_qid[i] == queryid)
+			return &np_slots[i];
+	victim = &np_slots[0];
+	for (i = 1; i < NP_SLOTS; i++)
+		if (np_slots[i].used < victim->used)
+			victim = &np_slots[i];
+	return victim;
+}
+
+/*
+ * When the statement run just before a run began is itself a loop that
+ * went on after the run began (an ORM fetching comments, then the author,
+ * for each post), the parent is that loop's own parent.
+ */
+static void
+np_settle_parent(NpSlot *slot)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < 4 && slot->parent_queryid != 0; i++)
+	{
+		NpSlot	   *ps = NULL;
+
+		for (j = 0; j < NP_SLOTS; j++)
+			if (np_slots[j].queryid == slot->parent_queryid &&
+				&np_slots[j] != slot)
+				ps = &np_slots[j];
+		if (ps == NULL || ps->calls < 2 || ps->xact != slot->xact ||
+			(int32) (ps->used - slot->start_tick) <= 0)
+			break;
+		slot->parent_queryid = ps->parent_queryid;
+		slot->parent_rows = ps->parent_rows;
+	}
+}
+
+static void
+np_remember_parent(uint64 queryid, const char *txt, int len,
+				   ParamListInfo params)
+{
+	int			i;
+	NpParent   *victim = &np_parents[0];
+
+	for (i = 0; i < NP_PARENTS; i++)
+	{
+		if (np_parents[i].queryid == queryid)
+		{
+			np_parents[i].used = np_tick;
+			return;
+		}
+		if (np_parents[i].used < victim->used)
+			victim = &np_parents[i];
+	}
+	victim->queryid = queryid;
+	victim->used = np_tick;
+	if (len < NP_PARENT_LEN)
+	{
+		memcpy(victim->text, txt, len);
+		victim->text[len] = '\0';
+		victim->len = len;
+	}
+	else
+		victim->len = -1;
+	victim->nparams = 0;
+	if (params != NULL && params->numParams > 0)
+	{
+		if (params->numParams <= NP_PARENT_PARAMS && params->paramFetch == NULL)
+		{
+			victim->nparams = params->numParams;
+			for (i = 0; i < params->numParams; i++)
+				victim->ptypes[i] = params->params[i].ptype;
+		}
+		else
+			victim->nparams = -1;
+	}
+}
+
+static void
+np_observe(const SaStatement *st)
+{
+	const char *txt;
+	int			len;
+	TimestampTz now;
+	uint64		xact;
+	uint64		h;
+	NpSlot	   *slot;
+	ParamListInfo params = st->params;
+	int			nparams = 0;
+	uint64		mask = 0;
+	int			i;
+
+	if (!np_enabled || st->operation == CMD_UTILITY ||
+		st->operation == CMD_UNKNOWN || st->query_desc == NULL)
+		return;
+	if (!st->toplevel && !np_nested)
+		return;
+
+	now = GetCurrentStatementStartTimestamp();
+	/* nested statements share the transaction of their top-level one */
+	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
+
+	/*
+	 * This statement's part of the source text.  Its constants are what
+	 * differs from one execution to the next, unless the values are bound
+	 * parameters (hashed below).
+	 */
+	txt = st->source_text;
+	len = 0;
+	if (txt != NULL)
+	{
+		if (st->stmt_location > 0)
+			txt += st->stmt_location;
+		len = st->stmt_len > 0 ? st->stmt_len : (int) strlen(txt);
+	}
+	if (params != NULL && params->numParams > 0 && params->paramFetch == NULL)
+		h = st->queryid;
+	else
+		h = np_hash_bytes(txt, len, st->queryid);
+
+	slot = np_find_slot(st->queryid);
+	np_tick++;
+
+	/* flagged runs whose time is up end here, looked for once a window */
+	if (unlikely(np_open_flagged > 0) && now >= np_next_sweep)
+	{
+		np_end_runs(false, UINT64_MAX, now);
+		np_next_sweep = now + (int64) np_window_ms * 1000;
+	}
+
+	if (slot->queryid != st->queryid || slot->xact != xact ||
+		(xact == 0 && now - slot->last_ts > (int64) np_window_ms * 1000))
+	{
+		/* a new run */
+		if (slot->kind != NP_KIND_NONE)
+			np_end_run(slot);
+		slot->queryid = st->queryid;
+		np_slot_qid[slot - np_slots] = st->queryid;
+		np_watch_mask &= ~((uint32) 1 << (slot - np_slots));
+		slot->decided = false;
+		slot->xact = xact;
+		slot->calls = 0;
+		slot->changes = 0;
+		slot->identical = 0;
+		slot->published_calls = 0;
+		slot->run_ms = 0;
+		slot->published_ms = 0;
+		slot->vary_mask = 0;
+		slot->nparams = 0;
+		slot->operation = st->operation;
+		slot->dbid = st->dbid;
+		slot->userid = st->userid;
+		slot->kind = NP_KIND_NONE;
+		slot->stash_len = -1;
+		slot->start_tick = np_tick;
+		if (np_prev_queryid != 0 && np_prev_xact == xact &&
+			(xact != 0 || now - np_prev_ts <= (int64) np_window_ms * 1000))
+		{
+			slot->parent_queryid = np_prev_queryid;
+			slot->parent_rows = np_prev_rows;
+		}
+		else
+		{
+			slot->parent_queryid = 0;
+			slot->parent_rows = 0;
+		}
+	}
+	slot->used = np_tick;
+
+	/* bound parameters (extended protocol) */
+	if (params != NULL && params->numParams > 0)
+	{
+		if (params->paramFetch != NULL)
+		{
+			/* values only reachable through a hook: count as changed */
+			h = np_mix(h, np_tick);
+			mask = 1;
+		}
+		else
+		{
+			nparams = params->numParams;
+			for (i = 0; i < nparams; i++)
+			{
+				uint64		ph = np_hash_param(&params->params[i]);
+
+				h = np_mix(h, ph);
+				if (i < NP_TRACK_PARAMS)
+				{
+					if (slot->calls > 0 && slot->phash[i] != (uint32) ph)
+						mask |= UINT64CONST(1) << i;
+					slot->phash[i] = (uint32) ph;
+				}
+			}
+		}
+	}
+	slot->vary_mask |= mask;
+	slot->nparams = nparams;
+
+	slot->calls++;
+	if (slot->calls == 1 || h != slot->last_hash)
+		slot->changes++;
+	else
+		slot->identical++;
+	slot->last_hash = h;
+	slot->run_ms += st->exec_ms;
+	slot->last_ts = now;
+	if (unlikely(slot->calls == 2))
+	{
+		np_settle_parent(slot);
+		if (slot->parent_queryid != 0)
+			np_watch_mask |= (uint32) 1 << (slot - np_slots);
+	}
+
+	/* keep an earlier text of the run to find the constant that varies */
+	if (slot->calls >= 2 && slot->calls + 1 == (uint32) np_min_calls &&
+		len < NP_STASH_LEN)
+	{
+		memcpy(slot->stash, txt, len);
+		slot->stash_len = len;
+	}
+
+	if (slot->calls >= (uint32) np_min_calls)
+	{
+		if (!slot->decided)
+			np_flag(slot, st, txt, len);
+		else if (slot->kind != NP_KIND_NONE &&
+				 slot->calls >= 2 * slot->published_calls)
+			np_publish(slot);
+	}
+
+	np_prev_queryid = st->queryid;
+	np_prev_rows = st->rows;
+	np_prev_xact = xact;
+	np_prev_ts = now;
+	if (st->rows >= 2 && st->operation == CMD_SELECT && txt != NULL)
+		np_remember_parent(st->queryid, txt, len, params);
+}
+
+/* ----------------------------------------------------------------
+ * Publishing to shared memory (rare)
+ * ----------------------------------------------------------------
+ */
+static void
+np_make_key(NpKey *key, const NpSlot *slot)
+{
+	memset(key, 0, sizeof(NpKey));
+	key->dbid = slot->dbid;
+	key->userid = slot->userid;
+	key->queryid = slot->queryid;
+	key->kind = slot->kind;
+	if (application_name != NULL)
+		strlcpy(key->appname, application_name, NAMEDATALEN);
+}
+
+/*
+ * Add what the run did since its last publication to its shared entry.
+ */
+static void
+np_publish(NpSlot *slot)
+{
+	NpKey		key;
+	NpEntry    *e;
+
+	if (np_hash == NULL)
+		return;
+	np_make_key(&key, slot);
+	LWLockAcquire(np_state->lock, LW_SHARED);
+	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
+	if (e != NULL)
+	{
+		SpinLockAcquire(&e->mutex);
+		e->repeated_calls += slot->calls - slot->published_calls;
+		e->total_ms += slot->run_ms - slot->published_ms;
+		if ((int64) slot->calls > e->max_run)
+			e->max_run = slot->calls;
+		e->last_run = slot->calls;
+		e->last_seen = GetCurrentTimestamp();
+		SpinLockRelease(&e->mutex);
+	}
+	LWLockRelease(np_state->lock);
+	slot->published_calls = slot->calls;
+	slot->published_ms = slot->run_ms;
+}
+
+static void
+np_end_run(NpSlot *slot)
+{
+	if (slot->kind == NP_KIND_NONE)
+		return;
+	if (slot->calls != slot->published_calls)
+		np_publish(slot);
+	slot->kind = NP_KIND_NONE;
+	np_open_flagged--;
+}
+
+/*
+ * End flagged runs: all of them, or those of transaction block xact, or
+ * (xact == UINT64_MAX) those whose time is up at now.
+ */
+static void
+np_end_runs(bool all, uint64 xact, TimestampTz now)
+{
+	int			i;
+
+	for (i = 0; i < NP_SLOTS; i++)
+	{
+		NpSlot	   *s = &np_slots[i];
+
+		if (s->kind == NP_KIND_NONE)
+			continue;
+		if (all ||
+			(xact != UINT64_MAX && s->xact == xact) ||
+			(xact == UINT64_MAX &&
+			 ((s->xact != 0 && s->xact != np_xact_seq) ||
+			  (s->xact == 0 && now - s->last_ts > (int64) np_window_ms * 1000))))
+			np_end_run(s);
+	}
+}
+
+/* publish what flagged runs did so far, without ending them */
+static void
+np_flush_local(void)
+{
+	int			i;
+
+	for (i = 0; i < NP_SLOTS; i++)
+		if (np_slots[i].kind != NP_KIND_NONE &&
+			np_slots[i].calls != np_slots[i].published_calls)
+			np_publish(&np_slots[i]);
+}
+
+/* ----------------------------------------------------------------
+ * Building the rewrite (only when a run is first flagged)
+ * ----------------------------------------------------------------
+ */
+
+typedef struct NpRewrite
+{
+	char	   *batched;
+	char	   *joined;
+} NpRewrite;
+
+#ifdef SA_HAVE_QUERYDEF
+
+/* collapse white space outside quotes into single blanks */
+static char *
+np_squeeze(const char *s)
+{
+	StringInfoData buf;
+	char		quote = 0;
+	bool		space = false;
+
+	initStringInfo(&buf);
+	for (; *s; s++)
+	{
+		char		c = *s;
+
+		if (quote)
+		{
+			appendStringInfoChar(&buf, c);
+			if (c == quote)
+				quote = 0;
+			continue;
+		}
+		if (c == '\'' || c == '"')
+		{
+			if (space && buf.len > 0)
+				appendStringInfoChar(&buf, ' ');
+			space = false;
+			quote = c;
+			appendStringInfoChar(&buf, c);
+			continue;
+		}
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+		{
+			space = true;
+			continue;
+		}
+		if (space && buf.len > 0 && c != ')' &&
+			buf.data[buf.len - 1] != '(')
+			appendStringInfoChar(&buf, ' ');
+		space = false;
+		appendStringInfoChar(&buf, c);
+	}
+	return buf.data;
+}
+
+/* parse and analyze one statement; NULL unless it is a single DML */
+static Query *
+np_analyze(const char *text, Oid *ptypes, int nparams)
+{
+	List	   *raw;
+	RawStmt    *rs;
+	ParseState *pstate;
+	Query	   *q;
+
+	raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+		return NULL;
+	rs = linitial_node(RawStmt, raw);
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = text;
+	if (nparams > 0)
+		setup_parse_fixed_parameters(pstate, ptypes, nparams);
+	q = transformTopLevelStmt(pstate, rs);
+	free_parsestate(pstate);
+	if (q->commandType != CMD_SELECT && q->commandType != CMD_UPDATE &&
+		q->commandType != CMD_DELETE && q->commandType != CMD_INSERT)
+		return NULL;
+	if (q->utilityStmt != NULL)
+		return NULL;
+	return q;
+}
+
+/* strip implicit casts and relabelings */
+static Node *
+np_strip(Node *n)
+{
+	for (;;)
+	{
+		if (n == NULL)
+			return NULL;
+		if (IsA(n, RelabelType))
+			n = (Node *) ((RelabelType *) n)->arg;
+		else if (IsA(n, CoerceViaIO) &&
+				 ((CoerceViaIO *) n)->coerceformat == COERCE_IMPLICIT_CAST)
+			n = (Node *) ((CoerceViaIO *) n)->arg;
+		else if (IsA(n, FuncExpr) &&
+				 ((FuncExpr *) n)->funcformat == COERCE_IMPLICIT_CAST &&
+				 list_length(((FuncExpr *) n)->args) == 1)
+			n = (Node *) linitial(((FuncExpr *) n)->args);
+		else
+			return n;
+	}
+}
+
+typedef struct NpParamCount
+{
+	int			paramid;
+	int			count;
+	int			maxid;
+} NpParamCount;
+
+static bool
+np_count_params_walker(Node *node, NpParamCount *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *p = (Param *) node;
+
+		if (p->paramid == ctx->paramid)
+			ctx->count++;
+		if (p->paramid > ctx->maxid)
+			ctx->maxid = p->paramid;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, np_count_params_walker,
+								 (void *) ctx, 0);
+	return expression_tree_walker(node, np_count_params_walker, (void *) ctx);
+}
+
+/* is there a constant whose location is in (from, to]? */
+typedef struct NpConstScan
+{
+	int			from;
+	int			to;
+	bool		found;
+} NpConstScan;
+
+static bool
+np_const_scan_walker(Node *node, NpConstScan *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Const))
+	{
+		int			loc = ((Const *) node)->location;
+
+		if (loc > ctx->from && loc <= ctx->to)
+			ctx->found = true;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, np_const_scan_walker,
+								 (void *) ctx, 0);
+	return expression_tree_walker(node, np_const_scan_walker, (void *) ctx);
+}
+
+/* add delta to the number of every parameter numbered above "above" */
+typedef struct NpRenumber
+{
+	int			above;
+	int			delta;
+} NpRenumber;
+
+static bool
+np_renumber_walker(Node *node, NpRenumber *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		if (((Param *) node)->paramid > ctx->above)
+			((Param *) node)->paramid += ctx->delta;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, np_renumber_walker,
+								 (void *) ctx, 0);
+	return expression_tree_walker(node, np_renumber_walker, (void *) ctx);
+}
+
+/* what the loop statement looks up by, once found */
+typedef struct NpLoopKey
+{
+	int			qual_index;		/* in the WHERE conjunction list */
+	OpExpr	   *op;
+	Var		   *var;			/* the column side */
+	Node	   *colside;		/* the column side, as written */
+	Node	   *keyside;		/* the parameter or constant side */
+	bool		var_on_left;
+	Oid			keytype;		/* type of keyside */
+	int			paramid;		/* 0 for a constant */
+} NpLoopKey;
+
+/*
+ * Find the "column = key" conjunct of the WHERE clause the loop iterates
+ * over: for bound parameters the first one whose parameter varied during
+ * the run; for constants the one at (or just before) the first byte where
+ * two texts of the run differ; failing both, the first one.
+ */
+static bool
+np_find_loop_key(List *quals, uint64 vary_mask, int diffpos,
+				 NpLoopKey *out)
+{
+	ListCell   *lc;
+	int			idx = -1;
+	bool		found = false;
+	int			best_loc = -1;
+
+	foreach(lc, quals)
+	{
+		Node	   *qual = (Node *) lfirst(lc);
+		OpExpr	   *op;
+		Node	   *l,
+				   *r;
+		Node	   *key;
+		Var		   *var;
+		bool		var_left;
+		char	   *opname;
+
+		idx++;
+		if (!IsA(qual, OpExpr))
+			continue;
+		op = (OpExpr *) qual;
+		if (list_length(op->args) != 2)
+			continue;
+		opname = get_opname(op->opno);
+		if (opname == NULL || strcmp(opname, "=") != 0)
+			continue;
+		l = np_strip(linitial(op->args));
+		r = np_strip(lsecond(op->args));
+		if (l && IsA(l, Var) && r && (IsA(r, Param) || IsA(r, Const)))
+		{
+			var = (Var *) l;
+			key = r;
+			var_left = true;
+		}
+		else if (r && IsA(r, Var) && l && (IsA(l, Param) || IsA(l, Const)))
+		{
+			var = (Var *) r;
+			key = l;
+			var_left = false;
+		}
+		else
+			continue;
+		if (var->varlevelsup != 0)
+			continue;
+
+		if (vary_mask != 0)
+		{
+			Param	   *p = (Param *) key;
+
+			/* the first parameter that varied */
+			if (found || !IsA(key, Param) || p->paramkind != PARAM_EXTERN ||
+				p->paramid < 1 || p->paramid > 64 ||
+				(vary_mask & (UINT64CONST(1) << (p->paramid - 1))) == 0)
+				continue;
+		}
+		else if (diffpos >= 0)
+		{
+			Const	   *c = (Const *) key;
+
+			/* the last constant that starts before the difference */
+			if (!IsA(key, Const) || c->constisnull || c->location < 0 ||
+				c->location > diffpos || c->location <= best_loc)
+				continue;
+			best_loc = c->location;
+		}
+		else
+		{
+			if (found)
+				continue;
+			if (IsA(key, Param) && ((Param *) key)->paramkind != PARAM_EXTERN)
+				continue;
+			if (IsA(key, Const) && ((Const *) key)->constisnull)
+				continue;
+		}
+		found = true;
+		out->qual_index = idx;
+		out->op = op;
+		out->var = var;
+		out->colside = var_left ? linitial(op->args) : lsecond(op->args);
+		out->keyside = var_left ? lsecond(op->args) : linitial(op->args);
+		out->var_on_left = var_left;
+		out->keytype = exprType(out->keyside);
+		out->paramid = IsA(key, Param) ? ((Param *) key)->paramid : 0;
+	}
+	return found;
+}
+
+/* a text that fits in cap bytes, or NULL */
+static char *
+np_fit(char *s, int cap)
+{
+	if (s != NULL && (int) strlen(s) >= cap)
+		return NULL;
+	return s;
+}
+
+static char *
+np_qualified_relname(Oid relid)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (nsp == NULL || rel == NULL)
+		return NULL;
+	return quote_qualified_identifier(nsp, rel);
+}
+
+/* "posts" -> "post", "categories" -> "category": enough for key names */
+static char *
+np_singular(const char *name)
+{
+	int			n = strlen(name);
+	char	   *s = pstrdup(name);
+
+	if (n > 3 && strcmp(name + n - 3, "ies") == 0)
+	{
+		s[n - 3] = 'y';
+		s[n - 2] = '\0';
+	}
+	else if (n > 1 && name[n - 1] == 's')
+		s[n - 1] = '\0';
+	return s;
+}
+
+/*
+ * Does parent column (prelid, pattno) feed the loop's key column
+ * (lrelid, lattno)?  Foreign keys either way, the same column, or the
+ * naming convention table.id / <table>_id.
+ */
+static bool
+np_column_feeds(Oid prelid, AttrNumber pattno, Oid lrelid, AttrNumber lattno)
+{
+	Relation	rel;
+	List	   *fks;
+	ListCell   *lc;
+	char	   *pname,
+			   *lname,
+			   *s;
+	bool		result = false;
+
+	if (prelid == lrelid && pattno == lattno)
+		return true;
+
+	/* foreign keys, in both directions */
+	rel = table_open(lrelid, AccessShareLock);
+	fks = RelationGetFKeyList(rel);
+	foreach(lc, fks)
+	{
+		ForeignKeyCacheInfo *fk = (ForeignKeyCacheInfo *) lfirst(lc);
+
+		if (fk->nkeys == 1 && fk->confrelid == prelid &&
+			fk->conkey[0] == lattno && fk->confkey[0] == pattno)
+			result = true;
+	}
+	table_close(rel, AccessShareLock);
+	if (result)
+		return true;
+	rel = table_open(prelid, AccessShareLock);
+	fks = RelationGetFKeyList(rel);
+	foreach(lc, fks)
+	{
+		ForeignKeyCacheInfo *fk = (ForeignKeyCacheInfo *) lfirst(lc);
+
+		if (fk->nkeys == 1 && fk->confrelid == lrelid &&
+			fk->conkey[0] == pattno && fk->confkey[0] == lattno)
+			result = true;
+	}
+	table_close(rel, AccessShareLock);
+	if (result)
+		return true;
+
+	/* naming conventions */
+	pname = get_attname(prelid, pattno, true);
+	lname = get_attname(lrelid, lattno, true);
+	if (pname == NULL || lname == NULL)
+		return false;
+	if (strcmp(pname, "id") == 0)
+	{
+		s = psprintf("%s_id", np_singular(get_rel_name(prelid)));
+		if (strcmp(lname, s) == 0)
+			return true;
+	}
+	if (strcmp(lname, "id") == 0)
+	{
+		s = psprintf("%s_id", np_singular(get_rel_name(lrelid)));
+		if (strcmp(pname, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The JOIN that replaces the loop: the parent query as a derived table,
+ * joined laterally to the loop statement whose key is now the parent's
+ * column.  NULL when the parent's output does not feed the key.
+ */
+static char *
+np_build_join(Query *loop, NpLoopKey *k, NpParent *parent, int loop_maxparam)
+{
+	Query	   *pq;
+	RangeTblEntry *lrte;
+	ListCell   *lc;
+	TargetEntry *feed = NULL;
+	char	   *psql,
+			   *lsql,
+			   *ref,
+			   *pos;
+	StringInfoData buf;
+	Param	   *sentinel;
+	OpExpr	   *op;
+	NpRenumber	rn;
+	List	   *quals;
+
+	if (parent == NULL || parent->len < 0 || parent->nparams < 0)
+		return NULL;
+	if (loop->commandType != CMD_SELECT)
+		return NULL;
+	pq = np_analyze(parent->text, parent->ptypes, parent->nparams);
+	if (pq == NULL || pq->commandType != CMD_SELECT)
+		return NULL;
+
+	lrte = rt_fetch(k->var->varno, loop->rtable);
+	if (lrte->rtekind != RTE_RELATION)
+		return NULL;
+
+	foreach(lc, pq->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+		Var		   *v;
+		RangeTblEntry *prte;
+
+		if (tle->resjunk || tle->resname == NULL)
+			continue;
+		v = (Var *) np_strip((Node *) tle->expr);
+		if (!IsA(v, Var) || v->varlevelsup != 0)
+			continue;
+		prte = rt_fetch(v->varno, pq->rtable);
+		if (prte->rtekind != RTE_RELATION)
+			continue;
+		if (np_column_feeds(prte->relid, v->varattno, lrte->relid,
+							k->var->varattno))
+		{
+			feed = tle;
+			break;
+		}
+	}
+	if (feed == NULL)
+		return NULL;
+	/* the output name must be unique to be referenced */
+	foreach(lc, pq->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+
+		if (tle != feed && !tle->resjunk && tle->resname != NULL &&
+			strcmp(tle->resname, feed->resname) == 0)
+			return NULL;
+	}
+
+	/*
+	 * The loop's own parameters, but for its key, keep their order; the
+	 * parent's come after them.
+	 */
+	if (k->paramid > 0)
+	{
+		rn.above = k->paramid;
+		rn.delta = -1;
+		np_renumber_walker((Node *) loop, &rn);
+		loop_maxparam--;
+	}
+	rn.above = 0;
+	rn.delta = loop_maxparam;
+	if (loop_maxparam > 0)
+		np_renumber_walker((Node *) pq, &rn);
+	psql = np_squeeze(pg_get_querydef(pq, true));
+
+	/* the loop with its key replaced by a marker parameter */
+	sentinel = makeNode(Param);
+	sentinel->paramkind = PARAM_EXTERN;
+	sentinel->paramid = NP_SENTINEL_PARAM;
+	sentinel->paramtype = k->keytype;
+	sentinel->paramtypmod = -1;
+	sentinel->paramcollid = exprCollation(k->keyside);
+	sentinel->location = -1;
+	op = (OpExpr *) copyObject(k->op);
+	if (k->var_on_left)
+		lsecond(op->args) = sentinel;
+	else
+		linitial(op->args) = sentinel;
+	quals = list_copy(make_ands_implicit((Expr *) loop->jointree->quals));
+	list_nth_cell(quals, k->qual_index)->ptr_value = op;
+	loop->jointree->quals = (Node *) make_ands_explicit(quals);
+	lsql = np_squeeze(pg_get_querydef(loop, true));
+	ref = psprintf("parent.%s", quote_identifier(feed->resname));
+	pos = strstr(lsql, "$" CppAsString2(NP_SENTINEL_PARAM));
+	if (pos == NULL)
+		return NULL;
+	/*
+	 * The select list: the parent's columns, then the loop's, renamed
+	 * after the loop's table where a name is taken already.
+	 */
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT parent.*");
+	foreach(lc, loop->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+		ListCell   *lc2;
+		bool		taken = false;
+
+		if (tle->resjunk || tle->resname == NULL)
+			continue;
+		foreach(lc2, pq->targetList)
+		{
+			TargetEntry *ptle = (TargetEntry *) lfirst(lc2);
+
+			if (!ptle->resjunk && ptle->resname != NULL &&
+				strcmp(ptle->resname, tle->resname) == 0)
+				taken = true;
+		}
+		appendStringInfo(&buf, ", batch.%s", quote_identifier(tle->resname));
+		if (taken)
+			appendStringInfo(&buf, " AS %s",
+							 quote_identifier(psprintf("%s_%s",
+													   get_rel_name(lrte->relid),
+													   tle->resname)));
+	}
+	appendStringInfo(&buf, " FROM (%s) AS parent LEFT JOIN LATERAL (", psql);
+	appendBinaryStringInfo(&buf, lsql, pos - lsql);
+	appendStringInfoString(&buf, ref);
+	appendStringInfoString(&buf,
+						   pos + strlen("$" CppAsString2(NP_SENTINEL_PARAM)));
+	appendStringInfoString(&buf, ") AS batch ON true");
+	return buf.data;
+}
+
+/*
+ * INSERT ... VALUES (one row) into INSERT ... SELECT FROM unnest(arrays).
+ */
+static char *
+np_build_insert(Query *q)
+{
+	RangeTblEntry *rte;
+	ListCell   *lc;
+	StringInfoData cols,
+				arrays;
+	char	   *relname;
+	int			n = 0;
+
+	if (q->resultRelation <= 0 || q->onConflict != NULL ||
+		q->returningList != NIL || q->jointree->fromlist != NIL)
+		return NULL;
+	rte = rt_fetch(q->resultRelation, q->rtable);
+	relname = np_qualified_relname(rte->relid);
+	if (relname == NULL)
+		return NULL;
+	initStringInfo(&cols);
+	initStringInfo(&arrays);
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+		Oid			typ,
+					arr;
+
+		if (tle->resjunk)
+			continue;
+		typ = exprType((Node *) tle->expr);
+		arr = get_array_type(typ);
+		if (!OidIsValid(arr))
+			return NULL;
+		n++;
+		appendStringInfo(&cols, "%s%s", n > 1 ? ", " : "",
+						 quote_identifier(tle->resname));
+		appendStringInfo(&arrays, "%s$%d::%s", n > 1 ? ", " : "", n,
+						 format_type_be(arr));
+	}
+	if (n == 0)
+		return NULL;
+	return psprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)",
+					relname, cols.data, arrays.data);
+}
+
+/*
+ * Build the rewrite of the loop statement text (and the JOIN with its
+ * parent).  May throw; the caller catches.
+ */
+static void
+np_build_rewrite(NpSlot *slot, const char *txt, int len,
+				 ParamListInfo params, NpParent *parent, NpRewrite *out)
+{
+	char	   *text = pnstrdup(txt, len);
+	Oid		   *ptypes = NULL;
+	int			nparams = 0;
+	Query	   *q;
+	List	   *quals;
+	NpLoopKey	k;
+	int			diffpos = -1;
+	int			lastdiff = -1;
+	int			i;
+	NpParamCount cnt;
+	ScalarArrayOpExpr *sa;
+	Param	   *p;
+	Oid			arraytype;
+	Node	   *saved;
+
+	if (params != NULL && params->numParams > 0)
+	{
+		if (params->paramFetch != NULL)
+			return;
+		nparams = params->numParams;
+		ptypes = palloc(sizeof(Oid) * nparams);
+		for (i = 0; i < nparams; i++)
+		{
+			ptypes[i] = params->params[i].ptype;
+			if (!OidIsValid(ptypes[i]))
+				return;
+		}
+	}
+	q = np_analyze(text, ptypes, nparams);
+	if (q == NULL)
+		return;
+
+	if (q->commandType == CMD_INSERT)
+	{
+		out->batched = np_build_insert(q);
+		return;
+	}
+	if (slot->kind != NP_KIND_NPLUS1 || q->jointree == NULL ||
+		q->jointree->quals == NULL)
+		return;
+
+	/*
+	 * Constants: the first and the last byte where an earlier text of the
+	 * run differs from this one.
+	 */
+	if (slot->stash_len >= 0 && nparams == 0)
+	{
+		for (i = 0; i < len && i < slot->stash_len; i++)
+			if (txt[i] != slot->stash[i])
+				break;
+		if (i < len || i < slot->stash_len)
+		{
+			diffpos = i;
+			for (i = 0; i < len && i < slot->stash_len; i++)
+				if (txt[len - 1 - i] != slot->stash[slot->stash_len - 1 - i])
+					break;
+			lastdiff = Max(len - 1 - i, diffpos);
+		}
+	}
+	quals = make_ands_implicit((Expr *) q->jointree->quals);
+	memset(&k, 0, sizeof(k));
+	if (!np_find_loop_key(quals, nparams > 0 ? slot->vary_mask : 0,
+						  diffpos, &k))
+		return;
+
+	/*
+	 * Only the key may vary: another parameter or constant that changes
+	 * from one execution to the next cannot be folded into one statement
+	 * by turning the key into an array.
+	 */
+	if (k.paramid > 0 && slot->vary_mask != 0 &&
+		(k.paramid > 64 ||
+		 slot->vary_mask != (UINT64CONST(1) << (k.paramid - 1))))
+		return;
+	if (k.paramid == 0 && diffpos >= 0)
+	{
+		NpConstScan cs;
+
+		cs.from = exprLocation(np_strip(k.keyside));
+		cs.to = lastdiff;
+		cs.found = false;
+		np_const_scan_walker((Node *) q, &cs);
+		if (cs.found)
+			return;
+	}
+
+	/* a parameter used elsewhere too cannot simply become an array */
+	cnt.paramid = k.paramid;
+	cnt.count = 0;
+	cnt.maxid = 0;
+	np_count_params_walker((Node *) q, &cnt);
+	if (k.paramid > 0 && cnt.count != 1)
+		return;
+
+	arraytype = get_array_type(k.keytype);
+	if (!OidIsValid(arraytype))
+		return;
+
+	/* column = ANY ($n::type[]) */
+	sa = makeNode(ScalarArrayOpExpr);
+	sa->opno = k.var_on_left ? k.op->opno : get_commutator(k.op->opno);
+	if (!OidIsValid(sa->opno))
+		return;
+	sa->opfuncid = get_opcode(sa->opno);
+	sa->useOr = true;
+	sa->inputcollid = k.op->inputcollid;
+	p = makeNode(Param);
+	p->paramkind = PARAM_EXTERN;
+	p->paramid = k.paramid > 0 ? k.paramid : cnt.maxid + 1;
+	p->paramtype = arraytype;
+	p->paramtypmod = -1;
+	p->paramcollid = exprCollation(k.keyside);
+	p->location = -1;
+	sa->args = list_make2(k.colside,
+						  makeRelabelType((Expr *) p, arraytype, -1,
+										  p->paramcollid,
+										  COERCE_EXPLICIT_CAST));
+	sa->location = -1;
+
+	saved = q->jointree->quals;
+	{
+		List	   *nq = list_copy(quals);
+
+		list_nth_cell(nq, k.qual_index)->ptr_value = sa;
+		q->jointree->quals = (Node *) make_ands_explicit(nq);
+	}
+	out->batched = np_squeeze(pg_get_querydef(q, true));
+	q->jointree->quals = saved;
+
+	out->joined = np_build_join(q, &k, parent, cnt.maxid);
+}
+
+#else							/* !SA_HAVE_QUERYDEF */
+
+/* no deparser to build a rewrite with on this PostgreSQL version */
+static void
+np_build_rewrite(NpSlot *slot, const char *txt, int len,
+				 ParamListInfo params, NpParent *parent, NpRewrite *out)
+{
+}
+#endif							/* SA_HAVE_QUERYDEF */
+
+static NpParent *
+np_find_parent(uint64 queryid)
+{
+	int			i;
+
+	if (queryid == 0)
+		return NULL;
+	for (i = 0; i < NP_PARENTS; i++)
+		if (np_parents[i].queryid == queryid)
+			return &np_parents[i];
+	return NULL;
+}
+
+/*
+ * Whether the shared entry for this run already has its rewrite (built
+ * for this parent).
+ */
+static bool
+np_entry_has_rewrite(NpSlot *slot)
+{
+	NpKey		key;
+	NpEntry    *e;
+	bool		result = false;
+
+	np_make_key(&key, slot);
+	LWLockAcquire(np_state->lock, LW_SHARED);
+	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
+	if (e != NULL && e->has_rewrite && e->rewrite_parent == slot->parent_queryid)
+		result = true;
+	LWLockRelease(np_state->lock);
+	return result;
+}
+
+/* make room for one entry: drop the one seen least recently */
+static void
+np_evict_one(void)
+{
+	HASH_SEQ_STATUS seq;
+	NpEntry    *e,
+			   *victim = NULL;
+
+	hash_seq_init(&seq, np_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (victim == NULL || e->last_seen < victim->last_seen)
+			victim = e;
+	if (victim != NULL)
+	{
+		hash_search(np_hash, &victim->key, HASH_REMOVE, NULL);
+		np_state->dropped++;
+	}
+}
+
+static void
+np_copy_text(char *dst, int cap, const char *src, int len)
+{
+	if (src == NULL)
+	{
+		dst[0] = '\0';
+		return;
+	}
+	if (len < 0)
+		len = strlen(src);
+	while (len > 0 && isspace((unsigned char) *src))
+	{
+		src++;
+		len--;
+	}
+	if (len >= cap)
+		len = pg_mbcliplen(src, len, cap - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * A run just reached the threshold: classify it, find its parent, build
+ * the rewrite if its entry has none, and publish it.
+ */
+static void
+np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
+{
+	NpParent   *parent;
+	NpRewrite	rw = {NULL, NULL};
+	NpKey		key;
+	NpEntry    *e;
+	bool		found;
+	bool		build;
+	TimestampTz now;
+	MemoryContext tmpcxt = NULL,
+				oldcxt;
+
+	if (slot->operation == CMD_INSERT)
+		slot->kind = NP_KIND_INSERT;
+	else if (slot->changes >= (uint32) np_min_calls)
+		slot->kind = NP_KIND_NPLUS1;
+	else if (slot->identical + 1 >= (uint32) np_min_calls)
+		slot->kind = NP_KIND_IDENTICAL;
+	else
+		return;					/* not yet decided */
+
+	/*
+	 * Outside a transaction block, a loop of lookups must walk the rows of
+	 * a parent: a connection that serves one independent request after
+	 * another (a pool, a benchmark) repeats its statements back to back
+	 * with other keys too, but no statement before them returned the keys.
+	 */
+	slot->decided = true;
+	if (slot->kind == NP_KIND_NPLUS1 && slot->xact == 0 &&
+		slot->parent_rows < 2)
+	{
+		slot->kind = NP_KIND_NONE;
+		return;
+	}
+	np_open_flagged++;
+
+	if (!np_exit_registered)
+	{
+		before_shmem_exit(np_exit, (Datum) 0);
+		np_exit_registered = true;
+	}
+	if (np_hash == NULL)
+		return;
+
+	/* the parent: the statement run just before the run began */
+	np_settle_parent(slot);
+	parent = np_find_parent(slot->parent_queryid);
+
+	build = (slot->kind != NP_KIND_IDENTICAL) && !np_entry_has_rewrite(slot);
+
+	tmpcxt = AllocSetContextCreate(TopMemoryContext, "scale_advisor n+1",
+								   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmpcxt);
+
+	/*
+	 * Parsing the statement again takes catalog lookups: do it in a
+	 * subtransaction so that any error is contained and rolled back.  Not
+	 * possible in parallel mode; the rewrite is then built next time.
+	 */
+	if (build && txt != NULL && !IsInParallelMode() && IsTransactionState())
+	{
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(tmpcxt);
+		PG_TRY();
+		{
+			np_build_rewrite(slot, txt, len, st->params, parent, &rw);
+			rw.batched = np_fit(rw.batched, NP_BATCHED_LEN);
+			rw.joined = np_fit(rw.joined, NP_JOIN_LEN);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(tmpcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(tmpcxt);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(tmpcxt);
+			CurrentResourceOwner = oldowner;
+			rw.batched = NULL;
+			rw.joined = NULL;
+		}
+		PG_END_TRY();
+	}
+	else
+		build = false;
+
+	now = GetCurrentTimestamp();
+	np_make_key(&key, slot);
+	LWLockAcquire(np_state->lock, LW_EXCLUSIVE);
+	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		if (hash_get_num_entries(np_hash) >= np_max_entries)
+			np_evict_one();
+		e = (NpEntry *) hash_search(np_hash, &key, HASH_ENTER_NULL, &found);
+		if (e != NULL)
+		{
+			SpinLockInit(&e->mutex);
+			e->detections = 0;
+			e->repeated_calls = 0;
+			e->max_run = 0;
+			e->last_run = 0;
+			e->total_ms = 0;
+			e->first_seen = now;
+			e->has_rewrite = false;
+			e->rewrite_parent = 0;
+			e->query[0] = '\0';
+			e->parent_query[0] = '\0';
+			e->batched[0] = '\0';
+			e->joined[0] = '\0';
+		}
+	}
+	if (e != NULL)
+	{
+		NpParent   *pp = parent;
+
+		if (e->query[0] == '\0')
+			np_copy_text(e->query, NP_QUERY_LEN, txt, len);
+		if (pp != NULL && (e->parent_queryid != slot->parent_queryid ||
+						   e->parent_query[0] == '\0'))
+			np_copy_text(e->parent_query, NP_QUERY_LEN,
+						 pp->len >= 0 ? pp->text : NULL, pp->len);
+		else if (pp == NULL && e->parent_queryid != slot->parent_queryid)
+			e->parent_query[0] = '\0';
+		if (build)
+		{
+			np_copy_text(e->batched, NP_BATCHED_LEN, rw.batched, -1);
+			np_copy_text(e->joined, NP_JOIN_LEN, rw.joined, -1);
+			e->has_rewrite = true;
+			e->rewrite_parent = slot->parent_queryid;
+		}
+		SpinLockAcquire(&e->mutex);
+		e->detections++;
+		e->repeated_calls += slot->calls;
+		e->total_ms += slot->run_ms;
+		if ((int64) slot->calls > e->max_run)
+			e->max_run = slot->calls;
+		e->last_run = slot->calls;
+		e->parent_queryid = slot->parent_queryid;
+		e->parent_rows = slot->parent_rows;
+		e->last_seen = now;
+		SpinLockRelease(&e->mutex);
+	}
+	LWLockRelease(np_state->lock);
+	slot->published_calls = slot->calls;
+	slot->published_ms = slot->run_ms;
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(tmpcxt);
+}
+
+/* ----------------------------------------------------------------
+ * SQL interface
+ * ----------------------------------------------------------------
+ */
+#define NP_COLS 18
+
+static Datum
+np_text_or_null(const char *s, bool visible, bool *isnull)
+{
+	if (!visible)
+	{
+		*isnull = false;
+		return CStringGetTextDatum("<insufficient privilege>");
+	}
+	if (s[0] == '\0')
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	return CStringGetTextDatum(s);
+}
+
+/*
+ * scale_advisor._n_plus_one_entries(): one row per shared entry.  Query
+ * texts of other users are hidden unless the caller has the privileges of
+ * pg_read_all_stats.
+ */
+Datum
+scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	NpEntry    *e;
+	Oid			me = GetUserId();
+	bool		all_stats;
+
+	sa_require_loaded();
+	sa_init_srf(fcinfo);
+	if (np_hash == NULL)
+		return (Datum) 0;
+	all_stats = has_privs_of_role(me, ROLE_PG_READ_ALL_STATS);
+
+	/* this session's own runs in progress are shown as they are now */
+	np_flush_local();
+
+	LWLockAcquire(np_state->lock, LW_SHARED);
+	hash_seq_init(&seq, np_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[NP_COLS];
+		bool		nulls[NP_COLS];
+		bool		visible = all_stats || e->key.userid == me;
+		int			c = 0;
+		int64		detections,
+					repeated_calls,
+					max_run,
+					last_run,
+					parent_rows;
+		double		total_ms;
+		uint64		parent_queryid;
+		TimestampTz first_seen,
+					last_seen;
+
+		SpinLockAcquire(&e->mutex);
+		detections = e->detections;
+		repeated_calls = e->repeated_calls;
+		max_run = e->max_run;
+		last_run = e->last_run;
+		parent_rows = e->parent_rows;
+		total_ms = e->total_ms;
+		parent_queryid = e->parent_queryid;
+		first_seen = e->first_seen;
+		last_seen = e->last_seen;
+		SpinLockRelease(&e->mutex);
+
+		memset(nulls, 0, sizeof(nulls));
+		values[c++] = ObjectIdGetDatum(e->key.dbid);
+		values[c++] = ObjectIdGetDatum(e->key.userid);
+		values[c++] = CStringGetTextDatum(e->key.appname);
+		values[c++] = CStringGetTextDatum(np_kind_names[e->key.kind]);
+		values[c++] = Int64GetDatum((int64) e->key.queryid);
+		values[c] = np_text_or_null(e->query, visible, &nulls[c]);
+		c++;
+		if (parent_queryid != 0)
+			values[c] = Int64GetDatum((int64) parent_queryid);
+		else
+			nulls[c] = true;
+		c++;
+		values[c] = np_text_or_null(e->parent_query, visible, &nulls[c]);
+		c++;
+		if (parent_queryid != 0)
+			values[c] = Int64GetDatum(parent_rows);
+		else
+			nulls[c] = true;
+		c++;
+		values[c++] = Int64GetDatum(detections);
+		values[c++] = Int64GetDatum(repeated_calls);
+		values[c++] = Int64GetDatum(max_run);
+		values[c++] = Int64GetDatum(last_run);
+		values[c++] = Float8GetDatum(total_ms);
+		values[c] = np_text_or_null(e->batched, visible, &nulls[c]);
+		c++;
+		values[c] = np_text_or_null(e->joined, visible, &nulls[c]);
+		c++;
+		values[c++] = TimestampTzGetDatum(first_seen);
+		values[c++] = TimestampTzGetDatum(last_seen);
+		Assert(c == NP_COLS);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(np_state->lock);
+	return (Datum) 0;
+}
+
+/*
+ * scale_advisor.n_plus_one_reset(): forget every detection.  Runs in
+ * progress in other sessions are counted again from their next detection.
+ */
+Datum
+scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS seq;
+	NpEntry    *e;
+	int			i;
+
+	sa_require_loaded();
+	if (np_hash != NULL)
+	{
+		LWLockAcquire(np_state->lock, LW_EXCLUSIVE);
+		hash_seq_init(&seq, np_hash);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			hash_search(np_hash, &e->key, HASH_REMOVE, NULL);
+		np_state->dropped = 0;
+		LWLockRelease(np_state->lock);
+	}
+	/* this session starts afresh too */
+	for (i = 0; i < NP_SLOTS; i++)
+	{
+		np_slots[i].queryid = 0;
+		np_slot_qid[i] = 0;
+		np_slots[i].kind = NP_KIND_NONE;
+		np_slots[i].calls = 0;
+	}
+	np_watch_mask = 0;
+	np_open_flagged = 0;
+	np_prev_queryid = 0;
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,1440 @@
+/*-------------------------------------------------------------------------
+ *
+ * plans.c
+ *		Plan capture for index advice: what a finished plan says about the
+ *		indexes it lacked, and a shared table of the statements whose plans
+ *		said so, each with one real execution's text and parameter values.
+ *
+ * sa_plan_needs() walks a plan (and, when there is one, its executed plan
+ * state with row counts) and reports, per scanned relation, the columns and
+ * expressions that a sequential scan filtered on, that an index scan still
+ * had to filter on, that a join matched it on, or that a sort under a LIMIT
+ * ordered it by.  The capture and the advisor (advisor.c) share it: the
+ * capture on executed plans, the advisor on plans made again later.
+ *
+ * The capture uses the observers of src/hooks.c: for a sample of
+ * executions (scale_advisor.plan_sample_rate) the executor start observer
+ * turns on row counting (INSTRUMENT_ROWS, never timing), and the statement
+ * observer walks the finished plan at ExecutorEnd; executions slower than
+ * scale_advisor.plan_capture_ms are walked too, with the planner's row
+ * estimates when they were not sampled.  Statements that lacked nothing
+ * leave no trace.
+ *
+ * Shared state: one hash table keyed by (database, user, query id), at most
+ * scale_advisor.plan_max_statements entries, and a header, all protected by
+ * one LWLock (tranche "scale_advisor_plans"): shared to read, exclusive to
+ * add, update, evict or reset.  Only sampled or slow executions that lacked
+ * an index take the lock; every other execution returns before touching
+ * shared memory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_operator.h"
+#include "common/hashfn.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "common/pg_prng.h"
+#include "executor/instrument.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "index_advice.h"
+#include "scale_advisor.h"
+
+#define SA_TEXT_MAX		2048	/* statement text plus parameter values */
+#define SA_MAX_PARAMS	32
+#define SA_MAX_OBS		4		/* scanned relations kept per statement */
+#define SA_TERMS_MAX	160
+#define SA_PATH_MAX		256
+
+/* GUCs */
+static double plan_sample_rate = 0.01;
+static int	plan_capture_ms = 1000;
+static int	plan_max_statements = 1000;
+
+typedef struct SaObs
+{
+	Oid			relid;
+	char		scan;
+	bool		actual;
+	int64		n;				/* executions that saw it */
+	double		rows_scanned;	/* sums over those executions */
+	double		rows_removed;
+	char		terms[SA_TERMS_MAX];
+} SaObs;
+
+typedef struct SaPlanKey
+{
+	Oid			dbid;
+	Oid			userid;
+	uint64		queryid;
+} SaPlanKey;
+
+typedef struct SaPlanEntry
+{
+	SaPlanKey	key;
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	int64		sampled_calls;
+	int64		slow_calls;		/* captured only because they were slow */
+	double		sampled_ms;
+	double		slow_ms;
+	double		example_ms;		/* the execution whose text is kept */
+	int			nobs;
+	SaObs		obs[SA_MAX_OBS];
+	bool		truncated;
+	int			nparams;
+	Oid			ptypes[SA_MAX_PARAMS];
+	bool		pnull[SA_MAX_PARAMS];
+	char		search_path[SA_PATH_MAX];	/* as the example ran */
+	int			used;			/* bytes of text[] used */
+	char		text[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
+} SaPlanEntry;
+
+typedef struct SaPlanShared
+{
+	LWLock	   *lock;
+	TimestampTz reset_time;
+	int64		evictions;
+} SaPlanShared;
+
+static SaPlanShared *plan_shared = NULL;
+static HTAB *plan_hash = NULL;
+
+/* executions of this backend that were picked for row counting */
+#define SA_SAMPLED_SLOTS 8
+static QueryDesc *sampled[SA_SAMPLED_SLOTS];
+
+PG_FUNCTION_INFO_V1(scale_advisor_index_workload);
+PG_FUNCTION_INFO_V1(scale_advisor_index_workload_reset);
+
+/* ---------------------------------------------------------------------
+ * What a plan lacked
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct ScanItem
+{
+	Plan	   *plan;
+	SaScanNeed *need;
+	bool		has_filter;
+} ScanItem;
+
+typedef struct WalkCtx
+{
+	PlannedStmt *pstmt;
+	List	   *items;			/* ScanItem * */
+} WalkCtx;
+
+static bool
+is_table_scan(Plan *plan)
+{
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_IndexScan:
+		case T_BitmapHeapScan:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static Expr *
+strip_relabel(Expr *e)
+{
+	while (e && IsA(e, RelabelType))
+		e = ((RelabelType *) e)->arg;
+	return e;
+}
+
+/* every Var is a user column of relation varno; nothing volatile */
+static bool
+only_vars_of_walker(Node *node, Index *varno)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+
+		return !(v->varno == *varno && v->varlevelsup == 0 && v->varattno > 0);
+	}
+	if (IsA(node, Param) || IsA(node, SubPlan) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, AlternativeSubPlan))
+		return true;
+	return expression_tree_walker(node, only_vars_of_walker, (void *) varno);
+}
+
+static bool
+is_key_expr(Expr *e, Index varno)
+{
+	if (e == NULL)
+		return false;
+	if (IsA(e, Var))
+		return ((Var *) e)->varno == varno && ((Var *) e)->varattno > 0 &&
+			((Var *) e)->varlevelsup == 0;
+	if (!contain_var_clause((Node *) e))
+		return false;
+	if (only_vars_of_walker((Node *) e, &varno))
+		return false;
+	return !contain_mutable_functions((Node *) e);
+}
+
+static bool
+is_value_expr(Expr *e)
+{
+	return !contain_var_clause((Node *) e) &&
+		!contain_volatile_functions((Node *) e);
+}
+
+/* key expression renumbered to varno 1, with its column number */
+static SaTerm *
+make_term(char kind, Expr *key, Index varno)
+{
+	SaTerm	   *t = (SaTerm *) palloc0(sizeof(SaTerm));
+
+	t->kind = kind;
+	t->expr = (Expr *) copyObject(key);
+	if (varno != 1)
+		ChangeVarNodes((Node *) t->expr, varno, 1, 0);
+	if (IsA(t->expr, Var))
+		t->attno = ((Var *) t->expr)->varattno;
+	return t;
+}
+
+/*
+ * Default btree operator family of a type.  GetDefaultOpClass scans
+ * pg_opclass, so the last few answers are kept (types and operator classes
+ * do not change under a running backend often enough to matter; a stale
+ * answer only changes which terms are recorded).
+ */
+#define SA_OPF_CACHE 16
+static Oid	opc_cache_type[SA_OPF_CACHE];
+static Oid	opc_cache_class[SA_OPF_CACHE];
+static int	opc_cache_next = 0;
+
+Oid
+sa_default_btree_opclass(Oid typid)
+{
+	int			i;
+	Oid			opclass;
+
+	for (i = 0; i < SA_OPF_CACHE; i++)
+		if (opc_cache_type[i] == typid && OidIsValid(typid))
+			return opc_cache_class[i];
+	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	opc_cache_type[opc_cache_next] = typid;
+	opc_cache_class[opc_cache_next] = opclass;
+	opc_cache_next = (opc_cache_next + 1) % SA_OPF_CACHE;
+	return opclass;
+}
+
+static Oid
+default_btree_family(Oid typid)
+{
+	Oid			opclass = sa_default_btree_opclass(typid);
+
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
+/* LIKE with a constant pattern that starts with a literal prefix */
+static bool
+is_like_prefix(Oid opno, Expr *value)
+{
+	RegProcedure fn = get_opcode(opno);
+	Const	   *c;
+	char	   *s;
+
+	if (fn != F_TEXTLIKE && fn != F_BPCHARLIKE)
+		return false;
+	value = strip_relabel(value);
+	if (!IsA(value, Const) || ((Const *) value)->constisnull)
+		return false;
+	c = (Const *) value;
+	if (c->consttype != TEXTOID && c->consttype != BPCHAROID &&
+		c->consttype != VARCHAROID)
+		return false;
+	s = TextDatumGetCString(c->constvalue);
+	return s[0] != '\0' && s[0] != '%' && s[0] != '_' && s[0] != '\\';
+}
+
+/*
+ * The term a filter or index condition clause puts on relation varno, or
+ * NULL when no btree index could serve it.
+ */
+static SaTerm *
+clause_term(Expr *clause, Index varno)
+{
+	Expr	   *key = NULL;
+	Expr	   *value = NULL;
+	Oid			opno = InvalidOid;
+	bool		is_array = false;
+	char		kind = 0;
+	SaTerm	   *t;
+
+	clause = strip_relabel(clause);
+	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Expr	   *l = strip_relabel(linitial(op->args));
+		Expr	   *r = strip_relabel(lsecond(op->args));
+
+		if (is_key_expr(l, varno) && is_value_expr(r))
+		{
+			key = l;
+			value = r;
+			opno = op->opno;
+		}
+		else if (is_key_expr(r, varno) && is_value_expr(l))
+		{
+			key = r;
+			value = l;
+			opno = get_commutator(op->opno);
+		}
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		Expr	   *l = strip_relabel(linitial(sa->args));
+		Expr	   *r = lsecond(sa->args);
+
+		if (sa->useOr && is_key_expr(l, varno) && is_value_expr(r))
+		{
+			key = l;
+			value = r;
+			opno = sa->opno;
+			is_array = true;
+		}
+	}
+	else if (IsA(clause, Var) && exprType((Node *) clause) == BOOLOID &&
+			 is_key_expr(clause, varno))
+	{
+		t = make_term(SA_TERM_EQ, clause, varno);
+		t->const_value = true;
+		t->opno = BooleanEqualOperator;
+		t->clause = (Expr *) copyObject(clause);
+		if (varno != 1)
+			ChangeVarNodes((Node *) t->clause, varno, 1, 0);
+		return t;
+	}
+	else if (is_notclause(clause) &&
+			 IsA(get_notclausearg(clause), Var) &&
+			 exprType((Node *) get_notclausearg(clause)) == BOOLOID &&
+			 is_key_expr(get_notclausearg(clause), varno))
+	{
+		t = make_term(SA_TERM_EQ, get_notclausearg(clause), varno);
+		t->const_value = true;
+		t->opno = BooleanEqualOperator;
+		t->clause = (Expr *) copyObject(clause);
+		if (varno != 1)
+			ChangeVarNodes((Node *) t->clause, varno, 1, 0);
+		return t;
+	}
+
+	if (key == NULL || !OidIsValid(opno))
+		return NULL;
+	{
+		Oid			family = default_btree_family(exprType((Node *) key));
+
+		if (OidIsValid(family))
+		{
+			int			strategy = get_op_opfamily_strategy(opno, family);
+
+			if (strategy == BTEqualStrategyNumber)
+				kind = is_array ? SA_TERM_IN : SA_TERM_EQ;
+			else if (!is_array && strategy != 0)
+				kind = SA_TERM_RANGE;
+		}
+	}
+	if (kind == 0 && !is_array && is_like_prefix(opno, value))
+		kind = SA_TERM_LIKE;
+	if (kind == 0)
+		return NULL;
+	t = make_term(kind, key, varno);
+	t->opno = opno;
+	t->const_value = IsA(strip_relabel(value), Const);
+	if (t->const_value)
+	{
+		t->clause = (Expr *) copyObject(clause);
+		if (varno != 1)
+			ChangeVarNodes((Node *) t->clause, varno, 1, 0);
+	}
+	return t;
+}
+
+static void
+add_term(SaScanNeed *need, SaTerm *t)
+{
+	ListCell   *lc;
+
+	if (t == NULL)
+		return;
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *o = (SaTerm *) lfirst(lc);
+
+		if (o->kind == t->kind && equal(o->expr, t->expr))
+			return;
+	}
+	need->terms = lappend(need->terms, t);
+}
+
+static ScanItem *
+find_item(WalkCtx *ctx, Plan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, ctx->items)
+	{
+		ScanItem   *it = (ScanItem *) lfirst(lc);
+
+		if (it->plan == plan)
+			return it;
+	}
+	return NULL;
+}
+
+/*
+ * Follow an expression of a node's target list or clause down through the
+ * OUTER_VAR / INNER_VAR references to the table scan that computes it.
+ */
+static Expr *
+resolve_expr(Plan *plan, Expr *e, Plan **scan)
+{
+	int			depth = 0;
+
+	while (plan != NULL && e != NULL && depth++ < 64)
+	{
+		Var		   *v;
+		Plan	   *child;
+		TargetEntry *tle;
+
+		e = strip_relabel(e);
+		if (is_table_scan(plan))
+		{
+			*scan = plan;
+			return e;
+		}
+		if (!IsA(e, Var))
+			return NULL;
+		v = (Var *) e;
+		if (v->varno == OUTER_VAR)
+			child = outerPlan(plan);
+		else if (v->varno == INNER_VAR)
+			child = innerPlan(plan);
+		else
+			return NULL;
+		if (child == NULL)
+			return NULL;
+		tle = get_tle_by_resno(child->targetlist, v->varattno);
+		if (tle == NULL)
+			return NULL;
+		/* a scan's target list is in terms of its own relation */
+		if (is_table_scan(child))
+		{
+			*scan = child;
+			return strip_relabel(tle->expr);
+		}
+		plan = child;
+		e = tle->expr;
+	}
+	return NULL;
+}
+
+/* join clauses: each side that comes from a table scan gets a term */
+static void
+join_terms(WalkCtx *ctx, Plan *join, List *clauses)
+{
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		OpExpr	   *op = (OpExpr *) lfirst(lc);
+		int			side;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		if (!op_mergejoinable(op->opno, exprType(linitial(op->args))))
+			continue;
+		for (side = 0; side < 2; side++)
+		{
+			Plan	   *scan = NULL;
+			Expr	   *e = resolve_expr(join, list_nth(op->args, side), &scan);
+			ScanItem   *it;
+
+			if (e == NULL || scan == NULL)
+				continue;
+			it = find_item(ctx, scan);
+			if (it && is_key_expr(e, ((Scan *) scan)->scanrelid))
+				add_term(it->need, make_term(SA_TERM_JOIN, e,
+											 ((Scan *) scan)->scanrelid));
+		}
+	}
+}
+
+/* a sort under a LIMIT: its keys, when they all come from one table scan */
+static void
+limit_sort_terms(WalkCtx *ctx, Plan *limit)
+{
+	Plan	   *p = outerPlan(limit);
+	Sort	   *sort;
+	Plan	   *scan = NULL;
+	List	   *keys = NIL;
+	int			i;
+	ScanItem   *it;
+	ListCell   *lc;
+
+	while (p && (IsA(p, Gather) || IsA(p, GatherMerge) ||
+				 (IsA(p, Result) && p->qual == NIL)))
+		p = outerPlan(p);
+	if (p == NULL || !(IsA(p, Sort) || IsA(p, IncrementalSort)))
+		return;
+	sort = (Sort *) p;
+	for (i = 0; i < sort->numCols; i++)
+	{
+		TargetEntry *tle = get_tle_by_resno(p->targetlist, sort->sortColIdx[i]);
+		Plan	   *s = NULL;
+		Expr	   *e;
+		SaTerm	   *t;
+		Oid			opfamily;
+		Oid			opcintype;
+		int16		strategy;
+
+		if (tle == NULL)
+			return;
+		e = resolve_expr(p, tle->expr, &s);
+		if (e == NULL || (scan != NULL && s != scan))
+			return;
+		scan = s;
+		if (!is_key_expr(e, ((Scan *) scan)->scanrelid))
+			return;
+		if (!get_ordering_op_properties(sort->sortOperators[i], &opfamily,
+										&opcintype, &strategy))
+			return;
+		t = make_term(SA_TERM_SORT, e, ((Scan *) scan)->scanrelid);
+		t->desc = (strategy == BTGreaterStrategyNumber);
+		t->nulls_first = sort->nullsFirst[i];
+		t->opno = sort->sortOperators[i];
+		keys = lappend(keys, t);
+	}
+	it = scan ? find_item(ctx, scan) : NULL;
+	if (it == NULL)
+		return;
+	foreach(lc, keys)
+		add_term(it->need, lfirst(lc));
+	it->need->under_limit_sort = true;
+}
+
+static void walk_plan(WalkCtx *ctx, Plan *plan, PlanState *ps);
+static bool stmt_may_need(PlannedStmt *pstmt);
+
+static void
+walk_list(WalkCtx *ctx, List *plans)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		walk_plan(ctx, (Plan *) lfirst(lc), NULL);
+}
+
+static void
+walk_subplan_states(WalkCtx *ctx, List *states)
+{
+	ListCell   *lc;
+
+	foreach(lc, states)
+	{
+		SubPlanState *sps = (SubPlanState *) lfirst(lc);
+
+		if (sps->planstate)
+			walk_plan(ctx, sps->planstate->plan, sps->planstate);
+	}
+}
+
+/* collect the table scans first; joins and limits are handled after */
+static void
+walk_plan(WalkCtx *ctx, Plan *plan, PlanState *ps)
+{
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	if (ps && ps->plan != plan)
+		ps = NULL;
+	if (ps && ps->instrument)
+		InstrEndLoop(ps->instrument);
+
+	if (is_table_scan(plan))
+	{
+		Scan	   *scan = (Scan *) plan;
+		RangeTblEntry *rte = rt_fetch(scan->scanrelid, ctx->pstmt->rtable);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid >= FirstNormalObjectId)
+		{
+			ScanItem   *it = (ScanItem *) palloc0(sizeof(ScanItem));
+			SaScanNeed *need = (SaScanNeed *) palloc0(sizeof(SaScanNeed));
+			List	   *conds = NIL;
+			ListCell   *lc;
+
+			it->plan = plan;
+			it->need = need;
+			need->relid = rte->relid;
+			need->scan = IsA(plan, SeqScan) ? 's' : 'i';
+			it->has_filter = (plan->qual != NIL);
+			if (IsA(plan, IndexScan))
+				conds = ((IndexScan *) plan)->indexqualorig;
+			else if (IsA(plan, BitmapHeapScan))
+				conds = ((BitmapHeapScan *) plan)->bitmapqualorig;
+			foreach(lc, list_concat_copy(conds, plan->qual))
+				add_term(need, clause_term((Expr *) lfirst(lc),
+										   scan->scanrelid));
+			pull_varattnos((Node *) plan->targetlist, scan->scanrelid,
+						   &need->attrs_used);
+			pull_varattnos((Node *) plan->qual, scan->scanrelid,
+						   &need->attrs_used);
+			pull_varattnos((Node *) conds, scan->scanrelid,
+						   &need->attrs_used);
+			if (ps && ps->instrument && ps->instrument->nloops > 0)
+			{
+				Instrumentation *in = ps->instrument;
+
+				need->actual = true;
+				need->rows_removed = in->nfiltered1 / in->nloops;
+				need->rows_scanned = (in->ntuples + in->nfiltered1) / in->nloops;
+			}
+			else
+			{
+				need->rows_scanned = plan->plan_rows;
+				need->rows_removed = 0;
+			}
+			ctx->items = lappend(ctx->items, it);
+		}
+	}
+
+	switch (nodeTag(plan))
+	{
+		case T_Append:
+			walk_list(ctx, ((Append *) plan)->appendplans);
+			break;
+		case T_MergeAppend:
+			walk_list(ctx, ((MergeAppend *) plan)->mergeplans);
+			break;
+		case T_SubqueryScan:
+			walk_plan(ctx, ((SubqueryScan *) plan)->subplan,
+					  ps ? ((SubqueryScanState *) ps)->subplan : NULL);
+			break;
+		default:
+			break;
+	}
+	walk_plan(ctx, plan->lefttree, ps ? outerPlanState(ps) : NULL);
+	walk_plan(ctx, plan->righttree, ps ? innerPlanState(ps) : NULL);
+	if (ps)
+	{
+		walk_subplan_states(ctx, ps->initPlan);
+		walk_subplan_states(ctx, ps->subPlan);
+	}
+}
+
+/* second pass: join clauses and sorts under limits */
+static void
+walk_joins(WalkCtx *ctx, Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	switch (nodeTag(plan))
+	{
+		case T_HashJoin:
+			join_terms(ctx, plan, ((HashJoin *) plan)->hashclauses);
+			join_terms(ctx, plan, ((Join *) plan)->joinqual);
+			break;
+		case T_MergeJoin:
+			join_terms(ctx, plan, ((MergeJoin *) plan)->mergeclauses);
+			join_terms(ctx, plan, ((Join *) plan)->joinqual);
+			break;
+		case T_NestLoop:
+			join_terms(ctx, plan, ((Join *) plan)->joinqual);
+			break;
+		case T_Limit:
+			limit_sort_terms(ctx, plan);
+			break;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				walk_joins(ctx, lfirst(lc));
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				walk_joins(ctx, lfirst(lc));
+			break;
+		case T_SubqueryScan:
+			walk_joins(ctx, ((SubqueryScan *) plan)->subplan);
+			break;
+		default:
+			break;
+	}
+	walk_joins(ctx, plan->lefttree);
+	walk_joins(ctx, plan->righttree);
+}
+
+/*
+ * Could the plan lack an index at all: a sequential scan, an index or
+ * bitmap scan that filters, or a sort under a LIMIT?  A cheap walk that
+ * allocates nothing, so that sampled executions of plans that lack nothing
+ * (a primary key lookup) cost almost nothing more.
+ */
+static bool
+plan_may_need(Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+			return true;
+		case T_IndexScan:
+		case T_BitmapHeapScan:
+			if (plan->qual != NIL)
+				return true;
+			break;
+		case T_Limit:
+			return true;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				if (plan_may_need(lfirst(lc)))
+					return true;
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				if (plan_may_need(lfirst(lc)))
+					return true;
+			break;
+		case T_SubqueryScan:
+			if (plan_may_need(((SubqueryScan *) plan)->subplan))
+				return true;
+			break;
+		default:
+			break;
+	}
+	return plan_may_need(plan->lefttree) || plan_may_need(plan->righttree);
+}
+
+static bool
+stmt_may_need(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+
+	if (plan_may_need(pstmt->planTree))
+		return true;
+	foreach(lc, pstmt->subplans)
+		if (plan_may_need((Plan *) lfirst(lc)))
+			return true;
+	return false;
+}
+
+/*
+ * The needs of every table scan of the plan that an index could improve: a
+ * sequential scan with any term, or an index or bitmap scan that filtered
+ * rows or fed a sort under a LIMIT.  planstate may be NULL (no row counts).
+ */
+List *
+sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
+{
+	WalkCtx		ctx;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	ctx.pstmt = pstmt;
+	ctx.items = NIL;
+	walk_plan(&ctx, pstmt->planTree, planstate);
+	if (planstate == NULL)
+		walk_list(&ctx, pstmt->subplans);
+	if (ctx.items == NIL)
+		return NIL;
+	walk_joins(&ctx, pstmt->planTree);
+	foreach(lc, pstmt->subplans)
+		walk_joins(&ctx, (Plan *) lfirst(lc));
+
+	foreach(lc, ctx.items)
+	{
+		ScanItem   *it = (ScanItem *) lfirst(lc);
+
+		if (it->need->terms == NIL)
+			continue;
+		if (it->need->scan == 's' || it->has_filter ||
+			it->need->under_limit_sort)
+		{
+			/* equality terms first, then ranges, then sort keys */
+			List	   *ordered = NIL;
+			int			pass;
+			ListCell   *tc;
+
+			for (pass = 0; pass < 3; pass++)
+				foreach(tc, it->need->terms)
+				{
+					char		k = ((SaTerm *) lfirst(tc))->kind;
+					int			p = (k == SA_TERM_SORT) ? 2 :
+						(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+
+					if (p == pass)
+						ordered = lappend(ordered, lfirst(tc));
+				}
+			it->need->terms = ordered;
+			result = lappend(result, it->need);
+		}
+	}
+	return result;
+}
+
+/*
+ * "col =, ts >, lower(email) =" : the terms of a need, for people.
+ */
+char *
+sa_terms_text(Oid relid, List *terms, bool with_ops)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	List	   *dpcontext = NIL;
+
+	initStringInfo(&buf);
+	foreach(lc, terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		if (t->attno != 0)
+		{
+			char	   *name = get_attname(relid, t->attno, true);
+
+			appendStringInfoString(&buf, name ? quote_identifier(name) : "?");
+		}
+		else
+		{
+			if (dpcontext == NIL)
+				dpcontext = deparse_context_for(get_rel_name(relid), relid);
+			appendStringInfoString(&buf,
+								   deparse_expression((Node *) t->expr,
+													  dpcontext, false, false));
+		}
+		if (!with_ops)
+			continue;
+		switch (t->kind)
+		{
+			case SA_TERM_EQ:
+				appendStringInfoString(&buf, " =");
+				break;
+			case SA_TERM_IN:
+				appendStringInfoString(&buf, " IN");
+				break;
+			case SA_TERM_RANGE:
+				appendStringInfo(&buf, " %s", get_opname(t->opno));
+				break;
+			case SA_TERM_LIKE:
+				appendStringInfoString(&buf, " LIKE prefix");
+				break;
+			case SA_TERM_JOIN:
+				appendStringInfoString(&buf, " = (join)");
+				break;
+			case SA_TERM_SORT:
+				appendStringInfoString(&buf, t->desc ? " ORDER BY DESC" : " ORDER BY");
+				break;
+		}
+	}
+	return buf.data;
+}
+
+/* ---------------------------------------------------------------------
+ * Capture
+ * ---------------------------------------------------------------------
+ */
+
+static uint32
+plan_key_hash(const void *key, Size keysize)
+{
+	const SaPlanKey *k = (const SaPlanKey *) key;
+
+	return hash_bytes_uint32((uint32) k->queryid) ^
+		hash_bytes_uint32((uint32) (k->queryid >> 32)) ^
+		hash_bytes_uint32(k->dbid ^ (k->userid << 7));
+}
+
+static int
+plan_key_match(const void *a, const void *b, Size keysize)
+{
+	const SaPlanKey *x = (const SaPlanKey *) a;
+	const SaPlanKey *y = (const SaPlanKey *) b;
+
+	return (x->queryid == y->queryid && x->dbid == y->dbid &&
+			x->userid == y->userid) ? 0 : 1;
+}
+
+static Size
+plans_shmem_size(void)
+{
+	return add_size(MAXALIGN(sizeof(SaPlanShared)),
+					hash_estimate_size(plan_max_statements,
+									   sizeof(SaPlanEntry)));
+}
+
+static void
+plans_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	plan_shared = ShmemInitStruct("scale_advisor plans",
+								  sizeof(SaPlanShared), &found);
+	if (!found)
+	{
+		plan_shared->lock = &(GetNamedLWLockTranche("scale_advisor_plans"))->lock;
+		plan_shared->reset_time = GetCurrentTimestamp();
+		plan_shared->evictions = 0;
+	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(SaPlanKey);
+	info.entrysize = sizeof(SaPlanEntry);
+	info.hash = plan_key_hash;
+	info.match = plan_key_match;
+	plan_hash = ShmemInitHash("scale_advisor plan statements",
+							  plan_max_statements, plan_max_statements,
+							  &info, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
+}
+
+static void
+remember_sampled(QueryDesc *qd)
+{
+	int			i;
+
+	for (i = 0; i < SA_SAMPLED_SLOTS; i++)
+		if (sampled[i] == NULL)
+		{
+			sampled[i] = qd;
+			return;
+		}
+	/* too deeply nested: forget the oldest */
+	memmove(&sampled[0], &sampled[1], sizeof(QueryDesc *) * (SA_SAMPLED_SLOTS - 1));
+	sampled[SA_SAMPLED_SLOTS - 1] = qd;
+}
+
+static bool
+forget_sampled(QueryDesc *qd)
+{
+	int			i;
+
+	for (i = 0; i < SA_SAMPLED_SLOTS; i++)
+		if (sampled[i] == qd)
+		{
+			sampled[i] = NULL;
+			return true;
+		}
+	return false;
+}
+
+static void
+plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
+{
+	if (plan_sample_rate <= 0 || (eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		return;
+	if (query_desc->operation == CMD_INSERT &&
+		query_desc->plannedstmt->planTree &&
+		IsA(query_desc->plannedstmt->planTree, ModifyTable) &&
+		outerPlan(query_desc->plannedstmt->planTree) &&
+		IsA(outerPlan(query_desc->plannedstmt->planTree), Result))
+		return;					/* INSERT ... VALUES: nothing to index */
+	if (plan_sample_rate < 1.0 &&
+		pg_prng_double(&pg_global_prng_state) >= plan_sample_rate)
+		return;
+	if (!stmt_may_need(query_desc->plannedstmt))
+		return;					/* nothing to learn from counting rows */
+	query_desc->instrument_options |= INSTRUMENT_ROWS;
+	remember_sampled(query_desc);
+}
+
+/* the statement's own part of the source text, trimmed */
+static void
+statement_text(const SaStatement *stmt, const char **start, int *len)
+{
+	const char *s = stmt->source_text;
+	int			loc = stmt->stmt_location;
+	int			l = stmt->stmt_len;
+
+	if (loc < 0 || loc > (int) strlen(s))
+	{
+		loc = 0;
+		l = strlen(s);
+	}
+	else if (l <= 0)
+		l = strlen(s + loc);
+	s += loc;
+	while (l > 0 && isspace((unsigned char) *s))
+	{
+		s++;
+		l--;
+	}
+	while (l > 0 && (isspace((unsigned char) s[l - 1]) || s[l - 1] == ';'))
+		l--;
+	*start = s;
+	*len = l;
+}
+
+/* keep this execution's text and parameter values as the example */
+static void
+store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
+			  Oid *ptypes, bool *pnull, int nparams, bool params_ok)
+{
+	const char *s;
+	int			len;
+	int			used;
+	int			i;
+
+	statement_text(stmt, &s, &len);
+	e->truncated = false;
+	if (namespace_search_path == NULL ||
+		strlen(namespace_search_path) >= SA_PATH_MAX)
+		e->truncated = true;
+	else
+		strlcpy(e->search_path, namespace_search_path, SA_PATH_MAX);
+	if (len >= SA_TEXT_MAX || !params_ok)
+	{
+		e->truncated = true;
+		len = Min(len, SA_TEXT_MAX - 1);
+	}
+	memcpy(e->text, s, len);
+	e->text[len] = '\0';
+	used = len + 1;
+	e->nparams = 0;
+	for (i = 0; i < nparams && !e->truncated; i++)
+	{
+		int			vl = pnull[i] ? 0 : strlen(pvals[i]);
+
+		if (used + vl + 1 > SA_TEXT_MAX)
+		{
+			e->truncated = true;
+			break;
+		}
+		if (!pnull[i])
+			memcpy(e->text + used, pvals[i], vl);
+		e->text[used + vl] = '\0';
+		used += vl + 1;
+		e->ptypes[i] = ptypes[i];
+		e->pnull[i] = pnull[i];
+	}
+	if (!e->truncated)
+		e->nparams = nparams;
+	e->used = used;
+}
+
+static void
+evict_one(void)
+{
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+	SaPlanEntry *victim = NULL;
+	double		vscore = 0;
+
+	hash_seq_init(&hs, plan_hash);
+	while ((e = hash_seq_search(&hs)) != NULL)
+	{
+		double		score = e->sampled_ms + e->slow_ms;
+
+		if (victim == NULL || score < vscore)
+		{
+			victim = e;
+			vscore = score;
+		}
+	}
+	if (victim)
+	{
+		hash_search(plan_hash, &victim->key, HASH_REMOVE, NULL);
+		plan_shared->evictions++;
+	}
+}
+
+static void
+plans_statement_end(const SaStatement *stmt)
+{
+	QueryDesc  *qd = stmt->query_desc;
+	bool		was_sampled;
+	bool		slow;
+	List	   *needs;
+	MemoryContext cxt;
+	MemoryContext old;
+	SaPlanKey	key;
+	SaPlanEntry *e;
+	bool		found;
+	ListCell   *lc;
+	char	   *pvals[SA_MAX_PARAMS];
+	Oid			ptypes[SA_MAX_PARAMS];
+	bool		pnull[SA_MAX_PARAMS];
+	int			nparams = 0;
+	bool		params_ok = true;
+	TimestampTz now;
+
+	if (qd == NULL)
+		return;
+	was_sampled = forget_sampled(qd);
+	slow = (plan_capture_ms >= 0 && stmt->exec_ms >= plan_capture_ms);
+	if (!was_sampled && !slow)
+		return;
+	if (plan_shared == NULL || qd->plannedstmt == NULL ||
+		qd->plannedstmt->commandType == CMD_UTILITY)
+		return;
+	if (!stmt_may_need(qd->plannedstmt))
+		return;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor plan capture",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	needs = sa_plan_needs(qd->plannedstmt,
+						  was_sampled ? qd->planstate : NULL);
+	if (needs == NIL)
+		goto done;
+
+	/* bound parameters of the extended protocol, as text */
+	if (stmt->params && stmt->params->numParams > 0)
+	{
+		ParamListInfo p = stmt->params;
+		int			i;
+
+		if (p->paramFetch != NULL || p->numParams > SA_MAX_PARAMS)
+			params_ok = false;
+		for (i = 0; params_ok && i < p->numParams; i++)
+		{
+			ParamExternData *x = &p->params[i];
+			Oid			typoutput;
+			bool		varlena;
+
+			ptypes[i] = x->ptype;
+			pnull[i] = x->isnull || !OidIsValid(x->ptype);
+			pvals[i] = NULL;
+			if (!pnull[i])
+			{
+				getTypeOutputInfo(x->ptype, &typoutput, &varlena);
+				if (varlena &&
+					toast_raw_datum_size(x->value) > SA_TEXT_MAX)
+				{
+					params_ok = false;
+					break;
+				}
+				pvals[i] = OidOutputFunctionCall(typoutput, x->value);
+			}
+		}
+		nparams = p->numParams;
+	}
+
+	key.dbid = stmt->dbid;
+	key.userid = stmt->userid;
+	key.queryid = stmt->queryid;
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(plan_shared->lock, LW_EXCLUSIVE);
+	e = (SaPlanEntry *) hash_search(plan_hash, &key, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		if (hash_get_num_entries(plan_hash) >= plan_max_statements)
+			evict_one();
+		e = (SaPlanEntry *) hash_search(plan_hash, &key, HASH_ENTER_NULL,
+										&found);
+		if (e == NULL)
+		{
+			LWLockRelease(plan_shared->lock);
+			goto done;
+		}
+		memset(((char *) e) + sizeof(SaPlanKey), 0,
+			   offsetof(SaPlanEntry, text) - sizeof(SaPlanKey));
+		e->first_seen = now;
+		e->example_ms = -1;
+	}
+	e->last_seen = now;
+	if (was_sampled)
+	{
+		e->sampled_calls++;
+		e->sampled_ms += stmt->exec_ms;
+	}
+	else
+	{
+		e->slow_calls++;
+		e->slow_ms += stmt->exec_ms;
+	}
+	if (stmt->exec_ms > e->example_ms)
+	{
+		e->example_ms = stmt->exec_ms;
+		store_example(e, stmt, pvals, ptypes, pnull, nparams, params_ok);
+	}
+	foreach(lc, needs)
+	{
+		SaScanNeed *need = (SaScanNeed *) lfirst(lc);
+		SaObs	   *o = NULL;
+		int			i;
+
+		for (i = 0; i < e->nobs; i++)
+			if (e->obs[i].relid == need->relid)
+			{
+				o = &e->obs[i];
+				break;
+			}
+		if (o == NULL)
+		{
+			if (e->nobs >= SA_MAX_OBS)
+				continue;
+			o = &e->obs[e->nobs++];
+			memset(o, 0, sizeof(SaObs));
+			o->relid = need->relid;
+		}
+		if (o->terms[0] == '\0' || (need->actual && !o->actual))
+		{
+			/* get_attname may not run under the lock: see below */
+			o->terms[0] = '\1';
+		}
+		o->scan = need->scan;
+		o->n++;
+		o->rows_scanned += need->rows_scanned;
+		o->rows_removed += need->rows_removed;
+		o->actual |= need->actual;
+	}
+	LWLockRelease(plan_shared->lock);
+
+	/*
+	 * Describe the terms outside the lock (that needs catalog lookups), then
+	 * store the descriptions of the relations that asked for one.
+	 */
+	{
+		char	   *texts[SA_MAX_OBS];
+		Oid			relids[SA_MAX_OBS];
+		int			n = 0;
+
+		foreach(lc, needs)
+		{
+			SaScanNeed *need = (SaScanNeed *) lfirst(lc);
+
+			if (n >= SA_MAX_OBS)
+				break;
+			relids[n] = need->relid;
+			texts[n] = sa_terms_text(need->relid, need->terms, true);
+			n++;
+		}
+		LWLockAcquire(plan_shared->lock, LW_EXCLUSIVE);
+		e = (SaPlanEntry *) hash_search(plan_hash, &key, HASH_FIND, NULL);
+		if (e)
+		{
+			int			i,
+						j;
+
+			for (i = 0; i < e->nobs; i++)
+				for (j = 0; j < n; j++)
+					if (e->obs[i].relid == relids[j] &&
+						e->obs[i].terms[0] == '\1')
+						strlcpy(e->obs[i].terms, texts[j], SA_TERMS_MAX);
+		}
+		LWLockRelease(plan_shared->lock);
+	}
+
+done:
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+static bool
+can_see_all(void)
+{
+	return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+}
+
+/*
+ * Copy the captured statements of this database out of shared memory (all
+ * users' when allowed, else the current user's).
+ */
+List *
+sa_captured_statements(bool all_users)
+{
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+	List	   *result = NIL;
+	TimestampTz now = GetCurrentTimestamp();
+	Oid			me = GetUserId();
+
+	if (plan_shared == NULL)
+		return NIL;
+	all_users = all_users && can_see_all();
+	LWLockAcquire(plan_shared->lock, LW_SHARED);
+	hash_seq_init(&hs, plan_hash);
+	while ((e = hash_seq_search(&hs)) != NULL)
+	{
+		SaCapturedStmt *s;
+		int			i;
+		char	   *p;
+		double		calls;
+
+		if (e->key.dbid != MyDatabaseId)
+			continue;
+		if (!all_users && e->key.userid != me)
+			continue;
+		if (e->used == 0)
+			continue;
+		s = (SaCapturedStmt *) palloc0(sizeof(SaCapturedStmt));
+		s->queryid = e->key.queryid;
+		s->userid = e->key.userid;
+		s->text = pstrdup(e->text);
+		s->search_path = pstrdup(e->search_path);
+		s->truncated = e->truncated;
+		s->nparams = e->nparams;
+		s->ptypes = (Oid *) palloc0(sizeof(Oid) * Max(e->nparams, 1));
+		s->pvalues = (char **) palloc0(sizeof(char *) * Max(e->nparams, 1));
+		p = e->text + strlen(e->text) + 1;
+		for (i = 0; i < e->nparams; i++)
+		{
+			s->ptypes[i] = e->ptypes[i];
+			s->pvalues[i] = e->pnull[i] ? NULL : pstrdup(p);
+			p += strlen(p) + 1;
+		}
+		if (e->sampled_calls > 0 && plan_sample_rate > 0)
+		{
+			calls = e->sampled_calls / Min(plan_sample_rate, 1.0);
+			s->mean_ms = e->sampled_ms / e->sampled_calls;
+		}
+		else
+		{
+			calls = e->slow_calls;
+			s->mean_ms = e->slow_calls > 0 ? e->slow_ms / e->slow_calls : 0;
+		}
+		calls = Max(calls, (double) (e->sampled_calls + e->slow_calls));
+		s->est_calls = calls;
+		s->hours = Max((double) (now - e->first_seen) / USECS_PER_SEC / 3600.0,
+					   1.0 / 60.0);
+		result = lappend(result, s);
+	}
+	LWLockRelease(plan_shared->lock);
+	return result;
+}
+
+/*
+ * SQL: scale_advisor.index_workload — what the captured plans lacked, per
+ * statement and relation.
+ */
+Datum
+scale_advisor_index_workload(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+	bool		all = can_see_all();
+	Oid			me = GetUserId();
+
+	sa_require_loaded();
+	InitMaterializedSRF(fcinfo, 0);
+	if (plan_shared == NULL)
+		return (Datum) 0;
+	LWLockAcquire(plan_shared->lock, LW_SHARED);
+	hash_seq_init(&hs, plan_hash);
+	while ((e = hash_seq_search(&hs)) != NULL)
+	{
+		int			i;
+		bool		visible = all || e->key.userid == me;
+
+		if (e->key.dbid != MyDatabaseId)
+			continue;
+		for (i = 0; i < e->nobs; i++)
+		{
+			SaObs	   *o = &e->obs[i];
+			Datum		values[12];
+			bool		nulls[12];
+
+			memset(nulls, 0, sizeof(nulls));
+			values[0] = Int64GetDatum((int64) e->key.queryid);
+			values[1] = ObjectIdGetDatum(e->key.userid);
+			values[2] = ObjectIdGetDatum(o->relid);
+			values[3] = CStringGetTextDatum(o->scan == 's' ? "seq scan" : "index scan with filter");
+			if (o->terms[0] == '\0' || o->terms[0] == '\1')
+				nulls[4] = true;
+			else
+				values[4] = CStringGetTextDatum(o->terms);
+			values[5] = Int64GetDatum(o->n);
+			values[6] = Float8GetDatum(o->n ? o->rows_scanned / o->n : 0);
+			values[7] = Float8GetDatum(o->n ? o->rows_removed / o->n : 0);
+			values[8] = BoolGetDatum(o->actual);
+			values[9] = Int64GetDatum(e->sampled_calls + e->slow_calls);
+			values[10] = Float8GetDatum((e->sampled_calls + e->slow_calls) > 0 ?
+										(e->sampled_ms + e->slow_ms) /
+										(e->sampled_calls + e->slow_calls) : 0);
+			if (visible)
+				values[11] = CStringGetTextDatum(e->text);
+			else
+				values[11] = CStringGetTextDatum("<insufficient privilege>");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
+		}
+	}
+	LWLockRelease(plan_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * SQL: scale_advisor.index_workload_reset() — forget every captured plan.
+ */
+Datum
+scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+
+	sa_require_loaded();
+	LWLockAcquire(plan_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&hs, plan_hash);
+	while ((e = hash_seq_search(&hs)) != NULL)
+		hash_search(plan_hash, &e->key, HASH_REMOVE, NULL);
+	plan_shared->reset_time = GetCurrentTimestamp();
+	LWLockRelease(plan_shared->lock);
+	PG_RETURN_VOID();
+}
+
+void
+sa_plans_init(void)
+{
+	DefineCustomRealVariable("scale_advisor.plan_sample_rate",
+							 "Fraction of executions whose plans are walked with row counts for index advice.",
+							 NULL, &plan_sample_rate, 0.01, 0.0, 1.0,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.plan_capture_ms",
+							"Executions slower than this are always walked for index advice (-1 turns it off).",
+							NULL, &plan_capture_ms, 1000, -1, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.plan_max_statements",
+							"Statements whose plans are kept for index advice.",
+							NULL, &plan_max_statements, 1000, 10, 100000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	sa_shmem_register("scale_advisor_plans", plans_shmem_size, 1,
+					  plans_shmem_startup);
+	sa_register_executor_start_observer(plans_executor_start);
+	sa_register_statement_observer(plans_statement_end);
+}

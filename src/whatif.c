@@ -1,0 +1,796 @@
+/*-------------------------------------------------------------------------
+ *
+ * whatif.c
+ *		Hypothetical indexes and the planner check: plan a statement again
+ *		as if some btree indexes existed, and compare the costs.
+ *
+ * Owns get_relation_info_hook (chained).  The hook adds IndexOptInfo
+ * entries for the hypothetical indexes to a relation's index list, and does
+ * so only while sa_whatif_plan() is planning (a flag set and cleared in
+ * PG_TRY/PG_FINALLY) and only for the query it was handed: that query's
+ * copy carries a marker query identifier, and the hook looks for the marker
+ * on the outermost query of the planning it is called from, so that a
+ * function the planner evaluates early (and plans and runs on its own)
+ * never sees a hypothetical index.  The plans made here are returned to the
+ * caller, which reads their costs and drops them: they are never executed
+ * nor cached (the planner is called directly, not through the plan cache).
+ * The hypothetical IndexOptInfo is marked hypothetical, which keeps the
+ * planner from opening it (get_actual_variable_range skips such indexes).
+ *
+ * No shared state: everything here is backend-local and lives only for
+ * one planning.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planner.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "parser/parse_utilcmd.h"
+#include "rewrite/rewriteManip.h"
+#include "storage/bufpage.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "compat.h"
+#include "index_advice.h"
+#include "scale_advisor.h"
+
+/* marks the copy of the query whose planning may see hypothetical indexes */
+#define SA_WHATIF_MARKER UINT64CONST(0x5ca1eadf15e0c0de)
+
+/* first of the fake OIDs: high in the OID space, far from real objects */
+#define SA_FAKE_OID_BASE ((Oid) 4294900000U)
+
+static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
+
+static bool whatif_active = false;
+static List *whatif_hypos = NIL;
+
+static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
+								 bool inhparent, RelOptInfo *rel);
+
+PG_FUNCTION_INFO_V1(scale_advisor_index_whatif);
+
+void
+sa_whatif_init(void)
+{
+	prev_get_relation_info_hook = get_relation_info_hook;
+	get_relation_info_hook = sa_get_relation_info;
+}
+
+/*
+ * Average stored width of one index column.
+ */
+static int32
+column_width(Oid relid, AttrNumber attno, Node *expr)
+{
+	Oid			typid;
+	int32		typmod;
+	int16		typlen;
+	int32		w;
+
+	if (attno != 0)
+	{
+		Oid			coll;
+
+		get_atttypetypmodcoll(relid, attno, &typid, &typmod, &coll);
+		typlen = get_typlen(typid);
+		if (typlen > 0)
+			return typlen;
+		w = get_attavgwidth(relid, attno);
+		if (w > 0)
+			return w;
+		return get_typavgwidth(typid, typmod);
+	}
+	typid = exprType(expr);
+	typmod = exprTypmod(expr);
+	typlen = get_typlen(typid);
+	if (typlen > 0)
+		return typlen;
+	return get_typavgwidth(typid, typmod);
+}
+
+/*
+ * Estimate pages, tuples and height of a btree holding "tuples" entries of
+ * the hypothetical index's columns: leaf items of an 8-byte tuple header
+ * plus the aligned data and a 4-byte line pointer, leaves filled to the
+ * default 90 %, inner levels with the same entries, and the meta page.
+ */
+static void
+estimate_btree(SaHypoIndex *h, double tuples, double *pages, int *height)
+{
+	double		data = 0;
+	double		itemsz;
+	double		usable;
+	double		per_leaf;
+	double		leaves;
+	double		total;
+	double		level;
+	int			h_levels = 0;
+	int			i;
+	ListCell   *lc = list_head(h->indexprs);
+
+	for (i = 0; i < h->ncolumns; i++)
+	{
+		Node	   *expr = NULL;
+
+		if (h->indexkeys[i] == 0)
+		{
+			expr = (Node *) lfirst(lc);
+			lc = lnext(h->indexprs, lc);
+		}
+		data += column_width(h->relid, h->indexkeys[i], expr);
+	}
+	itemsz = MAXALIGN(sizeof(IndexTupleData) + (Size) data) + sizeof(ItemIdData);
+	usable = BLCKSZ - SizeOfPageHeaderData - sizeof(BTPageOpaqueData);
+	per_leaf = floor(usable * BTREE_DEFAULT_FILLFACTOR / 100.0 / itemsz);
+	if (per_leaf < 2)
+		per_leaf = 2;
+	leaves = ceil(Max(tuples, 1.0) / per_leaf);
+	total = leaves;
+	level = leaves;
+	/* inner pages are filled to about 70 % on average */
+	while (level > 1)
+	{
+		level = ceil(level / Max(floor(usable * 0.7 / itemsz), 2.0));
+		total += level;
+		h_levels++;
+	}
+	*pages = total + 1;			/* the meta page */
+	*height = h_levels;
+}
+
+/*
+ * Target list of the index columns, in the form the planner builds for a
+ * real index: Vars of the relation, or the index expressions.
+ */
+static List *
+index_tlist(SaHypoIndex *h, Index varno, List *indexprs)
+{
+	List	   *tlist = NIL;
+	ListCell   *lc = list_head(indexprs);
+	int			i;
+
+	for (i = 0; i < h->ncolumns; i++)
+	{
+		Expr	   *e;
+
+		if (h->indexkeys[i] != 0)
+		{
+			Oid			typid;
+			int32		typmod;
+			Oid			coll;
+
+			get_atttypetypmodcoll(h->relid, h->indexkeys[i],
+								  &typid, &typmod, &coll);
+			e = (Expr *) makeVar(varno, h->indexkeys[i], typid, typmod,
+								 coll, 0);
+		}
+		else
+		{
+			e = (Expr *) lfirst(lc);
+			lc = lnext(indexprs, lc);
+		}
+		tlist = lappend(tlist, makeTargetEntry(e, i + 1, NULL, false));
+	}
+	return tlist;
+}
+
+/*
+ * Build the planner's description of one hypothetical btree index on rel.
+ */
+static IndexOptInfo *
+hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
+{
+	IndexOptInfo *info = makeNode(IndexOptInfo);
+	IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
+	int			nc = h->ncolumns;
+	int			nk = h->nkeycolumns;
+	double		pages;
+	int			height;
+	int			i;
+
+	info->indexoid = h->fake_oid;
+	info->reltablespace = rel->reltablespace;
+	info->rel = rel;
+	info->ncolumns = nc;
+	info->nkeycolumns = nk;
+	info->indexkeys = (int *) palloc(sizeof(int) * nc);
+	info->indexcollations = (Oid *) palloc(sizeof(Oid) * nk);
+	info->opfamily = (Oid *) palloc(sizeof(Oid) * nk);
+	info->opcintype = (Oid *) palloc(sizeof(Oid) * nk);
+	info->reverse_sort = (bool *) palloc(sizeof(bool) * nk);
+	info->nulls_first = (bool *) palloc(sizeof(bool) * nk);
+	info->canreturn = (bool *) palloc(sizeof(bool) * nc);
+	info->opclassoptions = (bytea **) palloc0(sizeof(bytea *) * nc);
+	for (i = 0; i < nc; i++)
+	{
+		info->indexkeys[i] = h->indexkeys[i];
+		info->canreturn[i] = true;	/* btree returns every column */
+	}
+	for (i = 0; i < nk; i++)
+	{
+		info->indexcollations[i] = h->collation[i];
+		info->opfamily[i] = h->opfamily[i];
+		info->opcintype[i] = h->opcintype[i];
+		info->reverse_sort[i] = h->reverse_sort[i];
+		info->nulls_first[i] = h->nulls_first[i];
+	}
+	info->sortopfamily = info->opfamily;
+	info->relam = BTREE_AM_OID;
+
+	info->indexprs = copyObject(h->indexprs);
+	info->indpred = copyObject(h->indpred);
+	if (rel->relid != 1)
+	{
+		if (info->indexprs)
+			ChangeVarNodes((Node *) info->indexprs, 1, rel->relid, 0);
+		if (info->indpred)
+			ChangeVarNodes((Node *) info->indpred, 1, rel->relid, 0);
+	}
+	info->indextlist = index_tlist(h, rel->relid, info->indexprs);
+	info->indrestrictinfo = NIL;
+	info->predOK = false;
+	info->unique = false;
+	info->immediate = true;
+	info->hypothetical = true;
+
+	info->amcanorderbyop = am->amcanorderbyop;
+	info->amoptionalkey = am->amoptionalkey;
+	info->amsearcharray = am->amsearcharray;
+	info->amsearchnulls = am->amsearchnulls;
+	info->amcanparallel = am->amcanparallel;
+	info->amhasgettuple = (am->amgettuple != NULL);
+	info->amhasgetbitmap = (am->amgetbitmap != NULL);
+	info->amcanmarkpos = (am->ammarkpos != NULL && am->amrestrpos != NULL);
+	info->amcostestimate = am->amcostestimate;
+
+	/* size: every row, or the rows the predicate selects */
+	info->tuples = rel->tuples;
+	if (info->indpred != NIL)
+	{
+		Selectivity sel;
+		RelOptInfo *saved = root->simple_rel_array[rel->relid];
+
+		/*
+		 * The relation is not in simple_rel_array yet while its info is
+		 * being gathered; the selectivity functions look it up there.
+		 */
+		root->simple_rel_array[rel->relid] = rel;
+		sel = clauselist_selectivity(root, info->indpred, rel->relid,
+									 JOIN_INNER, NULL);
+		root->simple_rel_array[rel->relid] = saved;
+		info->tuples = clamp_row_est(rel->tuples * sel);
+	}
+	estimate_btree(h, info->tuples, &pages, &height);
+	info->pages = (BlockNumber) pages;
+	info->tree_height = height;
+	h->est_pages = pages;
+	h->est_tuples = info->tuples;
+	return info;
+}
+
+/*
+ * get_relation_info_hook: add the hypothetical indexes of this relation,
+ * when the planning is one of ours.
+ */
+static void
+sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
+					 bool inhparent, RelOptInfo *rel)
+{
+	if (prev_get_relation_info_hook)
+		prev_get_relation_info_hook(root, relationObjectId, inhparent, rel);
+
+	if (whatif_active && !inhparent)
+	{
+		PlannerInfo *top = root;
+		ListCell   *lc;
+
+		while (top->parent_root)
+			top = top->parent_root;
+		if (top->parse == NULL || top->parse->queryId != SA_WHATIF_MARKER)
+			return;
+		foreach(lc, whatif_hypos)
+		{
+			SaHypoIndex *h = (SaHypoIndex *) lfirst(lc);
+
+			if (h->relid == relationObjectId)
+				rel->indexlist = lappend(rel->indexlist,
+										 hypo_index_info(root, rel, h));
+		}
+	}
+}
+
+/*
+ * Plan a copy of query, with the hypothetical indexes in hypos (may be NIL)
+ * visible to the planner.  The plan is for reading costs only.
+ */
+PlannedStmt *
+sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
+			   List *hypos)
+{
+	Query	   *q = copyObject(query);
+	PlannedStmt *result;
+	bool		save_active = whatif_active;
+	List	   *save_hypos = whatif_hypos;
+	ListCell   *lc;
+	Oid			next = SA_FAKE_OID_BASE;
+
+	foreach(lc, hypos)
+		((SaHypoIndex *) lfirst(lc))->fake_oid = next++;
+
+	q->queryId = SA_WHATIF_MARKER;
+	PG_TRY();
+	{
+		whatif_active = (hypos != NIL);
+		whatif_hypos = hypos;
+		result = standard_planner(q, text, 0, params);
+	}
+	PG_FINALLY();
+	{
+		whatif_active = save_active;
+		whatif_hypos = save_hypos;
+	}
+	PG_END_TRY();
+	result->queryId = query->queryId;
+	return result;
+}
+
+/*
+ * Does the plan (or one of its subplans) scan the given index?
+ */
+static bool
+plan_uses_index(Plan *plan, Oid indexoid)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	switch (nodeTag(plan))
+	{
+		case T_IndexScan:
+			if (((IndexScan *) plan)->indexid == indexoid)
+				return true;
+			break;
+		case T_IndexOnlyScan:
+			if (((IndexOnlyScan *) plan)->indexid == indexoid)
+				return true;
+			break;
+		case T_BitmapIndexScan:
+			if (((BitmapIndexScan *) plan)->indexid == indexoid)
+				return true;
+			break;
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				if (plan_uses_index(lfirst(lc), indexoid))
+					return true;
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				if (plan_uses_index(lfirst(lc), indexoid))
+					return true;
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				if (plan_uses_index(lfirst(lc), indexoid))
+					return true;
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				if (plan_uses_index(lfirst(lc), indexoid))
+					return true;
+			break;
+		case T_SubqueryScan:
+			if (plan_uses_index(((SubqueryScan *) plan)->subplan, indexoid))
+				return true;
+			break;
+		case T_CustomScan:
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				if (plan_uses_index(lfirst(lc), indexoid))
+					return true;
+			break;
+		default:
+			break;
+	}
+	return plan_uses_index(plan->lefttree, indexoid) ||
+		plan_uses_index(plan->righttree, indexoid);
+}
+
+bool
+sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
+{
+	ListCell   *lc;
+
+	if (plan_uses_index(pstmt->planTree, indexoid))
+		return true;
+	foreach(lc, pstmt->subplans)
+		if (plan_uses_index((Plan *) lfirst(lc), indexoid))
+			return true;
+	return false;
+}
+
+/*
+ * Estimated size in bytes of the hypothetical index over the whole table
+ * (or the part its predicate selects), from the last planning that saw it,
+ * or from the table's statistics when no planning did.
+ */
+double
+sa_hypo_size_bytes(SaHypoIndex *h)
+{
+	if (h->est_pages <= 0)
+	{
+		Relation	rel = relation_open(h->relid, AccessShareLock);
+		double		tuples = rel->rd_rel->reltuples;
+		double		pages;
+		int			height;
+
+		if (tuples < 0)
+			tuples = 0;
+		relation_close(rel, AccessShareLock);
+		estimate_btree(h, tuples, &pages, &height);
+		h->est_pages = pages;
+	}
+	return h->est_pages * BLCKSZ;
+}
+
+/*
+ * Bound parameters from their text form, marked constant so that the
+ * planner folds them in as it does for a custom plan.
+ */
+ParamListInfo
+sa_make_params(int nparams, Oid *ptypes, char **pvalues)
+{
+	ParamListInfo params;
+	int			i;
+
+	if (nparams <= 0)
+		return NULL;
+	params = makeParamList(nparams);
+	for (i = 0; i < nparams; i++)
+	{
+		ParamExternData *p = &params->params[i];
+		Oid			typinput;
+		Oid			typioparam;
+
+		p->ptype = ptypes[i];
+		p->pflags = PARAM_FLAG_CONST;
+		if (pvalues[i] == NULL || !OidIsValid(ptypes[i]))
+		{
+			p->isnull = true;
+			p->value = (Datum) 0;
+			continue;
+		}
+		getTypeInputInfo(ptypes[i], &typinput, &typioparam);
+		p->value = OidInputFunctionCall(typinput, pvalues[i], typioparam, -1);
+		p->isnull = false;
+	}
+	return params;
+}
+
+/*
+ * Turn "CREATE INDEX ... ON tbl USING btree (cols) INCLUDE (...) WHERE ..."
+ * into a hypothetical index.  Raises a clear error for anything else.
+ */
+static SaHypoIndex *
+hypo_from_sql(const char *sql)
+{
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	RawStmt    *rs;
+	IndexStmt  *stmt;
+	SaHypoIndex *h;
+	Oid			relid;
+	Relation	rel;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (list_length(raw) != 1 ||
+		!IsA(((RawStmt *) linitial(raw))->stmt, IndexStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("index definition must be one CREATE INDEX statement"),
+				 errhint("Pass a statement such as CREATE INDEX ON tbl (col).")));
+	rs = (RawStmt *) linitial(raw);
+	stmt = (IndexStmt *) rs->stmt;
+	if (stmt->accessMethod && strcmp(stmt->accessMethod, "btree") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("only btree hypothetical indexes are supported"),
+				 errhint("Remove the USING clause or use USING btree.")));
+	relid = RangeVarGetRelid(stmt->relation, AccessShareLock, false);
+	rel = table_open(relid, NoLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_MATVIEW)
+	{
+		table_close(rel, NoLock);
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table or materialized view",
+						stmt->relation->relname),
+				 errhint("Hypothetical indexes can only be made on tables and materialized views.")));
+	}
+	table_close(rel, NoLock);
+	stmt = transformIndexStmt(relid, stmt, sql);
+
+	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
+	h->relid = relid;
+	h->nkeycolumns = list_length(stmt->indexParams);
+	h->ncolumns = h->nkeycolumns + list_length(stmt->indexIncludingParams);
+	if (h->ncolumns > INDEX_MAX_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_COLUMNS),
+				 errmsg("cannot use more than %d columns in an index",
+						INDEX_MAX_KEYS)));
+	foreach(lc, list_concat_copy(stmt->indexParams,
+								 stmt->indexIncludingParams))
+	{
+		IndexElem  *el = (IndexElem *) lfirst(lc);
+		Oid			typid;
+		Oid			coll;
+
+		if (el->name)
+		{
+			AttrNumber	attno = get_attnum(relid, el->name);
+			int32		typmod;
+
+			if (attno == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" does not exist", el->name),
+						 errhint("Name a column of table \"%s\".",
+								 get_rel_name(relid))));
+			if (attno < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("index creation on system columns is not supported")));
+			get_atttypetypmodcoll(relid, attno, &typid, &typmod, &coll);
+			h->indexkeys[i] = attno;
+		}
+		else
+		{
+			Node	   *expr;
+
+			if (i >= h->nkeycolumns)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("expressions are not supported in included columns")));
+			expr = eval_const_expressions(NULL, el->expr);
+			fix_opfuncids(expr);
+			if (contain_mutable_functions(expr))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						 errmsg("functions in index expression must be marked IMMUTABLE")));
+			typid = exprType(expr);
+			coll = exprCollation(expr);
+			h->indexkeys[i] = 0;
+			h->indexprs = lappend(h->indexprs, expr);
+		}
+		if (i < h->nkeycolumns)
+		{
+			Oid			opclass;
+
+			if (el->collation)
+				coll = get_collation_oid(el->collation, false);
+			opclass = ResolveOpClass(el->opclass, typid, "btree",
+									 BTREE_AM_OID);
+			h->opclass[i] = opclass;
+			h->opfamily[i] = get_opclass_family(opclass);
+			h->opcintype[i] = get_opclass_input_type(opclass);
+			h->collation[i] = coll;
+			h->reverse_sort[i] = (el->ordering == SORTBY_DESC);
+			if (el->nulls_ordering == SORTBY_NULLS_DEFAULT)
+				h->nulls_first[i] = h->reverse_sort[i];
+			else
+				h->nulls_first[i] = (el->nulls_ordering == SORTBY_NULLS_FIRST);
+		}
+		i++;
+	}
+	if (stmt->whereClause)
+	{
+		Node	   *pred = eval_const_expressions(NULL, stmt->whereClause);
+
+		pred = (Node *) canonicalize_qual((Expr *) pred, false);
+		fix_opfuncids(pred);
+		if (contain_mutable_functions(pred))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("functions in index predicate must be marked IMMUTABLE")));
+		h->indpred = make_ands_implicit((Expr *) pred);
+	}
+	return h;
+}
+
+/*
+ * Parse, analyze and rewrite one statement; return its single planable
+ * query.  Parameter types are taken from ptypes (fixed) or, when
+ * infer_types is set, inferred from the statement.
+ */
+static Query *
+analyze_statement(const char *text, Oid **ptypes, int *nparams,
+				  bool infer_types)
+{
+	List	   *raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	List	   *queries;
+	Query	   *q;
+
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("statement text must hold exactly one statement"),
+				 errhint("Pass a single SELECT, INSERT, UPDATE or DELETE.")));
+	/* a statement captured through PREPARE ... AS: plan the inner one */
+	if (IsA(((RawStmt *) linitial(raw))->stmt, PrepareStmt))
+	{
+		RawStmt    *rs = (RawStmt *) linitial(raw);
+
+		rs->stmt = ((PrepareStmt *) rs->stmt)->query;
+	}
+	if (infer_types)
+		queries = pg_analyze_and_rewrite_varparams(linitial(raw), text,
+												   ptypes, nparams, NULL);
+	else
+		queries = pg_analyze_and_rewrite_fixedparams(linitial(raw), text,
+													 *ptypes, *nparams,
+													 NULL);
+	if (list_length(queries) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("statement is rewritten into %d statements",
+						list_length(queries)),
+				 errhint("Pass a statement on a table without DO ALSO or DO INSTEAD rules.")));
+	q = (Query *) linitial(queries);
+	if (q->commandType == CMD_UTILITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("only SELECT, INSERT, UPDATE and DELETE can be planned"),
+				 errhint("Pass the statement the index should speed up.")));
+	return q;
+}
+
+Query *
+sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
+{
+	return analyze_statement(text, &ptypes, &nparams, false);
+}
+
+/*
+ * Resolve names as the statement's own session did: set search_path for
+ * the parse analysis, in a GUC nest level that sa_pop_search_path (or the
+ * abort of the enclosing (sub)transaction) undoes.
+ */
+int
+sa_push_search_path(const char *path)
+{
+	int			level = NewGUCNestLevel();
+
+	if (path != NULL)
+		(void) set_config_option("search_path", path, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	return level;
+}
+
+void
+sa_pop_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
+/*
+ * SQL: scale_advisor.index_whatif(statement text, index_sql text,
+ *		params text[] DEFAULT NULL)
+ * Plans the statement without and with the hypothetical index, and returns
+ * cost_before, cost_after, improvement_pct, index_used, est_size_bytes.
+ * The statement is planned, never executed; the caller needs the
+ * privileges that EXPLAIN of the statement would need.
+ */
+Datum
+scale_advisor_index_whatif(PG_FUNCTION_ARGS)
+{
+	char	   *stmt_text;
+	char	   *index_sql;
+	SaHypoIndex *h;
+	Query	   *q;
+	Oid		   *ptypes = NULL;
+	int			nparams = 0;
+	char	  **pvalues = NULL;
+	ParamListInfo params = NULL;
+	PlannedStmt *before;
+	PlannedStmt *after;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	double		cb;
+	double		ca;
+	int			guclevel = -1;
+
+	sa_require_loaded();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("statement and index definition must not be NULL"),
+				 errhint("Pass the statement text and a CREATE INDEX statement.")));
+	stmt_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	index_sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	/* names resolve in the caller's search_path (the default argument) */
+	if (!PG_ARGISNULL(3))
+		guclevel = sa_push_search_path(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	h = hypo_from_sql(index_sql);
+	if (!PG_ARGISNULL(2))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
+		Datum	   *elems;
+		bool	   *enulls;
+		int			n;
+		int			i;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &enulls, &n);
+		pvalues = (char **) palloc0(sizeof(char *) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			pvalues[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		ptypes = (Oid *) palloc0(sizeof(Oid) * Max(n, 1));
+		nparams = n;
+		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
+		if (nparams != n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("statement has %d parameters but %d values were given",
+							nparams, n),
+					 errhint("Pass one value for each $n in the statement.")));
+		params = sa_make_params(nparams, ptypes, pvalues);
+	}
+	else
+		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
+	if (nparams > 0 && params == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("statement has %d parameters but no values were given",
+						nparams),
+				 errhint("Pass the values as a text array in the third argument.")));
+
+	if (guclevel >= 0)
+		sa_pop_search_path(guclevel);
+	before = sa_whatif_plan(q, stmt_text, params, NIL);
+	/* the same privilege check EXPLAIN would make */
+	ExecCheckRTPerms(before->rtable, true);
+	after = sa_whatif_plan(q, stmt_text, params, list_make1(h));
+
+	cb = before->planTree->total_cost;
+	ca = after->planTree->total_cost;
+	values[0] = Float8GetDatum(cb);
+	values[1] = Float8GetDatum(ca);
+	values[2] = Float8GetDatum(cb > 0 ? round(1000.0 * (cb - ca) / cb) / 10.0 : 0);
+	values[3] = BoolGetDatum(sa_plan_uses_index(after, h->fake_oid));
+	values[4] = Int64GetDatum((int64) sa_hypo_size_bytes(h));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
