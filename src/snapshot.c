@@ -242,7 +242,7 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 		len = 0;
 	}
 	src += loc;
-	if (len <= 0)
+	if (len <= 0 || len > (int) strlen(src))
 		len = strlen(src);
 	while (len > 0 && isspace((unsigned char) *src))
 	{

@@ -287,7 +287,7 @@ BEGIN
 		  WHERE s.schemaname <> '@extschema@') t
 	WHERE t.bytes IS NOT NULL
 	ORDER BY t.bytes DESC
-	LIMIT @extschema@._t('snapshot_max_tables');
+	LIMIT (SELECT @extschema@._t('snapshot_max_tables'));
 
 	-- keep the newest snapshot_keep snapshots
 	SELECT min(k.snap_id) INTO v_oldest

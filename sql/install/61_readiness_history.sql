@@ -13,9 +13,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => @extschema@._t('growth_window_days')::integer);
-	v_dblimit numeric := @extschema@._t('db_size_limit_bytes');
-	v_tlimit numeric := @extschema@._t('table_size_limit_bytes');
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
+	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
+	v_tlimit numeric := (SELECT @extschema@._t('table_size_limit_bytes'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	RETURN QUERY
@@ -91,9 +91,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_found @extschema@._regression[];
-	v_min_calls numeric := @extschema@._t('regression_min_calls');
-	v_ratio numeric := @extschema@._t('regression_ratio');
-	v_min_ms numeric := @extschema@._t('regression_min_ms');
+	v_min_calls numeric := (SELECT @extschema@._t('regression_min_calls'));
+	v_ratio numeric := (SELECT @extschema@._t('regression_ratio'));
+	v_min_ms numeric := (SELECT @extschema@._t('regression_min_ms'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	SELECT array_agg(ROW(x.queryid, NULL, x.baseline_calls, round(x.bp::numeric, 2),
@@ -104,8 +104,8 @@ BEGIN
 	FROM (SELECT w.*, @extschema@._hist_quantile(w.window_buckets, 0.95) AS wp,
 				 @extschema@._hist_quantile(w.baseline_buckets, 0.95) AS bp
 		  FROM @extschema@._windows(
-				pg_catalog.make_interval(secs => @extschema@._t('regression_window_s')::float8),
-				pg_catalog.make_interval(secs => @extschema@._t('regression_baseline_s')::float8)) w
+				pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_window_s'))::float8),
+				pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_baseline_s'))::float8)) w
 		  WHERE w.window_calls >= v_min_calls AND w.baseline_calls >= v_min_calls) x
 	WHERE x.wp > x.bp * v_ratio AND x.wp - x.bp >= v_min_ms;
 	IF v_found IS NULL THEN
@@ -136,7 +136,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
-	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => @extschema@._t('growth_window_days')::integer);
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
 	v_avg numeric;
 	v_peak numeric;
 	v_rho numeric;
@@ -146,11 +146,11 @@ DECLARE
 	v_peak_conn integer;
 	v_proj_conn integer;
 	v_pool integer;
-	v_target numeric := @extschema@._t('slow_statement_ms');
-	v_min_calls numeric := @extschema@._t('slow_statement_min_calls');
+	v_target numeric := (SELECT @extschema@._t('slow_statement_ms'));
+	v_min_calls numeric := (SELECT @extschema@._t('slow_statement_min_calls'));
 	v_infl numeric;
 	v_db record;
-	v_dblimit numeric := @extschema@._t('db_size_limit_bytes');
+	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
 	v_n integer;
 	r record;
 BEGIN
@@ -205,7 +205,7 @@ BEGIN
 	item := 'connections (peak)'; current := v_peak_conn; projected := v_proj_conn;
 	unit := 'connections';
 	status := CASE WHEN v_proj_conn > v_maxconn THEN 'fail'
-				   WHEN v_proj_conn * 100.0 / v_maxconn >= @extschema@._t('connections_warning_pct') THEN 'warn'
+				   WHEN v_proj_conn * 100.0 / v_maxconn >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn'
 				   ELSE 'pass' END;
 	detail := pg_catalog.format('%s usable of max_connections; behind a transaction pooler %s server connections carry the projected load',
 		v_maxconn, v_pool);

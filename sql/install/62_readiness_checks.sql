@@ -76,7 +76,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_hours numeric := @extschema@._t('maintenance_overdue_hours');
+	v_hours numeric := (SELECT @extschema@._t('maintenance_overdue_hours'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	IF @extschema@._has_col('archive_policies', 'enabled')
@@ -158,7 +158,7 @@ RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT s.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => @extschema@._t('archive_max_age_s')::float8)
+SELECT s.last_archived_time < pg_catalog.now() - pg_catalog.make_interval(secs => (SELECT @extschema@._t('archive_max_age_s'))::float8)
 	   AND coalesce(@extschema@._archive_ready() > 0,
 					pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) > s.last_archived_wal)
 FROM pg_catalog.pg_stat_archiver s
@@ -192,16 +192,16 @@ BEGIN
 	v_stmts := ARRAY(SELECT s FROM @extschema@._statements() s);
 
 	-- statements over 100 ms at p95
-	v_t := @extschema@._t('slow_statement_ms');
+	v_t := (SELECT @extschema@._t('slow_statement_ms'));
 	SELECT count(*), max(s.p95_ms),
 		   string_agg(pg_catalog.format('%s (%s ms: %s)', s.queryid, round(s.p95_ms::numeric, 1), @extschema@._short(s.query)), '; '
 					  ORDER BY s.p95_ms DESC) FILTER (WHERE s.rn <= 3)
 	INTO v_n, v_x, v_txt
 	FROM (SELECT s.*, row_number() OVER (ORDER BY s.p95_ms DESC) AS rn
 		  FROM unnest(v_stmts) s
-		  WHERE s.calls >= @extschema@._t('slow_statement_min_calls') AND s.p95_ms > v_t) s;
+		  WHERE s.calls >= (SELECT @extschema@._t('slow_statement_min_calls')) AND s.p95_ms > v_t) s;
 	"check" := 'slow_statements';
-	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= @extschema@._t('alert_p95_ms') THEN 'fail' ELSE 'warn' END;
+	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= (SELECT @extschema@._t('alert_p95_ms')) THEN 'fail' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN '0 statements over the target'
 				  ELSE pg_catalog.format('%s statements over the target, worst: %s', v_n, v_txt) END;
 	target := pg_catalog.format('p95 under %s ms', v_t);
@@ -222,7 +222,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- large tables read by sequential scans
-	v_t := @extschema@._t('seq_scan_min_rows');
+	v_t := (SELECT @extschema@._t('seq_scan_min_rows'));
 	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s seq scans)', t.schemaname, t.relname, t.seq_scan), ', '
 								 ORDER BY t.seq_tup_read DESC)
 	INTO v_n, v_txt
@@ -256,8 +256,8 @@ BEGIN
 								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)), '; ' ORDER BY s.calls DESC)
 	INTO v_n, v_txt
 	FROM unnest(v_stmts) s
-	WHERE s.calls >= @extschema@._t('cacheable_min_calls')
-	  AND s.calls * 100.0 / greatest(v_m, 1) >= @extschema@._t('cacheable_share_pct')
+	WHERE s.calls >= (SELECT @extschema@._t('cacheable_min_calls'))
+	  AND s.calls * 100.0 / greatest(v_m, 1) >= (SELECT @extschema@._t('cacheable_share_pct'))
 	  AND s.rows <= s.calls * 100
 	  AND s.query ~* '^\s*select\M'
 	  AND s.query !~* '\m(now|random|clock_timestamp|current_timestamp|nextval|txid_current|pg_sleep)\M'
@@ -266,7 +266,7 @@ BEGIN
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
 				  ELSE pg_catalog.format('%s repeated reads: %s', v_n, v_txt) END;
-	target := pg_catalog.format('no read over %s%% of all calls', @extschema@._t('cacheable_share_pct'));
+	target := pg_catalog.format('no read over %s%% of all calls', (SELECT @extschema@._t('cacheable_share_pct')));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'cache these results in the application (with a TTL or invalidation on write), or precompute them in a materialized view' END;
 	RETURN NEXT;
@@ -280,27 +280,27 @@ BEGIN
 	v_pool := least(greatest(2 * v_cpus + 1, ceil(v_x * 1.5)::integer), v_maxconn);
 	v_y := round(v_n * 100.0 / v_maxconn, 1);
 	"check" := 'connections';
-	status := CASE WHEN v_y >= @extschema@._t('connections_critical_pct') THEN 'fail'
-				   WHEN v_y >= @extschema@._t('connections_warning_pct') THEN 'warn' ELSE 'pass' END;
+	status := CASE WHEN v_y >= (SELECT @extschema@._t('connections_critical_pct')) THEN 'fail'
+				   WHEN v_y >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn' ELSE 'pass' END;
 	value := pg_catalog.format('%s of %s usable connections (%s%%), %s active', v_n, v_maxconn, v_y, v_x);
-	target := pg_catalog.format('under %s%% of max_connections', @extschema@._t('connections_warning_pct'));
+	target := pg_catalog.format('under %s%% of max_connections', (SELECT @extschema@._t('connections_warning_pct')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE pg_catalog.format('put a transaction pooler in front (pgbouncer pool_mode = transaction, default_pool_size = %s) rather than raising max_connections', v_pool) END;
 	RETURN NEXT;
 
 	-- idle sessions: pooling
 	"check" := 'connection_pooling';
-	status := CASE WHEN v_m >= @extschema@._t('idle_sessions_min')
-					AND v_m * 100.0 / greatest(v_n, 1) >= @extschema@._t('idle_sessions_pct') THEN 'warn' ELSE 'pass' END;
+	status := CASE WHEN v_m >= (SELECT @extschema@._t('idle_sessions_min'))
+					AND v_m * 100.0 / greatest(v_n, 1) >= (SELECT @extschema@._t('idle_sessions_pct')) THEN 'warn' ELSE 'pass' END;
 	value := pg_catalog.format('%s idle of %s client sessions', v_m, v_n);
 	target := pg_catalog.format('fewer than %s idle sessions or under %s%% idle',
-		@extschema@._t('idle_sessions_min'), @extschema@._t('idle_sessions_pct'));
+		(SELECT @extschema@._t('idle_sessions_min')), (SELECT @extschema@._t('idle_sessions_pct')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE pg_catalog.format('idle sessions hold server processes: use pgbouncer (pool_mode = transaction, default_pool_size = %s, max_client_conn = %s) and shrink the application pools', v_pool, greatest(v_n * 4, 100)) END;
 	RETURN NEXT;
 
 	-- sessions idle in a transaction
-	v_t := @extschema@._t('idle_in_transaction_s');
+	v_t := (SELECT @extschema@._t('idle_in_transaction_s'));
 	SELECT count(*), max(extract(epoch FROM pg_catalog.now() - a.state_change))
 	INTO v_n, v_x
 	FROM pg_catalog.pg_stat_activity a
@@ -322,11 +322,11 @@ BEGIN
 		SELECT count(*),
 			   count(*) FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
 							   OR (v_g.lim IS NOT NULL AND
-								   @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > @extschema@._t(v_g.lim))),
+								   @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim)))),
 			   string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
 				 FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
 						 OR (v_g.lim IS NOT NULL AND
-							 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > @extschema@._t(v_g.lim)))
+							 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim))))
 		INTO v_n, v_m, v_txt
 		FROM pg_catalog.pg_roles r
 		WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname !~ '^pg_';
@@ -336,7 +336,7 @@ BEGIN
 					  WHEN v_m = 0 THEN pg_catalog.format('set for all %s application roles', v_n)
 					  ELSE pg_catalog.format('%s of %s application roles without a suitable %s: %s', v_m, v_n, v_g.guc, v_txt) END;
 		target := CASE WHEN v_g.lim IS NULL THEN 'set for every login role that is not a superuser'
-					   ELSE pg_catalog.format('set, at most %s ms, for every login role that is not a superuser', @extschema@._t(v_g.lim)) END;
+					   ELSE pg_catalog.format('set, at most %s ms, for every login role that is not a superuser', (SELECT @extschema@._t(v_g.lim))) END;
 		advice := CASE WHEN v_n = 0 THEN 'let the application log in as a role of its own, not a superuser, and give it timeouts'
 					   WHEN v_m = 0 THEN 'nothing to do'
 					   ELSE pg_catalog.format('ALTER ROLE %s SET %s = %L;', pg_catalog.split_part(v_txt, ', ', 1), v_g.guc, v_g.suggest) END;
@@ -345,7 +345,7 @@ BEGIN
 
 	-- slow-query logging
 	v_x := @extschema@._guc_ms(pg_catalog.current_setting('log_min_duration_statement'));
-	v_t := @extschema@._t('log_min_duration_max_ms');
+	v_t := (SELECT @extschema@._t('log_min_duration_max_ms'));
 	"check" := 'slow_query_logging';
 	status := CASE WHEN v_x < 0 THEN 'fail' WHEN v_x > v_t THEN 'warn' ELSE 'pass' END;
 	value := pg_catalog.format('log_min_duration_statement = %s', pg_catalog.current_setting('log_min_duration_statement'));
@@ -361,7 +361,7 @@ BEGIN
 	v_setting := pg_catalog.current_setting('archive_mode');
 	v_txt := coalesce(nullif(pg_catalog.current_setting('archive_command'), ''),
 					  nullif(pg_catalog.current_setting('archive_library', true), ''));
-	v_t := @extschema@._t('archive_max_age_s');
+	v_t := (SELECT @extschema@._t('archive_max_age_s'));
 	"check" := 'wal_archiving';
 	IF v_setting = 'off' OR v_txt IS NULL THEN
 		status := 'fail';
@@ -424,8 +424,8 @@ BEGIN
 	RETURN NEXT;
 
 	-- dead tuples
-	v_t := @extschema@._t('dead_tuple_pct');
-	v_t2 := @extschema@._t('dead_tuple_critical_pct');
+	v_t := (SELECT @extschema@._t('dead_tuple_pct'));
+	v_t2 := (SELECT @extschema@._t('dead_tuple_critical_pct'));
 	SELECT count(*), max(x.pct),
 		   string_agg(pg_catalog.format('%I.%I (%s%% dead, last vacuum %s)', x.schemaname, x.relname, x.pct,
 										coalesce(x.lv::text, 'never')), ', ' ORDER BY x.pct DESC)
@@ -434,7 +434,7 @@ BEGIN
 				 round(t.n_dead_tup * 100.0 / greatest(t.n_live_tup + t.n_dead_tup, 1), 1) AS pct,
 				 greatest(t.last_vacuum, t.last_autovacuum) AS lv
 		  FROM pg_catalog.pg_stat_user_tables t
-		  WHERE t.n_dead_tup >= @extschema@._t('dead_tuple_min')) x
+		  WHERE t.n_dead_tup >= (SELECT @extschema@._t('dead_tuple_min'))) x
 	WHERE x.pct >= v_t;
 	"check" := 'dead_tuples';
 	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= v_t2 THEN 'fail' ELSE 'warn' END;
@@ -447,7 +447,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- statistics age
-	v_t := @extschema@._t('analyze_max_age_days');
+	v_t := (SELECT @extschema@._t('analyze_max_age_days'));
 	SELECT count(*), string_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname), ', ' ORDER BY t.n_mod_since_analyze DESC)
 	INTO v_n, v_txt
 	FROM pg_catalog.pg_stat_user_tables t
@@ -464,7 +464,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- table bloat (estimate from row counts and average widths)
-	v_t := @extschema@._t('table_bloat_pct');
+	v_t := (SELECT @extschema@._t('table_bloat_pct'));
 	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
 										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
 	INTO v_n, v_txt
@@ -474,29 +474,36 @@ BEGIN
 				 round(greatest(1 - e.expected / nullif(c.relpages::numeric * pg_catalog.current_setting('block_size')::integer, 0), 0) * 100, 1) AS pct
 		  FROM pg_catalog.pg_class c
 		  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		  JOIN (SELECT s.schemaname, s.tablename, sum(s.avg_width) AS width
+				FROM pg_catalog.pg_stats s
+				WHERE NOT s.inherited AND s.schemaname NOT IN ('pg_catalog', 'information_schema')
+				GROUP BY s.schemaname, s.tablename) w
+			ON w.schemaname = n.nspname AND w.tablename = c.relname
 		  CROSS JOIN LATERAL (
-			SELECT ceil(c.reltuples::numeric * (24 + 4 + sum(s.avg_width) + 8)
+			SELECT ceil(c.reltuples::numeric * (24 + 4 + w.width + 8)
 						/ (pg_catalog.current_setting('block_size')::integer - 24)
 						/ coalesce((SELECT (pg_catalog.regexp_match(o, 'fillfactor=([0-9]+)'))[1]::numeric
 									FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%'), 100) * 100)
-				   * pg_catalog.current_setting('block_size')::integer AS expected
-			FROM pg_catalog.pg_stats s
-			WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited) e
+				   * pg_catalog.current_setting('block_size')::integer AS expected) e
 		  WHERE c.relkind = 'r' AND c.reltuples > 0
 			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-			AND c.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= @extschema@._t('bloat_min_bytes')) x
+			AND c.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= (SELECT @extschema@._t('bloat_min_bytes'))) x
 	WHERE x.pct >= v_t;
 	"check" := 'table_bloat';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no table over the bloat threshold'
 				  ELSE pg_catalog.format('%s tables, estimated: %s', v_n, v_txt) END;
-	target := pg_catalog.format('under %s%% estimated bloat (tables over %s)', v_t, pg_catalog.pg_size_pretty(@extschema@._t('bloat_min_bytes')));
+	target := pg_catalog.format('under %s%% estimated bloat (tables over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'rewrite the table online with pg_repack (or VACUUM FULL in a maintenance window), then tune autovacuum so that dead rows are reused' END;
 	RETURN NEXT;
 
 	-- index bloat (B-tree, plain columns)
-	v_t := @extschema@._t('index_bloat_pct');
+	v_t := (SELECT @extschema@._t('index_bloat_pct'));
+	WITH widths AS MATERIALIZED (
+		SELECT s.schemaname, s.tablename, s.attname, s.avg_width
+		FROM pg_catalog.pg_stats s
+		WHERE NOT s.inherited AND s.schemaname NOT IN ('pg_catalog', 'information_schema'))
 	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
 										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
 	INTO v_n, v_txt
@@ -514,18 +521,18 @@ BEGIN
 				   * pg_catalog.current_setting('block_size')::integer AS expected,
 				   count(*) AS ncols
 			FROM pg_catalog.pg_attribute a
-			JOIN pg_catalog.pg_stats s ON s.schemaname = n.nspname AND s.tablename = tc.relname
-									   AND s.attname = a.attname AND NOT s.inherited
+			JOIN widths s ON s.schemaname = n.nspname AND s.tablename = tc.relname
+						  AND s.attname = a.attname
 			WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) e
 		  WHERE i.indexprs IS NULL AND e.ncols = i.indnatts AND ic.reltuples > 0
 			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-			AND ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= @extschema@._t('bloat_min_bytes')) x
+			AND ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= (SELECT @extschema@._t('bloat_min_bytes'))) x
 	WHERE x.pct >= v_t;
 	"check" := 'index_bloat';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no B-tree index over the bloat threshold'
 				  ELSE pg_catalog.format('%s indexes, estimated: %s', v_n, v_txt) END;
-	target := pg_catalog.format('under %s%% estimated bloat (indexes over %s)', v_t, pg_catalog.pg_size_pretty(@extschema@._t('bloat_min_bytes')));
+	target := pg_catalog.format('under %s%% estimated bloat (indexes over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE pg_catalog.format('REINDEX INDEX CONCURRENTLY %s;', pg_catalog.split_part(v_txt, ' ', 1)) END;
 	RETURN NEXT;
@@ -536,18 +543,18 @@ BEGIN
 	v_x := round(v_n * 100.0 / nullif(v_n + v_m, 0), 2);
 	"check" := 'cache_hit_ratio';
 	status := CASE WHEN v_n + v_m < 10000 THEN 'pass'
-				   WHEN v_x < @extschema@._t('cache_hit_critical_pct') THEN 'fail'
-				   WHEN v_x < @extschema@._t('cache_hit_pct') THEN 'warn' ELSE 'pass' END;
+				   WHEN v_x < (SELECT @extschema@._t('cache_hit_critical_pct')) THEN 'fail'
+				   WHEN v_x < (SELECT @extschema@._t('cache_hit_pct')) THEN 'warn' ELSE 'pass' END;
 	value := CASE WHEN v_n + v_m < 10000 THEN pg_catalog.format('%s%% over only %s block reads, too few to judge', coalesce(v_x, 100), v_n + v_m)
 				  ELSE pg_catalog.format('%s%% of %s block reads from shared buffers', v_x, v_n + v_m) END;
-	target := pg_catalog.format('at least %s%%', @extschema@._t('cache_hit_pct'));
+	target := pg_catalog.format('at least %s%%', (SELECT @extschema@._t('cache_hit_pct')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE pg_catalog.format('the working set does not fit in shared_buffers (%s): raise shared_buffers towards 25%% of RAM, or add RAM; check that large scans are not evicting the cache (sequential_scans)',
 						pg_catalog.current_setting('shared_buffers')) END;
 	RETURN NEXT;
 
 	-- pagination
-	v_t := @extschema@._t('pagination_rows');
+	v_t := (SELECT @extschema@._t('pagination_rows'));
 	SELECT count(*), string_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
 								@extschema@._short(s.query)), '; ' ORDER BY s.rows::numeric / s.calls DESC)
 	INTO v_n, v_txt
@@ -565,7 +572,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- old rows: archiving or partitioning candidates
-	v_t := @extschema@._t('partition_min_bytes');
+	v_t := (SELECT @extschema@._t('partition_min_bytes'));
 	v_m := @extschema@._count_of('partition_advice');
 	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s)', n.nspname, c.relname,
 								pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid))), ', '
@@ -591,7 +598,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- unused indexes
-	v_t := @extschema@._t('unused_index_min_bytes');
+	v_t := (SELECT @extschema@._t('unused_index_min_bytes'));
 	SELECT l.n, l.names INTO v_n, v_txt
 	FROM @extschema@._list_of('unused_indexes', 'index',
 		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
@@ -672,10 +679,10 @@ BEGIN
 	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
 	WHERE d.datname = pg_catalog.current_database();
 	"check" := 'transaction_id_age';
-	status := CASE WHEN v_n >= @extschema@._t('xid_age_critical') THEN 'fail'
-				   WHEN v_n >= @extschema@._t('xid_age_warning') THEN 'warn' ELSE 'pass' END;
+	status := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'fail'
+				   WHEN v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN 'warn' ELSE 'pass' END;
 	value := pg_catalog.format('%s transactions since the oldest unfrozen row', v_n);
-	target := pg_catalog.format('under %s', @extschema@._t('xid_age_warning'));
+	target := pg_catalog.format('under %s', (SELECT @extschema@._t('xid_age_warning')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE 'VACUUM (FREEZE) the oldest tables (ORDER BY age(relfrozenxid) DESC); end long transactions and drop stale replication slots that hold back freezing' END;
 	RETURN NEXT;
@@ -687,7 +694,7 @@ BEGIN
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no statement slower than its baseline'
 				  ELSE pg_catalog.format('%s statements slower than their baseline: %s', v_n, v_txt) END;
-	target := pg_catalog.format('p95 of the last window under %s x the baseline', @extschema@._t('regression_ratio'));
+	target := pg_catalog.format('p95 of the last window under %s x the baseline', (SELECT @extschema@._t('regression_ratio')));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'SELECT * FROM scale_advisor.regressions; compare the plans (a new plan, a grown table, a dropped index)' END;
 	RETURN NEXT;
@@ -721,7 +728,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_window interval := pg_catalog.make_interval(secs => @extschema@._t('regression_window_s')::float8);
+	v_window interval := pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_window_s'))::float8);
 	v_n bigint;
 	v_m bigint;
 	v_x numeric;
@@ -737,8 +744,8 @@ BEGIN
 
 	-- p95 and slow executions in the window (the histogram's estimate of
 	-- executions over the limit, confirmed by the store's maximum)
-	v_t := @extschema@._t('alert_p95_ms');
-	v_t2 := @extschema@._t('alert_slow_statement_ms');
+	v_t := (SELECT @extschema@._t('alert_p95_ms'));
+	v_t2 := (SELECT @extschema@._t('alert_slow_statement_ms'));
 	FOR r IN
 		SELECT w.queryid, @extschema@._hist_quantile(w.window_buckets, 0.95) AS p95,
 			   CASE WHEN m.max_ms IS NULL OR m.max_ms > v_t2
@@ -784,11 +791,11 @@ BEGIN
 			v_since := NULL;
 		END IF;
 		v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
-		IF v_n + v_m >= @extschema@._t('alert_error_min_calls') THEN
-			IF v_x >= @extschema@._t('alert_error_rate_critical_pct') THEN
-				severity := 'critical'; threshold := @extschema@._t('alert_error_rate_critical_pct');
-			ELSIF v_x >= @extschema@._t('alert_error_rate_warning_pct') THEN
-				severity := 'warning'; threshold := @extschema@._t('alert_error_rate_warning_pct');
+		IF v_n + v_m >= (SELECT @extschema@._t('alert_error_min_calls')) THEN
+			IF v_x >= (SELECT @extschema@._t('alert_error_rate_critical_pct')) THEN
+				severity := 'critical'; threshold := (SELECT @extschema@._t('alert_error_rate_critical_pct'));
+			ELSIF v_x >= (SELECT @extschema@._t('alert_error_rate_warning_pct')) THEN
+				severity := 'warning'; threshold := (SELECT @extschema@._t('alert_error_rate_warning_pct'));
 			ELSE
 				severity := NULL;
 			END IF;
@@ -804,18 +811,18 @@ BEGIN
 	-- connections
 	SELECT count(*) INTO v_n FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend';
 	v_x := round(v_n * 100.0 / v_maxconn, 1);
-	IF v_x >= @extschema@._t('connections_warning_pct') THEN
-		severity := CASE WHEN v_x >= @extschema@._t('connections_critical_pct') THEN 'critical' ELSE 'warning' END;
+	IF v_x >= (SELECT @extschema@._t('connections_warning_pct')) THEN
+		severity := CASE WHEN v_x >= (SELECT @extschema@._t('connections_critical_pct')) THEN 'critical' ELSE 'warning' END;
 		alert := 'connections'; value := v_x;
-		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('connections_critical_pct') ELSE @extschema@._t('connections_warning_pct') END;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('connections_critical_pct')) ELSE (SELECT @extschema@._t('connections_warning_pct')) END;
 		detail := pg_catalog.format('%s of %s usable connections in use', v_n, v_maxconn);
 		since := NULL;
 		RETURN NEXT;
 	END IF;
 
 	-- replication lag, seen from the primary
-	v_t := @extschema@._t('replication_lag_warning_s');
-	v_t2 := @extschema@._t('replication_lag_critical_s');
+	v_t := (SELECT @extschema@._t('replication_lag_warning_s'));
+	v_t2 := (SELECT @extschema@._t('replication_lag_critical_s'));
 	FOR r IN
 		SELECT s.application_name, s.client_addr, s.state,
 			   extract(epoch FROM coalesce(s.replay_lag, '0'::interval)) AS lag_s,
@@ -853,9 +860,9 @@ BEGIN
 			FROM pg_catalog.pg_replication_slots s
 			WHERE NOT s.active AND s.restart_lsn IS NOT NULL
 		LOOP
-			IF r.bytes >= @extschema@._t('replication_slot_max_bytes') THEN
+			IF r.bytes >= (SELECT @extschema@._t('replication_slot_max_bytes')) THEN
 				severity := 'warning'; alert := 'replication_slot_retained_wal';
-				value := r.bytes; threshold := @extschema@._t('replication_slot_max_bytes');
+				value := r.bytes; threshold := (SELECT @extschema@._t('replication_slot_max_bytes'));
 				detail := pg_catalog.format('inactive slot %s retains %s of WAL: SELECT pg_drop_replication_slot(%L) if its consumer is gone',
 					r.slot_name, pg_catalog.pg_size_pretty(r.bytes), r.slot_name);
 				since := NULL;
@@ -877,7 +884,7 @@ BEGIN
 		ELSIF @extschema@._archive_stale() THEN
 			severity := 'warning'; alert := 'wal_archiving_stale';
 			value := round(extract(epoch FROM pg_catalog.now() - r.last_archived_time));
-			threshold := @extschema@._t('archive_max_age_s');
+			threshold := (SELECT @extschema@._t('archive_max_age_s'));
 			detail := pg_catalog.format('last segment archived %s at %s, %s segments waiting', r.last_archived_wal,
 				r.last_archived_time, coalesce(@extschema@._archive_ready()::text, 'more'));
 			since := r.last_archived_time;
@@ -888,7 +895,7 @@ BEGIN
 	-- database growth and size limit
 	SELECT g.bytes_per_day, g.days_to_limit, g.since INTO r
 	FROM @extschema@._growth() g WHERE g.scope = 'database';
-	v_t := @extschema@._t('db_growth_bytes_per_day');
+	v_t := (SELECT @extschema@._t('db_growth_bytes_per_day'));
 	IF v_t > 0 AND r.bytes_per_day > v_t THEN
 		severity := 'warning'; alert := 'database_growth';
 		value := r.bytes_per_day; threshold := v_t;
@@ -896,11 +903,11 @@ BEGIN
 		since := r.since;
 		RETURN NEXT;
 	END IF;
-	IF r.days_to_limit IS NOT NULL AND r.days_to_limit <= @extschema@._t('days_to_limit_warning') THEN
-		severity := CASE WHEN r.days_to_limit <= @extschema@._t('days_to_limit_critical') THEN 'critical' ELSE 'warning' END;
+	IF r.days_to_limit IS NOT NULL AND r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_warning')) THEN
+		severity := CASE WHEN r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_critical')) THEN 'critical' ELSE 'warning' END;
 		alert := 'database_size_limit'; value := r.days_to_limit;
-		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('days_to_limit_critical') ELSE @extschema@._t('days_to_limit_warning') END;
-		detail := pg_catalog.format('database reaches %s in %s days', pg_catalog.pg_size_pretty(@extschema@._t('db_size_limit_bytes')), r.days_to_limit);
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('days_to_limit_critical')) ELSE (SELECT @extschema@._t('days_to_limit_warning')) END;
+		detail := pg_catalog.format('database reaches %s in %s days', pg_catalog.pg_size_pretty((SELECT @extschema@._t('db_size_limit_bytes'))), r.days_to_limit);
 		since := r.since;
 		RETURN NEXT;
 	END IF;
@@ -909,7 +916,7 @@ BEGIN
 	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
 		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
 		alert := r.kind || '_maintenance_' || r.state;
-		value := r.hours_since_success; threshold := @extschema@._t('maintenance_overdue_hours');
+		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
 		detail := r.detail; since := r.last_success;
 		RETURN NEXT;
 	END LOOP;
@@ -917,10 +924,10 @@ BEGIN
 	-- transaction ID age
 	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
 	WHERE d.datname = pg_catalog.current_database();
-	IF v_n >= @extschema@._t('xid_age_warning') THEN
-		severity := CASE WHEN v_n >= @extschema@._t('xid_age_critical') THEN 'critical' ELSE 'warning' END;
+	IF v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN
+		severity := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'critical' ELSE 'warning' END;
 		alert := 'transaction_id_age'; value := v_n;
-		threshold := CASE WHEN severity = 'critical' THEN @extschema@._t('xid_age_critical') ELSE @extschema@._t('xid_age_warning') END;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('xid_age_critical')) ELSE (SELECT @extschema@._t('xid_age_warning')) END;
 		detail := 'VACUUM (FREEZE) the oldest tables before wraparound protection stops writes';
 		since := NULL;
 		RETURN NEXT;
@@ -929,7 +936,7 @@ BEGIN
 	-- regressions
 	FOR r IN SELECT * FROM @extschema@._regressions() LOOP
 		severity := 'warning'; alert := 'statement_regression';
-		value := r.window_p95_ms; threshold := r.baseline_p95_ms * @extschema@._t('regression_ratio');
+		value := r.window_p95_ms; threshold := r.baseline_p95_ms * (SELECT @extschema@._t('regression_ratio'));
 		detail := pg_catalog.format('queryid %s: p95 %s ms, baseline %s ms: %s', r.queryid, r.window_p95_ms,
 			r.baseline_p95_ms, @extschema@._short(r.query));
 		since := r.since;
