@@ -80,12 +80,21 @@ show "Statements by total time (scale_advisor.query_stats)" \
 show "Statements over scale_advisor.slow_query_ms at p95 (scale_advisor.slow_queries)" \
 	"SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls, round(p95_ms::numeric, 2) AS p95_ms,
 	        round(pct_of_total_time::numeric, 1) AS pct_time FROM scale_advisor.slow_queries LIMIT 10"
-# the other advisors, when this build has them
-for v in n_plus_one index_advice fk_without_index checklist alerts; do
-	if [ "$(sa_as "${PSQL[@]}" -Atc "SELECT to_regclass('scale_advisor.$v') IS NOT NULL")" = t ]; then
-		show "scale_advisor.$v" "SELECT * FROM scale_advisor.$v LIMIT 15"
-	fi
-done
+# the other advisors
+one_line="regexp_replace(%s, '\\s+', ' ', 'g')"
+show "N+1 loops (scale_advisor.n_plus_one)" \
+	"SELECT kind, left($(printf "$one_line" query), 50) AS query, left($(printf "$one_line" parent_query), 40) AS parent,
+	        max_run, round(total_ms::numeric) AS total_ms, $(printf "$one_line" suggestion) AS suggestion
+	 FROM scale_advisor.n_plus_one ORDER BY total_ms DESC LIMIT 5"
+show "Index advice, checked by the planner (scale_advisor.index_advice)" \
+	"SELECT index_sql, calls, improvement_pct AS pct_cheaper, pg_size_pretty(est_size_bytes) AS size
+	 FROM scale_advisor.index_advice"
+show "Foreign keys without an index (scale_advisor.fk_without_index)" \
+	"SELECT relation, columns, index_sql FROM scale_advisor.fk_without_index"
+show "Readiness checklist: what is not passing (scale_advisor.checklist)" \
+	"SELECT \"check\", status, left(value, 40) AS value, left(advice, 90) AS advice
+	 FROM scale_advisor.checklist WHERE status <> 'pass'"
+show "Alerts (scale_advisor.alerts)" "SELECT severity, alert, value, threshold FROM scale_advisor.alerts"
 show "The store (scale_advisor.info)" "SELECT entries, max_entries, evictions, pg_size_pretty(memory_bytes) AS memory, stats_reset FROM scale_advisor.info"
 
 if [ "$keep" = yes ]; then

@@ -1,4 +1,4 @@
--- The home feed, the way an ORM loads it: list posts, then one query per
+-- The home feed, the way an ORM loads it: list 10 posts, then one query per
 -- post for its author and one for its comments (an N+1 pattern).
 \set since random(1, 700)
 BEGIN;
@@ -21,4 +21,16 @@ SELECT id, body FROM comments WHERE post_id = :p5;
 \set p6 random(1, 50000)
 SELECT id, name FROM users WHERE id = :p6;
 SELECT id, body FROM comments WHERE post_id = :p6;
+\set p7 random(1, 50000)
+SELECT id, name FROM users WHERE id = :p7;
+SELECT id, body FROM comments WHERE post_id = :p7;
+\set p8 random(1, 50000)
+SELECT id, name FROM users WHERE id = :p8;
+SELECT id, body FROM comments WHERE post_id = :p8;
+\set p9 random(1, 50000)
+SELECT id, name FROM users WHERE id = :p9;
+SELECT id, body FROM comments WHERE post_id = :p9;
+\set p10 random(1, 50000)
+SELECT id, name FROM users WHERE id = :p10;
+SELECT id, body FROM comments WHERE post_id = :p10;
 COMMIT;
