@@ -259,6 +259,17 @@ note_error(uint64 queryid, int level, const char *source, int loc, int len)
 }
 
 /*
+ * In a catch block: note that the statement of a QueryDesc failed.
+ */
+static inline void
+note_query_error(QueryDesc *queryDesc, int level)
+{
+	note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
+			   queryDesc->plannedstmt->stmt_location,
+			   queryDesc->plannedstmt->stmt_len);
+}
+
+/*
  * Count the noted errors in the store.
  */
 static void
@@ -300,6 +311,34 @@ sa_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && n_pending_errors > 0)
 		flush_errors();
+}
+
+/*
+ * Give a finished statement to every registered observer.
+ */
+static void
+tell_observers(uint64 queryid, int level, CmdType operation,
+			   const SaExecution *ex, QueryDesc *queryDesc, const char *source,
+			   int loc, int len, ParamListInfo params)
+{
+	SaStatement st;
+	int			i;
+
+	st.queryid = queryid;
+	st.userid = GetUserId();
+	st.dbid = MyDatabaseId;
+	st.toplevel = (level == 0);
+	st.nesting_level = level;
+	st.operation = operation;
+	st.rows = ex->rows;
+	st.exec_ms = ex->exec_ms;
+	st.query_desc = queryDesc;
+	st.source_text = source;
+	st.stmt_location = loc;
+	st.stmt_len = len;
+	st.params = params;
+	for (i = 0; i < n_stmt_observers; i++)
+		stmt_observers[i] (&st);
 }
 
 /*
@@ -424,9 +463,7 @@ sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	PG_CATCH();
 	{
 		if (tracked)
-			note_error(queryid, level, queryDesc->sourceText,
-					   queryDesc->plannedstmt->stmt_location,
-					   queryDesc->plannedstmt->stmt_len);
+			note_query_error(queryDesc, level);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -461,9 +498,7 @@ sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	PG_CATCH();
 	{
 		sa_nesting_level = level;
-		note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
-				   queryDesc->plannedstmt->stmt_location,
-				   queryDesc->plannedstmt->stmt_len);
+		note_query_error(queryDesc, level);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -489,9 +524,7 @@ sa_ExecutorFinish(QueryDesc *queryDesc)
 	PG_CATCH();
 	{
 		sa_nesting_level = level;
-		note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
-				   queryDesc->plannedstmt->stmt_location,
-				   queryDesc->plannedstmt->stmt_len);
+		note_query_error(queryDesc, level);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -512,8 +545,6 @@ sa_ExecutorEnd(QueryDesc *queryDesc)
 	{
 		SaKey		key;
 		SaExecution ex;
-		SaStatement st;
-		int			i;
 
 		InstrEndLoop(queryDesc->totaltime);
 
@@ -531,23 +562,10 @@ sa_ExecutorEnd(QueryDesc *queryDesc)
 		}
 
 		if (n_stmt_observers > 0)
-		{
-			st.queryid = queryid;
-			st.userid = GetUserId();
-			st.dbid = MyDatabaseId;
-			st.toplevel = (level == 0);
-			st.nesting_level = level;
-			st.operation = queryDesc->operation;
-			st.rows = ex.rows;
-			st.exec_ms = ex.exec_ms;
-			st.query_desc = queryDesc;
-			st.source_text = queryDesc->sourceText;
-			st.stmt_location = queryDesc->plannedstmt->stmt_location;
-			st.stmt_len = queryDesc->plannedstmt->stmt_len;
-			st.params = queryDesc->params;
-			for (i = 0; i < n_stmt_observers; i++)
-				stmt_observers[i] (&st);
-		}
+			tell_observers(queryid, level, queryDesc->operation, &ex, queryDesc,
+						   queryDesc->sourceText,
+						   queryDesc->plannedstmt->stmt_location,
+						   queryDesc->plannedstmt->stmt_len, queryDesc->params);
 
 		make_key(&key, queryid, level);
 		sa_store_record(&key, queryDesc->sourceText,
@@ -609,7 +627,6 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		WalUsage	walusage;
 		SaExecution ex;
 		SaKey		key;
-		int			i;
 		int			loc = pstmt->stmt_location;
 		int			len = pstmt->stmt_len;
 
@@ -649,25 +666,8 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		ex.plan_ms = 0.0;
 
 		if (n_stmt_observers > 0)
-		{
-			SaStatement st;
-
-			st.queryid = queryid;
-			st.userid = GetUserId();
-			st.dbid = MyDatabaseId;
-			st.toplevel = (level == 0);
-			st.nesting_level = level;
-			st.operation = CMD_UTILITY;
-			st.rows = ex.rows;
-			st.exec_ms = ex.exec_ms;
-			st.query_desc = NULL;
-			st.source_text = queryString;
-			st.stmt_location = loc;
-			st.stmt_len = len;
-			st.params = params;
-			for (i = 0; i < n_stmt_observers; i++)
-				stmt_observers[i] (&st);
-		}
+			tell_observers(queryid, level, CMD_UTILITY, &ex, NULL, queryString,
+						   loc, len, params);
 
 		make_key(&key, queryid, level);
 		sa_store_record(&key, queryString, loc, len, &ex);

@@ -103,10 +103,11 @@ sketch_log2(double x)
 }
 
 /*
- * Bucket of a time in milliseconds.
+ * Bucket of a time in milliseconds.  Callers compute it before taking the
+ * entry's spinlock: the first call in a process fills the log2 table.
  */
-static inline int
-sketch_bucket(double ms)
+int
+sa_sketch_bucket(double ms)
 {
 	double		us = ms * 1000.0;
 	double		k;
@@ -129,8 +130,15 @@ sketch_bucket(double ms)
 void
 sa_sketch_add(SaSketch *sk, double ms)
 {
-	int			b = sketch_bucket(ms);
+	sa_sketch_add_bucket(sk, sa_sketch_bucket(ms));
+}
 
+/*
+ * Count one execution in a bucket from sa_sketch_bucket().
+ */
+void
+sa_sketch_add_bucket(SaSketch *sk, int b)
+{
 	if (sk->counts[b] == PG_UINT16_MAX)
 	{
 		int			i;

@@ -540,10 +540,13 @@ sa_store_record(const SaKey *key, const char *source_text,
 	SaEntry    *e;
 	SaCounters *c;
 	int			slot;
-	bool		exclusive = false;
+	int			bucket;
 
 	if (!sa_shared)
 		return;
+
+	/* nothing that can be done before the locks is done under them */
+	bucket = sa_sketch_bucket(ex->exec_ms);
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = local_lookup(key);
@@ -565,7 +568,6 @@ sa_store_record(const SaKey *key, const char *source_text,
 		else
 			len = 0;
 		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
-		exclusive = true;
 		slot = slot_lookup(key);
 		if (slot < 0)
 			slot = entry_create(key, text, len);
@@ -629,11 +631,10 @@ sa_store_record(const SaKey *key, const char *source_text,
 	}
 	c->last_seen = GetCurrentStatementStartTimestamp();
 	c->usage += 1.0;
-	sa_sketch_add(&e->sketch, ex->exec_ms);
+	sa_sketch_add_bucket(&e->sketch, bucket);
 	SpinLockRelease(&e->mutex);
 
 	LWLockRelease(sa_shared->lock);
-	(void) exclusive;
 }
 
 /*
