@@ -64,6 +64,7 @@
 #include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "compat.h"
 #include "scale_advisor.h"
@@ -799,18 +800,131 @@ typedef struct SaFileHeader
 } SaFileHeader;
 
 /*
- * Write every entry to a temporary file, then rename it into place.
+ * A copy of the store taken for writing it to disk: the header, the records
+ * and, one after the other, their texts.
+ */
+typedef struct SaSaveCopy
+{
+	SaFileHeader hdr;
+	SaFileRecord *recs;
+	char	   *texts;			/* the records' texts, back to back */
+	Size		text_bytes;
+} SaSaveCopy;
+
+/*
+ * Copy every entry into memory of cxt, so that the file can be written
+ * without holding the store's lock: a slow or full disk must not stall the
+ * backends that wait for the exclusive lock to create entries.  In a
+ * backend the lock is held in shared mode during the copy (which takes
+ * about a millisecond per thousand entries); the postmaster at shutdown
+ * has no other process to fear.  Returns false, having logged why, when
+ * the memory cannot be had.
+ */
+static bool
+store_copy_for_save(SaSaveCopy *copy, MemoryContext cxt)
+{
+	bool		locked = IsUnderPostmaster;
+	int			used = 0;
+	Size		text_bytes = 0;
+	int			count = 0;
+	char	   *t;
+	int			i;
+
+	memset(copy, 0, sizeof(SaSaveCopy));
+	copy->hdr.magic = SA_FILE_MAGIC;
+	copy->hdr.version = SA_FILE_VERSION;
+	copy->hdr.record_size = sizeof(SaFileRecord);
+
+	if (locked)
+		LWLockAcquire(sa_shared->lock, LW_SHARED);
+
+	/*
+	 * Which slots are used and their texts' lengths only change under the
+	 * exclusive lock: count them first, allocate, then copy.
+	 */
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		if (!sa_entries[i].in_use)
+			continue;
+		used++;
+		text_bytes += sa_entries[i].query_len;
+	}
+	copy->recs = MemoryContextAllocExtended(cxt,
+											mul_size(Max(used, 1), sizeof(SaFileRecord)),
+											MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+	copy->texts = MemoryContextAllocExtended(cxt, Max(text_bytes, 1),
+											 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (copy->recs == NULL || copy->texts == NULL)
+	{
+		if (locked)
+			LWLockRelease(sa_shared->lock);
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save scale_advisor statistics: out of memory"),
+				 errdetail("Copying %d statements needed %zu bytes.",
+						   used, (Size) used * sizeof(SaFileRecord) + text_bytes)));
+		return false;
+	}
+
+	SpinLockAcquire(&sa_shared->mutex);
+	copy->hdr.evictions = sa_shared->evictions;
+	copy->hdr.stats_reset = sa_shared->stats_reset;
+	SpinLockRelease(&sa_shared->mutex);
+
+	t = copy->texts;
+	for (i = 0; i < sa_max_entries && count < used; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+		SaFileRecord *rec = &copy->recs[count];
+
+		if (!e->in_use)
+			continue;
+		rec->key = e->key;
+		rec->encoding = e->encoding;
+		rec->query_len = e->query_len;
+		SpinLockAcquire(&e->mutex);
+		rec->c = e->c;
+		rec->sketch = e->sketch;
+		SpinLockRelease(&e->mutex);
+		if (rec->query_len > 0)
+		{
+			memcpy(t, SLOT_TEXT(i), rec->query_len);
+			t += rec->query_len;
+		}
+		count++;
+	}
+
+	if (locked)
+		LWLockRelease(sa_shared->lock);
+
+	copy->hdr.count = count;
+	copy->text_bytes = t - copy->texts;
+	return true;
+}
+
+/*
+ * Write every entry to a temporary file, then rename it into place.  The
+ * entries are copied first (store_copy_for_save) and written with no lock
+ * held.  On any failure (a full disk, an I/O error) the temporary file is
+ * removed and the file saved before stays as it was.
  */
 static bool
 store_write_file(void)
 {
-	FILE	   *f;
-	SaFileHeader hdr;
-	SaFileRecord rec;
+	MemoryContext cxt;
+	MemoryContext old;
+	SaSaveCopy	copy;
+	FILE	   *f = NULL;
+	const char *t;
 	int			i;
-	int32		count = 0;
 	bool		ok = true;
-	bool		locked = IsUnderPostmaster;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor save",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	if (!store_copy_for_save(&copy, cxt))
+		goto failed;
 
 	f = AllocateFile(SA_STAT_FILE_TMP, PG_BINARY_W);
 	if (f == NULL)
@@ -822,58 +936,38 @@ store_write_file(void)
 		goto failed;
 	}
 
-	if (locked)
-		LWLockAcquire(sa_shared->lock, LW_SHARED);
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.magic = SA_FILE_MAGIC;
-	hdr.version = SA_FILE_VERSION;
-	hdr.record_size = sizeof(SaFileRecord);
-	hdr.count = 0;				/* rewritten below */
-	SpinLockAcquire(&sa_shared->mutex);
-	hdr.evictions = sa_shared->evictions;
-	hdr.stats_reset = sa_shared->stats_reset;
-	SpinLockRelease(&sa_shared->mutex);
-	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+	if (fwrite(&copy.hdr, sizeof(SaFileHeader), 1, f) != 1)
 		ok = false;
-	for (i = 0; ok && i < sa_max_entries; i++)
+	t = copy.texts;
+	for (i = 0; ok && i < copy.hdr.count; i++)
 	{
-		SaEntry    *e = &sa_entries[i];
+		SaFileRecord *rec = &copy.recs[i];
 
-		if (!e->in_use)
-			continue;
-		memset(&rec, 0, sizeof(rec));
-		rec.key = e->key;
-		rec.encoding = e->encoding;
-		rec.query_len = e->query_len;
-		SpinLockAcquire(&e->mutex);
-		rec.c = e->c;
-		rec.sketch = e->sketch;
-		SpinLockRelease(&e->mutex);
-		if (fwrite(&rec, sizeof(rec), 1, f) != 1 ||
-			(rec.query_len > 0 &&
-			 fwrite(SLOT_TEXT(i), rec.query_len, 1, f) != 1))
+		if (fwrite(rec, sizeof(SaFileRecord), 1, f) != 1 ||
+			(rec->query_len > 0 && fwrite(t, rec->query_len, 1, f) != 1))
 			ok = false;
-		count++;
+		t += rec->query_len;
 	}
-	if (locked)
-		LWLockRelease(sa_shared->lock);
-
-	hdr.count = count;
-	if (ok && (fseek(f, 0, SEEK_SET) != 0 ||
-			   fwrite(&hdr, sizeof(hdr), 1, f) != 1))
-		ok = false;
 	if (ok && fflush(f) != 0)
 		ok = false;
 	if (ok && pg_fsync(fileno(f)) != 0)
 		ok = false;
-	if (FreeFile(f) != 0)
+	if (!ok)
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+	}
+	else if (FreeFile(f) != 0)
 		ok = false;
 	if (!ok)
 	{
 		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not write scale_advisor file \"%s\": %m",
-						SA_STAT_FILE_TMP)));
+						SA_STAT_FILE_TMP),
+				 errdetail("The statistics saved before, if any, are kept.")));
 		unlink(SA_STAT_FILE_TMP);
 		goto failed;
 	}
@@ -882,6 +976,8 @@ store_write_file(void)
 		unlink(SA_STAT_FILE_TMP);
 		goto failed;
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	SpinLockAcquire(&sa_shared->mutex);
 	sa_shared->saves++;
 	sa_shared->last_save = GetCurrentTimestamp();
@@ -889,6 +985,8 @@ store_write_file(void)
 	return true;
 
 failed:
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	SpinLockAcquire(&sa_shared->mutex);
 	sa_shared->save_failures++;
 	SpinLockRelease(&sa_shared->mutex);
