@@ -815,9 +815,8 @@ typedef struct SaSaveCopy
  * Copy every entry into memory of cxt, so that the file can be written
  * without holding the store's lock: a slow or full disk must not stall the
  * backends that wait for the exclusive lock to create entries.  In a
- * backend the lock is held in shared mode during the copy (which takes
- * about a millisecond per thousand entries); the postmaster at shutdown
- * has no other process to fear.  Returns false, having logged why, when
+ * backend the lock is held in shared mode during the copy, a memory copy
+ * of each entry; the postmaster at shutdown has no other process to fear.  Returns false, having logged why, when
  * the memory cannot be had.
  */
 static bool

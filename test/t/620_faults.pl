@@ -123,7 +123,7 @@ my $have_gdb = (system('gdb --version >/dev/null 2>&1') == 0);
 my $kills = 0;
 SKIP:
 {
-	skip 'gdb is not installed', 29 unless $have_gdb;
+	skip 'gdb is not installed', 31 unless $have_gdb;
 
 	# (label, gdb breakpoint, statement that reaches it, backtrace must match)
 	my @points = (
@@ -215,6 +215,25 @@ SELECT ($marker_sql) || '|' || (SELECT count(*) > 0 FROM scale_advisor.query_sta
 			. 'nothing of the killed statement committed');
 	}
 
+	# kill -9 a backend sleeping in pg_sleep
+	my $crash_sleeper = sub {
+		my $s = open_session();
+		send_sql($s, "SELECT pg_sleep(60);\n");
+		$node->poll_query_until('postgres',
+			"SELECT true FROM pg_stat_activity WHERE pid = $s->{pid} AND wait_event = 'PgSleep'")
+		  or die 'no sleeping backend';
+		kill 'KILL', $s->{pid};
+		$kills++;
+		close_session($s);
+		$offset = wait_restarted($offset);
+	};
+
+	# a reset not saved yet is undone by a crash (docs/statement-timings.md)
+	$node->safe_psql('postgres', 'SELECT scale_advisor.reset()');
+	is(marker_calls(), '', 'reset() empties the store');
+	$crash_sleeper->();
+	is(marker_calls(), '20', 'a crash before the next save brings the reset statements back (20 calls)');
+
 	# the saver's periodic save survives a crash: after a save that started
 	# once the marker ran, kill -9 a backend
 	$node->safe_psql('postgres', q{ALTER SYSTEM SET scale_advisor.save_interval = 1;
@@ -224,14 +243,7 @@ SELECT ($marker_sql) || '|' || (SELECT count(*) > 0 FROM scale_advisor.query_sta
 	$node->poll_query_until('postgres',
 		"SELECT saves >= $saves + 2 FROM scale_advisor.info")
 	  or die 'no periodic save';
-	my $s = open_session();
-	send_sql($s, "SELECT pg_sleep(60);\n");
-	$node->poll_query_until('postgres',
-		"SELECT true FROM pg_stat_activity WHERE pid = $s->{pid} AND wait_event = 'PgSleep'");
-	kill 'KILL', $s->{pid};
-	$kills++;
-	close_session($s);
-	$offset = wait_restarted($offset);
+	$crash_sleeper->();
 	is(marker_calls(), '25', 'a crash keeps what the periodic save held (25 calls)');
 	$node->safe_psql('postgres', q{ALTER SYSTEM RESET scale_advisor.save_interval;
 		SELECT pg_reload_conf();});
