@@ -1449,11 +1449,13 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			bool		nulls[12];
 
 			memset(nulls, 0, sizeof(nulls));
+			/* other roles' query ids and terms hidden, as their text is */
 			values[0] = Int64GetDatum((int64) e->key.queryid);
+			nulls[0] = !visible;
 			values[1] = ObjectIdGetDatum(e->key.userid);
 			values[2] = ObjectIdGetDatum(o->relid);
 			values[3] = CStringGetTextDatum(o->scan == 's' ? "seq scan" : "index scan with filter");
-			if (o->terms[0] == '\0' || o->terms[0] == '\1')
+			if (o->terms[0] == '\0' || o->terms[0] == '\1' || !visible)
 				nulls[4] = true;
 			else
 				values[4] = CStringGetTextDatum(o->terms);

@@ -968,8 +968,14 @@ COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
--- The helpers above stay executable by PUBLIC: they run with the caller's
--- rights and re-check the caller's privileges on the tables, so calling them
--- directly allows nothing the caller could not do with plain SQL.  The
--- entry points are what administrators grant.
+-- The helpers that change data are not executable by PUBLIC either (they run
+-- with the caller's rights, so a caller needs EXECUTE on them too:
+-- docs/archiving.md shows the GRANT).  The read-only ones (_archive_key,
+-- _archive_lock_key, _archive_columns) stay executable.
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
