@@ -158,6 +158,16 @@ for my $r (@refused)
 		"$what refuses on the standby with SQLSTATE 25006 and a hint")
 	  or diag($err);
 }
+# the internal step PUBLIC may call checks too (dry runs pass)
+($ret, $out, $err) = $standby->psql('postgres', q{\set VERBOSITY verbose
+SELECT scale_advisor._archive_start('archive', 'events', 'created_at', '-infinity', now() - interval '10 days',
+  NULL, 1000, 10, '1 hour', '0', '1s', false, false, false, false)});
+like($err, qr/ERROR:  25006: archive\(\) cannot run on a standby server/,
+	'_archive_start() refuses on the standby');
+($ret, $out, $err) = $standby->psql('postgres', q{
+SELECT scale_advisor._archive_start('archive', 'events', 'created_at', '-infinity', now() - interval '10 days',
+  NULL, 1000, 10, '1 hour', '0', '1s', true, false, false, false)->>'rows'});
+is($out, '261', '_archive_start() of a dry run works on the standby') or diag($err);
 is(q_s(q{SELECT (SELECT count(*) FROM events) || ' ' || (SELECT count(*) FROM scale_advisor.archive_runs)
 	|| ' ' || (SELECT relkind::text FROM pg_class WHERE oid = 'measures'::regclass)}),
 	'500 0 r', 'nothing changed on the standby');
