@@ -111,6 +111,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_ignore()');
 	IF n_plus_one_ignore.queryid IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'queryid must not be null',
@@ -140,6 +141,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_ignore_application()');
 	IF n_plus_one_ignore_application.application_name IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'application_name must not be null',
@@ -171,6 +173,7 @@ DECLARE
 	n bigint;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_unignore()');
 	IF n_plus_one_unignore.queryid IS NULL
 	   AND n_plus_one_unignore.application_name IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',

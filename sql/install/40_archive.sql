@@ -231,6 +231,10 @@ DECLARE
 	sqls text;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- a dry run only reads: it may run on a standby
+	IF p_dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary(p_operation || '()');
+	END IF;
 
 	-- arguments
 	IF p_relation IS NULL THEN
@@ -877,6 +881,9 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	IF $10 IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('archive()');
+	END IF;
 	IF $3 < interval '0' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('older_than must not be negative, not %s', $3);
@@ -910,6 +917,9 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	IF $11 IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('unarchive()');
+	END IF;
 	-- positional references: some parameter names are SQL keywords
 	CALL @extschema@._archive_run('unarchive', $1, $2, $3, $4, $5, $6, $7, $8,
 		$9, $10, $11, $12, false, false, true, $13, $14, $15);
@@ -931,6 +941,7 @@ DECLARE
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('run_archive_policies()');
 	FOR p IN
 		SELECT * FROM @extschema@.archive_policies ap
 		WHERE ap.enabled ORDER BY ap.relation
