@@ -272,11 +272,12 @@ error_buffers_init(void)
 }
 
 /*
- * In a catch block: note that a tracked statement ended in an error.  Does
- * not allocate, lock or throw.
+ * In a catch block or an abort callback: note that a tracked statement
+ * ended in an error.  Does not allocate, lock or throw.
  */
 static void
-note_error(uint64 queryid, int level, const char *source, int loc, int len)
+note_error(uint64 queryid, int level, Oid userid, const char *source,
+		   int loc, int len)
 {
 	SaPendingError *pe;
 
@@ -284,7 +285,10 @@ note_error(uint64 queryid, int level, const char *source, int loc, int len)
 		n_pending_errors >= SA_MAX_PENDING_ERRORS)
 		return;
 	pe = &pending_errors[n_pending_errors++];
-	make_key(&pe->key, queryid, level);
+	pe->key.userid = userid;
+	pe->key.dbid = MyDatabaseId;
+	pe->key.queryid = queryid;
+	pe->key.toplevel = (level == 0);
 	pe->len = 0;
 	if (source)
 	{
@@ -345,7 +349,6 @@ frames_abort(int from_level)
 	for (l = from_level; l < frames_high; l++)
 	{
 		SaFrame    *f = &frames[l];
-		SaPendingError *pe;
 		uint64		queryid = 0;
 		const char *text = NULL;
 		int			loc = -1;
@@ -377,25 +380,7 @@ frames_abort(int from_level)
 			loc = q->stmt_location;
 			len = q->stmt_len;
 		}
-		if (queryid == UINT64CONST(0) || !error_buffers_ready ||
-			!sa_enabled(l) || n_pending_errors >= SA_MAX_PENDING_ERRORS)
-			continue;
-		pe = &pending_errors[n_pending_errors++];
-		pe->key.userid = f->userid;
-		pe->key.dbid = MyDatabaseId;
-		pe->key.queryid = queryid;
-		pe->key.toplevel = (l == 0);
-		pe->len = 0;
-		if (text)
-		{
-			const char *t = CleanQuerytext(text, &loc, &len);
-
-			if (len > sa_max_query_length)
-				len = sa_max_query_length;	/* cut at a character later */
-			memcpy(pe->text, t, len);
-			pe->text[len] = '\0';
-			pe->len = len;
-		}
+		note_error(queryid, l, f->userid, text, loc, len);
 	}
 	if (from_level == 0)
 		frames_high = 0;
@@ -786,7 +771,7 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		PG_CATCH();
 		{
 			sa_nesting_level = level;
-			note_error(queryid, level, queryString, loc, len);
+			note_error(queryid, level, GetUserId(), queryString, loc, len);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
