@@ -73,7 +73,7 @@
 #define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
 #define SA_STAT_FILE_TMP	SA_STAT_FILE ".tmp"
 #define SA_FILE_MAGIC		0x5CA1AD01
-#define SA_FILE_VERSION		1
+#define SA_FILE_VERSION		2
 #define SA_EVICT_SAMPLE		24
 
 /* one slot of the entry array */
@@ -131,6 +131,10 @@ typedef struct SaLocalRef
 } SaLocalRef;
 static SaLocalRef local_cache[SA_LOCAL_CACHE_SIZE];
 static bool local_cache_ready = false;
+
+/* history bucket of each sketch bucket, filled once per process */
+static uint8 hist_of_sketch[SA_SKETCH_BUCKETS];
+static bool hist_of_sketch_ready = false;
 static HTAB *sa_hash = NULL;
 static SaEntry *sa_entries = NULL;
 static char *sa_texts = NULL;
@@ -531,10 +535,27 @@ sa_store_create(const SaKey *key, const char *text, int len)
 }
 
 /*
- * Add one finished execution to the key's entry, creating the entry (with
- * the statement's own text) when it is missing.
+ * Fill hist_of_sketch: a sketch bucket's representative time (within 2 %
+ * of every time in it) decides its history bucket.
  */
-void
+static void
+hist_table_init(void)
+{
+	int			k;
+
+	for (k = 0; k < SA_SKETCH_BUCKETS; k++)
+		hist_of_sketch[k] = (uint8) sa_hist_bucket(sa_sketch_bucket_ms(k));
+	hist_of_sketch_ready = true;
+}
+
+/*
+ * Add one finished execution to the key's entry, creating the entry (with
+ * the statement's own text) when it is missing.  Returns true when the
+ * history wants an example of this execution: on the first executions the
+ * entry counts in its histogram, then once every 1,024 (so that an example
+ * the history had to evict is taken again); see snapshot.c.
+ */
+bool
 sa_store_record(const SaKey *key, const char *source_text,
 				int stmt_location, int stmt_len, const SaExecution *ex)
 {
@@ -542,12 +563,15 @@ sa_store_record(const SaKey *key, const char *source_text,
 	SaCounters *c;
 	int			slot;
 	int			bucket;
+	bool		want_sample = false;
 
 	if (!sa_shared)
-		return;
+		return false;
 
 	/* nothing that can be done before the locks is done under them */
 	bucket = sa_sketch_bucket(ex->exec_ms);
+	if (unlikely(!hist_of_sketch_ready))
+		hist_table_init();
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = local_lookup(key);
@@ -575,7 +599,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		if (slot < 0)
 		{
 			LWLockRelease(sa_shared->lock);
-			return;
+			return false;
 		}
 		local_remember(key, slot);
 	}
@@ -633,9 +657,23 @@ sa_store_record(const SaKey *key, const char *source_text,
 	c->last_seen = GetCurrentStatementStartTimestamp();
 	c->usage += 1.0;
 	sa_sketch_add_bucket(&e->sketch, bucket);
+	if (ex->history)
+	{
+		SaHist	   *h = &c->hist;
+
+		if (h->calls == 0)
+			h->first_seen = c->last_seen;
+		h->calls++;
+		h->rows += ex->rows;
+		h->total_ms += ex->exec_ms;
+		h->buckets[hist_of_sketch[bucket]]++;
+		want_sample = (h->calls <= SA_SAMPLE_TRIES ||
+					   (h->calls & 1023) == 0);
+	}
 	SpinLockRelease(&e->mutex);
 
 	LWLockRelease(sa_shared->lock);
+	return want_sample;
 }
 
 /*
@@ -710,6 +748,28 @@ sa_store_reset(Oid userid, Oid dbid, uint64 queryid)
 	}
 	LWLockRelease(sa_shared->lock);
 	return removed;
+}
+
+/*
+ * Restart every entry's history histogram (reset_history()).
+ */
+void
+sa_store_hist_reset(void)
+{
+	int			i;
+
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		SpinLockAcquire(&e->mutex);
+		memset(&e->c.hist, 0, sizeof(SaHist));
+		SpinLockRelease(&e->mutex);
+	}
+	LWLockRelease(sa_shared->lock);
 }
 
 /*
@@ -1031,6 +1091,7 @@ store_load(void)
 	for (i = 0; i < hdr.count; i++)
 	{
 		int			slot;
+		int			len;
 
 		if (fread(&rec, sizeof(rec), 1, f) != 1 ||
 			rec.query_len < 0 || rec.query_len > 1024 * 1024 ||
@@ -1045,7 +1106,18 @@ store_load(void)
 			break;				/* scale_advisor.max was lowered */
 		if (slot_lookup(&rec.key) >= 0)
 			continue;
-		slot = entry_create(&rec.key, buf, rec.query_len);
+		/*
+		 * A text longer than scale_advisor.max_query_length (lowered since
+		 * the save) is cut here at a character of the statement's own
+		 * encoding: entry_create would cut it in the postmaster's, which is
+		 * SQL_ASCII, possibly in the middle of a character.
+		 */
+		len = rec.query_len;
+		if (len > sa_max_query_length)
+			len = PG_VALID_BE_ENCODING(rec.encoding) ?
+				pg_encoding_mbcliplen(rec.encoding, buf, len, sa_max_query_length) :
+				sa_max_query_length;
+		slot = entry_create(&rec.key, buf, len);
 		if (slot < 0)
 			break;
 		sa_entries[slot].c = rec.c;

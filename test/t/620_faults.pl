@@ -27,6 +27,7 @@ use IPC::Run;
 use POSIX qw(mkfifo);
 use Fcntl qw(O_RDONLY O_NONBLOCK F_GETFL F_SETFL);
 use Digest::MD5;
+use Encode qw(encode_utf8);
 use Time::HiRes qw(usleep time);
 
 my $tmp = $PostgreSQL::Test::Utils::tmp_check;
@@ -148,8 +149,8 @@ SKIP:
 		  'break LWLockRelease if $_caller_is("plans_statement_end")',
 		  q{SELECT count(*) FROM r WHERE b = 'x5';}, qr/#1 .*plans_statement_end/ ],
 		[ 'history observer, holding the history lock',
-		  'break LWLockRelease if $_caller_is("sa_hist_observe")',
-		  'SELECT count(*) FROM r WHERE a < 10;', qr/#1 .*sa_hist_observe/ ],
+		  'break LWLockRelease if $_caller_is("sa_hist_capture")',
+		  q{SELECT count(*) FROM r WHERE a < 10 AND b <> 'history';}, qr/#1 .*sa_hist_capture/ ],
 		[ 'store update, holding the store lock and the entry spinlock',
 		  'break sa_sketch_add_bucket if $_caller_is("sa_store_record")',
 		  'SELECT count(*) FROM r WHERE a < 10;', qr/#1 .*sa_store_record/ ],
@@ -639,6 +640,21 @@ ok(-f $stat && !-p $stat && !-e $stat_tmp, 'after the stall the saver writes a r
 $small->start;
 ok($small->safe_psql('postgres', 'SELECT loaded_entries FROM scale_advisor.info') > 0,
 	'and the next start loads it');
+
+# a text saved longer than a lowered max_query_length is cut at a character
+# when it is loaded (the postmaster's own encoding is SQL_ASCII)
+$small->append_conf('postgresql.conf', 'scale_advisor.max_query_length = 200');
+$small->restart;
+$small->safe_psql('postgres',
+	encode_utf8('SELECT 1 AS "x' . ("\x{e9}" x 30) . "\";\n") x 5);
+$small->append_conf('postgresql.conf', 'scale_advisor.max_query_length = 64');
+$small->restart;
+my $cut = eval {
+	$small->safe_psql('postgres', q{
+SELECT octet_length(query) || '|' || (convert_from(convert_to(query, 'UTF8'), 'UTF8') = query)
+FROM scale_advisor.query_stats WHERE query LIKE 'SELECT $1 AS "x%'});
+} // "error: $@";
+is($cut, '63|true', 'a saved text is cut at a character boundary when max_query_length was lowered');
 $small->stop;
 note sprintf('total: %.1f s', time - $t_start);
 
