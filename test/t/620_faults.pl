@@ -146,8 +146,8 @@ SKIP:
 		[ 'N+1 observer', 'break np_observe',
 		  'SELECT count(*) FROM r WHERE a < 10;', qr/#0 .*np_observe/ ],
 		[ 'plans observer, holding the plan lock',
-		  'break LWLockRelease if $_caller_is("plans_statement_end")',
-		  q{SELECT count(*) FROM r WHERE b = 'x5';}, qr/#1 .*plans_statement_end/ ],
+		  'break LWLockRelease if $_caller_is("plans_capture")',
+		  q{SELECT count(*) FROM r WHERE b = 'x5';}, qr/#1 .*plans_capture/ ],
 		[ 'history observer, holding the history lock',
 		  'break LWLockRelease if $_caller_is("sa_hist_capture")',
 		  q{SELECT count(*) FROM r WHERE a < 10 AND b <> 'history';}, qr/#1 .*sa_hist_capture/ ],
@@ -646,7 +646,7 @@ ok($small->safe_psql('postgres', 'SELECT loaded_entries FROM scale_advisor.info'
 $small->append_conf('postgresql.conf', 'scale_advisor.max_query_length = 200');
 $small->restart;
 $small->safe_psql('postgres',
-	encode_utf8('SELECT 1 AS "x' . ("\x{e9}" x 30) . "\";\n") x 5);
+	encode_utf8('SELECT 1 AS "x' . ("\x{e9}" x 30) . "\", 2, 3, 4, 5, 6, 7;\n") x 5);
 $small->append_conf('postgresql.conf', 'scale_advisor.max_query_length = 64');
 $small->restart;
 my $cut = eval {
