@@ -41,7 +41,10 @@
  * Persistence.  The store is written to pg_stat/scale_advisor.stat when the
  * server shuts down cleanly (by the postmaster, after every backend has
  * exited) and every scale_advisor.save_interval seconds by the background
- * worker (worker.c), through a temporary file and a durable rename.  The
+ * worker (worker.c), through a temporary file and a durable rename.  A save
+ * copies the entries and their texts into local memory under the lock (in
+ * shared mode: recording goes on) and writes the file after releasing it,
+ * so a slow or full disk never holds up new statements.  The
  * postmaster loads the file when it creates the shared memory, at start and
  * again after a crash, so a crash loses what changed since the last save.
  *
