@@ -776,8 +776,7 @@ BEGIN
 			HINT = 'Use ''archive'' or ''unarchive''.';
 	END IF;
 	IF p_relation IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL',
-			HINT = 'Pass the table to archive or unarchive.';
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL';
 	END IF;
 	BEGIN
 		plan := @extschema@._archive_start(p_operation, p_relation, p_time_column, p_from, p_to,
