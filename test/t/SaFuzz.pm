@@ -104,7 +104,7 @@ sub copy_field
 {
 	my ($v) = @_;
 	return '\N' unless defined $v;
-	utf8::encode($v) if utf8::is_utf8($v);
+	utf8::encode($v);    # character strings go out as UTF-8
 	$v =~ s/\\/\\\\/g;
 	$v =~ s/\t/\\t/g;
 	$v =~ s/\n/\\n/g;
