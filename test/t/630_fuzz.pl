@@ -15,7 +15,9 @@
 #     user runs: generated statements full of constants of every lexical
 #     form (numbers, negative numbers, strings with quotes, E'', U&'', dollar
 #     quotes, bit strings, typed literals, continued strings, long multibyte
-#     strings) between comments, then mutated ones.
+#     strings) between comments, prepared statements run with such values
+#     (captured, and planned again by the index advice), then mutated
+#     statements; every view of the extension is read over that workload.
 #
 # Every input to 1 and 2 runs in fz.try() (test/t/SaFuzz.pm): a rolled-back
 # subtransaction; the answer must be a result or an error whose SQLSTATE is
@@ -28,7 +30,7 @@
 # SA_FUZZ_SEED (default 20261128) seeds the generator; SA_FUZZ_COUNT scales
 # the number of inputs (default 1: 6,000 index_whatif calls, 6,000 text
 # parser calls, 3,000 generated and 1,500 mutated statements);
-# SA_FUZZ_SECONDS (default 75) stops each phase early when its share of
+# SA_FUZZ_SECONDS (default 60) stops each phase early when its share of
 # that time has passed (the notes say so; the run is then not repeatable).  An input
 # that ever found a bug is kept in test/fuzz/corpus/<parser>/ and replayed
 # first.
@@ -45,7 +47,7 @@ use Time::HiRes qw(time);
 
 my $seed = $ENV{SA_FUZZ_SEED} || 20261128;
 my $scale = $ENV{SA_FUZZ_COUNT} || 1;
-my $budget = $ENV{SA_FUZZ_SECONDS} || 75;
+my $budget = $ENV{SA_FUZZ_SECONDS} || 60;
 my $maxlen = 256;
 srand($seed);
 note("seed $seed (SA_FUZZ_SEED), scale $scale (SA_FUZZ_COUNT), time budget $budget s (SA_FUZZ_SECONDS)");
@@ -57,6 +59,14 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'scale_advisor'
 compute_query_id = on
 scale_advisor.track = 'all'
+scale_advisor.track_utility = on
+scale_advisor.track_planning = on
+scale_advisor.plan_sample_rate = 1
+scale_advisor.plan_capture_ms = 0
+scale_advisor.n_plus_one = on
+scale_advisor.n_plus_one_nested = on
+scale_advisor.capture_parameters = on
+scale_advisor.track_history = on
 scale_advisor.max_query_length = $maxlen
 scale_advisor.max = 20000
 restart_after_crash = on
@@ -495,6 +505,16 @@ my $file = "$PostgreSQL::Test::Utils::tmp_check/630_statements.sql";
 open(my $fh, '>:encoding(UTF-8)', $file) or die "cannot write $file: $!";
 print $fh "SET statement_timeout = '10s';\n";
 print $fh "$_->[0];\n" for @stmts;
+# prepared statements, whose parameter values are captured for the index
+# advice, which plans them again with those values
+for my $i (1 .. int(300 * $scale))
+{
+	my $k = constant();
+	my $shape = join('', map { pick(' AND note IS NOT NULL', ' AND amount >= 0', ' OR id = 0') } 0 .. rnd(4));
+	print $fh "PREPARE fzp_$i(text, int8) AS SELECT id AS fzm_" . word(10)
+	  . " FROM fz.t WHERE (note = \$1 AND id > \$2)$shape;\n"
+	  . "EXECUTE fzp_$i(($k->[0])::text, " . digits(1 + rnd(9)) . ");\nDEALLOCATE fzp_$i;\n";
+}
 close($fh);
 my ($out, $err) = ('', '');
 $node->psql($db, "\\i $file", stdout => \$out, stderr => \$err, on_error_stop => 0);
@@ -513,15 +533,26 @@ my @corpus_stmt = map { $_->[0] } @stmts[0 .. 99];
 my $n3 = run_phase('mutated statements (nested)', [ map { [ $_->[0] ] } saved_corpus('statements') ],
 	sub { return [ mutate(pick(@corpus_stmt), \@corpus_stmt) ] }, int(1500 * $scale), $t0 + $budget);
 
+# every view of the extension over this workload
+$node->safe_psql($db, 'SELECT scale_advisor.snapshot()');
+my @views = split /\n/, $node->safe_psql($db, q{SELECT c.oid::regclass FROM pg_class c
+	WHERE c.relnamespace = 'scale_advisor'::regnamespace AND c.relkind = 'v' ORDER BY 1});
+my @vq = map { [ "SELECT count(*) FROM $_" ] } @views;
+my $nv = run_phase('views over the fuzzed workload', [], sub { return shift @vq }, scalar(@vq), time + 600);
+ok($nv >= 15, "$nv views read");
+
 # every stored text: valid UTF-8, at most max_query_length bytes
 my $texts = '';
 # (as hex of the bytes the store holds: textsend does not check them)
-$node->psql($db, q{SELECT encode(textsend(query), 'hex') FROM scale_advisor.query_stats
+# (the generated statements ran at top level, the mutated ones nested: a
+# mutated statement may still hold a marker, in a comment for instance)
+$node->psql($db, q{SELECT toplevel || ' ' || encode(textsend(query), 'hex') FROM scale_advisor.query_stats
 	WHERE query IS NOT NULL}, stdout => \$texts);
 my ($ntexts, $checked, $with_params, $too_long, $bad_utf8, $left, @leftovers, @bad_texts) = (0, 0, 0, 0, 0, 0);
-for my $hex (split /\n/, $texts)
+for my $line (split /\n/, $texts)
 {
-	my $bytes = pack('H*', $hex);
+	my ($top, $hex) = split / /, $line;
+	my $bytes = pack('H*', $hex // '');
 	$ntexts++;
 	$too_long++ if length($bytes) > $maxlen;
 	if (!fz_utf8_ok($bytes))
@@ -532,6 +563,7 @@ for my $hex (split /\n/, $texts)
 	}
 	my $text = $bytes;
 	utf8::decode($text);
+	next if $top ne 'true';
 	for my $m ($text =~ /\b(fzm_[a-z]{10})\b/g)
 	{
 		my $s = $by_marker{$m} or next;
