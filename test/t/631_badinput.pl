@@ -352,6 +352,30 @@ $ck1 =~ s/ pwned=\d+//;
 (my $ck0x = $ck0) =~ s/ pwned=\d+//;
 is($ck1, $ck0x, 'tables and catalog unchanged after the function calls (every call rolled back)');
 
+# 1b. By a role without privileges (PUBLIC's only): every function with
+# plausible values, all NULL, and the injection strings; refused or
+# answered, never worse.
+$node->safe_psql($db, 'CREATE ROLE fz_plain LOGIN');
+my @sub = grep { $meta[$_] =~ /^\w+: (plausible|every argument NULL|injection|Robert|\w+='x[^a-z])/ } 1 .. $#meta;
+my $nsub = fz_load($node, $db, [ map { $calls[$_] } @sub ]);
+my $resp = fz_run($node, $db, 1, $nsub, 200, { timeout => 60, single_timeout => 10, role => 'fz_plain' });
+my (@pbad_role, %pstates_role);
+for my $i (1 .. $nsub)
+{
+	my $r = $resp->{$i};
+	my $what = $meta[ $sub[ $i - 1 ] ];
+	$r =~ s/^!lock // if defined $r && $what =~ /^_archive_start:/;
+	if (fz_bad_result($r))
+	{
+		push @pbad_role, "$what => " . ($r // 'no result');
+		next;
+	}
+	$pstates_role{ $r eq 'ok' ? 'ok' : substr($r, 0, 5) }++;
+}
+note('as a role without privileges: ' . join(', ', map { "$_ x$pstates_role{$_}" } sort keys %pstates_role));
+is(join("\n", @pbad_role), '', "$nsub calls by a role without privileges: no crash, internal error or injection")
+  or diag(join("\n", @pbad_role));
+
 # 2. Procedures, at top level: each CALL commits what it does; a CALL that
 # failed must have changed nothing.
 my $script = "\\set VERBOSITY verbose\nSET lock_timeout = '2s';\nSET statement_timeout = '30s';\n";

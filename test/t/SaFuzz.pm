@@ -40,6 +40,7 @@ GRANT USAGE ON SCHEMA fz TO PUBLIC;
 GRANT EXECUTE ON FUNCTION fz.pwned() TO PUBLIC;
 GRANT USAGE, UPDATE, SELECT ON SEQUENCE fz.pwned_seq TO PUBLIC;
 CREATE TABLE fz.inputs (id int PRIMARY KEY, q text NOT NULL, a text, b text, c text, d text);
+GRANT SELECT ON fz.inputs TO PUBLIC;
 CREATE FUNCTION fz.try(q text, a text, b text, c text, d text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
