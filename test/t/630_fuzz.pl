@@ -298,6 +298,12 @@ my @stmt_seeds = (
 	[ "SELECT * FROM fz.t WHERE doc->>'k' = '3' AND amount * 2 = 10", undef ],
 	[ 'SELECT * FROM t WHERE note = $1', 'n1' ],
 	[ 'SELECT * FROM fz.v WHERE note > $1::text ORDER BY note', 'n' ],
+	[ "SELECT * FROM fz.p WHERE created > '2024-05-01' AND id = \$1", '3' ],
+	[ "MERGE INTO fz.t USING (SELECT 1 AS id) s ON fz.t.id = s.id WHEN MATCHED THEN UPDATE SET note = 'x'", undef ],
+	[ "INSERT INTO fz.t (id, created) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET note = 'y'", undef ],
+	[ 'SELECT * FROM fz.t WHERE id = ANY($1::int[]) FOR UPDATE', '{1,2}' ],
+	[ 'SELECT note, count(*) FROM fz.t GROUP BY note HAVING count(*) > $1 ORDER BY 2 DESC', '1' ],
+	[ 'SELECT * FROM fz.t a JOIN fz.t b ON b.id = a.id + 1 LEFT JOIN LATERAL (SELECT 1) c ON true', undef ],
 	[ 'SELECT 1; SELECT 2', undef ],
 	[ 'EXPLAIN SELECT 1', undef ],
 );
@@ -436,7 +442,25 @@ sub statement
 	my $c = sub {
 		my $k = constant();
 		push @checks, $k->[1] if defined $k->[1];
-		return '(' . $k->[0] . ')::text';
+		my $x = '(' . $k->[0] . ')::text';
+		my $w = rnd(12);
+		if ($w == 0)
+		{
+			my ($a, $b) = (digits(5), digits(5));
+			push @checks, $a, $b;
+			return "substring($x from $a for $b)";
+		}
+		return "($x COLLATE \"C\")" if $w == 1;
+		return "position($x in $x)::text" if $w == 2;
+		return "trim(both $x from $x)" if $w == 3;
+		if ($w == 4)
+		{
+			my $d = digits(6);
+			push @checks, $d;
+			return "(interval '$d' second)::text";
+		}
+		return "(ROW($x, $x))::text" if $w == 5;
+		return $x;
 	};
 	my $cint = sub {
 		my $d = digits(6);

@@ -126,6 +126,16 @@ sa1_" . substr($i63, 0, 59) . " sa2_" . substr($i63, 0, 59) . " t_" . ('x' x 61)
 	'partition_table_plan() of a table with a 59-byte identity column and a 63-byte index name returns, '
 	. 'and _pt_name() cuts a long suffix') or diag($perr);
 
+# Found by this test: a syntax error in the statement or index text given
+# to index_whatif() pointed at that position in the calling query.  It is
+# now reported in the text it belongs to.
+my ($r1, $o1, $e1) = $node->psql($db, q{SELECT * FROM scale_advisor.index_whatif(
+	'SELECT * FROM fz.t WHERE', 'CREATE INDEX ON fz.t (note)')});
+my ($r2, $o2, $e2) = $node->psql($db, q{SELECT * FROM scale_advisor.index_whatif(
+	'SELECT 1', 'CREATE INDEX ON fz.t (note')});
+like("$e1\n$e2", qr/syntax error at end of input\nLINE 1: SELECT \* FROM fz\.t WHERE\n.*QUERY:  SELECT \* FROM fz\.t WHERE\n.*syntax error at end of input\nLINE 1: CREATE INDEX ON fz\.t \(note\n.*QUERY:  CREATE INDEX ON fz\.t \(note$/s,
+	'a syntax error in the statement or index text is shown in that text');
+
 my $ck0 = $node->safe_psql($db, 'SELECT fz.checksum()');
 like($ck0, qr/pwned=1 victim=true/, "checksum before the calls: $ck0");
 
