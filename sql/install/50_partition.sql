@@ -554,6 +554,10 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'relation, column and interval must not be NULL';
 	END IF;
+	IF default_partition IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'default_partition must not be NULL',
+			HINT = 'Pass true to keep a default partition for rows outside every range, false for none.';
+	END IF;
 	IF premake IS NULL OR premake < 1 OR premake > 1000 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'premake must be between 1 and 1000';
 	END IF;
@@ -1086,6 +1090,11 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- NULL is not "no": a dry run asked for with a NULL must not convert
+	IF dry_run IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dry_run must not be NULL',
+			HINT = 'Pass dry_run => true to see the statements, false to run them.';
+	END IF;
 	-- the plan refuses, listing every blocker, before anything changes
 	SELECT pg_catalog.string_agg(pg_catalog.format('-- %s%s%s', p.phase,
 		CASE WHEN p.lock_mode IS NULL THEN '' ELSE pg_catalog.format(' (lock: %s)', p.lock_mode) END,

@@ -1,5 +1,5 @@
 # SaFuzz: helpers for the bad-input and fuzz TAP tests (630_fuzz.pl,
-# 631_badinput.pl).
+# 631_fuzz_badinput.pl).
 #
 # Inputs are rows of fz.inputs (id, q, a, b, c, d): q is a statement with
 # up to four parameters $1..$4 (text), filled from a..d.  They are loaded

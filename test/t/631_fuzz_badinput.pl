@@ -356,6 +356,20 @@ is(join("\n", @bad), '', "no crash, internal error or injection in $n function c
   or diag(join("\n", @bad));
 ok($n > 1500, "$n function calls made");
 
+# Found by this test (each now a clear error; before, accepted or an
+# unrelated error).
+my %want = (
+	"set_threshold: p_value='NaN'" => '22023',             # stored NaN as a threshold
+	"set_threshold: p_value='Infinity'" => '22023',        # stored infinity
+	"capacity: load_factor='NaN'" => '22023',              # "cannot convert NaN to integer"
+	"capacity: load_factor=1e1000" => '22023',             # "integer out of range"
+	'partition_table_plan: default_partition=NULL' => '22004', # taken as false
+);
+my %got;
+for my $i (1 .. $n) { $got{ $meta[ $i - 1 ] } = substr($res->{$i} // '', 0, 5); }
+is(join(', ', map { "$_ => $got{$_}" } sort keys %want), join(', ', map { "$_ => $want{$_}" } sort keys %want),
+	'NaN and infinite thresholds and load factors, and a NULL default_partition, are refused');
+
 my $ck1 = $node->safe_psql($db, 'SELECT fz.checksum()');
 my ($pw1) = $ck1 =~ / pwned=(\d+)/;
 $ck1 =~ s/ pwned=\d+//;
@@ -409,7 +423,7 @@ for my $l (split /\n/, $err)
 	$pres{$cur}{err} ||= $1 if $l =~ /^(?:psql:[^ ]* )?ERROR:\s+(\w{5}: .*)$/;
 	$pres{$cur}{err} ||= "CRASH $l" if $l =~ /server closed the connection|connection to server was lost/;
 }
-my (@pbad, %pstates, %pmsgs, $pok, $pchanged_ok);
+my (@pbad, %pstates, %pmsgs, $pok, $pchanged_ok, %pchanged, @pchanged_list);
 for my $i (0 .. $#pcalls)
 {
 	my $p = $pres{$i};
@@ -422,7 +436,12 @@ for my $i (0 .. $#pcalls)
 	if ($e eq '')
 	{
 		$pok++;
-		$pchanged_ok++ if $p->{same} ne 't';
+		if ($p->{same} ne 't')
+		{
+			$pchanged_ok++;
+			$pchanged{ (split /:/, $pmeta[$i])[0] }++;
+			push @pchanged_list, $pmeta[$i];
+		}
 		next;
 	}
 	$pstates{ substr($e, 0, 5) }++;
@@ -433,7 +452,22 @@ for my $i (0 .. $#pcalls)
 }
 note(sprintf('%d procedure calls: %d succeeded (%d of them changed something), errors by SQLSTATE: %s',
 	scalar(@pcalls), $pok // 0, $pchanged_ok // 0, join(', ', map { "$_ x$pstates{$_}" } sort keys %pstates)));
+note('procedure calls that succeeded and changed something, by procedure: '
+	. join(', ', map { "$_ x$pchanged{$_}" } sort keys %pchanged) . "\n" . join("\n", map { "  $_" } @pchanged_list));
 note("procedure errors:\n" . join("\n", map { "  $pmsgs{$_} x $_" } sort keys %pmsgs));
+# _archive_run() with p_raise false is the policy runner's step: a run
+# that cannot start is logged as failed (with a warning), by design.
+is(join(', ', grep { $_ ne '_archive_run' } sort keys %pchanged), '',
+	'no procedure but _archive_run (which logs a failed run) changed anything when given a bad value');
+my %pwant = (
+	'partition_table: dry_run=NULL' => '22004',    # converted the table
+	"_archive_run: p_operation='no_such_object_zz'" => '22023',  # check violation on archive_runs
+	'_archive_run: p_relation=NULL' => '22004',    # not-null violation on archive_runs
+);
+my %pgot;
+$pgot{ $pmeta[$_] } = substr($pres{$_}{err} // '', 0, 5) for 0 .. $#pcalls;
+is(join(', ', map { "$_ => $pgot{$_}" } sort keys %pwant), join(', ', map { "$_ => $pwant{$_}" } sort keys %pwant),
+	'a NULL dry_run, an unknown operation and a NULL relation get clear errors');
 is(join("\n", @pbad), '', scalar(@pcalls) . ' procedure calls: no crash or internal error, and a failed call changed nothing')
   or diag(join("\n", @pbad));
 ok(@pcalls > 150, scalar(@pcalls) . ' procedure calls made');
