@@ -409,7 +409,7 @@ for my $i (0 .. $#pcalls)
 	  . "SELECT fz.checksum() = :'ck' AS same, fz.checksum() AS ck2 \\gset\n\\warn SAME :same :'ck' :'ck2'\n";
 }
 my $script_file = "$PostgreSQL::Test::Utils::tmp_check/631_procedures.sql";
-open(my $sfh, '>', $script_file) or die "cannot write $script_file: $!";
+open(my $sfh, '>:encoding(UTF-8)', $script_file) or die "cannot write $script_file: $!";
 print $sfh $script;
 close($sfh);
 my ($out, $err) = ('', '');
