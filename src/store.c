@@ -72,7 +72,7 @@
 #define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
 #define SA_STAT_FILE_TMP	SA_STAT_FILE ".tmp"
 #define SA_FILE_MAGIC		0x5CA1AD01
-#define SA_FILE_VERSION		1
+#define SA_FILE_VERSION		2
 #define SA_EVICT_SAMPLE		24
 
 /* one slot of the entry array */
@@ -130,6 +130,10 @@ typedef struct SaLocalRef
 } SaLocalRef;
 static SaLocalRef local_cache[SA_LOCAL_CACHE_SIZE];
 static bool local_cache_ready = false;
+
+/* history bucket of each sketch bucket, filled once per process */
+static uint8 hist_of_sketch[SA_SKETCH_BUCKETS];
+static bool hist_of_sketch_ready = false;
 static HTAB *sa_hash = NULL;
 static SaEntry *sa_entries = NULL;
 static char *sa_texts = NULL;
@@ -530,10 +534,27 @@ sa_store_create(const SaKey *key, const char *text, int len)
 }
 
 /*
- * Add one finished execution to the key's entry, creating the entry (with
- * the statement's own text) when it is missing.
+ * Fill hist_of_sketch: a sketch bucket's representative time (within 2 %
+ * of every time in it) decides its history bucket.
  */
-void
+static void
+hist_table_init(void)
+{
+	int			k;
+
+	for (k = 0; k < SA_SKETCH_BUCKETS; k++)
+		hist_of_sketch[k] = (uint8) sa_hist_bucket(sa_sketch_bucket_ms(k));
+	hist_of_sketch_ready = true;
+}
+
+/*
+ * Add one finished execution to the key's entry, creating the entry (with
+ * the statement's own text) when it is missing.  Returns true when the
+ * history wants an example of this execution: on the first executions the
+ * entry counts in its histogram, then once every 1,024 (so that an example
+ * the history had to evict is taken again); see snapshot.c.
+ */
+bool
 sa_store_record(const SaKey *key, const char *source_text,
 				int stmt_location, int stmt_len, const SaExecution *ex)
 {
@@ -541,12 +562,15 @@ sa_store_record(const SaKey *key, const char *source_text,
 	SaCounters *c;
 	int			slot;
 	int			bucket;
+	bool		want_sample = false;
 
 	if (!sa_shared)
-		return;
+		return false;
 
 	/* nothing that can be done before the locks is done under them */
 	bucket = sa_sketch_bucket(ex->exec_ms);
+	if (unlikely(!hist_of_sketch_ready))
+		hist_table_init();
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = local_lookup(key);
@@ -574,7 +598,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		if (slot < 0)
 		{
 			LWLockRelease(sa_shared->lock);
-			return;
+			return false;
 		}
 		local_remember(key, slot);
 	}
@@ -632,9 +656,23 @@ sa_store_record(const SaKey *key, const char *source_text,
 	c->last_seen = GetCurrentStatementStartTimestamp();
 	c->usage += 1.0;
 	sa_sketch_add_bucket(&e->sketch, bucket);
+	if (ex->history)
+	{
+		SaHist	   *h = &c->hist;
+
+		if (h->calls == 0)
+			h->first_seen = c->last_seen;
+		h->calls++;
+		h->rows += ex->rows;
+		h->total_ms += ex->exec_ms;
+		h->buckets[hist_of_sketch[bucket]]++;
+		want_sample = (h->calls <= SA_SAMPLE_TRIES ||
+					   (h->calls & 1023) == 0);
+	}
 	SpinLockRelease(&e->mutex);
 
 	LWLockRelease(sa_shared->lock);
+	return want_sample;
 }
 
 /*
@@ -709,6 +747,28 @@ sa_store_reset(Oid userid, Oid dbid, uint64 queryid)
 	}
 	LWLockRelease(sa_shared->lock);
 	return removed;
+}
+
+/*
+ * Restart every entry's history histogram (reset_history()).
+ */
+void
+sa_store_hist_reset(void)
+{
+	int			i;
+
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		SpinLockAcquire(&e->mutex);
+		memset(&e->c.hist, 0, sizeof(SaHist));
+		SpinLockRelease(&e->mutex);
+	}
+	LWLockRelease(sa_shared->lock);
 }
 
 /*

@@ -1095,6 +1095,10 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dry_run must not be NULL',
 			HINT = 'Pass dry_run => true to see the statements, false to run them.';
 	END IF;
+	-- a dry run only plans: it may run on a standby
+	IF NOT dry_run THEN
+		PERFORM @extschema@._require_primary('partition_table()');
+	END IF;
 	-- the plan refuses, listing every blocker, before anything changes
 	SELECT pg_catalog.string_agg(pg_catalog.format('-- %s%s%s', p.phase,
 		CASE WHEN p.lock_mode IS NULL THEN '' ELSE pg_catalog.format(' (lock: %s)', p.lock_mode) END,
@@ -1633,6 +1637,7 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('maintain_partitions()');
 	-- an unknown parent is an error before the lock is taken
 	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	IF NOT pg_catalog.pg_try_advisory_lock(1935762785, 50) THEN
