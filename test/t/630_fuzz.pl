@@ -30,7 +30,7 @@
 # SA_FUZZ_SEED (default 20261128) seeds the generator; SA_FUZZ_COUNT scales
 # the number of inputs (default 1: 6,000 index_whatif calls, 6,000 text
 # parser calls, 3,000 generated and 1,500 mutated statements);
-# SA_FUZZ_SECONDS (default 60) stops each phase early when its share of
+# SA_FUZZ_SECONDS (default 45) stops each phase early when its share of
 # that time has passed (the notes say so; the run is then not repeatable).  An input
 # that ever found a bug is kept in test/fuzz/corpus/<parser>/ and replayed
 # first.
@@ -47,7 +47,7 @@ use Time::HiRes qw(time);
 
 my $seed = $ENV{SA_FUZZ_SEED} || 20261128;
 my $scale = $ENV{SA_FUZZ_COUNT} || 1;
-my $budget = $ENV{SA_FUZZ_SECONDS} || 60;
+my $budget = $ENV{SA_FUZZ_SECONDS} || 45;
 my $maxlen = 256;
 srand($seed);
 note("seed $seed (SA_FUZZ_SEED), scale $scale (SA_FUZZ_COUNT), time budget $budget s (SA_FUZZ_SECONDS)");
