@@ -20,21 +20,30 @@
  * uncounted.  The planner, ExecutorStart, ExecutorRun and ExecutorFinish
  * hooks, which run for every statement, do this without a PG_TRY block
  * (a setjmp each): before calling down they note the statement in a frame
- * of a small static array indexed by level (query id, user, text pointer),
- * and clear it when the call returns.  When an error unwinds past them, the
+ * of a small static array indexed by level (query id, user, location), and
+ * clear it when the call returns.  When an error unwinds past them, the
  * frames stay open; the abort callback of the (sub)transaction, which runs
- * before the aborted (sub)transaction's memory is freed and after every
- * LWLock was released, counts an error for each open frame at or above the
- * level the (sub)transaction started at, and sets the level back.  A
- * top-level abort with no open frame (a procedure's ROLLBACK, which runs
- * inside CALL's utility hook) leaves the level alone.  PostgreSQL requires
- * code that catches an error either to rethrow it or to roll back a
- * subtransaction, so every error that unwinds past a frame reaches one of
- * these callbacks.  ProcessUtility, rarer and the one hook a procedure's
- * COMMIT or ROLLBACK runs inside, keeps a PG_TRY block: its catch notes the
- * error and restores the level, then rethrows.  Noted errors are kept in a
- * small static array (copies of the texts, no allocation, no locks) and
- * counted in the store by the same abort callbacks.
+ * after every LWLock was released, counts an error for each open frame at
+ * or above the level the (sub)transaction started at, and sets the level
+ * back.  A top-level abort with no open frame (a procedure's ROLLBACK,
+ * which runs inside CALL's utility hook) leaves the level alone.
+ * PostgreSQL requires code that catches an error either to rethrow it or to
+ * roll back a subtransaction, so every error that unwinds past a frame
+ * reaches one of these callbacks.
+ *
+ * A frame copies what it needs: by the time the top-level abort callback
+ * runs, AtAbort_Portals has freed the failed portal's child contexts, and
+ * with them the QueryDesc, the Query and the text of a statement a
+ * function or procedure ran.  Only a top-level statement's text (the
+ * message buffer or a prepared statement's plan source, both freed later)
+ * is kept as a pointer; a nested statement's error is counted against its
+ * entry, which post-parse analysis created (see sa_post_parse_analyze), and
+ * is not counted if that entry was evicted in between.  ProcessUtility,
+ * rarer and the one hook a procedure's COMMIT or ROLLBACK runs inside,
+ * keeps a PG_TRY block: its catch notes the error and restores the level,
+ * then rethrows.  Noted errors are kept in a small static array (copies of
+ * the texts, no allocation, no locks) and counted in the store by the same
+ * abort callbacks.
  *
  * Planning time is measured in the planner hook and kept in a per-level
  * slot until the executor of the same statement finishes at that level; it
@@ -118,19 +127,15 @@ static bool error_buffers_ready = false;
  * returned normally or its error was counted.
  */
 #define SA_FRAME_LEVELS 64
-typedef enum
-{
-	SA_FRAME_QUERY,				/* executor call: what is a QueryDesc */
-	SA_FRAME_PLANNER			/* planner call: what is a Query */
-} SaFrameKind;
-
 typedef struct SaFrame
 {
 	bool		open;
-	uint8		kind;			/* SaFrameKind */
 	Oid			userid;
-	const void *what;			/* the QueryDesc or Query */
-	const char *text;			/* planner: the source text */
+	int			loc;
+	int			len;
+	uint64		queryid;		/* 0: an error here is not counted */
+	const char *text;
+	const QueryDesc *qd;		/* the executor call's statement, else NULL */
 } SaFrame;
 static SaFrame frames[SA_FRAME_LEVELS];
 static int	frames_high = 0;	/* no frame at or above this level is open */
@@ -303,13 +308,15 @@ note_error(uint64 queryid, int level, Oid userid, const char *source,
 }
 
 /*
- * Open the frame of a call starting at a level.  Only pointers are kept:
- * what they point to lives until the aborted (sub)transaction's memory is
- * freed, after its abort callbacks ran; whether the statement is tracked
- * is decided then.  Does not allocate or throw.
+ * Open the frame of a call starting at a level.  The statement's
+ * identifiers are copied: the QueryDesc or Query may be freed before the
+ * abort callbacks run (AtAbort_Portals deletes a failed portal's child
+ * contexts, the SPI contexts of a procedure among them).  Only the text
+ * is a pointer.  queryid 0: an error is not counted.  Does not allocate
+ * or throw.
  */
 static inline void
-frame_open(int level, SaFrameKind kind, const void *what, const char *text)
+frame_open(int level, uint64 queryid, const char *text, int loc, int len)
 {
 	SaFrame    *f;
 
@@ -317,12 +324,52 @@ frame_open(int level, SaFrameKind kind, const void *what, const char *text)
 		return;
 	f = &frames[level];
 	f->open = true;
-	f->kind = kind;
-	f->what = what;
-	f->text = text;
+	f->queryid = queryid;
+	f->qd = NULL;
+	/* only a top-level statement's text outlives its portal (see above) */
+	f->text = (level == 0) ? text : NULL;
+	f->loc = loc;
+	f->len = len;
 	f->userid = GetUserId();
 	if (level >= frames_high)
 		frames_high = level + 1;
+}
+
+/*
+ * The frame of an executor call; tracked says whether an error in it is
+ * counted.
+ */
+static inline void
+frame_open_query(int level, const QueryDesc *qd, bool tracked)
+{
+	frame_open(level, tracked ? qd->plannedstmt->queryId : UINT64CONST(0),
+			   qd->sourceText, qd->plannedstmt->stmt_location,
+			   qd->plannedstmt->stmt_len);
+	if (likely(level < SA_FRAME_LEVELS))
+		frames[level].qd = qd;
+}
+
+/*
+ * The frame of ExecutorRun or ExecutorFinish: the frame ExecutorStart
+ * filled for the same QueryDesc at this level is opened again when nothing
+ * else used the level since (ExecutorStart clears the QueryDesc of an
+ * untracked statement, so a freed QueryDesc's address cannot match);
+ * otherwise it is filled anew.
+ */
+static inline void
+frame_reopen_query(int level, const QueryDesc *qd)
+{
+	if (likely(level < SA_FRAME_LEVELS) && frames[level].qd == qd)
+	{
+		frames[level].open = true;
+		if (level >= frames_high)
+			frames_high = level + 1;
+		return;
+	}
+	frame_open_query(level, qd,
+					 qd->totaltime != NULL &&
+					 qd->plannedstmt->queryId != UINT64CONST(0) &&
+					 sa_enabled(level));
 }
 
 /* the call of the frame at this level returned normally */
@@ -349,38 +396,13 @@ frames_abort(int from_level)
 	for (l = from_level; l < frames_high; l++)
 	{
 		SaFrame    *f = &frames[l];
-		uint64		queryid = 0;
-		const char *text = NULL;
-		int			loc = -1;
-		int			len = 0;
 
 		if (!f->open)
 			continue;
 		f->open = false;
 		if (lowest < 0)
 			lowest = l;
-		if (f->kind == SA_FRAME_QUERY)
-		{
-			const QueryDesc *qd = (const QueryDesc *) f->what;
-
-			if (qd->totaltime != NULL)
-			{
-				queryid = qd->plannedstmt->queryId;
-				text = qd->sourceText;
-				loc = qd->plannedstmt->stmt_location;
-				len = qd->plannedstmt->stmt_len;
-			}
-		}
-		else
-		{
-			const Query *q = (const Query *) f->what;
-
-			queryid = q->queryId;
-			text = f->text;
-			loc = q->stmt_location;
-			len = q->stmt_len;
-		}
-		note_error(queryid, l, f->userid, text, loc, len);
+		note_error(f->queryid, l, f->userid, f->text, f->loc, f->len);
 	}
 	if (from_level == 0)
 		frames_high = 0;
@@ -402,7 +424,8 @@ flush_errors(void)
 		SaPendingError *pe = &pending_errors[i];
 
 		pe->len = pg_mbcliplen(pe->text, pe->len, pe->len);
-		sa_store_record_error(&pe->key, pe->text, pe->len);
+		sa_store_record_error(&pe->key, pe->len > 0 ? pe->text : NULL,
+							  pe->len);
 	}
 	n_pending_errors = 0;
 }
@@ -494,9 +517,9 @@ tell_observers(uint64 queryid, int level, CmdType operation,
 }
 
 /*
- * Post-parse-analyze: store the normalized text of new statements that
- * have constants (executions without constants are stored with their own
- * text at ExecutorEnd).
+ * Post-parse-analyze: store the normalized text of new statements (their
+ * own text when they have no constants), so that an entry exists before
+ * the statement runs and an error can be counted against it.
  */
 static void
 sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -512,8 +535,7 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
 		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||
-		jstate == NULL || jstate->clocations_count <= 0 ||
-		pstate->p_sourcetext == NULL)
+		jstate == NULL || pstate->p_sourcetext == NULL)
 		return;
 
 	make_key(&key, query->queryId, sa_nesting_level);
@@ -546,7 +568,8 @@ sa_planner(Query *parse, const char *query_string, int cursorOptions,
 
 		error_buffers_init();
 		INSTR_TIME_SET_CURRENT(start);
-		frame_open(level, SA_FRAME_PLANNER, parse, query_string);
+		frame_open(level, parse->queryId, query_string, parse->stmt_location,
+				   parse->stmt_len);
 		sa_nesting_level++;
 		if (prev_planner_hook)
 			result = prev_planner_hook(parse, query_string, cursorOptions,
@@ -596,9 +619,14 @@ sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			start_observers[i] (queryDesc, eflags, queryid);
 	}
 
-	/* the level does not change in ExecutorStart; the frame counts errors */
+	/*
+	 * The level does not change in ExecutorStart; the frame counts errors,
+	 * and ExecutorRun and ExecutorFinish open it again.
+	 */
 	if (tracked)
-		frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
+		frame_open_query(level, queryDesc, true);
+	else if (level < SA_FRAME_LEVELS)
+		frames[level].qd = NULL;
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
@@ -625,7 +653,7 @@ sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 {
 	int			level = sa_nesting_level;
 
-	frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
+	frame_reopen_query(level, queryDesc);
 	sa_nesting_level++;
 	if (prev_ExecutorRun)
 		prev_ExecutorRun(queryDesc, direction, count, execute_once);
@@ -643,7 +671,7 @@ sa_ExecutorFinish(QueryDesc *queryDesc)
 {
 	int			level = sa_nesting_level;
 
-	frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
+	frame_reopen_query(level, queryDesc);
 	sa_nesting_level++;
 	if (prev_ExecutorFinish)
 		prev_ExecutorFinish(queryDesc);

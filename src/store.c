@@ -680,8 +680,9 @@ sa_store_record(const SaKey *key, const char *source_text,
 }
 
 /*
- * Count a statement that ended in an error.  Runs from transaction abort
- * callbacks: must not throw.
+ * Count a statement that ended in an error, creating its entry with text
+ * when it is missing (text NULL: the error is then not counted).  Runs from
+ * transaction abort callbacks: must not throw.
  */
 void
 sa_store_record_error(const SaKey *key, const char *text, int len)
@@ -696,6 +697,8 @@ sa_store_record_error(const SaKey *key, const char *text, int len)
 	if (slot < 0)
 	{
 		LWLockRelease(sa_shared->lock);
+		if (text == NULL)
+			return;				/* no entry and no text to make one with */
 		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
 		slot = slot_lookup(key);
 		if (slot < 0)
