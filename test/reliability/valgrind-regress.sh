@@ -3,8 +3,8 @@
 # extension (test/sql/*.sql) and the isolation specs (test/specs/*.spec)
 # against clusters whose postmaster, backends and background workers run
 # under valgrind's memcheck, one file at a time, and report the valgrind
-# errors of each file.  Too slow for test/run-all.sh (about an hour on 2
-# cores); the result is recorded in docs/reliability.md, section 4.
+# errors of each file.  Too slow for test/run-all.sh (20 minutes to an
+# hour on 2 busy cores); the results are in docs/reliability.md, section 4.
 #
 # Clusters (one at a time, never two valgrind clusters at once):
 #   preload:   scale_advisor preloaded, every feature on at sampling rate 1
@@ -28,13 +28,24 @@
 # Errors of a file are those written to any process's log while the file
 # ran; what the long-lived processes write at shutdown is listed apart.
 #
+# Debian's server is not built with USE_VALGRIND: its memory contexts do
+# not tell memcheck which parts of their blocks are allocated, so memcheck
+# sees palloc'd memory as one malloc'd block (use after pfree and overruns
+# inside a block go unseen; reads of never-written bytes are still seen).
+# SA_VG_PG=PREFIX runs against a PostgreSQL 15 installed in PREFIX instead,
+# built as the project's valgrind record was (docs/reliability.md):
+#   ./configure --prefix=PREFIX --enable-debug --enable-cassert \
+#     CPPFLAGS=-DUSE_VALGRIND CFLAGS='-O1 -g' --without-readline ...
+#   make install; make -C contrib/postgres_fdw install;
+#   make -C src/test/isolation install; cp src/tools/valgrind.supp PREFIX/
+#
 # Usage (as root, from the repository):
 #   bash test/reliability/valgrind-regress.sh [--keep] [--no-baseline] [WORD ...]
 # WORDs restrict the run to the tests whose name contains one of them.
-# Environment: SA_VG_SUPP=FILE (PostgreSQL's src/tools/valgrind.supp; found
-# or fetched from Debian's source package when unset; SA_VG_SUPP=none runs
-# without it), SA_VG_TEST_TIMEOUT (seconds per file, default 3600),
-# SA_VG_ERROR_EXITCODE=N (adds --error-exitcode=N; off by default: a
+# Environment: SA_VG_PG (above); SA_VG_SUPP=FILE (PostgreSQL's
+# src/tools/valgrind.supp; found, or taken from Debian's source package,
+# when unset; SA_VG_SUPP=none runs without it); SA_VG_TEST_TIMEOUT
+# (seconds per file, default 3600); SA_VG_ERROR_EXITCODE=N (adds --error-exitcode=N; off by default: a
 # backend exiting with a non-zero code makes the postmaster restart every
 # session, so one report would fail every test running after it; errors are
 # counted from the logs instead).
@@ -62,7 +73,29 @@ cleanup() {
 	[ $keep = no ] && rm -rf "$SA_WORK" || echo "work folder kept: $SA_WORK"
 }
 trap cleanup EXIT
-sa_prepare "$SA_WORK" || exit 1
+if [ -z "${SA_VG_PG:-}" ]; then
+	sa_prepare "$SA_WORK" || exit 1
+else
+	# a PostgreSQL of our own build (see the header): copy its installation
+	# (the binaries find their files relative to themselves) and build and
+	# install the extension into the copy.  Without -Werror: assertion-
+	# enabled headers may warn where Debian's do not.
+	SA_BUILD=$SA_WORK/build SA_INST=$SA_WORK/inst
+	mkdir -p "$SA_BUILD" "$SA_INST"
+	(cd "$SA_ROOT" && tar --exclude=.git --exclude=./results --exclude=./tmp_check \
+		--exclude='*.o' --exclude='*.so' -cf - .) | (cd "$SA_BUILD" && tar -xf -)
+	cp -a "$SA_VG_PG" "$SA_INST/pg" || exit 1
+	chown -R "$SA_RUNAS" "$SA_WORK"
+	pgc=$SA_INST/pg/bin/pg_config
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" COPT='-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers' \
+		>"$SA_WORK/build.log" 2>&1 && sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" install >>"$SA_WORK/build.log" 2>&1 \
+		|| { cat "$SA_WORK/build.log"; exit 1; }
+	grep -A3 'warning:' "$SA_WORK/build.log"
+	SA_BIN=$SA_INST/pg/bin
+	SA_PGXS=$(cd "$(dirname "$("$pgc" --pgxs)")/../.." && pwd)
+	export SA_BUILD SA_INST SA_BIN SA_PGXS PATH="$SA_BIN:$PATH"
+	echo "server: $("$SA_BIN/postgres" --version), from $SA_VG_PG ($("$pgc" --configure | grep -o "USE_VALGRIND\|enable-cassert" | tr '\n' ' '))"
+fi
 cd "$SA_BUILD" || exit 1
 PGR=$SA_PGXS/src/test/regress/pg_regress
 PGI=$SA_PGXS/src/test/isolation/pg_isolation_regress
@@ -72,7 +105,7 @@ PGI=$SA_PGXS/src/test/isolation/pg_isolation_regress
 # apt configuration of fetch-pg-regress.sh (the system's is never touched).
 vg_supp() {
 	local c=${SA_PG_SRC_CACHE:-/var/cache/scale_advisor} v f
-	for f in "$SA_PGXS/src/tools/valgrind.supp" /usr/lib/postgresql/$SA_PGVER/lib/pgxs/src/tools/valgrind.supp \
+	for f in "${SA_VG_PG:-/nonexistent}/valgrind.supp" "$SA_PGXS/src/tools/valgrind.supp" /usr/lib/postgresql/$SA_PGVER/lib/pgxs/src/tools/valgrind.supp \
 		"$c"/valgrind-supp-*/valgrind.supp; do
 		[ -f "$f" ] && { echo "$f"; return 0; }
 	done
