@@ -1470,7 +1470,6 @@ void
 sa_index_advice_init(void)
 {
 	sa_plans_init();
-	sa_whatif_init();
 	sa_advisor_init();
 }
 

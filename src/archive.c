@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/vacuum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -119,6 +120,16 @@ scale_advisor_archive_vacuum(PG_FUNCTION_ARGS)
 	Oid			ids[2];
 
 	sa_require_loaded();
+
+	/*
+	 * The worker starts only once recovery has finished: on a standby the
+	 * caller would wait for it forever.  VACUUM cannot run there anyway.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("_archive_vacuum() cannot run on a standby server"),
+				 errhint("Run it on the primary; its changes reach standbys through replication.")));
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |

@@ -13,15 +13,28 @@
  *
  * Nesting.  sa_nesting_level counts the executor runs, planner calls and
  * utility statements in progress; a statement that starts at level 0 is
- * top level.  It is raised and lowered around the call in PG_TRY blocks so
- * an error cannot leave it wrong.  scale_advisor.track decides which levels
- * are recorded ('top', 'all' or 'none').
+ * top level.  scale_advisor.track decides which levels are recorded
+ * ('top', 'all' or 'none').
  *
- * Errors.  When a tracked statement's execution throws, the catch block
- * only notes the statement's key and a copy of its text in a small static
- * array (no allocation, no locks: nothing that could fail), then rethrows.
- * The transaction (or subtransaction) abort callback, which runs after the
- * abort released every LWLock, counts the noted errors in the store.
+ * Errors.  An error must neither leave the nesting level wrong nor go
+ * uncounted.  The planner, ExecutorStart, ExecutorRun and ExecutorFinish
+ * hooks, which run for every statement, do this without a PG_TRY block
+ * (a setjmp each): before calling down they note the statement in a frame
+ * of a small static array indexed by level (query id, user, text pointer),
+ * and clear it when the call returns.  When an error unwinds past them, the
+ * frames stay open; the abort callback of the (sub)transaction, which runs
+ * before the aborted (sub)transaction's memory is freed and after every
+ * LWLock was released, counts an error for each open frame at or above the
+ * level the (sub)transaction started at, and sets the level back.  A
+ * top-level abort with no open frame (a procedure's ROLLBACK, which runs
+ * inside CALL's utility hook) leaves the level alone.  PostgreSQL requires
+ * code that catches an error either to rethrow it or to roll back a
+ * subtransaction, so every error that unwinds past a frame reaches one of
+ * these callbacks.  ProcessUtility, rarer and the one hook a procedure's
+ * COMMIT or ROLLBACK runs inside, keeps a PG_TRY block: its catch notes the
+ * error and restores the level, then rethrows.  Noted errors are kept in a
+ * small static array (copies of the texts, no allocation, no locks) and
+ * counted in the store by the same abort callbacks.
  *
  * Planning time is measured in the planner hook and kept in a per-level
  * slot until the executor of the same statement finishes at that level; it
@@ -98,6 +111,33 @@ typedef struct SaPendingError
 static SaPendingError pending_errors[SA_MAX_PENDING_ERRORS];
 static int	n_pending_errors = 0;
 static bool error_buffers_ready = false;
+
+/*
+ * Statements in progress in the planner and executor hooks, by the level
+ * they started at (see "Errors" above).  open is false once the call
+ * returned normally or its error was counted.
+ */
+#define SA_FRAME_LEVELS 64
+typedef enum
+{
+	SA_FRAME_QUERY,				/* executor call: what is a QueryDesc */
+	SA_FRAME_PLANNER			/* planner call: what is a Query */
+} SaFrameKind;
+
+typedef struct SaFrame
+{
+	bool		open;
+	uint8		kind;			/* SaFrameKind */
+	Oid			userid;
+	const void *what;			/* the QueryDesc or Query */
+	const char *text;			/* planner: the source text */
+} SaFrame;
+static SaFrame frames[SA_FRAME_LEVELS];
+static int	frames_high = 0;	/* no frame at or above this level is open */
+
+/* nesting level at the start of each subtransaction, by its nest level */
+#define SA_SUBXACT_LEVELS 256
+static int	subxact_start_level[SA_SUBXACT_LEVELS];
 
 /* previous hooks */
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
@@ -232,11 +272,12 @@ error_buffers_init(void)
 }
 
 /*
- * In a catch block: note that a tracked statement ended in an error.  Does
- * not allocate, lock or throw.
+ * In a catch block or an abort callback: note that a tracked statement
+ * ended in an error.  Does not allocate, lock or throw.
  */
 static void
-note_error(uint64 queryid, int level, const char *source, int loc, int len)
+note_error(uint64 queryid, int level, Oid userid, const char *source,
+		   int loc, int len)
 {
 	SaPendingError *pe;
 
@@ -244,7 +285,10 @@ note_error(uint64 queryid, int level, const char *source, int loc, int len)
 		n_pending_errors >= SA_MAX_PENDING_ERRORS)
 		return;
 	pe = &pending_errors[n_pending_errors++];
-	make_key(&pe->key, queryid, level);
+	pe->key.userid = userid;
+	pe->key.dbid = MyDatabaseId;
+	pe->key.queryid = queryid;
+	pe->key.toplevel = (level == 0);
 	pe->len = 0;
 	if (source)
 	{
@@ -259,14 +303,90 @@ note_error(uint64 queryid, int level, const char *source, int loc, int len)
 }
 
 /*
- * In a catch block: note that the statement of a QueryDesc failed.
+ * Open the frame of a call starting at a level.  Only pointers are kept:
+ * what they point to lives until the aborted (sub)transaction's memory is
+ * freed, after its abort callbacks ran; whether the statement is tracked
+ * is decided then.  Does not allocate or throw.
  */
 static inline void
-note_query_error(QueryDesc *queryDesc, int level)
+frame_open(int level, SaFrameKind kind, const void *what, const char *text)
 {
-	note_error(queryDesc->plannedstmt->queryId, level, queryDesc->sourceText,
-			   queryDesc->plannedstmt->stmt_location,
-			   queryDesc->plannedstmt->stmt_len);
+	SaFrame    *f;
+
+	if (unlikely(level >= SA_FRAME_LEVELS))
+		return;
+	f = &frames[level];
+	f->open = true;
+	f->kind = kind;
+	f->what = what;
+	f->text = text;
+	f->userid = GetUserId();
+	if (level >= frames_high)
+		frames_high = level + 1;
+}
+
+/* the call of the frame at this level returned normally */
+static inline void
+frame_close(int level)
+{
+	if (likely(level < SA_FRAME_LEVELS))
+		frames[level].open = false;
+}
+
+/*
+ * (Sub)transaction abort: note an error for every open frame at or above
+ * from_level and close them.  Returns the lowest level that had an open
+ * frame, or -1.
+ */
+static int
+frames_abort(int from_level)
+{
+	int			lowest = -1;
+	int			l;
+
+	if (from_level < 0)
+		from_level = 0;
+	for (l = from_level; l < frames_high; l++)
+	{
+		SaFrame    *f = &frames[l];
+		uint64		queryid = 0;
+		const char *text = NULL;
+		int			loc = -1;
+		int			len = 0;
+
+		if (!f->open)
+			continue;
+		f->open = false;
+		if (lowest < 0)
+			lowest = l;
+		if (f->kind == SA_FRAME_QUERY)
+		{
+			const QueryDesc *qd = (const QueryDesc *) f->what;
+
+			if (qd->totaltime != NULL)
+			{
+				queryid = qd->plannedstmt->queryId;
+				text = qd->sourceText;
+				loc = qd->plannedstmt->stmt_location;
+				len = qd->plannedstmt->stmt_len;
+			}
+		}
+		else
+		{
+			const Query *q = (const Query *) f->what;
+
+			queryid = q->queryId;
+			text = f->text;
+			loc = q->stmt_location;
+			len = q->stmt_len;
+		}
+		note_error(queryid, l, f->userid, text, loc, len);
+	}
+	if (from_level == 0)
+		frames_high = 0;
+	else if (frames_high > from_level)
+		frames_high = from_level;
+	return lowest;
 }
 
 /*
@@ -293,24 +413,55 @@ flush_errors(void)
 static void
 sa_xact_callback(XactEvent event, void *arg)
 {
-	if (n_pending_errors == 0)
-		return;
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		flush_errors();
-	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-			 event == XACT_EVENT_PREPARE)
+	{
+		if (frames_high > 0)
+		{
+			int			lowest = frames_abort(0);
+
+			if (lowest >= 0 && sa_nesting_level > lowest)
+				sa_nesting_level = lowest;
+		}
+		if (n_pending_errors > 0)
+			flush_errors();
+	}
+	else if (n_pending_errors > 0 &&
+			 (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			  event == XACT_EVENT_PREPARE))
 		n_pending_errors = 0;
 }
 
 /*
- * Subtransaction abort (an exception block caught the error): count now.
+ * Subtransactions: remember the level each starts at; on abort (an
+ * exception block caught the error) count the errors of the frames it
+ * unwound and go back to that level.
  */
 static void
 sa_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && n_pending_errors > 0)
-		flush_errors();
+	int			nest;
+
+	if (event == SUBXACT_EVENT_START_SUB)
+	{
+		nest = GetCurrentTransactionNestLevel();
+		if (nest < SA_SUBXACT_LEVELS)
+			subxact_start_level[nest] = sa_nesting_level;
+	}
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		nest = GetCurrentTransactionNestLevel();
+		if (nest < SA_SUBXACT_LEVELS)
+		{
+			int			start = subxact_start_level[nest];
+
+			(void) frames_abort(start);
+			if (sa_nesting_level > start)
+				sa_nesting_level = start;
+		}
+		if (n_pending_errors > 0)
+			flush_errors();
+	}
 }
 
 /*
@@ -319,7 +470,7 @@ sa_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 tell_observers(uint64 queryid, int level, CmdType operation,
 			   const SaExecution *ex, QueryDesc *queryDesc, const char *source,
-			   int loc, int len, ParamListInfo params)
+			   int loc, int len, ParamListInfo params, bool want_sample)
 {
 	SaStatement st;
 	int			i;
@@ -337,6 +488,7 @@ tell_observers(uint64 queryid, int level, CmdType operation,
 	st.stmt_location = loc;
 	st.stmt_len = len;
 	st.params = params;
+	st.want_sample = want_sample;
 	for (i = 0; i < n_stmt_observers; i++)
 		stmt_observers[i] (&st);
 }
@@ -394,24 +546,15 @@ sa_planner(Query *parse, const char *query_string, int cursorOptions,
 
 		error_buffers_init();
 		INSTR_TIME_SET_CURRENT(start);
+		frame_open(level, SA_FRAME_PLANNER, parse, query_string);
 		sa_nesting_level++;
-		PG_TRY();
-		{
-			if (prev_planner_hook)
-				result = prev_planner_hook(parse, query_string, cursorOptions,
-										   boundParams);
-			else
-				result = standard_planner(parse, query_string, cursorOptions,
-										  boundParams);
-		}
-		PG_CATCH();
-		{
-			sa_nesting_level = level;
-			note_error(parse->queryId, level, query_string,
-					   parse->stmt_location, parse->stmt_len);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions,
+									   boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions,
+									  boundParams);
+		frame_close(level);
 		sa_nesting_level = level;
 		INSTR_TIME_SET_CURRENT(duration);
 		INSTR_TIME_SUBTRACT(duration, start);
@@ -453,20 +596,15 @@ sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			start_observers[i] (queryDesc, eflags, queryid);
 	}
 
-	PG_TRY();
-	{
-		if (prev_ExecutorStart)
-			prev_ExecutorStart(queryDesc, eflags);
-		else
-			standard_ExecutorStart(queryDesc, eflags);
-	}
-	PG_CATCH();
-	{
-		if (tracked)
-			note_query_error(queryDesc, level);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	/* the level does not change in ExecutorStart; the frame counts errors */
+	if (tracked)
+		frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	if (tracked)
+		frame_close(level);
 
 	if (tracked && queryDesc->totaltime == NULL)
 	{
@@ -487,21 +625,13 @@ sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 {
 	int			level = sa_nesting_level;
 
+	frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
 	sa_nesting_level++;
-	PG_TRY();
-	{
-		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
-		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
-	}
-	PG_CATCH();
-	{
-		sa_nesting_level = level;
-		note_query_error(queryDesc, level);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	if (prev_ExecutorRun)
+		prev_ExecutorRun(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	frame_close(level);
 	sa_nesting_level = level;
 }
 
@@ -513,21 +643,13 @@ sa_ExecutorFinish(QueryDesc *queryDesc)
 {
 	int			level = sa_nesting_level;
 
+	frame_open(level, SA_FRAME_QUERY, queryDesc, NULL);
 	sa_nesting_level++;
-	PG_TRY();
-	{
-		if (prev_ExecutorFinish)
-			prev_ExecutorFinish(queryDesc);
-		else
-			standard_ExecutorFinish(queryDesc);
-	}
-	PG_CATCH();
-	{
-		sa_nesting_level = level;
-		note_query_error(queryDesc, level);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	if (prev_ExecutorFinish)
+		prev_ExecutorFinish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	frame_close(level);
 	sa_nesting_level = level;
 }
 
@@ -545,6 +667,7 @@ sa_ExecutorEnd(QueryDesc *queryDesc)
 	{
 		SaKey		key;
 		SaExecution ex;
+		bool		want_sample;
 
 		InstrEndLoop(queryDesc->totaltime);
 
@@ -561,16 +684,19 @@ sa_ExecutorEnd(QueryDesc *queryDesc)
 			pending_plan[level].queryid = 0;
 		}
 
+		ex.history = sa_track_history;
+
+		make_key(&key, queryid, level);
+		want_sample = sa_store_record(&key, queryDesc->sourceText,
+									  queryDesc->plannedstmt->stmt_location,
+									  queryDesc->plannedstmt->stmt_len, &ex);
+
 		if (n_stmt_observers > 0)
 			tell_observers(queryid, level, queryDesc->operation, &ex, queryDesc,
 						   queryDesc->sourceText,
 						   queryDesc->plannedstmt->stmt_location,
-						   queryDesc->plannedstmt->stmt_len, queryDesc->params);
-
-		make_key(&key, queryid, level);
-		sa_store_record(&key, queryDesc->sourceText,
-						queryDesc->plannedstmt->stmt_location,
-						queryDesc->plannedstmt->stmt_len, &ex);
+						   queryDesc->plannedstmt->stmt_len, queryDesc->params,
+						   want_sample);
 	}
 
 	if (prev_ExecutorEnd)
@@ -645,7 +771,7 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		PG_CATCH();
 		{
 			sa_nesting_level = level;
-			note_error(queryid, level, queryString, loc, len);
+			note_error(queryid, level, GetUserId(), queryString, loc, len);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
@@ -665,12 +791,14 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		ex.planned = false;
 		ex.plan_ms = 0.0;
 
-		if (n_stmt_observers > 0)
-			tell_observers(queryid, level, CMD_UTILITY, &ex, NULL, queryString,
-						   loc, len, params);
+		ex.history = false;
 
 		make_key(&key, queryid, level);
-		sa_store_record(&key, queryString, loc, len, &ex);
+		(void) sa_store_record(&key, queryString, loc, len, &ex);
+
+		if (n_stmt_observers > 0)
+			tell_observers(queryid, level, CMD_UTILITY, &ex, NULL, queryString,
+						   loc, len, params, false);
 	}
 	else
 	{

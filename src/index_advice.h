@@ -115,7 +115,6 @@ extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);
 extern void sa_pop_search_path(int level);
-extern void sa_whatif_init(void);
 
 /* advisor.c */
 extern void sa_advisor_init(void);

@@ -61,6 +61,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -1811,9 +1812,66 @@ np_text_or_null(const char *s, bool visible, bool *isnull)
 }
 
 /*
- * scale_advisor._n_plus_one_entries(): one row per shared entry.  Query
- * texts of other users are hidden unless the caller has the privileges of
- * pg_read_all_stats.
+ * The ignore list handed to _n_plus_one_entries(): pairs of a query id and
+ * an application name, either NULL for "any".
+ */
+typedef struct NpIgnore
+{
+	int			n;
+	bool	   *qnull;
+	Datum	   *qids;
+	bool	   *anull;
+	Datum	   *apps;
+} NpIgnore;
+
+static void
+np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
+{
+	int			na = 0;
+
+	ig->n = 0;
+	if (PG_NARGS() < 2 || PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &ig->qids, &ig->qnull, &ig->n);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false,
+					  TYPALIGN_INT, &ig->apps, &ig->anull, &na);
+	if (na != ig->n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the ignore lists must have the same length"),
+				 errhint("Pass one query id (or NULL) and one application name (or NULL) per ignore rule.")));
+}
+
+static bool
+np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname)
+{
+	int			i;
+
+	for (i = 0; i < ig->n; i++)
+	{
+		if (!ig->qnull[i] && (uint64) DatumGetInt64(ig->qids[i]) != queryid)
+			continue;
+		if (!ig->anull[i])
+		{
+			char	   *a = TextDatumGetCString(ig->apps[i]);
+			bool		same = strcmp(a, appname) == 0;
+
+			pfree(a);
+			if (!same)
+				continue;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * scale_advisor._n_plus_one_entries(ignore_queryids, ignore_applications):
+ * one row per shared entry, less those the ignore pairs match.  Query texts
+ * and query ids of other users are hidden unless the caller has the
+ * privileges of pg_read_all_stats (the ignore rules are applied before, so
+ * that a rule by query id also keeps out the hidden rows it matches).
  */
 Datum
 scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
@@ -1823,8 +1881,10 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	NpEntry    *e;
 	Oid			me = GetUserId();
 	bool		all_stats;
+	NpIgnore	ig;
 
 	sa_require_loaded();
+	np_read_ignore(fcinfo, &ig);
 	sa_init_srf(fcinfo);
 	if (np_hash == NULL)
 		return (Datum) 0;
@@ -1851,6 +1911,9 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		TimestampTz first_seen,
 					last_seen;
 
+		if (ig.n > 0 && np_ignored(&ig, e->key.queryid, e->key.appname))
+			continue;
+
 		SpinLockAcquire(&e->mutex);
 		detections = e->detections;
 		repeated_calls = e->repeated_calls;
@@ -1868,10 +1931,12 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		values[c++] = ObjectIdGetDatum(e->key.userid);
 		values[c++] = CStringGetTextDatum(e->key.appname);
 		values[c++] = CStringGetTextDatum(np_kind_names[e->key.kind]);
-		values[c++] = Int64GetDatum((int64) e->key.queryid);
+		values[c] = Int64GetDatum((int64) e->key.queryid);
+		nulls[c] = !visible;
+		c++;
 		values[c] = np_text_or_null(e->query, visible, &nulls[c]);
 		c++;
-		if (parent_queryid != 0)
+		if (parent_queryid != 0 && visible)
 			values[c] = Int64GetDatum((int64) parent_queryid);
 		else
 			nulls[c] = true;

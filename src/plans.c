@@ -35,6 +35,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_operator.h"
@@ -131,6 +132,16 @@ static HTAB *plan_hash = NULL;
 /* executions of this backend that were picked for row counting */
 #define SA_SAMPLED_SLOTS 8
 static QueryDesc *sampled[SA_SAMPLED_SLOTS];
+static int	n_sampled = 0;		/* non-NULL entries of sampled[] */
+
+/*
+ * Executions until the next sampled one.  Drawing the gap between two
+ * samples from the geometric distribution samples each execution with
+ * probability plan_sample_rate, as one draw per execution would, at the
+ * cost of one draw per sample.
+ */
+static int64 sample_countdown = 0;
+static double sample_countdown_rate = -1.0;
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload);
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload_reset);
@@ -940,6 +951,7 @@ remember_sampled(QueryDesc *qd)
 		if (sampled[i] == NULL)
 		{
 			sampled[i] = qd;
+			n_sampled++;
 			return;
 		}
 	/* too deeply nested: forget the oldest */
@@ -956,9 +968,42 @@ forget_sampled(QueryDesc *qd)
 		if (sampled[i] == qd)
 		{
 			sampled[i] = NULL;
+			n_sampled--;
 			return true;
 		}
 	return false;
+}
+
+/* executions until the next sample, drawn for plan_sample_rate (0, 1) */
+static int64
+sample_gap(void)
+{
+	double		u = pg_prng_double(&pg_global_prng_state);
+	double		g;
+
+	g = floor(log(1.0 - u) / log(1.0 - plan_sample_rate)) + 1.0;
+	if (!(g >= 1.0))
+		return 1;
+	if (g > 1e15)
+		return (int64) 1e15;
+	return (int64) g;
+}
+
+/* should this execution be sampled? */
+static inline bool
+sample_this_one(void)
+{
+	if (plan_sample_rate >= 1.0)
+		return true;
+	if (unlikely(sample_countdown_rate != plan_sample_rate))
+	{
+		sample_countdown_rate = plan_sample_rate;
+		sample_countdown = sample_gap();
+	}
+	if (--sample_countdown > 0)
+		return false;
+	sample_countdown = sample_gap();
+	return true;
 }
 
 static void
@@ -972,8 +1017,7 @@ plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 		outerPlan(query_desc->plannedstmt->planTree) &&
 		IsA(outerPlan(query_desc->plannedstmt->planTree), Result))
 		return;					/* INSERT ... VALUES: nothing to index */
-	if (plan_sample_rate < 1.0 &&
-		pg_prng_double(&pg_global_prng_state) >= plan_sample_rate)
+	if (!sample_this_one())
 		return;
 	if (!stmt_may_need(query_desc->plannedstmt))
 		return;					/* nothing to learn from counting rows */
@@ -1081,8 +1125,42 @@ evict_one(void)
 	}
 }
 
+static void plans_capture(const SaStatement *stmt);
+
+/*
+ * Transaction end: executions that failed never reached ExecutorEnd, so
+ * their sampled[] slots are freed here.
+ */
+static void
+plans_xact_callback(XactEvent event, void *arg)
+{
+	if (n_sampled == 0)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		memset(sampled, 0, sizeof(sampled));
+		n_sampled = 0;
+	}
+}
+
+/*
+ * Statement observer: capture what sampled or slow executions lacked.  The
+ * test for "neither" is kept apart from the capture so that it costs a few
+ * instructions.
+ */
 static void
 plans_statement_end(const SaStatement *stmt)
+{
+	if (n_sampled == 0 &&
+		(plan_capture_ms < 0 || stmt->exec_ms < plan_capture_ms))
+		return;
+	plans_capture(stmt);
+}
+
+static pg_noinline void
+plans_capture(const SaStatement *stmt)
 {
 	QueryDesc  *qd = stmt->query_desc;
 	bool		was_sampled;
@@ -1371,11 +1449,13 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			bool		nulls[12];
 
 			memset(nulls, 0, sizeof(nulls));
+			/* other roles' query ids and terms hidden, as their text is */
 			values[0] = Int64GetDatum((int64) e->key.queryid);
+			nulls[0] = !visible;
 			values[1] = ObjectIdGetDatum(e->key.userid);
 			values[2] = ObjectIdGetDatum(o->relid);
 			values[3] = CStringGetTextDatum(o->scan == 's' ? "seq scan" : "index scan with filter");
-			if (o->terms[0] == '\0' || o->terms[0] == '\1')
+			if (o->terms[0] == '\0' || o->terms[0] == '\1' || !visible)
 				nulls[4] = true;
 			else
 				values[4] = CStringGetTextDatum(o->terms);
@@ -1421,6 +1501,7 @@ scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
 void
 sa_plans_init(void)
 {
+	RegisterXactCallback(plans_xact_callback, NULL);
 	DefineCustomRealVariable("scale_advisor.plan_sample_rate",
 							 "Fraction of executions whose plans are walked with row counts for index advice.",
 							 NULL, &plan_sample_rate, 0.01, 0.0, 1.0,

@@ -41,7 +41,8 @@ extern void sa_shmem_register(const char *tranche, sa_shmem_size_fn size,
  * What the executor and utility hooks (src/hooks.c) know about one finished
  * statement.  Observers registered with sa_register_statement_observer()
  * get it for every statement the hooks track (scale_advisor.track decides
- * whether nested statements are tracked), at ExecutorEnd before the plan
+ * whether nested statements are tracked), after the store counted it, at
+ * ExecutorEnd before the plan
  * state is freed, or after a utility statement ran.  Observers must be
  * cheap: they run on every statement.  They must not throw errors.
  */
@@ -60,6 +61,7 @@ typedef struct SaStatement
 	int			stmt_location;	/* this statement's part of it, or -1 */
 	int			stmt_len;		/* 0 means "to the end" */
 	ParamListInfo params;		/* bound parameters, or NULL */
+	bool		want_sample;	/* the history wants an example of it */
 } SaStatement;
 
 typedef void (*sa_statement_observer) (const SaStatement *stmt);
@@ -88,5 +90,12 @@ extern void sa_partition_init(void);
 extern void sa_index_advice_init(void);	/* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
+
+/* src/snapshot.c: history bucket of a time, and whether history is kept */
+extern int	sa_hist_bucket(double ms);
+extern bool sa_track_history;
+
+/* executions of a statement whose example the history asks for */
+#define SA_SAMPLE_TRIES 3
 
 #endif							/* SCALE_ADVISOR_H */

@@ -118,10 +118,24 @@ sa_sketch_bucket(double ms)
 		return SA_SKETCH_BUCKETS - 1;
 	if (unlikely(sk_inv_log2_gamma == 0.0))
 		sketch_init_table();
-	k = ceil(sketch_log2(us) * sk_inv_log2_gamma);
+	k = sketch_log2(us) * sk_inv_log2_gamma;
 	if (k >= SA_SKETCH_BUCKETS - 1)
 		return SA_SKETCH_BUCKETS - 1;
-	return (int) k;
+	/* ceil() of a positive value below the bucket count, without libm */
+	return (int) k + ((double) (int) k < k);
+}
+
+/*
+ * The time a bucket stands for, in milliseconds (as the quantiles read it).
+ */
+double
+sa_sketch_bucket_ms(int k)
+{
+	double		lg = sketch_log_gamma();
+
+	if (k <= 0)
+		return 0.001;
+	return 2.0 * exp(lg * k) / (exp(lg) + 1.0) / 1000.0;
 }
 
 /*

@@ -27,6 +27,7 @@ typedef struct SaSketch
 
 extern void sa_sketch_init(SaSketch *sk);
 extern int	sa_sketch_bucket(double ms);
+extern double sa_sketch_bucket_ms(int k);
 extern void sa_sketch_add_bucket(SaSketch *sk, int bucket);
 extern void sa_sketch_add(SaSketch *sk, double ms);
 extern bool sa_sketch_quantiles(const SaSketch *sk, const double *q, int nq,

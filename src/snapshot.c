@@ -7,31 +7,37 @@
  *
  * The statement store keeps cumulative figures; the regressions view needs
  * the latency distribution of a window of time (the last hour against the
- * day before).  Quantiles cannot be subtracted, histograms can: so this
- * file keeps, per (database, query identifier), the count of executions in
- * each of SA_HIST_BUCKETS latency buckets whose bounds grow by a factor of
- * sqrt(2) from 10 microseconds (bucket 0 holds everything faster, the last
- * bucket everything slower than about 84 s).  A snapshot copies the
- * cumulative counts into a table; the difference of two snapshots is the
- * histogram of the time between them.
+ * day before).  Quantiles cannot be subtracted, histograms can: so every
+ * store entry also counts its executions in SA_HIST_BUCKETS latency buckets
+ * whose bounds grow by a factor of sqrt(2) from 10 microseconds (bucket 0
+ * holds everything faster, the last bucket everything slower than about
+ * 84 s); this file owns those bounds.  The store files a time under the
+ * bucket of its sketch bucket's representative time (within 2 % of it), so
+ * counting costs a table lookup and an increment under the entry's
+ * spinlock the store takes anyway.  _history() sums the entries of each
+ * (database, query identifier); a snapshot copies those cumulative counts
+ * into a table; the difference of two snapshots is the histogram of the
+ * time between them.
  *
- * The same entry keeps one example of the statement as it ran: the text of
- * the statement (with its literals, when the client sent them inline) and
- * the values and types of its bound parameters (extended protocol), so that
+ * This file keeps one example of each statement as it ran: the text of the
+ * statement (with its literals, when the client sent them inline) and the
+ * values and types of its bound parameters (extended protocol), so that
  * workload_script() can replay the statement mix with real values.  The
- * example is captured the first time an entry is seen, and never again
- * unless it could not be captured then (too long, too many parameters); it
- * is shown only to the role that ran it and to members of
- * pg_read_all_stats, like the statement text of pg_stat_statements.
+ * store asks for an example on the first executions of an entry and then
+ * once every 1,024 (SaStatement.want_sample); the observer looks the
+ * statement up and builds the example only when it has none.  Examples are
+ * shown only to the role that ran them and to members of
+ * pg_read_all_stats, like the statement text of pg_stat_statements, and
+ * _history() shows other roles' statements only to those members.
  * scale_advisor.capture_parameters = off stops capturing parameter values;
- * scale_advisor.track_history = off stops this observer altogether.
+ * scale_advisor.track_history = off stops counting and capturing.
  *
- * Locking: the hash table is protected by one LWLock of the tranche
- * "scale_advisor_history".  Looking an entry up and updating its counters
- * takes it shared, plus the entry's spinlock for the counters and the
- * example; adding or removing entries takes it exclusively.  When the table
- * is full, the tenth of the entries least recently used is evicted at once.
- * Output functions of parameter types run with no lock held.
+ * Locking: the examples' hash table is protected by one LWLock of the
+ * tranche "scale_advisor_history".  Looking an example up takes it shared;
+ * adding or removing examples takes it exclusively.  When the table is full
+ * (scale_advisor.history_max), the tenth of the examples least recently
+ * confirmed is evicted at once.  Output functions of parameter types run
+ * with no lock held.
  *
  * The background worker "scale_advisor snapshot" connects to the database
  * named by scale_advisor.database and calls scale_advisor.snapshot() every
@@ -77,16 +83,15 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "store.h"
 
 /* latency buckets: bucket 0 below 10 us, then bounds times sqrt(2) */
-#define SA_HIST_BUCKETS 48
 #define SA_HIST_BASE_MS 0.01
 
 /* room for the example of one statement */
 #define SA_SAMPLE_TEXT 2048
 #define SA_SAMPLE_VALUES 1024
 #define SA_SAMPLE_MAXPARAMS 32
-#define SA_SAMPLE_TRIES 3
 
 typedef struct SaHistKey
 {
@@ -94,19 +99,13 @@ typedef struct SaHistKey
 	uint64		queryid;
 } SaHistKey;
 
+/* the example of one statement */
 typedef struct SaHistEntry
 {
 	SaHistKey	key;			/* hash key, must be first */
-	slock_t		mutex;			/* protects everything below */
+	slock_t		mutex;			/* protects last_seen */
+	TimestampTz last_seen;		/* last time the store asked for it */
 	Oid			userid;			/* role that ran the example */
-	int64		calls;
-	int64		rows;
-	double		total_ms;
-	TimestampTz first_seen;
-	TimestampTz last_seen;
-	int64		buckets[SA_HIST_BUCKETS];
-	bool		has_sample;
-	int			sample_tries;
 	int			nparams;
 	uint32		nullmask;
 	Oid			ptypes[SA_SAMPLE_MAXPARAMS];
@@ -137,7 +136,7 @@ static int	sa_snapshot_keep = 2880;
 static char *sa_database = NULL;
 static int	sa_history_max = 2000;
 static bool sa_capture_parameters = true;
-static bool sa_track_history = true;
+bool		sa_track_history = true;
 
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;
@@ -185,9 +184,9 @@ sa_hist_shmem_startup(void)
 }
 
 /*
- * The bucket an execution time falls in.
+ * The history bucket an execution time falls in.
  */
-static int
+int
 sa_hist_bucket(double ms)
 {
 	int			b;
@@ -336,7 +335,7 @@ sa_hist_evict(void)
 	pfree(all);
 }
 
-/* copy an example into an entry; caller holds the entry's spinlock */
+/* copy an example into an entry */
 static void
 sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid)
 {
@@ -346,112 +345,122 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid)
 	memcpy(e->ptypes, s->ptypes, sizeof(e->ptypes));
 	memcpy(e->text, s->text, sizeof(e->text));
 	memcpy(e->values, s->values, sizeof(e->values));
-	e->has_sample = true;
 }
 
 /*
- * Statement observer: count the execution in its bucket, capture an
- * example when the entry has none.
+ * Statement observer: keep an example of the statement when the store asks
+ * for one and there is none yet.
  */
+static pg_noinline void sa_hist_capture(const SaStatement *stmt);
+
 static void
 sa_hist_observe(const SaStatement *stmt)
 {
-	SaHistKey	key;
-	SaHistEntry *e;
-	int			b;
-	bool		need_sample = false;
-	TimestampTz now;
-	SaSample   *sample;
-
-	if (hist == NULL || !sa_track_history ||
+	if (likely(!stmt->want_sample) || hist == NULL || !sa_track_history ||
 		stmt->queryid == UINT64CONST(0) || stmt->operation == CMD_UTILITY)
 		return;
+	sa_hist_capture(stmt);
+}
+
+static pg_noinline void
+sa_hist_capture(const SaStatement *stmt)
+{
+	SaHistKey	key;
+	SaHistEntry *e;
+	TimestampTz now;
+	SaSample   *sample;
+	bool		found;
 
 	memset(&key, 0, sizeof(key));
 	key.dbid = stmt->dbid;
 	key.queryid = stmt->queryid;
-	b = sa_hist_bucket(stmt->exec_ms);
-	now = GetCurrentTimestamp();
+	now = GetCurrentStatementStartTimestamp();
 
 	LWLockAcquire(hist->lock, LW_SHARED);
 	e = hash_search(hist_htab, &key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
 		SpinLockAcquire(&e->mutex);
-		e->calls++;
-		e->rows += stmt->rows;
-		e->total_ms += stmt->exec_ms;
-		e->buckets[b]++;
 		e->last_seen = now;
-		if (!e->has_sample && e->sample_tries < SA_SAMPLE_TRIES)
-		{
-			e->sample_tries++;
-			need_sample = true;
-		}
 		SpinLockRelease(&e->mutex);
-		LWLockRelease(hist->lock);
-		if (!need_sample)
-			return;
-		sample = palloc(sizeof(SaSample));
-		sa_build_sample(stmt, sample);
-		if (sample->valid)
-		{
-			LWLockAcquire(hist->lock, LW_SHARED);
-			e = hash_search(hist_htab, &key, HASH_FIND, NULL);
-			if (e != NULL)
-			{
-				SpinLockAcquire(&e->mutex);
-				if (!e->has_sample)
-					sa_store_sample(e, sample, stmt->userid);
-				SpinLockRelease(&e->mutex);
-			}
-			LWLockRelease(hist->lock);
-		}
+	}
+	LWLockRelease(hist->lock);
+	if (e != NULL)
+		return;
+
+	/* build the example outside the lock, then add it */
+	sample = palloc(sizeof(SaSample));
+	sa_build_sample(stmt, sample);
+	if (!sample->valid)
+	{
 		pfree(sample);
 		return;
 	}
-	LWLockRelease(hist->lock);
-
-	/* a new statement: build its example, then add it */
-	sample = palloc(sizeof(SaSample));
-	sa_build_sample(stmt, sample);
 
 	LWLockAcquire(hist->lock, LW_EXCLUSIVE);
-	e = hash_search(hist_htab, &key, HASH_FIND, NULL);
-	if (e == NULL)
+	if (hash_get_num_entries(hist_htab) >= sa_history_max &&
+		hash_search(hist_htab, &key, HASH_FIND, NULL) == NULL)
+		sa_hist_evict();
+	e = hash_search(hist_htab, &key, HASH_ENTER_NULL, &found);
+	if (e != NULL && !found)
 	{
-		bool		found;
-
-		if (hash_get_num_entries(hist_htab) >= sa_history_max)
-			sa_hist_evict();
-		e = hash_search(hist_htab, &key, HASH_ENTER_NULL, &found);
-		if (e == NULL)
-		{
-			LWLockRelease(hist->lock);
-			pfree(sample);
-			return;
-		}
-		memset(((char *) e) + sizeof(SaHistKey), 0,
-			   sizeof(SaHistEntry) - sizeof(SaHistKey));
 		SpinLockInit(&e->mutex);
-		e->first_seen = now;
-		e->userid = stmt->userid;
+		e->last_seen = now;
+		sa_store_sample(e, sample, stmt->userid);
 	}
-	SpinLockAcquire(&e->mutex);
-	e->calls++;
-	e->rows += stmt->rows;
-	e->total_ms += stmt->exec_ms;
-	e->buckets[b]++;
-	e->last_seen = now;
-	if (!e->has_sample)
-	{
-		e->sample_tries++;
-		if (sample->valid)
-			sa_store_sample(e, sample, stmt->userid);
-	}
-	SpinLockRelease(&e->mutex);
 	LWLockRelease(hist->lock);
 	pfree(sample);
+}
+
+/* one (database, query id) of _history(), summed over the store's entries */
+typedef struct SaHistSum
+{
+	SaHistKey	key;			/* hash key, must be first */
+	Oid			userid;			/* a role that ran it */
+	SaHist		h;
+	TimestampTz last_seen;
+} SaHistSum;
+
+typedef struct SaHistCollect
+{
+	HTAB	   *sums;
+	Oid			me;
+	bool		see_all;
+} SaHistCollect;
+
+/* store visitor: add an entry's histogram to its (database, query id) */
+static void
+sa_hist_collect(const SaEntrySnapshot *snap, void *arg)
+{
+	SaHistCollect *hc = (SaHistCollect *) arg;
+	const SaHist *h = &snap->c.hist;
+	SaHistKey	key;
+	SaHistSum  *sum;
+	bool		found;
+	int			i;
+
+	if (h->calls <= 0 || (!hc->see_all && snap->key.userid != hc->me))
+		return;
+	memset(&key, 0, sizeof(key));
+	key.dbid = snap->key.dbid;
+	key.queryid = snap->key.queryid;
+	sum = hash_search(hc->sums, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(((char *) sum) + sizeof(SaHistKey), 0,
+			   sizeof(SaHistSum) - sizeof(SaHistKey));
+		sum->userid = snap->key.userid;
+		sum->h.first_seen = h->first_seen;
+	}
+	sum->h.calls += h->calls;
+	sum->h.rows += h->rows;
+	sum->h.total_ms += h->total_ms;
+	if (h->first_seen < sum->h.first_seen)
+		sum->h.first_seen = h->first_seen;
+	if (snap->c.last_seen > sum->last_seen)
+		sum->last_seen = snap->c.last_seen;
+	for (i = 0; i < SA_HIST_BUCKETS; i++)
+		sum->h.buckets[i] += h->buckets[i];
 }
 
 /*
@@ -466,10 +475,10 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	MemoryContext per_query_ctx;
 	MemoryContext oldcontext;
 	HASH_SEQ_STATUS status;
-	SaHistEntry *e;
+	HASHCTL		info;
+	SaHistCollect hc;
+	SaHistSum  *sum;
 	SaHistEntry *copy;
-	Oid			me = GetUserId();
-	bool		see_all;
 
 	sa_require_loaded();
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
@@ -480,7 +489,8 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	see_all = has_privs_of_role(me, ROLE_PG_READ_ALL_STATS);
+	hc.me = GetUserId();
+	hc.see_all = has_privs_of_role(hc.me, ROLE_PG_READ_ALL_STATS);
 
 	per_query_ctx = rsinfo->econtext->ecxt_per_query_memory;
 	oldcontext = MemoryContextSwitchTo(per_query_ctx);
@@ -491,36 +501,52 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	rsinfo->setDesc = tupdesc;
 	MemoryContextSwitchTo(oldcontext);
 
+	/* sum the store's histograms per (database, query id) */
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(SaHistKey);
+	info.entrysize = sizeof(SaHistSum);
+	info.hcxt = CurrentMemoryContext;
+	hc.sums = hash_create("scale_advisor history sums", 256, &info,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	sa_store_read_all(sa_hist_collect, &hc);
+
 	copy = palloc(sizeof(SaHistEntry));
-	LWLockAcquire(hist->lock, LW_SHARED);
-	hash_seq_init(&status, hist_htab);
-	while ((e = hash_seq_search(&status)) != NULL)
+	hash_seq_init(&status, hc.sums);
+	while ((sum = hash_seq_search(&status)) != NULL)
 	{
 		Datum		values[12];
 		bool		nulls[12];
 		Datum		bd[SA_HIST_BUCKETS];
+		SaHistEntry *e;
+		bool		has_sample = false;
 		int			i;
 
-		SpinLockAcquire(&e->mutex);
-		memcpy(copy, e, sizeof(SaHistEntry));
-		SpinLockRelease(&e->mutex);
+		/* the example, copied under the lock */
+		LWLockAcquire(hist->lock, LW_SHARED);
+		e = hash_search(hist_htab, &sum->key, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			memcpy(copy, e, sizeof(SaHistEntry));
+			has_sample = true;
+		}
+		LWLockRelease(hist->lock);
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = ObjectIdGetDatum(copy->key.dbid);
-		values[1] = Int64GetDatum((int64) copy->key.queryid);
-		values[2] = ObjectIdGetDatum(copy->userid);
-		values[3] = Int64GetDatum(copy->calls);
-		values[4] = Int64GetDatum(copy->rows);
-		values[5] = Float8GetDatum(copy->total_ms);
+		values[0] = ObjectIdGetDatum(sum->key.dbid);
+		values[1] = Int64GetDatum((int64) sum->key.queryid);
+		values[2] = ObjectIdGetDatum(has_sample ? copy->userid : sum->userid);
+		values[3] = Int64GetDatum(sum->h.calls);
+		values[4] = Int64GetDatum(sum->h.rows);
+		values[5] = Float8GetDatum(sum->h.total_ms);
 		for (i = 0; i < SA_HIST_BUCKETS; i++)
-			bd[i] = Int64GetDatum(copy->buckets[i]);
+			bd[i] = Int64GetDatum(sum->h.buckets[i]);
 		values[6] = PointerGetDatum(construct_array(bd, SA_HIST_BUCKETS,
 													INT8OID, 8,
 													FLOAT8PASSBYVAL,
 													TYPALIGN_DOUBLE));
-		values[7] = TimestampTzGetDatum(copy->first_seen);
-		values[8] = TimestampTzGetDatum(copy->last_seen);
-		if (copy->has_sample && (see_all || copy->userid == me))
+		values[7] = TimestampTzGetDatum(sum->h.first_seen);
+		values[8] = TimestampTzGetDatum(sum->last_seen);
+		if (has_sample && (hc.see_all || copy->userid == hc.me))
 		{
 			values[9] = CStringGetTextDatum(copy->text);
 			if (copy->nparams > 0)
@@ -564,14 +590,15 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 		}
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
-	LWLockRelease(hist->lock);
 	pfree(copy);
+	hash_destroy(hc.sums);
 
 	return (Datum) 0;
 }
 
 /*
- * SQL: scale_advisor._history_reset() forgets every tracked statement.
+ * SQL: scale_advisor._history_reset() restarts every statement's histogram
+ * and forgets the examples.
  */
 Datum
 scale_advisor_history_reset(PG_FUNCTION_ARGS)
@@ -580,6 +607,7 @@ scale_advisor_history_reset(PG_FUNCTION_ARGS)
 	SaHistEntry *e;
 
 	sa_require_loaded();
+	sa_store_hist_reset();
 	LWLockAcquire(hist->lock, LW_EXCLUSIVE);
 	hash_seq_init(&status, hist_htab);
 	while ((e = hash_seq_search(&status)) != NULL)
@@ -856,7 +884,7 @@ sa_snapshot_init(void)
 							   PGC_POSTMASTER, 0,
 							   NULL, NULL, NULL);
 	DefineCustomIntVariable("scale_advisor.history_max",
-							"Number of statements whose latency histogram and example are kept.",
+							"Number of statements whose example (text and parameter values) is kept.",
 							NULL,
 							&sa_history_max,
 							2000, 100, 1000000,

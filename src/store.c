@@ -41,7 +41,10 @@
  * Persistence.  The store is written to pg_stat/scale_advisor.stat when the
  * server shuts down cleanly (by the postmaster, after every backend has
  * exited) and every scale_advisor.save_interval seconds by the background
- * worker (worker.c), through a temporary file and a durable rename.  The
+ * worker (worker.c), through a temporary file and a durable rename.  A save
+ * copies the entries and their texts into local memory under the lock (in
+ * shared mode: recording goes on) and writes the file after releasing it,
+ * so a slow or full disk never holds up new statements.  The
  * postmaster loads the file when it creates the shared memory, at start and
  * again after a crash, so a crash loses what changed since the last save.
  *
@@ -64,6 +67,7 @@
 #include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "compat.h"
 #include "scale_advisor.h"
@@ -72,7 +76,7 @@
 #define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
 #define SA_STAT_FILE_TMP	SA_STAT_FILE ".tmp"
 #define SA_FILE_MAGIC		0x5CA1AD01
-#define SA_FILE_VERSION		1
+#define SA_FILE_VERSION		2
 #define SA_EVICT_SAMPLE		24
 
 /* one slot of the entry array */
@@ -130,6 +134,10 @@ typedef struct SaLocalRef
 } SaLocalRef;
 static SaLocalRef local_cache[SA_LOCAL_CACHE_SIZE];
 static bool local_cache_ready = false;
+
+/* history bucket of each sketch bucket, filled once per process */
+static uint8 hist_of_sketch[SA_SKETCH_BUCKETS];
+static bool hist_of_sketch_ready = false;
 static HTAB *sa_hash = NULL;
 static SaEntry *sa_entries = NULL;
 static char *sa_texts = NULL;
@@ -530,10 +538,27 @@ sa_store_create(const SaKey *key, const char *text, int len)
 }
 
 /*
- * Add one finished execution to the key's entry, creating the entry (with
- * the statement's own text) when it is missing.
+ * Fill hist_of_sketch: a sketch bucket's representative time (within 2 %
+ * of every time in it) decides its history bucket.
  */
-void
+static void
+hist_table_init(void)
+{
+	int			k;
+
+	for (k = 0; k < SA_SKETCH_BUCKETS; k++)
+		hist_of_sketch[k] = (uint8) sa_hist_bucket(sa_sketch_bucket_ms(k));
+	hist_of_sketch_ready = true;
+}
+
+/*
+ * Add one finished execution to the key's entry, creating the entry (with
+ * the statement's own text) when it is missing.  Returns true when the
+ * history wants an example of this execution: on the first executions the
+ * entry counts in its histogram, then once every 1,024 (so that an example
+ * the history had to evict is taken again); see snapshot.c.
+ */
+bool
 sa_store_record(const SaKey *key, const char *source_text,
 				int stmt_location, int stmt_len, const SaExecution *ex)
 {
@@ -541,12 +566,15 @@ sa_store_record(const SaKey *key, const char *source_text,
 	SaCounters *c;
 	int			slot;
 	int			bucket;
+	bool		want_sample = false;
 
 	if (!sa_shared)
-		return;
+		return false;
 
 	/* nothing that can be done before the locks is done under them */
 	bucket = sa_sketch_bucket(ex->exec_ms);
+	if (unlikely(!hist_of_sketch_ready))
+		hist_table_init();
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = local_lookup(key);
@@ -574,7 +602,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		if (slot < 0)
 		{
 			LWLockRelease(sa_shared->lock);
-			return;
+			return false;
 		}
 		local_remember(key, slot);
 	}
@@ -632,9 +660,23 @@ sa_store_record(const SaKey *key, const char *source_text,
 	c->last_seen = GetCurrentStatementStartTimestamp();
 	c->usage += 1.0;
 	sa_sketch_add_bucket(&e->sketch, bucket);
+	if (ex->history)
+	{
+		SaHist	   *h = &c->hist;
+
+		if (h->calls == 0)
+			h->first_seen = c->last_seen;
+		h->calls++;
+		h->rows += ex->rows;
+		h->total_ms += ex->exec_ms;
+		h->buckets[hist_of_sketch[bucket]]++;
+		want_sample = (h->calls <= SA_SAMPLE_TRIES ||
+					   (h->calls & 1023) == 0);
+	}
 	SpinLockRelease(&e->mutex);
 
 	LWLockRelease(sa_shared->lock);
+	return want_sample;
 }
 
 /*
@@ -709,6 +751,28 @@ sa_store_reset(Oid userid, Oid dbid, uint64 queryid)
 	}
 	LWLockRelease(sa_shared->lock);
 	return removed;
+}
+
+/*
+ * Restart every entry's history histogram (reset_history()).
+ */
+void
+sa_store_hist_reset(void)
+{
+	int			i;
+
+	LWLockAcquire(sa_shared->lock, LW_SHARED);
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+
+		if (!e->in_use)
+			continue;
+		SpinLockAcquire(&e->mutex);
+		memset(&e->c.hist, 0, sizeof(SaHist));
+		SpinLockRelease(&e->mutex);
+	}
+	LWLockRelease(sa_shared->lock);
 }
 
 /*
@@ -799,18 +863,130 @@ typedef struct SaFileHeader
 } SaFileHeader;
 
 /*
- * Write every entry to a temporary file, then rename it into place.
+ * A copy of the store taken for writing it to disk: the header, the records
+ * and, one after the other, their texts.
+ */
+typedef struct SaSaveCopy
+{
+	SaFileHeader hdr;
+	SaFileRecord *recs;
+	char	   *texts;			/* the records' texts, back to back */
+	Size		text_bytes;
+} SaSaveCopy;
+
+/*
+ * Copy every entry into memory of cxt, so that the file can be written
+ * without holding the store's lock: a slow or full disk must not stall the
+ * backends that wait for the exclusive lock to create entries.  In a
+ * backend the lock is held in shared mode during the copy, a memory copy
+ * of each entry; the postmaster at shutdown has no other process to fear.  Returns false, having logged why, when
+ * the memory cannot be had.
+ */
+static bool
+store_copy_for_save(SaSaveCopy *copy, MemoryContext cxt)
+{
+	bool		locked = IsUnderPostmaster;
+	int			used = 0;
+	Size		text_bytes = 0;
+	int			count = 0;
+	char	   *t;
+	int			i;
+
+	memset(copy, 0, sizeof(SaSaveCopy));
+	copy->hdr.magic = SA_FILE_MAGIC;
+	copy->hdr.version = SA_FILE_VERSION;
+	copy->hdr.record_size = sizeof(SaFileRecord);
+
+	if (locked)
+		LWLockAcquire(sa_shared->lock, LW_SHARED);
+
+	/*
+	 * Which slots are used and their texts' lengths only change under the
+	 * exclusive lock: count them first, allocate, then copy.
+	 */
+	for (i = 0; i < sa_max_entries; i++)
+	{
+		if (!sa_entries[i].in_use)
+			continue;
+		used++;
+		text_bytes += sa_entries[i].query_len;
+	}
+	copy->recs = MemoryContextAllocExtended(cxt,
+											mul_size(Max(used, 1), sizeof(SaFileRecord)),
+											MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+	copy->texts = MemoryContextAllocExtended(cxt, Max(text_bytes, 1),
+											 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (copy->recs == NULL || copy->texts == NULL)
+	{
+		if (locked)
+			LWLockRelease(sa_shared->lock);
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save scale_advisor statistics: out of memory"),
+				 errdetail("Copying %d statements needed %zu bytes.",
+						   used, (Size) used * sizeof(SaFileRecord) + text_bytes)));
+		return false;
+	}
+
+	SpinLockAcquire(&sa_shared->mutex);
+	copy->hdr.evictions = sa_shared->evictions;
+	copy->hdr.stats_reset = sa_shared->stats_reset;
+	SpinLockRelease(&sa_shared->mutex);
+
+	t = copy->texts;
+	for (i = 0; i < sa_max_entries && count < used; i++)
+	{
+		SaEntry    *e = &sa_entries[i];
+		SaFileRecord *rec = &copy->recs[count];
+
+		if (!e->in_use)
+			continue;
+		rec->key = e->key;
+		rec->encoding = e->encoding;
+		rec->query_len = e->query_len;
+		SpinLockAcquire(&e->mutex);
+		rec->c = e->c;
+		rec->sketch = e->sketch;
+		SpinLockRelease(&e->mutex);
+		if (rec->query_len > 0)
+		{
+			memcpy(t, SLOT_TEXT(i), rec->query_len);
+			t += rec->query_len;
+		}
+		count++;
+	}
+
+	if (locked)
+		LWLockRelease(sa_shared->lock);
+
+	copy->hdr.count = count;
+	copy->text_bytes = t - copy->texts;
+	return true;
+}
+
+/*
+ * Write every entry to a temporary file, then rename it into place.  The
+ * entries are copied first (store_copy_for_save) and written with no lock
+ * held.  On any failure (a full disk, an I/O error) the temporary file is
+ * removed and the file saved before stays as it was.
  */
 static bool
 store_write_file(void)
 {
-	FILE	   *f;
-	SaFileHeader hdr;
-	SaFileRecord rec;
+	MemoryContext cxt;
+	MemoryContext old;
+	SaSaveCopy	copy;
+	FILE	   *f = NULL;
+	const char *t;
 	int			i;
-	int32		count = 0;
 	bool		ok = true;
-	bool		locked = IsUnderPostmaster;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor save",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	if (!store_copy_for_save(&copy, cxt))
+		goto failed;
 
 	f = AllocateFile(SA_STAT_FILE_TMP, PG_BINARY_W);
 	if (f == NULL)
@@ -822,58 +998,38 @@ store_write_file(void)
 		goto failed;
 	}
 
-	if (locked)
-		LWLockAcquire(sa_shared->lock, LW_SHARED);
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.magic = SA_FILE_MAGIC;
-	hdr.version = SA_FILE_VERSION;
-	hdr.record_size = sizeof(SaFileRecord);
-	hdr.count = 0;				/* rewritten below */
-	SpinLockAcquire(&sa_shared->mutex);
-	hdr.evictions = sa_shared->evictions;
-	hdr.stats_reset = sa_shared->stats_reset;
-	SpinLockRelease(&sa_shared->mutex);
-	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+	if (fwrite(&copy.hdr, sizeof(SaFileHeader), 1, f) != 1)
 		ok = false;
-	for (i = 0; ok && i < sa_max_entries; i++)
+	t = copy.texts;
+	for (i = 0; ok && i < copy.hdr.count; i++)
 	{
-		SaEntry    *e = &sa_entries[i];
+		SaFileRecord *rec = &copy.recs[i];
 
-		if (!e->in_use)
-			continue;
-		memset(&rec, 0, sizeof(rec));
-		rec.key = e->key;
-		rec.encoding = e->encoding;
-		rec.query_len = e->query_len;
-		SpinLockAcquire(&e->mutex);
-		rec.c = e->c;
-		rec.sketch = e->sketch;
-		SpinLockRelease(&e->mutex);
-		if (fwrite(&rec, sizeof(rec), 1, f) != 1 ||
-			(rec.query_len > 0 &&
-			 fwrite(SLOT_TEXT(i), rec.query_len, 1, f) != 1))
+		if (fwrite(rec, sizeof(SaFileRecord), 1, f) != 1 ||
+			(rec->query_len > 0 && fwrite(t, rec->query_len, 1, f) != 1))
 			ok = false;
-		count++;
+		t += rec->query_len;
 	}
-	if (locked)
-		LWLockRelease(sa_shared->lock);
-
-	hdr.count = count;
-	if (ok && (fseek(f, 0, SEEK_SET) != 0 ||
-			   fwrite(&hdr, sizeof(hdr), 1, f) != 1))
-		ok = false;
 	if (ok && fflush(f) != 0)
 		ok = false;
 	if (ok && pg_fsync(fileno(f)) != 0)
 		ok = false;
-	if (FreeFile(f) != 0)
+	if (!ok)
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+	}
+	else if (FreeFile(f) != 0)
 		ok = false;
 	if (!ok)
 	{
 		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not write scale_advisor file \"%s\": %m",
-						SA_STAT_FILE_TMP)));
+						SA_STAT_FILE_TMP),
+				 errdetail("The statistics saved before, if any, are kept.")));
 		unlink(SA_STAT_FILE_TMP);
 		goto failed;
 	}
@@ -882,6 +1038,8 @@ store_write_file(void)
 		unlink(SA_STAT_FILE_TMP);
 		goto failed;
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	SpinLockAcquire(&sa_shared->mutex);
 	sa_shared->saves++;
 	sa_shared->last_save = GetCurrentTimestamp();
@@ -889,6 +1047,8 @@ store_write_file(void)
 	return true;
 
 failed:
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	SpinLockAcquire(&sa_shared->mutex);
 	sa_shared->save_failures++;
 	SpinLockRelease(&sa_shared->mutex);
@@ -934,6 +1094,7 @@ store_load(void)
 	for (i = 0; i < hdr.count; i++)
 	{
 		int			slot;
+		int			len;
 
 		if (fread(&rec, sizeof(rec), 1, f) != 1 ||
 			rec.query_len < 0 || rec.query_len > 1024 * 1024 ||
@@ -948,7 +1109,18 @@ store_load(void)
 			break;				/* scale_advisor.max was lowered */
 		if (slot_lookup(&rec.key) >= 0)
 			continue;
-		slot = entry_create(&rec.key, buf, rec.query_len);
+		/*
+		 * A text longer than scale_advisor.max_query_length (lowered since
+		 * the save) is cut here at a character of the statement's own
+		 * encoding: entry_create would cut it in the postmaster's, which is
+		 * SQL_ASCII, possibly in the middle of a character.
+		 */
+		len = rec.query_len;
+		if (len > sa_max_query_length)
+			len = PG_VALID_BE_ENCODING(rec.encoding) ?
+				pg_encoding_mbcliplen(rec.encoding, buf, len, sa_max_query_length) :
+				sa_max_query_length;
+		slot = entry_create(&rec.key, buf, len);
 		if (slot < 0)
 			break;
 		sa_entries[slot].c = rec.c;

@@ -24,6 +24,24 @@ typedef struct SaKey
 	bool		toplevel;
 } SaKey;
 
+/*
+ * Latency histogram of an entry for the readiness history (snapshot.c owns
+ * the bucket bounds: bucket 0 below 10 us, then bounds growing by sqrt(2)).
+ * Unlike the sketch, its counts are never scaled, so two snapshots of it can
+ * be subtracted.  It counts executions (not utility statements) while
+ * scale_advisor.track_history is on, from the entry's creation or the last
+ * reset_history().
+ */
+#define SA_HIST_BUCKETS 48
+typedef struct SaHist
+{
+	int64		calls;
+	int64		rows;
+	double		total_ms;
+	TimestampTz first_seen;
+	int64		buckets[SA_HIST_BUCKETS];
+} SaHist;
+
 /* what one finished execution adds to its entry */
 typedef struct SaExecution
 {
@@ -33,6 +51,7 @@ typedef struct SaExecution
 	const WalUsage *walusage;	/* may be NULL */
 	double		plan_ms;		/* planning time, when planned == true */
 	bool		planned;
+	bool		history;		/* count it in the entry's SaHist */
 } SaExecution;
 
 /* counters of one entry, as the readers get them */
@@ -64,6 +83,7 @@ typedef struct SaCounters
 	TimestampTz first_seen;
 	TimestampTz last_seen;
 	double		usage;			/* eviction priority, decays */
+	SaHist		hist;
 } SaCounters;
 
 /* a copy of one entry handed to a reader */
@@ -99,13 +119,14 @@ extern int	sa_save_interval;
 extern bool sa_save_enabled;
 
 extern bool sa_store_attached(void);
-extern void sa_store_record(const SaKey *key, const char *source_text,
+extern bool sa_store_record(const SaKey *key, const char *source_text,
 							int stmt_location, int stmt_len,
 							const SaExecution *ex);
 extern void sa_store_record_error(const SaKey *key, const char *text, int len);
 extern bool sa_store_has(const SaKey *key);
 extern void sa_store_create(const SaKey *key, const char *text, int len);
 extern int64 sa_store_reset(Oid userid, Oid dbid, uint64 queryid);
+extern void sa_store_hist_reset(void);
 extern void sa_store_get_info(SaStoreInfo *info);
 extern bool sa_store_save(void);
 

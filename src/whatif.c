@@ -4,10 +4,11 @@
  *		Hypothetical indexes and the planner check: plan a statement again
  *		as if some btree indexes existed, and compare the costs.
  *
- * Owns get_relation_info_hook (chained).  The hook adds IndexOptInfo
- * entries for the hypothetical indexes to a relation's index list, and does
- * so only while sa_whatif_plan() is planning (a flag set and cleared in
- * PG_TRY/PG_FINALLY) and only for the query it was handed: that query's
+ * Owns get_relation_info_hook, installed (chained to whatever was there)
+ * only while sa_whatif_plan() plans with hypothetical indexes and restored
+ * in PG_FINALLY, so that no other planning pays for it.  The hook adds
+ * IndexOptInfo entries for the hypothetical indexes to a relation's index
+ * list, only for the query it was handed: that query's
  * copy carries a marker query identifier, and the hook looks for the marker
  * on the outermost query of the planning it is called from, so that a
  * function the planner evaluates early (and plans and runs on its own)
@@ -77,13 +78,6 @@ static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 								 bool inhparent, RelOptInfo *rel);
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_whatif);
-
-void
-sa_whatif_init(void)
-{
-	prev_get_relation_info_hook = get_relation_info_hook;
-	get_relation_info_hook = sa_get_relation_info;
-}
 
 /*
  * Average stored width of one index column.
@@ -340,6 +334,8 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 	PlannedStmt *result;
 	bool		save_active = whatif_active;
 	List	   *save_hypos = whatif_hypos;
+	get_relation_info_hook_type save_hook;
+	get_relation_info_hook_type save_prev;
 	ListCell   *lc;
 	Oid			next = SA_FAKE_OID_BASE;
 
@@ -347,14 +343,27 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 		((SaHypoIndex *) lfirst(lc))->fake_oid = next++;
 
 	q->queryId = SA_WHATIF_MARKER;
+	/*
+	 * The relation-info hook is installed only for this planning, so that
+	 * no other planning pays for it.
+	 */
+	save_hook = get_relation_info_hook;
+	save_prev = prev_get_relation_info_hook;
 	PG_TRY();
 	{
 		whatif_active = (hypos != NIL);
 		whatif_hypos = hypos;
+		if (whatif_active && save_hook != sa_get_relation_info)
+		{
+			prev_get_relation_info_hook = save_hook;
+			get_relation_info_hook = sa_get_relation_info;
+		}
 		result = standard_planner(q, text, 0, params);
 	}
 	PG_FINALLY();
 	{
+		get_relation_info_hook = save_hook;
+		prev_get_relation_info_hook = save_prev;
 		whatif_active = save_active;
 		whatif_hypos = save_hypos;
 	}

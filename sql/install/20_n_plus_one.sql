@@ -19,7 +19,12 @@ CREATE UNIQUE INDEX n_plus_one_ignore_list_key
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.n_plus_one_ignore_list', '');
 GRANT SELECT ON @extschema@.n_plus_one_ignore_list TO PUBLIC;
 
+-- Rows matching an ignore pair (query id or NULL, application name or
+-- NULL; arrays of the same length) are left out before other roles' query
+-- ids are hidden.
 CREATE FUNCTION @extschema@._n_plus_one_entries(
+	ignore_queryids bigint[] DEFAULT NULL,
+	ignore_applications text[] DEFAULT NULL,
 	OUT dbid oid,
 	OUT userid oid,
 	OUT application_name text,
@@ -86,14 +91,12 @@ SELECT e.dbid,
 	   e.join_query,
 	   e.first_seen,
 	   e.last_seen
-  FROM @extschema@._n_plus_one_entries() AS e
- WHERE @extschema@._require_loaded()
-   AND NOT EXISTS (
-		SELECT 1
-		  FROM @extschema@.n_plus_one_ignore_list AS i
-		 WHERE (i.queryid IS NULL OR i.queryid = e.queryid)
-		   AND (i.application_name IS NULL
-				OR i.application_name = e.application_name));
+  FROM @extschema@._n_plus_one_entries(
+		(SELECT pg_catalog.array_agg(i.queryid ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.application_name ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
+ WHERE @extschema@._require_loaded();
 GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
 
 -- Keep a statement (optionally only for one application_name) out of the
@@ -108,6 +111,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_ignore()');
 	IF n_plus_one_ignore.queryid IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'queryid must not be null',
@@ -137,6 +141,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_ignore_application()');
 	IF n_plus_one_ignore_application.application_name IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'application_name must not be null',
@@ -168,6 +173,7 @@ DECLARE
 	n bigint;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('n_plus_one_unignore()');
 	IF n_plus_one_unignore.queryid IS NULL
 	   AND n_plus_one_unignore.application_name IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',

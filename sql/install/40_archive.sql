@@ -231,6 +231,10 @@ DECLARE
 	sqls text;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- a dry run only reads: it may run on a standby
+	IF p_dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary(p_operation || '()');
+	END IF;
 
 	-- arguments
 	IF p_relation IS NULL THEN
@@ -877,6 +881,9 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	IF $10 IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('archive()');
+	END IF;
 	IF $3 < interval '0' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('older_than must not be negative, not %s', $3);
@@ -910,6 +917,9 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	IF $11 IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('unarchive()');
+	END IF;
 	-- positional references: some parameter names are SQL keywords
 	CALL @extschema@._archive_run('unarchive', $1, $2, $3, $4, $5, $6, $7, $8,
 		$9, $10, $11, $12, false, false, true, $13, $14, $15);
@@ -931,6 +941,7 @@ DECLARE
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('run_archive_policies()');
 	FOR p IN
 		SELECT * FROM @extschema@.archive_policies ap
 		WHERE ap.enabled ORDER BY ap.relation
@@ -968,8 +979,14 @@ COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
--- The helpers above stay executable by PUBLIC: they run with the caller's
--- rights and re-check the caller's privileges on the tables, so calling them
--- directly allows nothing the caller could not do with plain SQL.  The
--- entry points are what administrators grant.
+-- The helpers that change data are not executable by PUBLIC either (they run
+-- with the caller's rights, so a caller needs EXECUTE on them too:
+-- docs/archiving.md shows the GRANT).  The read-only ones (_archive_key,
+-- _archive_lock_key, _archive_columns) stay executable.
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;

@@ -1080,6 +1080,10 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- a dry run only plans: it may run on a standby
+	IF dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('partition_table()');
+	END IF;
 	-- the plan refuses, listing every blocker, before anything changes
 	SELECT pg_catalog.string_agg(pg_catalog.format('-- %s%s%s', p.phase,
 		CASE WHEN p.lock_mode IS NULL THEN '' ELSE pg_catalog.format(' (lock: %s)', p.lock_mode) END,
@@ -1618,6 +1622,7 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('maintain_partitions()');
 	-- an unknown parent is an error before the lock is taken
 	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	IF NOT pg_catalog.pg_try_advisory_lock(1935762785, 50) THEN

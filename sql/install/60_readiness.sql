@@ -104,6 +104,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('set_threshold()');
 	IF p_name IS NULL OR NOT @extschema@._threshold_known(p_name) THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = format('unknown threshold %L', p_name),
@@ -245,6 +246,7 @@ DECLARE
 	v_ms double precision;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('snapshot()');
 	v_keep := pg_catalog.current_setting('scale_advisor.snapshot_keep')::integer;
 
 	IF @extschema@._has('query_stats') THEN
@@ -321,6 +323,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('reset_history()');
 	DELETE FROM @extschema@.snapshots;
 	PERFORM @extschema@._history_reset();
 END

@@ -163,7 +163,11 @@ DROP TABLE arch_ref, arch_ref2;
 -- privileges: the caller's own rights count
 CREATE ROLE arch_user;
 GRANT USAGE ON SCHEMA scale_advisor TO arch_user;
-GRANT EXECUTE ON PROCEDURE scale_advisor.archive, scale_advisor.unarchive TO arch_user;
+GRANT EXECUTE ON PROCEDURE scale_advisor.archive, scale_advisor.unarchive,
+	scale_advisor._archive_run TO arch_user;
+GRANT EXECUTE ON FUNCTION scale_advisor._archive_start, scale_advisor._archive_batch,
+	scale_advisor._archive_finish, scale_advisor._archive_exists,
+	scale_advisor._archive_vacuum TO arch_user;
 GRANT SELECT, INSERT, UPDATE ON scale_advisor.archive_runs TO arch_user;
 GRANT SELECT ON arch_ev TO arch_user;
 SET ROLE arch_user;

@@ -54,6 +54,42 @@ RESET scale_advisor.track;
 SELECT toplevel, calls FROM scale_advisor.query_stats
 WHERE query LIKE '%$1 + 1000%' ORDER BY toplevel;
 
+-- errors and nesting: a nested statement's error is counted at its level,
+-- an error raised while planning is counted, and the level is right after
+-- a caught error, an uncaught one, and a procedure's ROLLBACK (no error)
+CREATE TABLE stats_n (x int);
+INSERT INTO stats_n VALUES (1);
+CREATE FUNCTION stats_err() RETURNS int LANGUAGE plpgsql AS
+$$ BEGIN PERFORM x / 0 FROM stats_n; RETURN 1; END $$;
+CREATE FUNCTION stats_catch() RETURNS int LANGUAGE plpgsql AS
+$$ BEGIN
+	BEGIN PERFORM 1 / (SELECT 0); EXCEPTION WHEN division_by_zero THEN NULL; END;
+	PERFORM count(*) FROM stats_n;
+	RETURN 2;
+END $$;
+CREATE PROCEDURE stats_rb() LANGUAGE plpgsql AS
+$$ BEGIN
+	INSERT INTO stats_n VALUES (2);
+	ROLLBACK;
+	INSERT INTO stats_n VALUES (3);
+	COMMIT;
+	PERFORM count(*) FROM stats_n;
+END $$;
+SET scale_advisor.track = 'all';
+SELECT stats_err();
+SELECT stats_catch();
+CALL stats_rb();
+SELECT 1 / 0 AS planner_error;
+SELECT 2 AS after_errors, 3 AS other_column;
+RESET scale_advisor.track;
+SELECT toplevel, calls, errors, query FROM scale_advisor.query_stats
+WHERE query ~ '(stats_n|stats_err|stats_catch|stats_rb|planner_error|after_errors|\(SELECT \$2\))'
+  AND query NOT LIKE 'CREATE%' AND query NOT LIKE '%query_stats%'
+ORDER BY query, toplevel;
+DROP PROCEDURE stats_rb;
+DROP FUNCTION stats_err, stats_catch;
+DROP TABLE stats_n;
+
 -- text is cut at scale_advisor.max_query_length (1024 in the tests),
 -- at a character boundary
 SELECT repeat('é', 1100) AS long_name \gset
