@@ -504,13 +504,33 @@ sa_make_params(int nparams, Oid *ptypes, char **pvalues)
 }
 
 /*
+ * Error context while a text given as an argument is parsed: a syntax
+ * error's position is a position in that text, not in the query that
+ * called the function, so report it as an internal query (the way errors
+ * in the body of an SQL function are reported).
+ */
+static void
+text_parse_error_callback(void *arg)
+{
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+/*
  * Turn "CREATE INDEX ... ON tbl USING btree (cols) INCLUDE (...) WHERE ..."
  * into a hypothetical index.  Raises a clear error for anything else.
  */
 static SaHypoIndex *
 hypo_from_sql(const char *sql)
 {
-	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	ErrorContextCallback errcb;
+	List	   *raw;
 	RawStmt    *rs;
 	IndexStmt  *stmt;
 	SaHypoIndex *h;
@@ -519,6 +539,11 @@ hypo_from_sql(const char *sql)
 	ListCell   *lc;
 	int			i = 0;
 
+	errcb.callback = text_parse_error_callback;
+	errcb.arg = (void *) sql;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1 ||
 		!IsA(((RawStmt *) linitial(raw))->stmt, IndexStmt))
 		ereport(ERROR,
@@ -546,6 +571,7 @@ hypo_from_sql(const char *sql)
 	}
 	table_close(rel, NoLock);
 	stmt = transformIndexStmt(relid, stmt, sql);
+	error_context_stack = errcb.previous;
 
 	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
 	h->relid = relid;
@@ -644,10 +670,16 @@ static Query *
 analyze_statement(const char *text, Oid **ptypes, int *nparams,
 				  bool infer_types)
 {
-	List	   *raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	ErrorContextCallback errcb;
+	List	   *raw;
 	List	   *queries;
 	Query	   *q;
 
+	errcb.callback = text_parse_error_callback;
+	errcb.arg = (void *) text;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	raw = raw_parser(text, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -667,6 +699,7 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 		queries = pg_analyze_and_rewrite_fixedparams(linitial(raw), text,
 													 *ptypes, *nparams,
 													 NULL);
+	error_context_stack = errcb.previous;
 	if (list_length(queries) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -772,6 +772,16 @@ DECLARE
 	advice text;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- a failed start is logged as a run of this operation on this relation:
+	-- without them there is nothing to log
+	IF p_operation IS NULL OR p_operation NOT IN ('archive', 'unarchive') THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('unknown archiving operation %L', p_operation),
+			HINT = 'Use ''archive'' or ''unarchive''.';
+	END IF;
+	IF p_relation IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL';
+	END IF;
 	BEGIN
 		plan := @extschema@._archive_start(p_operation, p_relation, p_time_column, p_from, p_to,
 			p_other, p_batch_size, p_max_batches, p_max_duration, p_pause, p_lock_timeout,
@@ -784,7 +794,7 @@ BEGIN
 		RAISE WARNING '%', format('%s of %s not started: %s', p_operation, p_relation, message);
 		INSERT INTO @extschema@.archive_runs AS r
 			(operation, relation, time_column, from_policy, finished_at, duration, status, error)
-		VALUES (p_operation, p_relation::text, p_time_column, p_policy,
+		VALUES (p_operation, p_relation::text, p_time_column, coalesce(p_policy, false),
 				pg_catalog.clock_timestamp(), interval '0', 'failed', message)
 		RETURNING r.run_id INTO o_run_id;
 		o_rows := 0;

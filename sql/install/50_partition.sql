@@ -223,19 +223,25 @@ SELECT CASE kind
 END
 $$;
 
--- a relation name made of base and suffix, cut to fit in 63 bytes
+-- a relation name made of base and suffix, cut to fit in 63 bytes: the
+-- base is cut first, down to its first 8 characters (which keep names such
+-- as sa1_, sa2_ apart), then the suffix (a long column or index name)
 CREATE FUNCTION @extschema@._pt_name(base text, suffix text)
 RETURNS name
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	b text := base;
+	b text := left(base, 63);
+	s text := left(suffix, 63);
 BEGIN
-	WHILE octet_length(b || '_' || suffix) > 63 LOOP
+	WHILE octet_length(b || '_' || s) > 63 AND length(b) > 8 LOOP
 		b := left(b, -1);
 	END LOOP;
-	RETURN (b || '_' || suffix)::name;
+	WHILE octet_length(b || '_' || s) > 63 LOOP
+		s := left(s, -1);
+	END LOOP;
+	RETURN (b || '_' || s)::name;
 END
 $$;
 
@@ -547,6 +553,10 @@ BEGIN
 	IF relation IS NULL OR column_name IS NULL OR part_interval IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'relation, column and interval must not be NULL';
+	END IF;
+	IF default_partition IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'default_partition must not be NULL',
+			HINT = 'Pass true to keep a default partition for rows outside every range, false for none.';
 	END IF;
 	IF premake IS NULL OR premake < 1 OR premake > 1000 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'premake must be between 1 and 1000';
@@ -1080,8 +1090,13 @@ DECLARE
 	retryable text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- NULL is not "no": a dry run asked for with a NULL must not convert
+	IF dry_run IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dry_run must not be NULL',
+			HINT = 'Pass dry_run => true to see the statements, false to run them.';
+	END IF;
 	-- a dry run only plans: it may run on a standby
-	IF dry_run IS NOT TRUE THEN
+	IF NOT dry_run THEN
 		PERFORM @extschema@._require_primary('partition_table()');
 	END IF;
 	-- the plan refuses, listing every blocker, before anything changes

@@ -116,6 +116,10 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = format('threshold %s must not be negative', p_name),
 			HINT = 'Use 0 or a positive number.';
+	ELSIF p_value IN ('NaN'::numeric, 'Infinity'::numeric) THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('threshold %s must be a finite number, not %s', p_name, p_value),
+			HINT = 'Use 0 or a positive number.';
 	ELSE
 		INSERT INTO @extschema@.thresholds (name, value) VALUES (p_name, p_value)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = pg_catalog.now();

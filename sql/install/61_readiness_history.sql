@@ -160,6 +160,11 @@ BEGIN
 			MESSAGE = 'load_factor must be a positive number',
 			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
 	END IF;
+	IF load_factor > 1000000 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
 
 	-- busy time: active_time of the database between snapshots (and now)
 	WITH pts AS (
