@@ -42,7 +42,8 @@ rl_crashes() {
 
 # rl_vg_start DIR PORT [conf lines]: a cluster whose postmaster (and so every
 # backend and background worker it forks) runs under valgrind's memcheck.
-# Logs go to DIR/vg.<pid>.log.  Stop it with sa_cluster_stop DIR.
+# Logs go to DIR/vg.<pid>.log.  Stop it with sa_cluster_stop DIR.  Extra
+# valgrind options (e.g. --suppressions=FILE) may be given in RL_VG_OPTS.
 rl_vg_start() {
 	local dir=$1 port=$2; shift 2
 	mkdir -p "$dir"; chown "$SA_RUNAS" "$dir"
@@ -63,8 +64,8 @@ rl_vg_start() {
 	# --vgdb=no: no gdbserver pipes; --error-limit=no: count every error;
 	# no leak check (backends exit without freeing their memory contexts)
 	sa_as bash -c "cd '$dir' && exec valgrind --quiet --tool=memcheck --trace-children=yes \
-		--vgdb=no --error-limit=no --num-callers=40 --leak-check=no \
-		--log-file='$dir/vg.%p.log' $SA_BIN/postgres -D '$dir/data'" >"$dir/server.log" 2>&1 &
+		--vgdb=no --error-limit=no --num-callers=40 --leak-check=no --read-var-info=no \
+		${RL_VG_OPTS:-} --log-file='$dir/vg.%p.log' $SA_BIN/postgres -D '$dir/data'" >"$dir/server.log" 2>&1 &
 	local i
 	for i in $(seq 1 240); do
 		sa_as pg_isready -q -h "$dir" -p "$port" && return 0
