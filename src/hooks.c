@@ -517,9 +517,9 @@ tell_observers(uint64 queryid, int level, CmdType operation,
 }
 
 /*
- * Post-parse-analyze: store the normalized text of new statements (their
- * own text when they have no constants), so that an entry exists before
- * the statement runs and an error can be counted against it.
+ * Post-parse-analyze: store the normalized text of new statements that have
+ * constants, and of new nested statements without (their own text), so
+ * that a nested statement has an entry to count an error in before it runs.
  */
 static void
 sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -533,9 +533,16 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
+	/*
+	 * A top-level statement without constants is stored with its own text
+	 * at ExecutorEnd (or when it fails: its text outlives the abort), so
+	 * only nested ones, whose text may not, are created here without
+	 * constants.
+	 */
 	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
 		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||
-		jstate == NULL || pstate->p_sourcetext == NULL)
+		jstate == NULL || pstate->p_sourcetext == NULL ||
+		(jstate->clocations_count <= 0 && sa_nesting_level == 0))
 		return;
 
 	make_key(&key, query->queryId, sa_nesting_level);

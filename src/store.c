@@ -3,8 +3,8 @@
  * store.c
  *		Owns the shared-memory statement store: one entry per (user,
  *		database, query id, top-level flag) with its counters, its latency
- *		sketch and its normalized text; eviction when full; saving to and
- *		loading from disk.
+ *		sketch, its history histogram (SaHist, read by snapshot.c) and its
+ *		normalized text; eviction when full; saving to and loading from disk.
  *
  * Layout.  Entries live in a fixed array of scale_advisor.max slots; a
  * shared hash table maps a key to its slot, and a stack holds the free
