@@ -2,8 +2,12 @@
 #
 # The install script sql/scale_advisor--$(EXTVERSION).sql is assembled from
 # the pieces in sql/install/ (one concern per file, concatenated in name
-# order).  Upgrade scripts sql/scale_advisor--A--B.sql are installed as they
-# are.  pg_regress inputs live in test/sql, expected output in expected/.
+# order).  The update script sql/scale_advisor--A--B.sql is assembled the
+# same way from sql/update/A--B/.  Install scripts of released versions
+# (sql/scale_advisor--1.0.sql) are kept as they were released and installed
+# as they are, so CREATE EXTENSION ... VERSION '1.0' followed by ALTER
+# EXTENSION ... UPDATE can be tested.  pg_regress inputs live in test/sql,
+# expected output in expected/.
 
 EXTENSION = scale_advisor
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -11,7 +15,9 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = scale_advisor
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+UPDATES = $(notdir $(wildcard sql/update/*--*))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(patsubst %,sql/$(EXTENSION)--%.sql,$(UPDATES))
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
@@ -29,3 +35,6 @@ include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) $(EXTENSION).control
 	cat $(filter %.sql,$^) > $@
+
+sql/$(EXTENSION)--%.sql: sql/update/%/*.sql
+	cat $(sort $^) > $@

@@ -1,0 +1,157 @@
+# Upgrade from the released 1.0 to the current version.
+#
+# Installs version 1.0 (sql/scale_advisor--1.0.sql, kept as released), fills
+# its configuration tables, runs ALTER EXTENSION scale_advisor UPDATE, and
+# compares a description of every object of the extension (definitions,
+# columns, constraints, indexes, policies, grants, comments, configuration
+# tables registered for pg_dump) with a fresh installation of the current
+# version in another database.  Both must be equal, and the rows must be
+# kept.  It also checks that the 1.0 SQL definitions work against the
+# current library before the update (the C entry points they name exist).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'scale_advisor'
+compute_query_id = on
+});
+$node->start;
+
+my $current = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'scale_advisor'");
+isnt($current, '1.0', "the current version ($current) is newer than 1.0");
+
+$node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE fresh');
+$node->safe_psql('old', "CREATE EXTENSION scale_advisor VERSION '1.0'");
+is($node->safe_psql('old', "SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'"),
+	'1.0', 'version 1.0 installs');
+
+# The 1.0 definitions work against the current library.
+$node->safe_psql('old', q{
+  CREATE TABLE public.events (id bigint PRIMARY KEY, created_at timestamptz NOT NULL, v text);
+  INSERT INTO public.events SELECT i, now() - i * interval '1 day', 'x' FROM generate_series(1, 100) i;
+  SELECT count(*) FROM public.events WHERE id = 7;
+});
+for my $q (
+	'SELECT count(*) >= 0 FROM scale_advisor.query_stats',
+	'SELECT count(*) >= 0 FROM scale_advisor.info',
+	'SELECT count(*) >= 0 FROM scale_advisor.n_plus_one',
+	'SELECT count(*) >= 0 FROM scale_advisor.index_workload',
+	'SELECT count(*) >= 0 FROM scale_advisor.index_advice',
+	'SELECT count(*) >= 0 FROM scale_advisor.checklist',
+	'SELECT count(*) >= 0 FROM scale_advisor.alerts')
+{
+	my ($rc, $out, $err) = $node->psql('old', $q);
+	is("$rc $out", '0 t', "1.0 definitions against the current library: $q")
+	  or diag($err);
+}
+
+# Configuration and history rows kept by the update.
+$node->safe_psql('old', q{
+  CREATE TABLE public.events_archive (LIKE public.events);
+  INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, target)
+    VALUES ('public.events', 'created_at', '90 days', 'public.events_archive');
+  SELECT scale_advisor.set_threshold('slow_statement_ms', 250);
+  SELECT scale_advisor.n_plus_one_ignore(12345, NULL, 'kept across the update');
+  SELECT scale_advisor.snapshot();
+});
+my $rows_sql = q{
+  SELECT (SELECT count(*) FROM scale_advisor.archive_policies) || ' ' ||
+         (SELECT count(*) FROM scale_advisor.thresholds) || ' ' ||
+         (SELECT count(*) FROM scale_advisor.n_plus_one_ignore_list) || ' ' ||
+         (SELECT count(*) FROM scale_advisor.snapshots)};
+my $rows_before = $node->safe_psql('old', $rows_sql);
+
+$node->safe_psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
+is($node->safe_psql('old', "SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'"),
+	$current, "ALTER EXTENSION UPDATE reaches $current");
+is($node->safe_psql('old', $rows_sql), $rows_before, 'configuration and history rows are kept');
+
+$node->safe_psql('fresh', 'CREATE EXTENSION scale_advisor');
+
+# One line per fact about every object that belongs to the extension.
+my $describe = q{
+WITH m AS (
+  SELECT d.classid, d.objid, pg_describe_object(d.classid, d.objid, 0) AS obj
+    FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+     AND e.extname = 'scale_advisor')
+SELECT line FROM (
+  SELECT obj AS line FROM m
+  UNION ALL
+  SELECT m.obj || ' def ' || pg_get_functiondef(p.oid) || ' acl ' || coalesce(p.proacl::text, '-')
+    FROM m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
+  UNION ALL
+  SELECT m.obj || ' kind ' || c.relkind::text || ' acl ' || coalesce(c.relacl::text, '-')
+         || ' rls ' || c.relrowsecurity || '/' || c.relforcerowsecurity
+         || ' reloptions ' || coalesce(c.reloptions::text, '-')
+         || coalesce(' view ' || CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, '')
+    FROM m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+  UNION ALL
+  SELECT m.obj || ' column ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+         || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+         || coalesce(' acl ' || a.attacl::text, '')
+    FROM m JOIN pg_attribute a ON m.classid = 'pg_class'::regclass AND a.attrelid = m.objid
+         AND a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  UNION ALL
+  SELECT m.obj || ' constraint ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
+    FROM m JOIN pg_constraint co ON m.classid = 'pg_class'::regclass AND co.conrelid = m.objid
+  UNION ALL
+  SELECT m.obj || ' index ' || pg_get_indexdef(i.indexrelid)
+    FROM m JOIN pg_index i ON m.classid = 'pg_class'::regclass AND i.indrelid = m.objid
+  UNION ALL
+  SELECT m.obj || ' trigger ' || pg_get_triggerdef(t.oid)
+    FROM m JOIN pg_trigger t ON m.classid = 'pg_class'::regclass AND t.tgrelid = m.objid
+         AND NOT t.tgisinternal
+  UNION ALL
+  SELECT m.obj || ' policy ' || po.polname || ' ' || po.polcmd::text || ' ' || po.polroles::regrole[]::text
+         || ' using ' || coalesce(pg_get_expr(po.polqual, po.polrelid), '-')
+         || ' check ' || coalesce(pg_get_expr(po.polwithcheck, po.polrelid), '-')
+    FROM m JOIN pg_policy po ON m.classid = 'pg_class'::regclass AND po.polrelid = m.objid
+  UNION ALL
+  SELECT m.obj || ' comment ' || de.description
+    FROM m JOIN pg_description de ON de.classoid = m.classid AND de.objoid = m.objid
+  UNION ALL
+  SELECT 'schema acl ' || coalesce(n.nspacl::text, '-') || ' owner ' || n.nspowner::regrole
+    FROM pg_namespace n WHERE n.nspname = 'scale_advisor'
+  UNION ALL
+  SELECT 'config ' || c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
+   WHERE e.extname = 'scale_advisor'
+) s ORDER BY 1};
+
+my $old = $node->safe_psql('old', $describe);
+my $fresh = $node->safe_psql('fresh', $describe);
+ok(length($fresh) > 1000, 'the description of a fresh installation is not empty');
+if ($old eq $fresh)
+{
+	pass('an updated 1.0 installation equals a fresh one');
+}
+else
+{
+	my %o = map { $_ => 1 } split /\n/, $old;
+	my %f = map { $_ => 1 } split /\n/, $fresh;
+	my @only_old = grep { !$f{$_} } sort keys %o;
+	my @only_fresh = grep { !$o{$_} } sort keys %f;
+	fail('an updated 1.0 installation equals a fresh one');
+	diag('only after the update: ' . substr($_, 0, 400)) for @only_old;
+	diag('only in a fresh install: ' . substr($_, 0, 400)) for @only_fresh;
+}
+
+# The updated installation works.
+for my $q (
+	'SELECT count(*) >= 0 FROM scale_advisor.query_stats',
+	'SELECT count(*) >= 0 FROM scale_advisor.checklist')
+{
+	my ($rc, $out, $err) = $node->psql('old', $q);
+	is("$rc $out", '0 t', "after the update: $q") or diag($err);
+}
+
+$node->stop;
+done_testing();
