@@ -25,6 +25,7 @@ scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
 scale_advisor.min_table_pages = 0
+scale_advisor.index_write_cost_us = 0
 scale_advisor.snapshot_interval = 0
 });
 $node->start;
@@ -48,6 +49,14 @@ sub as
 {
 	my ($role, $sql) = @_;
 	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
+}
+
+# the output of a read as a role, or the error when it fails
+sub try_as
+{
+	my ($role, $sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-U', $role ]);
+	return $ret == 0 ? $out : "error: $err";
 }
 
 # tenant2's code: evil() records who ran it and, when that is a superuser,
@@ -97,6 +106,8 @@ my %attack = (
 	'security definer' => 'SELECT id FROM tenant2.big WHERE val = tenant2.f_secdef(8)',
 );
 as('tenant2', "$_;") for values %attack;
+# and one statement without planted code, for advice
+as('tenant2', 'SELECT note FROM tenant2.big WHERE val = 17');
 
 # a function planted in tenant2's pg_temp, named by its schema: the session
 # stays open while the others read
@@ -149,20 +160,52 @@ for my $r (@reads)
 }
 $t2->quit;
 
+# the planted code ran as tenant2: its ALTER ROLE was refused (is_superuser
+# is a setting of the session, not of the role the code runs as)
+like($node->safe_psql('postgres', q{SELECT string_agg(reason, E'\n') FROM scale_advisor.index_advice_skipped}),
+	qr/must be superuser to alter superuser roles/, 'the planted ALTER ROLE ran as tenant2, and was refused');
 # the advice is still computed from tenant2's statements, planned as tenant2
 ok($node->safe_psql('postgres', q{SELECT count(*) FROM scale_advisor.index_advice
 	WHERE relation = 'tenant2.big'::regclass}) > 0,
 	'the superuser still gets advice for tenant2.big');
-is(as('tenant2', q{SELECT count(*) > 0 FROM scale_advisor.index_advice
-	WHERE relation::text = 'tenant2.big'}), 't', 'tenant2 gets advice from its own statements');
-is(as('app', q{SELECT count(*) FROM scale_advisor.index_advice WHERE relation::text = 'tenant2.big'}),
+is(try_as('tenant2', q{SELECT count(*) > 0 FROM scale_advisor.index_advice
+	WHERE relation = 'tenant2.big'::regclass}), 't', 'tenant2 gets advice from its own statements');
+is(try_as('app', q{SELECT count(*) FROM scale_advisor.index_advice WHERE relation::text = 'tenant2.big'}),
 	'0', 'app gets no advice derived from tenant2\'s statements');
-is(as('app', q{SELECT count(*) FROM scale_advisor.index_workload WHERE userid = 'tenant2'::regrole}),
+is(try_as('app', q{SELECT count(*) FROM scale_advisor.index_workload WHERE userid = 'tenant2'::regrole}),
 	'0', 'app sees no row of tenant2\'s statements in index_workload');
-is(as('app', q{SELECT count(*) FROM scale_advisor.index_advice_skipped WHERE userid = 'tenant2'::regrole}),
+is(try_as('app', q{SELECT count(*) FROM scale_advisor.index_advice_skipped WHERE userid = 'tenant2'::regrole}),
 	'0', 'app sees no skipped statement of tenant2');
-ok(as('monitor', q{SELECT count(*) FROM scale_advisor.index_workload WHERE userid = 'tenant2'::regrole}) > 0,
+ok(try_as('monitor', q{SELECT count(*) FROM scale_advisor.index_workload WHERE userid = 'tenant2'::regrole}) > 0,
 	'monitor (pg_read_all_stats) sees tenant2\'s rows in index_workload');
+
+# the reader's temporary view shadows the table app's statement named: the
+# statement is not planned again (its query identifier changed), so the
+# reader's function never runs as app
+as('app', q{
+  CREATE TABLE app.items (id int, val int);
+  INSERT INTO app.items SELECT i, i % 100 FROM generate_series(1, 5000) i;
+  ANALYZE app.items;
+  SELECT id FROM items WHERE val = 5;
+});
+my $m = $node->background_psql('postgres', extra_params => [ '-U', 'monitor' ]);
+$m->query_safe(q{
+  CREATE TABLE public.mon_side (who name);
+  GRANT INSERT ON public.mon_side TO PUBLIC;
+  CREATE FUNCTION public.mon_log() RETURNS int LANGUAGE plpgsql VOLATILE
+    AS $$ BEGIN INSERT INTO public.mon_side VALUES (current_user); RETURN 1; END $$;
+  CREATE FUNCTION public.mon_f(int) RETURNS int IMMUTABLE LANGUAGE plpgsql
+    AS $$ BEGIN RETURN public.mon_log(); END $$;
+  CREATE TEMP VIEW items AS SELECT g AS id, g AS val FROM generate_series(1, 10) g
+    WHERE public.mon_f(1) > 0;
+  GRANT SELECT ON items TO PUBLIC});
+my $shadow_skips = $m->query_safe(q{SELECT count(*)
+  FROM scale_advisor._index_advice(true) AS a(queryid bigint, userid oid, reason text)
+  WHERE reason LIKE '%query identifier changed%'});
+$m->quit;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM public.mon_side'), '0',
+	'a temporary view of the reader that shadows app\'s table runs nothing');
+ok($shadow_skips >= 1, 'app\'s statement is skipped: its names resolve to other objects now');
 
 # a statement whose role was dropped is skipped with a reason
 $node->safe_psql('postgres', q{
@@ -179,7 +222,7 @@ as('app', q{
   ANALYZE app.secret;
   GRANT USAGE ON SCHEMA app TO tenant2;
 });
-ok(as('app', q{SELECT est_size_bytes FROM scale_advisor.index_whatif('SELECT 1', 'CREATE INDEX ON app.secret (payload)')}) > 1000000,
+ok(try_as('app', q{SELECT est_size_bytes FROM scale_advisor.index_whatif('SELECT 1', 'CREATE INDEX ON app.secret (payload)')}) > 1000000,
 	'app sees the size of an index on its own table');
 my ($ret, $out, $err) = $node->psql('postgres',
 	q{\set VERBOSITY verbose
@@ -221,7 +264,7 @@ as('app', $capture);
 as('tenant2', q{SELECT id FROM tenant2.big WHERE val = tenant2.f_imm(3); SELECT count(*) FROM tenant2.big WHERE id = 42});
 as('app', 'TRUNCATE app.rec');
 
-my $script = as('app', 'SELECT scale_advisor.workload_script(50, include_writes => true)');
+my $script = try_as('app', 'SELECT scale_advisor.workload_script(50, include_writes => true)');
 note($script);
 my $sqlpart = join "\n", grep { !/^--/ } split /\n/, $script;
 unlike($sqlpart, qr/tenant2/, 'app\'s script holds only app\'s statements');
@@ -250,7 +293,7 @@ like($sqlpart, qr/tenant2\.big WHERE id = /, 'the superuser\'s script replays te
 unlike($sqlpart, qr/f_imm|evil/, 'but never a statement calling tenant2\'s function');
 like($su, qr/left out: .*calls tenant2\.f_imm/, 'which is left out with the reason');
 
-my $mon = as('monitor', 'SELECT scale_advisor.workload_script(50)');
+my $mon = try_as('monitor', 'SELECT scale_advisor.workload_script(50)');
 note($mon);
 $sqlpart = join "\n", grep { !/^--/ } split /\n/, $mon;
 unlike($sqlpart, qr/tenant2|app\./, 'monitor\'s script replays no other role\'s example');

@@ -25,12 +25,12 @@ AS 'MODULE_PATHNAME', 'scale_advisor_replay_refusal';
 -- by calls, each picked with the weight of its calls, with the values of
 -- one captured execution.  Only the caller's statements unless it may read
 -- all statistics; examples (text and values) of another role only for a
--- superuser.  Parameter values are emitted in hexadecimal, so that no value
--- can form pgbench syntax.  Left out, each with a comment line giving the
--- reason: statements with no captured example, writes unless
--- include_writes, texts that pgbench would read as its own syntax (a
--- backslash, a :name), and statements that would run code that is not
--- built in.
+-- superuser.  Parameter values other than plain words and numbers are
+-- emitted in hexadecimal, so that no value can form pgbench syntax.  Left
+-- out, each with a comment line giving the reason: statements with no
+-- captured example, writes unless include_writes, texts that pgbench would
+-- read as its own syntax (a backslash, a :name), and statements that would
+-- run code that is not built in.
 CREATE OR REPLACE FUNCTION @extschema@.workload_script(top_n integer DEFAULT 20,
 											include_writes boolean DEFAULT false)
 RETURNS text
@@ -101,8 +101,11 @@ BEGIN
 		END IF;
 		IF r.param_values IS NOT NULL THEN
 			FOR i IN REVERSE pg_catalog.array_length(r.param_values, 1) .. 1 LOOP
-				-- hexadecimal digits only: the same value whatever it holds
+				-- plain when it holds only letters, digits and . _ + - @ or
+				-- space, else in hexadecimal: the same value whatever it holds
 				v_val := CASE WHEN r.param_values[i] IS NULL THEN 'NULL'
+							  WHEN r.param_values[i] ~ '^[A-Za-z0-9 ._+@-]*$'
+							  THEN pg_catalog.quote_literal(r.param_values[i])
 							  ELSE pg_catalog.format('pg_catalog.convert_from(pg_catalog.decode(%L, %L), %L)',
 									pg_catalog.encode(pg_catalog.convert_to(r.param_values[i], v_enc), 'hex'),
 									'hex', v_enc) END
