@@ -9,8 +9,9 @@
  * a function of some role (directly, through an operator, an aggregate, a
  * view, a row-level security policy, a domain's CHECK constraint, or, for
  * writes, a trigger, a CHECK constraint, an index expression or a
- * generated column of a table it writes, also through foreign keys that
- * cascade) would run that role's code with the rights of the pgbench user.
+ * generated column of a table it writes, of its partitions and
+ * inheritance children, and of the tables foreign keys cascade into)
+ * would run that role's code with the rights of the pgbench user.
  * _replay_refusal() parses, analyzes and rewrites the statement as the
  * caller, in a security-restricted operation, with the search_path a new
  * session of the caller starts with, in a subtransaction that is always
@@ -28,6 +29,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -184,6 +186,16 @@ check_written(CodeWalk *cw)
 		Relation	rel = relation_open(relid, AccessShareLock);
 		TupleConstr *constr = RelationGetDescr(rel)->constr;
 		List	   *indexes;
+
+		/* rows may land in partitions or inheritance children */
+		if (rel->rd_rel->relhassubclass)
+		{
+			ListCell   *cc;
+
+			foreach(cc, find_all_inheritors(relid, AccessShareLock, NULL))
+				cw->written = list_append_unique_oid(cw->written,
+													 lfirst_oid(cc));
+		}
 
 		if (rel->trigdesc)
 		{

@@ -236,6 +236,32 @@ like($err, qr/42501/, 'index_whatif refuses with insufficient_privilege');
 is($out, '', 'nor about a statement on app.secret');
 
 # --- workload_script
+as('app', q{
+  CREATE TABLE app.trg (x int);
+  CREATE FUNCTION app.trg_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+  CREATE TRIGGER trg_t BEFORE INSERT ON app.trg FOR EACH ROW EXECUTE FUNCTION app.trg_f();
+});
+$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+
+# (1) a literal sent inline with standard_conforming_strings off holds a
+# quote, then a pgbench meta-command if read with standard strings
+as('app', "CREATE TABLE app.t1 (v text);
+  SELECT count(*) FROM app.t1 WHERE v <> 'plain';
+  SET standard_conforming_strings = off;
+  SELECT count(*) FROM app.t1 WHERE v = 'x\\' \\shell touch $marker #';");
+my $script = try_as('app', 'SELECT scale_advisor.workload_script(50)');
+note($script);
+like($script, qr/left out: queryid -?\d+ \(1 calls\): .*backslash/, 'the inline literal with a backslash is left out, with the reason');
+unlike($script, qr/touch/, 'no shell command appears in the script');
+my $file = $node->basedir . '/workload.sql';
+open my $fh, '>', $file or die;
+print $fh $script;
+close $fh;
+$node->command_ok([ 'pgbench', '-n', '-t', '50', '-f', $file, '-U', 'app', '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'pgbench runs app\'s script');
+ok(!-e $marker, 'no shell command ran');
+
+# (2) values of bound parameters round-trip exactly
 $node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
 my @values = (
 	q{it's "quoted"},
@@ -255,24 +281,21 @@ for my $i (1 .. @values)
 	my $lit = defined $v ? 'convert_from(decode(\'' . unpack('H*', do { my $b = $v; utf8::encode($b); $b }) . "', 'hex'), 'UTF8')" : 'NULL';
 	$capture .= "PREPARE p$i(text) AS INSERT INTO app.rec (tag, v$i) VALUES ($i, \$1);\nEXECUTE p$i($lit);\n";
 }
-# sent inline with standard_conforming_strings off: the literal holds a
-# quote, then a pgbench meta-command if read with standard strings
-$capture .= "SET standard_conforming_strings = off;\nSELECT count(*) FROM app.rec WHERE v1 = 'x\\' \\shell touch $marker #';\n";
-$capture .= "SET standard_conforming_strings = on;\nSELECT count(*) FROM app.rec WHERE v2 = ':sa_pick';\n";
+$capture .= "SELECT count(*) FROM app.rec WHERE v2 = ':sa_pick';\n";
+$capture .= "INSERT INTO app.trg VALUES (7);\n";
 as('app', $capture);
 # tenant2 runs a statement with its function, and one without
 as('tenant2', q{SELECT id FROM tenant2.big WHERE val = tenant2.f_imm(3); SELECT count(*) FROM tenant2.big WHERE id = 42});
 as('app', 'TRUNCATE app.rec');
 
-my $script = try_as('app', 'SELECT scale_advisor.workload_script(50, include_writes => true)');
+$script = try_as('app', 'SELECT scale_advisor.workload_script(50, include_writes => true)');
 note($script);
 my $sqlpart = join "\n", grep { !/^--/ } split /\n/, $script;
 unlike($sqlpart, qr/tenant2/, 'app\'s script holds only app\'s statements');
-like($script, qr/left out: queryid -?\d+ \(1 calls\): .*backslash/, 'the inline literal with a backslash is left out, with the reason');
 like($script, qr/left out: .*pgbench variable/, 'the text with a :name is left out, with the reason');
 unlike($script, qr/touch/, 'no shell command appears in the script');
-my $file = $node->basedir . '/workload.sql';
-open my $fh, '>', $file or die;
+like($script, qr/left out: .*writes table trg, which has trigger trg_t/, 'a write that fires app\'s trigger is left out, with the reason');
+open $fh, '>', $file or die;
 print $fh $script;
 close $fh;
 $node->command_ok([ 'pgbench', '-n', '-t', '300', '-f', $file, '-U', 'app', '-h', $node->host, '-p', $node->port, 'postgres' ],
