@@ -176,5 +176,79 @@ like($su, qr/left out: .*query_to_xml/, 'the statement running SQL through query
 like($su, qr/left out: .*set_config/, 'the statement changing a setting is left out');
 $node->safe_psql('postgres', 'ALTER ROLE app NOSUPERUSER');
 
+# --- (5) _owner_exec(): what a caller or an owner's code could leave behind
+$node->safe_psql('postgres', q{
+  CREATE ROLE nh LOGIN NOINHERIT IN ROLE app;
+  GRANT USAGE ON SCHEMA app TO nh;
+});
+as('app', q{
+  CREATE TABLE app.ox (x int);
+  CREATE FUNCTION app.ox_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'app, pg_catalog', false);
+    PERFORM pg_catalog.set_config('app.planted', 'yes', false);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER ox_t BEFORE INSERT ON app.ox FOR EACH ROW EXECUTE FUNCTION app.ox_trg();
+  CREATE FUNCTION app.ox_late() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN PERFORM app.boom('deferred'); RETURN NULL; END $$;
+  CREATE CONSTRAINT TRIGGER ox_late AFTER INSERT ON app.ox DEFERRABLE INITIALLY IMMEDIATE
+    FOR EACH ROW EXECUTE FUNCTION app.ox_late();
+});
+# a NOINHERIT member has not the owner's privileges
+like(try_as('nh', q{SELECT scale_advisor._owner_exec('app.ox', 'INSERT INTO app.ox VALUES (1)')}),
+	qr/may not do maintenance work/, 'a NOINHERIT member of the owner is refused');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.ox'), '0', 'and wrote no row');
+# tenant2 has nothing of app
+like(try_as('tenant2', q{SELECT scale_advisor._owner_exec('app.ox', 'DELETE FROM app.ox')}),
+	qr/may not do maintenance work/, 'a role without the owner\'s privileges is refused');
+# a non-superuser on a system catalog
+like(try_as('app', q{SELECT scale_advisor._owner_exec('pg_catalog.pg_authid', 'UPDATE pg_catalog.pg_authid SET rolsuper = true WHERE rolname = ''app''')}),
+	qr/may not do maintenance work/, 'a system catalog\'s owner is not acted as by a non-superuser');
+is(app_super(), 'f', 'app is still no superuser');
+# the owner's trigger changes settings of the superuser's session: undone
+is($node->safe_psql('postgres', q{
+  SELECT scale_advisor._owner_exec('app.ox', 'INSERT INTO app.ox VALUES (2)');
+  SELECT current_setting('search_path') || ' / ' || coalesce(current_setting('app.planted', true), '') || ' / ' || current_user}),
+	"{\"processed\": 1}\n\"\$user\", public /  / postgres",
+	'settings the owner\'s code changed inside _owner_exec are undone and the caller is itself again');
+# deferring the owner's constraint trigger to commit, when it would run as
+# the superuser: refused by PostgreSQL in the security-restricted operation
+my ($ret, $out, $err) = $node->psql('postgres', q{
+  BEGIN;
+  SET CONSTRAINTS ALL DEFERRED;
+  SELECT scale_advisor._owner_exec('app.ox', 'INSERT INTO app.ox VALUES (3)');
+  COMMIT;});
+note("deferred: $ret $err");
+ok(!-e "$dir/pwned_deferred", 'the owner\'s deferred trigger never ran as the superuser');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.ox WHERE x = 3'), '0', 'and its row is not there');
+# an error inside, caught by the caller: the caller is itself, outside any
+# security-restricted operation, with its search_path
+is(as('app', q{
+  DO $$ BEGIN
+    PERFORM scale_advisor._owner_exec('app.ox', 'SELECT 1/0');
+  EXCEPTION WHEN division_by_zero THEN NULL;
+  END $$;
+  SET search_path = app, public;
+  SET ROLE app;
+  SELECT current_user || ' ' || current_setting('search_path');}),
+	'app app, public', 'after a caught error the caller is itself and may SET ROLE again');
+# PostgreSQL 16 and later: a member that inherits the owner's privileges but
+# may not SET ROLE to it must not become the owner through _owner_exec
+SKIP:
+{
+	skip 'GRANT ... WITH SET FALSE needs PostgreSQL 16', 2 if $node->pg_version < 16;
+	$node->safe_psql('postgres', q{
+	  CREATE ROLE boss CREATEROLE;
+	  CREATE TABLE public.bt (x int);
+	  ALTER TABLE public.bt OWNER TO boss;
+	  CREATE ROLE noset LOGIN;
+	  GRANT boss TO noset WITH INHERIT TRUE, SET FALSE;});
+	like(try_as('noset', q{SELECT scale_advisor._owner_exec('public.bt', 'CREATE ROLE made_by_noset')}),
+		qr/may not do maintenance work/, 'a member WITH SET FALSE is refused');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_roles WHERE rolname = 'made_by_noset'}),
+		'0', 'and did not use the owner\'s CREATEROLE');
+}
+
 $node->stop;
 done_testing();
