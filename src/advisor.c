@@ -911,7 +911,9 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	 * identifier).
 	 */
 	{
-		char	   *why = sa_replan_refusal(q, s->cap->userid);
+		char	   *why = sa_replan_refusal(q, s->cap->userid,
+											 s->cap->nparams,
+											 s->cap->ptypes);
 
 		if (why)
 		{

@@ -118,7 +118,8 @@ extern void sa_pop_search_path(int level);
 extern bool sa_error_ends_reading(int sqlerrcode);
 
 /* replay.c */
-extern char *sa_replan_refusal(Query *q, Oid role);
+extern char *sa_replan_refusal(Query *q, Oid role, int nparams,
+							   Oid *ptypes);
 
 /* advisor.c */
 extern void sa_advisor_init(void);

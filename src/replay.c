@@ -39,6 +39,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_range.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -160,36 +161,45 @@ static bool code_walker(Node *node, CodeWalk *cw);
 static void walk_stored(CodeWalk *cw, const char *nodestr);
 
 /*
- * A domain with constraints runs them on every coercion.  Its constraints
- * are read from pg_constraint, not through the type cache: loading them
- * there plans them, which folds the immutable functions they call.
+ * The code a value of type typid may run.  Coerced (a coercion to it, or a
+ * parameter value read by its input function): the constraints of a
+ * domain, and those of the fields of a composite type.  Any value: the
+ * canonical function of a range type (building a range) and its
+ * subtype_diff (selectivity estimates).  Arrays: those of their element
+ * type.  A domain's constraints are read from pg_constraint, not through
+ * the type cache: loading them there plans them, which folds the immutable
+ * functions they call.
  */
 static void
-note_domain(CodeWalk *cw, Oid typid)
+note_type(CodeWalk *cw, Oid typid, bool coerced, int depth)
 {
-	while (cw->reason == NULL)
+	HeapTuple	tup;
+	Form_pg_type t;
+	Oid			base;
+	Oid			elem;
+	Oid			typrelid;
+	char		typtype;
+	bool		ok;
+
+	if (cw->reason || depth > 16 || !OidIsValid(typid))
+		return;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	t = (Form_pg_type) GETSTRUCT(tup);
+	ok = builtin(cw, t->typnamespace, t->typowner);
+	base = t->typbasetype;
+	elem = (t->typlen == -1) ? t->typelem : InvalidOid;
+	typrelid = t->typrelid;
+	typtype = t->typtype;
+	ReleaseSysCache(tup);
+
+	if (typtype == TYPTYPE_DOMAIN && coerced)
 	{
-		HeapTuple	tup;
-		Form_pg_type t;
-		Oid			base;
-		bool		ok;
 		Relation	conrel;
 		ScanKeyData key;
 		SysScanDesc scan;
 		HeapTuple	ctup;
-
-		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		if (!HeapTupleIsValid(tup))
-			return;
-		t = (Form_pg_type) GETSTRUCT(tup);
-		if (t->typtype != TYPTYPE_DOMAIN)
-		{
-			ReleaseSysCache(tup);
-			return;
-		}
-		ok = builtin(cw, t->typnamespace, t->typowner);
-		base = t->typbasetype;
-		ReleaseSysCache(tup);
 
 		conrel = table_open(ConstraintRelationId, AccessShareLock);
 		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber,
@@ -215,8 +225,43 @@ note_domain(CodeWalk *cw, Oid typid)
 		}
 		systable_endscan(scan);
 		table_close(conrel, AccessShareLock);
-		typid = base;
 	}
+	if (typtype == TYPTYPE_DOMAIN)
+		note_type(cw, base, coerced, depth + 1);
+	else if (typtype == TYPTYPE_RANGE || typtype == TYPTYPE_MULTIRANGE)
+	{
+		Oid			rng = typtype == TYPTYPE_RANGE ? typid :
+		get_multirange_range(typid);
+
+		tup = SearchSysCache1(RANGETYPE, ObjectIdGetDatum(rng));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_range r = (Form_pg_range) GETSTRUCT(tup);
+			Oid			canonical = r->rngcanonical;
+			Oid			subdiff = r->rngsubdiff;
+			Oid			sub = r->rngsubtype;
+
+			ReleaseSysCache(tup);
+			if (OidIsValid(canonical))
+				note_function(canonical, cw);
+			if (OidIsValid(subdiff))
+				note_function(subdiff, cw);
+			note_type(cw, sub, coerced, depth + 1);
+		}
+	}
+	else if (typtype == TYPTYPE_COMPOSITE && coerced && OidIsValid(typrelid))
+	{
+		Relation	rel = relation_open(typrelid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < desc->natts && cw->reason == NULL; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				note_type(cw, TupleDescAttr(desc, i)->atttypid, true,
+						  depth + 1);
+		relation_close(rel, AccessShareLock);
+	}
+	else if (OidIsValid(elem))
+		note_type(cw, elem, coerced, depth + 1);
 }
 
 /* walk the ordering and grouping operators of a query */
@@ -263,11 +308,11 @@ code_walker(Node *node, CodeWalk *cw)
 		return query_tree_walker(q, code_walker, (void *) cw, 0);
 	}
 	if (IsA(node, CoerceToDomain))
-	{
-		note_domain(cw, ((CoerceToDomain *) node)->resulttype);
-		if (cw->reason)
-			return true;
-	}
+		note_type(cw, ((CoerceToDomain *) node)->resulttype, true, 0);
+	else if (IsA(node, Var) || IsA(node, Const) || IsA(node, Param))
+		note_type(cw, exprType(node), false, 0);
+	if (cw->reason)
+		return true;
 	if (check_functions_in_node(node, note_function, (void *) cw))
 		return true;
 	return expression_tree_walker(node, code_walker, (void *) cw);
@@ -412,20 +457,25 @@ check_read(CodeWalk *cw)
 /*
  * Why planning the analyzed and rewritten query q as role would run code
  * whose owner does not have role's privileges (a function it calls, one in
- * a view or a row-level security policy, in a domain's constraints, in the
+ * a view or a row-level security policy, in a domain's constraints or a
+ * range type's functions, in the input of its parameters' types, in the
  * stored expressions of a table it names), or a built-in that runs SQL given
  * as text; NULL when it would not.  Such code may have been replaced since
  * the statement ran (its query identifier does not change).
  */
 char *
-sa_replan_refusal(Query *q, Oid role)
+sa_replan_refusal(Query *q, Oid role, int nparams, Oid *ptypes)
 {
 	CodeWalk	cw;
 
 	memset(&cw, 0, sizeof(cw));
 	cw.infoschema = get_namespace_oid("information_schema", true);
 	cw.trusted = role;
-	code_walker((Node *) q, &cw);
+	/* the parameter values go through their types' input functions */
+	for (int i = 0; i < nparams && cw.reason == NULL; i++)
+		note_type(&cw, ptypes[i], true, 0);
+	if (cw.reason == NULL)
+		code_walker((Node *) q, &cw);
 	if (cw.reason == NULL)
 		check_read(&cw);
 	return cw.reason;
