@@ -77,31 +77,20 @@ as('app', qq{
 # identifier stays the same (it covers the statement, not the view's body
 # nor the function's).
 # And a parameter of app's domain type, whose input function runs the
-# domain's constraints; a range type whose subtype_diff the planner calls
-# for its estimates.
+# domain's constraints.
 as('app', q{
   CREATE FUNCTION app.f_pdom(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1';
   CREATE DOMAIN app.pdom AS int CHECK (VALUE > app.f_pdom(-100));
-  CREATE FUNCTION app.f_diff(int, int) RETURNS float8 IMMUTABLE LANGUAGE sql
-    AS 'SELECT ($1 - $2)::float8';
-  CREATE TYPE app.irange AS RANGE (subtype = int, subtype_diff = app.f_diff);
-  CREATE TABLE app.r (id int, rg app.irange);
-  INSERT INTO app.r SELECT i, app.irange(i, i + 10) FROM generate_series(1, 3000) i;
-  ANALYZE app.r;
-  GRANT SELECT ON app.r TO PUBLIC;
 });
 $node->safe_psql('postgres', q{
   SELECT id FROM app.v WHERE val = 7;
   SELECT id FROM app.items WHERE val = app.g(8);
   PREPARE pd(app.pdom) AS SELECT id FROM app.items WHERE val = $1;
   EXECUTE pd(9);
-  SELECT id FROM app.r WHERE rg && app.irange(100, 120);
 });
 as('app', q{
   CREATE OR REPLACE FUNCTION app.f_pdom(int) RETURNS int IMMUTABLE LANGUAGE plpgsql
     AS $$ BEGIN RETURN app.boom('param') + $1; END $$;
-  CREATE OR REPLACE FUNCTION app.f_diff(int, int) RETURNS float8 IMMUTABLE LANGUAGE plpgsql
-    AS $$ BEGIN PERFORM app.boom('subdiff'); RETURN ($1 - $2)::float8; END $$;
   CREATE FUNCTION app.f_view(int) RETURNS int IMMUTABLE LANGUAGE plpgsql
     AS $$ BEGIN RETURN app.boom('view') + $1; END $$;
   CREATE OR REPLACE VIEW app.v AS SELECT id, val FROM app.items WHERE id > app.f_view(0);
@@ -115,7 +104,6 @@ for my $reader ('monitor', 'postgres')
 	ok(!-e "$dir/pwned_view", "$reader reads index_advice: app's redefined view did not run as the superuser whose statement read it");
 	ok(!-e "$dir/pwned_replaced", "$reader reads index_advice: app's replaced function did not run as the superuser whose statement called it");
 	ok(!-e "$dir/pwned_param", "$reader reads index_advice: app's domain constraint did not run as the superuser on its parameter value");
-	ok(!-e "$dir/pwned_subdiff", "$reader reads index_advice: app's range subtype_diff did not run as the superuser");
 	is(app_super(), 'f', "$reader reads index_advice: app is still no superuser");
 }
 like($node->safe_psql('postgres', q{SELECT string_agg(reason, E'\n') FROM scale_advisor.index_advice_skipped}),
