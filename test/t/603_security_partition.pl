@@ -259,6 +259,7 @@ is($node->safe_psql($db, q{SELECT relkind FROM pg_class WHERE oid = 'tenant2.t3'
 	'the owner may partition its table');
 ($rc, $err) = try_as('app', q{CALL scale_advisor.maintain_partitions('tenant2.t3')});
 isnt($rc, 0, "app may not maintain tenant2's table");
+like($err, qr/GRANT tenant2 TO app/, '... and is told which grant it lacks');
 
 # --- finding 7: partition_log and partition_sets across roles ---
 my $t2log = $node->safe_psql($db, q{SELECT count(*) FROM scale_advisor.partition_log WHERE parent_schema = 'tenant2' AND parent_table = 't3'});

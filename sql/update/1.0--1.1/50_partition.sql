@@ -1370,12 +1370,12 @@ BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('maintain_partitions()');
-	-- an unknown parent, or one the caller may not maintain, is an error
+	-- a parent the caller may not maintain, or an unknown one, is an error
 	-- before anything is done
-	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	IF parent IS NOT NULL THEN
 		PERFORM @extschema@._pt_require_maintain(parent);
 	END IF;
+	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	nonatomic := @extschema@._nonatomic();
 	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
 		qname := pg_catalog.format('%I.%I', s.parent_schema, s.parent_table);
