@@ -38,18 +38,20 @@
  * CommitTransaction, after the client's statement has returned through
  * every hook: nothing of ours is in progress and the level is 0.  They
  * are nested all the same, in the statement that ended the transaction.
- * When a top-level statement ends in a client backend and the transaction
- * commits before the client sends anything else (COMMIT or PREPARE
- * TRANSACTION of a block that did not fail, or any statement outside a
- * block), the commit is armed with the statement's start timestamp.  The
- * next hook that starts a statement at level 0 with no portal active and
- * the same statement timestamp runs in that commit: the level becomes 1
- * until the transaction's pre-commit, pre-prepare or abort callback.  A new
- * client message (a new statement timestamp) or a portal run (the next
- * query of a statement a rule turned into several) disarms it.  Portals
- * the client left open are closed in the same commit, after the deferred
- * triggers: their executor calls keep level 0 (commit_qds lists the
- * statements started inside the commit, so the others are told apart).
+ * When a top-level statement has run (its ExecutorRun or ProcessUtility
+ * returned at level 0), the commit is armed with the statement's start
+ * timestamp.  The next hook that starts a statement at level 0 decides:
+ * in a client backend, with no portal active, the same statement timestamp
+ * (no new client message), and the transaction ending (the armed statement
+ * was COMMIT or PREPARE TRANSACTION of a block that had not failed, or no
+ * transaction block is open: a multi-statement string's implicit block is
+ * closed just before its commit), it is the commit's work, and the level
+ * is 1 until the transaction's pre-commit, pre-prepare or abort callback.
+ * Otherwise (the next statement of a multi-statement string, the next query
+ * of a statement a rule turned into several, a new message) it disarms.
+ * Portals the client left open are closed in the same commit, after the
+ * deferred triggers: their executor calls keep level 0 (commit_qds lists
+ * the statements started inside the commit, so the others are told apart).
  * SET CONSTRAINTS ... IMMEDIATE fires them inside its utility hook, so
  * they are nested without this.
  *
@@ -186,6 +188,7 @@ static int	frames_high = 0;	/* no frame at or above this level is open */
  */
 #define SA_COMMIT_QDS 16
 static bool commit_armed = false;
+static bool commit_armed_commit = false;
 static bool commit_applied = false;
 static TimestampTz commit_armed_at;
 static const QueryDesc *commit_qds[SA_COMMIT_QDS];
@@ -464,33 +467,36 @@ frames_abort(int from_level)
 }
 
 /*
- * A top-level statement ended: arm the commit when the transaction commits
- * before the client sends anything else.  ended_commit: the statement was
- * COMMIT or PREPARE TRANSACTION of a block that had not failed.
+ * A top-level statement ended (or ran): arm the commit, in case the
+ * transaction commits before the client sends anything else.  ended_commit:
+ * the statement was COMMIT or PREPARE TRANSACTION of a block that had not
+ * failed.  Cheap: whether it is a commit is decided by commit_enter.
  */
 static inline void
 commit_arm(bool ended_commit)
 {
-	if (MyBackendType != B_BACKEND || commit_applied)
+	if (commit_applied)
 		return;
-	if (ended_commit || !IsTransactionBlock())
-	{
-		commit_armed = true;
-		commit_armed_at = GetCurrentStatementStartTimestamp();
-	}
+	commit_armed = true;
+	commit_armed_commit = ended_commit;
+	commit_armed_at = GetCurrentStatementStartTimestamp();
 }
 
 /*
- * A statement starts at level 0 while the commit is armed: it is the
- * commit's work (level 1 from now on) unless a portal runs it or a new
- * client message started.
+ * A statement starts at level 0 while the commit is armed.  It is the
+ * commit's work (level 1 from now on) in a client backend when no portal
+ * runs it, no new client message started, and the transaction is ending:
+ * after COMMIT or PREPARE TRANSACTION, or outside a transaction block (the
+ * next statement of a multi-statement string runs inside an implicit
+ * block, which is closed only before its commit).
  */
 static void
 commit_enter(void)
 {
 	commit_armed = false;
-	if (ActivePortal == NULL &&
-		GetCurrentStatementStartTimestamp() == commit_armed_at)
+	if (MyBackendType == B_BACKEND && ActivePortal == NULL &&
+		GetCurrentStatementStartTimestamp() == commit_armed_at &&
+		(commit_armed_commit || !IsTransactionBlock()))
 	{
 		commit_applied = true;
 		n_commit_qds = 0;
@@ -844,6 +850,10 @@ sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 		standard_ExecutorRun(queryDesc, direction, count, execute_once);
 	frame_close(level);
 	sa_nesting_level = saved;
+
+	/* a top-level statement ran: deferred triggers may follow */
+	if (level == 0)
+		commit_arm(false);
 }
 
 /*
@@ -915,10 +925,6 @@ sa_ExecutorEnd(QueryDesc *queryDesc)
 		prev_ExecutorEnd(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
-
-	/* a top-level statement ended: deferred triggers may follow */
-	if (level == 0)
-		commit_arm(false);
 }
 
 /*
