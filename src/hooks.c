@@ -475,8 +475,7 @@ frames_abort(int from_level)
 static inline void
 commit_arm(bool ended_commit)
 {
-	if (commit_applied)
-		return;
+	/* while the commit's work runs (level 1) no level-0 hook looks at it */
 	commit_armed = true;
 	commit_armed_commit = ended_commit;
 	commit_armed_at = GetCurrentStatementStartTimestamp();
@@ -608,17 +607,16 @@ sa_xact_callback(XactEvent event, void *arg)
 		}
 		if (n_pending_errors > 0)
 			flush_errors();
-		if (unlikely(commit_armed || commit_applied))
-			commit_end();
 	}
 	else if (n_pending_errors > 0 &&
 			 (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 			  event == XACT_EVENT_PREPARE))
 		n_pending_errors = 0;
 
-	/* deferred triggers have run: the commit's work is over */
-	if (unlikely(commit_armed || commit_applied))
+	/* deferred triggers have run, or the transaction failed: commit over */
+	if (unlikely(commit_applied))
 		commit_end();
+	commit_armed = false;
 }
 
 /*
