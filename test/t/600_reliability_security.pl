@@ -108,6 +108,7 @@ my %volatile_readonly = map { $_ => 1 } (
 	# role with the owner's privileges (it checks): no right is gained
 	# (test/t/605_security_run_as.pl).
 	'scale_advisor._owner_exec(regclass,text,text[])',
+	'scale_advisor._may_maintain(regclass,regrole)', # reads pg_class, pg_authid
 );
 # Internal steps that change data are revoked from PUBLIC like the entry
 # points (docs/archiving.md shows the GRANT); nothing is excepted.
