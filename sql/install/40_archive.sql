@@ -183,12 +183,14 @@ AS 'MODULE_PATHNAME', 'scale_advisor_archive_test_crash';
 CREATE FUNCTION @extschema@._archive_lock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock';
 
 -- Releases this session's lock of the runs on the table.
 CREATE FUNCTION @extschema@._archive_unlock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock';
 
 -- The key the batches walk and the archive must enforce: the primary key,
@@ -1137,11 +1139,12 @@ REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
 -- them too: docs/archiving.md shows the GRANT).  The read-only ones
 -- (_archive_key, _archive_columns) stay executable, and so do
 -- _archive_lock/_archive_unlock (only a role that may maintain the table
--- can take its lock; a session releases only its own) and the policy
--- trigger.
+-- can take its lock; a session releases only its own).
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
+-- (a trigger fires whatever the EXECUTE privilege: nobody needs to call it)
+REVOKE ALL ON FUNCTION @extschema@._archive_policy_check() FROM PUBLIC;

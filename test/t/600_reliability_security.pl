@@ -109,6 +109,10 @@ my %volatile_readonly = map { $_ => 1 } (
 	# (test/t/605_security_run_as.pl).
 	'scale_advisor._owner_exec(regclass,text,text[])',
 	'scale_advisor._may_maintain(regclass,regrole)', # reads pg_class, pg_authid
+	# The run lock of archiving: only a role that may maintain the table can
+	# take it (it checks); a session releases only its own.
+	'scale_advisor._archive_lock(regclass)',
+	'scale_advisor._archive_unlock(regclass)',
 );
 # Internal steps that change data are revoked from PUBLIC like the entry
 # points (docs/archiving.md shows the GRANT); nothing is excepted.

@@ -89,6 +89,8 @@ ALTER TABLE @extschema@.archive_policies ENABLE ROW LEVEL SECURITY;
 CREATE POLICY archive_policies_creator ON @extschema@.archive_policies
 	USING (pg_catalog.pg_has_role(created_by, 'USAGE'))
 	WITH CHECK (pg_catalog.pg_has_role(created_by, 'USAGE'));
+-- (a trigger fires whatever the EXECUTE privilege: nobody needs to call it)
+REVOKE ALL ON FUNCTION @extschema@._archive_policy_check() FROM PUBLIC;
 
 -- each role sees and changes only the runs it made (run_by); an error of a
 -- run can hold row values.  Superusers see all.
@@ -109,12 +111,14 @@ DROP FUNCTION @extschema@._archive_exists(text, timestamptz, timestamptz);
 CREATE FUNCTION @extschema@._archive_lock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock';
 
 -- Releases this session's lock of the runs on the table.
 CREATE FUNCTION @extschema@._archive_unlock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock';
 
 -- Validates a run, refuses a caller who may not maintain the table or an
