@@ -467,6 +467,20 @@ BEGIN
 				HINT = format('The archive must belong to the owner of the table: create it as %s (or ALTER TABLE %s OWNER TO %s), or name another one.',
 							  owner, other, owner);
 		END IF;
+		-- and so must every partition of a partitioned archive (rows are
+		-- routed there, and their triggers fire)
+		IF other_kind = 'p' THEN
+			SELECT string_agg(format('%s (owned by %s)', t.relid, c.relowner::regrole), ', ') INTO sqls
+			FROM pg_partition_tree(other) t JOIN pg_class c ON c.oid = t.relid
+			WHERE c.relowner <> owner;
+			IF sqls IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+					MESSAGE = format('partitions of archive table %s are not owned by %s, the owner of table %s',
+									 other, owner, p_relation),
+					DETAIL = format('Partitions: %s.', sqls),
+					HINT = 'Every partition of the archive must belong to the owner of the table.';
+			END IF;
+		END IF;
 		IF p_operation = 'archive' AND other_kind NOT IN ('r', 'p', 'f') THEN
 			RAISE EXCEPTION USING ERRCODE = '42809',
 				MESSAGE = format('target %s is not a table or foreign table', other);

@@ -150,6 +150,7 @@ $node->poll_query_until('postgres', qq{SELECT vacuum_count > $vac0 FROM pg_stat_
 cmp_ok($node->safe_psql('postgres', q{SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'app.events'::regclass}),
 	'>', $vac0, '... and the VACUUM did happen');
 is(seen('delete trigger'), 'app', "app's trigger ran as app, not as archiver");
+is(rolsuper('app'), 'f', "app is not a superuser after the archiver's run and its VACUUM");
 is($node->safe_psql('postgres', q{SELECT string_agg(DISTINCT who, ',') FROM app.seen}), 'app',
 	"every piece of app's code ran as app (during the run and the VACUUM's ANALYZE)");
 is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM app.events) + (SELECT count(*) FROM app.events_archive)
@@ -191,6 +192,26 @@ like($err, qr/is owned by role app, not by tenant2/, '... and so is an explicit 
 is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM shared.t2_payments) || ' ' ||
   (SELECT count(*) FROM shared.t2_payments_archive) || ' ' || (SELECT count(*) FROM shared.app_evil)}),
 	'100 0 0', "no row of tenant2's reached app's tables");
+is(rolsuper('app') . rolsuper('tenant2'), 'ff', 'neither app nor tenant2 is a superuser');
+
+# a partitioned archive of app's with a partition that tenant2 owns (whose
+# triggers would fire as app) is refused too
+$node->safe_psql('postgres', q{
+SET ROLE app;
+CREATE TABLE app.parch (id bigint, created_at timestamptz NOT NULL, v text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE app.parch_1 PARTITION OF app.parch FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+RESET ROLE;
+ALTER TABLE app.parch_1 OWNER TO tenant2;
+SET ROLE app;
+INSERT INTO app.events SELECT g, now() - interval '1 year', 'p' FROM generate_series(30001, 30010) g;
+});
+($rc, $out, $err) = $node->psql('postgres',
+	q{CALL scale_advisor.archive('app.events', 'created_at', '20 days', target => 'app.parch')});
+like($err, qr/partitions of archive table app\.parch are not owned by app.*app\.parch_1 \(owned by tenant2\)/s,
+	'a partitioned archive with a partition of another owner is refused');
+is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM app.parch) || ' ' || (SELECT count(*) FROM app.events WHERE id > 30000)}),
+	'0 10', '... and nothing moved');
+$node->safe_psql('postgres', q{SET ROLE app; DELETE FROM app.events WHERE id > 30000});
 
 # 5. Policies: a row may name only tables whose owner's privileges its
 # creator has; created_by cannot be forged; each role sees only rows of
