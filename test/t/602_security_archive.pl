@@ -157,6 +157,27 @@ is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM app.events) + (SE
   || ' ' || ((SELECT sum(id) FROM app.events) + (SELECT sum(id) FROM app.events_archive))}),
 	"3000 $total", 'no row lost or doubled');
 
+# a VACUUM that fails is reported as failed, not as finished: ANALYZE
+# evaluates an index expression of app's that raises while a flag is set
+$node->safe_psql('postgres', q{SET ROLE app;
+  CREATE TABLE app.flag (on_ boolean);
+  CREATE FUNCTION app.fragile(x bigint) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM app.flag) THEN RAISE EXCEPTION 'fragile index expression refused'; END IF;
+    RETURN x;
+  END $$;
+  CREATE TABLE app.logs (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+  INSERT INTO app.logs SELECT g, now() - interval '1 year' FROM generate_series(1, 3000) g;
+  INSERT INTO app.logs SELECT g, now() FROM generate_series(3001, 3100) g;
+  CREATE INDEX ON app.logs ((app.fragile(id)));
+  INSERT INTO app.flag VALUES (true);});
+($rc, $out, $err) = $node->psql('postgres', q{SET ROLE archiver;
+  CALL scale_advisor.archive('app.logs', 'at', '1 day', vacuum => true)});
+like($out, qr/\|3000\|done$/, 'the rows of app.logs moved');
+like($err, qr/WARNING:  VACUUM \(ANALYZE\) app\.logs failed: fragile index expression refused/,
+	'a VACUUM that failed is reported as failed, with its error');
+unlike($err, qr/finished/, '... and not as finished');
+
 # a VACUUM reported as finished was done: a role with table grants only
 # must never be told so when the server skipped it
 $vac0 = $node->safe_psql('postgres', q{SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'app.events'::regclass});
@@ -354,12 +375,20 @@ CREATE TABLE app.ev (id bigint PRIMARY KEY, created_at timestamptz NOT NULL);
 INSERT INTO app.ev SELECT g, now() - g * interval '1 hour' FROM generate_series(1, 5000) g;
 INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, batch_size, vacuum, pause)
 VALUES ('app.ev', 'created_at', '30 days', 1000, true, '10ms');
+-- the error paths: a policy whose table is missing, one whose batch fails
+CREATE TABLE app.bad (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO app.bad VALUES (1, now() - interval '1 year');
+CREATE TABLE app.bad_archive (id bigint PRIMARY KEY, at timestamptz NOT NULL CHECK (at > now()));
+INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, target)
+VALUES ('app.aaa_missing', 'at', '1 day', NULL), ('app.bad', 'at', '1 day', 'app.bad_archive');
 RESET ROLE;
 ALTER DATABASE appdb SET search_path = public, pg_catalog;
 });
 is($node->safe_psql('appdb', 'SHOW search_path'), 'public, pg_catalog', 'sessions in appdb look in public first');
 $node->safe_psql('appdb', q{CALL scale_advisor.archive('app.ev', 'created_at', '60 days', batch_size => 1000, vacuum => true, pause => '10ms')});
-$node->safe_psql('appdb', q{CALL scale_advisor.run_archive_policies(true)});
+($rc, $out, $err) = $node->psql('appdb', q{CALL scale_advisor.run_archive_policies(true)});
+like($err, qr/archive policy for app\.aaa_missing skipped: table app\.aaa_missing does not exist.*archive of app\.bad failed after 0 rows/s,
+	'the policy run went through its error paths');
 $node->safe_psql('appdb', q{CALL scale_advisor.unarchive('app.ev', 'created_at', batch_size => 1000, pause => '10ms')});
 is($node->safe_psql('appdb', q{SELECT count(*) FROM public.side}), '0',
 	'the operators planted in public never ran (search_path pinned after every COMMIT)');
