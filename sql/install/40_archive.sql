@@ -726,6 +726,22 @@ BEGIN
 	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0);
 END $$;
 
+-- EXECUTE helper of 1.0 for the foreign key checks, which now run as the
+-- owner through _owner_exec(); kept unchanged (it runs with the caller's
+-- rights, and PUBLIC may not execute it) so that the grant scripts written
+-- for 1.0 keep working.
+CREATE FUNCTION @extschema@._archive_exists(q text, p_from timestamptz, p_to timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r boolean;
+BEGIN
+	EXECUTE q INTO r USING p_from, NULL::int, NULL::jsonb, p_to;
+	RETURN r;
+END $$;
+
 -- One batch, in the caller's transaction, inside a subtransaction: an error
 -- undoes the batch and is returned in the state instead of raised.  Every
 -- statement on the tables runs as the owner of the table the rows leave.
@@ -1157,6 +1173,7 @@ REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;

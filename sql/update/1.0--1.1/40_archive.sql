@@ -100,10 +100,8 @@ CREATE POLICY archive_runs_own ON @extschema@.archive_runs
 	WITH CHECK (run_by = CURRENT_USER);
 
 -- The run lock: a session lock only _archive_lock() can take replaces the
--- advisory lock any role could take; the foreign key checks run through
--- _owner_exec().
+-- advisory lock any role could take.  (_archive_exists stays, unchanged.)
 DROP FUNCTION @extschema@._archive_lock_key(regclass);
-DROP FUNCTION @extschema@._archive_exists(text, timestamptz, timestamptz);
 
 -- One run per table: a session lock no SQL advisory lock function can take
 -- (src/archive.c), only for roles that may maintain the table.  True when
