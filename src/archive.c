@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * archive.c
- *		The two things the archiving procedures (sql/install/40_archive.sql)
- *		cannot do in PL/pgSQL: run VACUUM after a large move, and crash on
- *		purpose for the tests.
+ *		What the archiving procedures (sql/install/40_archive.sql) cannot
+ *		do in PL/pgSQL: run VACUUM as the table's owner after a large move,
+ *		hold a per-table run lock that no role can take from SQL, and crash
+ *		on purpose for the tests.
  *
  * VACUUM refuses to run inside a function or procedure, so
  * _archive_vacuum() starts a dynamic background worker that connects to the
@@ -23,7 +24,9 @@
  * lock (database, classid 1399537989, objid = table OID, objsubid 3).  A
  * session lock survives errors, so a lock this session still holds when a
  * run starts is left over from a cancelled run and is taken over;
- * _archive_unlock(rel) releases it.
+ * _archive_unlock(rel) releases it (and so do the session's own
+ * pg_advisory_unlock_all() and DISCARD ALL, like any session advisory
+ * lock).
  *
  * scale_advisor.archive_test_crash (superuser only, off by default) makes a
  * backend kill itself with SIGKILL at the commit of the first archiving

@@ -77,7 +77,7 @@ my %c_no_sql = map { $_ => 1 } qw(
   scale_advisor_archive_test_crash scale_advisor_index_workload
   scale_advisor_index_workload_reset);
 # _archive_vacuum(regclass) runs no SQL in the caller's session: it starts a
-# background worker (as the calling role) that runs VACUUM (ANALYZE) on the
+# background worker (as the table's owner) that runs VACUUM (ANALYZE) on the
 # schema-qualified, quoted name of the table.
 $c_no_sql{scale_advisor_archive_vacuum} = 1;
 my @c_unpinned = split /\n/, $node->safe_psql('postgres',
