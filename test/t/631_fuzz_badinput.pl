@@ -336,8 +336,9 @@ for my $i (1 .. $n)
 		$r =~ s/^!pwned //;
 	}
 	# _archive_start() is the first step of a run: it returns holding the
-	# table's advisory lock, which _archive_finish() releases
-	if (defined $r && $r =~ /^!lock / && $what =~ /^_archive_start:/)
+	# table's run lock (taken by _archive_lock()), which _archive_finish()
+	# releases
+	if (defined $r && $r =~ /^!lock / && $what =~ /^_archive_(start|lock):/)
 	{
 		$locks_by_design++;
 		$r =~ s/^!lock //;
@@ -392,7 +393,7 @@ for my $i (1 .. $nsub)
 {
 	my $r = $resp->{$i};
 	my $what = $meta[ $sub[ $i - 1 ] ];
-	$r =~ s/^!lock // if defined $r && $what =~ /^_archive_start:/;
+	$r =~ s/^!lock // if defined $r && $what =~ /^_archive_(start|lock):/;
 	if (fz_bad_result($r))
 	{
 		push @pbad_role, "$what => " . ($r // 'no result');
