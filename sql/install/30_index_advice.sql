@@ -71,3 +71,9 @@ CREATE VIEW @extschema@.index_advice_skipped AS
 SELECT a.queryid, a.userid, a.reason
   FROM @extschema@._index_advice(true) AS a(queryid bigint, userid oid, reason text)
  WHERE @extschema@._require_loaded();
+
+-- Statement views: every role may read them; a role without the privileges
+-- of pg_read_all_stats sees only its own statements (and advice derived
+-- from them), as in pg_stat_statements.
+GRANT SELECT ON @extschema@.index_workload, @extschema@.index_advice,
+  @extschema@.index_advice_skipped TO PUBLIC;

@@ -2,7 +2,9 @@
 -- left broken by a failed CREATE INDEX CONCURRENTLY, and foreign keys whose
 -- referencing side has no index (every DELETE or key UPDATE on the
 -- referenced table then scans the referencing table).  Plain catalog views;
--- nothing here needs the statement capture.
+-- nothing here needs the statement capture.  For monitoring: superusers and
+-- roles with the privileges of pg_read_all_stats (pg_monitor) may read them,
+-- other roles get an error naming the grant.
 
 -- Indexes never scanned since the statistics were last reset.  Indexes that
 -- enforce a constraint (primary key, unique, exclusion) are left out: they
@@ -25,6 +27,7 @@ SELECT n.nspname AS schema_name,
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND n.nspname NOT LIKE 'pg_temp%'
    AND c.relkind IN ('r', 'm')
@@ -78,6 +81,7 @@ SELECT DISTINCT ON (a.indexrelid)
   FROM idx a
   JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.duplicate_indexes')
    AND a.relam = b.relam
    AND a.pred IS NOT DISTINCT FROM b.pred
    AND a.exprs IS NOT DISTINCT FROM b.exprs
@@ -120,6 +124,7 @@ SELECT c.oid::pg_catalog.regclass AS relation,
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
    AND NOT i.indisvalid
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
 
@@ -147,6 +152,7 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
   JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.fk_without_index')
    AND k.contype = 'f'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND NOT EXISTS (
@@ -162,3 +168,6 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
             -- the first n key columns, as a set, are the FK's columns
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey);
+
+GRANT SELECT ON @extschema@.unused_indexes, @extschema@.duplicate_indexes,
+  @extschema@.invalid_indexes, @extschema@.fk_without_index TO PUBLIC;

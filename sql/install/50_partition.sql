@@ -1813,7 +1813,8 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
 
 ---------------------------------------------------------------------------
 -- Advice
@@ -1930,7 +1931,13 @@ $$;
 
 CREATE VIEW @extschema@.partition_advice AS
 SELECT * FROM @extschema@._partition_advice()
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice');
+
+-- For monitoring: superusers and roles with the privileges of
+-- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.
+GRANT SELECT ON @extschema@.partition_advice,
+  @extschema@.partition_maintenance_status TO PUBLIC;
 
 REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
