@@ -784,15 +784,17 @@ sa_lock_indexes_nowait(Relation rel, List **locked)
 }
 
 /*
- * SQL: scale_advisor._relation_size_nowait(rel) returns
- * pg_total_relation_size(rel), or NULL when the relation is gone or when a
- * lock it needs (on the table, its TOAST table or one of their indexes) is
- * held in a conflicting mode by another session: it never waits.
+ * SQL: scale_advisor._relation_size_nowait(rel, main_only) returns
+ * pg_total_relation_size(rel), or pg_relation_size(rel, 'main') when
+ * main_only, or NULL when the relation is gone or when a lock it needs (on
+ * the relation, its TOAST table or one of their indexes) is held in a
+ * conflicting mode by another session: it never waits.
  */
 Datum
 scale_advisor_relation_size_nowait(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		main_only = PG_GETARG_BOOL(1);
 	List	   *locked = NIL;
 	Relation	rel;
 	Oid			toastid = InvalidOid;
@@ -804,6 +806,15 @@ scale_advisor_relation_size_nowait(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	rel = try_relation_open(relid, NoLock);
 	ok = (rel != NULL);
+	if (ok && main_only)
+	{
+		relation_close(rel, NoLock);
+		size = DirectFunctionCall2(pg_relation_size, ObjectIdGetDatum(relid),
+								   CStringGetTextDatum("main"));
+		UnlockRelationOid(relid, AccessShareLock);
+		list_free(locked);
+		PG_RETURN_DATUM(size);
+	}
 	if (ok)
 	{
 		toastid = rel->rd_rel->reltoastrelid;

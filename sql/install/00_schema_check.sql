@@ -55,22 +55,22 @@ BEGIN
 	END IF;
 
 	SELECT pg_catalog.string_agg(x.what, ', ' ORDER BY x.what) INTO v_bad
-	  FROM (SELECT pg_catalog.format('%s owned by %s', c.oid::pg_catalog.regclass, c.relowner::pg_catalog.regrole) AS what, c.relowner AS owner
+	  FROM (SELECT pg_catalog.format('relation %I.%I owned by %s', '@extschema@', c.relname, c.relowner::pg_catalog.regrole) AS what, c.relowner AS owner
 			  FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) v_nsp
 			UNION ALL
-			SELECT pg_catalog.format('%s owned by %s', p.oid::pg_catalog.regprocedure, p.proowner::pg_catalog.regrole), p.proowner
+			SELECT pg_catalog.format('routine %I.%I(%s) owned by %s', '@extschema@', p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), p.proowner::pg_catalog.regrole), p.proowner
 			  FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) v_nsp
 			UNION ALL
-			SELECT pg_catalog.format('type %s owned by %s', t.oid::pg_catalog.regtype, t.typowner::pg_catalog.regrole), t.typowner
+			SELECT pg_catalog.format('type %I.%I owned by %s', '@extschema@', t.typname, t.typowner::pg_catalog.regrole), t.typowner
 			  FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) v_nsp
 			UNION ALL
-			SELECT pg_catalog.format('operator %s owned by %s', o.oid::pg_catalog.regoperator, o.oprowner::pg_catalog.regrole), o.oprowner
+			SELECT pg_catalog.format('operator %I.%s(%s, %s) owned by %s', '@extschema@', o.oprname, o.oprleft::pg_catalog.regtype, o.oprright::pg_catalog.regtype, o.oprowner::pg_catalog.regrole), o.oprowner
 			  FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) v_nsp
 			UNION ALL
-			SELECT pg_catalog.format('collation %s owned by %s', l.oid::pg_catalog.regcollation, l.collowner::pg_catalog.regrole), l.collowner
+			SELECT pg_catalog.format('collation %I.%I owned by %s', '@extschema@', l.collname, l.collowner::pg_catalog.regrole), l.collowner
 			  FROM pg_catalog.pg_collation l WHERE l.collnamespace OPERATOR(pg_catalog.=) v_nsp
 			UNION ALL
-			SELECT pg_catalog.format('conversion %I owned by %s', v.conname, v.conowner::pg_catalog.regrole), v.conowner
+			SELECT pg_catalog.format('conversion %I.%I owned by %s', '@extschema@', v.conname, v.conowner::pg_catalog.regrole), v.conowner
 			  FROM pg_catalog.pg_conversion v WHERE v.connamespace OPERATOR(pg_catalog.=) v_nsp) x
 	  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) x.owner
 	 WHERE NOT r.rolsuper;

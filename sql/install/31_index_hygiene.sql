@@ -13,7 +13,7 @@ CREATE VIEW @extschema@.unused_indexes AS
 SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
-       pg_catalog.pg_relation_size(i.indexrelid) AS index_size_bytes,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
@@ -60,7 +60,7 @@ WITH idx AS (
          ic.relam,
          pg_catalog.pg_get_expr(i.indexprs, i.indrelid) AS exprs,
          pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS pred,
-         pg_catalog.pg_relation_size(i.indexrelid) AS size
+         @extschema@._relation_size_nowait(i.indexrelid, true) AS size
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -116,7 +116,7 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
        i.indisready AS is_ready,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
-       pg_catalog.pg_relation_size(i.indexrelid) AS index_size_bytes,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
        pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
   FROM pg_catalog.pg_index i
@@ -141,7 +141,7 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
                JOIN pg_catalog.pg_attribute a
                  ON a.attrelid = k.conrelid AND a.attnum = u.attnum
               ORDER BY u.ord) AS columns,
-       pg_catalog.pg_relation_size(k.conrelid) AS table_size_bytes,
+       @extschema@._relation_size_nowait(k.conrelid, true) AS table_size_bytes,
        pg_catalog.format('CREATE INDEX CONCURRENTLY ON %I.%I (%s)',
               n.nspname, c.relname,
               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)

@@ -1843,7 +1843,7 @@ DECLARE
 	hi text;
 BEGIN
 	FOR r IN
-		SELECT c.oid, pg_total_relation_size(c.oid) AS bytes, c.reltuples,
+		SELECT c.oid, @extschema@._relation_size_nowait(c.oid) AS bytes, c.reltuples,
 			   coalesce(st.n_tup_ins, 0) AS ins, coalesce(st.n_tup_upd + st.n_tup_del, 0) AS upd,
 			   coalesce(st.seq_scan, 0) AS seq
 		FROM pg_class c
@@ -1854,7 +1854,7 @@ BEGIN
 		  AND n.nspname !~ '^pg_temp' AND n.nspname !~ '^pg_toast'
 		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
 						  AND d.objid = c.oid AND d.deptype = 'e')
-		  AND pg_total_relation_size(c.oid) >= min_bytes
+		  AND @extschema@._relation_size_nowait(c.oid) >= min_bytes
 		ORDER BY 2 DESC
 	LOOP
 		-- candidate columns: time or integer columns that lead an index

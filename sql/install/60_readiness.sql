@@ -248,14 +248,6 @@ GRANT SELECT ON @extschema@.snapshots, @extschema@.snapshot_statements,
   @extschema@.snapshot_tables TO pg_read_all_stats;
 GRANT SELECT ON @extschema@.thresholds, @extschema@.threshold_settings TO PUBLIC;
 
--- pg_total_relation_size(rel), or NULL when the relation is gone or a lock
--- it needs is held by another session in a conflicting mode (a TRUNCATE,
--- ALTER TABLE, VACUUM FULL, REINDEX in progress): it never waits.
-CREATE FUNCTION @extschema@._relation_size_nowait(rel pg_catalog.regclass)
-RETURNS bigint
-LANGUAGE C STRICT VOLATILE
-AS 'MODULE_PATHNAME', 'scale_advisor_relation_size_nowait';
-
 -- Take a snapshot now, then delete the snapshots past
 -- scale_advisor.snapshot_keep.  Returns the new snapshot's id.  It never
 -- waits for a lock held on a user table: a table locked by another session

@@ -132,6 +132,11 @@ SELECT r.* FROM @extschema@._regressions() r
 WHERE @extschema@._require_loaded()
   AND @extschema@._require_stats_reader('scale_advisor.regressions');
 
+-- For monitoring: superusers and roles with the privileges of
+-- pg_read_all_stats (pg_monitor); other roles get an error naming the grant
+-- (capacity() checks the same).
+GRANT SELECT ON @extschema@.growth, @extschema@.regressions TO PUBLIC;
+
 -- What load_factor times today's load needs.  See docs/readiness.md.
 CREATE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
 RETURNS TABLE (item text, current numeric, projected numeric, unit text,

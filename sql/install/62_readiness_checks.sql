@@ -637,7 +637,7 @@ BEGIN
 		FROM pg_catalog.pg_stat_user_indexes s
 		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
 		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
-		  AND pg_catalog.pg_relation_size(s.indexrelid) >= v_t;
+		  AND @extschema@._relation_size_nowait(s.indexrelid, true) >= v_t;
 	END IF;
 	"check" := 'unused_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
