@@ -349,6 +349,22 @@ for my $v (@monitoring)
 }
 ok($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.checklist', extra_params => [ '-U', 'monitor' ]) >= 20,
 	'monitor gets every row of the checklist');
+
+# The checklist counts index advice, which plans captured statements again:
+# app's immutable function, folded by the planner, must never run as the
+# reader (as app, in a security-restricted operation, or not at all).
+$node->safe_psql('postgres', q{
+  SET ROLE app;
+  CREATE FUNCTION app.f(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $f$
+  BEGIN RAISE WARNING 'app.f ran as %', current_user; RETURN $1; END $f$;
+});
+$node->safe_psql('postgres', q{SELECT count(*) FROM app.items WHERE v = app.f(5)},
+	extra_params => [ '-U', 'app' ]) for 1 .. 3;
+($rc, $out, $err) = as_role('app', 'postgres', q{SELECT count(*) FROM scale_advisor.index_workload WHERE statement LIKE '%app.f(5)%'});
+ok($out > 0, 'app\'s statement calling app.f is captured for index advice');
+($rc, $out, $err) = as_role('monitor', 'postgres', 'SELECT count(*) FROM scale_advisor.checklist');
+is($rc, 0, 'monitor reads the checklist with app\'s statement captured') or diag($err);
+unlike($err, qr/app\.f ran as (?!app\b)/, 'app\'s function did not run as monitor while monitor read the checklist');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM scale_advisor.checklist WHERE value LIKE '%not available%' OR advice LIKE '%permission denied%'},
 	extra_params => [ '-U', 'monitor' ]), '0', 'no check of the checklist is unavailable to monitor');
 is($node->safe_psql('postgres', q{SELECT string_agg(rolname || '=' || rolsuper::text, ',' ORDER BY rolname) FROM pg_roles
