@@ -100,7 +100,7 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._query_stats(boolean)',        # reads the statement store
 	'scale_advisor._info()',                      # reads the store's counters
 	'scale_advisor._n_plus_one_entries(bigint[],text[],oid[])', # reads the N+1 table
-	'scale_advisor._relation_size_nowait(regclass)', # a size; locks only if free at once
+	'scale_advisor._relation_size_nowait(regclass,boolean)', # a size; locks only if free at once
 	'scale_advisor._index_workload()',            # reads captured plans
 	'scale_advisor._index_advice(boolean)',       # plans with hypothetical indexes
 	'scale_advisor.index_whatif(text,text,text[],text)', # same, one statement
@@ -121,7 +121,7 @@ for my $r (@pub)
 {
 	my ($sig, $vol, $lang, $kind) = split /\|/, $r;
 	next if $vol ne 'v' && $kind eq 'f' && $lang ne 'c';    # PostgreSQL refuses writes in non-volatile SQL/PL/pgSQL
-	next if $vol ne 'v' && $sig =~ /_require_loaded|_host_cpus|_sketch_quantiles|_hist_quantile|_hist_count_above/;
+	next if $vol ne 'v' && $sig =~ /_require_loaded|_require_stats_reader|_host_cpus|_sketch_quantiles|_hist_quantile|_hist_count_above/;
 	next if $volatile_readonly{$sig};
 	if ($pending_revoke{$sig}) { push @pending, $sig; next; }
 	push @bad, $sig;
