@@ -1578,7 +1578,8 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
 
 REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_claim(name, name, interval) FROM PUBLIC;
