@@ -21,7 +21,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -DSA_VERSION='"$(EXTVERSION)"'
 
 # pg_regress: every test/sql/*.sql except the ones that need a server
 # without the preloaded library (nopreload_*), which the test runner runs
