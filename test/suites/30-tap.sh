@@ -25,7 +25,8 @@ for t in test/t/*.pl; do
 	fi
 	rm -rf "$SA_BUILD/tmp_check"
 	sa_log "tap $name"
-	sa_as env TESTDIR="$SA_BUILD" PG_REGRESS="$SA_PGXS/src/test/regress/pg_regress" \
+	sa_as env TESTDIR="$SA_BUILD" TESTDATADIR="$SA_BUILD/tmp_check" TESTLOGDIR="$SA_BUILD/tmp_check/log" \
+		PG_REGRESS="$SA_PGXS/src/test/regress/pg_regress" \
 		SA_BUILD="$SA_BUILD" SA_ROOT="$SA_BUILD" \
 		prove -v -I "$SA_PGXS/src/test/perl" -I test/t "$t" >"$log" 2>&1
 	rc=$?

@@ -6,6 +6,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaWait;
 use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('restart');
@@ -60,7 +61,7 @@ kill 'KILL', $pid;
 # psql may have exited already (connection lost): writing its \q then
 # fails with EPIPE, which IPC::Run raises
 eval { $bg->quit; };
-$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
+sa_wait_back($node) or die 'server did not come back';
 my $after = $node->safe_psql('postgres', $q);
 is($after, '35/35', 'after a crash the store holds the last periodic save');
 like($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.query_stats'),
