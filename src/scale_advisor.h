@@ -25,6 +25,14 @@ extern bool sa_preloaded;
 extern void sa_require_loaded(void);
 
 /*
+ * Maintenance work on a table runs as its owner (src/run_as.c): may role do
+ * it on a table owned by owner, and the same check for the current user on
+ * a relation, raising an error with a hint (returns the owner).
+ */
+extern bool sa_may_maintain(Oid role, Oid owner);
+extern Oid	sa_check_maintain(Oid relid);
+
+/*
  * Shared memory: a subsystem registers the size it needs, the number of
  * LWLocks of its own named tranche (0 for none), and a startup function
  * that runs in the postmaster (and in every backend on EXEC_BACKEND) to

@@ -104,6 +104,11 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._history()',                   # reads the history ring
 	'scale_advisor.partition_table_plan(regclass,name,text,integer,text,text,name,boolean,interval,integer,text)', # returns the plan, runs nothing
 	'scale_advisor._pm_holds_lock()',             # looks at pg_locks
+	# Runs a statement as a table's owner, but only for a superuser or a
+	# role with the owner's privileges (it checks): no right is gained
+	# (test/t/605_security_run_as.pl).
+	'scale_advisor._owner_exec(regclass,text,text[])',
+	'scale_advisor._may_maintain(regclass,regrole)', # reads pg_class, pg_authid
 );
 # Internal steps that change data are revoked from PUBLIC like the entry
 # points (docs/archiving.md shows the GRANT); nothing is excepted.

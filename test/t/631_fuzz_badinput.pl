@@ -161,6 +161,8 @@ my %bad = (
 		"'fz.victim'::regclass", "'no_such_table_zz'::regclass",
 		fz_lit(qq{fz."$q_inj_tbl"}) . '::regclass', fz_lit(qq{fz."$bobby"}) . '::regclass' ],
 	oid => [ 'NULL', '0', '4294967295', "'fz.v'::regclass::oid" ],
+	regrole => [ 'NULL', '0::oid::regrole', '4294967295::oid::regrole', "'pg_monitor'::regrole",
+		"'public'::regrole", "'postgres'::regrole" ],
 	regtype => [ 'NULL', '0::oid::regtype', "'text'::regtype", "'int4'::regtype",
 		"'fz.comp'::regtype", "'anyelement'::regtype", "'int4[]'::regtype", "'timestamp'::regtype" ],
 	integer => [ 'NULL', '-1', '0', '-2147483648', '2147483647' ],
@@ -219,7 +221,7 @@ sub good
 	return "'query_stats'" if $name eq 'p_name' && $type eq 'text' && $_[2] =~ /^_(has|has_col|count_of|list_of)$/;
 	return $by_name{$name} if exists $by_name{$name};
 	my %by_type = (
-		text => "'x'", name => "'created'", regclass => "'fz.t'", regtype => "'timestamptz'",
+		text => "'x'", name => "'created'", regclass => "'fz.t'", regtype => "'timestamptz'", regrole => 'current_user::regrole',
 		oid => '0', integer => '1', bigint => '1', numeric => '1', 'double precision' => '0.5',
 		boolean => 'false', interval => "'1 day'", 'timestamp with time zone' => "'2024-06-01 00:00+00'",
 		jsonb => "'{}'", 'text[]' => "'{}'", 'bigint[]' => "'{1,2,3}'", 'double precision[]' => "'{1,2}'",
@@ -246,7 +248,7 @@ my %skip = (_archive_test_crash => 'kills the backend on purpose (crash tests)')
 # reviewed; their other arguments are quoted and checked like any other.
 my %runs_sql = (
 	'_count_of.p_where' => 1, '_list_of.p_where' => 1, '_archive_exists.q' => 1,
-	'_pt_run.stmts' => 1,
+	'_pt_run.stmts' => 1, '_owner_exec.query' => 1,
 );
 
 # a control: the injection counter works
