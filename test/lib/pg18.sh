@@ -62,9 +62,13 @@ sa_pg18_deps() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || { sa_pg18_log "build dependencies missing (${missing[*]}): run as root"; return 1; }
 	sa_pg18_log "installing build dependencies ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null </dev/null || return 1
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" </dev/null >/dev/null
+	mkdir -p "$SA_PG18_CACHE"
+	{
+		DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			"${missing[@]}"
+	} </dev/null >"$SA_PG18_CACHE/apt-install.log" 2>&1 \
+		|| { cat "$SA_PG18_CACHE/apt-install.log" >&2; return 1; }
 }
 
 # Download the upstream tarball of postgresql-18 into $1 through a private
@@ -125,7 +129,7 @@ sa_pg18_build() {
 	sa_pg18_log "building PostgreSQL $ver ($SA_PG18_CONFIGURE) in $dest; log: $dest/build.log"
 	local t0=$SECONDS
 	# shellcheck disable=SC2086
-	if ! runuser -u "$SA_RUNAS" -- env -C "$src" nice -n 10 sh -c \
+	if ! runuser -u "$SA_RUNAS" -- env -C "$src" nice -n "${SA_PG18_NICE:-10}" sh -c \
 		"./configure --prefix='$dest/inst' $SA_PG18_CONFIGURE &&
 		 make -j2 world-bin && make install-world-bin" \
 		>"$dest/build.log" 2>&1 </dev/null; then
