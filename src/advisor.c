@@ -26,9 +26,20 @@
  * of the best, the smallest wins.
  *
  * Statements that cannot be planned any more (a table was dropped, the
- * text was too long to keep) are skipped with a reason, which
- * scale_advisor.index_advice_skipped shows.  Each statement is handled in
- * a subtransaction so that its errors do not abort the caller.
+ * text was too long to keep, the role that ran it was dropped) are skipped
+ * with a reason, which scale_advisor.index_advice_skipped shows.
+ *
+ * Planning runs code: the planner folds immutable functions and evaluates
+ * stable ones for its estimates, parameter values go through their types'
+ * input functions.  So each statement is parsed and planned as the role
+ * that ran it, never as the reader, in a security-restricted operation
+ * with the search_path it ran with, in a subtransaction that is always
+ * rolled back (run_guarded), as REFRESH MATERIALIZED VIEW runs a view's
+ * query as its owner.  A statement whose names no longer resolve to the
+ * objects they named when it ran (its query identifier changed) is skipped.
+ * Errors skip the statement, except cancel, statement_timeout, shutdown
+ * and resource errors, which end the reading.  A reader that may not read
+ * all statistics gets advice from its own statements only (plans.c).
  *
  * No shared state.
  *
@@ -43,6 +54,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
@@ -60,7 +72,9 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "pgstat.h"
+#include "storage/lmgr.h"
 #include "storage/bufmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -744,19 +758,42 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 
 typedef void (*guarded_fn) (AdviceState *st, StmtInfo *s);
 
+/*
+ * Run fn for one statement as the statement's own role, in a
+ * security-restricted operation, with the statement's search_path, in a
+ * subtransaction that is always rolled back: whatever code the planner runs
+ * for it (functions it folds or estimates with, type input functions of its
+ * parameter values) runs with the rights of the role that ran the statement
+ * and leaves nothing behind.  An error skips the statement, except those
+ * that must end the whole reading (cancel, statement_timeout, shutdown,
+ * resources), which are thrown again.
+ */
 static bool
 run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	Oid			save_userid;
+	int			save_sec_context;
 	bool		ok = true;
 
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
+		int			save_nestlevel;
+
+		SetUserIdAndSecContext(s->cap->userid,
+							   save_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		save_nestlevel = sa_push_search_path(s->cap->search_path);
 		fn(st, s);
-		ReleaseCurrentSubTransaction();
+		AtEOXact_GUC(false, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		/* never released: what the statement's code did is undone */
+		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
@@ -764,12 +801,15 @@ run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
 	{
 		ErrorData  *edata;
 
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		if (sa_error_ends_reading(edata->sqlerrcode))
+			ReThrowError(edata);
 		s->skip_reason = psprintf("statement can no longer be planned: %s",
 								  edata->message);
 		FreeErrorData(edata);
@@ -777,6 +817,65 @@ run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * Why the statement's role cannot plan it again, or NULL: the role was
+ * dropped, or it cannot log in any more and the reader does not have its
+ * privileges (a disabled role's statements run again only for readers
+ * that could act as it anyway).
+ */
+static char *
+role_skip_reason(Oid roleid)
+{
+	HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	char	   *reason = NULL;
+	Form_pg_authid role;
+
+	if (!HeapTupleIsValid(tup))
+		return psprintf("the role that ran the statement (OID %u) no longer exists",
+						roleid);
+	role = (Form_pg_authid) GETSTRUCT(tup);
+	if (!role->rolcanlogin && !has_privs_of_role(GetUserId(), roleid))
+		reason = psprintf("role \"%s\" that ran the statement cannot log in; its statements are planned again only for roles that have its privileges",
+						  NameStr(role->rolname));
+	ReleaseSysCache(tup);
+	return reason;
+}
+
+/* take the locks the planner expects on every relation of a query */
+static void lock_query_relations(Query *q);
+
+static bool
+lock_query_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		lock_query_relations(castNode(Query, ((SubLink *) node)->subselect));
+	return expression_tree_walker(node, lock_query_walker, context);
+}
+
+static void
+lock_query_relations(Query *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			LockRelationOid(rte->relid, rte->rellockmode);
+		else if (rte->rtekind == RTE_SUBQUERY)
+			lock_query_relations(rte->subquery);
+	}
+	foreach(lc, q->cteList)
+		lock_query_relations(castNode(Query,
+									  lfirst_node(CommonTableExpr, lc)->ctequery));
+	if (q->hasSubLinks)
+		query_tree_walker(q, lock_query_walker, NULL,
+						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
 /* pass 1: plan the statement as it is, find its needs and candidates */
@@ -792,12 +891,18 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	List	   *needs;
 	ListCell   *lc;
 
+	q = sa_analyze_statement(s->cap->text, s->cap->nparams, s->cap->ptypes);
+	if (q->queryId != s->cap->queryid)
 	{
-		int			level = sa_push_search_path(s->cap->search_path);
-
-		q = sa_analyze_statement(s->cap->text, s->cap->nparams,
-								 s->cap->ptypes);
-		sa_pop_search_path(level);
+		/*
+		 * Its names resolve to other objects than when it ran (a function
+		 * or operator planted earlier in the search_path, a table shadowed
+		 * by a temporary one): that is not the statement that was captured.
+		 */
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
+		s->skip_reason = pstrdup("the statement's names now resolve to other objects than when it ran (its query identifier changed)");
+		return;
 	}
 	MemoryContextSwitchTo(st->cxt);
 	s->params = sa_make_params(s->cap->nparams, s->cap->ptypes,
@@ -907,6 +1012,9 @@ stmt_check(AdviceState *st, StmtInfo *s)
 	List	   *mine = NIL;
 	ListCell   *lc;
 
+	/* the locks of pass 1 went with its subtransaction */
+	lock_query_relations(s->query);
+
 	/* the candidates on the tables the statement needs an index on */
 	foreach(lc, s->relids)
 		mine = list_concat(mine, rel_info(st, lfirst_oid(lc))->cands);
@@ -917,6 +1025,7 @@ stmt_check(AdviceState *st, StmtInfo *s)
 		PlannedStmt *p;
 		Check	   *k;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!stmt_can_use(s, c))
 			continue;
 		if (c->plain && !covers_stmt(s, c))
@@ -1269,6 +1378,9 @@ compute_advice(void)
 									  advice_time_limit_ms);
 			continue;
 		}
+		s->skip_reason = role_skip_reason(s->cap->userid);
+		if (s->skip_reason)
+			continue;
 		run_guarded(st, s, stmt_prepare);
 	}
 	foreach(lc, st->stmts)

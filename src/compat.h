@@ -177,4 +177,43 @@ sa_ordering_op_is_desc(Oid opno, bool *desc)
 #define sa_jumble_has_squashed(js)		((void) (js), false)
 #endif
 
+/*
+ * The query id the core gives a utility statement, computed again from the
+ * statement: pg_stat_statements, when it tracks utility statements, sets
+ * pstmt->queryId to 0 before it calls the next ProcessUtility hook, so a
+ * hook loaded before it (called after it) sees no id.  A Query built the
+ * way parse analysis builds one for a utility statement jumbles to the same
+ * id: on 14 and 15 a hash of the statement's text, from 16 on a jumble of
+ * the statement's tree.  JumbleQuery lost its text argument in 17.
+ */
+#include "nodes/plannodes.h"
+static inline uint64
+sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
+{
+	Query	   *query = makeNode(Query);
+	JumbleState *jstate;
+	uint64		queryid;
+
+	query->commandType = CMD_UTILITY;
+	query->querySource = QSRC_ORIGINAL;
+	query->canSetTag = true;
+	query->utilityStmt = pstmt->utilityStmt;
+	query->stmt_location = pstmt->stmt_location;
+	query->stmt_len = pstmt->stmt_len;
+#if PG_VERSION_NUM >= 170000
+	jstate = JumbleQuery(query);
+#else
+	jstate = JumbleQuery(query, query_string);
+#endif
+	queryid = query->queryId;
+	if (jstate != NULL)
+	{
+		pfree(jstate->jumble);
+		pfree(jstate->clocations);
+		pfree(jstate);
+	}
+	pfree(query);
+	return queryid;
+}
+
 #endif							/* SA_COMPAT_H */

@@ -14,7 +14,46 @@
  * Nesting.  sa_nesting_level counts the executor runs, planner calls and
  * utility statements in progress; a statement that starts at level 0 is
  * top level.  scale_advisor.track decides which levels are recorded
- * ('top', 'all' or 'none').
+ * ('top', 'all' or 'none').  As in pg_stat_statements, the planner and
+ * ProcessUtility hooks raise the level whether or not they record the
+ * call (track_planning, track_utility off, a statement another module
+ * hid the query id of), so that a function folded at plan time or a
+ * statement inside a procedure is nested in every configuration; only
+ * EXECUTE and PREPARE leave it, so that the prepared statement they run is
+ * at the level of the statement that named it.
+ *
+ * Load order.  pg_stat_statements, when it tracks utility statements, sets
+ * a utility statement's query id to 0 before it calls the next
+ * ProcessUtility hook.  Loaded before it in shared_preload_libraries,
+ * scale_advisor's hook is that next hook, so it computes the id again from
+ * the statement, as the core does (sa_utility_query_id in compat.h); the
+ * wrappers the core builds for the parts of a statement (CREATE TABLE's
+ * indexes and sequences, context PROCESS_UTILITY_SUBCOMMAND) have no id
+ * and are not recorded, as before.  No other hook depends on what the
+ * modules around it do: each calls the previous hook once and keeps its
+ * own level.
+ *
+ * Commit.  Deferred triggers (DEFERRABLE INITIALLY DEFERRED foreign keys,
+ * constraint triggers) fire when the transaction commits, from
+ * CommitTransaction, after the client's statement has returned through
+ * every hook: nothing of ours is in progress and the level is 0.  They
+ * are nested all the same, in the statement that ended the transaction.
+ * When a top-level statement has run (its ExecutorRun or ProcessUtility
+ * returned at level 0), the commit is armed with the statement's start
+ * timestamp.  The next hook that starts a statement at level 0 decides:
+ * in a client backend, with no portal active, the same statement timestamp
+ * (no new client message), and the transaction ending (the armed statement
+ * was COMMIT or PREPARE TRANSACTION of a block that had not failed, or no
+ * transaction block is open: a multi-statement string's implicit block is
+ * closed just before its commit), it is the commit's work, and the level
+ * is 1 until the transaction's pre-commit, pre-prepare or abort callback.
+ * Otherwise (the next statement of a multi-statement string, the next query
+ * of a statement a rule turned into several, a new message) it disarms.
+ * Portals the client left open are closed in the same commit, after the
+ * deferred triggers: their executor calls keep level 0 (commit_qds lists
+ * the statements started inside the commit, so the others are told apart).
+ * SET CONSTRAINTS ... IMMEDIATE fires them inside its utility hook, so
+ * they are nested without this.
  *
  * Errors.  An error must neither leave the nesting level wrong nor go
  * uncounted.  The planner, ExecutorStart, ExecutorRun and ExecutorFinish
@@ -63,6 +102,7 @@
 #include "optimizer/planner.h"
 #include "parser/analyze.h"
 #include "portability/instr_time.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -139,6 +179,21 @@ typedef struct SaFrame
 } SaFrame;
 static SaFrame frames[SA_FRAME_LEVELS];
 static int	frames_high = 0;	/* no frame at or above this level is open */
+
+/*
+ * The commit of the transaction (see "Commit" above): armed when a
+ * top-level statement ended and the transaction commits next, applied
+ * while the commit runs deferred triggers at level 1.  commit_qds holds the
+ * statements the commit started at level 1 (all of them when commit_qds_full).
+ */
+#define SA_COMMIT_QDS 16
+static bool commit_armed = false;
+static bool commit_armed_commit = false;
+static bool commit_applied = false;
+static TimestampTz commit_armed_at;
+static const QueryDesc *commit_qds[SA_COMMIT_QDS];
+static int	n_commit_qds = 0;
+static bool commit_qds_full = false;
 
 /* nesting level at the start of each subtransaction, by its nest level */
 #define SA_SUBXACT_LEVELS 256
@@ -411,6 +466,111 @@ frames_abort(int from_level)
 }
 
 /*
+ * A top-level statement ended (or ran): arm the commit, in case the
+ * transaction commits before the client sends anything else.  ended_commit:
+ * the statement was COMMIT or PREPARE TRANSACTION of a block that had not
+ * failed.  Cheap: whether it is a commit is decided by commit_enter.
+ */
+static inline void
+commit_arm(bool ended_commit)
+{
+	/* while the commit's work runs (level 1) no level-0 hook looks at it */
+	commit_armed = true;
+	commit_armed_commit = ended_commit;
+	commit_armed_at = GetCurrentStatementStartTimestamp();
+}
+
+/*
+ * A statement starts at level 0 while the commit is armed.  It is the
+ * commit's work (level 1 from now on) in a client backend when no portal
+ * runs it, no new client message started, and the transaction is ending:
+ * after COMMIT or PREPARE TRANSACTION, or outside a transaction block (the
+ * next statement of a multi-statement string runs inside an implicit
+ * block, which is closed only before its commit).
+ */
+static void
+commit_enter(void)
+{
+	commit_armed = false;
+	if (MyBackendType == B_BACKEND && ActivePortal == NULL &&
+		GetCurrentStatementStartTimestamp() == commit_armed_at &&
+		(commit_armed_commit || !IsTransactionBlock()))
+	{
+		commit_applied = true;
+		n_commit_qds = 0;
+		commit_qds_full = false;
+		sa_nesting_level = 1;
+	}
+}
+
+/* at each hook that starts a statement: does the commit's work start? */
+static inline void
+commit_check(void)
+{
+	if (unlikely(commit_armed) && sa_nesting_level == 0)
+		commit_enter();
+}
+
+/* the transaction committed, prepared or aborted: the commit is over */
+static void
+commit_end(void)
+{
+	if (commit_applied)
+		sa_nesting_level = 0;
+	commit_applied = false;
+	commit_armed = false;
+	n_commit_qds = 0;
+	commit_qds_full = false;
+}
+
+/* a statement started at level 1 inside the commit */
+static void
+commit_qd_add(const QueryDesc *qd)
+{
+	if (n_commit_qds < SA_COMMIT_QDS)
+		commit_qds[n_commit_qds++] = qd;
+	else
+		commit_qds_full = true;
+}
+
+/*
+ * Inside the commit, at level 1: was this statement started by the commit
+ * (else it is a portal the client left open, closed by the commit)?  The
+ * statement is forgotten when forget is set (its ExecutorEnd).
+ */
+static bool
+commit_qd_started(const QueryDesc *qd, bool forget)
+{
+	int			i;
+
+	for (i = 0; i < n_commit_qds; i++)
+	{
+		if (commit_qds[i] == qd)
+		{
+			if (forget)
+				commit_qds[i] = commit_qds[--n_commit_qds];
+			return true;
+		}
+	}
+	return commit_qds_full;
+}
+
+/*
+ * The level an executor call of a started statement runs at: the current
+ * one, except for a portal the client left open that the commit closes.
+ */
+static inline int
+query_level(const QueryDesc *qd, bool forget)
+{
+	int			level = sa_nesting_level;
+
+	if (unlikely(commit_applied) && level == 1 &&
+		!commit_qd_started(qd, forget))
+		return 0;
+	return level;
+}
+
+/*
  * Count the noted errors in the store.
  */
 static void
@@ -451,6 +611,11 @@ sa_xact_callback(XactEvent event, void *arg)
 			 (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 			  event == XACT_EVENT_PREPARE))
 		n_pending_errors = 0;
+
+	/* deferred triggers have run, or the transaction failed: commit over */
+	if (unlikely(commit_applied))
+		commit_end();
+	commit_armed = false;
 }
 
 /*
@@ -529,6 +694,7 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	int			len;
 	char	   *norm;
 
+	commit_check();
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
@@ -557,15 +723,18 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 }
 
 /*
- * Planner: measure planning time of tracked statements.
+ * Planner: measure planning time of tracked statements.  The level is
+ * raised either way, so that functions the planner folds are nested.
  */
 static PlannedStmt *
 sa_planner(Query *parse, const char *query_string, int cursorOptions,
 		   ParamListInfo boundParams)
 {
 	PlannedStmt *result;
-	int			level = sa_nesting_level;
+	int			level;
 
+	commit_check();
+	level = sa_nesting_level;
 	if (sa_track_planning && sa_store_attached() && sa_enabled(level) &&
 		parse->queryId != UINT64CONST(0) && query_string != NULL)
 	{
@@ -595,12 +764,17 @@ sa_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 	else
 	{
+		/* no query id: an error restores the level but is not counted */
+		frame_open(level, UINT64CONST(0), NULL, 0, 0);
+		sa_nesting_level++;
 		if (prev_planner_hook)
 			result = prev_planner_hook(parse, query_string, cursorOptions,
 									   boundParams);
 		else
 			result = standard_planner(parse, query_string, cursorOptions,
 									  boundParams);
+		frame_close(level);
+		sa_nesting_level = level;
 	}
 	return result;
 }
@@ -613,11 +787,16 @@ static void
 sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	uint64		queryid = queryDesc->plannedstmt->queryId;
-	int			level = sa_nesting_level;
-	bool		tracked = (queryid != UINT64CONST(0) && sa_store_attached() &&
-						   sa_enabled(level));
+	int			level;
+	bool		tracked;
 	int			i;
 
+	commit_check();
+	level = sa_nesting_level;
+	if (unlikely(commit_applied) && level == 1)
+		commit_qd_add(queryDesc);
+	tracked = (queryid != UINT64CONST(0) && sa_store_attached() &&
+			   sa_enabled(level));
 	if (tracked)
 	{
 		error_buffers_init();
@@ -656,16 +835,21 @@ sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
 static void
 sa_ExecutorRun(SA_EXECUTOR_RUN_PARAMS)
 {
-	int			level = sa_nesting_level;
+	int			saved = sa_nesting_level;
+	int			level = query_level(queryDesc, false);
 
 	frame_reopen_query(level, queryDesc);
-	sa_nesting_level++;
+	sa_nesting_level = level + 1;
 	if (prev_ExecutorRun)
 		prev_ExecutorRun(SA_EXECUTOR_RUN_ARGS);
 	else
 		standard_ExecutorRun(SA_EXECUTOR_RUN_ARGS);
 	frame_close(level);
-	sa_nesting_level = level;
+	sa_nesting_level = saved;
+
+	/* a top-level statement ran: deferred triggers may follow */
+	if (level == 0)
+		commit_arm(false);
 }
 
 /*
@@ -674,16 +858,17 @@ sa_ExecutorRun(SA_EXECUTOR_RUN_PARAMS)
 static void
 sa_ExecutorFinish(QueryDesc *queryDesc)
 {
-	int			level = sa_nesting_level;
+	int			saved = sa_nesting_level;
+	int			level = query_level(queryDesc, false);
 
 	frame_reopen_query(level, queryDesc);
-	sa_nesting_level++;
+	sa_nesting_level = level + 1;
 	if (prev_ExecutorFinish)
 		prev_ExecutorFinish(queryDesc);
 	else
 		standard_ExecutorFinish(queryDesc);
 	frame_close(level);
-	sa_nesting_level = level;
+	sa_nesting_level = saved;
 }
 
 /*
@@ -693,7 +878,7 @@ static void
 sa_ExecutorEnd(QueryDesc *queryDesc)
 {
 	uint64		queryid = queryDesc->plannedstmt->queryId;
-	int			level = sa_nesting_level;
+	int			level = query_level(queryDesc, true);
 
 	if (queryid != UINT64CONST(0) && queryDesc->totaltime &&
 		sa_store_attached() && sa_enabled(level))
@@ -759,9 +944,73 @@ utility_rows(QueryCompletion *qc)
 }
 
 /*
+ * Is this COMMIT or PREPARE TRANSACTION of a block that has not failed?
+ */
+static bool
+ends_in_commit(Node *parsetree)
+{
+	TransactionStmtKind kind;
+
+	if (!IsA(parsetree, TransactionStmt))
+		return false;
+	kind = ((TransactionStmt *) parsetree)->kind;
+	return ((kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_PREPARE) &&
+			!IsAbortedTransactionBlockState());
+}
+
+/*
+ * Call the next ProcessUtility hook, one level down when raise is set; an
+ * error restores the level and, when queryid is set, is noted against the
+ * statement.
+ */
+static void
+call_utility(PlannedStmt *pstmt, const char *queryString,
+			 bool readOnlyTree, ProcessUtilityContext context,
+			 ParamListInfo params, QueryEnvironment *queryEnv,
+			 DestReceiver *dest, QueryCompletion *qc,
+			 int level, bool raise, uint64 queryid)
+{
+	int			loc = pstmt->stmt_location;
+	int			len = pstmt->stmt_len;
+
+	if (!raise)
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+		return;
+	}
+
+	sa_nesting_level = level + 1;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_CATCH();
+	{
+		sa_nesting_level = level;
+		if (queryid != UINT64CONST(0))
+			note_error(queryid, level, GetUserId(), queryString, loc, len);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	sa_nesting_level = level;
+}
+
+/*
  * ProcessUtility: time utility statements.  EXECUTE, PREPARE and
  * DEALLOCATE are left to the executor hooks, which see the prepared
- * statement itself.
+ * statement itself.  Every other utility statement raises the level,
+ * recorded or not (see "Nesting" above), and a top-level one may arm the
+ * commit (see "Commit").
  */
 static void
 sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -771,12 +1020,29 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	uint64		queryid = pstmt->queryId;
-	int			level = sa_nesting_level;
+	int			level;
+	bool		raise;
+	bool		tracked;
+	bool		ended_commit;
 
-	if (sa_track_utility && queryid != UINT64CONST(0) &&
-		sa_store_attached() && sa_enabled(level) &&
-		!IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt) &&
-		!IsA(parsetree, DeallocateStmt))
+	commit_check();
+	level = sa_nesting_level;
+	raise = !IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt);
+	tracked = (sa_track_utility && raise && !IsA(parsetree, DeallocateStmt) &&
+			   sa_store_attached() && sa_enabled(level));
+
+	/* an outer module may have hidden the id (see "Load order" above) */
+	if (tracked && queryid == UINT64CONST(0))
+	{
+		if (context != PROCESS_UTILITY_SUBCOMMAND && IsQueryIdEnabled())
+			queryid = sa_utility_query_id(pstmt, queryString);
+		tracked = (queryid != UINT64CONST(0));
+	}
+
+	/* pstmt may be freed by COMMIT or ROLLBACK: look at it before */
+	ended_commit = (level == 0 && ends_in_commit(parsetree));
+
+	if (tracked)
 	{
 		instr_time	start;
 		instr_time	duration;
@@ -791,24 +1057,8 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 		error_buffers_init();
 		INSTR_TIME_SET_CURRENT(start);
-		sa_nesting_level++;
-		PG_TRY();
-		{
-			if (prev_ProcessUtility)
-				prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
-			else
-				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-										params, queryEnv, dest, qc);
-		}
-		PG_CATCH();
-		{
-			sa_nesting_level = level;
-			note_error(queryid, level, GetUserId(), queryString, loc, len);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		sa_nesting_level = level;
+		call_utility(pstmt, queryString, readOnlyTree, context, params,
+					 queryEnv, dest, qc, level, true, queryid);
 
 		INSTR_TIME_SET_CURRENT(duration);
 		INSTR_TIME_SUBTRACT(duration, start);
@@ -834,12 +1084,10 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						   loc, len, params, false);
 	}
 	else
-	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
-	}
+		call_utility(pstmt, queryString, readOnlyTree, context, params,
+					 queryEnv, dest, qc, level, raise, UINT64CONST(0));
+
+	/* a top-level statement ended: deferred triggers may follow */
+	if (level == 0)
+		commit_arm(ended_commit);
 }

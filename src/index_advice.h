@@ -115,6 +115,7 @@ extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);
 extern void sa_pop_search_path(int level);
+extern bool sa_error_ends_reading(int sqlerrcode);
 
 /* advisor.c */
 extern void sa_advisor_init(void);

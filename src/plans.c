@@ -1339,6 +1339,10 @@ done:
 	MemoryContextDelete(cxt);
 }
 
+/*
+ * May the current role read every role's captured statements (and advice
+ * derived from them)?  The rule of pg_stat_statements.
+ */
 static bool
 can_see_all(void)
 {
@@ -1434,9 +1438,9 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 	while ((e = hash_seq_search(&hs)) != NULL)
 	{
 		int			i;
-		bool		visible = all || e->key.userid == me;
 
-		if (e->key.dbid != MyDatabaseId)
+		/* others' statements only to roles that may read all statistics */
+		if (e->key.dbid != MyDatabaseId || !(all || e->key.userid == me))
 			continue;
 		for (i = 0; i < e->nobs; i++)
 		{
@@ -1445,13 +1449,11 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			bool		nulls[12];
 
 			memset(nulls, 0, sizeof(nulls));
-			/* other roles' query ids and terms hidden, as their text is */
 			values[0] = Int64GetDatum((int64) e->key.queryid);
-			nulls[0] = !visible;
 			values[1] = ObjectIdGetDatum(e->key.userid);
 			values[2] = ObjectIdGetDatum(o->relid);
 			values[3] = CStringGetTextDatum(o->scan == 's' ? "seq scan" : "index scan with filter");
-			if (o->terms[0] == '\0' || o->terms[0] == '\1' || !visible)
+			if (o->terms[0] == '\0' || o->terms[0] == '\1')
 				nulls[4] = true;
 			else
 				values[4] = CStringGetTextDatum(o->terms);
@@ -1463,10 +1465,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			values[10] = Float8GetDatum((e->sampled_calls + e->slow_calls) > 0 ?
 										(e->sampled_ms + e->slow_ms) /
 										(e->sampled_calls + e->slow_calls) : 0);
-			if (visible)
-				values[11] = CStringGetTextDatum(e->text);
-			else
-				values[11] = CStringGetTextDatum("<insufficient privilege>");
+			values[11] = CStringGetTextDatum(e->text);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

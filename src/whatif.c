@@ -31,6 +31,7 @@
 #include "access/htup_details.h"
 #include "access/nbtree.h"
 #include "access/relation.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -53,6 +54,7 @@
 #include "rewrite/rewriteManip.h"
 #include "storage/bufpage.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -722,6 +724,28 @@ sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
 }
 
 /*
+ * Must an error raised while planning one statement end the whole reading
+ * instead of skipping the statement?  Cancel and statement_timeout,
+ * shutdown and other operator intervention, lack of resources, system
+ * errors and corruption.
+ */
+bool
+sa_error_ends_reading(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION):
+		case ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES):
+		case ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR):
+			return true;
+		default:
+			break;
+	}
+	return sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+		sqlerrcode == ERRCODE_INDEX_CORRUPTED;
+}
+
+/*
  * Resolve names as the statement's own session did: set search_path for
  * the parse analysis, in a GUC nest level that sa_pop_search_path (or the
  * abort of the enclosing (sub)transaction) undoes.
@@ -745,12 +769,55 @@ sa_pop_search_path(int level)
 }
 
 /*
+ * The size of a hypothetical index tells the number of rows of its table
+ * and the widths of the columns it holds: refuse an index on a table the
+ * caller may not SELECT from (or, lacking that, on columns it may not
+ * read), as pg_stats hides those columns' statistics.
+ */
+static void
+check_can_read_index(SaHypoIndex *h)
+{
+	Oid			me = GetUserId();
+	Bitmapset  *cols = NULL;
+	bool		ok = true;
+	int			i;
+	int			x = -1;
+
+	if (pg_class_aclcheck(h->relid, me, ACL_SELECT) == ACLCHECK_OK)
+		return;
+	for (i = 0; i < h->ncolumns; i++)
+		if (h->indexkeys[i] != 0)
+			cols = bms_add_member(cols, h->indexkeys[i] -
+								  FirstLowInvalidHeapAttributeNumber);
+	pull_varattnos((Node *) h->indexprs, 1, &cols);
+	pull_varattnos((Node *) h->indpred, 1, &cols);
+	while ((x = bms_next_member(cols, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (a <= 0 ||
+			pg_attribute_aclcheck(h->relid, a, me, ACL_SELECT) != ACLCHECK_OK)
+		{
+			ok = false;
+			break;
+		}
+	}
+	if (!ok || cols == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s",
+						get_rel_name(h->relid)),
+				 errhint("index_whatif() needs SELECT on the table (or on every column the index holds): run it as a role that can read the table.")));
+}
+
+/*
  * SQL: scale_advisor.index_whatif(statement text, index_sql text,
  *		params text[] DEFAULT NULL)
  * Plans the statement without and with the hypothetical index, and returns
  * cost_before, cost_after, improvement_pct, index_used, est_size_bytes.
- * The statement is planned, never executed; the caller needs the
- * privileges that EXPLAIN of the statement would need.
+ * The statement is planned, never executed, as the caller; the caller
+ * needs the privileges that EXPLAIN of the statement would need, and SELECT
+ * on the index's table (check_can_read_index).
  */
 Datum
 scale_advisor_index_whatif(PG_FUNCTION_ARGS)
@@ -787,6 +854,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(3))
 		guclevel = sa_push_search_path(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	h = hypo_from_sql(index_sql);
+	check_can_read_index(h);
 	if (!PG_ARGISNULL(2))
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);

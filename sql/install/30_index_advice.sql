@@ -45,7 +45,11 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_whatif';
 
 -- The advice itself (skipped = false) or the statements that could not be
--- planned again, with the reason (skipped = true).  Computed on each call.
+-- planned again, with the reason (skipped = true).  Computed on each call:
+-- each captured statement is planned again as the role that ran it, in a
+-- security-restricted operation, in a subtransaction that is always rolled
+-- back (src/advisor.c); a role that may not read all statistics gets advice
+-- from its own statements only.  So PUBLIC may run it, as the views below.
 CREATE FUNCTION @extschema@._index_advice(skipped boolean)
 RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE
@@ -71,3 +75,8 @@ CREATE VIEW @extschema@.index_advice_skipped AS
 SELECT a.queryid, a.userid, a.reason
   FROM @extschema@._index_advice(true) AS a(queryid bigint, userid oid, reason text)
  WHERE @extschema@._require_loaded();
+
+-- Statement views: any role reads them, and sees only its own statements
+-- unless it may read all statistics (as pg_stat_statements).
+GRANT SELECT ON @extschema@.index_workload, @extschema@.index_advice,
+  @extschema@.index_advice_skipped TO PUBLIC;

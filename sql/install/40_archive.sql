@@ -8,11 +8,25 @@
 -- (one row per run, updated in the same transaction as each batch, so it
 -- always agrees with the data).
 --
+-- Security (docs/security.md, "Archiving"): only a superuser or a role with
+-- the privileges of the table's owner may archive a table; every statement
+-- that reads or writes rows of the table, of its archive or of a foreign
+-- archive runs through _owner_exec() as the table's owner, in a
+-- security-restricted operation with search_path pinned, so the owner's
+-- triggers, defaults, rules and index expressions never run with the
+-- caller's rights.  The archive must belong to the table's owner.  A policy
+-- records its creator (created_by) and may name only tables whose owner's
+-- privileges the creator has; row-level security shows each role only the
+-- policies of creators whose privileges it has, and only its own runs.
+-- One run per table at a time: a session lock that only _archive_lock()
+-- (src/archive.c) can take, never a plain advisory lock.
+--
 -- A procedure that runs COMMIT cannot carry a SET clause, so the procedures
 -- below have no pinned search_path: they schema-qualify everything, set
--- search_path locally (set_config(..., true)) at the start of every
--- transaction they open, and leave the real work to the helper functions,
--- which do pin it.  See docs/archiving.md.
+-- search_path locally (set_config(..., true)) as the first statement of
+-- every transaction they open (at their start and right after every COMMIT
+-- and CALL), and leave the real work to the helper functions, which do pin
+-- it.  See docs/archiving.md.
 --
 -- Batch protocol (one transaction per batch, all in one subtransaction):
 --   1. lock up to batch_size eligible rows in key order, FOR UPDATE SKIP
@@ -43,11 +57,80 @@ CREATE TABLE @extschema@.archive_policies (
 	lock_timeout interval NOT NULL DEFAULT '1s' CHECK (lock_timeout > interval '0'),
 	vacuum boolean NOT NULL DEFAULT false,
 	enabled boolean NOT NULL DEFAULT true,
-	comment text
+	comment text,
+	created_by regrole NOT NULL DEFAULT current_user::regrole
 );
 COMMENT ON TABLE @extschema@.archive_policies IS
 'archiving policies run by scale_advisor.run_archive_policies(); relation and target are table names as written in SQL (schema-qualified)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_policies', '');
+
+-- A policy may name only tables whose owner's privileges its creator has
+-- (checked again at every run); created_by is the role that wrote the row,
+-- except that a superuser may write a row on another role's behalf.
+CREATE FUNCTION @extschema@._archive_policy_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	me regrole := current_user::regrole;
+	super boolean := (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = current_user::regrole);
+	rel regclass;
+	tgt regclass;
+BEGIN
+	IF NOT super THEN
+		IF NEW.created_by IS DISTINCT FROM me
+		   AND (TG_OP = 'INSERT' OR NEW.created_by IS DISTINCT FROM OLD.created_by) THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('role %s may not write an archive policy on behalf of role %s',
+								 me, coalesce(NEW.created_by::text, 'NULL')),
+				HINT = 'Leave created_by at its default: a policy belongs to the role that writes it.';
+		END IF;
+		-- whoever changes a policy answers for it from then on
+		NEW.created_by := me;
+	END IF;
+	IF NEW.created_by IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'not_null_violation',
+			MESSAGE = 'created_by of an archive policy must not be NULL',
+			HINT = 'Leave it at its default, the current role.';
+	END IF;
+	-- names resolve as at run time (search_path pg_catalog, pg_temp); a
+	-- table that does not exist yet is checked when the policy runs
+	rel := to_regclass(NEW.relation);
+	tgt := to_regclass(NEW.target);
+	IF rel IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(rel, NEW.created_by), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('role %s may not archive table %s, owned by role %s',
+							 NEW.created_by, rel,
+							 (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = rel)),
+			HINT = format('Create the policy as the owner of the table, or GRANT %s TO %s.',
+						  (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = rel), NEW.created_by);
+	END IF;
+	IF tgt IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(tgt, NEW.created_by), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('role %s may not archive into table %s, owned by role %s',
+							 NEW.created_by, tgt,
+							 (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = tgt)),
+			HINT = 'The archive must belong to the owner of the table.';
+	END IF;
+	IF rel IS NOT NULL AND tgt IS NOT NULL
+	   AND (SELECT c.relowner FROM pg_class c WHERE c.oid = rel)
+		   <> (SELECT c.relowner FROM pg_class c WHERE c.oid = tgt) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('archive table %s is not owned by the owner of table %s', tgt, rel),
+			HINT = 'The archive must belong to the owner of the table: ALTER TABLE ... OWNER TO ..., or name another target.';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER archive_policies_check
+	BEFORE INSERT OR UPDATE ON @extschema@.archive_policies
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._archive_policy_check();
+-- each role sees and changes the policies of the roles whose privileges it
+-- has (its own among them); superusers see all
+ALTER TABLE @extschema@.archive_policies ENABLE ROW LEVEL SECURITY;
+CREATE POLICY archive_policies_creator ON @extschema@.archive_policies
+	USING (pg_catalog.pg_has_role(created_by, 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role(created_by, 'USAGE'));
 
 CREATE TABLE @extschema@.archive_runs (
 	run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -74,9 +157,16 @@ CREATE TABLE @extschema@.archive_runs (
 CREATE INDEX ON @extschema@.archive_runs (relation, started_at);
 COMMENT ON TABLE @extschema@.archive_runs IS
 'one row per archive/unarchive run, updated after every batch (status running, done, stopped, failed, interrupted or skipped)';
+-- each role sees and changes only the runs it made (run_by); an error of a
+-- run can hold row values.  Superusers see all.
+ALTER TABLE @extschema@.archive_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY archive_runs_own ON @extschema@.archive_runs
+	USING (run_by = CURRENT_USER)
+	WITH CHECK (run_by = CURRENT_USER);
 
--- C helpers (src/archive.c): VACUUM in a background worker, and the crash
--- point the tests use.
+-- C helpers (src/archive.c): VACUUM in a background worker (as the table's
+-- owner), the lock of the runs on a table, and the crash point the tests
+-- use.
 CREATE FUNCTION @extschema@._archive_vacuum(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
@@ -87,13 +177,21 @@ RETURNS void
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'scale_advisor_archive_test_crash';
 
--- Advisory lock key of the runs on one table: high half a constant for
--- "scale_advisor archive", low half the table's OID.
-CREATE FUNCTION @extschema@._archive_lock_key(rel regclass)
-RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- One run per table: a session lock no SQL advisory lock function can take
+-- (src/archive.c), only for roles that may maintain the table.  True when
+-- this session holds it now.
+CREATE FUNCTION @extschema@._archive_lock(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT (1399537989::bigint << 32) | rel::oid::bigint $$;
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock';
+
+-- Releases this session's lock of the runs on the table.
+CREATE FUNCTION @extschema@._archive_unlock(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock';
 
 -- The key the batches walk and the archive must enforce: the primary key,
 -- else the narrowest valid, non-partial unique index on NOT NULL columns.
@@ -182,9 +280,12 @@ BEGIN
 	RETURN cols;
 END $$;
 
--- Validates a run, takes the table's advisory lock, creates the default
--- archive table when needed, records the run and returns its plan (the SQL
--- of each batch step).  Raises on bad input, having changed nothing.
+-- Validates a run, refuses a caller who may not maintain the table or an
+-- archive owned by another role, takes the table's run lock, creates the
+-- default archive table (as the table's owner) when needed, records the run
+-- and returns its plan (the SQL of each batch step, run as the owner through
+-- _owner_exec: parameters are text and cast in the statements; each returns
+-- one jsonb value).  Raises on bad input, having changed nothing.
 CREATE FUNCTION @extschema@._archive_start(
 	p_operation text, p_relation regclass, p_time_column name,
 	p_from timestamptz, p_to timestamptz, p_other regclass,
@@ -199,6 +300,8 @@ DECLARE
 	rel_ns name;
 	rel_name name;
 	rel_kind "char";
+	owner regrole;
+	other_owner regrole;
 	other regclass := p_other;
 	other_kind "char";
 	other_name text;
@@ -224,8 +327,8 @@ DECLARE
 	refs jsonb := '[]';
 	fk record;
 	n bigint;
-	lock_key bigint;
 	holder integer;
+	holder_role name;
 	run bigint;
 	plan jsonb;
 	sqls text;
@@ -279,12 +382,19 @@ BEGIN
 	END IF;
 
 	-- the table
-	SELECT n.nspname, c.relname, c.relkind INTO rel_ns, rel_name, rel_kind
+	SELECT n.nspname, c.relname, c.relkind, c.relowner INTO rel_ns, rel_name, rel_kind, owner
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.oid = p_relation;
 	IF rel_kind IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '42P01',
 			MESSAGE = format('relation with OID %s does not exist', p_relation::oid);
+	END IF;
+	-- the work runs as the owner: only the owner's equals may start it
+	IF NOT coalesce(@extschema@._may_maintain(p_relation), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('role %s may not %s table %s', current_user::regrole, p_operation, p_relation),
+			DETAIL = format('Archiving runs as the owner of the table (%s), so only a superuser or a role with the owner''s privileges may start it.', owner),
+			HINT = format('Run it as the owner of the table, or GRANT %s TO %s.', owner, current_user::regrole);
 	END IF;
 	IF rel_kind = 'p' THEN
 		RAISE EXCEPTION USING ERRCODE = '42809',
@@ -334,20 +444,42 @@ BEGIN
 					format('ALTER TABLE %s ADD PRIMARY KEY (%s)', other_name,
 						   (SELECT string_agg(quote_ident(k), ', ') FROM unnest(key) k)),
 					format('CREATE INDEX ON %s (%I)', other_name, p_time_column)];
-				IF NOT has_schema_privilege(rel_ns, 'CREATE') THEN
+				IF NOT has_schema_privilege(owner, rel_ns, 'CREATE') THEN
 					RAISE EXCEPTION USING ERRCODE = '42501',
 						MESSAGE = format('permission denied to create archive table %s', other_name),
-						HINT = 'The first run creates the archive table and needs CREATE on the schema; or create it yourself and name it with target => ''...''.';
+						HINT = format('The first run creates the archive table as the owner of the table (%s), who needs CREATE on the schema; or create it as %s and name it with target => ''...''.', owner, owner);
 				END IF;
 			END IF;
 		END IF;
 	END IF;
 	IF other IS NOT NULL THEN
-		SELECT c.relkind INTO other_kind FROM pg_class c WHERE c.oid = other;
+		SELECT c.relkind, c.relowner INTO other_kind, other_owner FROM pg_class c WHERE c.oid = other;
 		other_name := other::text;
 		IF other = p_relation THEN
 			RAISE EXCEPTION USING ERRCODE = '22023',
 				MESSAGE = 'a table cannot be its own archive';
+		END IF;
+		-- rows go only where their owner keeps them
+		IF other_owner <> owner THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('archive table %s is owned by role %s, not by %s, the owner of table %s',
+								 other, other_owner, owner, p_relation),
+				HINT = format('The archive must belong to the owner of the table: create it as %s (or ALTER TABLE %s OWNER TO %s), or name another one.',
+							  owner, other, owner);
+		END IF;
+		-- and so must every partition of a partitioned archive (rows are
+		-- routed there, and their triggers fire)
+		IF other_kind = 'p' THEN
+			SELECT string_agg(format('%s (owned by %s)', t.relid, c.relowner::regrole), ', ') INTO sqls
+			FROM pg_partition_tree(other) t JOIN pg_class c ON c.oid = t.relid
+			WHERE c.relowner <> owner;
+			IF sqls IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+					MESSAGE = format('partitions of archive table %s are not owned by %s, the owner of table %s',
+									 other, owner, p_relation),
+					DETAIL = format('Partitions: %s.', sqls),
+					HINT = 'Every partition of the archive must belong to the owner of the table.';
+			END IF;
 		END IF;
 		IF p_operation = 'archive' AND other_kind NOT IN ('r', 'p', 'f') THEN
 			RAISE EXCEPTION USING ERRCODE = '42809',
@@ -388,34 +520,49 @@ BEGIN
 		src := other; dst := p_relation; dst_text := p_relation::text; src_kind := 'r'; dst_kind := 'r';
 	END IF;
 
-	-- privileges: the caller needs them all (functions run with the caller's rights)
-	IF NOT has_table_privilege(src, 'SELECT') OR NOT has_table_privilege(src, 'DELETE')
-	   OR NOT has_table_privilege(src, 'UPDATE') THEN
+	-- privileges: the owner does the work and needs them (an owner may have
+	-- revoked some of its own)
+	IF NOT has_table_privilege(owner, src, 'SELECT') OR NOT has_table_privilege(owner, src, 'DELETE')
+	   OR NOT has_table_privilege(owner, src, 'UPDATE') THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
 			MESSAGE = format('permission denied to move rows out of %s', src),
-			HINT = 'Archiving needs SELECT, UPDATE (to lock rows) and DELETE on the table the rows leave.';
+			HINT = format('Archiving runs as the owner of the table (%s), who needs SELECT, UPDATE (to lock rows) and DELETE on the table the rows leave.', owner);
 	END IF;
-	IF dst IS NOT NULL AND NOT has_table_privilege(dst, 'INSERT') THEN
+	IF dst IS NOT NULL AND NOT has_table_privilege(owner, dst, 'INSERT') THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
 			MESSAGE = format('permission denied to insert into %s', dst),
-			HINT = 'Archiving needs INSERT on the table the rows go to.';
+			HINT = format('Archiving runs as the owner of the table (%s), who needs INSERT on the table the rows go to.', owner);
 	END IF;
 	IF NOT has_table_privilege('@extschema@.archive_runs', 'INSERT, UPDATE, SELECT') THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
 			MESSAGE = 'permission denied for table @extschema@.archive_runs',
 			HINT = 'Grant SELECT, INSERT, UPDATE on @extschema@.archive_runs to the roles that archive.';
 	END IF;
+	-- rules: the batches use data-modifying WITH and ON CONFLICT, which
+	-- rules do not support (and a rule's functions would run as the caller)
+	IF dst IS NOT NULL AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = dst AND r.ev_type = '3') THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('%s %s has INSERT rules', CASE p_operation WHEN 'archive' THEN 'archive table' ELSE 'table' END, dst),
+			HINT = 'Archiving moves rows with INSERT ... ON CONFLICT and data-modifying WITH, which rules do not support; use a trigger instead.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = src AND r.ev_type = '4') THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('%s %s has DELETE rules', CASE p_operation WHEN 'unarchive' THEN 'archive table' ELSE 'table' END, src),
+			HINT = 'Archiving deletes rows in a data-modifying WITH, which rules do not support; use a trigger instead.';
+	END IF;
 	IF dst IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a
 			WHERE a.attrelid = dst AND a.attidentity = 'a' AND a.attname = ANY (cols)) THEN
 		overriding := ' OVERRIDING SYSTEM VALUE';
 	END IF;
 
-	-- SQL of the batch steps.  $1, $4: time range, $2: batch size,
-	-- $3: last key of the previous batch (jsonb array of text) or NULL.
+	-- SQL of the batch steps, run as the owner by _owner_exec, which passes
+	-- parameters as text: $1, $4: time range, $2: batch size, $3: last key
+	-- of the previous batch (jsonb array of text) or NULL; in the
+	-- step-by-step statements $1 is the batch's row ids (tid[]).
 	klist := (SELECT string_agg(format('s.%I', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
 	kdesc := (SELECT string_agg(format('b.%I DESC', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
 	kjson := (SELECT string_agg(format('b.%I::text', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
-	kcast := (SELECT string_agg(format('($3->>%s)::%s', o - 1, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY o)
+	kcast := (SELECT string_agg(format('($3::jsonb->>%s)::%s', o - 1, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY o)
 			  FROM unnest(key) WITH ORDINALITY u(k, o)
 			  JOIN pg_attribute a ON a.attrelid = src AND a.attname = u.k);
 	klit := (SELECT string_agg(format('t.%I = %%L::%s', k, format_type(a.atttypid, a.atttypmod)), ' AND ' ORDER BY o)
@@ -425,9 +572,9 @@ BEGIN
 	slist := (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c);
 	tlist := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
 	IF p_operation = 'archive' THEN
-		cond := format('s.%I < $4', p_time_column);
+		cond := format('s.%I < $4::timestamptz', p_time_column);
 	ELSE
-		cond := format('s.%I >= $1 AND s.%I < $4', p_time_column, p_time_column);
+		cond := format('s.%I >= $1::timestamptz AND s.%I < $4::timestamptz', p_time_column, p_time_column);
 	END IF;
 
 	-- foreign keys that point at the rows we delete
@@ -443,13 +590,13 @@ BEGIN
 	LOOP
 		refs := refs || jsonb_build_object(
 			'name', format('%I on %s', fk.conname, fk.child),
-			'all', format('SELECT EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE %s)', fk.child, src, fk.j, cond),
-			'batch', format('SELECT EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE s.ctid = ANY ($1))', fk.child, src, fk.j));
+			'all', format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE %s))', fk.child, src, fk.j, cond),
+			'batch', format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE s.ctid = ANY ($1::tid[])))', fk.child, src, fk.j));
 	END LOOP;
 	IF jsonb_array_length(refs) > 0 THEN
 		SELECT string_agg(r->>'name', ', ') INTO sqls
 		FROM jsonb_array_elements(refs) r
-		WHERE (SELECT x FROM @extschema@._archive_exists(r->>'all', p_from, p_to) x);
+		WHERE (@extschema@._owner_exec(src, r->>'all', p_from::text, NULL, NULL, p_to::text))::boolean;
 		IF sqls IS NOT NULL THEN
 			RAISE EXCEPTION USING ERRCODE = '23503',
 				MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', src),
@@ -474,38 +621,40 @@ BEGIN
 		'verbose', p_verbose,
 		'vacuum', p_vacuum,
 		'refs', refs,
-		'lock_sql', format('SELECT array_agg(b.ctid), %s '
+		'lock_sql', format('SELECT jsonb_build_object(''n'', count(*), ''tids'', array_agg(b.ctid)::text, ''last_key'', %s) '
 						   'FROM (SELECT s.ctid, %s FROM ONLY %s s WHERE %s AND ($3 IS NULL OR (%s) > (%s)) '
-						   'ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED) b',
+						   'ORDER BY %s LIMIT $2::integer FOR UPDATE OF s SKIP LOCKED) b',
 						   CASE WHEN array_length(key, 1) = 1
 								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
 								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
 						   klist, src, cond, klist, kcast, klist),
 		'fast_sql', format('WITH batch AS MATERIALIZED (SELECT s.ctid, %s FROM ONLY %s s '
-						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2 FOR UPDATE OF s SKIP LOCKED), '
+						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2::integer FOR UPDATE OF s SKIP LOCKED), '
 						   'moved AS (DELETE FROM ONLY %s d WHERE d.ctid = ANY (ARRAY(SELECT b.ctid FROM batch b)) RETURNING %s), '
 						   'ins AS (INSERT INTO %s AS t (%s)%s SELECT %s FROM moved RETURNING 1) '
-						   'SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM ins), (SELECT %s FROM batch b)',
+						   'SELECT jsonb_build_object(''n'', (SELECT count(*) FROM batch), ''ins'', (SELECT count(*) FROM ins), '
+						   '''last_key'', (SELECT %s FROM batch b))',
 						   klist, src, cond, klist, kcast, klist,
 						   src, clist, dst_text, clist, overriding, clist,
 						   CASE WHEN array_length(key, 1) = 1
 								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
 								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END),
-		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1) RETURNING %s) '
+		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1::tid[]) RETURNING %s) '
 						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
 						   src, clist, dst_text, clist, overriding, clist),
-		'insert_sql', format('INSERT INTO %s AS t (%s)%s SELECT %s FROM ONLY %s s WHERE s.ctid = ANY ($1) ON CONFLICT DO NOTHING',
+		'insert_sql', format('INSERT INTO %s AS t (%s)%s SELECT %s FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[]) ON CONFLICT DO NOTHING',
 							 dst_text, clist, overriding, slist, src),
-		'keys_sql', format('SELECT string_agg(format(%L, %s), '' OR '') FROM ONLY %s s WHERE s.ctid = ANY ($1)',
+		'keys_sql', format('SELECT to_jsonb(string_agg(format(%L, %s), '' OR '')) FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[])',
 						   '(' || klit || ')',
 						   (SELECT string_agg(format('s.%I::text', k), ', ') FROM unnest(key) k), src),
-		'verify_sql', format('SELECT count(*) FROM (SELECT ROW(%s)::text AS r FROM %s t WHERE %%s) x '
-							 'WHERE x.r IN (SELECT ROW(%s)::text FROM ONLY %s s WHERE s.ctid = ANY ($1))',
+		'verify_sql', format('SELECT to_jsonb(count(*)) FROM (SELECT ROW(%s)::text AS r FROM %s t WHERE %%s) x '
+							 'WHERE x.r IN (SELECT ROW(%s)::text FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[]))',
 							 tlist, dst_text, slist, src),
-		'delete_sql', format('DELETE FROM ONLY %s WHERE ctid = ANY ($1)', src));
+		'delete_sql', format('DELETE FROM ONLY %s WHERE ctid = ANY ($1::tid[])', src));
 
 	IF p_dry_run THEN
-		EXECUTE format('SELECT count(*) FROM ONLY %s s WHERE %s', src, cond) INTO n USING p_from, NULL::int, NULL::jsonb, p_to;
+		n := (@extschema@._owner_exec(src, format('SELECT to_jsonb(count(*)) FROM ONLY %s s WHERE %s', src, cond),
+									  p_from::text, NULL, NULL, p_to::text))::bigint;
 		RAISE NOTICE '%', format('dry run: %s rows of %s would move to %s%s, in about %s batches of %s',
 			n, src, dst_text, CASE WHEN dst IS NULL THEN ' (created on the first run)' ELSE '' END,
 			ceil(n::numeric / p_batch_size), p_batch_size);
@@ -522,42 +671,42 @@ BEGIN
 		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
 	END IF;
 
-	-- one run per table at a time.  A lock this session still holds can only
-	-- be left over from a run that was cancelled: drop it.
-	lock_key := @extschema@._archive_lock_key(p_relation);
-	WHILE EXISTS (SELECT 1 FROM pg_locks l
-				  WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid()
-					AND l.classid = (lock_key >> 32)::oid
-					AND l.objid = (lock_key & 4294967295)::oid AND l.objsubid = 1
-					AND l.granted) LOOP
-		PERFORM pg_advisory_unlock(lock_key);
-	END LOOP;
-	IF NOT pg_try_advisory_lock(lock_key) THEN
-		SELECT l.pid INTO holder FROM pg_locks l
-		WHERE l.locktype = 'advisory' AND l.classid = (lock_key >> 32)::oid
-		  AND l.objid = (lock_key & 4294967295)::oid AND l.objsubid = 1 AND l.granted
+	-- one run per table at a time, under a lock that only a run can take
+	-- (src/archive.c); a lock this session still holds is left over from a
+	-- run that was cancelled, and is taken over
+	IF NOT @extschema@._archive_lock(p_relation) THEN
+		SELECT l.pid, a.usename INTO holder, holder_role
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.classid = 1399537989::oid
+		  AND l.objid = p_relation::oid AND l.objsubid = 3 AND l.granted
+		  AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
 		LIMIT 1;
-		RAISE NOTICE '%', format('another archiving run on %s is in progress (process %s); nothing done',
-								 p_relation, coalesce(holder::text, '?'));
+		RAISE NOTICE USING
+			MESSAGE = format('another archiving run on %s is in progress (process %s); nothing done',
+							 p_relation, coalesce(holder::text, '?')),
+			DETAIL = format('The running one was started by role %s.', coalesce(quote_ident(holder_role), '?'));
 		INSERT INTO @extschema@.archive_runs AS r
 			(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
 			 finished_at, duration, status, error)
 		VALUES (p_operation, p_relation::text, other_name, p_time_column,
 				CASE WHEN p_operation = 'unarchive' THEN p_from END, p_to, p_policy,
 				clock_timestamp(), interval '0', 'skipped',
-				format('another run (process %s) was in progress', coalesce(holder::text, '?')))
+				format('another run (process %s, role %s) was in progress',
+					   coalesce(holder::text, '?'), coalesce(quote_ident(holder_role), '?')))
 		RETURNING r.run_id INTO run;
 		RETURN plan || jsonb_build_object('status', 'skipped', 'run_id', run, 'rows', 0);
 	END IF;
 
 	BEGIN
 		-- runs of this table still marked running died without finishing
+		-- (those of other roles are not visible here: row-level security)
 		UPDATE @extschema@.archive_runs r
 		SET status = 'interrupted',
 			error = coalesce(r.error, 'the run ended without finishing (server crash, cancel or terminated connection)')
 		WHERE r.relation = p_relation::text AND r.status = 'running';
+		-- created as the owner of the table, so that it owns its archive
 		FOR i IN 1 .. coalesce(array_length(create_sql, 1), 0) LOOP
-			EXECUTE create_sql[i];
+			PERFORM @extschema@._owner_exec(p_relation, create_sql[i]);
 		END LOOP;
 		IF dst IS NULL THEN
 			dst := to_regclass(other_name);
@@ -568,17 +717,19 @@ BEGIN
 				CASE WHEN p_operation = 'unarchive' THEN p_from END, p_to, p_policy)
 		RETURNING r.run_id INTO run;
 	EXCEPTION WHEN OTHERS THEN
-		PERFORM pg_advisory_unlock(lock_key);
+		PERFORM @extschema@._archive_unlock(p_relation);
 		RAISE;
 	END;
 	IF array_length(create_sql, 1) > 0 THEN
 		RAISE NOTICE '%', format('created archive table %s', other_name);
 	END IF;
-	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0,
-									  'lock_key', lock_key);
+	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0);
 END $$;
 
--- EXECUTE helper for the foreign key checks above.
+-- EXECUTE helper of 1.0 for the foreign key checks, which now run as the
+-- owner through _owner_exec(); kept unchanged (it runs with the caller's
+-- rights, and PUBLIC may not execute it) so that the grant scripts written
+-- for 1.0 keep working.
 CREATE FUNCTION @extschema@._archive_exists(q text, p_from timestamptz, p_to timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -592,7 +743,8 @@ BEGIN
 END $$;
 
 -- One batch, in the caller's transaction, inside a subtransaction: an error
--- undoes the batch and is returned in the state instead of raised.
+-- undoes the batch and is returned in the state instead of raised.  Every
+-- statement on the tables runs as the owner of the table the rows leave.
 -- state: {"last_key": ..., "sweep": bool, "rows": n, "batches": n}
 CREATE FUNCTION @extschema@._archive_batch(plan jsonb, state jsonb)
 RETURNS jsonb
@@ -600,7 +752,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tids tid[];
+	src regclass := (plan->>'src')::regclass;
+	res jsonb;
+	tids text;
 	last_key jsonb;
 	n bigint;
 	ins bigint;
@@ -620,19 +774,22 @@ BEGIN
 		BEGIN
 			IF NOT careful AND jsonb_array_length(plan->'refs') = 0 THEN
 				-- one statement: lock, delete, insert
-				EXECUTE plan->>'fast_sql' INTO n, ins, last_key
-					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
-						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
+				res := @extschema@._owner_exec(src, plan->>'fast_sql', plan->>'from', plan->>'batch_size',
+					nullif(state->'last_key', 'null'::jsonb)::text, plan->>'to');
+				n := (res->>'n')::bigint;
+				ins := (res->>'ins')::bigint;
+				last_key := nullif(res->'last_key', 'null'::jsonb);
 				IF n > 0 AND ins <> n THEN
 					-- a locked row had changed since the statement's snapshot:
 					-- redo the batch step by step
 					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
 				END IF;
 			ELSE
-				EXECUTE plan->>'lock_sql' INTO tids, last_key
-					USING (plan->>'from')::timestamptz, (plan->>'batch_size')::int,
-						  nullif(state->'last_key', 'null'::jsonb), (plan->>'to')::timestamptz;
-				n := coalesce(array_length(tids, 1), 0);
+				res := @extschema@._owner_exec(src, plan->>'lock_sql', plan->>'from', plan->>'batch_size',
+					nullif(state->'last_key', 'null'::jsonb)::text, plan->>'to');
+				n := (res->>'n')::bigint;
+				tids := res->>'tids';
+				last_key := nullif(res->'last_key', 'null'::jsonb);
 			END IF;
 			IF n = 0 THEN
 				IF nullif(state->'last_key', 'null'::jsonb) IS NOT NULL THEN
@@ -646,7 +803,7 @@ BEGIN
 			FOR r IN SELECT * FROM jsonb_array_elements(plan->'refs') LOOP
 				-- (only on the step-by-step path: fast_sql is not used when
 				-- foreign keys point at the table)
-				EXECUTE r->>'batch' INTO found_ref USING tids;
+				found_ref := (@extschema@._owner_exec(src, r->>'batch', tids))::boolean;
 				IF found_ref THEN
 					RAISE EXCEPTION USING ERRCODE = '23503',
 						MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', plan->>'src'),
@@ -655,21 +812,19 @@ BEGIN
 				END IF;
 			END LOOP;
 			IF tids IS NULL THEN
-				NULL;		-- moved by fast_sql above
+				NULL;		-- moved by fast_sql above (or nothing locked)
 			ELSIF NOT careful THEN
 				-- a plain INSERT: a key already in the target raises
 				-- unique_violation and the batch is redone carefully
-				EXECUTE plan->>'move_sql' USING tids;
-				GET DIAGNOSTICS ins = ROW_COUNT;
+				ins := (@extschema@._owner_exec(src, plan->>'move_sql', tids)->>'processed')::bigint;
 				IF ins <> n THEN
 					RAISE EXCEPTION USING ERRCODE = 'SA001', MESSAGE = 'rows missing from the target';
 				END IF;
 			ELSE
-				EXECUTE plan->>'insert_sql' USING tids;
-				GET DIAGNOSTICS ins = ROW_COUNT;
+				ins := (@extschema@._owner_exec(src, plan->>'insert_sql', tids)->>'processed')::bigint;
 				IF ins < n THEN
-					EXECUTE plan->>'keys_sql' INTO keys USING tids;
-					EXECUTE format(plan->>'verify_sql', keys) INTO same USING tids;
+					keys := @extschema@._owner_exec(src, plan->>'keys_sql', tids) #>> '{}';
+					same := (@extschema@._owner_exec(src, format(plan->>'verify_sql', keys), tids))::bigint;
 					IF same < n THEN
 						RAISE EXCEPTION USING ERRCODE = '23505',
 							MESSAGE = format('%s rows of %s have a key that %s already holds with different contents',
@@ -677,7 +832,7 @@ BEGIN
 							HINT = 'Compare the rows with the same key in both tables and delete the wrong copy; nothing was moved in this batch.';
 					END IF;
 				END IF;
-				EXECUTE plan->>'delete_sql' USING tids;
+				PERFORM @extschema@._owner_exec(src, plan->>'delete_sql', tids);
 			END IF;
 			IF coalesce(current_setting('scale_advisor.archive_test_crash', true), 'off') = 'on' THEN
 				PERFORM @extschema@._archive_test_crash();
@@ -743,7 +898,7 @@ BEGIN
 	SET status = final_status, error = message, finished_at = clock_timestamp(),
 		duration = clock_timestamp() - ar.started_at, vacuum_advice = advice
 	WHERE ar.run_id = (plan->>'run_id')::bigint;
-	PERFORM pg_advisory_unlock((plan->>'lock_key')::bigint);
+	PERFORM @extschema@._archive_unlock((plan->>'relation')::oid::regclass);
 	IF final_status = 'failed' THEN
 		RAISE WARNING '%', format('%s of %s failed after %s rows: %s', plan->>'operation',
 								  plan->>'relation_name', moved, message);
@@ -808,9 +963,10 @@ BEGIN
 		RETURN;
 	END IF;
 	COMMIT;
+	-- first statement of every transaction: pin search_path
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
 	LOOP
-		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		IF (state->>'batches')::int >= (plan->>'max_batches')::int THEN
 			final_status := 'stopped';
 			message := pg_catalog.format('max_batches (%s) reached', plan->>'max_batches');
@@ -855,15 +1011,17 @@ BEGIN
 		   AND ((state->>'moved')::bigint > 0 OR state->>'status' = 'lock_timeout') THEN
 			PERFORM pg_catalog.pg_sleep((plan->>'pause')::float8);
 			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 	END LOOP;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	advice := @extschema@._archive_finish(plan, state, final_status, message);
 	o_rows := (state->>'rows')::bigint;
 	o_status := final_status;
 	COMMIT;
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- the VACUUM runs as the owner of the table; a WARNING says why when it
+	-- was not done
 	IF advice IS NOT NULL AND (plan->>'vacuum')::boolean THEN
-		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		IF @extschema@._archive_vacuum((plan->>'src')::regclass) THEN
 			RAISE NOTICE '%', pg_catalog.format('%s finished', advice);
 		END IF;
@@ -952,6 +1110,8 @@ BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('run_archive_policies()');
+	-- the policies this role may see (row-level security), read once: the
+	-- loop commits
 	FOR p IN
 		SELECT * FROM @extschema@.archive_policies ap
 		WHERE ap.enabled ORDER BY ap.relation
@@ -962,12 +1122,25 @@ BEGIN
 		msg := CASE WHEN rel IS NULL THEN pg_catalog.format('table %s does not exist', p.relation)
 					WHEN p.target IS NOT NULL AND tgt IS NULL
 					THEN pg_catalog.format('target %s does not exist', p.target) END;
+		st := 'failed';
+		-- a policy runs only while its creator may still maintain the table
+		IF msg IS NULL AND NOT coalesce(@extschema@._may_maintain(rel, p.created_by), false) THEN
+			msg := pg_catalog.format('its creator, role %s, does not have the privileges of the owner of the table, role %s',
+				p.created_by, (SELECT c.relowner::regrole FROM pg_catalog.pg_class c WHERE c.oid = rel));
+			st := 'skipped';
+		END IF;
 		IF msg IS NOT NULL THEN
-			RAISE WARNING '%', pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg);
+			IF st = 'skipped' THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg),
+					HINT = 'Recreate the policy as the owner of the table, or grant the owner''s role to its creator.';
+			ELSE
+				RAISE WARNING '%', pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg);
+			END IF;
 			INSERT INTO @extschema@.archive_runs AS r
 				(operation, relation, target, time_column, from_policy, finished_at, duration, status, error)
 			VALUES ('archive', p.relation, p.target, p.time_column, true,
-					pg_catalog.clock_timestamp(), interval '0', 'failed', msg);
+					pg_catalog.clock_timestamp(), interval '0', st, msg);
 			COMMIT;
 			CONTINUE;
 		END IF;
@@ -976,6 +1149,8 @@ BEGIN
 			'-infinity', pg_catalog.now() - p.older_than, tgt, p.batch_size, p.max_batches,
 			p.max_duration, p.pause, p.lock_timeout, false, $1, p.vacuum, true, false,
 			run, n, st);
+		-- a new transaction (the run committed): pin search_path first
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		IF $1 THEN
 			RAISE NOTICE '%', pg_catalog.format('archive policy for %s: %s, %s rows moved (run %s)',
 												p.relation, st, n, run);
@@ -989,10 +1164,12 @@ COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
--- The helpers that change data are not executable by PUBLIC either (they run
--- with the caller's rights, so a caller needs EXECUTE on them too:
--- docs/archiving.md shows the GRANT).  The read-only ones (_archive_key,
--- _archive_lock_key, _archive_columns) stay executable.
+-- The helpers that change data are not executable by PUBLIC either (the
+-- procedures run with the caller's rights, so a caller needs EXECUTE on
+-- them too: docs/archiving.md shows the GRANT).  The read-only ones
+-- (_archive_key, _archive_columns) stay executable, and so do
+-- _archive_lock/_archive_unlock (only a role that may maintain the table
+-- can take its lock; a session releases only its own).
 REVOKE ALL ON FUNCTION @extschema@._archive_test_crash FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
@@ -1000,3 +1177,5 @@ REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
+-- (a trigger fires whatever the EXECUTE privilege: nobody needs to call it)
+REVOKE ALL ON FUNCTION @extschema@._archive_policy_check() FROM PUBLIC;

@@ -11,8 +11,20 @@
 -- premade future partitions, retention, rows left in the default partition.
 --
 -- The two procedures (partition_table, maintain_partitions) commit between
--- steps, so they cannot carry a SET search_path clause: they only call the
--- functions below (which are pinned) and qualify every name.
+-- steps, so they cannot carry a SET search_path clause: they qualify every
+-- name (declared types included), and pin search_path to pg_catalog,
+-- pg_temp with a transaction-local set_config at the start of every
+-- transaction they open.
+--
+-- Security (docs/security.md, "Partitioning"): only a superuser or a role
+-- with the privileges of the table's owner may convert or maintain a table;
+-- every statement on a user table runs through _owner_exec (src/run_as.c)
+-- as the owner, in a security-restricted operation.  partition_sets rows
+-- record their creator (a trigger checks the creator may maintain the table
+-- and the archive target), row-level security shows each role only the sets
+-- of roles whose privileges it has, and only its own partition_log rows.
+-- One run per set at a time: a run claims the set in its
+-- partition_set_state row (only roles that may write that row can claim).
 
 -- true when the calling PL/pgSQL procedure may COMMIT (src/partition.c)
 CREATE FUNCTION @extschema@._nonatomic()
@@ -44,7 +56,8 @@ CREATE TABLE @extschema@.partition_sets (
 	enabled boolean NOT NULL DEFAULT true,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (parent_schema, parent_table),
-	CHECK (retention_action <> 'archive_schema' OR archive_schema IS NOT NULL)
+	CHECK (retention_action <> 'archive_schema' OR archive_schema IS NOT NULL),
+	created_by regrole NOT NULL DEFAULT CURRENT_USER::regrole
 );
 COMMENT ON TABLE @extschema@.partition_sets IS
 	'partitioned tables that scale_advisor.maintain_partitions keeps up';
@@ -64,7 +77,9 @@ CREATE TABLE @extschema@.partition_set_state (
 	partitions_retired bigint NOT NULL DEFAULT 0,
 	default_rows_moved bigint NOT NULL DEFAULT 0,
 	default_rows_remaining bigint,
-	PRIMARY KEY (parent_schema, parent_table)
+	PRIMARY KEY (parent_schema, parent_table),
+	running_pid integer,
+	running_backend_start timestamptz
 );
 
 -- One line per action of partition_table and maintain_partitions.
@@ -76,8 +91,172 @@ CREATE TABLE @extschema@.partition_log (
 	action text NOT NULL,
 	ok boolean NOT NULL,
 	detail text,
-	exclusive_lock_ms double precision
+	exclusive_lock_ms double precision,
+	run_by name NOT NULL DEFAULT CURRENT_USER
 );
+
+---------------------------------------------------------------------------
+-- Who may do what (docs/security.md, "Partitioning")
+---------------------------------------------------------------------------
+
+-- The relation sch.tbl, or NULL; read from the catalogs, so that a schema
+-- the caller may not use is no error (to_regclass raises one).
+CREATE FUNCTION @extschema@._pt_rel(sch name, tbl name)
+RETURNS regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = sch AND c.relname = tbl
+$$;
+
+-- An archive target named as schema.table, or NULL when there is no such
+-- table; an unqualified or malformed name is an error.
+CREATE FUNCTION @extschema@._pt_target(target text)
+RETURNS regclass
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parts text[];
+BEGIN
+	IF target IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		parts := parse_ident(target);
+	EXCEPTION WHEN others THEN
+		parts := NULL;
+	END;
+	IF cardinality(parts) IS DISTINCT FROM 2 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_name',
+			MESSAGE = format('archive target %L is not a schema-qualified table name', target),
+			HINT = 'Name the table with its schema, such as ''app.logs_archive''.';
+	END IF;
+	RETURN @extschema@._pt_rel(parts[1], parts[2]);
+END
+$$;
+
+-- Raise insufficient_privilege unless the current user is a superuser or
+-- has the privileges of rel's owner (may convert or maintain it).
+CREATE FUNCTION @extschema@._pt_require_maintain(rel regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner name;
+BEGIN
+	IF coalesce(@extschema@._may_maintain(rel, current_user::regrole), false) THEN
+		RETURN;
+	END IF;
+	SELECT pg_get_userbyid(c.relowner) INTO owner FROM pg_class c WHERE c.oid = rel;
+	RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+		MESSAGE = format('role %I may not partition or maintain table %s', current_user, rel),
+		DETAIL = format('scale_advisor does this work as the owner of the table (%I), so only a superuser or a role with the owner''s privileges may start it.', owner),
+		HINT = format('Run it as the owner of the table, or GRANT %I TO %I.', owner, current_user);
+END
+$$;
+
+-- Why a set must not be maintained now by the current user, or NULL: its
+-- creator or the caller lacks the privileges of the table's owner, or its
+-- archive target is owned by another role.
+CREATE FUNCTION @extschema@._pm_refusal(sch name, tbl name)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	rel regclass := @extschema@._pt_rel(sch, tbl);
+	tgt regclass;
+BEGIN
+	SELECT * INTO s FROM @extschema@.partition_sets ps
+	WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	IF rel IS NULL OR NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF NOT coalesce(@extschema@._may_maintain(rel, s.created_by), false) THEN
+		RETURN format('its creator %s does not have the privileges of the owner of %s (%s)',
+					  s.created_by, rel, pg_get_userbyid((SELECT relowner FROM pg_class WHERE oid = rel)));
+	END IF;
+	IF NOT coalesce(@extschema@._may_maintain(rel, current_user::regrole), false) THEN
+		RETURN format('role %I does not have the privileges of the owner of %s (%s)',
+					  current_user, rel, pg_get_userbyid((SELECT relowner FROM pg_class WHERE oid = rel)));
+	END IF;
+	IF s.retention_action = 'archive' AND s.archive_target IS NOT NULL THEN
+		tgt := @extschema@._pt_target(s.archive_target);
+		IF tgt IS NOT NULL AND (SELECT relowner FROM pg_class WHERE oid = tgt)
+				<> (SELECT relowner FROM pg_class WHERE oid = rel) THEN
+			RETURN format('its archive target %s is not owned by the owner of %s', tgt, rel);
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- BEFORE INSERT OR UPDATE on partition_sets: a non-superuser's row is
+-- recorded as its own, and a row may name only a table (and an archive
+-- target owned by the same role) whose owner's privileges its creator has.
+CREATE FUNCTION @extschema@._partition_sets_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass;
+	tgt regclass;
+	owner name;
+BEGIN
+	IF NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), false)
+		OR NEW.created_by IS NULL THEN
+		NEW.created_by := current_user::regrole;
+	END IF;
+	rel := @extschema@._pt_rel(NEW.parent_schema, NEW.parent_table);
+	IF rel IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(rel, NEW.created_by), false) THEN
+		SELECT pg_get_userbyid(c.relowner) INTO owner FROM pg_class c WHERE c.oid = rel;
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('role %s may not configure maintenance of table %s', NEW.created_by, rel),
+			DETAIL = 'maintain_partitions works on a table as its owner, so a partition set may name only a table whose owner''s privileges its creator has.',
+			HINT = format('Add the set as the owner of the table, or GRANT %I TO %s.', owner, NEW.created_by);
+	END IF;
+	IF NEW.archive_target IS NOT NULL THEN
+		tgt := @extschema@._pt_target(NEW.archive_target);
+		IF tgt IS NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+				MESSAGE = format('archive target %s does not exist', NEW.archive_target),
+				HINT = 'Create the table first and give its name with the schema, such as ''app.logs_archive''.';
+		END IF;
+		IF NOT coalesce(@extschema@._may_maintain(tgt, NEW.created_by), false)
+			OR (rel IS NOT NULL AND (SELECT relowner FROM pg_class WHERE oid = tgt)
+				<> (SELECT relowner FROM pg_class WHERE oid = rel)) THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('archive target %s is not owned by the owner of %I.%I', tgt, NEW.parent_schema, NEW.parent_table),
+				HINT = 'Rows are archived as the owner of the table: use a target table owned by the same role.';
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER partition_sets_check BEFORE INSERT OR UPDATE ON @extschema@.partition_sets
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._partition_sets_check();
+
+-- Each role sees and changes the sets of roles whose privileges it has (a
+-- superuser all), the state of the sets it sees, and its own log rows.
+ALTER TABLE @extschema@.partition_sets ENABLE ROW LEVEL SECURITY;
+CREATE POLICY partition_sets_creator ON @extschema@.partition_sets
+	USING (pg_catalog.pg_has_role(created_by::oid, 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role(created_by::oid, 'USAGE'));
+ALTER TABLE @extschema@.partition_set_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY partition_set_state_follows_set ON @extschema@.partition_set_state
+	USING (EXISTS (SELECT 1 FROM @extschema@.partition_sets s
+				   WHERE s.parent_schema OPERATOR(pg_catalog.=) partition_set_state.parent_schema
+					 AND s.parent_table OPERATOR(pg_catalog.=) partition_set_state.parent_table));
+ALTER TABLE @extschema@.partition_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY partition_log_own ON @extschema@.partition_log
+	USING (run_by OPERATOR(pg_catalog.=) CURRENT_USER)
+	WITH CHECK (run_by OPERATOR(pg_catalog.=) CURRENT_USER);
 
 ---------------------------------------------------------------------------
 -- Key arithmetic.  Keys are handled as numeric: integer keys as they are,
@@ -500,7 +679,10 @@ $$;
 -- transaction: new parent, then the exclusive lock, rename and attach),
 -- 'finish' (validate re-pointed foreign keys, register the set).  Phases
 -- already done (the constraint exists) are left out.  Raises an error that
--- lists every blocker when the table cannot be converted.
+-- lists every blocker when the table cannot be converted.  run_as is the
+-- table whose owner runs the statement (relation itself, or a table whose
+-- foreign key is re-pointed); NULL for the registration, which runs as the
+-- caller.  Only a caller that may maintain relation gets a plan.
 CREATE FUNCTION @extschema@.partition_table_plan(
 	relation regclass,
 	column_name name,
@@ -513,7 +695,7 @@ CREATE FUNCTION @extschema@.partition_table_plan(
 	lock_timeout interval DEFAULT '1s',
 	retries integer DEFAULT 5,
 	historical_until text DEFAULT NULL)
-RETURNS TABLE (step integer, phase text, lock_mode text, statement text)
+RETURNS TABLE (step integer, phase text, lock_mode text, statement text, run_as regclass)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -545,7 +727,6 @@ DECLARE
 	idxname name;
 	tmpidx name;
 	def text;
-	owner name;
 	seqname name;
 	sq record;
 BEGIN
@@ -581,10 +762,8 @@ BEGIN
 
 	SELECT cl.*, ns.nspname INTO c
 	FROM pg_class cl JOIN pg_namespace ns ON ns.oid = cl.relnamespace WHERE cl.oid = relation;
-	IF NOT pg_has_role(c.relowner, 'USAGE') THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
-			MESSAGE = format('must be owner of table %s', relation);
-	END IF;
+	PERFORM @extschema@._pt_require_maintain(relation);
+	run_as := relation;
 	SELECT a.* INTO att FROM pg_attribute a
 	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
 	IF FOUND THEN
@@ -629,7 +808,7 @@ BEGIN
 			RETURN NEXT;
 		END IF;
 		n := n + 1;
-		step := n; phase := 'finish'; lock_mode := NULL;
+		step := n; phase := 'finish'; lock_mode := NULL; run_as := NULL;
 		statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
 			retention, retention_action, archive_schema, lock_timeout, retries);
 		RETURN NEXT;
@@ -649,7 +828,9 @@ BEGIN
 		b_lit := substr(def, length('scale_advisor partition boundary: ') + 1);
 		boundary := @extschema@._pt_to_num(typ, b_lit);
 	ELSE
-		EXECUTE format('SELECT max(%I)::text FROM ONLY %s', column_name, qt) INTO b_lit;
+		-- read as the owner (src/run_as.c), like every statement on the table
+		b_lit := @extschema@._owner_exec(relation,
+			format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM ONLY %s', column_name, qt)) ->> 'v';
 		mx := @extschema@._pt_to_num(typ, b_lit);
 		IF v_kind = 'time' THEN
 			-- rows keep arriving during the conversion: leave a quarter
@@ -704,7 +885,6 @@ BEGIN
 	qtmp := format('%I.%I', sch, tmp);
 	hist := @extschema@._pt_name(tbl, 'history');
 	dflt := @extschema@._pt_name(tbl, 'default');
-	SELECT rolname INTO owner FROM pg_roles WHERE oid = c.relowner;
 	FOR pname IN
 		SELECT x.nm FROM (VALUES (tmp), (hist), (dflt)) x(nm)
 		UNION ALL
@@ -742,12 +922,6 @@ BEGIN
 							r.seqstart, r.seqcache, CASE WHEN r.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END);
 		RETURN NEXT;
 	END LOOP;
-	-- the owner (after the identity: its sequence follows the table's owner)
-	IF owner <> current_user THEN
-		n := n + 1; step := n;
-		statement := format('ALTER TABLE %s OWNER TO %I', qtmp, owner);
-		RETURN NEXT;
-	END IF;
 	-- check constraints (ours stays on the old table)
 	FOR r IN
 		SELECT con.conname, pg_get_constraintdef(con.oid) AS def, obj_description(con.oid, 'pg_constraint') AS cmt
@@ -844,21 +1018,11 @@ BEGIN
 							@extschema@._pt_from_num(typ, x),
 							@extschema@._pt_from_num(typ, @extschema@._pt_add(v_kind, part_interval, x, 1)));
 		RETURN NEXT;
-		IF owner <> current_user THEN
-			n := n + 1; step := n;
-			statement := format('ALTER TABLE %I.%I OWNER TO %I', sch, pname, owner);
-			RETURN NEXT;
-		END IF;
 	END LOOP;
 	IF default_partition THEN
 		n := n + 1; step := n;
 		statement := format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', sch, dflt, qtmp);
 		RETURN NEXT;
-		IF owner <> current_user THEN
-			n := n + 1; step := n;
-			statement := format('ALTER TABLE %I.%I OWNER TO %I', sch, dflt, owner);
-			RETURN NEXT;
-		END IF;
 	END IF;
 
 	-- from here on the old table is locked
@@ -880,7 +1044,7 @@ BEGIN
 	LOOP
 		seqname := @extschema@._pt_name(tmp, r.attname || '_seq');
 		n := n + 1; step := n;
-		statement := format('SELECT pg_catalog.setval(%L, s.last_value, s.is_called) FROM %s s',
+		statement := format('SELECT pg_catalog.to_jsonb(pg_catalog.setval(%L, s.last_value, s.is_called)) FROM %s s',
 							format('%I.%I', sch, seqname), r.oldseq);
 		RETURN NEXT;
 		n := n + 1; step := n;
@@ -960,6 +1124,8 @@ BEGIN
 		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
 		ORDER BY con.conrelid::regclass::text, con.conname
 	LOOP
+		-- as the owner of the referencing table
+		run_as := r.src;
 		n := n + 1; step := n;
 		statement := format('ALTER TABLE %s DROP CONSTRAINT %I', r.src, r.conname);
 		RETURN NEXT;
@@ -968,6 +1134,7 @@ BEGIN
 							CASE WHEN r.def LIKE '% NOT VALID' THEN '' ELSE ' NOT VALID' END);
 		RETURN NEXT;
 	END LOOP;
+	run_as := relation;
 
 	-- after the lock
 	lock_mode := 'SHARE UPDATE EXCLUSIVE';
@@ -977,14 +1144,14 @@ BEGIN
 		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0 AND con.convalidated
 		ORDER BY con.conrelid::regclass::text, con.conname
 	LOOP
-		n := n + 1; step := n; phase := 'finish';
+		n := n + 1; step := n; phase := 'finish'; run_as := r.src;
 		statement := format('ALTER TABLE %s VALIDATE CONSTRAINT %I', r.src, r.conname);
 		RETURN NEXT;
 	END LOOP;
-	n := n + 1; step := n; phase := 'finish';
+	n := n + 1; step := n; phase := 'finish'; run_as := relation;
 	statement := format('ANALYZE %s', qt);
 	RETURN NEXT;
-	n := n + 1; step := n; phase := 'finish'; lock_mode := NULL;
+	n := n + 1; step := n; phase := 'finish'; lock_mode := NULL; run_as := NULL;
 	statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
 		retention, retention_action, archive_schema, lock_timeout, retries);
 	RETURN NEXT;
@@ -1002,11 +1169,13 @@ SELECT format('INSERT INTO @extschema@.partition_sets (parent_schema, parent_tab
 	sch, tbl, col, part_interval, premake, retention, retention_action, archive_schema, lock_timeout, retries)
 $$;
 
--- Run statements in one subtransaction under lock_timeout.  A statement
--- that is a LOCK TABLE starts the exclusive part: after it the table's
--- fingerprint must still be the planned one, and the time from there to
--- the end is returned as lock_ms.  Errors are returned, not raised.
-CREATE FUNCTION @extschema@._pt_run(stmts text[], lock_timeout interval,
+-- Run statements in one subtransaction under lock_timeout, each as the
+-- owner of the table run_as names at the same position (_owner_exec), or
+-- as the caller where it is NULL (only our own configuration rows).  A
+-- statement that is a LOCK TABLE starts the exclusive part: after it the
+-- table's fingerprint must still be the planned one, and the time from
+-- there to the end is returned as lock_ms.  Errors are returned, not raised.
+CREATE FUNCTION @extschema@._pt_run(stmts text[], run_as regclass[], lock_timeout interval,
 	relation regclass DEFAULT NULL, fingerprint text DEFAULT NULL,
 	OUT ok boolean, OUT err_code text, OUT message text, OUT lock_ms double precision)
 LANGUAGE plpgsql VOLATILE
@@ -1014,14 +1183,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s text;
+	i integer;
 	locked_at timestamptz;
 	old_timeout text := current_setting('lock_timeout');
 BEGIN
 	ok := true;
+	IF cardinality(stmts) <> coalesce(cardinality(run_as), 0) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'every statement needs the table whose owner runs it',
+			HINT = 'Pass run_as with as many entries as stmts (NULL for the caller).';
+	END IF;
 	BEGIN
 		PERFORM set_config('lock_timeout', (extract(epoch FROM lock_timeout) * 1000)::bigint::text, true);
-		FOREACH s IN ARRAY stmts LOOP
-			EXECUTE s;
+		FOR i IN 1 .. coalesce(cardinality(stmts), 0) LOOP
+			s := stmts[i];
+			IF run_as[i] IS NULL THEN
+				EXECUTE s;
+			ELSE
+				PERFORM @extschema@._owner_exec(run_as[i], s);
+			END IF;
 			IF s LIKE 'LOCK TABLE %' AND locked_at IS NULL THEN
 				locked_at := clock_timestamp();
 				IF fingerprint IS NOT NULL AND @extschema@._pt_fingerprint(relation) <> fingerprint THEN
@@ -1050,13 +1230,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 INSERT INTO @extschema@.partition_log (parent_schema, parent_table, action, ok, detail, exclusive_lock_ms)
 VALUES (sch, tbl, action, ok, detail, lock_ms);
+-- (row-level security: the caller's own rows)
 DELETE FROM @extschema@.partition_log
 WHERE id <= (SELECT max(id) - 10000 FROM @extschema@.partition_log);
 $$;
 
 -- Convert relation into a table range-partitioned on column_name (see the
 -- top of this file).  CALL it outside a transaction block.  dry_run returns
--- the statements without running them; steps returns what was done.
+-- the statements without running them; steps returns what was done.  Only
+-- a superuser or a role with the owner's privileges may call it; every
+-- statement on the table runs as its owner.
 CREATE PROCEDURE @extschema@.partition_table(
 	relation regclass,
 	column_name name,
@@ -1074,21 +1257,25 @@ CREATE PROCEDURE @extschema@.partition_table(
 LANGUAGE plpgsql
 AS $$
 DECLARE
-	ph text;
-	stmts text[];
-	finish text[];
-	later text[];
+	ph pg_catalog.text;
+	stmts pg_catalog.text[];
+	stmts_as pg_catalog.regclass[];
+	finish pg_catalog.text[];
+	finish_as pg_catalog.regclass[];
+	later pg_catalog.text[];
 	res record;
 	attempt integer;
-	sch name;
-	tbl name;
-	fp text;
+	sch pg_catalog.name;
+	tbl pg_catalog.name;
+	fp pg_catalog.text;
 	nonatomic boolean;
-	done text[] := '{}';
+	done pg_catalog.text[] := '{}';
 	prepared boolean := false;
 	lock_ms double precision;
-	retryable text[] := ARRAY['55P03', '40001', '40P01'];
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
+	-- every transaction this procedure opens starts here or after a COMMIT
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
 	-- NULL is not "no": a dry run asked for with a NULL must not convert
 	IF dry_run IS NULL THEN
@@ -1118,13 +1305,16 @@ BEGIN
 		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
 			-- planned together with the swap: the relation is a partition now
 			stmts := finish;
+			stmts_as := finish_as;
 		ELSE
 			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
 				fp := @extschema@._pt_fingerprint(relation);
 			END IF;
 			SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
-			INTO stmts, finish
+				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
+				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+			INTO stmts, stmts_as, finish, finish_as
 			FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
 				retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
 		END IF;
@@ -1141,6 +1331,8 @@ BEGIN
 				-- no scans while the caller's transaction holds the lock
 				later := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE NOT pg_catalog.starts_with(x, 'INSERT INTO '));
 				stmts := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE pg_catalog.starts_with(x, 'INSERT INTO '));
+				-- (the registration runs as the caller)
+				stmts_as := pg_catalog.array_fill(NULL::pg_catalog.regclass, ARRAY[pg_catalog.cardinality(stmts)]);
 				IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
 					RAISE NOTICE 'partition_table: run these after this transaction: %',
 						pg_catalog.array_to_string(later, '; ');
@@ -1149,13 +1341,14 @@ BEGIN
 		END IF;
 		attempt := 0;
 		LOOP
-			res := @extschema@._pt_run(stmts, lock_timeout, relation,
+			res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
 				CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
 			EXIT WHEN res.ok;
 			IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
 				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, res.message);
 				IF nonatomic THEN
 					COMMIT;
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
 				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
 					PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
@@ -1185,6 +1378,7 @@ BEGIN
 			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
 		IF nonatomic THEN
 			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 	END LOOP;
 	IF lock_ms IS NOT NULL THEN
@@ -1207,7 +1401,7 @@ DECLARE
 BEGIN
 	FOR i IN 0 .. retries LOOP
 		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
-								   lock_timeout);
+								   ARRAY[relation], lock_timeout);
 		EXIT WHEN res.ok;
 		PERFORM pg_sleep(0.1 * (i + 1));
 	END LOOP;
@@ -1246,7 +1440,7 @@ DECLARE
 	b numeric;
 BEGIN
 	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
-	parent := to_regclass(format('%I.%I', sch, tbl));
+	parent := @extschema@._pt_rel(sch, tbl);
 	IF parent IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('table %I.%I does not exist', sch, tbl);
 	END IF;
@@ -1260,7 +1454,8 @@ BEGIN
 	IF v_kind = 'time' THEN
 		cur := extract(epoch FROM now());
 	ELSE
-		EXECUTE format('SELECT max(%I)::text FROM %s', s.control_column, parent) INTO lit;
+		lit := @extschema@._owner_exec(parent,
+			format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
 		cur := coalesce(@extschema@._pt_to_num(typ, lit), 0);
 	END IF;
 	cur := @extschema@._pt_slot(v_kind, s.part_interval, cur);
@@ -1276,8 +1471,10 @@ BEGIN
 	END LOOP;
 	-- slots of rows waiting in the default partition
 	IF dpart IS NOT NULL AND s.move_default_rows THEN
-		FOR r IN EXECUTE format('SELECT DISTINCT %I::text AS v FROM ONLY %s WHERE %I IS NOT NULL LIMIT 1000',
-								s.control_column, dpart, s.control_column)
+		FOR r IN
+			SELECT x.v FROM jsonb_array_elements_text(@extschema@._owner_exec(dpart,
+				format('SELECT coalesce(jsonb_agg(v), ''[]'') FROM (SELECT DISTINCT %I::text AS v FROM ONLY %s WHERE %I IS NOT NULL LIMIT 1000) d',
+					   s.control_column, dpart, s.control_column))) x(v)
 		LOOP
 			x := @extschema@._pt_slot(v_kind, s.part_interval, @extschema@._pt_to_num(typ, r.v));
 			IF NOT x = ANY (slots) THEN
@@ -1309,7 +1506,8 @@ BEGIN
 		IF v_kind = 'time' THEN
 			cutoff := extract(epoch FROM (now() AT TIME ZONE 'UTC') - s.retention::interval);
 		ELSE
-			EXECUTE format('SELECT max(%I)::text FROM %s', s.control_column, parent) INTO lit;
+			lit := @extschema@._owner_exec(parent,
+				format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
 			cutoff := coalesce(@extschema@._pt_to_num(typ, lit), 0) - s.retention::numeric;
 		END IF;
 		FOR r IN
@@ -1327,7 +1525,10 @@ $$;
 -- Create the partition [lo, hi) of a set without ACCESS EXCLUSIVE on the
 -- parent: a standalone table with a CHECK constraint, the rows of that
 -- range moved out of the default partition, then ATTACH (SHARE UPDATE
--- EXCLUSIVE on the parent).  One transaction; errors are returned.
+-- EXCLUSIVE on the parent).  Every statement runs as the parent's owner
+-- (so the partition is the owner's, and the owner's triggers, constraints
+-- and index expressions run with the owner's rights).  One transaction;
+-- errors are returned.
 CREATE FUNCTION @extschema@._pm_create(sch name, tbl name, lo numeric, hi numeric,
 	OUT ok boolean, OUT err_code text, OUT message text, OUT moved bigint, OUT part_name text)
 LANGUAGE plpgsql VOLATILE
@@ -1344,7 +1545,6 @@ DECLARE
 	lo_lit text;
 	hi_lit text;
 	cols text;
-	owner name;
 	old_timeout text := current_setting('lock_timeout');
 	st text;
 BEGIN
@@ -1361,7 +1561,6 @@ BEGIN
 	q := part_name;
 	lo_lit := @extschema@._pt_from_num(typ, lo);
 	hi_lit := @extschema@._pt_from_num(typ, hi);
-	SELECT rolname INTO owner FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.oid = parent;
 	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
 	FROM pg_attribute a WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
 	BEGIN
@@ -1371,31 +1570,27 @@ BEGIN
 				MESSAGE = format('relation %s already exists but is not a partition of %s', q, parent);
 		END IF;
 		st := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)', q, parent);
-		EXECUTE st;
-		IF owner <> current_user THEN
-			EXECUTE format('ALTER TABLE %s OWNER TO %I', q, owner);
-		END IF;
+		PERFORM @extschema@._owner_exec(parent, st);
 		st := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%I IS NOT NULL AND %I >= %L::%s AND %I < %L::%s)',
 					 q, s.control_column, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ);
-		EXECUTE st;
+		PERFORM @extschema@._owner_exec(parent, st);
 		-- the parent's lock first (the one ATTACH takes): while it cannot
 		-- be had, nothing else is held, and nobody waits on us
 		st := format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
-		EXECUTE st;
+		PERFORM @extschema@._owner_exec(parent, st);
 		IF dpart IS NOT NULL THEN
 			-- writers that would land in the default partition wait for this
 			-- transaction; readers do not
 			st := format('LOCK TABLE %s IN EXCLUSIVE MODE', dpart);
-			EXECUTE st;
+			PERFORM @extschema@._owner_exec(parent, st);
 			st := format('WITH m AS (DELETE FROM ONLY %s WHERE %I >= %L::%s AND %I < %L::%s RETURNING %s) INSERT INTO %s (%s) SELECT %s FROM m',
 						 dpart, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ, cols, q, cols, cols);
-			EXECUTE st;
-			GET DIAGNOSTICS moved = ROW_COUNT;
+			moved := (@extschema@._owner_exec(parent, st) ->> 'processed')::bigint;
 		END IF;
 		st := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', parent, q, lo_lit, hi_lit);
-		EXECUTE st;
+		PERFORM @extschema@._owner_exec(parent, st);
 		st := format('ALTER TABLE %s DROP CONSTRAINT sa_partition_bound', q);
-		EXECUTE st;
+		PERFORM @extschema@._owner_exec(parent, st);
 		PERFORM set_config('lock_timeout', old_timeout, true);
 	EXCEPTION WHEN others THEN
 		ok := false;
@@ -1407,7 +1602,9 @@ END
 $$;
 
 -- Detach a partition past retention, then drop it or move it to the
--- archive schema as the set says.  One transaction; errors are returned.
+-- archive schema as the set says, as the parent's owner (a partition owned
+-- by another role cannot be dropped or moved: the whole step fails).  One
+-- transaction; errors are returned.
 CREATE FUNCTION @extschema@._pm_retire(sch name, tbl name, part oid,
 	OUT ok boolean, OUT err_code text, OUT message text, OUT part_name text)
 LANGUAGE plpgsql VOLATILE
@@ -1425,14 +1622,20 @@ BEGIN
 	part_name := part::regclass::text;
 	BEGIN
 		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
+		IF (SELECT relowner FROM pg_class WHERE oid = part)
+			<> (SELECT relowner FROM pg_class WHERE oid = parent) THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('partition %s is not owned by the owner of %s; it is left attached', part::regclass, parent),
+				HINT = 'Retire it by hand, or give it to the owner of the partitioned table.';
+		END IF;
 		st := format('ALTER TABLE %s DETACH PARTITION %s', parent, part::regclass);
-		EXECUTE st;
+		PERFORM @extschema@._owner_exec(parent, st);
 		IF s.retention_action = 'drop' THEN
 			st := format('DROP TABLE %s', part::regclass);
-			EXECUTE st;
+			PERFORM @extschema@._owner_exec(parent, st);
 		ELSIF s.retention_action = 'archive_schema' THEN
 			st := format('ALTER TABLE %s SET SCHEMA %I', part::regclass, s.archive_schema);
-			EXECUTE st;
+			PERFORM @extschema@._owner_exec(parent, st);
 			part_name := part::regclass::text;
 		END IF;
 		PERFORM set_config('lock_timeout', old_timeout, true);
@@ -1458,17 +1661,19 @@ BEGIN
 	INSERT INTO @extschema@.partition_set_state (parent_schema, parent_table)
 	VALUES (sch, tbl) ON CONFLICT DO NOTHING;
 	IF started THEN
+		-- (maintain_partitions claims the set with _pm_claim instead)
 		UPDATE @extschema@.partition_set_state
 		SET last_started = clock_timestamp()
 		WHERE parent_schema = sch AND parent_table = tbl;
 		RETURN;
 	END IF;
-	IF to_regclass(format('%I.%I', sch, tbl)) IS NOT NULL THEN
+	IF @extschema@._pt_rel(sch, tbl) IS NOT NULL THEN
 		SELECT p.part::regclass INTO dpart
 		FROM @extschema@._pt_partitions(format('%I.%I', sch, tbl)::regclass) p WHERE p.is_default;
 	END IF;
 	IF dpart IS NOT NULL THEN
-		EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s LIMIT 10000000) x', dpart) INTO remaining;
+		remaining := (@extschema@._owner_exec(dpart,
+			format('SELECT jsonb_build_object(''n'', count(*)) FROM (SELECT 1 FROM ONLY %s LIMIT 10000000) x', dpart)) ->> 'n')::bigint;
 		IF remaining > 0 THEN
 			RAISE WARNING '% rows are in the default partition % of %.%', remaining, dpart, sch, tbl
 				USING HINT = 'Maintenance moves rows whose key is set into new partitions; rows with a NULL key stay there.';
@@ -1483,7 +1688,9 @@ BEGIN
 		partitions_created = partitions_created + created,
 		partitions_retired = partitions_retired + retired,
 		default_rows_moved = default_rows_moved + moved,
-		default_rows_remaining = remaining
+		default_rows_remaining = remaining,
+		running_pid = CASE WHEN running_pid = pg_backend_pid() THEN NULL ELSE running_pid END,
+		running_backend_start = CASE WHEN running_pid = pg_backend_pid() THEN NULL ELSE running_backend_start END
 	WHERE parent_schema = sch AND parent_table = tbl;
 END
 $$;
@@ -1512,7 +1719,7 @@ BEGIN
 		WHERE ps.enabled
 		ORDER BY ps.parent_schema, ps.parent_table
 	LOOP
-		rel := to_regclass(format('%I.%I', s.parent_schema, s.parent_table));
+		rel := @extschema@._pt_rel(s.parent_schema, s.parent_table);
 		CONTINUE WHEN parent IS NOT NULL AND rel IS DISTINCT FROM parent;
 		parent_schema := s.parent_schema;
 		parent_table := s.parent_table;
@@ -1560,7 +1767,7 @@ DECLARE
 	msg text;
 BEGIN
 	CALL @extschema@.archive(relation => part_name::regclass, time_column => col,
-		older_than => retention::interval, target => to_regclass(target),
+		older_than => retention::interval, target => @extschema@._pt_target(target),
 		batch_size => batch_size, dry_run => true,
 		run_id => r, rows_moved => n, status => st);
 	RETURN NULL;
@@ -1586,34 +1793,78 @@ BEGIN
 		message := format('%s handed to scale_advisor.archive', part_name);
 		RETURN;
 	END IF;
-	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', rel) INTO left_rows;
+	left_rows := (@extschema@._owner_exec(rel,
+		format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s))', rel)) #>> '{}')::boolean;
 	IF left_rows THEN
 		ok := false;
 		message := format('%s handed to scale_advisor.archive; rows are left in it, so it stays (detached)', part_name);
 		RETURN;
 	END IF;
-	res := @extschema@._pt_run(ARRAY[format('DROP TABLE %s', rel)], lock_timeout);
+	res := @extschema@._pt_run(ARRAY[format('DROP TABLE %s', rel)], ARRAY[rel], lock_timeout);
 	ok := res.ok;
 	message := CASE WHEN res.ok THEN format('%s handed to scale_advisor.archive, then dropped (empty)', part_name)
 		ELSE format('%s handed to scale_advisor.archive; dropping it failed: %s', part_name, res.message) END;
 END
 $$;
 
--- Whether this session holds the maintenance lock.
-CREATE FUNCTION @extschema@._pm_holds_lock()
-RETURNS boolean
-LANGUAGE sql VOLATILE
+-- Claim a set for this session's maintenance run: NULL when claimed, else
+-- who holds it.  The claim is the set's partition_set_state row (its
+-- running_pid), which only roles that may write that row can set, unlike
+-- an advisory lock, which any role can take.  A claim whose session has
+-- gone, or is not running a statement, is stale and taken over.
+CREATE FUNCTION @extschema@._pm_claim(sch name, tbl name, wait interval)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT EXISTS (SELECT 1 FROM pg_locks
-			   WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-				 AND classid = 1935762785 AND objid = 50 AND objsubid = 2)
+DECLARE
+	st record;
+	act record;
+	msg text;
+	old_timeout text := current_setting('lock_timeout');
+BEGIN
+	INSERT INTO @extschema@.partition_set_state (parent_schema, parent_table)
+	VALUES (sch, tbl) ON CONFLICT DO NOTHING;
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM wait) * 1000)::bigint::text, true);
+		SELECT s.running_pid, s.running_backend_start, s.last_started INTO st
+		FROM @extschema@.partition_set_state s
+		WHERE s.parent_schema = sch AND s.parent_table = tbl
+		FOR UPDATE;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN lock_not_available THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		RETURN format('another transaction holds its state row (%s)', msg);
+	END;
+	IF st.running_pid IS NOT NULL AND st.running_pid <> pg_backend_pid() THEN
+		SELECT a.usename, a.backend_start, a.state INTO act
+		FROM pg_stat_activity a WHERE a.pid = st.running_pid;
+		-- (backend_start and state are NULL for a session the caller may
+		-- not see in full: taken as running)
+		IF FOUND AND (act.backend_start IS NULL OR act.backend_start = st.running_backend_start)
+			AND coalesce(act.state, 'active') NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)') THEN
+			RETURN format('process %s of role %s, started %s', st.running_pid,
+						  coalesce(quote_ident(act.usename::text), '?'), st.last_started);
+		END IF;
+	END IF;
+	UPDATE @extschema@.partition_set_state
+	SET running_pid = pg_backend_pid(),
+		running_backend_start = (SELECT a.backend_start FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()),
+		last_started = clock_timestamp()
+	WHERE parent_schema = sch AND parent_table = tbl;
+	RETURN NULL;
+END
 $$;
 
--- Maintain every enabled set, or only parent: premake, retention, rows in
--- the default partition.  Each DDL runs in its own transaction under the
--- set's lock_timeout, retried ddl_retries times.  Only one run at a time
--- (a second one returns at once); meant to be CALLed from cron.
+-- Maintain every enabled set the caller sees, or only parent: premake,
+-- retention, rows in the default partition.  Each DDL runs in its own
+-- transaction as the table's owner under the set's lock_timeout, retried
+-- ddl_retries times.  A set runs only when its creator and the caller
+-- still have the privileges of the table's owner (else a WARNING and a
+-- logged skip; for an explicit parent the caller's lack is an error), and
+-- only in one session at a time (a run that finds the set claimed by a
+-- running session skips it with a WARNING naming that session); meant to
+-- be CALLed from cron.
 CREATE PROCEDURE @extschema@.maintain_partitions(parent regclass DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -1625,30 +1876,66 @@ DECLARE
 	res record;
 	attempt integer;
 	nonatomic boolean;
-	err text;
+	err pg_catalog.text;
+	refusal pg_catalog.text;
+	holder pg_catalog.text;
+	qname pg_catalog.text;
 	created integer;
 	retired integer;
 	moved bigint;
 	helper boolean;
 	a_run bigint;
 	a_rows bigint;
-	a_status text;
-	a_err text;
-	retryable text[] := ARRAY['55P03', '40001', '40P01'];
+	a_status pg_catalog.text;
+	a_err pg_catalog.text;
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
+	-- every transaction this procedure opens starts here or after a COMMIT
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('maintain_partitions()');
-	-- an unknown parent is an error before the lock is taken
-	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
-	IF NOT pg_catalog.pg_try_advisory_lock(1935762785, 50) THEN
-		RAISE NOTICE 'maintain_partitions: another run is in progress; nothing done';
-		RETURN;
+	-- a parent the caller may not maintain, or an unknown one, is an error
+	-- before anything is done
+	IF parent IS NOT NULL THEN
+		PERFORM @extschema@._pt_require_maintain(parent);
 	END IF;
+	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	nonatomic := @extschema@._nonatomic();
 	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
-		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, true, NULL);
+		qname := pg_catalog.format('%I.%I', s.parent_schema, s.parent_table);
+		SELECT * INTO cfg FROM @extschema@.partition_sets ps
+		WHERE ps.parent_schema OPERATOR(pg_catalog.=) s.parent_schema
+		  AND ps.parent_table OPERATOR(pg_catalog.=) s.parent_table;
+		-- the set's creator and the caller must still have the privileges
+		-- of the table's owner
+		refusal := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
+		IF refusal IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: % skipped: %', qname, refusal
+				USING HINT = 'Maintenance runs as the owner of the table only for a set created by a role with the owner''s privileges; re-create the set as the owner.';
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
+				pg_catalog.format('skipped: %s', refusal));
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			CONTINUE;
+		END IF;
+		-- one session at a time per set
+		holder := @extschema@._pm_claim(s.parent_schema, s.parent_table, cfg.lock_timeout);
+		IF holder IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: % skipped: another run is in progress (%)', qname, holder
+				USING HINT = 'If that session is not running maintenance, end it; the next run takes the set over.';
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
+				pg_catalog.format('skipped: another run is in progress (%s)', holder));
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			CONTINUE;
+		END IF;
 		IF nonatomic THEN
 			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 		err := s.problem;
 		created := 0;
@@ -1659,9 +1946,6 @@ BEGIN
 			err := pl.err;
 		END IF;
 		IF err IS NULL THEN
-			SELECT * INTO cfg FROM @extschema@.partition_sets ps
-			WHERE ps.parent_schema OPERATOR(pg_catalog.=) s.parent_schema
-			  AND ps.parent_table OPERATOR(pg_catalog.=) s.parent_table;
 			FOREACH t IN ARRAY pl.tasks LOOP
 				attempt := 0;
 				LOOP
@@ -1695,6 +1979,7 @@ BEGIN
 				END IF;
 				IF nonatomic THEN
 					COMMIT;
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
 				-- a detached partition goes to the archiving helper when the
 				-- set asks for it and the helper is installed
@@ -1707,8 +1992,13 @@ BEGIN
 						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
 					a_err := NULL;
 					IF helper AND nonatomic THEN
-						a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
-							cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+						-- the target must still be the owner's (checked again:
+						-- it may have changed hands since the set was made)
+						a_err := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
+						IF a_err IS NULL THEN
+							a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
+								cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+						END IF;
 					END IF;
 					IF helper AND NOT nonatomic THEN
 						-- the helper commits its batches: it needs a CALL
@@ -1725,13 +2015,14 @@ BEGIN
 						a_run := NULL;
 						a_rows := NULL;
 						a_status := NULL;
-						CALL @extschema@.archive(relation => res.part_name::regclass,
+						CALL @extschema@.archive(relation => res.part_name::pg_catalog.regclass,
 							time_column => cfg.control_column,
 							older_than => cfg.retention::interval,
-							target => pg_catalog.to_regclass(cfg.archive_target),
+							target => @extschema@._pt_target(cfg.archive_target),
 							batch_size => cfg.archive_batch_size,
 							run_id => a_run, rows_moved => a_rows, status => a_status);
 						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
 							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
 								a_rows, res.part_name, a_run, a_status));
@@ -1747,24 +2038,22 @@ BEGIN
 					END IF;
 					IF nonatomic THEN
 						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 					END IF;
 				END IF;
 			END LOOP;
 		ELSE
 			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'maintain', false, err);
 		END IF;
+		-- records the end and gives up the claim
 		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
 		IF err IS NOT NULL THEN
-			RAISE WARNING 'maintain_partitions: %: %', pg_catalog.format('%I.%I', s.parent_schema, s.parent_table), err;
+			RAISE WARNING 'maintain_partitions: %: %', qname, err;
 		END IF;
 		IF nonatomic THEN
 			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
-	END LOOP;
-	-- release every hold of this session, also one left by a run that
-	-- failed earlier in it
-	WHILE @extschema@._pm_holds_lock() LOOP
-		PERFORM pg_catalog.pg_advisory_unlock(1935762785, 50);
 	END LOOP;
 END
 $$;
@@ -1776,7 +2065,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	rel regclass := to_regclass(format('%I.%I', sch, tbl));
+	rel regclass := @extschema@._pt_rel(sch, tbl);
 	typ regtype;
 BEGIN
 	IF rel IS NULL OR NOT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = rel) THEN
@@ -1803,7 +2092,7 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
 	   CASE
 		 WHEN NOT s.enabled THEN 'disabled'
-		 WHEN to_regclass(format('%I.%I', s.parent_schema, s.parent_table)) IS NULL THEN 'table does not exist'
+		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
 		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
 		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
 		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
@@ -1935,7 +2224,7 @@ WHERE @extschema@._require_loaded();
 REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], interval, regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_undo_bound(regclass, interval, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_create(name, name, numeric, numeric) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_retire(name, name, oid) FROM PUBLIC;
@@ -1945,3 +2234,6 @@ REVOKE ALL ON FUNCTION @extschema@._pm_tasks(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_claim(name, name, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._pm_refusal(name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._partition_sets_check() FROM PUBLIC;

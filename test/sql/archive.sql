@@ -160,32 +160,42 @@ CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 DELETE FROM arch_ref; DELETE FROM arch_ref2 WHERE id = 1;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', dry_run => true);
 DROP TABLE arch_ref, arch_ref2;
--- privileges: the caller's own rights count
+-- privileges: only a role with the privileges of the table's owner may
+-- archive (the work runs as the owner); table grants are not enough
+CREATE ROLE arch_owner;
 CREATE ROLE arch_user;
+ALTER TABLE arch_ev OWNER TO arch_owner;
 GRANT USAGE ON SCHEMA scale_advisor TO arch_user;
 GRANT EXECUTE ON PROCEDURE scale_advisor.archive, scale_advisor.unarchive,
 	scale_advisor._archive_run TO arch_user;
 GRANT EXECUTE ON FUNCTION scale_advisor._archive_start, scale_advisor._archive_batch,
-	scale_advisor._archive_finish, scale_advisor._archive_exists,
-	scale_advisor._archive_vacuum TO arch_user;
+	scale_advisor._archive_finish, scale_advisor._archive_vacuum TO arch_user;
 GRANT SELECT, INSERT, UPDATE ON scale_advisor.archive_runs TO arch_user;
-GRANT SELECT ON arch_ev TO arch_user;
-SET ROLE arch_user;
-CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
-RESET ROLE;
-GRANT UPDATE, DELETE ON arch_ev TO arch_user;
+GRANT SELECT, UPDATE, DELETE ON arch_ev TO arch_user;
 SET ROLE arch_user;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 CALL scale_advisor.unarchive('arch_ev', 'created_at');
 RESET ROLE;
 SELECT (SELECT n FROM arch_before) = (SELECT count(*) FROM arch_ev) AS nothing_changed;
--- with the privileges it works, and the run records who ran it
-GRANT INSERT ON arch_ev_archive TO arch_user;
+-- the archive must belong to the owner of the table
+GRANT arch_owner TO arch_user;
+SET ROLE arch_user;
+CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
+RESET ROLE;
+SELECT (SELECT n FROM arch_before) = (SELECT count(*) FROM arch_ev) AS nothing_changed;
+-- with the owner's privileges it works, and the run records who ran it
+ALTER TABLE arch_ev_archive OWNER TO arch_owner;
 SET ROLE arch_user;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
 RESET ROLE;
 SELECT count(*) AS archived FROM arch_ev_archive;
 SELECT run_by, rows_moved, status FROM scale_advisor.archive_runs ORDER BY run_id DESC LIMIT 1;
+-- each role sees only its own runs
+SET ROLE arch_user;
+SELECT run_by, count(*) FROM scale_advisor.archive_runs GROUP BY 1;
+RESET ROLE;
+ALTER TABLE arch_ev OWNER TO CURRENT_USER;
+ALTER TABLE arch_ev_archive OWNER TO CURRENT_USER;
 -- no other role may call them unless granted
 SELECT p.oid::regprocedure::text ~ '^scale_advisor\.(archive|unarchive|run_archive_policies)\(' AS entry_point,
 	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
@@ -205,4 +215,4 @@ DROP TABLE arch_ev, arch_ev_archive, arch_copy, arch_ev_old, arch_day, arch_day_
 	arch_uniq_archive CASCADE;
 REVOKE ALL ON SCHEMA scale_advisor FROM arch_user;
 DROP EXTENSION scale_advisor;
-DROP ROLE arch_user;
+DROP ROLE arch_user, arch_owner;

@@ -28,11 +28,31 @@ INSERT INTO ev_sessions SELECT g, current_date - g FROM generate_series(1, 500) 
 INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, batch_size)
 VALUES ('public.ev', 'created_at', '90 days', 500),
 	   ('public.ev_sessions', 'day', '1 year', 100);
+-- an application role's table with a policy of its own, and a BEFORE
+-- DELETE trigger that tries to make app a superuser: the superuser's cron
+-- job must run it as app
+CREATE ROLE app;
+CREATE SCHEMA app AUTHORIZATION app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON scale_advisor.archive_policies TO app;
+SET ROLE app;
+CREATE TABLE app.seen (who name, sup boolean);
+CREATE FUNCTION app.trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO app.seen VALUES (current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = 'app'));
+  BEGIN EXECUTE 'ALTER ROLE app SUPERUSER'; EXCEPTION WHEN insufficient_privilege THEN NULL; END;
+  RETURN OLD;
+END $$;
+CREATE TABLE app.events (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO app.events SELECT g, now() - g * interval '1 day' FROM generate_series(1, 200) g;
+CREATE TRIGGER esc BEFORE DELETE ON app.events FOR EACH ROW EXECUTE FUNCTION app.trg();
+INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, batch_size)
+VALUES ('app.events', 'at', '100 days 12 hours', 50);
+RESET ROLE;
 SELECT cron.schedule('archive-policies', '* * * * *', 'CALL scale_advisor.run_archive_policies()');
 });
 
 ok($node->poll_query_until('postgres', q{
-SELECT count(*) = 2 FROM scale_advisor.archive_runs WHERE from_policy AND status = 'done'}),
+SELECT count(*) = 3 FROM scale_advisor.archive_runs WHERE from_policy AND status = 'done'}),
 	'pg_cron ran the policies');
 is($node->safe_psql('postgres', q{
 SELECT status FROM cron.job_run_details ORDER BY runid LIMIT 1}), 'succeeded',
@@ -40,7 +60,13 @@ SELECT status FROM cron.job_run_details ORDER BY runid LIMIT 1}), 'succeeded',
 is($node->safe_psql('postgres', q{
 SELECT string_agg(relation || ':' || rows_moved, ',' ORDER BY relation)
 FROM scale_advisor.archive_runs WHERE from_policy AND rows_moved > 0}),
-	'public.ev:7840,public.ev_sessions:136', 'both tables were archived');
+	'app.events:100,public.ev:7840,public.ev_sessions:136', 'the three tables were archived');
+is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'app'}), 'f',
+	"app is not a superuser after the superuser's cron job ran its trigger");
+is($node->safe_psql('postgres', q{SELECT string_agg(DISTINCT who || '/' || sup, ',') || ' ' || count(*) FROM app.seen}),
+	'app/false 100', "app's trigger ran as app for each of the 100 rows");
+is($node->safe_psql('postgres', q{SELECT relowner::regrole FROM pg_class WHERE oid = 'app.events_archive'::regclass}),
+	'app', "app's archive table belongs to app");
 is($node->safe_psql('postgres', q{
 SELECT (SELECT count(*) FROM ev) || '/' || (SELECT count(*) FROM ev_archive) || '/' ||
 	   (SELECT count(*) FROM ev_sessions) || '/' || (SELECT count(*) FROM ev_sessions_archive)}),

@@ -161,20 +161,25 @@ is($node->safe_psql($db, q{SELECT string_agg(inhrelid::regclass::text, ',' ORDER
 is($node->safe_psql($db, 'SELECT count(*) FROM scale_advisor.partition_log'), $logn,
 	'and logs no action');
 
-# --- one run at a time: a second run returns at once ---
+# --- one run at a time: a second run skips a set another session is
+# maintaining, at once, and says who holds it (a session "running" is one
+# whose claim is in partition_set_state and that is running a statement) ---
 my $holder = IPC::Run::start(
-	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', $db, '-c',
-	  q{SELECT pg_advisory_lock(1935762785, 50), pg_sleep(60)} ],
+	[ 'psql', '-X', '-h', $node->host, '-p', $node->port, '-d', $db,
+	  '-c', q{UPDATE scale_advisor.partition_set_state SET running_pid = pg_backend_pid(),
+	      running_backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+	    WHERE parent_table = 'events'},
+	  '-c', q{SELECT pg_sleep(60)} ],
 	'>', \my $hout, '2>', \my $herr);
 $node->poll_query_until($db,
-	q{SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1935762785 AND objid = 50 AND granted})
-  or die 'the advisory lock was not taken';
+	q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'})
+  or die 'the set was not claimed';
 $t0 = time;
 ($rc, $stdout, $stderr) = $node->psql($db, 'CALL scale_advisor.maintain_partitions()');
-like($stderr, qr/another run is in progress/, 'a concurrent maintenance run says so and does nothing');
+like($stderr, qr/another run is in progress \(process \d+/, 'a concurrent maintenance run says so, naming the process, and skips the set');
 ok(time - $t0 < 30, 'without waiting for the running one');
 $node->safe_psql($db,
-	q{SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1935762785 AND objid = 50 AND granted});
+	q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'});
 $holder->finish;
 
 # --- default-partition cleanup and a retried lock timeout, under load ---

@@ -77,7 +77,7 @@ my %c_no_sql = map { $_ => 1 } qw(
   scale_advisor_archive_test_crash scale_advisor_index_workload
   scale_advisor_index_workload_reset);
 # _archive_vacuum(regclass) runs no SQL in the caller's session: it starts a
-# background worker (as the calling role) that runs VACUUM (ANALYZE) on the
+# background worker (as the table's owner) that runs VACUUM (ANALYZE) on the
 # schema-qualified, quoted name of the table.
 $c_no_sql{scale_advisor_archive_vacuum} = 1;
 my @c_unpinned = split /\n/, $node->safe_psql('postgres',
@@ -99,8 +99,9 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._info()',                      # reads the store's counters
 	'scale_advisor._n_plus_one_entries(bigint[],text[])', # reads the N+1 table
 	'scale_advisor._index_workload()',            # reads captured plans
-	'scale_advisor._index_advice(boolean)',       # plans with hypothetical indexes
-	'scale_advisor.index_whatif(text,text,text[],text)', # same, one statement
+	'scale_advisor._index_advice(boolean)',       # plans each statement as its own role, SRO, always rolled back (601)
+	'scale_advisor.index_whatif(text,text,text[],text)', # plans the caller's statement as the caller; needs SELECT on the index's table
+	'scale_advisor._replay_refusal(text)',        # analyzes a statement as the caller in SRO, rolled back; runs nothing
 	'scale_advisor._history()',                   # reads the history ring
 	'scale_advisor.partition_table_plan(regclass,name,text,integer,text,text,name,boolean,interval,integer,text)', # returns the plan, runs nothing
 	'scale_advisor._pm_holds_lock()',             # looks at pg_locks
@@ -109,6 +110,10 @@ my %volatile_readonly = map { $_ => 1 } (
 	# (test/t/605_security_run_as.pl).
 	'scale_advisor._owner_exec(regclass,text,text[])',
 	'scale_advisor._may_maintain(regclass,regrole)', # reads pg_class, pg_authid
+	# The run lock of archiving: only a role that may maintain the table can
+	# take it (it checks); a session releases only its own.
+	'scale_advisor._archive_lock(regclass)',
+	'scale_advisor._archive_unlock(regclass)',
 );
 # Internal steps that change data are revoked from PUBLIC like the entry
 # points (docs/archiving.md shows the GRANT); nothing is excepted.

@@ -179,6 +179,8 @@ my %bad = (
 		"'{\"a\": {\"b\": [1, 2, {\"c\": null}]}}'", "(repeat('[', 500) || repeat(']', 500))::jsonb" ],
 	'text[]' => [ 'NULL', "'{}'", "'{NULL}'", "ARRAY['']", "ARRAY[$long]",
 		"ARRAY[$inj_text[0], $inj_text[1], $inj_text[4]]", "'{{a,b},{c,d}}'", "'[5:6]={a,b}'" ],
+	'regclass[]' => [ 'NULL', "'{}'", "'{NULL}'", "'{0}'", "'{pg_class}'", "'{fz.v,fz.victim}'",
+		"'{{fz.t},{fz.t}}'", "'[5:6]={fz.t,fz.t}'" ],
 	'bigint[]' => [ 'NULL', "'{}'", "'{NULL}'", "'{-1,-2}'", "'{{1,2},{3,4}}'", "'[5:6]={1,2}'",
 		"array_fill(1::bigint, ARRAY[10000])", "'{9223372036854775807,9223372036854775807}'" ],
 	'double precision[]' => [ 'NULL', "'{}'", "'{NULL}'", "'{NaN,Infinity,-Infinity}'", "'{-1}'",
@@ -225,7 +227,7 @@ sub good
 		text => "'x'", name => "'created'", regclass => "'fz.t'", regtype => "'timestamptz'", regrole => 'current_user::regrole',
 		oid => '0', integer => '1', bigint => '1', numeric => '1', 'double precision' => '0.5',
 		boolean => 'false', interval => "'1 day'", 'timestamp with time zone' => "'2024-06-01 00:00+00'",
-		jsonb => "'{}'", 'text[]' => "'{}'", 'bigint[]' => "'{1,2,3}'", 'double precision[]' => "'{1,2}'",
+		jsonb => "'{}'", 'text[]' => "'{}'", 'regclass[]' => "'{}'", 'bigint[]' => "'{1,2,3}'", 'double precision[]' => "'{1,2}'",
 	);
 	return $by_type{$type} // 'NULL';
 }
@@ -335,8 +337,9 @@ for my $i (1 .. $n)
 		$r =~ s/^!pwned //;
 	}
 	# _archive_start() is the first step of a run: it returns holding the
-	# table's advisory lock, which _archive_finish() releases
-	if (defined $r && $r =~ /^!lock / && $what =~ /^_archive_start:/)
+	# table's run lock (taken by _archive_lock()), which _archive_finish()
+	# releases
+	if (defined $r && $r =~ /^!lock / && $what =~ /^_archive_(start|lock):/)
 	{
 		$locks_by_design++;
 		$r =~ s/^!lock //;
@@ -393,7 +396,7 @@ for my $i (1 .. $nsub)
 {
 	my $r = $resp->{$i};
 	my $what = $meta[ $sub[ $i - 1 ] ];
-	$r =~ s/^!lock // if defined $r && $what =~ /^_archive_start:/;
+	$r =~ s/^!lock // if defined $r && $what =~ /^_archive_(start|lock):/;
 	if (fz_bad_result($r))
 	{
 		push @pbad_role, "$what => " . ($r // 'no result');
