@@ -178,7 +178,7 @@ scale_advisor_archive_lock(PG_FUNCTION_ARGS)
 	sa_require_loaded();
 	(void) sa_check_maintain(relid);
 	archive_lock_tag(&tag, relid);
-	if (LockHeldByMe(&tag, ExclusiveLock))
+	if (sa_lock_held_by_me(&tag, ExclusiveLock))
 		PG_RETURN_BOOL(true);
 	PG_RETURN_BOOL(LockAcquire(&tag, ExclusiveLock, true, true) !=
 				   LOCKACQUIRE_NOT_AVAIL);
@@ -196,7 +196,7 @@ scale_advisor_archive_unlock(PG_FUNCTION_ARGS)
 
 	sa_require_loaded();
 	archive_lock_tag(&tag, relid);
-	if (!LockHeldByMe(&tag, ExclusiveLock))
+	if (!sa_lock_held_by_me(&tag, ExclusiveLock))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(LockRelease(&tag, ExclusiveLock, true));
 }

@@ -28,6 +28,7 @@
 #include "access/stratnum.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
+#include "storage/lock.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/guc.h"
@@ -117,6 +118,16 @@ sa_check_plan_perms(PlannedStmt *plan, bool ereport_on_violation)
 	return ExecCheckRTPerms(plan->rtable, ereport_on_violation);
 #endif
 }
+
+/*
+ * Does this backend hold the lock in exactly this mode?  PostgreSQL 17
+ * added the orstronger argument to LockHeldByMe.
+ */
+#if PG_VERSION_NUM >= 170000
+#define sa_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode), false)
+#else
+#define sa_lock_held_by_me(tag, mode) LockHeldByMe((tag), (mode))
+#endif
 
 /*
  * Does the collation sort bytewise (C or POSIX)?  lc_collate_is_c was
