@@ -904,6 +904,27 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 		s->skip_reason = pstrdup("the statement's names now resolve to other objects than when it ran (its query identifier changed)");
 		return;
 	}
+	/*
+	 * Planning folds and estimates with code the statement reaches: run none
+	 * whose owner lacks the privileges of the role it would run as (a view,
+	 * policy or function replaced since the statement ran keeps its query
+	 * identifier).
+	 */
+	{
+		char	   *why = sa_replan_refusal(q, s->cap->userid,
+											 s->cap->nparams,
+											 s->cap->ptypes);
+
+		if (why)
+		{
+			MemoryContextSwitchTo(st->cxt);
+			s->skip_reason = psprintf("planning it would run code of another role: %s",
+									  why);
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(tmp);
+			return;
+		}
+	}
 	MemoryContextSwitchTo(st->cxt);
 	s->params = sa_make_params(s->cap->nparams, s->cap->ptypes,
 							   s->cap->pvalues);

@@ -117,6 +117,10 @@ extern int	sa_push_search_path(const char *path);
 extern void sa_pop_search_path(int level);
 extern bool sa_error_ends_reading(int sqlerrcode);
 
+/* replay.c */
+extern char *sa_replan_refusal(Query *q, Oid role, int nparams,
+							   Oid *ptypes);
+
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;

@@ -136,6 +136,7 @@ typedef struct NpSlot
 typedef struct NpParent
 {
 	uint64		queryid;
+	Oid			userid;			/* role that ran it */
 	uint32		used;
 	int			len;			/* -1 when the text did not fit */
 	int			nparams;		/* -1 when the types did not fit */
@@ -155,6 +156,7 @@ static bool np_exit_registered = false;
 
 /* the statement before the current one */
 static uint64 np_prev_queryid = 0;
+static Oid	np_prev_userid = InvalidOid;
 static uint64 np_prev_rows = 0;
 static uint64 np_prev_xact = 0;
 static TimestampTz np_prev_ts = 0;
@@ -214,6 +216,7 @@ static bool np_nested = false;
 static int	np_max_entries = 200;
 
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries);
+PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries_1_1);
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_reset);
 
 static void np_observe(const SaStatement *st);
@@ -516,6 +519,7 @@ np_settle_parent(NpSlot *slot)
 
 		for (j = 0; j < NP_SLOTS; j++)
 			if (np_slots[j].queryid == slot->parent_queryid &&
+				np_slots[j].userid == slot->userid &&
 				&np_slots[j] != slot)
 				ps = &np_slots[j];
 		if (ps == NULL || ps->calls < 2 || ps->xact != slot->xact ||
@@ -527,7 +531,7 @@ np_settle_parent(NpSlot *slot)
 }
 
 static void
-np_remember_parent(uint64 queryid, const char *txt, int len,
+np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 				   ParamListInfo params)
 {
 	int			i;
@@ -535,7 +539,8 @@ np_remember_parent(uint64 queryid, const char *txt, int len,
 
 	for (i = 0; i < NP_PARENTS; i++)
 	{
-		if (np_parents[i].queryid == queryid)
+		if (np_parents[i].queryid == queryid &&
+			np_parents[i].userid == userid)
 		{
 			np_parents[i].used = np_tick;
 			return;
@@ -544,6 +549,7 @@ np_remember_parent(uint64 queryid, const char *txt, int len,
 			victim = &np_parents[i];
 	}
 	victim->queryid = queryid;
+	victim->userid = userid;
 	victim->used = np_tick;
 	if (len < NP_PARENT_LEN)
 	{
@@ -620,6 +626,7 @@ np_observe(const SaStatement *st)
 	}
 
 	if (slot->queryid != st->queryid || slot->xact != xact ||
+		slot->userid != st->userid ||
 		(xact == 0 && now - slot->last_ts > (int64) np_window_ms * 1000))
 	{
 		/* a new run */
@@ -644,7 +651,13 @@ np_observe(const SaStatement *st)
 		slot->kind = NP_KIND_NONE;
 		slot->stash_len = -1;
 		slot->start_tick = np_tick;
+		/*
+		 * The statement before is the parent only when the same role ran
+		 * it: after SET ROLE (or inside a SECURITY DEFINER function) the
+		 * text of another role's statement must not reach this one's entry.
+		 */
 		if (np_prev_queryid != 0 && np_prev_xact == xact &&
+			np_prev_userid == st->userid &&
 			(xact != 0 || now - np_prev_ts <= (int64) np_window_ms * 1000))
 		{
 			slot->parent_queryid = np_prev_queryid;
@@ -720,11 +733,12 @@ np_observe(const SaStatement *st)
 	}
 
 	np_prev_queryid = st->queryid;
+	np_prev_userid = st->userid;
 	np_prev_rows = st->rows;
 	np_prev_xact = xact;
 	np_prev_ts = now;
 	if (st->rows >= 2 && st->operation == CMD_SELECT && txt != NULL)
-		np_remember_parent(st->queryid, txt, len, params);
+		np_remember_parent(st->queryid, st->userid, txt, len, params);
 }
 
 /* ----------------------------------------------------------------
@@ -1557,14 +1571,15 @@ np_build_rewrite(NpSlot *slot, const char *txt, int len,
 #endif							/* SA_HAVE_QUERYDEF */
 
 static NpParent *
-np_find_parent(uint64 queryid)
+np_find_parent(uint64 queryid, Oid userid)
 {
 	int			i;
 
 	if (queryid == 0)
 		return NULL;
 	for (i = 0; i < NP_PARENTS; i++)
-		if (np_parents[i].queryid == queryid)
+		if (np_parents[i].queryid == queryid &&
+			np_parents[i].userid == userid)
 			return &np_parents[i];
 	return NULL;
 }
@@ -1680,7 +1695,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 
 	/* the parent: the statement run just before the run began */
 	np_settle_parent(slot);
-	parent = np_find_parent(slot->parent_queryid);
+	parent = np_find_parent(slot->parent_queryid, slot->userid);
 
 	build = (slot->kind != NP_KIND_IDENTICAL) && !np_entry_has_rewrite(slot);
 
@@ -1813,7 +1828,9 @@ np_text_or_null(const char *s, bool visible, bool *isnull)
 
 /*
  * The ignore list handed to _n_plus_one_entries(): pairs of a query id and
- * an application name, either NULL for "any".
+ * an application name, either NULL for "any", and (1.1) the role that
+ * created each rule: a rule keeps out only the entries of roles whose
+ * privileges its creator has.
  */
 typedef struct NpIgnore
 {
@@ -1822,6 +1839,8 @@ typedef struct NpIgnore
 	Datum	   *qids;
 	bool	   *anull;
 	Datum	   *apps;
+	Datum	   *creators;		/* NULL: rules apply to every role (1.0) */
+	bool	   *cnull;
 } NpIgnore;
 
 static void
@@ -1830,6 +1849,7 @@ np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 	int			na = 0;
 
 	ig->n = 0;
+	ig->creators = NULL;
 	if (PG_NARGS() < 2 || PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		return;
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT8OID, 8, FLOAT8PASSBYVAL,
@@ -1841,10 +1861,30 @@ np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the ignore lists must have the same length"),
 				 errhint("Pass one query id (or NULL) and one application name (or NULL) per ignore rule.")));
+	if (PG_NARGS() >= 3)
+	{
+		int			nc = 0;
+
+		/* no creators: the rules apply to nobody's entries */
+		if (PG_ARGISNULL(2))
+		{
+			ig->n = 0;
+			return;
+		}
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), OIDOID, sizeof(Oid),
+						  true, TYPALIGN_INT, &ig->creators, &ig->cnull,
+						  &nc);
+		if (nc != ig->n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the ignore lists must have the same length"),
+					 errhint("Pass one creator role per ignore rule.")));
+	}
 }
 
 static bool
-np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname)
+np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname,
+		   Oid userid)
 {
 	int			i;
 
@@ -1861,6 +1901,11 @@ np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname)
 			if (!same)
 				continue;
 		}
+		/* a rule covers the roles whose privileges its creator has */
+		if (ig->creators != NULL &&
+			(ig->cnull[i] ||
+			 !has_privs_of_role(DatumGetObjectId(ig->creators[i]), userid)))
+			continue;
 		return true;
 	}
 	return false;
@@ -1888,7 +1933,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	sa_init_srf(fcinfo);
 	if (np_hash == NULL)
 		return (Datum) 0;
-	all_stats = has_privs_of_role(me, ROLE_PG_READ_ALL_STATS);
+	all_stats = sa_may_read_all_stats(me);
 
 	/* this session's own runs in progress are shown as they are now */
 	np_flush_local();
@@ -1911,7 +1956,8 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		TimestampTz first_seen,
 					last_seen;
 
-		if (ig.n > 0 && np_ignored(&ig, e->key.queryid, e->key.appname))
+		if (ig.n > 0 && np_ignored(&ig, e->key.queryid, e->key.appname,
+								   e->key.userid))
 			continue;
 
 		SpinLockAcquire(&e->mutex);
@@ -1964,6 +2010,17 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(np_state->lock);
 	return (Datum) 0;
+}
+
+/*
+ * scale_advisor._n_plus_one_entries(ignore_queryids, ignore_applications,
+ * ignore_creators), version 1.1: the same, each rule applied only to the
+ * entries of roles whose privileges its creator has.
+ */
+Datum
+scale_advisor_n_plus_one_entries_1_1(PG_FUNCTION_ARGS)
+{
+	return scale_advisor_n_plus_one_entries(fcinfo);
 }
 
 /*

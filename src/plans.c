@@ -1340,16 +1340,6 @@ done:
 }
 
 /*
- * May the current role read every role's captured statements (and advice
- * derived from them)?  The rule of pg_stat_statements.
- */
-static bool
-can_see_all(void)
-{
-	return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
-}
-
-/*
  * Copy the captured statements of this database out of shared memory (all
  * users' when allowed, else the current user's).
  */
@@ -1364,7 +1354,7 @@ sa_captured_statements(bool all_users)
 
 	if (plan_shared == NULL)
 		return NIL;
-	all_users = all_users && can_see_all();
+	all_users = all_users && sa_may_read_all_stats(GetUserId());
 	LWLockAcquire(plan_shared->lock, LW_SHARED);
 	hash_seq_init(&hs, plan_hash);
 	while ((e = hash_seq_search(&hs)) != NULL)
@@ -1426,7 +1416,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS hs;
 	SaPlanEntry *e;
-	bool		all = can_see_all();
+	bool		all = sa_may_read_all_stats(GetUserId());
 	Oid			me = GetUserId();
 
 	sa_require_loaded();

@@ -26,13 +26,21 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_inherits.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_range.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -42,7 +50,9 @@
 #include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -50,7 +60,6 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
-#include "utils/typcache.h"
 
 #include "index_advice.h"
 #include "scale_advisor.h"
@@ -61,16 +70,60 @@ typedef struct CodeWalk
 {
 	char	   *reason;			/* the first code found that is not built in */
 	List	   *written;		/* OIDs of tables written */
+	List	   *read;			/* OIDs of relations named (re-planning) */
 	Oid			infoschema;
+	Oid			trusted;		/* re-planning: the role the code runs as */
+	bool		replay;			/* pgbench replays it as someone else */
 } CodeWalk;
 
-/* is an object of this namespace and owner built in? */
+/*
+ * Built-in functions that run SQL given to them as text (or read every
+ * table of a schema or database): what they run is not in the statement's
+ * tree, so nothing here could check it.
+ */
+static const char *const sql_text_runners[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema",
+	"database_to_xml_and_xmlschema", "ts_stat", "ts_rewrite", NULL
+};
+
+/*
+ * Volatile built-ins a replayed read may call: the others change the
+ * session (set_config), write (setval, lo_*), or act with the rights of
+ * whoever runs pgbench (pg_terminate_backend, lo_export, ...).
+ */
+static const char *const replay_volatile_ok[] = {
+	"random", "random_normal", "clock_timestamp", "timeofday",
+	"gen_random_uuid", NULL
+};
+
+/* is name one of list? */
+static bool
+name_in(const char *name, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * May code of this namespace and owner run?  Built in: in pg_catalog or
+ * information_schema and owned by the bootstrap superuser.  When
+ * re-planning as a role, also code whose owner has that role's
+ * privileges (running it as the role gives its owner nothing).
+ */
 static bool
 builtin(CodeWalk *cw, Oid nsp, Oid owner)
 {
-	return (nsp == PG_CATALOG_NAMESPACE ||
-			(OidIsValid(cw->infoschema) && nsp == cw->infoschema)) &&
-		owner == BOOTSTRAP_SUPERUSERID;
+	if ((nsp == PG_CATALOG_NAMESPACE ||
+		 (OidIsValid(cw->infoschema) && nsp == cw->infoschema)) &&
+		owner == BOOTSTRAP_SUPERUSERID)
+		return true;
+	return OidIsValid(cw->trusted) && has_privs_of_role(owner, cw->trusted);
 }
 
 /* check_functions_in_node callback: note a function that is not built in */
@@ -88,32 +141,128 @@ note_function(Oid funcid, void *context)
 		return false;
 	p = (Form_pg_proc) GETSTRUCT(tup);
 	if (!builtin(cw, p->pronamespace, p->proowner))
-		cw->reason = psprintf("calls %s, which is not built in",
+		cw->reason = psprintf(OidIsValid(cw->trusted) ?
+							  "calls %s, code of a role that does not have the privileges of the role that ran the statement" :
+							  "calls %s, which is not built in",
+							  format_procedure_qualified(funcid));
+	else if (p->pronamespace == PG_CATALOG_NAMESPACE &&
+			 name_in(NameStr(p->proname), sql_text_runners))
+		cw->reason = psprintf("calls %s, which runs SQL given as text",
+							  format_procedure_qualified(funcid));
+	else if (cw->replay && p->provolatile == PROVOLATILE_VOLATILE &&
+			 !name_in(NameStr(p->proname), replay_volatile_ok))
+		cw->reason = psprintf("calls %s, a volatile built-in that changes the session or acts with the rights of whoever replays it",
 							  format_procedure_qualified(funcid));
 	ReleaseSysCache(tup);
 	return cw->reason != NULL;
 }
 
-/* a domain with constraints runs them on every coercion */
+static bool code_walker(Node *node, CodeWalk *cw);
+static void walk_stored(CodeWalk *cw, const char *nodestr);
+
+/*
+ * The code a value of type typid may run.  Coerced (a coercion to it, or a
+ * parameter value read by its input function): the constraints of a
+ * domain, and those of the fields of a composite type.  Any value: the
+ * canonical function of a range type (building a range) and its
+ * subtype_diff (selectivity estimates).  Arrays: those of their element
+ * type.  A domain's constraints are read from pg_constraint, not through
+ * the type cache: loading them there plans them, which folds the immutable
+ * functions they call.
+ */
 static void
-note_domain(CodeWalk *cw, Oid typid)
+note_type(CodeWalk *cw, Oid typid, bool coerced, int depth)
 {
 	HeapTuple	tup;
 	Form_pg_type t;
+	Oid			base;
+	Oid			elem;
+	Oid			typrelid;
+	char		typtype;
+	bool		ok;
 
+	if (cw->reason || depth > 16 || !OidIsValid(typid))
+		return;
 	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	if (!HeapTupleIsValid(tup))
 		return;
 	t = (Form_pg_type) GETSTRUCT(tup);
-	if (t->typtype == TYPTYPE_DOMAIN &&
-		!builtin(cw, t->typnamespace, t->typowner) &&
-		DomainHasConstraints(typid))
-		cw->reason = psprintf("coerces to domain %s, whose constraints are not built in",
-							  format_type_be_qualified(typid));
+	ok = builtin(cw, t->typnamespace, t->typowner);
+	base = t->typbasetype;
+	elem = (t->typlen == -1) ? t->typelem : InvalidOid;
+	typrelid = t->typrelid;
+	typtype = t->typtype;
 	ReleaseSysCache(tup);
-}
 
-static bool code_walker(Node *node, CodeWalk *cw);
+	if (typtype == TYPTYPE_DOMAIN && coerced)
+	{
+		Relation	conrel;
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	ctup;
+
+		conrel = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(typid));
+		scan = systable_beginscan(conrel, ConstraintTypidIndexId, true,
+								  NULL, 1, &key);
+		while (cw->reason == NULL &&
+			   HeapTupleIsValid(ctup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		d;
+
+			if (!ok)
+			{
+				cw->reason = psprintf("coerces to domain %s, whose constraints are not built in",
+									  format_type_be_qualified(typid));
+				break;
+			}
+			d = heap_getattr(ctup, Anum_pg_constraint_conbin,
+							 RelationGetDescr(conrel), &isnull);
+			if (!isnull)
+				walk_stored(cw, TextDatumGetCString(d));
+		}
+		systable_endscan(scan);
+		table_close(conrel, AccessShareLock);
+	}
+	if (typtype == TYPTYPE_DOMAIN)
+		note_type(cw, base, coerced, depth + 1);
+	else if (typtype == TYPTYPE_RANGE || typtype == TYPTYPE_MULTIRANGE)
+	{
+		Oid			rng = typtype == TYPTYPE_RANGE ? typid :
+		get_multirange_range(typid);
+
+		tup = SearchSysCache1(RANGETYPE, ObjectIdGetDatum(rng));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_range r = (Form_pg_range) GETSTRUCT(tup);
+			Oid			canonical = r->rngcanonical;
+			Oid			subdiff = r->rngsubdiff;
+			Oid			sub = r->rngsubtype;
+
+			ReleaseSysCache(tup);
+			if (OidIsValid(canonical))
+				note_function(canonical, cw);
+			if (OidIsValid(subdiff))
+				note_function(subdiff, cw);
+			note_type(cw, sub, coerced, depth + 1);
+		}
+	}
+	else if (typtype == TYPTYPE_COMPOSITE && coerced && OidIsValid(typrelid))
+	{
+		Relation	rel = relation_open(typrelid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < desc->natts && cw->reason == NULL; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				note_type(cw, TupleDescAttr(desc, i)->atttypid, true,
+						  depth + 1);
+		relation_close(rel, AccessShareLock);
+	}
+	else if (OidIsValid(elem))
+		note_type(cw, elem, coerced, depth + 1);
+}
 
 /* walk the ordering and grouping operators of a query */
 static void
@@ -140,7 +289,15 @@ code_walker(Node *node, CodeWalk *cw)
 	if (IsA(node, Query))
 	{
 		Query	   *q = (Query *) node;
+		ListCell   *lc;
 
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				cw->read = list_append_unique_oid(cw->read, rte->relid);
+		}
 		if (q->resultRelation > 0)
 			cw->written = list_append_unique_oid(cw->written,
 												 rt_fetch(q->resultRelation,
@@ -151,11 +308,11 @@ code_walker(Node *node, CodeWalk *cw)
 		return query_tree_walker(q, code_walker, (void *) cw, 0);
 	}
 	if (IsA(node, CoerceToDomain))
-	{
-		note_domain(cw, ((CoerceToDomain *) node)->resulttype);
-		if (cw->reason)
-			return true;
-	}
+		note_type(cw, ((CoerceToDomain *) node)->resulttype, true, 0);
+	else if (IsA(node, Var) || IsA(node, Const) || IsA(node, Param))
+		note_type(cw, exprType(node), false, 0);
+	if (cw->reason)
+		return true;
 	if (check_functions_in_node(node, note_function, (void *) cw))
 		return true;
 	return expression_tree_walker(node, code_walker, (void *) cw);
@@ -169,6 +326,56 @@ walk_stored(CodeWalk *cw, const char *nodestr)
 		code_walker((Node *) stringToNode(nodestr), cw);
 }
 
+/* walk a node-string column of a syscache tuple */
+static void
+walk_syscache_attr(CodeWalk *cw, int cacheid, Oid oid, AttrNumber attno)
+{
+	HeapTuple	tup = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
+	bool		isnull;
+	Datum		d;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	d = SysCacheGetAttr(cacheid, tup, attno, &isnull);
+	if (!isnull)
+		walk_stored(cw, TextDatumGetCString(d));
+	ReleaseSysCache(tup);
+}
+
+/*
+ * The expressions stored with a relation that planning or writing it may
+ * evaluate: CHECK constraints, index expressions and predicates, the
+ * expressions of extended statistics, the partition key.  They are read as
+ * stored: the relation cache folds the immutable functions in them when it
+ * loads them, which would run them here.
+ */
+static void
+walk_relation_exprs(CodeWalk *cw, Relation rel)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	List	   *oids;
+	ListCell   *lc;
+
+	if (constr)
+		for (int c = 0; c < constr->num_check && cw->reason == NULL; c++)
+			walk_stored(cw, constr->check[c].ccbin);
+	oids = RelationGetIndexList(rel);
+	foreach(lc, oids)
+	{
+		walk_syscache_attr(cw, INDEXRELID, lfirst_oid(lc),
+						   Anum_pg_index_indexprs);
+		walk_syscache_attr(cw, INDEXRELID, lfirst_oid(lc),
+						   Anum_pg_index_indpred);
+	}
+	oids = RelationGetStatExtList(rel);
+	foreach(lc, oids)
+		walk_syscache_attr(cw, STATEXTOID, lfirst_oid(lc),
+						   Anum_pg_statistic_ext_stxexprs);
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		walk_syscache_attr(cw, PARTRELID, RelationGetRelid(rel),
+						   Anum_pg_partitioned_table_partexprs);
+}
+
 /*
  * The code that writing a table runs beyond the statement itself:
  * triggers, CHECK constraints, generated columns, index expressions and
@@ -177,15 +384,12 @@ walk_stored(CodeWalk *cw, const char *nodestr)
 static void
 check_written(CodeWalk *cw)
 {
-	ListCell   *lc;
-
 	/* cw->written grows while it is walked */
 	for (int i = 0; i < list_length(cw->written) && cw->reason == NULL; i++)
 	{
 		Oid			relid = list_nth_oid(cw->written, i);
 		Relation	rel = relation_open(relid, AccessShareLock);
 		TupleConstr *constr = RelationGetDescr(rel)->constr;
-		List	   *indexes;
 
 		/* rows may land in partitions or inheritance children */
 		if (rel->rd_rel->relhassubclass)
@@ -217,26 +421,64 @@ check_written(CodeWalk *cw)
 			}
 		}
 		if (constr && cw->reason == NULL)
-		{
-			for (int c = 0; c < constr->num_check; c++)
-				walk_stored(cw, constr->check[c].ccbin);
 			for (int d = 0; d < constr->num_defval; d++)
 				walk_stored(cw, constr->defval[d].adbin);
-		}
-		indexes = RelationGetIndexList(rel);
-		foreach(lc, indexes)
-		{
-			Relation	irel;
-
-			if (cw->reason)
-				break;
-			irel = index_open(lfirst_oid(lc), AccessShareLock);
-			code_walker((Node *) RelationGetIndexExpressions(irel), cw);
-			code_walker((Node *) RelationGetIndexPredicate(irel), cw);
-			index_close(irel, AccessShareLock);
-		}
+		if (cw->reason == NULL)
+			walk_relation_exprs(cw, rel);
 		relation_close(rel, AccessShareLock);
 	}
+}
+
+/*
+ * The expressions stored with the relations a statement names, and with
+ * their partitions and inheritance children, which planning it may fold.
+ */
+static void
+check_read(CodeWalk *cw)
+{
+	/* cw->read grows while it is walked */
+	for (int i = 0; i < list_length(cw->read) && cw->reason == NULL; i++)
+	{
+		Oid			relid = list_nth_oid(cw->read, i);
+		Relation	rel = relation_open(relid, AccessShareLock);
+
+		if (rel->rd_rel->relhassubclass)
+		{
+			ListCell   *cc;
+
+			foreach(cc, find_all_inheritors(relid, AccessShareLock, NULL))
+				cw->read = list_append_unique_oid(cw->read, lfirst_oid(cc));
+		}
+		walk_relation_exprs(cw, rel);
+		relation_close(rel, AccessShareLock);
+	}
+}
+
+/*
+ * Why planning the analyzed and rewritten query q as role would run code
+ * whose owner does not have role's privileges (a function it calls, one in
+ * a view or a row-level security policy, in a domain's constraints or a
+ * range type's functions, in the input of its parameters' types, in the
+ * stored expressions of a table it names), or a built-in that runs SQL given
+ * as text; NULL when it would not.  Such code may have been replaced since
+ * the statement ran (its query identifier does not change).
+ */
+char *
+sa_replan_refusal(Query *q, Oid role, int nparams, Oid *ptypes)
+{
+	CodeWalk	cw;
+
+	memset(&cw, 0, sizeof(cw));
+	cw.infoschema = get_namespace_oid("information_schema", true);
+	cw.trusted = role;
+	/* the parameter values go through their types' input functions */
+	for (int i = 0; i < nparams && cw.reason == NULL; i++)
+		note_type(&cw, ptypes[i], true, 0);
+	if (cw.reason == NULL)
+		code_walker((Node *) q, &cw);
+	if (cw.reason == NULL)
+		check_read(&cw);
+	return cw.reason;
 }
 
 /* analyze the statement and find what it would run; NULL when built in */
@@ -250,6 +492,7 @@ refusal(const char *text)
 
 	memset(&cw, 0, sizeof(cw));
 	cw.infoschema = get_namespace_oid("information_schema", true);
+	cw.replay = true;
 	raw = raw_parser(text, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1)
 		return pstrdup("the text does not hold exactly one statement");
@@ -266,6 +509,8 @@ refusal(const char *text)
 			return cw.reason;
 	}
 	check_written(&cw);
+	if (cw.reason == NULL)
+		check_read(&cw);
 	return cw.reason;
 }
 

@@ -11,8 +11,9 @@
  *
  *	 - allows the call only to a superuser or to a role that has the
  *	   privileges of the table's owner (has_privs_of_role: a member that
- *	   inherits), so running as the owner gives the caller nothing it did
- *	   not have; anyone else gets an error that says what to grant;
+ *	   inherits) and, from PostgreSQL 16, may SET ROLE to it, so running as
+ *	   the owner gives the caller nothing it did not have; anyone else gets
+ *	   an error that says what to grant;
  *	 - switches to the owner inside a security-restricted operation (no
  *	   SET ROLE, no temporary objects, no cursors WITH HOLD), so that the
  *	   owner's triggers, defaults, index expressions and functions folded by
@@ -83,7 +84,20 @@ sa_rel_owner(Oid relid)
 bool
 sa_may_maintain(Oid role, Oid owner)
 {
-	return superuser_arg(role) || has_privs_of_role(role, owner);
+	if (superuser_arg(role))
+		return true;
+#if PG_VERSION_NUM >= 160000
+
+	/*
+	 * From PostgreSQL 16 a grant may give the owner's privileges without the
+	 * right to SET ROLE to it (WITH SET FALSE): such a member never had the
+	 * owner's role attributes (SUPERUSER, CREATEROLE, BYPASSRLS ...), and
+	 * running its statement as the owner would give them.
+	 */
+	if (!member_can_set_role(role, owner))
+		return false;
+#endif
+	return has_privs_of_role(role, owner);
 }
 
 /*

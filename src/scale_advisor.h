@@ -99,6 +99,14 @@ extern void sa_index_advice_init(void);	/* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
 
+/*
+ * src/privs.c: may a role see every role's statement texts and query ids
+ * (superuser or pg_read_all_stats), and may it see the parameter values of
+ * a statement another role ran (that role itself or a superuser)
+ */
+extern bool sa_may_read_all_stats(Oid roleid);
+extern bool sa_may_see_values(Oid reader, Oid owner);
+
 /* src/snapshot.c: history bucket of a time, and whether history is kept */
 extern int	sa_hist_bucket(double ms);
 extern bool sa_track_history;

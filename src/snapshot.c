@@ -28,7 +28,9 @@
  * statement up and builds the example only when it has none.  Examples are
  * shown only to the role that ran them and to members of
  * pg_read_all_stats, like the statement text of pg_stat_statements, and
- * _history() shows other roles' statements only to those members.
+ * _history() shows other roles' statements only to those members; the
+ * bound parameter values of an example only to the role that ran it and to
+ * superusers (src/privs.c holds both rules).
  * scale_advisor.capture_parameters = off stops capturing parameter values;
  * scale_advisor.track_history = off stops counting and capturing.
  *
@@ -38,6 +40,12 @@
  * (scale_advisor.history_max), the tenth of the examples least recently
  * confirmed is evicted at once.  Output functions of parameter types run
  * with no lock held.
+ *
+ * Table sizes are read with _relation_size_nowait(), which takes its locks
+ * (ACCESS SHARE on the table, its TOAST table and their indexes) only when
+ * they are free at once: a snapshot or a monitoring view never waits behind
+ * a table owner's ACCESS EXCLUSIVE lock (a TRUNCATE, an ALTER TABLE, a
+ * REINDEX); the table is skipped and snapshot() says so.
  *
  * The background worker "scale_advisor snapshot" connects to the database
  * named by scale_advisor.database and calls scale_advisor.snapshot() every
@@ -53,6 +61,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "access/relation.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_authid.h"
@@ -66,6 +75,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -77,6 +87,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -148,6 +159,7 @@ PG_FUNCTION_INFO_V1(scale_advisor_history_reset);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_quantile);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_count_above);
 PG_FUNCTION_INFO_V1(scale_advisor_host_cpus);
+PG_FUNCTION_INFO_V1(scale_advisor_relation_size_nowait);
 
 /*
  * Shared memory needed for the history table.
@@ -484,7 +496,7 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	tupdesc = rsinfo->setDesc;
 
 	hc.me = GetUserId();
-	hc.see_all = has_privs_of_role(hc.me, ROLE_PG_READ_ALL_STATS);
+	hc.see_all = sa_may_read_all_stats(hc.me);
 
 	/* sum the store's histograms per (database, query id) */
 	memset(&info, 0, sizeof(info));
@@ -534,7 +546,8 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 		if (has_sample && (hc.see_all || copy->userid == hc.me))
 		{
 			values[9] = CStringGetTextDatum(copy->text);
-			if (copy->nparams > 0)
+			/* parameter values: the statement's own role and superusers */
+			if (copy->nparams > 0 && sa_may_see_values(hc.me, copy->userid))
 			{
 				Datum		td[SA_SAMPLE_MAXPARAMS];
 				Datum		vd[SA_SAMPLE_MAXPARAMS];
@@ -721,6 +734,98 @@ scale_advisor_host_cpus(PG_FUNCTION_ARGS)
 	if (n <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32((int32) n);
+}
+
+/* take an ACCESS SHARE lock on relid if it is free now; remember it */
+static bool
+sa_lock_nowait(Oid relid, List **locked)
+{
+	if (!OidIsValid(relid))
+		return true;
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	*locked = lappend_oid(*locked, relid);
+	return true;
+}
+
+/* lock the indexes of an open relation without waiting */
+static bool
+sa_lock_indexes_nowait(Relation rel, List **locked)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		ok = true;
+
+	foreach(lc, indexes)
+	{
+		if (!sa_lock_nowait(lfirst_oid(lc), locked))
+		{
+			ok = false;
+			break;
+		}
+	}
+	list_free(indexes);
+	return ok;
+}
+
+/*
+ * SQL: scale_advisor._relation_size_nowait(rel, main_only) returns
+ * pg_total_relation_size(rel), or pg_relation_size(rel, 'main') when
+ * main_only, or NULL when the relation is gone or when a lock it needs (on
+ * the relation, its TOAST table or one of their indexes) is held in a
+ * conflicting mode by another session: it never waits.
+ */
+Datum
+scale_advisor_relation_size_nowait(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		main_only = PG_GETARG_BOOL(1);
+	List	   *locked = NIL;
+	Relation	rel;
+	Oid			toastid = InvalidOid;
+	bool		ok;
+	Datum		size = (Datum) 0;
+	ListCell   *lc;
+
+	if (!sa_lock_nowait(relid, &locked))
+		PG_RETURN_NULL();
+	rel = try_relation_open(relid, NoLock);
+	ok = (rel != NULL);
+	if (ok && main_only)
+	{
+		relation_close(rel, NoLock);
+		size = DirectFunctionCall2(pg_relation_size, ObjectIdGetDatum(relid),
+								   CStringGetTextDatum("main"));
+		UnlockRelationOid(relid, AccessShareLock);
+		list_free(locked);
+		PG_RETURN_DATUM(size);
+	}
+	if (ok)
+	{
+		toastid = rel->rd_rel->reltoastrelid;
+		ok = sa_lock_indexes_nowait(rel, &locked) &&
+			sa_lock_nowait(toastid, &locked);
+		relation_close(rel, NoLock);
+	}
+	if (ok && OidIsValid(toastid))
+	{
+		Relation	toast = try_relation_open(toastid, NoLock);
+
+		if (toast != NULL)
+		{
+			ok = sa_lock_indexes_nowait(toast, &locked);
+			relation_close(toast, NoLock);
+		}
+	}
+	if (ok)
+		size = DirectFunctionCall1(pg_total_relation_size,
+								   ObjectIdGetDatum(relid));
+	foreach(lc, locked)
+		UnlockRelationOid(lfirst_oid(lc), AccessShareLock);
+	list_free(locked);
+	if (!ok)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(size);
 }
 
 /*

@@ -173,7 +173,7 @@ scale_advisor_query_stats_1_0(PG_FUNCTION_ARGS)
 						QUERY_STATS_COLS, st.rsinfo->setDesc->natts),
 				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
 	st.userid = GetUserId();
-	st.all_visible = has_privs_of_role(st.userid, ROLE_PG_READ_ALL_STATS);
+	st.all_visible = sa_may_read_all_stats(st.userid);
 	st.showtext = PG_ARGISNULL(0) ? true : PG_GETARG_BOOL(0);
 	sa_store_read_all(query_stats_row, &st);
 	return (Datum) 0;

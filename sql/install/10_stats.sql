@@ -52,9 +52,11 @@ LANGUAGE C STRICT VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scale_advisor_info_1_0';
 
 -- Store-wide figures: entries, capacity, evictions, memory, last reset/save.
+-- For monitoring: superusers and pg_read_all_stats (pg_monitor) members.
 CREATE VIEW @extschema@.info AS
   SELECT * FROM @extschema@._info()
-  WHERE @extschema@._require_loaded();
+  WHERE @extschema@._require_loaded()
+    AND @extschema@._require_stats_reader('scale_advisor.info');
 
 -- Remove statistics: everything (no arguments), or one user, database or
 -- query id (0 matches anything).  Returns the number of statements removed.
@@ -66,7 +68,8 @@ AS 'MODULE_PATHNAME', 'scale_advisor_reset_1_0';
 REVOKE ALL ON FUNCTION @extschema@.reset(oid, oid, bigint) FROM PUBLIC;
 
 -- Like pg_stat_statements: everyone sees the figures, the text and query id
--- of other users' statements only with pg_read_all_stats.
+-- of other users' statements only with pg_read_all_stats.  info refuses
+-- roles without pg_read_all_stats with a hint naming the grant.
 GRANT SELECT ON @extschema@.query_stats, @extschema@.slow_queries,
   @extschema@.info TO PUBLIC;
 

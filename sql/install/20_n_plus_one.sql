@@ -3,7 +3,12 @@
 -- loops, with the rewrite that replaces them.
 
 -- Detections to keep out of the view: a query id, an application_name, or
--- a query id for one application_name only.
+-- a query id for one application_name only.  created_by is the role that
+-- added the rule: a rule keeps out only the detections of roles whose
+-- privileges its creator has, and (row-level security) each role sees and
+-- changes only the rules of roles whose privileges it has; superusers see
+-- all.  Rules of 1.0 get the role named in added_by (or the extension's
+-- owner when that role is gone).
 CREATE TABLE @extschema@.n_plus_one_ignore_list (
 	queryid bigint,
 	application_name text,
@@ -11,20 +16,27 @@ CREATE TABLE @extschema@.n_plus_one_ignore_list (
 	added_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	added_by name NOT NULL DEFAULT CURRENT_USER,
 	CONSTRAINT n_plus_one_ignore_list_target
-		CHECK (queryid IS NOT NULL OR application_name IS NOT NULL)
+		CHECK (queryid IS NOT NULL OR application_name IS NOT NULL),
+	created_by pg_catalog.regrole NOT NULL DEFAULT (CURRENT_USER)::pg_catalog.regrole
 );
 CREATE UNIQUE INDEX n_plus_one_ignore_list_key
 	ON @extschema@.n_plus_one_ignore_list
-	((COALESCE(queryid, 0)), (COALESCE(application_name, '')));
+	((COALESCE(queryid, 0)), (COALESCE(application_name, '')), created_by);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.n_plus_one_ignore_list', '');
+ALTER TABLE @extschema@.n_plus_one_ignore_list ENABLE ROW LEVEL SECURITY;
+CREATE POLICY n_plus_one_ignore_list_creator ON @extschema@.n_plus_one_ignore_list
+	USING (pg_catalog.pg_has_role(created_by::pg_catalog.oid, 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role(created_by::pg_catalog.oid, 'USAGE'));
 GRANT SELECT ON @extschema@.n_plus_one_ignore_list TO PUBLIC;
 
--- Rows matching an ignore pair (query id or NULL, application name or
--- NULL; arrays of the same length) are left out before other roles' query
--- ids are hidden.
+-- Rows matching an ignore rule (query id or NULL, application name or
+-- NULL, the rule's creator; arrays of the same length) are left out before
+-- other roles' query ids are hidden; a rule matches only the rows of roles
+-- whose privileges its creator has.
 CREATE FUNCTION @extschema@._n_plus_one_entries(
 	ignore_queryids bigint[] DEFAULT NULL,
 	ignore_applications text[] DEFAULT NULL,
+	ignore_creators oid[] DEFAULT NULL,
 	OUT dbid oid,
 	OUT userid oid,
 	OUT application_name text,
@@ -45,7 +57,7 @@ CREATE FUNCTION @extschema@._n_plus_one_entries(
 	OUT last_seen timestamptz)
 RETURNS SETOF record
 LANGUAGE C VOLATILE
-AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries';
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
 
 -- One row per (database, user, application_name, kind, statement).
 CREATE VIEW @extschema@.n_plus_one AS
@@ -95,6 +107,8 @@ SELECT e.dbid,
 		(SELECT pg_catalog.array_agg(i.queryid ORDER BY i.ctid)
 		   FROM @extschema@.n_plus_one_ignore_list AS i),
 		(SELECT pg_catalog.array_agg(i.application_name ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.created_by::pg_catalog.oid ORDER BY i.ctid)
 		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
  WHERE @extschema@._require_loaded();
 GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
@@ -119,7 +133,8 @@ BEGIN
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.n_plus_one_ignore_list AS i
 				WHERE i.queryid = n_plus_one_ignore.queryid
-				  AND i.application_name IS NOT DISTINCT FROM n_plus_one_ignore.application_name) THEN
+				  AND i.application_name IS NOT DISTINCT FROM n_plus_one_ignore.application_name
+				  AND i.created_by = CURRENT_USER::regrole) THEN
 		RETURN false;
 	END IF;
 	INSERT INTO @extschema@.n_plus_one_ignore_list (queryid, application_name, note)
@@ -149,7 +164,8 @@ BEGIN
 	END IF;
 	IF EXISTS (SELECT 1 FROM @extschema@.n_plus_one_ignore_list AS i
 				WHERE i.queryid IS NULL
-				  AND i.application_name = n_plus_one_ignore_application.application_name) THEN
+				  AND i.application_name = n_plus_one_ignore_application.application_name
+				  AND i.created_by = CURRENT_USER::regrole) THEN
 		RETURN false;
 	END IF;
 	INSERT INTO @extschema@.n_plus_one_ignore_list (queryid, application_name, note)

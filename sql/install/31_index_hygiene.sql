@@ -2,7 +2,9 @@
 -- left broken by a failed CREATE INDEX CONCURRENTLY, and foreign keys whose
 -- referencing side has no index (every DELETE or key UPDATE on the
 -- referenced table then scans the referencing table).  Plain catalog views;
--- nothing here needs the statement capture.
+-- nothing here needs the statement capture.  For monitoring: superusers and
+-- roles with the privileges of pg_read_all_stats (pg_monitor) may read them,
+-- other roles get an error naming the grant.
 
 -- Indexes never scanned since the statistics were last reset.  Indexes that
 -- enforce a constraint (primary key, unique, exclusion) are left out: they
@@ -11,7 +13,7 @@ CREATE VIEW @extschema@.unused_indexes AS
 SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
-       pg_catalog.pg_relation_size(i.indexrelid) AS index_size_bytes,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
@@ -25,6 +27,7 @@ SELECT n.nspname AS schema_name,
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND n.nspname NOT LIKE 'pg_temp%'
    AND c.relkind IN ('r', 'm')
@@ -57,7 +60,7 @@ WITH idx AS (
          ic.relam,
          pg_catalog.pg_get_expr(i.indexprs, i.indrelid) AS exprs,
          pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS pred,
-         pg_catalog.pg_relation_size(i.indexrelid) AS size
+         @extschema@._relation_size_nowait(i.indexrelid, true) AS size
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -78,6 +81,7 @@ SELECT DISTINCT ON (a.indexrelid)
   FROM idx a
   JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.duplicate_indexes')
    AND a.relam = b.relam
    AND a.pred IS NOT DISTINCT FROM b.pred
    AND a.exprs IS NOT DISTINCT FROM b.exprs
@@ -112,7 +116,7 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
        i.indisready AS is_ready,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
-       pg_catalog.pg_relation_size(i.indexrelid) AS index_size_bytes,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
        pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
   FROM pg_catalog.pg_index i
@@ -120,6 +124,7 @@ SELECT c.oid::pg_catalog.regclass AS relation,
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
    AND NOT i.indisvalid
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
 
@@ -136,7 +141,7 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
                JOIN pg_catalog.pg_attribute a
                  ON a.attrelid = k.conrelid AND a.attnum = u.attnum
               ORDER BY u.ord) AS columns,
-       pg_catalog.pg_relation_size(k.conrelid) AS table_size_bytes,
+       @extschema@._relation_size_nowait(k.conrelid, true) AS table_size_bytes,
        pg_catalog.format('CREATE INDEX CONCURRENTLY ON %I.%I (%s)',
               n.nspname, c.relname,
               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
@@ -147,6 +152,7 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
   JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.fk_without_index')
    AND k.contype = 'f'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND NOT EXISTS (
@@ -162,3 +168,6 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
             -- the first n key columns, as a set, are the FK's columns
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey);
+
+GRANT SELECT ON @extschema@.unused_indexes, @extschema@.duplicate_indexes,
+  @extschema@.invalid_indexes, @extschema@.fk_without_index TO PUBLIC;

@@ -2102,7 +2102,8 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
 
 ---------------------------------------------------------------------------
 -- Advice
@@ -2131,7 +2132,7 @@ DECLARE
 	hi text;
 BEGIN
 	FOR r IN
-		SELECT c.oid, pg_total_relation_size(c.oid) AS bytes, c.reltuples,
+		SELECT c.oid, @extschema@._relation_size_nowait(c.oid) AS bytes, c.reltuples,
 			   coalesce(st.n_tup_ins, 0) AS ins, coalesce(st.n_tup_upd + st.n_tup_del, 0) AS upd,
 			   coalesce(st.seq_scan, 0) AS seq
 		FROM pg_class c
@@ -2142,7 +2143,7 @@ BEGIN
 		  AND n.nspname !~ '^pg_temp' AND n.nspname !~ '^pg_toast'
 		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
 						  AND d.objid = c.oid AND d.deptype = 'e')
-		  AND pg_total_relation_size(c.oid) >= min_bytes
+		  AND @extschema@._relation_size_nowait(c.oid) >= min_bytes
 		ORDER BY 2 DESC
 	LOOP
 		-- candidate columns: time or integer columns that lead an index
@@ -2219,7 +2220,13 @@ $$;
 
 CREATE VIEW @extschema@.partition_advice AS
 SELECT * FROM @extschema@._partition_advice()
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice');
+
+-- For monitoring: superusers and roles with the privileges of
+-- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.
+GRANT SELECT ON @extschema@.partition_advice,
+  @extschema@.partition_maintenance_status TO PUBLIC;
 
 REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;

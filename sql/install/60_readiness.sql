@@ -94,7 +94,8 @@ SELECT d.name, coalesce(t.value, d.default_value) AS value, d.default_value,
 	   d.unit, d.description, t.changed_at
 FROM @extschema@._threshold_defaults() d
 LEFT JOIN @extschema@.thresholds t ON t.name = d.name
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.threshold_settings');
 
 -- Set a threshold (NULL value: back to the default).
 CREATE FUNCTION @extschema@.set_threshold(p_name text, p_value numeric)
@@ -203,7 +204,10 @@ CREATE TABLE @extschema@.snapshots (
 	xact_rollback bigint,
 	stmt_calls bigint,
 	stmt_errors bigint,
-	stmt_exec_ms double precision
+	stmt_exec_ms double precision,
+	-- tables whose size could not be read without waiting for a lock
+	-- another session held (they are missing from snapshot_tables)
+	locked_tables text[]
 );
 CREATE INDEX ON @extschema@.snapshots (taken_at);
 
@@ -234,12 +238,26 @@ CREATE TABLE @extschema@.snapshot_tables (
 	PRIMARY KEY (snap_id, relid)
 );
 
+-- Monitoring: superusers and roles with the privileges of pg_read_all_stats
+-- (pg_monitor) read the history and the thresholds (the growth, regressions,
+-- capacity, checklist and alerts functions run as the caller and read
+-- them); threshold_settings refuses other roles with a hint.  The
+-- thresholds themselves are no secret: every role may read them, so that
+-- the functions reach their privilege check.
+GRANT SELECT ON @extschema@.snapshots, @extschema@.snapshot_statements,
+  @extschema@.snapshot_tables TO pg_read_all_stats;
+GRANT SELECT ON @extschema@.thresholds, @extschema@.threshold_settings TO PUBLIC;
+
 -- Take a snapshot now, then delete the snapshots past
--- scale_advisor.snapshot_keep.  Returns the new snapshot's id.
+-- scale_advisor.snapshot_keep.  Returns the new snapshot's id.  It never
+-- waits for a lock held on a user table: a table locked by another session
+-- is left out of snapshot_tables, named in snapshots.locked_tables and in a
+-- WARNING.  lock_timeout bounds any other wait (on its own tables).
 CREATE FUNCTION @extschema@.snapshot()
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '10s'
 AS $$
 DECLARE
 	v_snap bigint;
@@ -248,6 +266,7 @@ DECLARE
 	v_calls bigint;
 	v_errors bigint;
 	v_ms double precision;
+	v_locked text[];
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('snapshot()');
@@ -285,15 +304,35 @@ BEGIN
 						   WHERE s2.dbid = h.dbid AND s2.queryid = h.queryid)
 		  AND s.first_seen = h.first_seen AND s.calls = h.calls);
 
-	INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes)
-	SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes
-	FROM (SELECT s.relid, s.schemaname, s.relname, s.n_live_tup,
-				 pg_catalog.pg_total_relation_size(s.relid) AS bytes
-		  FROM pg_catalog.pg_stat_user_tables s
-		  WHERE s.schemaname <> '@extschema@') t
-	WHERE t.bytes IS NOT NULL
-	ORDER BY t.bytes DESC
-	LIMIT (SELECT @extschema@._t('snapshot_max_tables'));
+	-- sizes read without waiting: a NULL size of a table that still
+	-- exists means another session holds a conflicting lock on it
+	WITH sz AS MATERIALIZED (
+		SELECT s.relid, s.schemaname, s.relname, s.n_live_tup,
+			   @extschema@._relation_size_nowait(s.relid) AS bytes
+		FROM pg_catalog.pg_stat_user_tables s
+		WHERE s.schemaname <> '@extschema@'
+	), ins AS (
+		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes)
+		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes
+		FROM sz t
+		WHERE t.bytes IS NOT NULL
+		ORDER BY t.bytes DESC
+		LIMIT (SELECT @extschema@._t('snapshot_max_tables'))
+		RETURNING 1
+	)
+	SELECT array_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname) ORDER BY t.schemaname, t.relname)
+	INTO v_locked
+	FROM sz t
+	WHERE t.bytes IS NULL
+	  AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.relid);
+	IF v_locked IS NOT NULL THEN
+		UPDATE @extschema@.snapshots SET locked_tables = v_locked WHERE snap_id = v_snap;
+		RAISE WARNING USING ERRCODE = 'lock_not_available',
+			MESSAGE = pg_catalog.format('snapshot %s left out %s table(s) locked by other sessions: %s',
+										v_snap, pg_catalog.cardinality(v_locked),
+										pg_catalog.array_to_string(v_locked, ', ')),
+			HINT = 'Their sizes are taken by the next snapshot; scale_advisor.snapshots.locked_tables lists them.';
+	END IF;
 
 	-- keep the newest snapshot_keep snapshots
 	SELECT min(k.snap_id) INTO v_oldest

@@ -26,7 +26,7 @@ BEGIN
 		WHERE n.taken_at >= v_from
 		UNION ALL
 		SELECT s.relid, pg_catalog.now(), s.n_live_tup::float8,
-			   pg_catalog.pg_total_relation_size(s.relid)::float8
+			   @extschema@._relation_size_nowait(s.relid)::float8
 		FROM pg_catalog.pg_stat_user_tables s
 		WHERE s.relid IN (SELECT t.relid FROM @extschema@.snapshot_tables t)
 	), fit AS (
@@ -39,12 +39,15 @@ BEGIN
 		FROM pts p GROUP BY p.relid
 	)
 	SELECT 'table'::text, s.schemaname, s.relname, s.n_live_tup,
-		   pg_catalog.pg_total_relation_size(s.relid),
+		   s.bytes,
 		   round(f.rpd::numeric, 1), round(f.bpd::numeric, 0),
 		   CASE WHEN v_tlimit > 0 AND f.bpd > 0
-				THEN round(greatest(v_tlimit - pg_catalog.pg_total_relation_size(s.relid), 0) / f.bpd::numeric, 1) END,
+				THEN round(greatest(v_tlimit - s.bytes, 0) / f.bpd::numeric, 1) END,
 		   f.n - 1, f.since
-	FROM fit f JOIN pg_catalog.pg_stat_user_tables s ON s.relid = f.relid;
+	FROM fit f
+	JOIN (SELECT u.relid, u.schemaname, u.relname, u.n_live_tup,
+				 @extschema@._relation_size_nowait(u.relid) AS bytes
+		  FROM pg_catalog.pg_stat_user_tables u) s ON s.relid = f.relid;
 
 	RETURN QUERY
 	WITH pts AS (
@@ -76,7 +79,8 @@ $$;
 
 CREATE VIEW @extschema@.growth AS
 SELECT g.* FROM @extschema@._growth() g
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.growth');
 
 -- Statements of the current database whose p95 in the last window is worse
 -- than in the baseline before it.
@@ -125,7 +129,13 @@ $$;
 
 CREATE VIEW @extschema@.regressions AS
 SELECT r.* FROM @extschema@._regressions() r
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.regressions');
+
+-- For monitoring: superusers and roles with the privileges of
+-- pg_read_all_stats (pg_monitor); other roles get an error naming the grant
+-- (capacity() checks the same).
+GRANT SELECT ON @extschema@.growth, @extschema@.regressions TO PUBLIC;
 
 -- What load_factor times today's load needs.  See docs/readiness.md.
 CREATE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
@@ -155,6 +165,7 @@ DECLARE
 	r record;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
 	IF load_factor IS NULL OR load_factor <= 0 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = 'load_factor must be a positive number',

@@ -67,8 +67,46 @@ BEGIN
 END
 $$;
 
+-- Per enabled archive policy: the status of its latest finished run and
+-- the time of its latest successful one.  Monitoring must see every
+-- policy's state, while row-level security shows a role only its own
+-- policies and runs: so this reads them as the extension's owner, only
+-- these columns of the extension's own tables (no error text: a failed
+-- run's error may quote the rows it failed on), and runs no other code.
+-- Granted to pg_read_all_stats (pg_monitor) only.
+CREATE FUNCTION @extschema@._archive_status()
+RETURNS TABLE (relation text, last_status text, last_success timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT (@extschema@._has_col('archive_policies', 'enabled')
+			AND @extschema@._has_col('archive_runs', 'status')
+			AND @extschema@._has_col('archive_runs', 'finished_at')) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT p.relation::text, l.status::text, s.t
+		FROM @extschema@.archive_policies p
+		LEFT JOIN LATERAL (
+			SELECT r.status FROM @extschema@.archive_runs r
+			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
+			  AND r.status OPERATOR(pg_catalog.<>) 'running'
+			ORDER BY r.started_at DESC LIMIT 1) l ON true
+		LEFT JOIN LATERAL (
+			SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
+			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
+			  AND r.status OPERATOR(pg_catalog.=) 'done') s ON true
+		WHERE p.enabled $q$;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._archive_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._archive_status() TO pg_read_all_stats;
+
 -- Archiving policies and partition sets whose maintenance is failing or
 -- overdue (from the archiving and partitioning parts, when installed).
+-- The error of a failed archive run is not repeated here (it may quote
+-- rows): scale_advisor.archive_runs shows it to the role that ran it.
 CREATE FUNCTION @extschema@._maintenance_status()
 RETURNS TABLE (kind text, object text, state text, last_success timestamptz,
 			   hours_since_success numeric, detail text)
@@ -79,30 +117,17 @@ DECLARE
 	v_hours numeric := (SELECT @extschema@._t('maintenance_overdue_hours'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
-	IF @extschema@._has_col('archive_policies', 'enabled')
-	   AND @extschema@._has_col('archive_runs', 'status')
-	   AND @extschema@._has_col('archive_runs', 'finished_at') THEN
-		RETURN QUERY EXECUTE $q$
-			SELECT 'archive'::text, p.relation::text,
-				   CASE WHEN l.status IN ('failed', 'interrupted') THEN 'failing'
-						WHEN s.t IS NULL OR s.t < pg_catalog.now() - pg_catalog.make_interval(hours => $1::integer) THEN 'overdue'
-						ELSE 'ok' END,
-				   s.t, round((extract(epoch FROM pg_catalog.now() - s.t) / 3600)::numeric, 1),
-				   CASE WHEN l.status IN ('failed', 'interrupted')
-						THEN pg_catalog.format('last archive run of %s %s: %s', p.relation, l.status, coalesce(l.error, '?'))
-						WHEN s.t IS NULL THEN pg_catalog.format('archive policy of %s never ran to completion: call scale_advisor.run_archive_policies() from cron', p.relation)
-						ELSE pg_catalog.format('archive policy of %s last completed at %s', p.relation, s.t) END
-			FROM @extschema@.archive_policies p
-			LEFT JOIN LATERAL (
-				SELECT r.status, r.error FROM @extschema@.archive_runs r
-				WHERE r.relation = p.relation AND r.status <> 'running'
-				ORDER BY r.started_at DESC LIMIT 1) l ON true
-			LEFT JOIN LATERAL (
-				SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
-				WHERE r.relation = p.relation AND r.status = 'done') s ON true
-			WHERE p.enabled $q$
-			USING v_hours;
-	END IF;
+	RETURN QUERY
+		SELECT 'archive'::text, a.relation,
+			   CASE WHEN a.last_status IN ('failed', 'interrupted') THEN 'failing'
+					WHEN a.last_success IS NULL OR a.last_success < pg_catalog.now() - pg_catalog.make_interval(hours => v_hours::integer) THEN 'overdue'
+					ELSE 'ok' END,
+			   a.last_success, round((extract(epoch FROM pg_catalog.now() - a.last_success) / 3600)::numeric, 1),
+			   CASE WHEN a.last_status IN ('failed', 'interrupted')
+					THEN pg_catalog.format('last archive run of %s %s: the role that ran it sees the error in scale_advisor.archive_runs', a.relation, a.last_status)
+					WHEN a.last_success IS NULL THEN pg_catalog.format('archive policy of %s never ran to completion: call scale_advisor.run_archive_policies() from cron', a.relation)
+					ELSE pg_catalog.format('archive policy of %s last completed at %s', a.relation, a.last_success) END
+		FROM @extschema@._archive_status() a;
 	IF @extschema@._has_col('partition_maintenance_status', 'overdue')
 	   AND @extschema@._has_col('partition_maintenance_status', 'consecutive_failures')
 	   AND @extschema@._has_col('partition_maintenance_status', 'last_success') THEN
@@ -574,18 +599,20 @@ BEGIN
 	-- old rows: archiving or partitioning candidates
 	v_t := (SELECT @extschema@._t('partition_min_bytes'));
 	v_m := @extschema@._count_of('partition_advice');
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s)', n.nspname, c.relname,
-								pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid))), ', '
-								ORDER BY pg_catalog.pg_total_relation_size(c.oid) DESC)
+	-- sizes read without waiting for locks (a locked table is left out)
+	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
+								pg_catalog.pg_size_pretty(x.bytes)), ', '
+								ORDER BY x.bytes DESC)
 	INTO v_n, v_txt
-	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-	WHERE c.relkind = 'r' AND NOT c.relispartition
-	  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-	  AND n.nspname <> '@extschema@'
-	  AND pg_catalog.pg_total_relation_size(c.oid) >= v_t
-	  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-				  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-					AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype));
+	FROM (SELECT n.nspname, c.relname, @extschema@._relation_size_nowait(c.oid) AS bytes
+		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		  WHERE c.relkind = 'r' AND NOT c.relispartition
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND n.nspname <> '@extschema@'
+			AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+						WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+						  AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype))) x
+	WHERE x.bytes >= v_t;
 	"check" := 'archiving_partitioning';
 	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s tables over %s with a time column%s; %s',
@@ -610,7 +637,7 @@ BEGIN
 		FROM pg_catalog.pg_stat_user_indexes s
 		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
 		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
-		  AND pg_catalog.pg_relation_size(s.indexrelid) >= v_t;
+		  AND @extschema@._relation_size_nowait(s.indexrelid, true) >= v_t;
 	END IF;
 	"check" := 'unused_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
@@ -718,7 +745,8 @@ $$;
 
 CREATE VIEW @extschema@.checklist AS
 SELECT c.* FROM @extschema@._checklist() c
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.checklist');
 
 -- Alerts that fire now.
 CREATE FUNCTION @extschema@._alerts()
@@ -947,4 +975,9 @@ $$;
 
 CREATE VIEW @extschema@.alerts AS
 SELECT a.* FROM @extschema@._alerts() a
-WHERE @extschema@._require_loaded();
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.alerts');
+
+-- For monitoring: superusers and roles with the privileges of
+-- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.
+GRANT SELECT ON @extschema@.checklist, @extschema@.alerts TO PUBLIC;

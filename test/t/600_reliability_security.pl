@@ -71,7 +71,9 @@ for my $p (@procs)
 my %c_no_sql = map { $_ => 1 } qw(
   scale_advisor_require_loaded scale_advisor_query_stats_1_0 scale_advisor_info_1_0
   scale_advisor_reset_1_0 scale_advisor_sketch_quantiles_1_0
-  scale_advisor_n_plus_one_entries scale_advisor_n_plus_one_reset
+  scale_advisor_n_plus_one_entries scale_advisor_n_plus_one_entries_1_1
+  scale_advisor_n_plus_one_reset scale_advisor_require_stats_reader
+  scale_advisor_relation_size_nowait
   scale_advisor_nonatomic scale_advisor_history scale_advisor_history_reset
   scale_advisor_hist_quantile scale_advisor_hist_count_above scale_advisor_host_cpus
   scale_advisor_archive_test_crash scale_advisor_index_workload
@@ -97,7 +99,8 @@ note('executable by PUBLIC: ' . join(', ', map { (split /\|/)[0] } @pub));
 my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._query_stats(boolean)',        # reads the statement store
 	'scale_advisor._info()',                      # reads the store's counters
-	'scale_advisor._n_plus_one_entries(bigint[],text[])', # reads the N+1 table
+	'scale_advisor._n_plus_one_entries(bigint[],text[],oid[])', # reads the N+1 table
+	'scale_advisor._relation_size_nowait(regclass,boolean)', # a size; locks only if free at once
 	'scale_advisor._index_workload()',            # reads captured plans
 	'scale_advisor._index_advice(boolean)',       # plans each statement as its own role, SRO, always rolled back (601)
 	'scale_advisor.index_whatif(text,text,text[],text)', # plans the caller's statement as the caller; needs SELECT on the index's table
@@ -123,7 +126,7 @@ for my $r (@pub)
 {
 	my ($sig, $vol, $lang, $kind) = split /\|/, $r;
 	next if $vol ne 'v' && $kind eq 'f' && $lang ne 'c';    # PostgreSQL refuses writes in non-volatile SQL/PL/pgSQL
-	next if $vol ne 'v' && $sig =~ /_require_loaded|_host_cpus|_sketch_quantiles|_hist_quantile|_hist_count_above/;
+	next if $vol ne 'v' && $sig =~ /_require_loaded|_require_stats_reader|_host_cpus|_sketch_quantiles|_hist_quantile|_hist_count_above/;
 	next if $volatile_readonly{$sig};
 	if ($pending_revoke{$sig}) { push @pending, $sig; next; }
 	push @bad, $sig;

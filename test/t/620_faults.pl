@@ -305,8 +305,9 @@ sub wait_blocked
 	  or die "session $s->{pid} never blocked on $what";
 }
 
-# 2a. snapshot: blocked reading the size of a table another session locked,
-# after inserting its snapshots and snapshot_statements rows
+# 2a. snapshot: blocked writing snapshot_tables, which another session
+# locked, after inserting its snapshots and snapshot_statements rows (a lock
+# on a user table no longer stops it: it leaves the table out)
 $node->safe_psql('postgres', q{
 CREATE TABLE big (id int, v text);
 INSERT INTO big SELECT g, 'v' FROM generate_series(1, 5000) g;
@@ -321,11 +322,11 @@ my $snap_state = q{SELECT (SELECT count(*) FROM scale_advisor.snapshots) || '|' 
 my $snap_before = $node->safe_psql('postgres', $snap_state);
 {
 	my $locker = open_session('locker');
-	send_sql($locker, "BEGIN;\nLOCK TABLE big IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n");
+	send_sql($locker, "BEGIN;\nLOCK TABLE scale_advisor.snapshot_tables IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n");
 	$locker->{h}->pump until $locker->{out} =~ /locked/;
 	my $snap = open_session('snap');
 	send_sql($snap, "SELECT scale_advisor.snapshot();\n");
-	wait_blocked($snap, q{relation = 'big'::regclass});
+	wait_blocked($snap, q{relation = 'scale_advisor.snapshot_tables'::regclass});
 	my $nchildren = kill_server();
 	note "snapshot: killed the postmaster and $nchildren children";
 	close_session($_) for ($locker, $snap);

@@ -185,6 +185,8 @@ my %bad = (
 		"array_fill(1::bigint, ARRAY[10000])", "'{9223372036854775807,9223372036854775807}'" ],
 	'double precision[]' => [ 'NULL', "'{}'", "'{NULL}'", "'{NaN,Infinity,-Infinity}'", "'{-1}'",
 		"'{{1,2},{3,4}}'", "array_fill(0.5::float8, ARRAY[10000])" ],
+	'oid[]' => [ 'NULL', "'{}'", "'{NULL}'", "'{0,4294967295}'", "'{{1,2},{3,4}}'", "'[5:6]={10,10}'",
+		"array_fill(10::oid, ARRAY[10000])" ],
 );
 # an unparsable literal for every type that is not text
 for my $t (keys %bad)
@@ -228,6 +230,7 @@ sub good
 		oid => '0', integer => '1', bigint => '1', numeric => '1', 'double precision' => '0.5',
 		boolean => 'false', interval => "'1 day'", 'timestamp with time zone' => "'2024-06-01 00:00+00'",
 		jsonb => "'{}'", 'text[]' => "'{}'", 'regclass[]' => "'{}'", 'bigint[]' => "'{1,2,3}'", 'double precision[]' => "'{1,2}'",
+		'oid[]' => "'{10}'",
 	);
 	return $by_type{$type} // 'NULL';
 }

@@ -1,0 +1,1 @@
+../../install/00_schema_check.sql
