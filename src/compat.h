@@ -31,6 +31,7 @@
 #include "storage/lock.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
@@ -118,6 +119,17 @@ sa_check_plan_perms(PlannedStmt *plan, bool ereport_on_violation)
 	return ExecCheckRTPerms(plan->rtable, ereport_on_violation);
 #endif
 }
+
+/*
+ * May role SET ROLE to owner?  PostgreSQL 16 lets a grant give a role's
+ * privileges without that right (WITH SET FALSE); before 16 having the
+ * privileges of a role (an INHERIT member) always came with it.
+ */
+#if PG_VERSION_NUM >= 160000
+#define sa_member_can_set_role(role, owner) member_can_set_role((role), (owner))
+#else
+#define sa_member_can_set_role(role, owner) ((void) (role), (void) (owner), true)
+#endif
 
 /*
  * Does this backend hold the lock in exactly this mode?  PostgreSQL 17
