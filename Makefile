@@ -21,20 +21,50 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -DSA_VERSION='"$(EXTVERSION)"'
 
-# pg_regress: every test/sql/*.sql except the ones that need a server
-# without the preloaded library (nopreload_*), which the test runner runs
-# against a second instance.
-REGRESS = $(filter-out nopreload_%,$(basename $(notdir $(sort $(wildcard test/sql/*.sql)))))
-REGRESS_OPTS = --inputdir=test --temp-config=test/regress.conf
+# make installcheck (run it as an unprivileged user, after make install:
+# every suite starts its own temporary server from the installation that
+# pg_config names, with the library preloaded through test/regress.conf):
+# - pg_regress: every test/sql/*.sql except nopreload_*, which need a server
+#   without the library and run against a second temporary instance;
+# - isolation: test/specs/*.spec;
+# - TAP: test/t/*.pl (needs the server built with TAP tests, as Debian's
+#   packages are, and IPC::Run).
+# test/run-all.sh runs the same suites (as root, on 15 and 18) and the
+# heavier ones besides.
+TESTS_ALL = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
+REGRESS = $(filter-out nopreload_%,$(TESTS_ALL))
+REGRESS_OPTS = --inputdir=test --temp-instance=./tmp_check_regress \
+	--temp-config=test/regress.conf
+NOPRELOAD = $(filter nopreload_%,$(TESTS_ALL))
+ISOLATION = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso \
+	--temp-config=test/regress.conf
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+EXTRA_CLEAN += tmp_check_regress tmp_check_nopreload tmp_check_iso output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# test/t/SaFuzz.pm (after the include: Makefile.global sets the flags)
+PG_PROVE_FLAGS += -I $(srcdir)/test/t
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) $(EXTENSION).control
 	cat $(filter %.sql,$^) > $@
 
 sql/$(EXTENSION)--%.sql: sql/update/%/*.sql
 	cat $(sort $^) > $@
+
+# the TAP tests find the ORM client script and the monitoring files here
+installcheck: export SA_BUILD = $(abspath $(srcdir))
+installcheck: export SA_ROOT = $(abspath $(srcdir))
+
+# the pg_regress tests that need a server without the library preloaded
+installcheck: installcheck-nopreload
+.PHONY: installcheck-nopreload
+installcheck-nopreload:
+	$(pg_regress_installcheck) --inputdir=test \
+		--temp-instance=./tmp_check_nopreload $(NOPRELOAD)

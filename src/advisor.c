@@ -281,7 +281,7 @@ needs_pattern_ops(SaTerm *t)
 	if (t->kind != SA_TERM_LIKE)
 		return false;
 	coll = exprCollation((Node *) t->expr);
-	return !(OidIsValid(coll) && lc_collate_is_c(coll));
+	return !(OidIsValid(coll) && sa_collate_is_c(coll));
 }
 
 static bool
@@ -931,7 +931,7 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	s->query = copyObject(q);
 	MemoryContextSwitchTo(tmp);
 	p = sa_whatif_plan(q, s->cap->text, s->params, NIL);
-	if (!ExecCheckRTPerms(p->rtable, false))
+	if (!sa_check_plan_perms(p, false))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(tmp);
@@ -1459,7 +1459,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	sa_require_loaded();
-	InitMaterializedSRF(fcinfo, 0);
+	sa_init_srf(fcinfo);
 	st = compute_advice();
 
 	if (want_skipped)

@@ -178,7 +178,7 @@ scale_advisor_archive_lock(PG_FUNCTION_ARGS)
 	sa_require_loaded();
 	(void) sa_check_maintain(relid);
 	archive_lock_tag(&tag, relid);
-	if (LockHeldByMe(&tag, ExclusiveLock))
+	if (sa_lock_held_by_me(&tag, ExclusiveLock))
 		PG_RETURN_BOOL(true);
 	PG_RETURN_BOOL(LockAcquire(&tag, ExclusiveLock, true, true) !=
 				   LOCKACQUIRE_NOT_AVAIL);
@@ -196,7 +196,7 @@ scale_advisor_archive_unlock(PG_FUNCTION_ARGS)
 
 	sa_require_loaded();
 	archive_lock_tag(&tag, relid);
-	if (!LockHeldByMe(&tag, ExclusiveLock))
+	if (!sa_lock_held_by_me(&tag, ExclusiveLock))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(LockRelease(&tag, ExclusiveLock, true));
 }
@@ -310,7 +310,6 @@ sa_archive_vacuum_main(Datum arg)
 	dsm_segment *seg;
 	SaVacuumResult *res;
 	Oid			relid;
-	Oid			owner = InvalidOid;
 	char	   *relname = NULL;
 	char	   *nspname = NULL;
 	StringInfoData sql;
@@ -344,7 +343,6 @@ sa_archive_vacuum_main(Datum arg)
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
 
-		owner = form->relowner;
 		relname = MemoryContextStrdup(TopMemoryContext,
 									  NameStr(form->relname));
 		nspname = get_namespace_name(form->relnamespace);
@@ -366,10 +364,14 @@ sa_archive_vacuum_main(Datum arg)
 					 quote_qualified_identifier(nspname, relname));
 	pgstat_report_activity(STATE_RUNNING, sql.data);
 
-	/* as the owner, in a security-restricted operation */
-	SetUserIdAndSecContext(owner, SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-
+	/*
+	 * VACUUM and ANALYZE switch to the table's owner in a security-restricted
+	 * operation themselves, in each transaction they start (vacuum_rel,
+	 * do_analyze_rel).  This worker must not enter one around them: a
+	 * transaction may not start inside a security context (an assertion of
+	 * StartTransaction, which the assertion-enabled test build hit), and
+	 * VACUUM starts its own.
+	 */
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();

@@ -213,8 +213,7 @@ static void sa_post_parse_analyze(ParseState *pstate, Query *query,
 static PlannedStmt *sa_planner(Query *parse, const char *query_string,
 							   int cursorOptions, ParamListInfo boundParams);
 static void sa_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-						   uint64 count, bool execute_once);
+static void sa_ExecutorRun(SA_EXECUTOR_RUN_PARAMS);
 static void sa_ExecutorFinish(QueryDesc *queryDesc);
 static void sa_ExecutorEnd(QueryDesc *queryDesc);
 static void sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -708,7 +707,7 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
 		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||
 		jstate == NULL || pstate->p_sourcetext == NULL ||
-		(jstate->clocations_count <= 0 && sa_nesting_level == 0))
+		(sa_nesting_level == 0 && !sa_jumble_has_constants(jstate)))
 		return;
 
 	make_key(&key, query->queryId, sa_nesting_level);
@@ -834,8 +833,7 @@ sa_ExecutorStart(QueryDesc *queryDesc, int eflags)
  * ExecutorRun: track nesting, note errors.
  */
 static void
-sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-			   bool execute_once)
+sa_ExecutorRun(SA_EXECUTOR_RUN_PARAMS)
 {
 	int			saved = sa_nesting_level;
 	int			level = query_level(queryDesc, false);
@@ -843,9 +841,9 @@ sa_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	frame_reopen_query(level, queryDesc);
 	sa_nesting_level = level + 1;
 	if (prev_ExecutorRun)
-		prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		prev_ExecutorRun(SA_EXECUTOR_RUN_ARGS);
 	else
-		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+		standard_ExecutorRun(SA_EXECUTOR_RUN_ARGS);
 	frame_close(level);
 	sa_nesting_level = saved;
 

@@ -12,6 +12,10 @@
  * The scanner leaves the current token NUL-terminated in its buffer, so the
  * token's length is the length of that string.
  *
+ * PostgreSQL 18 also records $n parameters, left as they are unless a list
+ * was squashed, and squashed lists of constants, whose length it gives:
+ * they become one $n and a comment (as in pg_stat_statements); see compat.h.
+ *
  * Called only when a statement with constants is first stored: never on
  * the per-execution path.  Allocates in the current memory context.
  *
@@ -23,14 +27,25 @@
 
 #include "normalize.h"
 
+/* what follows the $n of a squashed list, as in pg_stat_statements */
+#define SA_SQUASHED_MARK " /*, ... */"
+
+/* One place of the text to replace by $n. */
+typedef struct SaConstLoc
+{
+	int			location;		/* offset in the statement */
+	int			length;			/* bytes, or -1 when not found */
+	bool		squashed;		/* a squashed list (length given) */
+} SaConstLoc;
+
 /*
  * qsort comparator: constant locations in text order.
  */
 static int
 cmp_location(const void *a, const void *b)
 {
-	int			la = ((const LocationLen *) a)->location;
-	int			lb = ((const LocationLen *) b)->location;
+	int			la = ((const SaConstLoc *) a)->location;
+	int			lb = ((const SaConstLoc *) b)->location;
 
 	return (la > lb) - (la < lb);
 }
@@ -38,10 +53,10 @@ cmp_location(const void *a, const void *b)
 /*
  * Fill in the length of every constant in locs[] (sorted by location, all
  * relative to query).  A constant that cannot be found keeps length -1 and
- * is left as it is in the text.
+ * is left as it is in the text.  Squashed lists come measured.
  */
 static void
-measure_constants(const char *query, LocationLen *locs, int n)
+measure_constants(const char *query, SaConstLoc *locs, int n)
 {
 	core_yyscan_t yyscanner;
 	core_yy_extra_type yyextra;
@@ -59,8 +74,12 @@ measure_constants(const char *query, LocationLen *locs, int n)
 
 		if (tok == 0)
 			break;
-		/* skip constants we already passed (duplicates, or not found) */
-		while (i < n && locs[i].location < yylloc)
+
+		/*
+		 * skip constants we already passed (duplicates, or not found), and
+		 * squashed lists, measured already
+		 */
+		while (i < n && (locs[i].squashed || locs[i].location < yylloc))
 			i++;
 		if (i >= n)
 			break;
@@ -93,8 +112,8 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 				   JumbleState *jstate)
 {
 	int			len = *query_len;
-	int			n = jstate->clocations_count;
-	LocationLen *locs;
+	int			n = 0;
+	SaConstLoc *locs;
 	char	   *stmt;
 	char	   *out;
 	int			outlen = 0;
@@ -107,17 +126,26 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 	memcpy(stmt, query + query_loc, len);
 	stmt[len] = '\0';
 
-	locs = palloc(sizeof(LocationLen) * Max(n, 1));
-	for (i = 0; i < n; i++)
+	locs = palloc(sizeof(SaConstLoc) * Max(jstate->clocations_count, 1));
+	for (i = 0; i < jstate->clocations_count; i++)
 	{
-		locs[i].location = jstate->clocations[i].location - query_loc;
-		locs[i].length = -1;
+		/* a $n of the source stays unless lists were squashed */
+		if (sa_jumble_loc_is_param(jstate, i) &&
+			!sa_jumble_has_squashed(jstate))
+			continue;
+		locs[n].location = jstate->clocations[i].location - query_loc;
+		locs[n].squashed = sa_jumble_loc_squashed(jstate, i);
+		locs[n].length = locs[n].squashed ? jstate->clocations[i].length : -1;
+		n++;
 	}
-	qsort(locs, n, sizeof(LocationLen), cmp_location);
+	qsort(locs, n, sizeof(SaConstLoc), cmp_location);
 	measure_constants(stmt, locs, n);
 
-	/* each constant is at least one byte and becomes at most 11 ("$" + int) */
-	out = palloc(len + (Size) n * 11 + 1);
+	/*
+	 * each constant is at least one byte and becomes at most 11 ("$" + int)
+	 * plus the comment of a squashed list
+	 */
+	out = palloc(len + (Size) n * (11 + sizeof(SA_SQUASHED_MARK)) + 1);
 	for (i = 0; i < n; i++)
 	{
 		int			loc = locs[i].location;
@@ -138,6 +166,11 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 		} while (v > 0);
 		while (nd > 0)
 			out[outlen++] = digits[--nd];
+		if (locs[i].squashed)
+		{
+			memcpy(out + outlen, SA_SQUASHED_MARK, strlen(SA_SQUASHED_MARK));
+			outlen += strlen(SA_SQUASHED_MARK);
+		}
 		pos = loc + locs[i].length;
 	}
 	memcpy(out + outlen, stmt + pos, len - pos);
@@ -148,4 +181,21 @@ sa_normalize_query(const char *query, int query_loc, int *query_len,
 	pfree(locs);
 	*query_len = outlen;
 	return out;
+}
+
+/*
+ * Does the jumbled statement have constants to replace (not counting the
+ * $n parameters PostgreSQL 18 records)?
+ */
+bool
+sa_jumble_has_constants(JumbleState *jstate)
+{
+	int			i;
+
+	if (sa_jumble_has_squashed(jstate))
+		return true;
+	for (i = 0; i < jstate->clocations_count; i++)
+		if (!sa_jumble_loc_is_param(jstate, i))
+			return true;
+	return false;
 }

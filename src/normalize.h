@@ -14,5 +14,6 @@
 
 extern char *sa_normalize_query(const char *query, int query_loc,
 								int *query_len, JumbleState *jstate);
+extern bool sa_jumble_has_constants(JumbleState *jstate);
 
 #endif							/* SA_NORMALIZE_H */

@@ -45,7 +45,6 @@
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
-#include "common/pg_prng.h"
 #include "executor/instrument.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -535,9 +534,7 @@ limit_sort_terms(WalkCtx *ctx, Plan *limit)
 		Plan	   *s = NULL;
 		Expr	   *e;
 		SaTerm	   *t;
-		Oid			opfamily;
-		Oid			opcintype;
-		int16		strategy;
+		bool		desc;
 
 		if (tle == NULL)
 			return;
@@ -547,11 +544,10 @@ limit_sort_terms(WalkCtx *ctx, Plan *limit)
 		scan = s;
 		if (!is_key_expr(e, ((Scan *) scan)->scanrelid))
 			return;
-		if (!get_ordering_op_properties(sort->sortOperators[i], &opfamily,
-										&opcintype, &strategy))
+		if (!sa_ordering_op_is_desc(sort->sortOperators[i], &desc))
 			return;
 		t = make_term(SA_TERM_SORT, e, ((Scan *) scan)->scanrelid);
-		t->desc = (strategy == BTGreaterStrategyNumber);
+		t->desc = desc;
 		t->nulls_first = sort->nullsFirst[i];
 		t->opno = sort->sortOperators[i];
 		keys = lappend(keys, t);
@@ -978,7 +974,7 @@ forget_sampled(QueryDesc *qd)
 static int64
 sample_gap(void)
 {
-	double		u = pg_prng_double(&pg_global_prng_state);
+	double		u = sa_random_double();
 	double		g;
 
 	g = floor(log(1.0 - u) / log(1.0 - plan_sample_rate)) + 1.0;
@@ -1424,7 +1420,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 	Oid			me = GetUserId();
 
 	sa_require_loaded();
-	InitMaterializedSRF(fcinfo, 0);
+	sa_init_srf(fcinfo);
 	if (plan_shared == NULL)
 		return (Datum) 0;
 	LWLockAcquire(plan_shared->lock, LW_SHARED);

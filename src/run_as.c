@@ -86,7 +86,6 @@ sa_may_maintain(Oid role, Oid owner)
 {
 	if (superuser_arg(role))
 		return true;
-#if PG_VERSION_NUM >= 160000
 
 	/*
 	 * From PostgreSQL 16 a grant may give the owner's privileges without the
@@ -94,9 +93,8 @@ sa_may_maintain(Oid role, Oid owner)
 	 * owner's role attributes (SUPERUSER, CREATEROLE, BYPASSRLS ...), and
 	 * running its statement as the owner would give them.
 	 */
-	if (!member_can_set_role(role, owner))
+	if (!sa_member_can_set_role(role, owner))
 		return false;
-#endif
 	return has_privs_of_role(role, owner);
 }
 

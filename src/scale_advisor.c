@@ -5,8 +5,8 @@
  *		every SQL-callable function makes before it does anything.
  *
  * _PG_init does nothing unless the library is being preloaded through
- * shared_preload_libraries: shared memory and hooks can only be set up
- * then.  When CREATE EXTENSION loads the library into a server that did not
+ * shared_preload_libraries (shared memory and hooks can only be set up
+ * then), nor in a server pg_upgrade started (binary-upgrade mode).  When CREATE EXTENSION loads the library into a server that did not
  * preload it, the SQL functions refuse with a hint that says what to do.
  *
  *-------------------------------------------------------------------------
@@ -22,7 +22,7 @@
 #include "compat.h"
 #include "scale_advisor.h"
 
-PG_MODULE_MAGIC;
+SA_MODULE_MAGIC;
 
 bool		sa_preloaded = false;
 
@@ -57,6 +57,16 @@ void
 _PG_init(void)
 {
 	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	/*
+	 * pg_upgrade starts both servers in binary-upgrade mode with their
+	 * shared_preload_libraries: no statement tracking, shared memory or
+	 * background worker then (a worker must not write into a cluster being
+	 * upgraded).  The SQL functions refuse as if the library were not
+	 * preloaded.
+	 */
+	if (IsBinaryUpgrade)
 		return;
 
 	sa_store_init();

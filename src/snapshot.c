@@ -484,8 +484,6 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MemoryContext per_query_ctx;
-	MemoryContext oldcontext;
 	HASH_SEQ_STATUS status;
 	HASHCTL		info;
 	SaHistCollect hc;
@@ -493,25 +491,12 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	SaHistEntry *copy;
 
 	sa_require_loaded();
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	sa_init_srf(fcinfo);
+	tupstore = rsinfo->setResult;
+	tupdesc = rsinfo->setDesc;
 
 	hc.me = GetUserId();
 	hc.see_all = sa_may_read_all_stats(hc.me);
-
-	per_query_ctx = rsinfo->econtext->ecxt_per_query_memory;
-	oldcontext = MemoryContextSwitchTo(per_query_ctx);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
-	MemoryContextSwitchTo(oldcontext);
 
 	/* sum the store's histograms per (database, query id) */
 	memset(&info, 0, sizeof(info));

@@ -335,12 +335,25 @@ local_ref(const SaKey *key)
 }
 
 /*
+ * The lock preconditions stated below ("caller holds the lock"), checked in
+ * assertion-enabled builds.  The postmaster loading the saved file at start
+ * is alone and takes no lock.
+ */
+#define SA_ASSERT_LOCKED() \
+	Assert(!IsUnderPostmaster || LWLockHeldByMe(sa_shared->lock))
+#define SA_ASSERT_LOCKED_EXCLUSIVE() \
+	Assert(!IsUnderPostmaster || \
+		   LWLockHeldByMeInMode(sa_shared->lock, LW_EXCLUSIVE))
+
+/*
  * Remember where a key lives.  Caller holds the lock.
  */
 static inline void
 local_remember(const SaKey *key, int slot)
 {
 	SaLocalRef *r = local_ref(key);
+
+	SA_ASSERT_LOCKED();
 
 	r->key = *key;
 	r->slot = slot;
@@ -357,6 +370,7 @@ local_lookup(const SaKey *key)
 	SaLocalRef *r = local_ref(key);
 	SaEntry    *e;
 
+	SA_ASSERT_LOCKED();
 	if (r->slot < 0 || !key_equal(&r->key, key))
 		return -1;
 	e = &sa_entries[r->slot];
@@ -374,6 +388,7 @@ slot_lookup(const SaKey *key)
 	SaKey		k;
 	SaHashEntry *he;
 
+	SA_ASSERT_LOCKED();
 	key_copy(&k, key);
 	he = (SaHashEntry *) hash_search(sa_hash, &k, HASH_FIND, NULL);
 	return he ? he->slot : -1;
@@ -390,6 +405,7 @@ evict_one(void)
 	double		best = 0.0;
 	int			i;
 
+	SA_ASSERT_LOCKED_EXCLUSIVE();
 	for (i = 0; i < SA_EVICT_SAMPLE; i++)
 	{
 		int			s = (int) sa_random_range(sa_max_entries);
@@ -432,6 +448,7 @@ entry_remove(int slot)
 	SaEntry    *e = &sa_entries[slot];
 	SaKey		k;
 
+	SA_ASSERT_LOCKED_EXCLUSIVE();
 	if (!e->in_use)
 		return;
 	key_copy(&k, &e->key);
@@ -455,6 +472,7 @@ entry_create(const SaKey *key, const char *text, int len)
 	bool		found;
 	int			slot;
 
+	SA_ASSERT_LOCKED_EXCLUSIVE();
 	if (sa_shared->nfree == 0)
 		evict_one();
 	if (sa_shared->nfree == 0)

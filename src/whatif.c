@@ -892,7 +892,7 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 		sa_pop_search_path(guclevel);
 	before = sa_whatif_plan(q, stmt_text, params, NIL);
 	/* the same privilege check EXPLAIN would make */
-	ExecCheckRTPerms(before->rtable, true);
+	sa_check_plan_perms(before, true);
 	after = sa_whatif_plan(q, stmt_text, params, list_make1(h));
 
 	cb = before->planTree->total_cost;

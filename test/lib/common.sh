@@ -7,10 +7,15 @@
 # see each other's build), and starting/stopping throwaway clusters.
 #
 # Every function is safe to call as root; servers always run as postgres.
+#
+# SA_PGVER selects the server: 15 is Debian 12's packages, 18 the build that
+# test/lib/pg18.sh makes (and caches) from Debian's source package.
+# SA_PG_CONFIG, when set, names the pg_config of another installation.
 
 SA_PGVER=${SA_PGVER:-15}
 SA_ROOT=${SA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SA_RUNAS=${SA_RUNAS:-postgres}
+. "$SA_ROOT/test/lib/pg18.sh"
 
 sa_log() { printf '== %s\n' "$*" >&2; }
 sa_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -47,31 +52,60 @@ sa_install_packages() {
 	id "$SA_RUNAS" >/dev/null 2>&1 || sa_die "user $SA_RUNAS does not exist"
 }
 
+# Print the pg_config of the server SA_PGVER selects (building PostgreSQL
+# 18 first if it is not in the cache yet).
+sa_pg_config() {
+	if [ -n "${SA_PG_CONFIG:-}" ]; then
+		echo "$SA_PG_CONFIG"
+		return 0
+	fi
+	case "$SA_PGVER" in
+		18)
+			local p
+			p=$(sa_pg18_prefix) || return 1
+			echo "$p/bin/pg_config"
+			;;
+		*) echo "/usr/lib/postgresql/$SA_PGVER/bin/pg_config" ;;
+	esac
+}
+
 # sa_prepare WORKDIR [extra make args]: copy the source tree to
 # WORKDIR/build, build it as postgres with warnings as errors, and install
-# it into WORKDIR/inst, a private copy of the PostgreSQL installation.
-# Sets SA_BUILD, SA_INST, SA_BIN, SA_PGXS and puts SA_BIN first in PATH.
+# it into WORKDIR/inst, a private copy of the PostgreSQL installation (its
+# bin, lib and share folders at the same paths under WORKDIR/inst: the
+# server finds its libraries and extensions relative to its binary).
+# Sets SA_BUILD, SA_INST, SA_BIN, SA_PGXS, SA_SHAREDIR, SA_PGVERSION (the
+# server's version string) and puts SA_BIN first in PATH.
 sa_prepare() {
 	local work=$1; shift
+	local pgc bindir pkglibdir sharedir pgxs d
+	pgc=$(sa_pg_config) && [ -x "$pgc" ] \
+		|| { sa_log "no PostgreSQL $SA_PGVER installation"; return 1; }
+	bindir=$("$pgc" --bindir)
+	pkglibdir=$("$pgc" --pkglibdir)
+	sharedir=$("$pgc" --sharedir)
+	pgxs=$("$pgc" --pgxs)
 	SA_BUILD=$work/build
 	SA_INST=$work/inst
 	mkdir -p "$SA_BUILD" "$SA_INST"
 	(cd "$SA_ROOT" && tar --exclude=.git --exclude=./results --exclude=./tmp_check \
 		--exclude='*.o' --exclude='*.so' -cf - .) | (cd "$SA_BUILD" && tar -xf -)
-	local libdir=/usr/lib/postgresql/$SA_PGVER share=/usr/share/postgresql/$SA_PGVER
-	mkdir -p "$SA_INST/usr/lib/postgresql" "$SA_INST/usr/share/postgresql"
-	cp -a "$libdir" "$SA_INST/usr/lib/postgresql/"
-	cp -a "$share" "$SA_INST/usr/share/postgresql/"
+	for d in "$bindir" "$pkglibdir" "$sharedir"; do
+		mkdir -p "$SA_INST$(dirname "$d")"
+		cp -a "$d" "$SA_INST$(dirname "$d")/"
+	done
 	chown -R "$SA_RUNAS" "$work" 2>/dev/null || true
 	local cflags='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers'
-	sa_log "building (${cflags})"
-	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$libdir/bin/pg_config" COPT="$cflags" "$@" >"$work/build.log" 2>&1 \
+	sa_log "building for $("$pgc" --version) (${cflags})"
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" COPT="$cflags" "$@" >"$work/build.log" 2>&1 \
 		|| { cat "$work/build.log" >&2; sa_log "build failed"; return 1; }
-	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$libdir/bin/pg_config" DESTDIR="$SA_INST" install >>"$work/build.log" 2>&1 \
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" DESTDIR="$SA_INST" install >>"$work/build.log" 2>&1 \
 		|| { cat "$work/build.log" >&2; sa_log "install failed"; return 1; }
-	SA_BIN=$SA_INST$libdir/bin
-	SA_PGXS=$SA_INST$libdir/lib/pgxs
-	export SA_BUILD SA_INST SA_BIN SA_PGXS
+	SA_BIN=$SA_INST$bindir
+	SA_PGXS=$SA_INST${pgxs%/src/makefiles/pgxs.mk}
+	SA_SHAREDIR=$SA_INST$sharedir
+	SA_PGVERSION=$("$pgc" --version)
+	export SA_BUILD SA_INST SA_BIN SA_PGXS SA_SHAREDIR SA_PGVERSION
 	export PATH="$SA_BIN:$PATH"
 }
 

@@ -15,9 +15,9 @@ run_pgr() {
 	sa_as "$PGR" --bindir="$SA_BIN" --inputdir=test --dbname=contrib_regression "$@" >"$out" 2>&1
 	cat "$out"
 	local n m
-	if n=$(sed -n 's/^ *All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
+	if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
 		pass=$((pass + n))
-	elif m=$(sed -n 's/^ *\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
+	elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
 		set -- $m
 		fail=$((fail + $1)); pass=$((pass + $2 - $1))
 		[ -f regression.diffs ] && head -300 regression.diffs

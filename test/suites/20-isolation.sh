@@ -10,9 +10,9 @@ sa_as "$SA_PGXS/src/test/isolation/pg_isolation_regress" --bindir="$SA_BIN" --in
 	--dbname=isolation_regression "${specs[@]}" >"$out" 2>&1
 cat "$out"
 pass=0 fail=0
-if n=$(sed -n 's/^ *All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
+if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
 	pass=$n
-elif m=$(sed -n 's/^ *\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
+elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
 	set -- $m; fail=$1; pass=$(($2 - $1))
 	[ -f regression.diffs ] && head -300 regression.diffs
 else

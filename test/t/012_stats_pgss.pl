@@ -1,6 +1,9 @@
 # Beside pg_stat_statements, loaded before or after scale_advisor: the same
 # query ids, and the same calls and rows for a pgbench workload, simple and
-# prepared protocol.
+# prepared protocol; the same normalized texts, for pgbench's statements
+# and for lists of constants and $n parameters (PostgreSQL 18 squashes a
+# list of constants into one $n and a comment, and records the $n of the
+# source text).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -44,6 +47,32 @@ scale_advisor.track_utility = off
 	is($missing, 0, "every statement pg_stat_statements knows has the same query id here ($order)");
 	is($node->safe_psql('postgres', q{SELECT sum(calls) FROM scale_advisor.query_stats
 		WHERE query ~* '^UPDATE pgbench_accounts'}), 1600, "800 transactions per mode counted ($order)");
+
+	$node->safe_psql('postgres', q{
+CREATE TABLE sa_txt (a int, b text);
+SELECT count(*) FROM sa_txt WHERE a IN (1, 2, 3);
+SELECT count(*) FROM sa_txt WHERE a IN (4, 5, 6, 7) AND b = 'x';
+SELECT count(*) FROM sa_txt WHERE a = -1 AND b IN ('p', 'q');
+SELECT count(*) FROM sa_txt WHERE a = ANY (ARRAY[1, 2, 3]) OR a = 42;
+SELECT count(*) FROM sa_txt WHERE a IN (1 + 0, 2);
+PREPARE sa_p1(int) AS SELECT count(*) FROM sa_txt WHERE a = $1 AND b <> 'z';
+EXECUTE sa_p1(1);
+PREPARE sa_p2(int, int) AS SELECT count(*) FROM sa_txt WHERE a = $1 AND a IN (1, 2, $2);
+EXECUTE sa_p2(1, 2);
+});
+	my $texts = $node->safe_psql('postgres', q{
+		SELECT count(*), count(*) FILTER (WHERE s.query = p.query),
+		       string_agg(CASE WHEN s.query <> p.query
+		                       THEN p.query || ' <> ' || s.query END, '; ')
+		FROM pg_stat_statements p
+		JOIN scale_advisor.query_stats s
+		  ON s.queryid = p.queryid AND s.userid = p.userid AND s.dbid = p.dbid
+		 AND s.toplevel = p.toplevel
+		WHERE p.query ~* 'pgbench_|sa_txt' AND p.query !~* '^(CREATE|PREPARE|EXECUTE)'});
+	my ($tn, $tsame, $tdiff) = split /\|/, $texts;
+	ok($tn >= 11, "statements with texts in both ($tn, $order)");
+	is($tsame, $tn, "the same normalized texts as pg_stat_statements ($order)")
+	  or diag($tdiff);
 	$node->stop;
 }
 done_testing();

@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaWait;
 use IPC::Run;
 use Time::HiRes qw(usleep time);
 
@@ -112,7 +113,7 @@ for my $trial (1 .. 10)
 	{
 		kill 9, $pid if $pid;
 		$h->finish;
-		$node->poll_query_until('postgres', 'SELECT true')
+		sa_wait_back($node)
 		  or die "server did not come back";
 	}
 	my $res = $node->safe_psql('postgres', $check);

@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaWait;
 
 my $remote = PostgreSQL::Test::Cluster->new('remote');
 $remote->init;
@@ -70,7 +71,7 @@ CALL scale_advisor.archive('ev', 'created_at', '30 days', target => 'ev_remote',
 isnt($ret, 0, 'the backend died at the local commit');
 like($stderr, qr/server closed the connection unexpectedly|terminated abnormally|connection to server was lost/,
 	'psql saw the connection end');
-$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
+sa_wait_back($node) or die 'server did not come back';
 ok($node->log_contains('was terminated by signal 9'), 'the server log shows the kill -9');
 is($node->safe_psql('postgres', $check), '22000|2000|0|0|0|6000',
 	'after the crash: the batch is on both servers, identical, nothing missing');
