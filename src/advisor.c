@@ -788,7 +788,7 @@ run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
 							   save_sec_context |
 							   SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
-		save_nestlevel = sa_push_search_path(s->cap->search_path);
+		save_nestlevel = sa_push_replay_search_path(s->cap->search_path);
 		fn(st, s);
 		AtEOXact_GUC(false, save_nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);

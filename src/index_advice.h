@@ -114,6 +114,7 @@ extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);
+extern int	sa_push_replay_search_path(const char *path);
 extern void sa_pop_search_path(int level);
 extern bool sa_error_ends_reading(int sqlerrcode);
 

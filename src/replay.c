@@ -541,7 +541,7 @@ scale_advisor_replay_refusal(PG_FUNCTION_ARGS)
 							   save_sec_context |
 							   SECURITY_RESTRICTED_OPERATION);
 		/* names resolve as in the new session pgbench opens */
-		save_nestlevel = sa_push_search_path(path);
+		save_nestlevel = sa_push_replay_search_path(path);
 		reason = refusal(stmt_text);
 		AtEOXact_GUC(false, save_nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);

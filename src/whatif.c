@@ -60,6 +60,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "compat.h"
 #include "index_advice.h"
@@ -760,6 +761,40 @@ sa_push_search_path(const char *path)
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 								 false);
 	return level;
+}
+
+/*
+ * Like sa_push_search_path, for a statement captured in another session and
+ * analysed again here: this session's temporary schema (the reader's) must
+ * not shadow the names the statement used, so pg_temp is taken out of the
+ * path wherever it stood and put last, where it is searched only for names
+ * that exist nowhere else.  NULL means the current path, treated the same.
+ */
+int
+sa_push_replay_search_path(const char *path)
+{
+	char	   *raw = pstrdup(path != NULL ? path :
+							  GetConfigOption("search_path", false, false));
+	List	   *elems;
+	ListCell   *lc;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (SplitIdentifierString(raw, ',', &elems))
+	{
+		foreach(lc, elems)
+		{
+			const char *e = (const char *) lfirst(lc);
+
+			if (pg_strcasecmp(e, "pg_temp") == 0 ||
+				strncmp(e, "pg_temp_", 8) == 0)
+				continue;
+			appendStringInfo(&buf, "%s, ", quote_identifier(e));
+		}
+	}
+	/* an unparsable path: resolve in pg_catalog only, as a failed lookup would */
+	appendStringInfoString(&buf, "pg_temp");
+	return sa_push_search_path(buf.data);
 }
 
 void

@@ -181,9 +181,11 @@ is(try_as('app', q{SELECT count(*) FROM scale_advisor.index_advice_skipped WHERE
 ok(try_as('monitor', q{SELECT count(*) FROM scale_advisor.index_workload WHERE userid = 'tenant2'::regrole}) > 0,
 	'monitor (pg_read_all_stats) sees tenant2\'s rows in index_workload');
 
-# the reader's temporary view shadows the table app's statement named: the
-# statement is not planned again (its query identifier changed), so the
-# reader's function never runs as app
+# the reader's temporary view would shadow the table app's statement named:
+# captured statements are analysed with pg_temp last in the search_path, so
+# the statement is planned against app's table and the reader's function
+# never runs as app (on 18 the query identifier is made from names, so a
+# changed identifier could not be the only guard)
 as('app', q{
   CREATE TABLE app.items (id int, val int);
   INSERT INTO app.items SELECT i, i % 100 FROM generate_series(1, 5000) i;
@@ -203,11 +205,12 @@ $m->query_safe(q{
   GRANT SELECT ON items TO PUBLIC});
 my $shadow_skips = $m->query_safe(q{SELECT count(*)
   FROM scale_advisor._index_advice(true) AS a(queryid bigint, userid oid, reason text)
-  WHERE reason LIKE '%query identifier changed%'});
+  WHERE userid = 'app'::regrole
+    AND (reason LIKE '%query identifier changed%' OR reason LIKE '%another role%')});
 $m->quit;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM public.mon_side'), '0',
 	'a temporary view of the reader that shadows app\'s table runs nothing');
-ok($shadow_skips >= 1, 'app\'s statement is skipped: its names resolve to other objects now');
+is($shadow_skips, '0', 'app\'s statement still resolves to app\'s own table (pg_temp searched last)');
 
 # a statement whose role was dropped is skipped with a reason
 $node->safe_psql('postgres', q{
