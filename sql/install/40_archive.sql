@@ -64,6 +64,24 @@ COMMENT ON TABLE @extschema@.archive_policies IS
 'archiving policies run by scale_advisor.run_archive_policies(); relation and target are table names as written in SQL (schema-qualified)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_policies', '');
 
+-- Refuse an archiving age under 1 hour: interval input reads a bare number
+-- as seconds ('90' is 90 seconds), so such an age is almost surely a
+-- missing unit, and archiving rows younger than an hour is not archiving.
+CREATE FUNCTION @extschema@._archive_check_age(older_than interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF older_than < interval '1 hour' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = CASE WHEN older_than <= interval '0'
+						THEN format('older_than must be positive, not %s', older_than)
+						ELSE format('older_than %s is less than 1 hour', older_than) END,
+			HINT = 'A number without a unit is read as seconds: write the age with its unit, such as ''90 days''.';
+	END IF;
+END $$;
+
 -- A policy may name only tables whose owner's privileges its creator has
 -- (checked again at every run); created_by is the role that wrote the row,
 -- except that a superuser may write a row on another role's behalf.
@@ -93,6 +111,9 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'not_null_violation',
 			MESSAGE = 'created_by of an archive policy must not be NULL',
 			HINT = 'Leave it at its default, the current role.';
+	END IF;
+	IF TG_OP = 'INSERT' OR NEW.older_than IS DISTINCT FROM OLD.older_than THEN
+		PERFORM @extschema@._archive_check_age(NEW.older_than);
 	END IF;
 	-- names resolve as at run time (search_path pg_catalog, pg_temp); a
 	-- table that does not exist yet is checked when the policy runs
@@ -962,6 +983,15 @@ BEGIN
 	IF o_status <> 'running' THEN
 		RETURN;
 	END IF;
+	-- each batch commits on its own: that needs a CALL outside a
+	-- transaction block (else COMMIT fails with a bare "invalid
+	-- transaction termination")
+	IF NOT @extschema@._nonatomic() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_termination',
+			MESSAGE = pg_catalog.format('%s() cannot run inside a transaction block', p_operation),
+			DETAIL = 'It commits after every batch so that locks stay short and a failure keeps the batches already done.',
+			HINT = pg_catalog.format('CALL scale_advisor.%s(...) on its own in autocommit mode (not after BEGIN, nor from a function or a DO block); dry_run => true works anywhere.', p_operation);
+	END IF;
 	COMMIT;
 	-- first statement of every transaction: pin search_path
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -1052,10 +1082,7 @@ BEGIN
 	IF $10 IS NOT TRUE THEN
 		PERFORM @extschema@._require_primary('archive()');
 	END IF;
-	IF $3 < interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = pg_catalog.format('older_than must not be negative, not %s', $3);
-	END IF;
+	PERFORM @extschema@._archive_check_age($3);
 	-- positional references: some parameter names are SQL keywords
 	CALL @extschema@._archive_run('archive', $1, $2,
 		'-infinity', pg_catalog.now() - $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,

@@ -207,6 +207,7 @@ DECLARE
 	rel regclass;
 	tgt regclass;
 	owner name;
+	kind text;
 BEGIN
 	IF NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), false)
 		OR NEW.created_by IS NULL THEN
@@ -219,6 +220,20 @@ BEGIN
 			MESSAGE = format('role %s may not configure maintenance of table %s', NEW.created_by, rel),
 			DETAIL = 'maintain_partitions works on a table as its owner, so a partition set may name only a table whose owner''s privileges its creator has.',
 			HINT = format('Add the set as the owner of the table, or GRANT %I TO %s.', owner, NEW.created_by);
+	END IF;
+	-- the interval and retention as partition_table checks them (a row
+	-- whose table does not exist yet is checked when it is maintained)
+	IF rel IS NOT NULL AND (TG_OP = 'INSERT'
+		OR NEW.part_interval IS DISTINCT FROM OLD.part_interval
+		OR NEW.retention IS DISTINCT FROM OLD.retention
+		OR NEW.retention_action IS DISTINCT FROM OLD.retention_action) THEN
+		SELECT @extschema@._pt_kind(a.atttypid::regtype) INTO kind
+		FROM pg_attribute a
+		WHERE a.attrelid = rel AND a.attname = NEW.control_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF kind IS NOT NULL THEN
+			PERFORM @extschema@._pt_check_interval(kind, NEW.part_interval);
+			PERFORM @extschema@._pt_check_retention(kind, NEW.retention, NEW.retention_action);
+		END IF;
 	END IF;
 	IF NEW.archive_target IS NOT NULL THEN
 		tgt := @extschema@._pt_target(NEW.archive_target);
@@ -291,6 +306,12 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'partition interval must not be NULL';
 	END IF;
 	IF kind = 'time' THEN
+		-- '180' would be read as 180 seconds: a time span needs its unit
+		IF part_interval ~ '^\s*[-+]?[0-9]*\.?[0-9]+\s*$' THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('interval %L has no unit', part_interval),
+				HINT = 'A number alone would be read as seconds: write the unit, such as ''90 days'' or ''1 month''.';
+		END IF;
 		BEGIN
 			iv := part_interval::interval;
 		EXCEPTION WHEN others THEN
@@ -323,6 +344,31 @@ BEGIN
 				MESSAGE = format('invalid partition interval %L for an integer column', part_interval),
 				HINT = 'Give a positive whole number of key values per partition.';
 		END IF;
+	END IF;
+END
+$$;
+
+-- Check a retention for a key kind and retention action; raises on bad
+-- input.  A time retention is at least 1 hour, and at least 1 day when
+-- past partitions are dropped (no shorter retention is plausible, and a
+-- bare number read as seconds would drop data at once).
+CREATE FUNCTION @extschema@._pt_check_retention(kind text, retention text, action text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	minimum text := CASE WHEN action = 'drop' THEN '1 day' ELSE '1 hour' END;
+BEGIN
+	IF retention IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM @extschema@._pt_check_interval(kind, retention);
+	IF kind = 'time' AND retention::interval < minimum::interval THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('retention %L is shorter than %s', retention, minimum),
+			HINT = format('With retention_action %s the retention must be at least %s, such as ''90 days''.',
+						  coalesce(action, 'detach'), minimum);
 	END IF;
 END
 $$;
@@ -500,7 +546,8 @@ $$;
 ---------------------------------------------------------------------------
 
 -- Everything that stops relation from being converted, partitioned on
--- column_name.  Reads catalogs only.
+-- column_name.  Reads catalogs, and looks for rows whose key is NULL (as
+-- the table's owner, for a caller with the owner's privileges only).
 CREATE FUNCTION @extschema@.partition_blockers(relation regclass, column_name name)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE
@@ -542,6 +589,14 @@ BEGIN
 			RETURN NEXT format('%s is already partitioned, but not by range on column %I alone', relation, column_name);
 		END IF;
 		RETURN;
+	END IF;
+	-- a row without a key fits no partition; looked for as the owner (a
+	-- caller without the owner's privileges cannot convert the table anyway)
+	IF NOT att.attnotnull AND coalesce(@extschema@._may_maintain(relation), false)
+	   AND (@extschema@._owner_exec(relation,
+			format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I IS NULL))', relation, column_name)))::boolean THEN
+		RETURN NEXT format('column %I is NULL in some rows, which fit no partition; set a value in them (or delete them) first',
+						   column_name);
 	END IF;
 	IF c.relpersistence = 't' THEN
 		RETURN NEXT format('%s is a temporary table', relation);
@@ -777,9 +832,7 @@ BEGIN
 			HINT = 'Nothing was changed.  Remove the blockers listed and call again.';
 	END IF;
 	PERFORM @extschema@._pt_check_interval(v_kind, part_interval);
-	IF retention IS NOT NULL THEN
-		PERFORM @extschema@._pt_check_interval(v_kind, retention);
-	END IF;
+	PERFORM @extschema@._pt_check_retention(v_kind, retention, retention_action);
 	IF retention_action = 'archive' AND v_kind <> 'time' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = 'retention_action archive needs a time partition column';
@@ -1271,6 +1324,7 @@ DECLARE
 	nonatomic boolean;
 	done pg_catalog.text[] := '{}';
 	prepared boolean := false;
+	bound_left boolean;
 	lock_ms double precision;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
@@ -1350,17 +1404,35 @@ BEGIN
 					COMMIT;
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
+				-- the table goes back to what it was before this call: the
+				-- CHECK constraint this call added (or one that failed its
+				-- validation) is dropped and the drop committed before the
+				-- error rolls back the transaction it is raised in
+				bound_left := false;
+				IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+				   AND (prepared OR res.err_code OPERATOR(pg_catalog.=) '23514') THEN
+					IF nonatomic THEN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					END IF;
+					bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+						WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+						  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
+				END IF;
 				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
-					PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
 					RAISE EXCEPTION USING ERRCODE = '23514',
 						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
 							relation, column_name),
 						DETAIL = res.message,
-						HINT = 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.';
+						HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+							ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
 				END IF;
 				RAISE EXCEPTION USING ERRCODE = res.err_code,
 					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
 					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
+						WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+						WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
 						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
 						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
 			END IF;
@@ -1390,7 +1462,8 @@ BEGIN
 END
 $$;
 
--- Drop the sa_partition_bound constraint after a failed validation.
+-- Drop the sa_partition_bound constraint after a failed validate or swap
+-- step (the caller commits the drop; it checks whether it is gone).
 CREATE FUNCTION @extschema@._pt_undo_bound(relation regclass, lock_timeout interval, retries integer)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -1399,11 +1472,13 @@ AS $$
 DECLARE
 	res record;
 BEGIN
-	FOR i IN 0 .. retries LOOP
+	-- each attempt waits at most lock_timeout; keep trying for a while
+	-- longer than the step that failed, as its blocker may just be ending
+	FOR i IN 0 .. greatest(retries, 20) LOOP
 		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
 								   ARRAY[relation], lock_timeout);
 		EXIT WHEN res.ok;
-		PERFORM pg_sleep(0.1 * (i + 1));
+		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
 	END LOOP;
 END
 $$;
@@ -2094,6 +2169,8 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 		 WHEN NOT s.enabled THEN 'disabled'
 		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
 		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
+		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 WHEN st.last_success IS NULL THEN 'not maintained yet'
 		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
 		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
 		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
@@ -2229,6 +2306,9 @@ GRANT SELECT ON @extschema@.partition_advice,
   @extschema@.partition_maintenance_status TO PUBLIC;
 
 REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
+-- (only tells the calling procedure whether it may COMMIT: archive() and
+-- unarchive(), which run with their caller's rights, need it too)
+GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclass, text) FROM PUBLIC;

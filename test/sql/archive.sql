@@ -112,6 +112,20 @@ CALL scale_advisor.archive(NULL, 'created_at', '30 days');
 CALL scale_advisor.archive('arch_ev', NULL, '30 days');
 CALL scale_advisor.archive('arch_ev', 'created_at', NULL);
 CALL scale_advisor.archive('arch_ev', 'created_at', '-1 day');
+-- a number without a unit is read as seconds: refused, as is any age
+-- under 1 hour (and in a policy too)
+CALL scale_advisor.archive('arch_ev', 'created_at', '90', dry_run => true);
+CALL scale_advisor.archive('arch_ev', 'created_at', '0', dry_run => true);
+CALL scale_advisor.archive('arch_ev', 'created_at', '59 minutes', dry_run => true);
+INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than)
+VALUES ('public.arch_ev', 'created_at', '180');
+-- archive() commits per batch: inside a transaction block it says so
+BEGIN;
+CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
+ROLLBACK;
+BEGIN;
+CALL scale_advisor.unarchive('arch_ev', 'created_at');
+ROLLBACK;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', batch_size => 0);
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', batch_size => NULL);
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', max_batches => -1);

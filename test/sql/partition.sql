@@ -25,6 +25,12 @@ CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention_action => 
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', archive_schema => 'nosuch');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention => 'soon');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention => '100', retention_action => 'archive');
+-- a time interval or retention without a unit (it would be seconds), and a
+-- retention under 1 hour (1 day with drop)
+CALL scale_advisor.partition_table('pt.plain', 'at', '180');
+CALL scale_advisor.partition_table('pt.plain', 'at', '1 day', retention => '180', retention_action => 'drop');
+CALL scale_advisor.partition_table('pt.plain', 'at', '1 day', retention => '12 hours', retention_action => 'drop');
+CALL scale_advisor.partition_table('pt.plain', 'at', '1 day', retention => '30 minutes');
 CALL scale_advisor.partition_table('pt.plain', 'f', '1 day');
 CALL scale_advisor.partition_table('pt.plain', 'note', '1 day');
 CALL scale_advisor.partition_table('pt.plain', 'at', '1 month 2 days');
@@ -191,6 +197,15 @@ FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'pt
 SELECT to_regclass('pt_archive.metrics_old') AS archived;
 INSERT INTO pt.metrics VALUES (current_date, 1);
 SELECT status FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+-- the same refusals for a set's row
+UPDATE scale_advisor.partition_sets SET retention = '180' WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_sets SET retention = '12 hours', retention_action = 'drop' WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_sets SET part_interval = '86400' WHERE parent_table = 'metrics';
+-- a set restored without its state (never maintained here) is not "ok"
+DELETE FROM scale_advisor.partition_set_state WHERE parent_table = 'metrics';
+SELECT status, last_success FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+CALL scale_advisor.maintain_partitions('pt.metrics');
+SELECT status, last_success IS NOT NULL AS succeeded FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 
 -- retention_action archive: retired partitions go to scale_advisor.archive;
 -- one it refuses (no primary key) stays detached, and the log says why

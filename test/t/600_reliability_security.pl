@@ -108,6 +108,9 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._history()',                   # reads the history ring
 	'scale_advisor.partition_table_plan(regclass,name,text,integer,text,text,name,boolean,interval,integer,text)', # returns the plan, runs nothing
 	'scale_advisor._pm_holds_lock()',             # looks at pg_locks
+	# Whether the calling procedure may COMMIT (archive and unarchive run
+	# with their caller's rights and ask it first); reads nothing else.
+	'scale_advisor._nonatomic()',
 	# Runs a statement as a table's owner, but only for a superuser or a
 	# role with the owner's privileges (it checks): no right is gained
 	# (test/t/605_security_run_as.pl).

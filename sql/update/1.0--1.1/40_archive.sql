@@ -52,6 +52,9 @@ BEGIN
 			MESSAGE = 'created_by of an archive policy must not be NULL',
 			HINT = 'Leave it at its default, the current role.';
 	END IF;
+	IF TG_OP = 'INSERT' OR NEW.older_than IS DISTINCT FROM OLD.older_than THEN
+		PERFORM @extschema@._archive_check_age(NEW.older_than);
+	END IF;
 	-- names resolve as at run time (search_path pg_catalog, pg_temp); a
 	-- table that does not exist yet is checked when the policy runs
 	rel := to_regclass(NEW.relation);
@@ -785,6 +788,15 @@ BEGIN
 	IF o_status <> 'running' THEN
 		RETURN;
 	END IF;
+	-- each batch commits on its own: that needs a CALL outside a
+	-- transaction block (else COMMIT fails with a bare "invalid
+	-- transaction termination")
+	IF NOT @extschema@._nonatomic() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_termination',
+			MESSAGE = pg_catalog.format('%s() cannot run inside a transaction block', p_operation),
+			DETAIL = 'It commits after every batch so that locks stay short and a failure keeps the batches already done.',
+			HINT = pg_catalog.format('CALL scale_advisor.%s(...) on its own in autocommit mode (not after BEGIN, nor from a function or a DO block); dry_run => true works anywhere.', p_operation);
+	END IF;
 	COMMIT;
 	-- first statement of every transaction: pin search_path
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -913,4 +925,50 @@ BEGIN
 		END IF;
 		COMMIT;
 	END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_check_age(older_than interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF older_than < interval '1 hour' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = CASE WHEN older_than <= interval '0'
+						THEN format('older_than must be positive, not %s', older_than)
+						ELSE format('older_than %s is less than 1 hour', older_than) END,
+			HINT = 'A number without a unit is read as seconds: write the age with its unit, such as ''90 days''.';
+	END IF;
+END $$;
+
+CREATE OR REPLACE PROCEDURE @extschema@.archive(
+	relation regclass,
+	time_column name,
+	older_than interval,
+	target regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	vacuum boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF $10 IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('archive()');
+	END IF;
+	PERFORM @extschema@._archive_check_age($3);
+	-- positional references: some parameter names are SQL keywords
+	CALL @extschema@._archive_run('archive', $1, $2,
+		'-infinity', pg_catalog.now() - $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+		false, true, $13, $14, $15);
 END $$;

@@ -134,6 +134,7 @@ DECLARE
 	rel regclass;
 	tgt regclass;
 	owner name;
+	kind text;
 BEGIN
 	IF NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), false)
 		OR NEW.created_by IS NULL THEN
@@ -146,6 +147,20 @@ BEGIN
 			MESSAGE = format('role %s may not configure maintenance of table %s', NEW.created_by, rel),
 			DETAIL = 'maintain_partitions works on a table as its owner, so a partition set may name only a table whose owner''s privileges its creator has.',
 			HINT = format('Add the set as the owner of the table, or GRANT %I TO %s.', owner, NEW.created_by);
+	END IF;
+	-- the interval and retention as partition_table checks them (a row
+	-- whose table does not exist yet is checked when it is maintained)
+	IF rel IS NOT NULL AND (TG_OP = 'INSERT'
+		OR NEW.part_interval IS DISTINCT FROM OLD.part_interval
+		OR NEW.retention IS DISTINCT FROM OLD.retention
+		OR NEW.retention_action IS DISTINCT FROM OLD.retention_action) THEN
+		SELECT @extschema@._pt_kind(a.atttypid::regtype) INTO kind
+		FROM pg_attribute a
+		WHERE a.attrelid = rel AND a.attname = NEW.control_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF kind IS NOT NULL THEN
+			PERFORM @extschema@._pt_check_interval(kind, NEW.part_interval);
+			PERFORM @extschema@._pt_check_retention(kind, NEW.retention, NEW.retention_action);
+		END IF;
 	END IF;
 	IF NEW.archive_target IS NOT NULL THEN
 		tgt := @extschema@._pt_target(NEW.archive_target);
@@ -288,9 +303,7 @@ BEGIN
 			HINT = 'Nothing was changed.  Remove the blockers listed and call again.';
 	END IF;
 	PERFORM @extschema@._pt_check_interval(v_kind, part_interval);
-	IF retention IS NOT NULL THEN
-		PERFORM @extschema@._pt_check_interval(v_kind, retention);
-	END IF;
+	PERFORM @extschema@._pt_check_retention(v_kind, retention, retention_action);
 	IF retention_action = 'archive' AND v_kind <> 'time' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = 'retention_action archive needs a time partition column';
@@ -771,6 +784,7 @@ DECLARE
 	nonatomic boolean;
 	done pg_catalog.text[] := '{}';
 	prepared boolean := false;
+	bound_left boolean;
 	lock_ms double precision;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
@@ -850,17 +864,35 @@ BEGIN
 					COMMIT;
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
+				-- the table goes back to what it was before this call: the
+				-- CHECK constraint this call added (or one that failed its
+				-- validation) is dropped and the drop committed before the
+				-- error rolls back the transaction it is raised in
+				bound_left := false;
+				IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+				   AND (prepared OR res.err_code OPERATOR(pg_catalog.=) '23514') THEN
+					IF nonatomic THEN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					END IF;
+					bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+						WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+						  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
+				END IF;
 				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
-					PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
 					RAISE EXCEPTION USING ERRCODE = '23514',
 						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
 							relation, column_name),
 						DETAIL = res.message,
-						HINT = 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.';
+						HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+							ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
 				END IF;
 				RAISE EXCEPTION USING ERRCODE = res.err_code,
 					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
 					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
+						WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+						WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
 						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
 						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
 			END IF;
@@ -899,11 +931,13 @@ AS $$
 DECLARE
 	res record;
 BEGIN
-	FOR i IN 0 .. retries LOOP
+	-- each attempt waits at most lock_timeout; keep trying for a while
+	-- longer than the step that failed, as its blocker may just be ending
+	FOR i IN 0 .. greatest(retries, 20) LOOP
 		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
 								   ARRAY[relation], lock_timeout);
 		EXIT WHEN res.ok;
-		PERFORM pg_sleep(0.1 * (i + 1));
+		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
 	END LOOP;
 END
 $$;
@@ -1570,6 +1604,8 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 		 WHEN NOT s.enabled THEN 'disabled'
 		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
 		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
+		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 WHEN st.last_success IS NULL THEN 'not maintained yet'
 		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
 		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
 		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
@@ -1585,3 +1621,241 @@ REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclas
 REVOKE ALL ON FUNCTION @extschema@._pm_claim(name, name, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_refusal(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._partition_sets_check() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.partition_blockers(relation regclass, column_name name)
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+	att record;
+	r record;
+	v_kind text;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF relation IS NULL OR column_name IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation and column must not be NULL';
+	END IF;
+	SELECT cl.* INTO c FROM pg_class cl WHERE cl.oid = relation;
+	IF c.relkind NOT IN ('r', 'p') THEN
+		RETURN NEXT format('%s is not a table', relation);
+		RETURN;
+	END IF;
+	SELECT a.* INTO att FROM pg_attribute a
+	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RETURN NEXT format('column %I does not exist in %s', column_name, relation);
+		RETURN;
+	END IF;
+	v_kind := @extschema@._pt_kind(att.atttypid::regtype);
+	IF v_kind IS NULL THEN
+		RETURN NEXT format('column %I has type %s; the partition column must be timestamptz, timestamp, date, smallint, integer or bigint',
+						   column_name, format_type(att.atttypid, att.atttypmod));
+	END IF;
+	IF att.attgenerated <> '' THEN
+		RETURN NEXT format('column %I is a generated column, which cannot be a partition key', column_name);
+	END IF;
+	IF c.relkind = 'p' THEN
+		IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table pt
+					   WHERE pt.partrelid = relation AND pt.partstrat = 'r'
+						 AND pt.partnatts = 1 AND pt.partattrs[0] = att.attnum) THEN
+			RETURN NEXT format('%s is already partitioned, but not by range on column %I alone', relation, column_name);
+		END IF;
+		RETURN;
+	END IF;
+	-- a row without a key fits no partition; looked for as the owner (a
+	-- caller without the owner's privileges cannot convert the table anyway)
+	IF NOT att.attnotnull AND coalesce(@extschema@._may_maintain(relation), false)
+	   AND (@extschema@._owner_exec(relation,
+			format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I IS NULL))', relation, column_name)))::boolean THEN
+		RETURN NEXT format('column %I is NULL in some rows, which fit no partition; set a value in them (or delete them) first',
+						   column_name);
+	END IF;
+	IF c.relpersistence = 't' THEN
+		RETURN NEXT format('%s is a temporary table', relation);
+	ELSIF c.relpersistence = 'u' THEN
+		RETURN NEXT format('%s is unlogged; partitioned tables cannot be unlogged', relation);
+	END IF;
+	IF c.relispartition THEN
+		RETURN NEXT format('%s is itself a partition', relation);
+	END IF;
+	IF c.reloftype <> 0 THEN
+		RETURN NEXT format('%s is a typed table (OF %s)', relation, c.reloftype::regtype);
+	END IF;
+	-- primary keys, unique constraints, unique indexes, exclusion constraints
+	FOR r IN
+		SELECT i.indexrelid::regclass AS idx, con.conname, con.contype, i.indisunique
+		FROM pg_index i
+		LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = relation
+			AND con.contype IN ('p', 'u', 'x')
+		WHERE i.indrelid = relation
+		  AND (i.indisunique OR con.contype = 'x')
+		ORDER BY i.indexrelid::regclass::text
+	LOOP
+		IF r.contype = 'x' THEN
+			RETURN NEXT format('exclusion constraint %I cannot be carried over to a partitioned table', r.conname);
+		ELSIF NOT EXISTS (SELECT 1 FROM pg_index i
+						  WHERE i.indexrelid = r.idx AND att.attnum = ANY (i.indkey::int2[])) THEN
+			RETURN NEXT format('%s %s does not include the partition column %I',
+							   CASE r.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint'
+							   ELSE 'unique index' END,
+							   coalesce(quote_ident(r.conname), r.idx::text), column_name);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT con.conname FROM pg_constraint con
+		WHERE con.conrelid = relation AND con.contype = 'c' AND con.connoinherit
+	LOOP
+		RETURN NEXT format('check constraint %I is NO INHERIT', r.conname);
+	END LOOP;
+	FOR r IN
+		SELECT con.conname FROM pg_constraint con
+		WHERE con.conrelid = relation AND con.contype = 'f' AND NOT con.convalidated
+	LOOP
+		RETURN NEXT format('foreign key %I is NOT VALID; validate or drop it first', r.conname);
+	END LOOP;
+	-- foreign keys of other tables that reference this one
+	FOR r IN
+		SELECT con.conname, con.conrelid::regclass AS src, con.conkey, con.confkey,
+			   src.relkind AS src_kind
+		FROM pg_constraint con
+		JOIN pg_class src ON src.oid = con.conrelid
+		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		IF r.src = relation THEN
+			RETURN NEXT format('foreign key %I references the table itself', r.conname);
+		ELSIF NOT att.attnum = ANY (r.confkey) THEN
+			RETURN NEXT format('foreign key %I of %s references columns without the partition column %I; a foreign key to a partitioned table must reference a key that includes it',
+							   r.conname, r.src, column_name);
+		ELSIF r.src_kind = 'p' THEN
+			RETURN NEXT format('foreign key %I of partitioned table %s cannot be re-created NOT VALID on PostgreSQL %s',
+							   r.conname, r.src, current_setting('server_version_num')::int / 10000);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT i.inhrelid::regclass AS child FROM pg_inherits i WHERE i.inhparent = relation ORDER BY i.inhrelid::regclass::text
+	LOOP
+		RETURN NEXT format('%s has inheritance child %s', relation, r.child);
+	END LOOP;
+	FOR r IN
+		SELECT i.inhparent::regclass AS par FROM pg_inherits i WHERE i.inhrelid = relation ORDER BY i.inhparent::regclass::text
+	LOOP
+		RETURN NEXT format('%s inherits from %s', relation, r.par);
+	END LOOP;
+	FOR r IN
+		SELECT rw.rulename FROM pg_rewrite rw
+		WHERE rw.ev_class = relation AND rw.rulename <> '_RETURN' ORDER BY 1
+	LOOP
+		RETURN NEXT format('rule %I is defined on %s', r.rulename, relation);
+	END LOOP;
+	FOR r IN
+		SELECT DISTINCT rw.ev_class::regclass::text AS v
+		FROM pg_depend d
+		JOIN pg_rewrite rw ON rw.oid = d.objid
+		WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+		  AND d.refobjid = relation AND rw.ev_class <> relation
+		ORDER BY 1
+	LOOP
+		RETURN NEXT format('view %s depends on %s; drop it and create it again after the conversion', r.v, relation);
+	END LOOP;
+	IF c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = relation) THEN
+		RETURN NEXT format('%s has row-level security, which is not carried over', relation);
+	END IF;
+	FOR r IN
+		SELECT p.pubname FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+		WHERE pr.prrelid = relation ORDER BY 1
+	LOOP
+		RETURN NEXT format('%s is in publication %I, which is not carried over', relation, r.pubname);
+	END LOOP;
+	FOR r IN
+		SELECT t.tgname FROM pg_trigger t
+		WHERE t.tgrelid = relation AND NOT t.tgisinternal
+		  AND (t.tgconstraint <> 0 OR t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL)
+		ORDER BY 1
+	LOOP
+		RETURN NEXT format('trigger %I is a constraint trigger or uses transition tables', r.tgname);
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._pt_check_interval(kind text, part_interval text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	iv interval;
+	n numeric;
+BEGIN
+	IF part_interval IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'partition interval must not be NULL';
+	END IF;
+	IF kind = 'time' THEN
+		-- '180' would be read as 180 seconds: a time span needs its unit
+		IF part_interval ~ '^\s*[-+]?[0-9]*\.?[0-9]+\s*$' THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('interval %L has no unit', part_interval),
+				HINT = 'A number alone would be read as seconds: write the unit, such as ''90 days'' or ''1 month''.';
+		END IF;
+		BEGIN
+			iv := part_interval::interval;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for a time column', part_interval),
+				HINT = 'Give an interval such as ''1 day'', ''1 week'' or ''1 month''.';
+		END;
+		IF iv <= interval '0' OR iv < interval '1 minute' THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('partition interval %L is too small', part_interval),
+				HINT = 'Give an interval of at least one minute.';
+		END IF;
+		IF (extract(year FROM iv) <> 0 OR extract(month FROM iv) <> 0)
+			AND iv <> make_interval(years => extract(year FROM iv)::integer,
+									months => extract(month FROM iv)::integer) THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('partition interval %L mixes months with days or hours', part_interval),
+				HINT = 'Use whole months (''1 month'', ''3 months'', ''1 year'') or a fixed length (''1 day'', ''7 days'', ''6 hours'').';
+		END IF;
+	ELSE
+		BEGIN
+			n := part_interval::numeric;
+		EXCEPTION WHEN others THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for an integer column', part_interval),
+				HINT = 'Give the number of key values per partition, such as ''1000000''.';
+		END;
+		IF n <= 0 OR n <> trunc(n) OR n > 9223372036854775807 THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = format('invalid partition interval %L for an integer column', part_interval),
+				HINT = 'Give a positive whole number of key values per partition.';
+		END IF;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._pt_check_retention(kind text, retention text, action text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	minimum text := CASE WHEN action = 'drop' THEN '1 day' ELSE '1 hour' END;
+BEGIN
+	IF retention IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM @extschema@._pt_check_interval(kind, retention);
+	IF kind = 'time' AND retention::interval < minimum::interval THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('retention %L is shorter than %s', retention, minimum),
+			HINT = format('With retention_action %s the retention must be at least %s, such as ''90 days''.',
+						  coalesce(action, 'detach'), minimum);
+	END IF;
+END
+$$;
+
+-- (only tells the calling procedure whether it may COMMIT: archive() and
+-- unarchive(), which run with their caller's rights, need it too)
+GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
