@@ -250,6 +250,14 @@ is($node->safe_psql('postgres', $np_t2), '0', 'tenant2\'s own rule hides its det
 
 # Every statement view and function, per role: text and query ids of app's
 # statements only to app, the superuser and the statistics readers.
+# On PostgreSQL 18 query ids are made from table names, not OIDs, so a
+# statement of tenant2 on its own table of the same name has the same id as
+# app's: that id is tenant2's own.  Only ids app alone has are looked for.
+my %t2_ids = map { $_ => 1 } split /\n/, $node->safe_psql('postgres',
+	q{SELECT DISTINCT queryid FROM scale_advisor.query_stats WHERE userid = 'tenant2'::regrole});
+my @app_only_ids = grep { !$t2_ids{$_} } @app_ids;
+ok(@app_only_ids >= 2, scalar(@app_only_ids) . ' query ids only app\'s statements have');
+my $app_only_re = join('|', map { quotemeta } @app_only_ids);
 my @stmt_objs = ('scale_advisor.query_stats', 'scale_advisor.slow_queries', 'scale_advisor.n_plus_one',
 	'scale_advisor.index_workload', 'scale_advisor._history()');
 for my $obj (@stmt_objs)
@@ -264,7 +272,7 @@ for my $obj (@stmt_objs)
 	}
 	# (relation names are in the catalogs for everyone; texts are not)
 	unlike($seen{tenant2}, qr/app_marker_col|app_literal_secret|WHERE item_id/, "$obj: tenant2 sees no text of app's statements");
-	unlike($seen{tenant2}, qr/(?<![0-9])($ids_re)(?![0-9])/, "$obj: tenant2 sees no query id of app's statements");
+	unlike($seen{tenant2}, qr/(?<![0-9])($app_only_re)(?![0-9])/, "$obj: tenant2 sees no query id of app's statements");
 	unlike("$seen{monitor} $seen{stats} $seen{tenant2}", qr/987654/, "$obj: only app and the superuser see app's bound value");
 	next if $obj =~ /slow_queries/;    # nothing of app is slow
 	like($seen{app}, qr/app_marker_col|app_literal_secret|WHERE item_id/, "$obj: app sees its own statements");
