@@ -2,8 +2,8 @@
 #
 # The install script sql/scale_advisor--$(EXTVERSION).sql is assembled from
 # the pieces in sql/install/ (one concern per file, concatenated in name
-# order).  The update script sql/scale_advisor--A--B.sql is assembled the
-# same way from sql/update/A--B/.  Install scripts of released versions
+# order).  Update scripts sql/scale_advisor--A--B.sql are kept in the
+# repository as they are installed.  Install scripts of released versions
 # (sql/scale_advisor--1.0.sql) are kept as they were released and installed
 # as they are, so CREATE EXTENSION ... VERSION '1.0' followed by ALTER
 # EXTENSION ... UPDATE can be tested.  pg_regress inputs live in test/sql,
@@ -15,9 +15,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = scale_advisor
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-UPDATES = $(notdir $(wildcard sql/update/*--*))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
-	$(patsubst %,sql/$(EXTENSION)--%.sql,$(UPDATES))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
@@ -54,9 +52,6 @@ PG_PROVE_FLAGS += -I $(srcdir)/test/t
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) $(EXTENSION).control
 	cat $(filter %.sql,$^) > $@
-
-sql/$(EXTENSION)--%.sql: sql/update/%/*.sql
-	cat $(sort $^) > $@
 
 # the TAP tests find the ORM client script and the monitoring files here
 installcheck: export SA_BUILD = $(abspath $(srcdir))

@@ -10,7 +10,7 @@
 -- or by the role running this script, no other role that is not a
 -- superuser may have CREATE on it, and every object already in it must be
 -- owned by a superuser.  This file opens the install script and, as
--- sql/update/1.0--1.1/00_schema_check.sql (a link to it), the update script.  Every
+-- the start of sql/scale_advisor--1.0--1.1.sql (the same text), the update script.  Every
 -- name below is qualified with pg_catalog and compared with pg_catalog
 -- operators: nothing in the schema is used before it is checked.
 DO $sa_schema_check$

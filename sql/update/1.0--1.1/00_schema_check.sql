@@ -1,1 +1,0 @@
-../../install/00_schema_check.sql
