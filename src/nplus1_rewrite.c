@@ -120,6 +120,7 @@ typedef struct NpLeaf
 	Oid			keyop;
 	/* set when it is the whole value of a target column */
 	AttrNumber	target;			/* 0: no */
+	const char *clause;			/* "limit" or "offset" when it is that */
 	/* what it becomes */
 	Oid			elemtype;
 	Oid			arraytype;
@@ -1095,6 +1096,8 @@ np_name_leaves(NpCtx *c)
 
 			base = get_attname(rte->relid, l->target, true);
 		}
+		if (base == NULL && l->clause != NULL)
+			base = pstrdup(l->clause);
 		if (base == NULL)
 			base = l->is_param ? psprintf("p%d", l->paramid) :
 				psprintf("c%d", nconst);
@@ -1262,6 +1265,17 @@ np_find_roles(NpCtx *c)
 		c->leaf[i].keyop = op->opno;
 	}
 
+	/* the LIMIT and OFFSET of a SELECT */
+	{
+		int			i = np_leaf_of(c, np_strip(c->q->limitCount));
+
+		if (i >= 0 && c->leaf[i].keyvar == NULL)
+			c->leaf[i].clause = "limit";
+		i = np_leaf_of(c, np_strip(c->q->limitOffset));
+		if (i >= 0 && c->leaf[i].keyvar == NULL)
+			c->leaf[i].clause = "offset";
+	}
+
 	if (c->q->commandType == CMD_UPDATE || c->q->commandType == CMD_INSERT)
 	{
 		foreach(lc, c->q->targetList)
@@ -1310,6 +1324,8 @@ np_type_leaves(NpCtx *c)
 															l->target,
 															false)));
 		}
+		else if (l->clause != NULL)
+			l->role = psprintf("the %s", l->clause[0] == 'l' ? "LIMIT" : "OFFSET");
 		l->elemtype = np_wider_type(l->type, coltype);
 		l->arraytype = get_array_type(l->elemtype);
 		if (!OidIsValid(l->arraytype))
@@ -1372,10 +1388,7 @@ np_build_any(NpCtx *c, int i, bool drop_limit, int limit_param,
 	list_nth_cell(quals, l->qual_index)->ptr_value = saop;
 	q2->jointree->quals = (Node *) make_ands_explicit(quals);
 	if (drop_limit)
-	{
-		q2->limitCount = NULL;
-		q2->limitOption = LIMIT_OPTION_DEFAULT;
-	}
+		q2->limitCount = NULL;	/* limitOption is read only with a count */
 
 	np_params_init(&pp, c->maxparam + c->nleaves);
 	np_params_number(&pp, c, NULL, limit_param);
