@@ -142,6 +142,7 @@ typedef struct NpCtx
 	int		   *uses;			/* [1..maxparam] occurrences of each $n */
 	int			maxparam;
 	bool		consts_known;	/* which constants vary is known */
+	const char *consts_why;		/* ... and why not */
 	NpLeaf		leaf[NP_MAX_LEAVES];
 	int			nleaves;
 	char	   *reason;			/* why no batched statement */
@@ -358,14 +359,17 @@ np_subst(const char *sql, NpParams *pp)
 }
 
 /*
- * In the deparsed INSERT text, the offsets of "VALUES (" and of the
- * parenthesis that closes its list; false when not found.
+ * In the deparsed INSERT text, the offsets of its "VALUES (" (the first at
+ * the top level after the top-level INSERT: not one of a WITH clause), of
+ * the list inside, and of the parenthesis that closes it; false when not
+ * found.
  */
 static bool
 np_find_values(const char *sql, int *start, int *inner, int *end)
 {
 	const char *s = sql;
 	int			depth = 0;
+	bool		insert_seen = false;
 
 	*start = -1;
 	while (*s)
@@ -391,27 +395,29 @@ np_find_values(const char *sql, int *start, int *inner, int *end)
 				s++;
 			continue;
 		}
-		if (*start < 0)
+		if (np_identchar(*s))
 		{
-			if (strncmp(s, "VALUES (", 8) == 0 &&
-				(s == sql || !np_identchar(s[-1])))
+			const char *w = s;
+
+			while (*s && np_identchar(*s))
+				s++;
+			if (depth == 0 && *start < 0 && s - w == 6 &&
+				strncmp(w, "INSERT", 6) == 0)
+				insert_seen = true;
+			else if (depth == 0 && *start < 0 && insert_seen &&
+					 s - w == 6 && strncmp(w, "VALUES", 6) == 0 &&
+					 strncmp(s, " (", 2) == 0)
 			{
-				*start = s - sql;
+				*start = w - sql;
 				*inner = *start + 8;
-				s += 8;
+				s += 2;
 				depth = 1;
-				continue;
 			}
-			if (np_identchar(*s))
-			{
-				while (*s && np_identchar(*s))
-					s++;
-				continue;
-			}
+			continue;
 		}
-		else if (*s == '(')
+		if (*s == '(')
 			depth++;
-		else if (*s == ')' && --depth == 0)
+		else if (*s == ')' && --depth == 0 && *start >= 0)
 		{
 			*end = s - sql;
 			return true;
@@ -1181,6 +1187,7 @@ np_find_leaves(NpCtx *c)
 	if (c->nparams > 0)
 		return true;			/* the text is the same in every execution */
 	c->consts_known = false;
+	c->consts_why = "its text is longer than 1 kB, so the constants that vary could not be told apart";
 	if (c->slot->stash_len >= 0)
 	{
 		char	   *earlier = pnstrdup(c->slot->stash, c->slot->stash_len);
@@ -1190,6 +1197,7 @@ np_find_leaves(NpCtx *c)
 		ListCell   *a,
 				   *b;
 
+		c->consts_why = "its texts differ in more than the values of their constants (a list of another length?)";
 		if (eq == NULL || eq->commandType != c->q->commandType)
 			return true;
 		np_consts_walker((Node *) c->q, &now);
@@ -1212,7 +1220,10 @@ np_find_leaves(NpCtx *c)
 				!datumIsEqual(x->constvalue, y->constvalue, typbyval, typlen))
 			{
 				if (x->location < 0 || np_add_leaf(c, (Node *) x, false) < 0)
+				{
+					c->consts_why = "too many of its constants vary";
 					return true;
+				}
 			}
 		}
 		c->consts_known = true;
@@ -1742,8 +1753,10 @@ np_build_select(NpCtx *c, NpParent *parent, NpRewrite *out,
 			appendStringInfoString(note,
 								   "\n-- it locks the rows the loop locked, all in one statement");
 		out->batched = np_build_any(c, 0, uniq != NULL, limit_param, note);
+		if (out->batched == NULL)
+			resetStringInfo(note);	/* the per-key form below will do */
 	}
-	else
+	if (out->batched == NULL)
 	{
 		char	   *feat = np_per_key_features(q);
 
@@ -2166,7 +2179,7 @@ np_build_insert(NpCtx *c, StringInfo note)
 		else if (!c->consts_known && !IsA(e, SetToDefault) &&
 				 np_has_inner_const_walker(e, NULL))
 		{
-			c->reason = pstrdup("its text is too long for the constants that vary to be known");
+			c->reason = pstrdup(c->consts_why);
 			return NULL;
 		}
 	}
@@ -2338,7 +2351,7 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	else if (cmd == CMD_INSERT)
 		out->batched = np_build_insert(&c, &note);
 	else if (!c.consts_known)
-		c.reason = pstrdup("its text is too long for the constants that vary to be known");
+		c.reason = pstrdup(c.consts_why);
 	else if (c.nleaves == 0)
 		c.reason = pstrdup("its executions differ only outside its values (in comments or spacing): it is the same statement again, run it once and reuse the result");
 	else

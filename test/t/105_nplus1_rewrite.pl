@@ -292,6 +292,16 @@ sub check_loop
 	my ($vals, $keys) = eval { bind_values($leg, \%c) };
 	ok($vals && @$leg, "$name: its note says what each parameter is") or diag("$@$text");
 	($vals, $keys) = unexplained_values($b->{sql}, \%c) unless @$leg;
+	my @runs = (0 .. $#{ $c{execs} });
+	if ($vals && @$leg && $b->{notes}[0] =~ /each key once/)
+	{
+		# as the note asks: each key once (the first execution with it)
+		my %seen;
+		@runs = grep { !$seen{ join("\t", map { $_ // '\N' } @{ $keys->[$_] }) }++ } @runs;
+		my %d = (%c, execs => [ @{ $c{execs} }[@runs] ]);
+		$d{consts} = [ @{ $c{consts} }[@runs] ] if $c{consts};
+		($vals) = bind_values($leg, \%d);
+	}
 	if ($c{extra})
 	{
 		# more keys than the loop used, such as one beyond integer
@@ -300,7 +310,7 @@ sub check_loop
 
 	# the loop's rows, each with its execution's keys in front
 	my (@want, @want_keyed);
-	for my $i (0 .. $#{ $c{execs} })
+	for my $i (@runs)
 	{
 		foreach my $r (@{ $loop->{"loop$i"} // [] })
 		{
@@ -397,6 +407,21 @@ like($s->{text}, qr/its LIMIT is left out: np_authors\.id is unique \(index np_a
 	'ActiveRecord find: the note says why the LIMIT goes');
 like($s->{text}, qr/\n-- \$1 \(bigint\): the parent's \$1\n-- \$2 \(bigint\): the parent's \$2\n-- \$3 \(bigint\): the loop's \$2 \(the same in every execution\)\n/,
 	'ActiveRecord find: the JOIN takes the parent\'s parameters, then the loop\'s LIMIT');
+
+# belongs_to walked over rows that share keys: = ANY wants each key once
+# (the note says so), the per-key form takes them as they came.
+check_loop(
+	name => 'repeated keys, = ANY',
+	mode => 'p', xact => 1,
+	loop => 'SELECT "np_authors".* FROM "np_authors" WHERE "np_authors"."id" = $1 LIMIT $2',
+	execs => [ map { [ $_ % 7 + 1, 1 ] } 1 .. 20 ],
+	form => qr/WHERE id = ANY \(\$1::bigint\[\]\)$/);
+check_loop(
+	name => 'repeated keys, per-key LIMIT',
+	mode => 'p', xact => 1,
+	loop => 'SELECT "np_comments".* FROM "np_comments" WHERE "np_comments"."post_id" = $1 ORDER BY "np_comments"."id" DESC LIMIT $2',
+	execs => [ map { [ $_ % 7 + 1, 2 ] } 1 .. 20 ],
+	form => qr/CROSS JOIN LATERAL/);
 
 # Django's get() (psycopg2 sends the values in the text): "LIMIT 21" on the
 # primary key, a bigint column compared with integer constants: the array
@@ -577,6 +602,14 @@ check_loop(
 	loop => 'INSERT INTO "np_events" ("id","kind","amount","createdAt","updatedAt") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "kind"=EXCLUDED."kind","amount"=EXCLUDED."amount","updatedAt"=EXCLUDED."updatedAt" RETURNING "id","kind","amount"',
 	execs => [ map { [ $_ * 3, "up $_", $_, '2024-01-03 00:00:00+00', '2024-01-03 00:00:00+00' ] } 1 .. 12 ],
 	form => qr/SELECT \* FROM unnest\(.*\) ON CONFLICT\(id\) DO UPDATE SET kind = excluded\.kind, amount = excluded\.amount, "updatedAt" = excluded\."updatedAt" RETURNING/);
+
+check_loop(
+	name => 'INSERT with a WITH clause and an expression',
+	kind => 'insert_loop',
+	mode => 'p', xact => 1, schema => 's_loop', table => 'np_events',
+	loop => 'WITH src AS (VALUES (1), (2)) INSERT INTO np_events (kind, amount, "createdAt", "updatedAt") VALUES (upper($1), (SELECT count(*) FROM src)::int + $2, $3, $3) RETURNING id, kind, amount',
+	execs => [ map { [ "w$_", $_, '2024-01-06 00:00:00+00' ] } 1 .. 12 ],
+	form => qr/^WITH src AS \(VALUES \(1\), \(2\)\) INSERT INTO np_events \(kind, amount, "createdAt", "updatedAt"\) SELECT upper\(v\.p1\), .* \+ v\.p2, v\."createdAt", v\."createdAt" FROM unnest\(\$1::text\[\], \$2::integer\[\], \$3::timestamp with time zone\[\]\) AS v\(p1, p2, "createdAt"\) RETURNING id, kind, amount$/);
 
 check_loop(
 	name => 'multi-row INSERT',
