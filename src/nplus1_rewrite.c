@@ -133,7 +133,6 @@ typedef struct NpCtx
 {
 	NpSlot	   *slot;
 	const char *text;
-	int			len;
 	ParamListInfo params;
 	int			nparams;
 	Oid		   *ptypes;
@@ -972,8 +971,9 @@ np_params_leaf(NpParams *pp, NpCtx *c, int i, const char *ref)
 		np_subst_add(pp, NP_SENT_LEAF + i, ref);
 	if (l->is_param)
 		appendStringInfo(&pp->legend,
-						 "\n-- $%d (%s): the loop's $%d of each execution, in order",
-						 n, format_type_be(l->arraytype), l->paramid);
+						 "\n-- $%d (%s): the loop's $%d of each execution, in order%s",
+						 n, format_type_be(l->arraytype), l->paramid,
+						 l->unknown ? " (whether it varied is not followed)" : "");
 	else
 		appendStringInfo(&pp->legend,
 						 "\n-- $%d (%s): the constant of each execution, in order",
@@ -2042,6 +2042,7 @@ np_build_insert_rows(NpCtx *c, RangeTblEntry *vrte, StringInfo note)
 	{
 		TargetEntry *tle = (TargetEntry *) lfirst(lc);
 		Var		   *v = (Var *) np_strip((Node *) tle->expr);
+		List	   *first;
 		Oid			elem,
 					arr;
 		int			n;
@@ -2054,7 +2055,8 @@ np_build_insert_rows(NpCtx *c, RangeTblEntry *vrte, StringInfo note)
 		if (isdefault[j])
 			continue;
 		tl = lappend(tl, tle);
-		elem = np_wider_type(exprType(list_nth((List *) linitial(vrte->values_lists), j)),
+		first = (List *) linitial(vrte->values_lists);
+		elem = np_wider_type(exprType(list_nth(first, j)),
 							 get_atttype(target->relid, tle->resno));
 		arr = get_array_type(elem);
 		if (!OidIsValid(arr))
@@ -2314,7 +2316,6 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	initStringInfo(&jnote);
 	c.slot = slot;
 	c.text = pnstrdup(txt, len);
-	c.len = len;
 	c.params = params;
 	if (params != NULL && params->numParams > 0)
 	{
