@@ -356,7 +356,47 @@ foreach my $c (@cases)
 }
 
 # ----------------------------------------------------------------------
+# The checks themselves: hand-written rewrites of the loops above, a right
+# one and a wrong one each, bound by the same rules, so that a pass above
+# means the rows were compared and a failure is the suggestion's.
+{
+	my $e = sub { my ($app, $re) = @_; loop_execs($app, qid_of($app, $re) // 'none') };
+	my @self = (
+		[ 'batched, ActiveRecord find', 'rails', 'b', $e->('ar_find', qr/FROM "authors"/),
+		  'SELECT id, name FROM authors WHERE id = ANY ($1::bigint[])',
+		  'SELECT id, name FROM authors WHERE id = ANY ($1::bigint[]) LIMIT $2' ],
+		[ 'batched, Django per-row LIMIT', 'django', 'b', $e->('dj_limit', qr/FROM "blog_comment"/),
+		  'SELECT c.* FROM unnest($1::integer[]) AS k(id) CROSS JOIN LATERAL (SELECT * FROM blog_comment WHERE post_id = k.id ORDER BY id DESC LIMIT 2) AS c',
+		  'SELECT * FROM blog_comment WHERE post_id = ANY ($1::integer[]) ORDER BY id DESC LIMIT 2' ],
+		[ 'JOIN, ActiveRecord find', 'rails', 'j', $e->('ar_find', qr/FROM "authors"/),
+		  'SELECT parent.*, batch.* FROM (SELECT * FROM posts ORDER BY id LIMIT $1) AS parent LEFT JOIN LATERAL (SELECT * FROM authors WHERE id = parent.author_id LIMIT $2) AS batch ON true',
+		  'SELECT parent.*, batch.* FROM (SELECT * FROM posts ORDER BY id LIMIT $2) AS parent LEFT JOIN LATERAL (SELECT * FROM authors WHERE id = parent.author_id LIMIT $1) AS batch ON true',
+		  $e->('ar_find', qr/FROM "posts"/) ],
+		[ 'INSERT, Sequelize create', 'sequelize', 'd', $e->('sq_create', qr/^INSERT INTO "tags"/),
+		  'INSERT INTO tags (name, created_at, updated_at) SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::timestamptz[])',
+		  'INSERT INTO tags (name, created_at, updated_at) SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::timestamptz[]) LIMIT 29' ],
+		[ 'UPDATE, Django save', 'django', 'd', $e->('dj_update', qr/^UPDATE "blog_post"/),
+		  'UPDATE blog_post AS p SET author_id = v.a, title = v.t, published = v.p FROM unnest($1::integer[], $2::text[], $3::boolean[], $4::integer[]) AS v(a, t, p, id) WHERE p.id = v.id',
+		  'UPDATE blog_post SET title = title || \' (edited)\' WHERE id = ANY ($4::integer[])' ],
+	);
+	foreach my $s (@self)
+	{
+		my ($what, $db, $k, $execs, $right, $wrong, $parents) = @$s;
+		my $check = sub {
+			my ($sql) = @_;
+			return check_batched_select($node, $db, $execs, $sql) if $k eq 'b';
+			return check_join($node, $db, $execs, $parents, $sql) if $k eq 'j';
+			return check_dml($node, $db, $execs, $sql);
+		};
+		is($check->($right), '', "check of the check: a right $what rewrite passes");
+		isnt($check->($wrong), '', "check of the check: a wrong $what rewrite fails");
+	}
+}
+
+# ----------------------------------------------------------------------
 # Behind PgBouncer.
+diag(join("\n", map { "PgBouncer row: $_->{application_name} $_->{kind} max_run $_->{max_run} last_run $_->{last_run} detections $_->{detections}: "
+			. substr($_->{query}, 0, 60) } grep { $_->{application_name} =~ /^pb/ } @$rows));
 my $posts_re = qr/FROM "blog_post"/;
 my $authors_re = qr/FROM "blog_author".*WHERE/s;
 foreach my $app ('pbx_xact', 'pba_lazy')
@@ -372,7 +412,8 @@ foreach my $app ('pbx_xact', 'pba_lazy')
 		$pok ? 'right' : 'WRONG', '' ];
 }
 # several clients sharing two server connections: each client's loop is
-# found under its own application_name, with the posts as parent
+# found under its own application_name, with the posts as parent, and no
+# run mixes the executions of two clients (at most the client's 50)
 {
 	my (@found, @runs);
 	foreach my $i (1 .. 3)
@@ -381,14 +422,17 @@ foreach my $app ('pbx_xact', 'pba_lazy')
 		my $qid = qid_of($app, $authors_re) // 'none';
 		my @r = grep { $_->{queryid} eq $qid && $_->{kind} eq 'n_plus_one' } @{ $view{$app} // [] };
 		my $pq = qid_of($app, $posts_re) // 'none';
-		push @found, (@r && $r[0]{parent_queryid} eq $pq) ? 1 : 0;
+		push @found, (@r && ($r[0]{parent_queryid} // '') eq $pq) ? 1 : 0;
 		push @runs, @r ? $r[0]{max_run} : 0;
 	}
 	diag("PgBouncer, 3 autocommit clients on 2 server connections: max_run per client: @runs");
 	my $ok = is(join(' ', @found), '1 1 1',
 		'PgBouncer: 3 autocommit clients on 2 server connections: each loop found under its application_name, parent the posts');
+	my $within = is(join(' ', map { $_ <= 50 ? 'ok' : $_ } @runs), 'ok ok ok',
+		'PgBouncer: 3 autocommit clients on 2 server connections: no run longer than its client\'s loop of 50');
 	push @table, [ 'Django via PgBouncer (transaction mode)', '3 autocommit clients sharing 2 server connections',
-		($ok ? 'found' : 'found for ' . scalar(grep { $_ } @found) . ' of 3') . " (max_run @runs of 50)", '', '' ];
+		($ok ? 'found' : 'found for ' . scalar(grep { $_ } @found) . ' of 3') . " (max_run @runs; each client ran 50)"
+		  . ($within ? '' : ': runs mix clients'), '', '' ];
 }
 
 # the table of docs/n-plus-one.md

@@ -50,7 +50,7 @@ sub read_statement_log
 			my ($how, $text) = ($1, $2);
 			my @params;
 			if ($how ne 'statement' && defined $e->{detail}
-				&& $e->{detail} =~ /^parameters: (.*)$/s)
+				&& $e->{detail} =~ /^parameters: (.*)$/si)
 			{
 				my $d = $1;
 				while ($d =~ /\$(\d+) = (NULL|'((?:[^']|'')*)')/g)
@@ -449,7 +449,8 @@ sub check_join
 sub split_list
 {
 	my ($s) = @_;
-	my (@parts, $cur, $depth, $q) = ((), '', 0, '');
+	my @parts;
+	my ($cur, $depth, $q) = ('', 0, '');
 	foreach my $ch (split //, $s)
 	{
 		if ($q) { $q = '' if $ch eq $q; $cur .= $ch; next; }
