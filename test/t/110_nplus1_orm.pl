@@ -347,8 +347,8 @@ foreach my $c (@cases)
 		}
 		push @table, [ $c->{orm}, "$c->{shape}: $l->{what}",
 			($found && $runok ? 'found' : ($row ? "found, max_run $row->{max_run} (not $l->{run})" : 'NOT FOUND')),
-			($l->{parent} ? ($parent_ok ? 'right' : 'WRONG') : 'n/a'),
-			join(', ', @rw) ];
+			(!$row ? '-' : $l->{parent} ? ($parent_ok ? 'right' : 'WRONG') : 'n/a'),
+			($row ? join(', ', @rw) : '-') ];
 	}
 	my @extra = grep { !defined $_->{queryid} || !$expected{ $_->{queryid} } } @got;
 	is(scalar @extra, 0, "$app: nothing else flagged")
