@@ -152,7 +152,7 @@ sub orm_cases
 			batched => qr/LIMIT/, join => 'optional') ] ],
 		[ 'distinct', 'per-row DISTINCT', [ lookup('distinct commenters per post', qr/SELECT DISTINCT/, 20, 'posts', qr/FROM $post/, 20,
 			batched => qr/DISTINCT/, join => 'optional') ] ],
-		[ 'forupdate', 'per-row FOR UPDATE in a transaction', [ lookup('author per post, locked', qr/FOR UPDATE/, 20, 'posts', qr/FROM $post/, 20,
+		[ 'forupdate', 'per-row FOR UPDATE in a transaction', [ lookup('author per post, locked', qr/FOR UPDATE/, 30, 'posts', qr/FROM $post/, 30,
 			batched => qr/FOR UPDATE/) ] ],
 		[ 'eager', 'eager loading', undef ],
 		@{ $o{extra} // [] },
@@ -216,7 +216,7 @@ ignore_startup_parameters = extra_float_digits,options
 logfile = $pgb_dir/pgbouncer.log
 pidfile = $pgb_dir/pgbouncer.pid
 });
-my $pgb = IPC::Run::start([ 'pgbouncer', "$pgb_dir/pgbouncer.ini" ],
+my $pgb = IPC::Run::start([ '/usr/sbin/pgbouncer', "$pgb_dir/pgbouncer.ini" ],
 	'>', "$pgb_dir/stdout", '2>', "$pgb_dir/stderr");
 my $pgb_up = 0;
 for (1 .. 100)

@@ -165,7 +165,7 @@ SCENARIOS = {
   'distinct' => -> { page(SMALL).each { |p| p.comments.distinct.pluck(:user_id) } },
   # per row SELECT ... FOR UPDATE inside one transaction
   'forupdate' => lambda {
-    Author.transaction { page(SMALL).each { |p| Author.lock.find(p.author_id) } }
+    Author.transaction { page(30).each { |p| Author.lock.find(p.author_id) } }
   },
   # negative control: eager loading
   'eager' => lambda {

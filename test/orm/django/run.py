@@ -143,9 +143,10 @@ def distinct():
 
 
 def forupdate():
-    """Per row SELECT ... FOR UPDATE inside one transaction."""
+    """Per row SELECT ... FOR UPDATE inside one transaction (30 authors:
+    more than Django's LIMIT 21)."""
     with transaction.atomic():
-        for post in page(SMALL):
+        for post in page(30):
             Author.objects.select_for_update().get(pk=post.author_id)
 
 

@@ -171,7 +171,7 @@ const SCENARIOS = {
   // per row SELECT ... FOR UPDATE inside one transaction
   async forupdate(m) {
     await m.sequelize.transaction(async (t) => {
-      const posts = await m.Post.findAll({ order: [['id', 'ASC']], limit: SMALL, transaction: t });
+      const posts = await m.Post.findAll({ order: [['id', 'ASC']], limit: 30, transaction: t });
       for (const p of posts)
         await m.Author.findByPk(p.authorId, { transaction: t, lock: t.LOCK.UPDATE });
     });
