@@ -75,3 +75,16 @@ installcheck: installcheck-nopreload
 installcheck-nopreload:
 	$(pg_regress_installcheck) --inputdir=test \
 		--temp-instance=./tmp_check_nopreload $(NOPRELOAD)
+
+# make dist: the zip PGXN takes, scale_advisor-<version>.zip with one top
+# folder holding META.json, made with git archive from the last commit plus
+# the install script built from sql/install/ (META.json's provides names it)
+DISTVERSION = $(shell sed -n 's/^   "version": *"\([^"]*\)".*/\1/p' $(sa_src)/META.json)
+DISTNAME = $(EXTENSION)-$(DISTVERSION)
+EXTRA_CLEAN += $(DISTNAME).zip
+.PHONY: dist
+dist: sql/$(EXTENSION)--$(EXTVERSION).sql
+	rm -f $(DISTNAME).zip
+	git -C $(sa_src) archive --format=zip \
+		--prefix=$(DISTNAME)/sql/ --add-file=$(abspath sql/$(EXTENSION)--$(EXTVERSION).sql) \
+		--prefix=$(DISTNAME)/ -o $(abspath $(DISTNAME).zip) HEAD
