@@ -83,6 +83,8 @@ sub run_app
 	$env{SA_APP_PREFIX} = $o{prefix} if $o{prefix};
 	$env{SA_NO_OPTIONS} = 1 if $o{no_options};
 	$env{SA_NO_PREPARED} = 1 if $o{no_prepared};
+	$env{SA_ROW_PAUSE_MS} = $o{pause_ms} if $o{pause_ms};
+	$env{SA_START_AT} = $o{start_at} if $o{start_at};
 	$env{NODE_PATH} = $node_modules;
 	$env{HOME} = $PostgreSQL::Test::Utils::tmp_check;
 	my @cmd = {
@@ -230,8 +232,14 @@ my %pgb = (host => $pgb_dir, port => $pgb_port);
 # a loop inside a transaction, and a single autocommit client
 ok(run_app('django', ['xact'], %pgb, prefix => 'pbx'), 'Django loop in a transaction through PgBouncer');
 ok(run_app('django', ['lazy'], %pgb, prefix => 'pba'), 'Django autocommit loop through PgBouncer');
-# three autocommit clients at once over the two server connections
-my @bg = map { run_app('django', ['lazy'], %pgb, prefix => "pbc$_", background => 1) } 1 .. 3;
+# three autocommit clients at once over the two server connections: they
+# start their loops at the same moment and work 20 ms on each row, so that
+# the loops overlap (1 s each) whatever the machine's load
+my $start_at = time + 4;
+my @bg = map {
+	run_app('django', ['lazy'], %pgb, prefix => "pbc$_", background => 1,
+		pause_ms => 20, start_at => $start_at)
+} 1 .. 3;
 my $bg_ok = 1;
 $_->finish or $bg_ok = 0 foreach @bg;
 ok($bg_ok, 'three Django autocommit clients at once through PgBouncer');

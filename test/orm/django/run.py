@@ -6,13 +6,15 @@ related managers, select_related/prefetch_related, bulk_create, save().
 
 Usage: python3 run.py SCENARIO...   ("setup" creates and fills the tables)
 
-Connection from the environment: PGHOST, PGPORT, PGUSER, SA_DB (database).
+Connection from the environment: PGHOST, PGPORT, PGUSER, SA_DB (database);
+SA_ROW_PAUSE_MS and SA_START_AT for the pooler tests (see below).
 Each scenario runs on a connection of its own whose application_name is
 "dj_<scenario>" (SA_APP_PREFIX overrides "dj"), and closes it at the end so
 that the server's backend exits.  Prints "done <scenario>" per scenario.
 """
 import os
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +46,11 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from blog.models import (Account, Author, Comment, Invoice, Post,  # noqa: E402
                          SlowAuthor, Tag, User)
+
+# Pooler tests: seconds of work per row of the lazy loop, and when (Unix
+# time) to start, so that clients started together really run at once.
+PAUSE = float(os.environ.get('SA_ROW_PAUSE_MS', '0')) / 1000
+START_AT = float(os.environ.get('SA_START_AT', '0'))
 
 PAGE = 50       # posts on a page
 SMALL = 20      # posts of the nested and per-row shapes
@@ -95,6 +102,8 @@ def lazy():
     """The textbook loop: the posts, then each post's author."""
     for post in page():
         post.author.name
+        if PAUSE:
+            time.sleep(PAUSE)
 
 
 def bigint():
@@ -217,6 +226,8 @@ def main(names):
         if name in SESSION and not os.environ.get('SA_NO_OPTIONS'):
             opts['options'] = SESSION[name]
         connection.settings_dict['OPTIONS'] = opts
+        if START_AT > time.time():
+            time.sleep(START_AT - time.time())
         SCENARIOS[name]()
         connection.close()
         print('done', name, flush=True)
