@@ -468,22 +468,22 @@ np_analyze(const char *text, Oid *ptypes, int nparams)
 }
 
 /*
- * Does the statement text parse and analyze, with these parameter types?
- * Errors are caught in a subtransaction of their own: a statement that
- * would not run is simply not offered.
+ * The statement text parsed and analyzed with these parameter types, or
+ * NULL when it does not analyze.  Errors are caught in a subtransaction of
+ * their own.
  */
-static bool
-np_valid(const char *sql, Oid *types, int n)
+static Query *
+np_try_analyze(const char *sql, Oid *types, int n)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = false;
+	Query	   *volatile q = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		ok = (np_analyze(sql, types, n) != NULL);
+		q = np_analyze(sql, types, n);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -498,12 +498,22 @@ np_valid(const char *sql, Oid *types, int n)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		elog(DEBUG1, "scale_advisor: rewrite not offered (%s): %s",
+		elog(DEBUG1, "scale_advisor: statement does not analyze (%s): %s",
 			 ed->message, sql);
-		ok = false;
+		q = NULL;
 	}
 	PG_END_TRY();
-	return ok;
+	return q;
+}
+
+/*
+ * Does the statement text parse and analyze, with these parameter types?
+ * A statement that would not run is not offered.
+ */
+static bool
+np_valid(const char *sql, Oid *types, int n)
+{
+	return np_try_analyze(sql, types, n) != NULL;
 }
 
 /* the deparsed text of a tree, on one line */
@@ -1161,7 +1171,7 @@ np_add_leaf(NpCtx *c, Node *node, bool unknown)
  * differ between this text and the earlier one of the run.
  */
 static bool
-np_find_leaves(NpCtx *c)
+np_find_varying(NpCtx *c)
 {
 	int			k;
 
@@ -1227,6 +1237,52 @@ np_find_leaves(NpCtx *c)
 			}
 		}
 		c->consts_known = true;
+	}
+	return true;
+}
+
+/* leaves in the order of the new statement's parameters */
+static int
+np_leaf_cmp(const void *a, const void *b)
+{
+	const NpLeaf *x = (const NpLeaf *) a;
+	const NpLeaf *y = (const NpLeaf *) b;
+
+	if (x->is_param != y->is_param)
+		return x->is_param ? -1 : 1;
+	if (x->is_param)
+		return (x->paramid > y->paramid) - (x->paramid < y->paramid);
+	return (x->location > y->location) - (x->location < y->location);
+}
+
+/* sort the leaves: parameters by number, then constants in text order */
+static void
+np_sort_leaves(NpCtx *c)
+{
+	qsort(c->leaf, c->nleaves, sizeof(NpLeaf), np_leaf_cmp);
+}
+
+/*
+ * In an UPDATE sent with its values in the text, a constant that is the
+ * whole new value of a column is a value of each row, as in an INSERT: two
+ * texts of the run may share it while the others do not, so it is taken as
+ * varying.  False when there is no room.
+ */
+static bool
+np_update_values(NpCtx *c)
+{
+	ListCell   *lc;
+
+	if (c->q->commandType != CMD_UPDATE || c->nparams > 0)
+		return true;
+	foreach(lc, c->q->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+		Node	   *e = np_strip((Node *) tle->expr);
+
+		if (!tle->resjunk && IsA(e, Const) &&
+			((Const *) e)->location >= 0 && np_add_leaf(c, e, false) < 0)
+			return false;
 	}
 	return true;
 }
@@ -1301,6 +1357,16 @@ np_find_roles(NpCtx *c)
 				c->leaf[i].target = tle->resno;
 		}
 	}
+}
+
+/* all the values that vary, in parameter order; false when too many */
+static bool
+np_find_leaves(NpCtx *c)
+{
+	if (!np_find_varying(c) || !np_update_values(c))
+		return false;
+	np_sort_leaves(c);
+	return true;
 }
 
 /* the array type of every leaf, and what the note says it is; false: none */
@@ -2200,6 +2266,7 @@ np_build_insert(NpCtx *c, StringInfo note)
 		c->reason = pstrdup("a value that varies is used in its RETURNING list");
 		return NULL;
 	}
+	np_sort_leaves(c);
 	np_find_roles(c);
 	if (!np_type_leaves(c))
 		return NULL;
@@ -2309,7 +2376,7 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	StringInfoData note,
 				jnote;
 	CmdType		cmd;
-	int			i;
+	int			i = 0;
 
 	memset(&c, 0, sizeof(c));
 	initStringInfo(&note);
@@ -2317,25 +2384,29 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	c.slot = slot;
 	c.text = pnstrdup(txt, len);
 	c.params = params;
+	/*
+	 * A statement inside a PL/pgSQL function refers to its variables: its
+	 * parameters come through a hook, or are copied with the function's
+	 * other variables (some without a type), or its text does not analyze
+	 * on its own.
+	 */
 	if (params != NULL && params->numParams > 0)
 	{
-		if (params->paramFetch != NULL)
-		{
-			out->batched_note = pstrdup("-- the statement runs inside a function or procedure (its values are variables there): have the function run one statement for all the keys (WHERE key = ANY(array))");
-			return;
-		}
 		c.nparams = params->numParams;
 		c.ptypes = palloc(sizeof(Oid) * c.nparams);
 		for (i = 0; i < c.nparams; i++)
-		{
 			c.ptypes[i] = params->params[i].ptype;
+		for (i = 0; i < c.nparams; i++)
 			if (!OidIsValid(c.ptypes[i]))
-				return;
-		}
+				break;
 	}
-	c.q = np_analyze(c.text, c.ptypes, c.nparams);
-	if (c.q == NULL)
+	if ((params != NULL && params->numParams > 0 &&
+		 (params->paramFetch != NULL || i < c.nparams)) ||
+		(c.q = np_try_analyze(c.text, c.ptypes, c.nparams)) == NULL)
+	{
+		out->batched_note = pstrdup("-- no single statement replaces this loop safely: its values are variables of the function or procedure it runs in\n-- have the function run one statement for all the keys (WHERE key = ANY(array))");
 		return;
+	}
 	cmd = c.q->commandType;
 	np_max_param_walker((Node *) c.q, &c.maxparam);
 	if (c.maxparam > c.nparams)

@@ -132,7 +132,9 @@ EXECUTE np_insert('{100,101,102}', '{view,view,buy}');
 SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
 DEALLOCATE np_insert;
 
--- An UPDATE loop by key becomes one UPDATE; when the LIMIT varies too, the
+-- An UPDATE loop by key becomes one UPDATE (each new value a column of
+-- unnest: written as a constant, it is taken as a value of each row); when
+-- the LIMIT varies too, the
 -- loop's statement runs once per key and LIMIT (LATERAL), with what varied
 -- in front of each row.
 SELECT scale_advisor.n_plus_one_reset();
@@ -169,7 +171,7 @@ COMMIT;
 SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one ORDER BY query;
 SELECT format('PREPARE np_update AS %s', batched_query)
   FROM scale_advisor.n_plus_one WHERE query LIKE '%seen%' \gexec
-EXECUTE np_update('{100,101}');
+EXECUTE np_update('{seen,seen}', '{100,101}');
 SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
 DEALLOCATE np_update;
 SELECT format('PREPARE np_lateral AS %s', batched_query)
@@ -315,7 +317,7 @@ SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 -- scale_advisor.n_plus_one_nested turns them on
 SET scale_advisor.n_plus_one_nested = on;
 SELECT np_render();
-SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one;
+SELECT kind, query, max_run, batched_query, suggestion FROM scale_advisor.n_plus_one;
 RESET scale_advisor.n_plus_one_nested;
 RESET scale_advisor.track;
 

@@ -547,6 +547,16 @@ check_loop(
 	consts => [ map { [$_] } 1 .. 12 ],
 	form => qr/^UPDATE np_docs SET views = views \+ 1 WHERE id = ANY \(\$1::bigint\[\]\)$/);
 
+# Django's save() sends every column as a constant; one that two texts of
+# the run share (executions 9 and 10 here, the two compared) still varies
+# over the run: each SET value is an array.
+check_loop(
+	name => 'UPDATE of every column with the values in the text (Django save)',
+	mode => 'q', xact => 1, schema => 's_loop', table => 'np_docs',
+	loop => sub { qq{UPDATE "np_docs" SET "title" = '$_[0]', "lock_version" = $_[1] WHERE "np_docs"."id" = $_[2]} },
+	consts => [ map { [ "edited $_", ($_ == 9 || $_ == 10) ? 7 : $_, $_ ] } 1 .. 14 ],
+	form => qr/^UPDATE np_docs SET title = v\.title, lock_version = v\.lock_version FROM UNNEST\(\$1::text\[\], \$2::integer\[\], \$3::bigint\[\]\) v\(title, lock_version, id\) WHERE np_docs\.id = v\.id$/);
+
 check_loop(
 	name => 'UPDATE ... RETURNING (Sequelize save)',
 	mode => 'p', xact => 1, schema => 's_loop', table => 'np_events',
