@@ -60,7 +60,6 @@
 #include <ctype.h>
 #include <limits.h>
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -807,11 +806,15 @@ np_unique_index(Oid relid, bool inh, AttrNumber attno, Oid op)
 			heap_attisnull(tup, Anum_pg_index_indexprs, NULL) &&
 			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
 		{
-			Relation	irel = index_open(indexoid, AccessShareLock);
+			bool		isnull;
+			Datum		d = SysCacheGetAttr(INDEXRELID, tup,
+											Anum_pg_index_indclass, &isnull);
+			oidvector  *indclass = (oidvector *) DatumGetPointer(d);
 
-			if (op_in_opfamily(op, irel->rd_opfamily[0]))
+			/* the statement's equality is the index's */
+			if (!isnull &&
+				op_in_opfamily(op, get_opclass_family(indclass->values[0])))
 				result = get_rel_name(indexoid);
-			index_close(irel, AccessShareLock);
 		}
 		ReleaseSysCache(tup);
 		if (result != NULL)

@@ -75,6 +75,14 @@ CREATE TABLE np_memberships (user_id int, group_id int, role text NOT NULL,
                              PRIMARY KEY (user_id, group_id));
 INSERT INTO np_memberships SELECT u, g, 'r' || (u * g % 3)
   FROM generate_series(1, 10) u, generate_series(1, 5) g;
+CREATE TABLE np_parts (id bigint PRIMARY KEY, v text NOT NULL) PARTITION BY RANGE (id);
+CREATE TABLE np_parts_1 PARTITION OF np_parts FOR VALUES FROM (1) TO (51);
+CREATE TABLE np_parts_2 PARTITION OF np_parts FOR VALUES FROM (51) TO (101);
+INSERT INTO np_parts SELECT g, 'part ' || g FROM generate_series(1, 100) g;
+CREATE TABLE np_inh (id bigint PRIMARY KEY, v text NOT NULL);
+CREATE TABLE np_inh_child () INHERITS (np_inh);
+INSERT INTO np_inh SELECT g, 'parent ' || g FROM generate_series(1, 30) g;
+INSERT INTO np_inh_child SELECT g, 'child ' || g FROM generate_series(1, 30, 2) g;
 CREATE SCHEMA s_loop;
 CREATE SCHEMA s_batch;
 } . ($twin =~ s/SCH/s_loop/gr) . ($twin =~ s/SCH/s_batch/gr));
@@ -422,6 +430,21 @@ check_loop(
 	loop => 'SELECT "np_comments".* FROM "np_comments" WHERE "np_comments"."post_id" = $1 ORDER BY "np_comments"."id" DESC LIMIT $2',
 	execs => [ map { [ $_ % 7 + 1, 2 ] } 1 .. 20 ],
 	form => qr/CROSS JOIN LATERAL/);
+
+# the primary key of a partitioned table is unique over its partitions;
+# that of an inheritance parent says nothing of its children's rows
+check_loop(
+	name => 'find on a partitioned table',
+	mode => 'p', xact => 1,
+	loop => 'SELECT * FROM np_parts WHERE id = $1 LIMIT $2',
+	execs => [ map { [ $_ * 7, 1 ] } 1 .. 14 ],
+	form => qr/^SELECT id, v FROM np_parts WHERE id = ANY \(\$1::bigint\[\]\)$/);
+check_loop(
+	name => 'find on an inheritance parent (children share keys)',
+	mode => 'p', xact => 1,
+	loop => 'SELECT * FROM np_inh WHERE id = $1 LIMIT $2',
+	execs => [ map { [ $_, 1 ] } 1 .. 14 ],
+	form => qr/CROSS JOIN LATERAL \(SELECT id, v FROM np_inh WHERE id = keys\.id LIMIT \$2\) AS batch$/);
 
 # Django's get() (psycopg2 sends the values in the text): "LIMIT 21" on the
 # primary key, a bigint column compared with integer constants: the array
