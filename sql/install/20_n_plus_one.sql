@@ -81,8 +81,10 @@ SELECT e.dbid,
 	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
 	   e.last_run,
 	   round(e.total_ms::numeric, 3) AS total_ms,
-	   CASE e.kind
-		 WHEN 'repeated_identical' THEN
+	   CASE
+		 WHEN e.queryid IS NULL THEN
+		   '<insufficient privilege>'
+		 WHEN e.kind = 'repeated_identical' THEN
 		   '-- the same statement ran ' || e.max_run
 		   || ' times in a row with the same parameters: run it once and reuse its result'
 		 ELSE
