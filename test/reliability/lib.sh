@@ -25,14 +25,19 @@ SA_ALL_ON=(
 	"scale_advisor.max_query_length = 1024"
 )
 
+# Checks print "ok - NAME" or "not ok - NAME" (and a detail) and are
+# counted; rl_result writes the counts to $SA_RESULT, where
+# test/run-all.sh reads them (the suites call it from their EXIT trap).
 rl_pass=0
 rl_fail=0
-# rl_check NAME CONDITION-EXIT-STATUS [detail]: count one check.
+# rl_ok NAME, rl_notok NAME [detail]: count one check that passed, failed.
 rl_ok() { rl_pass=$((rl_pass + 1)); echo "ok - $1"; }
 rl_notok() { rl_fail=$((rl_fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && printf '    %s\n' "$2"; return 0; }
+# rl_check NAME STATUS [detail]: count one check, passed when STATUS (an
+# exit status) is 0; returns 1 when it failed (rl_check ... || exit 1).
 rl_check() {
 	local name=$1 cond=$2
-	if [ "$cond" = 0 ]; then rl_ok "$name"; else rl_notok "$name" "${3:-}"; fi
+	if [ "$cond" = 0 ]; then rl_ok "$name"; else rl_notok "$name" "${3:-}"; return 1; fi
 }
 rl_result() { echo "$rl_pass $rl_fail" > "$SA_RESULT"; }
 
