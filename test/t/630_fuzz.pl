@@ -43,6 +43,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use SaFuzz;
+use SaTest;
 use Time::HiRes qw(time);
 
 my $seed = $ENV{SA_FUZZ_SEED} || 20261128;
@@ -53,11 +54,7 @@ srand($seed);
 note("seed $seed (SA_FUZZ_SEED), scale $scale (SA_FUZZ_COUNT), time budget $budget s (SA_FUZZ_SECONDS)");
 my $t0 = time;
 
-my $node = PostgreSQL::Test::Cluster->new('fuzz');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('fuzz', conf => qq{
 scale_advisor.track = 'all'
 scale_advisor.track_utility = on
 scale_advisor.track_planning = on
@@ -75,7 +72,6 @@ log_min_messages = warning
 log_min_error_statement = panic
 max_stack_depth = '2MB'
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, 'CREATE EXTENSION scale_advisor');
 fz_setup($node, $db);
