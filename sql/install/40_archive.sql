@@ -82,6 +82,24 @@ BEGIN
 	END IF;
 END $$;
 
+-- Refuse a run's durations out of bounds (_check_duration): max_duration
+-- NULL or at least a second, pause up to a minute, lock_timeout from 1 ms
+-- (0 would wait forever) up to a minute.
+CREATE FUNCTION @extschema@._archive_check_timing(max_duration interval, pause interval,
+	lock_timeout interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._check_duration('max_duration', max_duration, interval '1 second', NULL,
+		true, '10min', 'A run stops starting batches after max_duration; NULL runs until every row is moved.');
+	PERFORM @extschema@._check_duration('pause', pause, interval '0', interval '1 minute',
+		false, '100ms', 'The run keeps the table''s archiving lock while it pauses between batches; to archive less often, schedule the runs less often.');
+	PERFORM @extschema@._check_duration('lock_timeout', lock_timeout, interval '1 millisecond', interval '1 minute',
+		false, '500ms', 'While a statement waits for a lock, the application''s statements on the table queue behind it.');
+END $$;
+
 -- A policy may name only tables whose owner's privileges its creator has
 -- (checked again at every run); created_by is the role that wrote the row,
 -- except that a superuser may write a row on another role's behalf.
@@ -112,8 +130,11 @@ BEGIN
 			MESSAGE = 'created_by of an archive policy must not be NULL',
 			HINT = 'Leave it at its default, the current role.';
 	END IF;
-	IF TG_OP = 'INSERT' OR NEW.older_than IS DISTINCT FROM OLD.older_than THEN
+	-- the age and the durations: every enabled row, whatever changed (a
+	-- row disabled by the update from 1.0 is checked when it is enabled)
+	IF TG_OP = 'INSERT' OR NEW.enabled THEN
 		PERFORM @extschema@._archive_check_age(NEW.older_than);
+		PERFORM @extschema@._archive_check_timing(NEW.max_duration, NEW.pause, NEW.lock_timeout);
 	END IF;
 	-- names resolve as at run time (search_path pg_catalog, pg_temp); a
 	-- table that does not exist yet is checked when the policy runs
@@ -385,18 +406,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = format('max_batches must be a positive number or NULL, not %s', p_max_batches);
 	END IF;
-	IF p_max_duration <= interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('max_duration must be positive or NULL, not %s', p_max_duration);
-	END IF;
-	IF p_pause IS NULL OR p_pause < interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('pause must not be NULL or negative, not %s', coalesce(p_pause::text, 'NULL'));
-	END IF;
-	IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('lock_timeout must be positive, not %s', coalesce(p_lock_timeout::text, 'NULL'));
-	END IF;
+	PERFORM @extschema@._archive_check_timing(p_max_duration, p_pause, p_lock_timeout);
 	IF p_dry_run IS NULL OR p_verbose IS NULL OR p_vacuum IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'dry_run, verbose and vacuum must not be NULL';
@@ -516,18 +526,21 @@ BEGIN
 				MESSAGE = format('archive %s is not a table', other);
 		END IF;
 		cols := @extschema@._archive_columns(p_relation, other, p_operation);
+		-- a unique index on the key, or on some of its columns (stricter:
+		-- an archive made while the key was (id) stays usable once the
+		-- table's key is (id, created_at), as partitioning needs)
 		IF other_kind IN ('r', 'p') AND NOT EXISTS (
 				SELECT 1 FROM pg_index i
 				WHERE i.indrelid = other AND i.indisunique AND i.indisvalid
 				  AND i.indpred IS NULL AND i.indexprs IS NULL
-				  AND (SELECT array_agg(a.attname ORDER BY a.attname)
+				  AND (SELECT array_agg(a.attname)
 					   FROM pg_attribute a
 					   WHERE a.attrelid = other AND a.attnum = ANY (i.indkey::int2[]))
-					  = (SELECT array_agg(k ORDER BY k) FROM unnest(key) k)) THEN
+					  <@ key) THEN
 			RAISE EXCEPTION USING ERRCODE = '55000',
 				MESSAGE = format('archive table %s has no unique index on (%s)', other,
 								 array_to_string(key, ', ')),
-				HINT = 'The archive needs the key of the table as a primary key or unique index, so that a batch can never be copied twice.';
+				HINT = 'The archive needs the key of the table (or some of its columns) as a primary key or unique index, so that a batch can never be copied twice.';
 		END IF;
 	ELSE
 		SELECT array_agg(a.attname ORDER BY a.attnum) INTO cols
@@ -1122,6 +1135,143 @@ END $$;
 COMMENT ON PROCEDURE @extschema@.unarchive IS
 'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';
 
+-- The archive policy of a table partitioned after the policy was made
+-- (scale_advisor.partition_table): every leaf partition holding rows older
+-- than the policy's age is archived on its own (its own run and run lock)
+-- into one archive, the policy's target or else the table's default
+-- archive <table>_archive (created as the table's owner, as a first run
+-- would), and one run row for the policy's relation sums them up, so that
+-- the policy's status reads as before.  max_duration is shared by the
+-- partitions; max_batches applies to each.
+CREATE PROCEDURE @extschema@._archive_policy_partitioned(policy_relation text, rel regclass,
+	time_column name, older_than interval, tgt regclass, target text, batch_size integer,
+	max_batches integer, max_duration interval, pause interval, lock_timeout interval,
+	verbose boolean, vacuum boolean)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	started timestamptz := pg_catalog.clock_timestamp();
+	cutoff timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
+	leaf record;
+	dst regclass := tgt;
+	dst_name pg_catalog.text;
+	key pg_catalog.name[];
+	run bigint;
+	n bigint;
+	st pg_catalog.text;
+	total bigint := 0;
+	parts integer := 0;
+	bad pg_catalog.text[] := '{}';
+	fin pg_catalog.text := 'done';
+	msg pg_catalog.text;
+	budget interval;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- the checks of a run, before anything is written
+	IF policy_relation IS NULL OR rel IS NULL OR time_column IS NULL OR older_than IS NULL OR verbose IS NULL OR vacuum IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'policy_relation, rel, time_column, older_than, verbose and vacuum must not be NULL';
+	END IF;
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) IS DISTINCT FROM 'p' THEN
+		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+			MESSAGE = pg_catalog.format('%s is not a partitioned table', rel);
+	END IF;
+	IF NOT coalesce(@extschema@._may_maintain(rel), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('role %s may not archive table %s', CURRENT_USER, rel),
+			HINT = 'Run it as the owner of the table.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+				   WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attname OPERATOR(pg_catalog.=) time_column
+					 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+					 AND a.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype, 'date'::pg_catalog.regtype]::pg_catalog.oid[])) THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+			MESSAGE = pg_catalog.format('%s has no time column %I', rel, time_column);
+	END IF;
+	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<=) 0 OR max_batches OPERATOR(pg_catalog.<=) 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'batch_size must be positive, and max_batches positive or NULL';
+	END IF;
+	PERFORM @extschema@._archive_check_age(older_than);
+	PERFORM @extschema@._archive_check_timing(max_duration, pause, lock_timeout);
+	IF tgt IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(tgt), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = pg_catalog.format('role %s may not archive into %s', CURRENT_USER, tgt);
+	END IF;
+	BEGIN
+		IF dst IS NULL THEN
+			SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+			WHERE c.oid OPERATOR(pg_catalog.=) rel;
+			dst := pg_catalog.to_regclass(dst_name);
+			IF dst IS NULL THEN
+				key := @extschema@._archive_key(rel);
+				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+					(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, time_column));
+				dst := pg_catalog.to_regclass(dst_name);
+				RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+			END IF;
+		END IF;
+	EXCEPTION WHEN others THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		fin := 'failed';
+	END;
+	COMMIT;
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	IF fin OPERATOR(pg_catalog.=) 'done' THEN
+		FOR leaf IN
+			SELECT t.relid::regclass AS part
+			FROM pg_catalog.pg_partition_tree(rel) t
+			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+			WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+			ORDER BY t.relid::regclass::pg_catalog.text
+		LOOP
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			-- only the partitions that hold rows to move get a run
+			CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+				OR NOT (@extschema@._owner_exec(leaf.part,
+					pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, time_column),
+					cutoff::pg_catalog.text) #>> '{}')::boolean;
+			budget := max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+			IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+				fin := 'stopped';
+				msg := pg_catalog.format('max_duration (%s) reached', max_duration);
+				EXIT;
+			END IF;
+			run := NULL; n := NULL; st := NULL;
+			CALL @extschema@._archive_run('archive', leaf.part, time_column,
+				'-infinity', cutoff, dst, batch_size, max_batches, budget, pause, lock_timeout,
+				false, verbose, vacuum, true, false, run, n, st);
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			parts := parts OPERATOR(pg_catalog.+) 1;
+			total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+			IF st IS DISTINCT FROM 'done' THEN
+				bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+				fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+			END IF;
+			COMMIT;
+		END LOOP;
+		IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+			msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+		END IF;
+	END IF;
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	INSERT INTO @extschema@.archive_runs AS r
+		(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+		 last_batch_at, finished_at, duration, rows_moved, status, error)
+	VALUES ('archive', policy_relation, coalesce(dst::pg_catalog.text, target), time_column, NULL, cutoff, true,
+			CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+			pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+			fin, msg)
+	RETURNING r.run_id INTO run;
+	IF verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+		RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+			policy_relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+	END IF;
+END $$;
+
 CREATE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
@@ -1171,6 +1321,16 @@ BEGIN
 			COMMIT;
 			CONTINUE;
 		END IF;
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
+			-- partitioned since the policy was made: it goes on, partition by
+			-- partition, into the table's archive
+			CALL @extschema@._archive_policy_partitioned(p.relation, rel, p.time_column, p.older_than,
+				tgt, p.target, p.batch_size, p.max_batches, p.max_duration, p.pause, p.lock_timeout,
+				$1, p.vacuum);
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			COMMIT;
+			CONTINUE;
+		END IF;
 		run := NULL; n := NULL; st := NULL;
 		CALL @extschema@._archive_run('archive', rel, p.time_column,
 			'-infinity', pg_catalog.now() - p.older_than, tgt, p.batch_size, p.max_batches,
@@ -1204,5 +1364,6 @@ REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@._archive_policy_partitioned FROM PUBLIC;
 -- (a trigger fires whatever the EXECUTE privilege: nobody needs to call it)
 REVOKE ALL ON FUNCTION @extschema@._archive_policy_check() FROM PUBLIC;

@@ -20,6 +20,7 @@ CALL scale_advisor.partition_table('pt.plain', 'id', '1.5');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', premake => 0);
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retries => -1);
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', lock_timeout => '-1s');
+CALL scale_advisor.partition_table('pt.plain', 'id', '100', lock_timeout => '500');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention_action => 'shred');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention_action => 'archive_schema');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', archive_schema => 'nosuch');
@@ -198,6 +199,7 @@ SELECT to_regclass('pt_archive.metrics_old') AS archived;
 INSERT INTO pt.metrics VALUES (current_date, 1);
 SELECT status FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 -- the same refusals for a set's row
+UPDATE scale_advisor.partition_sets SET lock_timeout = '300' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET retention = '180' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET retention = '12 hours', retention_action = 'drop' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET part_interval = '86400' WHERE parent_table = 'metrics';
