@@ -5135,143 +5135,6 @@ BEGIN
 	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0);
 END $$;
 
--- The archive policy of a table partitioned after the policy was made
--- (scale_advisor.partition_table): every leaf partition holding rows older
--- than the policy's age is archived on its own (its own run and run lock)
--- into one archive, the policy's target or else the table's default
--- archive <table>_archive (created as the table's owner, as a first run
--- would), and one run row for the policy's relation sums them up, so that
--- the policy's status reads as before.  max_duration is shared by the
--- partitions; max_batches applies to each.
-CREATE PROCEDURE @extschema@._archive_policy_partitioned(policy_relation text, rel regclass,
-	time_column name, older_than interval, tgt regclass, target text, batch_size integer,
-	max_batches integer, max_duration interval, pause interval, lock_timeout interval,
-	verbose boolean, vacuum boolean)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	started timestamptz := pg_catalog.clock_timestamp();
-	cutoff timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
-	leaf record;
-	dst regclass := tgt;
-	dst_name pg_catalog.text;
-	key pg_catalog.name[];
-	run bigint;
-	n bigint;
-	st pg_catalog.text;
-	total bigint := 0;
-	parts integer := 0;
-	bad pg_catalog.text[] := '{}';
-	fin pg_catalog.text := 'done';
-	msg pg_catalog.text;
-	budget interval;
-BEGIN
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	-- the checks of a run, before anything is written
-	IF policy_relation IS NULL OR rel IS NULL OR time_column IS NULL OR older_than IS NULL OR verbose IS NULL OR vacuum IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-			MESSAGE = 'policy_relation, rel, time_column, older_than, verbose and vacuum must not be NULL';
-	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) IS DISTINCT FROM 'p' THEN
-		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
-			MESSAGE = pg_catalog.format('%s is not a partitioned table', rel);
-	END IF;
-	IF NOT coalesce(@extschema@._may_maintain(rel), false) THEN
-		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = pg_catalog.format('role %s may not archive table %s', CURRENT_USER, rel),
-			HINT = 'Run it as the owner of the table.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-				   WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attname OPERATOR(pg_catalog.=) time_column
-					 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-					 AND a.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype, 'date'::pg_catalog.regtype]::pg_catalog.oid[])) THEN
-		RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-			MESSAGE = pg_catalog.format('%s has no time column %I', rel, time_column);
-	END IF;
-	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<=) 0 OR max_batches OPERATOR(pg_catalog.<=) 0 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'batch_size must be positive, and max_batches positive or NULL';
-	END IF;
-	PERFORM @extschema@._archive_check_age(older_than);
-	PERFORM @extschema@._archive_check_timing(max_duration, pause, lock_timeout);
-	IF tgt IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(tgt), false) THEN
-		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = pg_catalog.format('role %s may not archive into %s', CURRENT_USER, tgt);
-	END IF;
-	BEGIN
-		IF dst IS NULL THEN
-			SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
-			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
-			WHERE c.oid OPERATOR(pg_catalog.=) rel;
-			dst := pg_catalog.to_regclass(dst_name);
-			IF dst IS NULL THEN
-				key := @extschema@._archive_key(rel);
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
-					(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, time_column));
-				dst := pg_catalog.to_regclass(dst_name);
-				RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
-			END IF;
-		END IF;
-	EXCEPTION WHEN others THEN
-		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-		fin := 'failed';
-	END;
-	COMMIT;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	IF fin OPERATOR(pg_catalog.=) 'done' THEN
-		FOR leaf IN
-			SELECT t.relid::regclass AS part
-			FROM pg_catalog.pg_partition_tree(rel) t
-			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
-			WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
-			ORDER BY t.relid::regclass::pg_catalog.text
-		LOOP
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			-- only the partitions that hold rows to move get a run
-			CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
-				OR NOT (@extschema@._owner_exec(leaf.part,
-					pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, time_column),
-					cutoff::pg_catalog.text) #>> '{}')::boolean;
-			budget := max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
-			IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
-				fin := 'stopped';
-				msg := pg_catalog.format('max_duration (%s) reached', max_duration);
-				EXIT;
-			END IF;
-			run := NULL; n := NULL; st := NULL;
-			CALL @extschema@._archive_run('archive', leaf.part, time_column,
-				'-infinity', cutoff, dst, batch_size, max_batches, budget, pause, lock_timeout,
-				false, verbose, vacuum, true, false, run, n, st);
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			parts := parts OPERATOR(pg_catalog.+) 1;
-			total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
-			IF st IS DISTINCT FROM 'done' THEN
-				bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
-				fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
-			END IF;
-			COMMIT;
-		END LOOP;
-		IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
-			msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
-		END IF;
-	END IF;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	INSERT INTO @extschema@.archive_runs AS r
-		(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
-		 last_batch_at, finished_at, duration, rows_moved, status, error)
-	VALUES ('archive', policy_relation, coalesce(dst::pg_catalog.text, target), time_column, NULL, cutoff, true,
-			CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
-			pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
-			fin, msg)
-	RETURNING r.run_id INTO run;
-	IF verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
-		RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
-			policy_relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
-	END IF;
-END $$;
-
 CREATE OR REPLACE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
@@ -5283,6 +5146,16 @@ DECLARE
 	n bigint;
 	st text;
 	msg text;
+	leaf record;
+	dst_name text;
+	key name[];
+	started timestamptz;
+	cutoff timestamptz;
+	total bigint;
+	parts integer;
+	bad text[];
+	fin text;
+	budget interval;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
@@ -5322,12 +5195,90 @@ BEGIN
 			CONTINUE;
 		END IF;
 		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
-			-- partitioned since the policy was made: it goes on, partition by
-			-- partition, into the table's archive
-			CALL @extschema@._archive_policy_partitioned(p.relation, rel, p.time_column, p.older_than,
-				tgt, p.target, p.batch_size, p.max_batches, p.max_duration, p.pause, p.lock_timeout,
-				$1, p.vacuum);
+			-- Partitioned since the policy was made (partition_table): it
+			-- goes on.  Every leaf partition holding rows older than the
+			-- policy's age is archived on its own (its own run and run lock)
+			-- into one archive, the policy's target or else the table's
+			-- default archive <table>_archive (made as the table's owner with
+			-- the table's key, as a first run would), and one run row for
+			-- the policy's relation sums it up, so that its status reads as
+			-- before.  max_duration is shared by the partitions, max_batches
+			-- applies to each.
+			started := pg_catalog.clock_timestamp();
+			cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) p.older_than;
+			total := 0; parts := 0; bad := '{}'; fin := 'done'; msg := NULL;
+			BEGIN
+				IF tgt IS NULL THEN
+					SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+					FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE c.oid OPERATOR(pg_catalog.=) rel;
+					tgt := pg_catalog.to_regclass(dst_name);
+					IF tgt IS NULL THEN
+						key := @extschema@._archive_key(rel);
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+							(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, p.time_column));
+						tgt := pg_catalog.to_regclass(dst_name);
+						RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+					END IF;
+				END IF;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+				fin := 'failed';
+			END;
+			COMMIT;
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			IF fin OPERATOR(pg_catalog.=) 'done' THEN
+				FOR leaf IN
+					SELECT t.relid::regclass AS part
+					FROM pg_catalog.pg_partition_tree(rel) t
+					JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+					ORDER BY t.relid::regclass::pg_catalog.text
+				LOOP
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- only the partitions that hold rows to move get a run
+					CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+						OR NOT (@extschema@._owner_exec(leaf.part,
+							pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, p.time_column),
+							cutoff::pg_catalog.text) #>> '{}')::boolean;
+					budget := p.max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+					IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+						fin := 'stopped';
+						msg := pg_catalog.format('max_duration (%s) reached', p.max_duration);
+						EXIT;
+					END IF;
+					run := NULL; n := NULL; st := NULL;
+					CALL @extschema@._archive_run('archive', leaf.part, p.time_column,
+						'-infinity', cutoff, tgt, p.batch_size, p.max_batches, budget, p.pause, p.lock_timeout,
+						false, $1, p.vacuum, true, false, run, n, st);
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					parts := parts OPERATOR(pg_catalog.+) 1;
+					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+					IF st IS DISTINCT FROM 'done' THEN
+						bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+						fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+					END IF;
+					COMMIT;
+				END LOOP;
+				IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+					msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+				END IF;
+			END IF;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+				 last_batch_at, finished_at, duration, rows_moved, status, error)
+			VALUES ('archive', p.relation, coalesce(tgt::pg_catalog.text, p.target), p.time_column, NULL, cutoff, true,
+					CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+					fin, msg)
+			RETURNING r.run_id INTO run;
+			IF $1 OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+			END IF;
 			COMMIT;
 			CONTINUE;
 		END IF;
@@ -5345,7 +5296,6 @@ BEGIN
 		COMMIT;
 	END LOOP;
 END $$;
-REVOKE ALL ON PROCEDURE @extschema@._archive_policy_partitioned FROM PUBLIC;
 
 -- BEFORE INSERT OR UPDATE on partition_sets: a non-superuser's row is
 -- recorded as its own, and a row may name only a table (and an archive
@@ -6082,9 +6032,12 @@ BEGIN
 			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
 			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
 	END IF;
-	-- an archive policy on the table goes on after the conversion
-	SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
-	WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	-- an archive policy on the table goes on after the conversion (said
+	-- to a caller that may read the policies)
+	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
+		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
+		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	END IF;
 
 	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
 		failed := false;
@@ -6869,9 +6822,15 @@ BEGIN
 							run_id => a_run, rows_moved => a_rows, status => a_status);
 						COMMIT;
 						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', a_status IS NOT DISTINCT FROM 'done',
 							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
 								a_rows, a_part, a_run, a_status));
+						-- a run that did not finish is a failure of this one (the
+						-- partition stays detached and marked: the next run goes on)
+						IF a_status IS DISTINCT FROM 'done' THEN
+							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
+								a_part, a_run, a_status);
+						END IF;
 						-- every row of a retired partition is past retention:
 						-- once the helper has moved them all, the empty
 						-- partition goes
@@ -6942,7 +6901,6 @@ LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
 WHERE @extschema@._require_loaded()
   AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
-REVOKE ALL ON FUNCTION @extschema@._pt_leftover_bounds() FROM PUBLIC;
 
 -- fail safe: rows of 1.0 checked against the rules of 1.1 (docs/reliability.md,
 -- "Rows from 1.0").  The update never makes a row do something else without

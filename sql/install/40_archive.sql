@@ -1135,143 +1135,6 @@ END $$;
 COMMENT ON PROCEDURE @extschema@.unarchive IS
 'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';
 
--- The archive policy of a table partitioned after the policy was made
--- (scale_advisor.partition_table): every leaf partition holding rows older
--- than the policy's age is archived on its own (its own run and run lock)
--- into one archive, the policy's target or else the table's default
--- archive <table>_archive (created as the table's owner, as a first run
--- would), and one run row for the policy's relation sums them up, so that
--- the policy's status reads as before.  max_duration is shared by the
--- partitions; max_batches applies to each.
-CREATE PROCEDURE @extschema@._archive_policy_partitioned(policy_relation text, rel regclass,
-	time_column name, older_than interval, tgt regclass, target text, batch_size integer,
-	max_batches integer, max_duration interval, pause interval, lock_timeout interval,
-	verbose boolean, vacuum boolean)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	started timestamptz := pg_catalog.clock_timestamp();
-	cutoff timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) older_than;
-	leaf record;
-	dst regclass := tgt;
-	dst_name pg_catalog.text;
-	key pg_catalog.name[];
-	run bigint;
-	n bigint;
-	st pg_catalog.text;
-	total bigint := 0;
-	parts integer := 0;
-	bad pg_catalog.text[] := '{}';
-	fin pg_catalog.text := 'done';
-	msg pg_catalog.text;
-	budget interval;
-BEGIN
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	-- the checks of a run, before anything is written
-	IF policy_relation IS NULL OR rel IS NULL OR time_column IS NULL OR older_than IS NULL OR verbose IS NULL OR vacuum IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-			MESSAGE = 'policy_relation, rel, time_column, older_than, verbose and vacuum must not be NULL';
-	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) IS DISTINCT FROM 'p' THEN
-		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
-			MESSAGE = pg_catalog.format('%s is not a partitioned table', rel);
-	END IF;
-	IF NOT coalesce(@extschema@._may_maintain(rel), false) THEN
-		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = pg_catalog.format('role %s may not archive table %s', CURRENT_USER, rel),
-			HINT = 'Run it as the owner of the table.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-				   WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attname OPERATOR(pg_catalog.=) time_column
-					 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-					 AND a.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype, 'date'::pg_catalog.regtype]::pg_catalog.oid[])) THEN
-		RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-			MESSAGE = pg_catalog.format('%s has no time column %I', rel, time_column);
-	END IF;
-	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<=) 0 OR max_batches OPERATOR(pg_catalog.<=) 0 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'batch_size must be positive, and max_batches positive or NULL';
-	END IF;
-	PERFORM @extschema@._archive_check_age(older_than);
-	PERFORM @extschema@._archive_check_timing(max_duration, pause, lock_timeout);
-	IF tgt IS NOT NULL AND NOT coalesce(@extschema@._may_maintain(tgt), false) THEN
-		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = pg_catalog.format('role %s may not archive into %s', CURRENT_USER, tgt);
-	END IF;
-	BEGIN
-		IF dst IS NULL THEN
-			SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
-			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
-			WHERE c.oid OPERATOR(pg_catalog.=) rel;
-			dst := pg_catalog.to_regclass(dst_name);
-			IF dst IS NULL THEN
-				key := @extschema@._archive_key(rel);
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
-					(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
-				PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, time_column));
-				dst := pg_catalog.to_regclass(dst_name);
-				RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
-			END IF;
-		END IF;
-	EXCEPTION WHEN others THEN
-		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-		fin := 'failed';
-	END;
-	COMMIT;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	IF fin OPERATOR(pg_catalog.=) 'done' THEN
-		FOR leaf IN
-			SELECT t.relid::regclass AS part
-			FROM pg_catalog.pg_partition_tree(rel) t
-			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
-			WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
-			ORDER BY t.relid::regclass::pg_catalog.text
-		LOOP
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			-- only the partitions that hold rows to move get a run
-			CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
-				OR NOT (@extschema@._owner_exec(leaf.part,
-					pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, time_column),
-					cutoff::pg_catalog.text) #>> '{}')::boolean;
-			budget := max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
-			IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
-				fin := 'stopped';
-				msg := pg_catalog.format('max_duration (%s) reached', max_duration);
-				EXIT;
-			END IF;
-			run := NULL; n := NULL; st := NULL;
-			CALL @extschema@._archive_run('archive', leaf.part, time_column,
-				'-infinity', cutoff, dst, batch_size, max_batches, budget, pause, lock_timeout,
-				false, verbose, vacuum, true, false, run, n, st);
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			parts := parts OPERATOR(pg_catalog.+) 1;
-			total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
-			IF st IS DISTINCT FROM 'done' THEN
-				bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
-				fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
-			END IF;
-			COMMIT;
-		END LOOP;
-		IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
-			msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
-		END IF;
-	END IF;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	INSERT INTO @extschema@.archive_runs AS r
-		(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
-		 last_batch_at, finished_at, duration, rows_moved, status, error)
-	VALUES ('archive', policy_relation, coalesce(dst::pg_catalog.text, target), time_column, NULL, cutoff, true,
-			CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
-			pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
-			fin, msg)
-	RETURNING r.run_id INTO run;
-	IF verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
-		RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
-			policy_relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
-	END IF;
-END $$;
-
 CREATE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
@@ -1283,6 +1146,16 @@ DECLARE
 	n bigint;
 	st text;
 	msg text;
+	leaf record;
+	dst_name text;
+	key name[];
+	started timestamptz;
+	cutoff timestamptz;
+	total bigint;
+	parts integer;
+	bad text[];
+	fin text;
+	budget interval;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
@@ -1322,12 +1195,90 @@ BEGIN
 			CONTINUE;
 		END IF;
 		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
-			-- partitioned since the policy was made: it goes on, partition by
-			-- partition, into the table's archive
-			CALL @extschema@._archive_policy_partitioned(p.relation, rel, p.time_column, p.older_than,
-				tgt, p.target, p.batch_size, p.max_batches, p.max_duration, p.pause, p.lock_timeout,
-				$1, p.vacuum);
+			-- Partitioned since the policy was made (partition_table): it
+			-- goes on.  Every leaf partition holding rows older than the
+			-- policy's age is archived on its own (its own run and run lock)
+			-- into one archive, the policy's target or else the table's
+			-- default archive <table>_archive (made as the table's owner with
+			-- the table's key, as a first run would), and one run row for
+			-- the policy's relation sums it up, so that its status reads as
+			-- before.  max_duration is shared by the partitions, max_batches
+			-- applies to each.
+			started := pg_catalog.clock_timestamp();
+			cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) p.older_than;
+			total := 0; parts := 0; bad := '{}'; fin := 'done'; msg := NULL;
+			BEGIN
+				IF tgt IS NULL THEN
+					SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+					FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE c.oid OPERATOR(pg_catalog.=) rel;
+					tgt := pg_catalog.to_regclass(dst_name);
+					IF tgt IS NULL THEN
+						key := @extschema@._archive_key(rel);
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+							(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, p.time_column));
+						tgt := pg_catalog.to_regclass(dst_name);
+						RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+					END IF;
+				END IF;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+				fin := 'failed';
+			END;
+			COMMIT;
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			IF fin OPERATOR(pg_catalog.=) 'done' THEN
+				FOR leaf IN
+					SELECT t.relid::regclass AS part
+					FROM pg_catalog.pg_partition_tree(rel) t
+					JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+					ORDER BY t.relid::regclass::pg_catalog.text
+				LOOP
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- only the partitions that hold rows to move get a run
+					CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+						OR NOT (@extschema@._owner_exec(leaf.part,
+							pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, p.time_column),
+							cutoff::pg_catalog.text) #>> '{}')::boolean;
+					budget := p.max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+					IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+						fin := 'stopped';
+						msg := pg_catalog.format('max_duration (%s) reached', p.max_duration);
+						EXIT;
+					END IF;
+					run := NULL; n := NULL; st := NULL;
+					CALL @extschema@._archive_run('archive', leaf.part, p.time_column,
+						'-infinity', cutoff, tgt, p.batch_size, p.max_batches, budget, p.pause, p.lock_timeout,
+						false, $1, p.vacuum, true, false, run, n, st);
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					parts := parts OPERATOR(pg_catalog.+) 1;
+					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+					IF st IS DISTINCT FROM 'done' THEN
+						bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+						fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+					END IF;
+					COMMIT;
+				END LOOP;
+				IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+					msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+				END IF;
+			END IF;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+				 last_batch_at, finished_at, duration, rows_moved, status, error)
+			VALUES ('archive', p.relation, coalesce(tgt::pg_catalog.text, p.target), p.time_column, NULL, cutoff, true,
+					CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+					fin, msg)
+			RETURNING r.run_id INTO run;
+			IF $1 OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+			END IF;
 			COMMIT;
 			CONTINUE;
 		END IF;
@@ -1364,6 +1315,5 @@ REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_batch FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._archive_finish FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
-REVOKE ALL ON PROCEDURE @extschema@._archive_policy_partitioned FROM PUBLIC;
 -- (a trigger fires whatever the EXECUTE privilege: nobody needs to call it)
 REVOKE ALL ON FUNCTION @extschema@._archive_policy_check() FROM PUBLIC;

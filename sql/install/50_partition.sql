@@ -1429,9 +1429,12 @@ BEGIN
 			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
 			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
 	END IF;
-	-- an archive policy on the table goes on after the conversion
-	SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
-	WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	-- an archive policy on the table goes on after the conversion (said
+	-- to a caller that may read the policies)
+	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
+		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
+		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	END IF;
 
 	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
 		failed := false;
@@ -2385,9 +2388,15 @@ BEGIN
 							run_id => a_run, rows_moved => a_rows, status => a_status);
 						COMMIT;
 						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', a_status IS NOT DISTINCT FROM 'done',
 							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
 								a_rows, a_part, a_run, a_status));
+						-- a run that did not finish is a failure of this one (the
+						-- partition stays detached and marked: the next run goes on)
+						IF a_status IS DISTINCT FROM 'done' THEN
+							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
+								a_part, a_run, a_status);
+						END IF;
 						-- every row of a retired partition is past retention:
 						-- once the helper has moved them all, the empty
 						-- partition goes
@@ -2619,6 +2628,7 @@ REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_claim(name, name, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._pt_leftover_bounds() FROM PUBLIC;
+-- (_pt_leftover_bounds, which maintain_partitions calls, only reads the
+-- catalogs, and lists only tables the caller may maintain)
 REVOKE ALL ON FUNCTION @extschema@._pm_refusal(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._partition_sets_check() FROM PUBLIC;

@@ -171,6 +171,8 @@ sub scenario
 {
 	my ($step, $kind) = @_;
 	$n++;
+	# SA_FAULTS=step:kind,... runs only those (to look at one case)
+	return if $ENV{SA_FAULTS} && !grep { $_ eq "$step:$kind" } split /,/, $ENV{SA_FAULTS};
 	my $t = sprintf('o%02d_%s_%s', $n, substr($step, 0, 3), $kind);
 	my $label = "partition_table, $step step, $kind";
 	make_table($t);
