@@ -206,7 +206,20 @@ UPDATE scale_advisor.partition_sets SET part_interval = '86400' WHERE parent_tab
 -- a set restored without its state (never maintained here) is not "ok"
 DELETE FROM scale_advisor.partition_set_state WHERE parent_table = 'metrics';
 SELECT status, last_success FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+-- nor after a first run that was killed (its claim is left, its process
+-- gone), or that failed
+INSERT INTO scale_advisor.partition_set_state (parent_schema, parent_table, running_pid, last_started)
+VALUES ('pt', 'metrics', 999999, now());
+SELECT status ~ '^last run was interrupted: process 999999, started .*, stopped before it finished' AS interrupted, last_success
+FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_set_state SET running_pid = NULL, consecutive_failures = 1, last_error = 'lock timeout'
+WHERE parent_table = 'metrics';
+SELECT status, last_success FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_set_state SET running_pid = 999999, consecutive_failures = 0 WHERE parent_table = 'metrics';
+-- the next run takes the stale claim over and records it
 CALL scale_advisor.maintain_partitions('pt.metrics');
+SELECT action, ok, detail ~ '^the run of process 999999 started .* did not finish' AS says_so
+FROM scale_advisor.partition_log WHERE parent_table = 'metrics' AND action = 'interrupted';
 SELECT status, last_success IS NOT NULL AS succeeded FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 
 -- retention_action archive: retired partitions go to scale_advisor.archive;
