@@ -60,7 +60,9 @@ CREATE VIEW @extschema@.index_advice AS
 SELECT a.relation, a.columns, a.index_sql, a.queryids, a.calls,
        a.cost_before, a.cost_after, a.improvement_pct, a.est_size_bytes,
        a.write_rate, a.est_ms_saved_per_hour, a.reason,
-       a.include_columns, a.predicate
+       a.include_columns, a.predicate,
+       pg_catalog.pg_size_pretty(a.est_size_bytes) AS est_size,
+       @extschema@._ms_pretty(a.est_ms_saved_per_hour) || ' an hour' AS time_saved_per_hour
   FROM @extschema@._index_advice(false) AS a(
          relation pg_catalog.regclass, columns text[], index_sql text,
          queryids bigint[], calls bigint, cost_before double precision,
