@@ -9,8 +9,9 @@
  * the latency distribution of a window of time (the last hour against the
  * day before).  Quantiles cannot be subtracted, histograms can: so every
  * store entry also counts its executions in a histogram whose buckets are
- * those of the latency sketch (SA_HIST_BUCKETS, store.h), never scaled, so
- * that a window's quantiles are as accurate as the store's (2 %).  Counting
+ * those of the latency sketch from 10 us to 110 s (SA_HIST_FIRST and
+ * SA_HIST_BUCKETS, store.h), never scaled, so that a window's quantiles are
+ * as accurate as the store's (2 %).  Counting
  * costs an increment under the entry's spinlock the store takes anyway.
  * _history() sums the entries of each (database, query identifier); a
  * snapshot copies those cumulative counts (modulo 2^32) into a table; the
@@ -914,9 +915,9 @@ scale_advisor_hist_quantile(PG_FUNCTION_ARGS)
 	{
 		seen += counts[i];
 		if (counts[i] > 0 && seen >= rank)
-			PG_RETURN_FLOAT8(sa_sketch_bucket_ms(i));
+			PG_RETURN_FLOAT8(sa_sketch_bucket_ms(SA_HIST_FIRST + i));
 	}
-	PG_RETURN_FLOAT8(sa_sketch_bucket_ms(n - 1));
+	PG_RETURN_FLOAT8(sa_sketch_bucket_ms(SA_HIST_FIRST + n - 1));
 }
 
 /*
@@ -948,7 +949,7 @@ scale_advisor_hist_count_above(PG_FUNCTION_ARGS)
 			else if (hi > ms)
 				total += counts[i] * (hi - ms) / (hi - lo);
 		}
-		else if (sa_sketch_bucket_ms(i) > ms)
+		else if (sa_sketch_bucket_ms(SA_HIST_FIRST + i) > ms)
 			total += counts[i];
 	}
 	PG_RETURN_INT64((int64) ceil(total - 1e-9));

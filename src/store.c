@@ -187,8 +187,9 @@ sa_store_init(void)
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	/* kept so that configuration files of 1.0 load; nothing reads it */
 	DefineCustomRealVariable("scale_advisor.slow_query_ms",
-							 "p95 execution time above which scale_advisor.slow_queries lists a statement.",
+							 "No longer used: scale_advisor.slow_queries follows the thresholds slow_statement_ms and slow_statement_min_calls.",
 							 NULL,
 							 &sa_slow_query_ms,
 							 100.0, 0.0, 3600.0 * 1000.0,
@@ -670,7 +671,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		h->calls++;
 		h->rows += ex->rows;
 		h->total_ms += ex->exec_ms;
-		h->buckets[bucket]++;
+		h->buckets[sa_hist_of_sketch(bucket)]++;
 		if (e->samples_left > 0)
 		{
 			e->samples_left--;

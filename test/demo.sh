@@ -77,7 +77,7 @@ show "Statements by total time (scale_advisor.query_stats)" \
 	        round(p95_ms::numeric, 3) AS p95_ms, round(p99_ms::numeric, 3) AS p99_ms, rows, errors
 	 FROM scale_advisor.query_stats WHERE query NOT LIKE '%scale_advisor%'
 	 ORDER BY total_exec_ms DESC LIMIT 10"
-show "Statements over scale_advisor.slow_query_ms at p95 (scale_advisor.slow_queries)" \
+show "Slow statements: run at least 10 times, p95 over 100 ms (scale_advisor.slow_queries)" \
 	"SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls, round(p95_ms::numeric, 2) AS p95_ms,
 	        round(pct_of_total_time::numeric, 1) AS pct_time FROM scale_advisor.slow_queries LIMIT 10"
 # the other advisors

@@ -482,7 +482,7 @@ BEGIN
 			E'-- parameters are pgbench variables, sent as parameters (-M extended or prepared)\n'
 			'-- so that each statement keeps its query identifier; in simple mode pgbench would\n'
 			'-- paste them into the text: the empty pipeline below stops it at once\n'
-			E'\\startpipeline\n\\endpipeline\n' ELSE '' END
+			|| E'\\startpipeline\n\\endpipeline\n' ELSE '' END
 		|| pg_catalog.format(E'\\set sa_pick random(1, %s)\n', v_total)
 		|| v_body || E'\\endif\n';
 END

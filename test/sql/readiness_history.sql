@@ -60,17 +60,19 @@ SELECT item, unit FROM scale_advisor.capacity(2) WHERE item NOT LIKE 'statement 
 SELECT scale_advisor.workload_script(0);
 SELECT scale_advisor.workload_script(NULL);
 
--- histogram helpers: the store's buckets (576, gamma = 1.0199 / 0.9801)
+-- histogram helpers: 408 of the store's buckets (gamma = 1.0199 / 0.9801),
+-- from its bucket 58 (10 us)
 SELECT scale_advisor._hist_quantile(ARRAY[1, 2]::bigint[], 0.5);
-SELECT scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[576]), 0.5);
-SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[576]), 1.5);
+SELECT scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[408]), 0.5);
+SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[408]), 1.5);
 -- nearest rank, read back as the bucket's time: 19 executions in bucket
--- 300, 1 in bucket 400: p95 is bucket 300's, p99 bucket 400's
+-- 300 (the store's 358), 1 in bucket 400 (458): p95 is bucket 300's, p99
+-- bucket 400's
 WITH h AS (SELECT array_fill(0::bigint, ARRAY[300]) || 19::bigint || array_fill(0::bigint, ARRAY[99])
-				  || 1::bigint || array_fill(0::bigint, ARRAY[175]) AS b,
+				  || 1::bigint || array_fill(0::bigint, ARRAY[7]) AS b,
 				  1.0199 / 0.9801 AS g)
-SELECT round(scale_advisor._hist_quantile(b, 0.95)::numeric, 3) = round((2 * power(g, 300) / (g + 1) / 1000)::numeric, 3) AS p95_bucket_300,
-	   round(scale_advisor._hist_quantile(b, 0.99)::numeric, 1) = round((2 * power(g, 400) / (g + 1) / 1000)::numeric, 1) AS p99_bucket_400,
+SELECT round(scale_advisor._hist_quantile(b, 0.95)::numeric, 3) = round((2 * power(g, 358) / (g + 1) / 1000)::numeric, 3) AS p95_bucket_300,
+	   round(scale_advisor._hist_quantile(b, 0.99)::numeric, 1) = round((2 * power(g, 458) / (g + 1) / 1000)::numeric, 1) AS p99_bucket_400,
 	   scale_advisor._hist_count_above(b, 100) AS over_100ms,
 	   scale_advisor._hist_count_above(b, 1000) AS over_1s,
 	   scale_advisor._hist_count_above(b, 10000) AS over_10s
