@@ -4785,6 +4785,106 @@ SELECT a.relation, a.columns, a.index_sql, a.queryids, a.calls,
  WHERE @extschema@._require_loaded()
  ORDER BY a.est_ms_saved_per_hour DESC, a.relation::text, a.index_sql;
 
+-- The scans that cost the most time first.
+CREATE OR REPLACE VIEW @extschema@.index_workload AS
+SELECT * FROM @extschema@._index_workload() w
+ WHERE @extschema@._require_loaded()
+ ORDER BY w.captured_calls * w.mean_ms DESC NULLS LAST, w.executions DESC, w.queryid;
+
+CREATE OR REPLACE VIEW @extschema@.invalid_indexes AS
+SELECT c.oid::pg_catalog.regclass AS relation,
+       i.indexrelid::pg_catalog.regclass AS index,
+       i.indisready AS is_ready,
+       pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
+       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
+   AND NOT i.indisvalid
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+ ORDER BY index_size_bytes DESC NULLS LAST, 2;
+
+CREATE OR REPLACE VIEW @extschema@.fk_without_index AS
+SELECT k.conrelid::pg_catalog.regclass AS relation,
+       k.conname AS constraint_name,
+       k.confrelid::pg_catalog.regclass AS referenced_relation,
+       ARRAY(SELECT a.attname::text
+               FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+               JOIN pg_catalog.pg_attribute a
+                 ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+              ORDER BY u.ord) AS columns,
+       @extschema@._relation_size_nowait(k.conrelid, true) AS table_size_bytes,
+       pg_catalog.format('CREATE INDEX CONCURRENTLY ON %I.%I (%s)',
+              n.nspname, c.relname,
+              (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
+                 FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+                 JOIN pg_catalog.pg_attribute a
+                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql
+  FROM pg_catalog.pg_constraint k
+  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.fk_without_index')
+   AND k.contype = 'f'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   AND NOT EXISTS (
+         SELECT 1
+           FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+           JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+          WHERE i.indrelid = k.conrelid
+            AND i.indisvalid
+            AND i.indpred IS NULL
+            AND am.amname IN ('btree', 'hash')
+            AND i.indnkeyatts >= pg_catalog.cardinality(k.conkey)
+            -- the first n key columns, as a set, are the FK's columns
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey)
+ ORDER BY table_size_bytes DESC NULLS LAST, 1, 2;
+
+CREATE OR REPLACE VIEW @extschema@.partition_advice AS
+SELECT * FROM @extschema@._partition_advice() a
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice')
+ORDER BY a.total_bytes DESC NULLS LAST, a.relation::text;
+
+CREATE OR REPLACE VIEW @extschema@.partition_maintenance_status AS
+SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.premake,
+	   s.retention, s.retention_action, s.enabled, s.expected_every,
+	   st.last_started, st.last_finished, st.last_success, st.last_error, st.last_error_at,
+	   coalesce(st.consecutive_failures, 0) AS consecutive_failures,
+	   coalesce(st.partitions_created, 0) AS partitions_created,
+	   coalesce(st.partitions_retired, 0) AS partitions_retired,
+	   coalesce(st.default_rows_moved, 0) AS default_rows_moved,
+	   st.default_rows_remaining,
+	   @extschema@._pm_covered_until(s.parent_schema, s.parent_table) AS covered_until,
+	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
+	   CASE
+		 WHEN NOT s.enabled THEN 'disabled'
+		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
+		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 WHEN st.last_success IS NULL THEN 'not maintained yet'
+		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
+		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
+		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
+		 ELSE 'ok'
+	   END AS status
+FROM @extschema@.partition_sets s
+LEFT JOIN @extschema@.partition_set_state st
+	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status')
+-- failing sets first, then overdue ones
+ORDER BY coalesce(st.consecutive_failures, 0) > 0 DESC,
+	 s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every DESC,
+	 s.parent_schema, s.parent_table;
+
 -- Every example kept (up to four per statement, renewed over time), oldest
 -- first: the caller's statements, or all when it may read all statistics;
 -- parameter values only for the example's own role and superusers.

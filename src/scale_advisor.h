@@ -119,8 +119,9 @@ typedef struct SaDropInfo
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
 
-/* src/snapshot.c: whether history is kept */
+/* src/snapshot.c: whether history is kept; saving the examples */
 extern bool sa_track_history;
+extern void sa_hist_save(void);
 
 /*
  * Executions of a statement whose example the history asks for: the first

@@ -26,7 +26,12 @@
  * real, varied values.  The store asks for an example on the first
  * executions of an entry after it was created or loaded at server start,
  * then once every SA_SAMPLE_EVERY (SaStatement.want_sample); a new example
- * replaces the oldest, an example already kept is not added twice.  Examples are
+ * replaces the oldest, an example already kept is not added twice.  The
+ * examples are saved to pg_stat/scale_advisor_examples.stat with the
+ * statement store (scale_advisor.save: by the saver worker and by the
+ * postmaster at a clean shutdown) and loaded when the postmaster creates
+ * shared memory, so that a restart does not empty the workload script; a
+ * record that is not well formed is skipped.  Examples are
  * shown only to the role that ran them and to members of
  * pg_read_all_stats, like the statement text of pg_stat_statements, and
  * _history() shows other roles' statements only to those members; the
@@ -81,6 +86,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -176,6 +182,23 @@ bool		sa_track_history = true;
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;
 
+/* the examples are saved with the store (scale_advisor.save) */
+#define SA_EXAMPLES_FILE		"pg_stat/scale_advisor_examples.stat"
+#define SA_EXAMPLES_FILE_TMP	SA_EXAMPLES_FILE ".tmp"
+#define SA_EXAMPLES_MAGIC		0x5CA1AE01
+#define SA_EXAMPLES_VERSION		1
+
+typedef struct SaExamplesHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		area_size;
+	int32		count;
+} SaExamplesHeader;
+
+static void sa_hist_load(void);
+static void sa_hist_shutdown(int code, Datum arg);
+
 PGDLLEXPORT void sa_snapshot_worker_main(Datum arg);
 PGDLLEXPORT void sa_snapshot_db_main(Datum arg);
 
@@ -219,6 +242,220 @@ sa_hist_shmem_startup(void)
 	hist_htab = ShmemInitHash("scale_advisor history hash",
 							  sa_history_max, sa_history_max,
 							  &info, HASH_ELEM | HASH_BLOBS);
+
+	/* the postmaster loads the examples saved, and saves them at exit */
+	if (!IsUnderPostmaster)
+	{
+		on_shmem_exit(sa_hist_shutdown, (Datum) 0);
+		if (!found)
+			sa_hist_load();
+	}
+}
+
+/* true when an example area read from disk is well formed */
+static bool
+sa_area_valid(const SaHistEntry *e)
+{
+	int			off = 0;
+	int			n;
+
+	if (e->nsamples < 0 || e->nsamples > SA_SAMPLE_SLOTS ||
+		e->used < 0 || e->used > SA_SAMPLE_AREA)
+		return false;
+	for (n = 0; n < e->nsamples; n++)
+	{
+		SaSampleHdr hdr;
+
+		if (off + (int) sizeof(SaSampleHdr) > e->used)
+			return false;
+		memcpy(&hdr, e->area + off, sizeof(SaSampleHdr));
+		if (hdr.nparams > SA_SAMPLE_MAXPARAMS || hdr.text_len >= SA_SAMPLE_TEXT ||
+			hdr.values_len > SA_SAMPLE_VALUES ||
+			hdr.size != INTALIGN(sizeof(SaSampleHdr) + hdr.nparams * sizeof(Oid) +
+								 hdr.text_len + 1 + hdr.values_len) ||
+			off + (int) hdr.size > e->used ||
+			e->area[off + sizeof(SaSampleHdr) + hdr.nparams * sizeof(Oid) + hdr.text_len] != '\0')
+			return false;
+		/* the values: nparams NUL-terminated strings */
+		{
+			const char *v = e->area + off + sizeof(SaSampleHdr) +
+				hdr.nparams * sizeof(Oid) + hdr.text_len + 1;
+			int			left = hdr.values_len;
+			int			i;
+
+			for (i = 0; i < hdr.nparams; i++)
+			{
+				int			len = strnlen(v, left);
+
+				if (len >= left)
+					return false;
+				v += len + 1;
+				left -= len + 1;
+			}
+		}
+		off += hdr.size;
+	}
+	return off == e->used;
+}
+
+/*
+ * Load the saved examples into the fresh table (postmaster, no lock
+ * needed).  A file that does not read back whole is ignored, with a LOG
+ * message; an example that is not well formed is skipped.
+ */
+static void
+sa_hist_load(void)
+{
+	FILE	   *f;
+	SaExamplesHeader hdr;
+	SaHistEntry *e;
+	SaHistEntry rec;
+	int			i;
+
+	f = AllocateFile(SA_EXAMPLES_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read scale_advisor file \"%s\": %m",
+							SA_EXAMPLES_FILE)));
+		return;
+	}
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 || hdr.magic != SA_EXAMPLES_MAGIC ||
+		hdr.version != SA_EXAMPLES_VERSION || hdr.area_size != SA_SAMPLE_AREA ||
+		hdr.count < 0)
+	{
+		ereport(LOG,
+				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
+						SA_EXAMPLES_FILE)));
+		FreeFile(f);
+		return;
+	}
+	for (i = 0; i < hdr.count && hash_get_num_entries(hist_htab) < sa_history_max; i++)
+	{
+		bool		found;
+
+		memset(&rec, 0, sizeof(rec));
+		if (fread(&rec.key, sizeof(rec.key), 1, f) != 1 ||
+			fread(&rec.last_seen, sizeof(rec.last_seen), 1, f) != 1 ||
+			fread(&rec.nsamples, sizeof(rec.nsamples), 1, f) != 1 ||
+			fread(&rec.used, sizeof(rec.used), 1, f) != 1 ||
+			rec.used < 0 || rec.used > SA_SAMPLE_AREA ||
+			(rec.used > 0 && fread(rec.area, rec.used, 1, f) != 1))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor file \"%s\" is truncated: %d of %d statements loaded",
+							SA_EXAMPLES_FILE, i, hdr.count)));
+			break;
+		}
+		if (!sa_area_valid(&rec) || rec.nsamples == 0)
+			continue;
+		e = hash_search(hist_htab, &rec.key, HASH_ENTER_NULL, &found);
+		if (e == NULL || found)
+			continue;
+		SpinLockInit(&e->mutex);
+		e->last_seen = rec.last_seen;
+		e->nsamples = rec.nsamples;
+		e->used = rec.used;
+		memcpy(e->area, rec.area, rec.used);
+	}
+	FreeFile(f);
+}
+
+/*
+ * Write the examples to their file, through a temporary file and a durable
+ * rename: copied under the lock (in shared mode) into local memory, written
+ * without it.  Called with the store's save (the saver worker, and the
+ * postmaster at a clean shutdown).  A failure is logged and leaves the file
+ * saved before.
+ */
+void
+sa_hist_save(void)
+{
+	HASH_SEQ_STATUS status;
+	SaHistEntry *e;
+	SaHistEntry *all;
+	SaExamplesHeader hdr;
+	FILE	   *f;
+	int			n = 0;
+	int			room;
+	int			i;
+	bool		ok = true;
+
+	if (hist == NULL || hist_htab == NULL)
+		return;
+	if (IsUnderPostmaster)
+		LWLockAcquire(hist->lock, LW_SHARED);
+	room = (int) hash_get_num_entries(hist_htab);
+	all = MemoryContextAllocExtended(CurrentMemoryContext,
+									 mul_size(Max(room, 1), sizeof(SaHistEntry)),
+									 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (all != NULL)
+	{
+		hash_seq_init(&status, hist_htab);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			if (n >= room)
+			{
+				hash_seq_term(&status);
+				break;
+			}
+			memcpy(&all[n++], e, offsetof(SaHistEntry, area) + e->used);
+		}
+	}
+	if (IsUnderPostmaster)
+		LWLockRelease(hist->lock);
+	if (all == NULL)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save the scale_advisor examples: out of memory")));
+		return;
+	}
+
+	f = AllocateFile(SA_EXAMPLES_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+		ok = false;
+	hdr.magic = SA_EXAMPLES_MAGIC;
+	hdr.version = SA_EXAMPLES_VERSION;
+	hdr.area_size = SA_SAMPLE_AREA;
+	hdr.count = n;
+	if (ok && fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		ok = false;
+	for (i = 0; ok && i < n; i++)
+	{
+		e = &all[i];
+		if (fwrite(&e->key, sizeof(e->key), 1, f) != 1 ||
+			fwrite(&e->last_seen, sizeof(e->last_seen), 1, f) != 1 ||
+			fwrite(&e->nsamples, sizeof(e->nsamples), 1, f) != 1 ||
+			fwrite(&e->used, sizeof(e->used), 1, f) != 1 ||
+			(e->used > 0 && fwrite(e->area, e->used, 1, f) != 1))
+			ok = false;
+	}
+	if (ok && (fflush(f) != 0 || pg_fsync(fileno(f)) != 0))
+		ok = false;
+	if (f != NULL && FreeFile(f) != 0)
+		ok = false;
+	pfree(all);
+	if (!ok || durable_rename(SA_EXAMPLES_FILE_TMP, SA_EXAMPLES_FILE, LOG) != 0)
+	{
+		if (!ok)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not write scale_advisor file \"%s\": %m",
+							SA_EXAMPLES_FILE_TMP),
+					 errdetail("The examples saved before, if any, are kept.")));
+		unlink(SA_EXAMPLES_FILE_TMP);
+	}
+}
+
+/* postmaster exit: save the examples with the store */
+static void
+sa_hist_shutdown(int code, Datum arg)
+{
+	if (code == 0 && sa_save_enabled)
+		sa_hist_save();
 }
 
 /*

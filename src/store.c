@@ -847,9 +847,14 @@ sa_store_read_all(sa_store_visitor visit, void *arg)
 bool
 sa_store_save(void)
 {
+	bool		ok;
+
 	if (!sa_shared || !sa_save_enabled)
 		return false;
-	return store_write_file();
+	ok = store_write_file();
+	/* the examples of the readiness history go with it (snapshot.c) */
+	sa_hist_save();
+	return ok;
 }
 
 /* file record header */

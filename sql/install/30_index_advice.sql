@@ -15,9 +15,11 @@ LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_workload';
 
+-- The scans that cost the most time first.
 CREATE VIEW @extschema@.index_workload AS
-SELECT * FROM @extschema@._index_workload()
- WHERE @extschema@._require_loaded();
+SELECT * FROM @extschema@._index_workload() w
+ WHERE @extschema@._require_loaded()
+ ORDER BY w.captured_calls * w.mean_ms DESC NULLS LAST, w.executions DESC, w.queryid;
 
 -- Forget every captured plan.
 CREATE FUNCTION @extschema@.index_workload_reset()

@@ -126,7 +126,8 @@ SELECT c.oid::pg_catalog.regclass AS relation,
  WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
    AND NOT i.indisvalid
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+ ORDER BY index_size_bytes DESC NULLS LAST, 2;
 
 -- Foreign keys with no index whose leading columns are the foreign key's
 -- columns, in any order.  A valid, non-partial index of any access method
@@ -167,7 +168,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
             AND i.indnkeyatts >= pg_catalog.cardinality(k.conkey)
             -- the first n key columns, as a set, are the FK's columns
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
-            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey);
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey)
+ ORDER BY table_size_bytes DESC NULLS LAST, 1, 2;
 
 GRANT SELECT ON @extschema@.unused_indexes, @extschema@.duplicate_indexes,
   @extschema@.invalid_indexes, @extschema@.fk_without_index TO PUBLIC;

@@ -2205,7 +2205,11 @@ FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status')
+-- failing sets first, then overdue ones
+ORDER BY coalesce(st.consecutive_failures, 0) > 0 DESC,
+	 s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every DESC,
+	 s.parent_schema, s.parent_table;
 
 ---------------------------------------------------------------------------
 -- Advice
@@ -2321,9 +2325,10 @@ END
 $$;
 
 CREATE VIEW @extschema@.partition_advice AS
-SELECT * FROM @extschema@._partition_advice()
+SELECT * FROM @extschema@._partition_advice() a
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_advice');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice')
+ORDER BY a.total_bytes DESC NULLS LAST, a.relation::text;
 
 -- For monitoring: superusers and roles with the privileges of
 -- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.

@@ -239,9 +239,13 @@ close $fh;
 $node->command_ok([ 'pgbench', '-n', '-M', 'prepared', '-f', $file, '-t', '20', '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench runs the script with writes');
 
-# examples are taken again after a restart (they live in shared memory;
-# 1.0 took them on the first executions and every 1,024th only)
+# examples survive a clean restart (saved with the store), and statements
+# get new ones after it (1.0 kept them in shared memory only and took them
+# on the first executions and every 1,024th only)
 $node->restart;
+$script = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(20)');
+like($script, qr/^SELECT name FROM accounts WHERE id = :sa_p1;$/m,
+	'the examples taken before a restart are still there after it');
 $node->pgbench('-n -M prepared -t 20', 0, [qr/processed: 20/], [qr/^$/], 'the mix after a restart',
 	{ 'mix2.sql' => q{\set aid random(1, 1000)
 SELECT sum(balance) FROM accounts WHERE id BETWEEN :aid AND :aid + 10;
