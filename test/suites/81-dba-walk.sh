@@ -1,4 +1,4 @@
-# test/suites/80-dba-walk.sh -- a DBA's first day, following only README.md
+# test/suites/81-dba-walk.sh -- a DBA's first day, following only README.md
 # (and the docs it links to) on a Debian-managed cluster.
 #
 # As root, the way the README says: make && make install into the system's
@@ -14,8 +14,9 @@
 # connected as the docs say (role prometheus, peer authentication), and
 # DROP EXTENSION leaving nothing.  The cluster is dropped at the end; the
 # installed files are removed again unless scale_advisor was installed
-# before.  Walks of concurrent runs take turns (a lock file): they share
-# the system's extension directory.  PostgreSQL 15 only (Debian's).
+# before.  Suites that install into the system's PostgreSQL (this one and
+# 80-package.sh), also of concurrent runs, take turns through a lock file.
+# PostgreSQL 15 only (Debian's).
 . "$SA_ROOT/test/lib/common.sh"
 . "$SA_ROOT/test/reliability/lib.sh"
 
@@ -49,9 +50,9 @@ if [ "$(id -u)" != 0 ] || [ ! -x "$SYS_PGC" ] || ! command -v pg_createcluster >
 	exit 1
 fi
 
-# one walk at a time on this machine: they install into the same place
-exec 9>/var/lock/scale_advisor-dba-walk.lock
-flock -w 1800 9 || { rl_notok "waited 30 minutes for another DBA walk to finish"; exit 1; }
+# one suite at a time installs into the system's PostgreSQL
+exec 9>/var/lock/scale_advisor-system-install.lock
+flock -w 1800 9 || { rl_notok "waited 30 minutes for another suite installing into the system"; exit 1; }
 
 [ -f "$($SYS_PGC --sharedir)/extension/scale_advisor.control" ] && installed_before=yes
 
