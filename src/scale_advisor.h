@@ -130,6 +130,6 @@ extern void sa_hist_save(void);
  * renewed over time and a restart does not leave statements without one.
  */
 #define SA_SAMPLE_TRIES 4
-#define SA_SAMPLE_EVERY 256
+#define SA_SAMPLE_EVERY 1024
 
 #endif							/* SCALE_ADVISOR_H */
