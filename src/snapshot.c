@@ -1361,7 +1361,10 @@ sa_snapshot_take(void)
 /*
  * Main function of the worker started for one database (its OID in arg):
  * take a snapshot there if the extension is created in it, then exit.  It
- * runs as the bootstrap superuser.
+ * runs as the bootstrap superuser, and records none of its own statements
+ * (statement store, N+1 detector, plan capture): they are not the
+ * application's, and would change the figures of a test or a load run at
+ * any moment.
  */
 void
 sa_snapshot_db_main(Datum arg)
@@ -1370,6 +1373,11 @@ sa_snapshot_db_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg),
 											  InvalidOid, 0);
+	/* the snapshot's own statements are not the application's */
+	SetConfigOption("scale_advisor.track", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.n_plus_one", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.plan_sample_rate", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.plan_capture_ms", "-1", PGC_SUSET, PGC_S_OVERRIDE);
 	if (!RecoveryInProgress() && sa_snapshot_take())
 		ereport(DEBUG1,
 				(errmsg("scale_advisor took a snapshot of database \"%s\"",
