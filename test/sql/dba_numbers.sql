@@ -102,3 +102,5 @@ DROP EXTENSION scale_advisor;
 SELECT count(*) AS schema_kept FROM pg_namespace WHERE nspname = 'scale_advisor';
 \c contrib_regression
 DROP DATABASE dba_drop;
+-- leave the database as the next test expects it
+DROP EXTENSION scale_advisor;
