@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "utils/elog.h"
+#include "utils/memutils.h"
 
 #include "compat.h"
 #include "scale_advisor.h"
@@ -43,8 +44,9 @@ our_frame(const char *p)
 
 /*
  * emit_log_hook: drop the context lines of the extension's own frames of
- * an error written for the caller.  Must not throw: it only moves a
- * pointer into the context string, which lives in ErrorContext.
+ * an error written for the caller.  Must not throw: the shorter context is
+ * a copy in ErrorContext, allocated without raising an error (none at all
+ * when memory is short).
  */
 static void
 sa_emit_log_hook(ErrorData *edata)
@@ -64,10 +66,24 @@ sa_emit_log_hook(ErrorData *edata)
 			if (p != NULL)
 				p++;
 		}
+		/*
+		 * A copy, in the memory of the error, so that whoever frees the
+		 * context frees a chunk of its own; the original goes with that
+		 * memory when the error is done.
+		 */
 		if (rest == NULL || rest[1] == '\0')
 			edata->context = NULL;
 		else
-			edata->context = rest + 1;
+		{
+			Size		len = strlen(rest + 1);
+			char	   *copy = MemoryContextAllocExtended(ErrorContext, len + 1,
+														  MCXT_ALLOC_NO_OOM);
+
+			/* (out of memory: no context rather than a second error) */
+			if (copy != NULL)
+				memcpy(copy, rest + 1, len + 1);
+			edata->context = copy;
+		}
 	}
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
