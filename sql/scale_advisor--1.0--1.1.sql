@@ -6299,7 +6299,10 @@ BEGIN
 END $$;
 
 -- partition_table gains verbose (a new signature): the grants of the old
--- procedure go to the new one
+-- procedure go to the new one.  (Made inside ALTER EXTENSION, PostgreSQL
+-- records them as initial privileges of the extension too: pg_dump then
+-- leaves them out, and on 17 and later DROP ROLE of such a role needs DROP
+-- OWNED first.  The CHANGELOG says so.)
 SELECT pg_catalog.set_config('sa_update.partition_table_acl',
 	coalesce((SELECT p.proacl::pg_catalog.text FROM pg_catalog.pg_proc p
 			  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text)'::pg_catalog.regprocedure), ''), true);
