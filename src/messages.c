@@ -66,6 +66,7 @@ sa_emit_log_hook(ErrorData *edata)
 			if (p != NULL)
 				p++;
 		}
+
 		/*
 		 * A copy, in the memory of the error, so that whoever frees the
 		 * context frees a chunk of its own; the original goes with that

@@ -66,8 +66,8 @@ query_stats_row(const SaEntrySnapshot *s, void *arg)
 
 	/*
 	 * An entry made when a statement was parsed, which has neither finished
-	 * nor failed yet (the statement running now, or one whose execution
-	 * never started): nothing to show.
+	 * nor failed yet (the statement running now, or one whose execution never
+	 * started): nothing to show.
 	 */
 	if (s->c.calls == 0 && s->c.errors == 0)
 		return;
