@@ -6034,6 +6034,1688 @@ $$;
 -- lock is gone, the next partition_table resumes from the constraint, and
 -- maintain_partitions() drops such a leftover constraint.
 CREATE OR REPLACE PROCEDURE @extschema@.partition_table(
+-- DBA first week (issue 16): readable psql output, one rule for slow statements, history
+-- at the store's accuracy in every database, workload scripts that keep query
+-- ids, a short partition_table summary (docs/readiness.md, statement-timings.md).
+
+-- n and the noun, singular for 1: '1 call', '3 calls' (plural given when
+-- it is not the noun and an s).
+CREATE OR REPLACE FUNCTION @extschema@._n(n numeric, singular text, plural text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(n::text, '?') || ' '
+	   || CASE WHEN n = 1 THEN singular ELSE coalesce(plural, singular || 's') END
+$$;
+
+-- A time in milliseconds as a person reads it: '850 us', '12.3 ms',
+-- '4.56 s', '2.1 min', '3.5 h' (three significant digits at most).
+CREATE OR REPLACE FUNCTION @extschema@._ms_pretty(ms double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN ms IS NULL THEN NULL
+			WHEN ms = 'Infinity'::float8 OR ms = '-Infinity'::float8 OR ms = 'NaN'::float8 THEN ms::text
+			WHEN abs(ms) < 1 THEN trim_scale(round((ms * 1000)::numeric, greatest(0, 2 - floor(log(greatest(abs(ms) * 1000, 1e-9)::numeric))::integer))) || ' us'
+			WHEN abs(ms) < 1000 THEN trim_scale(round(ms::numeric, greatest(0, 2 - floor(log(abs(ms)::numeric))::integer))) || ' ms'
+			WHEN abs(ms) < 60000 THEN trim_scale(round((ms / 1000)::numeric, greatest(0, 2 - floor(log(abs(ms / 1000)::numeric))::integer))) || ' s'
+			WHEN abs(ms) < 3600000 THEN trim_scale(round((ms / 60000)::numeric, 1)) || ' min'
+			ELSE trim_scale(round((ms / 3600000)::numeric, 1)) || ' h' END
+$$;
+
+-- A time in milliseconds rounded to what is meaningful: to the microsecond
+-- (3 decimals), and to 4 significant digits above 10 seconds.
+CREATE OR REPLACE FUNCTION @extschema@._ms_round(ms double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN ms IS NULL OR ms = 'Infinity'::float8 OR ms = '-Infinity'::float8 OR ms = 'NaN'::float8 THEN ms
+			WHEN abs(ms) < 10000 THEN round(ms::numeric, 3)::float8
+			ELSE round(ms::numeric, 3 - floor(log(abs(ms)::numeric))::integer)::float8 END
+$$;
+
+-- True for a statement the application runs: a query or a change of rows
+-- (SELECT, WITH, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE, CALL, also
+-- as the text of a prepared statement), leading comments and parentheses
+-- aside.  Not DDL (CREATE DATABASE, CREATE INDEX, ALTER ...), maintenance
+-- (ANALYZE, VACUUM, REINDEX, CLUSTER, REFRESH), COPY (bulk loads),
+-- transaction control or SET, and not scale_advisor's own reads (a
+-- monitoring scrape, this checklist).  A text the reader may not see
+-- counts as the application's.
+CREATE OR REPLACE FUNCTION @extschema@._app_statement(p_query text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN p_query IS NULL OR p_query = '<insufficient privilege>' THEN true
+			WHEN strpos(lower(p_query), '@extschema@.') > 0 THEN false
+			ELSE regexp_replace(
+					regexp_replace(p_query, '^(\s|/\*([^*]|\*+[^*/])*\*+/|--[^\n]*(\n|$)|\()*', ''),
+					'^prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i')
+				 ~* '^(select|with|values|table|insert|update|delete|merge|call)\M' END
+$$;
+
+-- A text on one line, cut at a word boundary to at most n characters, with
+-- ' ...' when something was cut.
+CREATE OR REPLACE FUNCTION @extschema@._cut(p_text text, n integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN length(t) <= n THEN t
+			ELSE coalesce(nullif(regexp_replace(left(t, n + 1), '\s*\S*$', ''), ''), left(t, n)) || ' ...' END
+FROM (SELECT btrim(regexp_replace(coalesce(p_text, '?'), '\s+', ' ', 'g')) AS t) x
+$$;
+
+-- The first five items of a list joined with sep, and how many more
+-- ('a, b, c, d, e and 7 more'); NULL for no items.
+CREATE OR REPLACE FUNCTION @extschema@._list(items text[], sep text DEFAULT ', ')
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT array_to_string(items[1:5], sep)
+	   || CASE WHEN cardinality(items) > 5 THEN ' and ' || (cardinality(items) - 5) || ' more' ELSE '' END
+$$;
+
+-- One row per (database, user, query id, top level): timings, latency
+-- quantiles, rows, buffers and WAL; times rounded to the microsecond (to 4
+-- significant digits from 10 s on); the most time-consuming first.
+CREATE OR REPLACE VIEW @extschema@.query_stats AS
+  SELECT s.dbid, s.userid, s.queryid, s.toplevel, s.query, s.calls,
+         s.errors, s.rows,
+         @extschema@._ms_round(s.total_exec_ms) AS total_exec_ms,
+         @extschema@._ms_round(s.mean_exec_ms) AS mean_exec_ms,
+         @extschema@._ms_round(s.min_exec_ms) AS min_exec_ms,
+         @extschema@._ms_round(s.max_exec_ms) AS max_exec_ms,
+         @extschema@._ms_round(s.stddev_exec_ms) AS stddev_exec_ms,
+         @extschema@._ms_round(s.p50_ms) AS p50_ms,
+         @extschema@._ms_round(s.p95_ms) AS p95_ms,
+         @extschema@._ms_round(s.p99_ms) AS p99_ms,
+         @extschema@._ms_round(s.p999_ms) AS p999_ms,
+         s.plans, @extschema@._ms_round(s.total_plan_ms) AS total_plan_ms,
+         s.shared_blks_hit, s.shared_blks_read, s.shared_blks_dirtied,
+         s.shared_blks_written, s.local_blks_hit, s.local_blks_read,
+         s.local_blks_dirtied, s.local_blks_written, s.temp_blks_read,
+         s.temp_blks_written, s.wal_records, s.wal_fpi, s.wal_bytes,
+         s.first_seen, s.last_seen
+  FROM @extschema@._query_stats(true) s
+  WHERE @extschema@._require_loaded()
+  ORDER BY s.total_exec_ms DESC, s.calls DESC;
+
+-- Store-wide figures: entries, capacity, evictions, memory, last reset/save.
+-- For monitoring: superusers and pg_read_all_stats (pg_monitor) members.
+CREATE OR REPLACE VIEW @extschema@.info AS
+  SELECT i.*, pg_catalog.pg_size_pretty(i.memory_bytes) AS memory
+  FROM @extschema@._info() i
+  WHERE @extschema@._require_loaded()
+    AND @extschema@._require_stats_reader('scale_advisor.info');
+
+-- The one rule of a slow statement (slow_queries, the checklist's
+-- slow_statements, the statement alerts and capacity() use it): an
+-- application statement (_app_statement) that ran at least
+-- slow_statement_min_calls times with a p95 over slow_statement_ms.
+CREATE OR REPLACE FUNCTION @extschema@._is_slow(p_query text, p_calls bigint, p_p95_ms double precision)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT p_calls >= @extschema@._t('slow_statement_min_calls')
+	   AND p_p95_ms > @extschema@._t('slow_statement_ms')
+	   AND @extschema@._app_statement(p_query)
+$$;
+
+-- Slow statements (_is_slow: application statements with at least
+-- slow_statement_min_calls calls and a p95 over slow_statement_ms), slowest
+-- first, with their share of the execution time of all statements and
+-- rows per call.
+CREATE OR REPLACE VIEW @extschema@.slow_queries AS
+  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
+         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
+         s.total_exec_ms,
+         round((s.total_exec_ms / NULLIF(s.all_ms, 0) * 100)::numeric, 1)::float8
+           AS pct_of_total_time,
+         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
+         s.shared_blks_read, s.last_seen,
+         @extschema@._ms_pretty(s.p95_ms) AS p95,
+         @extschema@._ms_pretty(s.total_exec_ms) AS total_time
+  FROM (SELECT q.*, sum(q.total_exec_ms) OVER () AS all_ms
+          FROM @extschema@.query_stats q) s
+  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)
+  ORDER BY s.p95_ms DESC, s.total_exec_ms DESC;
+
+CREATE OR REPLACE VIEW @extschema@.threshold_settings AS
+SELECT d.name, coalesce(t.value, d.default_value) AS value, d.default_value,
+	   d.unit, d.description, t.changed_at
+FROM @extschema@._threshold_defaults() d
+LEFT JOIN @extschema@.thresholds t ON t.name = d.name
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.threshold_settings')
+ORDER BY d.name;
+
+-- One row per (database, user, application_name, kind, statement), the
+-- loops that cost the most time first.  The suggestion is the batched
+-- statement and the JOIN, each after its note (comment lines: what it does
+-- and what each $n is, or why no statement replaces the loop).
+CREATE OR REPLACE VIEW @extschema@.n_plus_one AS
+SELECT e.dbid,
+	   e.userid,
+	   e.application_name,
+	   e.kind,
+	   e.queryid,
+	   e.query,
+	   e.parent_queryid,
+	   e.parent_query,
+	   e.parent_rows,
+	   e.detections,
+	   e.repeated_calls,
+	   e.max_run,
+	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
+	   e.last_run,
+	   round(e.total_ms::numeric, 3) AS total_ms,
+	   CASE
+		 WHEN e.queryid IS NULL THEN
+		   '<insufficient privilege>'
+		 WHEN e.kind = 'repeated_identical' THEN
+		   '-- the same statement ran ' || e.max_run
+		   || ' times in a row with the same parameters: run it once and reuse its result'
+		 ELSE
+		   coalesce(e.batched_note,
+					CASE WHEN e.kind = 'insert_loop' THEN
+					  '-- insert all the rows with one multi-row INSERT ... VALUES (...), (...) or with COPY instead of one INSERT per row'
+					ELSE
+					  '-- one statement for all the keys (WHERE key = ANY($1)) instead of one statement per key'
+					END)
+		   || coalesce(E'\n' || e.batched_query || ';', '')
+		   || coalesce(E'\n' || coalesce(e.join_note,
+										 '-- or, instead of looping over the rows of the parent query, join to it:')
+					   || E'\n' || e.join_query || ';', '')
+	   END AS suggestion,
+	   e.batched_query,
+	   e.join_query,
+	   e.first_seen,
+	   e.last_seen
+  FROM @extschema@._n_plus_one_entries(
+		(SELECT pg_catalog.array_agg(i.queryid ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.application_name ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.created_by::pg_catalog.oid ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
+ WHERE @extschema@._require_loaded()
+ ORDER BY e.total_ms DESC, e.repeated_calls DESC;
+
+CREATE OR REPLACE VIEW @extschema@.index_advice AS
+SELECT a.relation, a.columns, a.index_sql, a.queryids, a.calls,
+       a.cost_before, a.cost_after, a.improvement_pct, a.est_size_bytes,
+       a.write_rate, a.est_ms_saved_per_hour, a.reason,
+       a.include_columns, a.predicate,
+       pg_catalog.pg_size_pretty(a.est_size_bytes) AS est_size,
+       @extschema@._ms_pretty(a.est_ms_saved_per_hour) || ' an hour' AS time_saved_per_hour
+  FROM @extschema@._index_advice(false) AS a(
+         relation pg_catalog.regclass, columns text[], index_sql text,
+         queryids bigint[], calls bigint, cost_before double precision,
+         cost_after double precision, improvement_pct double precision,
+         est_size_bytes bigint, write_rate double precision,
+         est_ms_saved_per_hour double precision, reason text,
+         include_columns text[], predicate text)
+ WHERE @extschema@._require_loaded()
+ ORDER BY a.est_ms_saved_per_hour DESC, a.relation::text, a.index_sql;
+
+-- The scans that cost the most time first.
+CREATE OR REPLACE VIEW @extschema@.index_workload AS
+SELECT * FROM @extschema@._index_workload() w
+ WHERE @extschema@._require_loaded()
+ ORDER BY w.captured_calls * w.mean_ms DESC NULLS LAST, w.executions DESC, w.queryid;
+
+CREATE OR REPLACE VIEW @extschema@.invalid_indexes AS
+SELECT c.oid::pg_catalog.regclass AS relation,
+       i.indexrelid::pg_catalog.regclass AS index,
+       i.indisready AS is_ready,
+       pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
+       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(i.indexrelid, true)) AS index_size
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
+   AND NOT i.indisvalid
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+ ORDER BY index_size_bytes DESC NULLS LAST, 2;
+
+CREATE OR REPLACE VIEW @extschema@.fk_without_index AS
+SELECT k.conrelid::pg_catalog.regclass AS relation,
+       k.conname AS constraint_name,
+       k.confrelid::pg_catalog.regclass AS referenced_relation,
+       ARRAY(SELECT a.attname::text
+               FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+               JOIN pg_catalog.pg_attribute a
+                 ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+              ORDER BY u.ord) AS columns,
+       @extschema@._relation_size_nowait(k.conrelid, true) AS table_size_bytes,
+       pg_catalog.format('CREATE INDEX CONCURRENTLY ON %I.%I (%s)',
+              n.nspname, c.relname,
+              (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
+                 FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+                 JOIN pg_catalog.pg_attribute a
+                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(k.conrelid, true)) AS table_size
+  FROM pg_catalog.pg_constraint k
+  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.fk_without_index')
+   AND k.contype = 'f'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   AND NOT EXISTS (
+         SELECT 1
+           FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+           JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+          WHERE i.indrelid = k.conrelid
+            AND i.indisvalid
+            AND i.indpred IS NULL
+            AND am.amname IN ('btree', 'hash')
+            AND i.indnkeyatts >= pg_catalog.cardinality(k.conkey)
+            -- the first n key columns, as a set, are the FK's columns
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey)
+ ORDER BY table_size_bytes DESC NULLS LAST, 1, 2;
+
+CREATE OR REPLACE VIEW @extschema@.partition_advice AS
+SELECT * FROM @extschema@._partition_advice() a
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice')
+ORDER BY a.total_bytes DESC NULLS LAST, a.relation::text;
+
+CREATE OR REPLACE VIEW @extschema@.partition_maintenance_status AS
+SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.premake,
+	   s.retention, s.retention_action, s.enabled, s.expected_every,
+	   st.last_started, st.last_finished, st.last_success, st.last_error, st.last_error_at,
+	   coalesce(st.consecutive_failures, 0) AS consecutive_failures,
+	   coalesce(st.partitions_created, 0) AS partitions_created,
+	   coalesce(st.partitions_retired, 0) AS partitions_retired,
+	   coalesce(st.default_rows_moved, 0) AS default_rows_moved,
+	   st.default_rows_remaining,
+	   @extschema@._pm_covered_until(s.parent_schema, s.parent_table) AS covered_until,
+	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
+	   CASE
+		 WHEN NOT s.enabled THEN 'disabled'
+		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
+		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 WHEN st.last_success IS NULL THEN 'not maintained yet'
+		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
+		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
+		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
+		 ELSE 'ok'
+	   END AS status
+FROM @extschema@.partition_sets s
+LEFT JOIN @extschema@.partition_set_state st
+	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status')
+-- failing sets first, then overdue ones
+ORDER BY coalesce(st.consecutive_failures, 0) > 0 DESC,
+	 s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every DESC,
+	 s.parent_schema, s.parent_table;
+
+-- Every example kept (up to four per statement, renewed over time), oldest
+-- first: the caller's statements, or all when it may read all statistics;
+-- parameter values only for the example's own role and superusers.
+CREATE OR REPLACE FUNCTION @extschema@._history_examples(
+	OUT dbid oid, OUT queryid bigint, OUT userid oid, OUT example integer,
+	OUT taken_at timestamptz, OUT sample_query text, OUT param_types regtype[],
+	OUT param_values text[])
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_history_examples';
+
+-- a - b bucket by bucket: the histogram of the executions between two
+-- readings of the same statement.  The counts of _history() are kept
+-- modulo 2^32, so is the difference.  a alone when b is missing or has
+-- another number of buckets (a snapshot of version 1.0); for 1.0's 48
+-- buckets, also when b is larger somewhere (the counters were reset).
+CREATE OR REPLACE FUNCTION @extschema@._hist_sub(a bigint[], b bigint[])
+RETURNS bigint[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN b IS NULL OR cardinality(a) <> cardinality(b) THEN a
+			WHEN cardinality(a) = 48 AND bool_or(u.x < coalesce(b[u.i], 0)) THEN a
+			WHEN cardinality(a) = 48 THEN array_agg(u.x - coalesce(b[u.i], 0) ORDER BY u.i)
+			ELSE array_agg(((u.x - coalesce(b[u.i], 0)) % 4294967296 + 4294967296) % 4294967296
+						   ORDER BY u.i) END
+FROM unnest(a) WITH ORDINALITY AS u(x, i)
+$$;
+
+-- Per statement of the current database: the histogram of the window (the
+-- time since the latest snapshot at least p_window old) and of the
+-- baseline (the p_baseline before that).
+CREATE OR REPLACE FUNCTION @extschema@._windows(p_window interval, p_baseline interval)
+RETURNS TABLE (dbid oid, queryid bigint, window_start timestamptz,
+			   window_calls bigint, window_exec_ms double precision,
+			   window_buckets bigint[], baseline_calls bigint,
+			   baseline_buckets bigint[], last_seen timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_w timestamptz;
+	v_wid bigint;
+	v_bid bigint;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- the window and baseline snapshots (ids grow with time)
+	SELECT s.taken_at, s.snap_id INTO v_w, v_wid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= pg_catalog.now() - p_window
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	SELECT s.snap_id INTO v_bid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= v_w - p_baseline
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	-- a reading taken since the statement's history started (same
+	-- first_seen, as many buckets, no fewer calls) is subtracted; without
+	-- one, the window is everything since the history started
+	RETURN QUERY
+	SELECT h.dbid, h.queryid, v_w,
+		   CASE WHEN w.calls IS NULL THEN h.calls ELSE h.calls - w.calls END,
+		   CASE WHEN w.calls IS NULL THEN h.total_exec_ms
+				ELSE h.total_exec_ms - w.total_exec_ms END,
+		   CASE WHEN w.calls IS NULL THEN h.buckets
+				ELSE @extschema@._hist_sub(h.buckets, w.buckets) END,
+		   CASE WHEN w.calls IS NULL THEN NULL::bigint
+				WHEN b.calls IS NULL THEN w.calls
+				ELSE w.calls - b.calls END,
+		   CASE WHEN w.calls IS NULL THEN NULL::bigint[]
+				WHEN b.calls IS NULL THEN w.buckets
+				ELSE @extschema@._hist_sub(w.buckets, b.buckets) END,
+		   h.last_seen
+	FROM @extschema@._history() h
+	LEFT JOIN LATERAL (
+		SELECT s.calls, s.total_exec_ms, s.buckets, s.first_seen
+		FROM @extschema@.snapshot_statements s
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_wid
+		ORDER BY s.snap_id DESC LIMIT 1) w0 ON true
+	LEFT JOIN LATERAL (SELECT w0.* WHERE w0.first_seen = h.first_seen
+						 AND cardinality(w0.buckets) = cardinality(h.buckets)
+						 AND w0.calls <= h.calls) w ON true
+	LEFT JOIN LATERAL (
+		SELECT s.calls, s.buckets, s.first_seen
+		FROM @extschema@.snapshot_statements s
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_bid
+		ORDER BY s.snap_id DESC LIMIT 1) b0 ON true
+	LEFT JOIN LATERAL (SELECT b0.* WHERE b0.first_seen = w.first_seen
+						 AND cardinality(b0.buckets) = cardinality(w.buckets)
+						 AND b0.calls <= w.calls) b ON true
+	WHERE h.dbid = v_db
+	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
+END
+$$;
+
+-- The database first, then the tables growing fastest; sizes also as
+-- pg_size_pretty shows them.
+CREATE OR REPLACE VIEW @extschema@.growth AS
+SELECT g.*, pg_catalog.pg_size_pretty(g.bytes_now) AS size_now,
+	   pg_catalog.pg_size_pretty(g.bytes_per_day) || ' a day' AS growth_per_day
+FROM @extschema@._growth() g
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.growth')
+ORDER BY g.scope = 'table', g.bytes_per_day DESC NULLS LAST, g.bytes_now DESC NULLS LAST;
+
+-- The worst ratio first.
+CREATE OR REPLACE VIEW @extschema@.regressions AS
+SELECT r.* FROM @extschema@._regressions() r
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.regressions')
+ORDER BY r.ratio DESC, r.window_p95_ms DESC;
+
+-- What load_factor times today's load needs.  See docs/readiness.md.
+CREATE OR REPLACE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
+RETURNS TABLE (item text, current numeric, projected numeric, unit text,
+			   status text, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
+	v_avg numeric;
+	v_peak numeric;
+	v_rho numeric;
+	v_rho_new numeric;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	v_peak_conn integer;
+	v_proj_conn integer;
+	v_pool integer;
+	v_target numeric := (SELECT @extschema@._t('slow_statement_ms'));
+	v_min_calls numeric := (SELECT @extschema@._t('slow_statement_min_calls'));
+	v_infl numeric;
+	v_db record;
+	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
+	v_n integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
+	IF load_factor IS NULL OR load_factor <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'load_factor must be a positive number',
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
+	IF load_factor > 1000000 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
+
+	-- busy time: active_time of the database between snapshots (and now)
+	WITH pts AS (
+		SELECT n.taken_at AS t, n.active_time_ms AS a
+		FROM @extschema@.snapshots n
+		WHERE n.taken_at >= v_from AND n.active_time_ms IS NOT NULL
+		UNION ALL
+		SELECT pg_catalog.now(), d.active_time
+		FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()
+	), steps AS (
+		SELECT p.a - lag(p.a) OVER w AS da,
+			   extract(epoch FROM p.t - lag(p.t) OVER w) * 1000 AS dt
+		FROM pts p WINDOW w AS (ORDER BY p.t)
+	)
+	SELECT sum(s.da) FILTER (WHERE s.da >= 0) / nullif(sum(s.dt) FILTER (WHERE s.da >= 0), 0),
+		   max(s.da / s.dt) FILTER (WHERE s.da >= 0 AND s.dt >= 1000)
+	INTO v_avg, v_peak
+	FROM steps s WHERE s.dt > 0;
+	IF v_peak IS NULL THEN
+		-- no history yet: what is active right now
+		SELECT count(*) INTO v_peak FROM pg_catalog.pg_stat_activity a
+		WHERE a.backend_type = 'client backend' AND a.state = 'active'
+		  AND a.pid <> pg_catalog.pg_backend_pid();
+		v_avg := coalesce(v_avg, v_peak);
+	END IF;
+	v_peak := greatest(v_peak, coalesce(v_avg, 0));
+	v_rho := v_peak / v_cpus;
+	v_rho_new := v_rho * load_factor;
+
+	item := 'busy sessions (peak)'; current := round(v_peak, 2);
+	projected := round(v_peak * load_factor, 2); unit := 'sessions';
+	status := CASE WHEN v_rho_new >= 1 THEN 'fail' WHEN v_rho_new >= 0.7 THEN 'warn' ELSE 'pass' END;
+	detail := pg_catalog.format('average %s busy sessions; %s CPUs; projected utilisation %s%%',
+		round(coalesce(v_avg, 0), 2), v_cpus, round(v_rho_new * 100));
+	RETURN NEXT;
+
+	SELECT greatest(coalesce(max(n.numbackends), 0),
+					(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend'))
+	INTO v_peak_conn
+	FROM @extschema@.snapshots n WHERE n.taken_at >= v_from;
+	v_proj_conn := ceil(v_peak_conn * load_factor);
+	v_pool := least(greatest(2 * v_cpus, ceil(v_peak * load_factor * 1.5)::integer), v_maxconn);
+	item := 'connections (peak)'; current := v_peak_conn; projected := v_proj_conn;
+	unit := 'connections';
+	status := CASE WHEN v_proj_conn > v_maxconn THEN 'fail'
+				   WHEN v_proj_conn * 100.0 / v_maxconn >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn'
+				   ELSE 'pass' END;
+	detail := pg_catalog.format('%s usable of max_connections; behind a transaction pooler %s server connections carry the projected load',
+		v_maxconn, v_pool);
+	RETURN NEXT;
+
+	item := 'pool size'; current := NULL; projected := v_pool; unit := 'connections';
+	status := 'pass';
+	detail := pg_catalog.format('pgbouncer: pool_mode = transaction, default_pool_size = %s (max(2 x CPUs, 1.5 x projected busy sessions))', v_pool);
+	RETURN NEXT;
+
+	SELECT g.bytes_now, g.bytes_per_day INTO v_db
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	FOR v_n IN SELECT unnest(ARRAY[30, 90]) LOOP
+		item := pg_catalog.format('storage in %s days', v_n);
+		current := v_db.bytes_now;
+		projected := round(v_db.bytes_now + greatest(coalesce(v_db.bytes_per_day, 0), 0) * load_factor * v_n);
+		unit := 'bytes';
+		status := CASE WHEN v_db.bytes_per_day IS NULL THEN 'warn'
+					   WHEN v_dblimit > 0 AND projected > v_dblimit THEN 'fail'
+					   ELSE 'pass' END;
+		detail := CASE WHEN v_db.bytes_per_day IS NULL
+					   THEN 'no growth measured yet: take snapshots (scale_advisor.snapshot()) over a few days'
+					   ELSE pg_catalog.format('%s now, growing %s a day today, %s a day at %sx load',
+							pg_catalog.pg_size_pretty(v_db.bytes_now),
+							pg_catalog.pg_size_pretty(v_db.bytes_per_day),
+							pg_catalog.pg_size_pretty(round(v_db.bytes_per_day * load_factor)), load_factor) END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- statements: queueing inflates response time by (1 - rho) / (1 - rho')
+	v_infl := CASE WHEN v_rho_new < 1 THEN (1 - least(v_rho, 0.99)) / (1 - v_rho_new) END;
+	FOR r IN
+		SELECT s.queryid, s.query, s.p95_ms, s.calls
+		FROM @extschema@._statements() s
+		WHERE s.calls >= v_min_calls AND s.p95_ms IS NOT NULL
+		ORDER BY s.p95_ms DESC
+		LIMIT 5
+	LOOP
+		item := pg_catalog.format('statement %s', r.queryid);
+		current := round(r.p95_ms::numeric, 2);
+		projected := round(r.p95_ms::numeric * v_infl, 2);
+		unit := 'ms p95';
+		status := CASE WHEN v_infl IS NULL OR r.p95_ms * v_infl >= v_target THEN 'fail'
+					   WHEN r.p95_ms * v_infl >= v_target * 0.5 THEN 'warn' ELSE 'pass' END;
+		detail := @extschema@._cut(r.query, 120);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- A pgbench script replaying the top_n statements of the current database
+-- by calls, each picked with the weight of its calls, with the values of
+-- its captured executions (up to four, one picked at random each time).
+-- Only the caller's statements unless it may read all statistics; examples
+-- (text and values) of another role only for a superuser.  Bound
+-- parameters are passed as pgbench variables, so that a statement keeps
+-- its query identifier when replayed (pgbench -M extended sends them as
+-- parameters; the script stops at once in simple mode, where they would be
+-- pasted into the text): integers with \set, other values set by a SELECT
+-- ... \gset of literals, in hexadecimal unless they hold only plain words
+-- and numbers, so that no value can form pgbench syntax.  Left out, each
+-- with a comment line giving the reason: statements with no captured
+-- example, writes unless include_writes, texts that pgbench would read as
+-- its own syntax (a backslash, a :name), statements that read only system
+-- catalogs (a client tool's), and statements that would run code that is
+-- not built in.
+CREATE OR REPLACE FUNCTION @extschema@.workload_script(top_n integer DEFAULT 20,
+											include_writes boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_me oid := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+	v_super boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+	v_all boolean;
+	v_enc text := pg_catalog.getdatabaseencoding();
+	v_head text := '';
+	v_body text := '';
+	v_skip text := '';
+	v_total bigint := 0;
+	v_n integer := 0;
+	v_vars boolean := false;
+	v_sql text;
+	v_check text;
+	v_val text;
+	v_why text;
+	v_branches text[];
+	v_set text;
+	v_gset text;
+	v_stmt text;
+	v_ok boolean;
+	i integer;
+	k integer;
+	r record;
+	e record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	IF top_n IS NULL OR top_n < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'top_n must be a positive number',
+			HINT = 'Pass how many of the most frequent statements to replay, for example 20.';
+	END IF;
+	v_all := v_super OR pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE');
+	FOR r IN
+		SELECT h.queryid, h.userid, h.calls, h.sample_query
+		FROM @extschema@._history() h
+		WHERE h.dbid = v_db AND h.calls > 0
+		  AND (v_all OR h.userid = v_me)
+		  AND strpos(pg_catalog.lower(coalesce(h.sample_query, '')), '@extschema@.') = 0
+		ORDER BY h.calls DESC, h.queryid
+		LIMIT top_n
+	LOOP
+		IF r.userid IS DISTINCT FROM v_me AND NOT v_super THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s): example of another role (its text and values are shown only to that role and superusers)\n', r.queryid, @extschema@._n(r.calls, 'call'));
+			CONTINUE;
+		END IF;
+		-- the statement's examples, each made a branch of the script
+		v_branches := '{}';
+		v_why := NULL;
+		v_check := NULL;
+		FOR e IN
+			SELECT x.sample_query, x.param_types, x.param_values
+			FROM @extschema@._history_examples() x
+			WHERE x.dbid = v_db AND x.queryid = r.queryid
+			  AND (v_super OR x.userid = v_me)
+			ORDER BY x.example
+		LOOP
+			-- an EXECUTE of a prepared statement shows the PREPARE text
+			v_sql := pg_catalog.regexp_replace(e.sample_query,
+				'^\s*prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i');
+			IF NOT include_writes AND
+			   (v_sql !~* '^\s*(select|with|values|table)\M'
+				OR v_sql ~* '\m(insert|update|delete|merge)\M'
+				OR v_sql ~* '\mfor\s+(update|share|no\s+key\s+update|key\s+share)\M') THEN
+				v_why := 'writes (include_writes => true replays it)';
+				CONTINUE;
+			END IF;
+			-- the text itself, before any value is put in: pgbench reads a
+			-- backslash outside a literal (as it lexes them, with standard
+			-- strings) as a meta-command, and :name as one of its variables
+			IF strpos(v_sql, E'\\') > 0 THEN
+				v_why := 'its text holds a backslash, which pgbench could read as a meta-command';
+				CONTINUE;
+			END IF;
+			IF v_sql ~ '(^|[^:]):[^:0-9[:space:]''"(),;\[\]{}+*/<>=!~^&|%@#.$?`-]' THEN
+				v_why := 'its text holds a :name, which pgbench would read as a pgbench variable';
+				CONTINUE;
+			END IF;
+			IF e.param_values IS NULL AND v_sql ~ '\$[0-9]' THEN
+				v_why := 'parameters without captured values';
+				CONTINUE;
+			END IF;
+			-- the values: integers with \set, others through one SELECT of
+			-- literals ending in \gset, a NULL in the text (pgbench has no
+			-- NULL variable); v_check gets the values as literals, to
+			-- analyze the statement with
+			v_set := '';
+			v_gset := '';
+			v_stmt := v_sql;
+			v_check := v_sql;
+			IF e.param_values IS NOT NULL THEN
+				FOR i IN REVERSE pg_catalog.array_length(e.param_values, 1) .. 1 LOOP
+					v_val := CASE WHEN e.param_values[i] ~ '^[A-Za-z0-9 ._+@-]*$'
+								  THEN pg_catalog.quote_literal(e.param_values[i])
+								  ELSE pg_catalog.format('pg_catalog.convert_from(pg_catalog.decode(%L, %L), %L)',
+										pg_catalog.encode(pg_catalog.convert_to(e.param_values[i], v_enc), 'hex'),
+										'hex', v_enc) END;
+					IF e.param_values[i] IS NULL THEN
+						v_stmt := pg_catalog.regexp_replace(v_stmt, '\$' || i || '(?![0-9])',
+							'NULL::' || pg_catalog.format_type(e.param_types[i], NULL), 'g');
+					ELSIF e.param_values[i] ~ '^-?(0|[1-9][0-9]{0,17})$' THEN
+						v_set := pg_catalog.format(E'\\set sa_p%s %s\n', i, e.param_values[i]) || v_set;
+						v_stmt := pg_catalog.regexp_replace(v_stmt, '\$' || i || '(?![0-9])', ':sa_p' || i, 'g');
+					ELSE
+						v_gset := v_val || ' AS sa_p' || i || CASE WHEN v_gset = '' THEN '' ELSE ', ' END || v_gset;
+						v_stmt := pg_catalog.regexp_replace(v_stmt, '\$' || i || '(?![0-9])', ':sa_p' || i, 'g');
+					END IF;
+					v_check := pg_catalog.regexp_replace(v_check, '\$' || i || '(?![0-9])',
+						coalesce(v_val, 'NULL') || '::' || pg_catalog.format_type(e.param_types[i], NULL), 'g');
+				END LOOP;
+			END IF;
+			IF v_stmt ~ '\$[0-9]' THEN
+				v_why := 'parameters without captured values';
+				CONTINUE;
+			END IF;
+			IF strpos(v_stmt, E'\\') > 0 OR
+			   v_stmt ~ '(^|[^:]):(?!sa_p[0-9])[^:0-9[:space:]''"(),;\[\]{}+*/<>=!~^&|%@#.$?`-]' THEN
+				v_why := 'a parameter type name holds a backslash or a :name';
+				CONTINUE;
+			END IF;
+			IF v_stmt <> v_sql THEN
+				v_vars := true;
+			END IF;
+			-- a comment at the end of the text must not swallow the semicolon
+			v_branches := v_branches || (v_set
+				|| CASE WHEN v_gset = '' THEN '' ELSE 'SELECT ' || v_gset || E' \\gset\n' END
+				|| v_stmt || CASE WHEN strpos(v_stmt, '--') > 0 THEN E'\n' ELSE '' END || E';\n');
+		END LOOP;
+		IF cardinality(v_branches) = 0 THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s): %s\n', r.queryid,
+				@extschema@._n(r.calls, 'call'), coalesce(v_why, 'no captured example'));
+			CONTINUE;
+		END IF;
+		-- what replaying it would run (one example stands for all: they
+		-- have the same query identifier, so the same structure)
+		v_why := @extschema@._replay_refusal(v_check);
+		IF v_why IS NOT NULL THEN
+			v_skip := v_skip || pg_catalog.format(E'-- left out: queryid %s (%s): %s\n', r.queryid,
+				@extschema@._n(r.calls, 'call'), pg_catalog.translate(v_why, E'\n\r', '  '));
+			CONTINUE;
+		END IF;
+		v_total := v_total + r.calls;
+		v_n := v_n + 1;
+		v_body := v_body || pg_catalog.format(E'%s :sa_pick <= %s\n-- queryid %s, %s, %s\n',
+			CASE WHEN v_n = 1 THEN '\if' ELSE '\elif' END, v_total, r.queryid,
+			@extschema@._n(r.calls, 'call'), @extschema@._n(cardinality(v_branches), 'example'));
+		IF cardinality(v_branches) = 1 THEN
+			v_body := v_body || v_branches[1];
+		ELSE
+			v_body := v_body || pg_catalog.format(E'\\set sa_ex random(1, %s)\n', cardinality(v_branches));
+			FOR k IN 1 .. cardinality(v_branches) LOOP
+				v_body := v_body || pg_catalog.format(E'%s :sa_ex = %s\n', CASE WHEN k = 1 THEN '\if' ELSE '\elif' END, k)
+					|| v_branches[k];
+			END LOOP;
+			v_body := v_body || E'\\endif\n';
+		END IF;
+	END LOOP;
+
+	v_head := pg_catalog.format(E'-- scale_advisor workload: %s of database %s, weighted by calls\n'
+		'-- recorded since the statement history started; run against a copy of the database:\n'
+		'--   pgbench -n -M extended -f workload.sql -c CLIENTS -j THREADS -T SECONDS %s\n',
+		@extschema@._n(v_n, 'statement'), pg_catalog.translate(pg_catalog.current_database(), E'\n\r', '  '),
+		pg_catalog.translate(pg_catalog.quote_ident(pg_catalog.current_database()), E'\n\r', '  '));
+	IF v_n = 0 THEN
+		RETURN v_head || v_skip || E'-- nothing to replay yet\nSELECT 1;\n';
+	END IF;
+	RETURN v_head || v_skip
+		|| CASE WHEN v_vars THEN
+			E'-- parameters are pgbench variables, sent as parameters (-M extended or prepared)\n'
+			'-- so that each statement keeps its query identifier; in simple mode pgbench would\n'
+			'-- paste them into the text: the empty pipeline below stops it at once\n'
+			|| E'\\startpipeline\n\\endpipeline\n' ELSE '' END
+		|| pg_catalog.format(E'\\set sa_pick random(1, %s)\n', v_total)
+		|| v_body || E'\\endif\n';
+END
+$$;
+
+-- A statement's text on one line, cut at a word boundary to 100
+-- characters.
+CREATE OR REPLACE FUNCTION @extschema@._short(p_text text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._cut(p_text, 100) $$;
+
+-- Rows of another part's view and a list of one of its columns (the first
+-- five, and how many more), or NULLs when the view (or the column) is not
+-- installed.
+CREATE OR REPLACE FUNCTION @extschema@._list_of(p_name text, p_col text, p_where text DEFAULT 'true',
+									 OUT n bigint, OUT names text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@._has_col(p_name, p_col) THEN
+		RETURN;
+	END IF;
+	EXECUTE pg_catalog.format('SELECT count(*), %I._list(array_agg(%I::text ORDER BY %I::text), '', '') FROM %I.%I WHERE %s',
+							  '@extschema@', p_col, p_col, '@extschema@', p_name, p_where)
+		INTO n, names;
+	names := coalesce(names, '');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._checklist()
+RETURNS TABLE ("check" text, status text, value text, target text, advice text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+	v_m bigint;
+	v_x numeric;
+	v_y numeric;
+	v_txt text;
+	v_txt2 text;
+	v_t numeric;
+	v_t2 numeric;
+	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	v_pool integer;
+	v_setting text;
+	v_g record;
+	v_stmts @extschema@._statement[];
+	v_r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- the statements, read once for every check that needs them
+	v_stmts := ARRAY(SELECT s FROM @extschema@._statements() s);
+
+	-- slow statements: the rule of slow_queries (_is_slow)
+	v_t := (SELECT @extschema@._t('slow_statement_ms'));
+	SELECT count(*), max(s.p95_ms),
+		   string_agg(pg_catalog.format('%s (%s: %s)', s.queryid, @extschema@._ms_pretty(s.p95_ms), @extschema@._short(s.query)), '; '
+					  ORDER BY s.p95_ms DESC) FILTER (WHERE s.rn <= 3)
+	INTO v_n, v_x, v_txt
+	FROM (SELECT s.*, row_number() OVER (ORDER BY s.p95_ms DESC) AS rn
+		  FROM unnest(v_stmts) s
+		  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)) s;
+	"check" := 'slow_statements';
+	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= (SELECT @extschema@._t('alert_p95_ms')) THEN 'fail' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no statement over the target'
+				  ELSE pg_catalog.format('%s over the target, worst: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
+	target := pg_catalog.format('p95 under %s ms (application statements run at least %s)', v_t,
+		@extschema@._n((SELECT @extschema@._t('slow_statement_min_calls')), 'time'));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'EXPLAIN (ANALYZE, BUFFERS) the statements named; read scale_advisor.slow_queries and scale_advisor.index_advice for their plans and missing indexes' END;
+	RETURN NEXT;
+
+	-- missing indexes, from index_advice
+	v_n := @extschema@._count_of('index_advice');
+	"check" := 'missing_indexes';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.index_advice is not installed)'
+				  ELSE @extschema@._n(v_n, 'index suggestion') END;
+	target := '0 suggestions';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
+				   ELSE 'SELECT * FROM scale_advisor.index_advice; create each index with CREATE INDEX CONCURRENTLY' END;
+	RETURN NEXT;
+
+	-- large tables read by sequential scans
+	v_t := (SELECT @extschema@._t('seq_scan_min_rows'));
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s seq scans)', t.schemaname, t.relname, t.seq_scan)
+								 ORDER BY t.seq_tup_read DESC), ', ')
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_stat_user_tables t
+	WHERE t.n_live_tup >= v_t AND t.seq_scan > coalesce(t.idx_scan, 0)
+	  AND t.seq_tup_read / greatest(t.seq_scan, 1) >= v_t;
+	"check" := 'sequential_scans';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no large table is read mostly by sequential scans'
+				  ELSE pg_catalog.format('%s read mostly by sequential scans: %s', @extschema@._n(v_n, 'large table'), v_txt) END;
+	target := pg_catalog.format('tables over %s rows read through indexes', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'find the statements scanning them (scale_advisor.slow_queries) and index the columns of their WHERE clauses' END;
+	RETURN NEXT;
+
+	-- N+1 patterns
+	v_n := @extschema@._count_of('n_plus_one');
+	"check" := 'n_plus_one';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.n_plus_one is not installed)'
+				  ELSE @extschema@._n(v_n, 'N+1 pattern') END;
+	target := '0 patterns';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with N+1 detection'
+				   ELSE 'SELECT * FROM scale_advisor.n_plus_one; load the rows in one statement (WHERE id = ANY($1), a JOIN, or the ORM''s eager loading)' END;
+	RETURN NEXT;
+
+	-- cacheable repeated reads
+	SELECT sum(s.calls) INTO v_m FROM unnest(v_stmts) s;
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s%% of calls: %s)', s.queryid,
+								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)) ORDER BY s.calls DESC), '; ')
+	INTO v_n, v_txt
+	FROM unnest(v_stmts) s
+	WHERE s.calls >= (SELECT @extschema@._t('cacheable_min_calls'))
+	  AND s.calls * 100.0 / greatest(v_m, 1) >= (SELECT @extschema@._t('cacheable_share_pct'))
+	  AND s.rows <= s.calls * 100
+	  AND s.query ~* '^\s*select\M'
+	  AND s.query !~* '\m(now|random|clock_timestamp|current_timestamp|nextval|txid_current|pg_sleep)\M'
+	  AND s.query !~* '\mfor\s+(update|share)\M';
+	"check" := 'cacheable_queries';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'repeated read'), v_txt) END;
+	target := pg_catalog.format('no read over %s%% of all calls', (SELECT @extschema@._t('cacheable_share_pct')));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'cache these results in the application (with a TTL or invalidation on write), or precompute them in a materialized view' END;
+	RETURN NEXT;
+
+	-- connections against max_connections
+	SELECT count(*) FILTER (WHERE a.backend_type = 'client backend'),
+		   count(*) FILTER (WHERE a.backend_type = 'client backend' AND a.state = 'idle'),
+		   count(*) FILTER (WHERE a.backend_type = 'client backend' AND a.state = 'active')
+	INTO v_n, v_m, v_x
+	FROM pg_catalog.pg_stat_activity a;
+	v_pool := least(greatest(2 * v_cpus + 1, ceil(v_x * 1.5)::integer), v_maxconn);
+	v_y := round(v_n * 100.0 / v_maxconn, 1);
+	"check" := 'connections';
+	status := CASE WHEN v_y >= (SELECT @extschema@._t('connections_critical_pct')) THEN 'fail'
+				   WHEN v_y >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s of %s usable connections (%s%%), %s active', v_n, v_maxconn, v_y, v_x);
+	target := pg_catalog.format('under %s%% of max_connections', (SELECT @extschema@._t('connections_warning_pct')));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('put a transaction pooler in front (pgbouncer pool_mode = transaction, default_pool_size = %s) rather than raising max_connections', v_pool) END;
+	RETURN NEXT;
+
+	-- idle sessions: pooling
+	"check" := 'connection_pooling';
+	status := CASE WHEN v_m >= (SELECT @extschema@._t('idle_sessions_min'))
+					AND v_m * 100.0 / greatest(v_n, 1) >= (SELECT @extschema@._t('idle_sessions_pct')) THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s idle of %s', v_m, @extschema@._n(v_n, 'client session'));
+	target := pg_catalog.format('fewer than %s idle sessions or under %s%% idle',
+		(SELECT @extschema@._t('idle_sessions_min')), (SELECT @extschema@._t('idle_sessions_pct')));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('idle sessions hold server processes: use pgbouncer (pool_mode = transaction, default_pool_size = %s, max_client_conn = %s) and shrink the application pools', v_pool, greatest(v_n * 4, 100)) END;
+	RETURN NEXT;
+
+	-- sessions idle in a transaction
+	v_t := (SELECT @extschema@._t('idle_in_transaction_s'));
+	SELECT count(*), max(extract(epoch FROM pg_catalog.now() - a.state_change))
+	INTO v_n, v_x
+	FROM pg_catalog.pg_stat_activity a
+	WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+	  AND a.state_change < pg_catalog.now() - pg_catalog.make_interval(secs => v_t::float8);
+	"check" := 'idle_in_transaction';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
+	value := CASE WHEN v_n = 0 THEN 'no session idle in a transaction'
+				  ELSE pg_catalog.format('%s idle in a transaction, the oldest for %s s', @extschema@._n(v_n, 'session'), round(v_x)) END;
+	target := pg_catalog.format('none idle in a transaction over %s s', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'commit or roll back promptly in the application; SELECT pid, query FROM pg_stat_activity WHERE state LIKE ''idle in transaction%'' shows them; set idle_in_transaction_session_timeout' END;
+	RETURN NEXT;
+
+	-- timeouts for application roles: login roles that are not superusers,
+	-- replication roles, monitoring roles (pg_monitor, pg_read_all_stats)
+	-- or maintenance roles (allowed to run archiving or partitioning, which
+	-- must not be cut short by a timeout)
+	FOR v_g IN SELECT * FROM (VALUES ('statement_timeout', 'statement_timeout_max_ms', '30s'),
+								   ('idle_in_transaction_session_timeout', NULL, '60s')) AS g(guc, lim, suggest)
+	LOOP
+		SELECT count(*),
+			   count(*) FILTER (WHERE x.bad),
+			   @extschema@._list(array_agg(pg_catalog.quote_ident(x.rolname) ORDER BY x.rolname) FILTER (WHERE x.bad), ', '),
+			   string_agg(pg_catalog.format('ALTER ROLE %I SET %s = %L;', x.rolname, v_g.guc, v_g.suggest), ' '
+						  ORDER BY x.rolname) FILTER (WHERE x.bad)
+		INTO v_n, v_m, v_txt, v_txt2
+		FROM (SELECT r.rolname,
+					 coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
+					 OR (v_g.lim IS NOT NULL AND
+						 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim))) AS bad
+			  FROM pg_catalog.pg_roles r
+			  WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname !~ '^pg_'
+				AND NOT pg_catalog.pg_has_role(r.oid, 'pg_monitor', 'USAGE')
+				AND NOT pg_catalog.pg_has_role(r.oid, 'pg_read_all_stats', 'USAGE')
+				AND NOT EXISTS (
+					SELECT 1 FROM pg_catalog.pg_proc p
+					WHERE p.pronamespace = '@extschema@'::regnamespace
+					  AND p.proname IN ('archive', 'unarchive', 'run_archive_policies',
+										'partition_table', 'maintain_partitions')
+					  AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))) x;
+		"check" := v_g.guc;
+		status := CASE WHEN v_n = 0 THEN 'warn' WHEN v_m = 0 THEN 'pass' ELSE 'fail' END;
+		value := CASE WHEN v_n = 0 THEN 'no application role: only superusers, monitoring and maintenance roles can log in'
+					  WHEN v_m = 0 THEN pg_catalog.format('set for all %s', @extschema@._n(v_n, 'application role'))
+					  ELSE pg_catalog.format('%s of %s without a suitable %s: %s', v_m, @extschema@._n(v_n, 'application role'), v_g.guc, v_txt) END;
+		target := CASE WHEN v_g.lim IS NULL THEN 'set for every application role (login roles other than superusers, monitoring and maintenance roles)'
+					   ELSE pg_catalog.format('set, at most %s ms, for every application role (login roles other than superusers, monitoring and maintenance roles)', (SELECT @extschema@._t(v_g.lim))) END;
+		advice := CASE WHEN v_n = 0 THEN 'let the application log in as a role of its own, not a superuser, and give it timeouts'
+					   WHEN v_m = 0 THEN 'nothing to do'
+					   ELSE v_txt2 END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- slow-query logging
+	v_x := @extschema@._guc_ms(pg_catalog.current_setting('log_min_duration_statement'));
+	v_t := (SELECT @extschema@._t('log_min_duration_max_ms'));
+	"check" := 'slow_query_logging';
+	status := CASE WHEN v_x < 0 THEN 'fail' WHEN v_x > v_t THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('log_min_duration_statement = %s', pg_catalog.current_setting('log_min_duration_statement'));
+	target := pg_catalog.format('between 0 and %s ms', v_t);
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('ALTER SYSTEM SET log_min_duration_statement = ''%sms''; SELECT pg_reload_conf();', least(v_t, 500)) END;
+	RETURN NEXT;
+
+	-- WAL archiving
+	SELECT s.archived_count, s.failed_count, s.last_archived_time, s.last_failed_time,
+		   s.last_failed_wal, s.last_archived_wal
+	INTO v_r FROM pg_catalog.pg_stat_archiver s;
+	v_setting := pg_catalog.current_setting('archive_mode');
+	v_txt := coalesce(nullif(pg_catalog.current_setting('archive_command'), ''),
+					  nullif(pg_catalog.current_setting('archive_library', true), ''));
+	v_t := (SELECT @extschema@._t('archive_max_age_s'));
+	"check" := 'wal_archiving';
+	IF v_setting = 'off' OR v_txt IS NULL THEN
+		status := 'fail';
+		value := CASE WHEN v_setting = 'off' THEN 'archive_mode = off'
+					  ELSE pg_catalog.format('archive_mode = %s without archive_command or archive_library', v_setting) END;
+		advice := 'set archive_mode = on and an archive_command (or a backup tool such as pgBackRest or WAL-G) that copies WAL off the server; archive_mode needs a restart';
+	ELSIF v_r.last_failed_time IS NOT NULL AND v_r.last_failed_time > coalesce(v_r.last_archived_time, '-infinity') THEN
+		status := 'fail';
+		value := pg_catalog.format('failing: %s failures, last for %s at %s; last success %s',
+			v_r.failed_count, v_r.last_failed_wal, v_r.last_failed_time, coalesce(v_r.last_archived_time::text, 'never'));
+		advice := 'read the server log for the archive_command error and fix it (destination full or unreachable, permissions); WAL piles up in pg_wal until it succeeds';
+	ELSIF v_r.last_archived_time IS NULL THEN
+		status := 'warn';
+		value := 'archiving is on but nothing was archived yet';
+		advice := 'SELECT pg_switch_wal(); then check pg_stat_archiver.last_archived_time';
+	ELSIF @extschema@._archive_stale() THEN
+		status := 'warn';
+		value := pg_catalog.format('last segment archived at %s, %s segments waiting', v_r.last_archived_time,
+			coalesce(@extschema@._archive_ready()::text, 'more'));
+		advice := 'set archive_timeout (for example 60s) so that quiet periods are archived too, and check that archiving is not stuck';
+	ELSE
+		status := 'pass';
+		value := pg_catalog.format('%s archived, last at %s, %s', @extschema@._n(v_r.archived_count, 'segment'), v_r.last_archived_time, @extschema@._n(v_r.failed_count, 'failure'));
+		advice := 'nothing to do';
+	END IF;
+	target := pg_catalog.format('archiving on, no failure since the last success, last success within %s s while segments wait', v_t);
+	RETURN NEXT;
+
+	-- point-in-time recovery
+	v_txt2 := status;
+	"check" := 'point_in_time_recovery';
+	status := CASE WHEN pg_catalog.current_setting('wal_level') = 'minimal' OR v_txt2 = 'fail' THEN 'fail'
+				   WHEN v_txt2 = 'warn' OR pg_catalog.current_setting('archive_timeout') = '0' THEN 'warn'
+				   ELSE 'pass' END;
+	value := pg_catalog.format('wal_level = %s, WAL archiving %s, archive_timeout = %s',
+		pg_catalog.current_setting('wal_level'), v_txt2, pg_catalog.current_setting('archive_timeout'));
+	target := 'wal_level replica or logical, WAL archiving passing, archive_timeout set';
+	advice := CASE WHEN status = 'pass' THEN 'take base backups regularly (pg_basebackup, pgBackRest) and rehearse a restore with recovery_target_time; backups themselves are not visible from SQL'
+				   WHEN pg_catalog.current_setting('wal_level') = 'minimal' THEN 'ALTER SYSTEM SET wal_level = replica; restart; then set up WAL archiving'
+				   WHEN v_txt2 <> 'pass' THEN 'fix WAL archiving first (check wal_archiving)'
+				   ELSE 'ALTER SYSTEM SET archive_timeout = ''60s''; SELECT pg_reload_conf(); bounds how much a quiet server can lose' END;
+	RETURN NEXT;
+
+	-- autovacuum on
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I', n.nspname, c.relname)), ', ')
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'm') AND c.reloptions @> ARRAY['autovacuum_enabled=false']
+	  AND n.nspname NOT IN ('pg_catalog', 'information_schema');
+	"check" := 'autovacuum';
+	status := CASE WHEN pg_catalog.current_setting('autovacuum') = 'off' OR pg_catalog.current_setting('track_counts') = 'off' THEN 'fail'
+				   WHEN v_n > 0 THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('autovacuum = %s, track_counts = %s, %s tables with autovacuum disabled%s',
+		pg_catalog.current_setting('autovacuum'), pg_catalog.current_setting('track_counts'), v_n,
+		CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := 'autovacuum on for every table';
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   WHEN pg_catalog.current_setting('autovacuum') = 'off' THEN 'ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();'
+				   ELSE pg_catalog.format('ALTER TABLE %s RESET (autovacuum_enabled);', pg_catalog.split_part(v_txt, ', ', 1)) END;
+	RETURN NEXT;
+
+	-- dead tuples
+	v_t := (SELECT @extschema@._t('dead_tuple_pct'));
+	v_t2 := (SELECT @extschema@._t('dead_tuple_critical_pct'));
+	SELECT count(*), max(x.pct),
+		   @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%% dead, last vacuum %s)', x.schemaname, x.relname, x.pct,
+										coalesce(x.lv::text, 'never')) ORDER BY x.pct DESC), ', ')
+	INTO v_n, v_x, v_txt
+	FROM (SELECT t.schemaname, t.relname,
+				 round(t.n_dead_tup * 100.0 / greatest(t.n_live_tup + t.n_dead_tup, 1), 1) AS pct,
+				 greatest(t.last_vacuum, t.last_autovacuum) AS lv
+		  FROM pg_catalog.pg_stat_user_tables t
+		  WHERE t.n_dead_tup >= (SELECT @extschema@._t('dead_tuple_min'))) x
+	WHERE x.pct >= v_t;
+	"check" := 'dead_tuples';
+	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= v_t2 THEN 'fail' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'autovacuum keeps up: no table over the dead-tuple threshold'
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'table'), v_txt) END;
+	target := pg_catalog.format('under %s%% dead tuples per table', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('VACUUM (VERBOSE) the tables; make autovacuum keep up: ALTER TABLE %s SET (autovacuum_vacuum_scale_factor = 0.02); raise autovacuum_vacuum_cost_limit; look for long transactions holding back cleanup',
+						pg_catalog.split_part(pg_catalog.split_part(v_txt, ', ', 1), ' ', 1)) END;
+	RETURN NEXT;
+
+	-- statistics age
+	v_t := (SELECT @extschema@._t('analyze_max_age_days'));
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname) ORDER BY t.n_mod_since_analyze DESC), ', ')
+	INTO v_n, v_txt
+	FROM pg_catalog.pg_stat_user_tables t
+	WHERE t.n_mod_since_analyze > 50 + 0.1 * t.n_live_tup
+	  AND coalesce(greatest(t.last_analyze, t.last_autoanalyze), '-infinity')
+		  < pg_catalog.now() - pg_catalog.make_interval(days => v_t::integer);
+	"check" := 'stale_statistics';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'statistics of modified tables are recent'
+				  ELSE pg_catalog.format('%s not analyzed for %s: %s', @extschema@._n(v_n, 'modified table'), @extschema@._n(v_t, 'day'), v_txt) END;
+	target := pg_catalog.format('tables with more than 10%% changed rows analyzed within %s days', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('ANALYZE %s; check that autovacuum runs (pg_stat_user_tables.last_autoanalyze)', pg_catalog.split_part(v_txt, ', ', 1)) END;
+	RETURN NEXT;
+
+	-- table bloat (estimate from row counts and average widths)
+	v_t := (SELECT @extschema@._t('table_bloat_pct'));
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)) ORDER BY x.waste DESC), ', ')
+	INTO v_n, v_txt
+	FROM (SELECT n.nspname, c.relname,
+				 (c.relpages::numeric * pg_catalog.current_setting('block_size')::integer) AS bytes,
+				 greatest(c.relpages::numeric * pg_catalog.current_setting('block_size')::integer - e.expected, 0)::bigint AS waste,
+				 round(greatest(1 - e.expected / nullif(c.relpages::numeric * pg_catalog.current_setting('block_size')::integer, 0), 0) * 100, 1) AS pct
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		  JOIN (SELECT s.schemaname, s.tablename, sum(s.avg_width) AS width
+				FROM pg_catalog.pg_stats s
+				WHERE NOT s.inherited AND s.schemaname NOT IN ('pg_catalog', 'information_schema')
+				GROUP BY s.schemaname, s.tablename) w
+			ON w.schemaname = n.nspname AND w.tablename = c.relname
+		  CROSS JOIN LATERAL (
+			SELECT ceil(c.reltuples::numeric * (24 + 4 + w.width + 8)
+						/ (pg_catalog.current_setting('block_size')::integer - 24)
+						/ coalesce((SELECT (pg_catalog.regexp_match(o, 'fillfactor=([0-9]+)'))[1]::numeric
+									FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%'), 100) * 100)
+				   * pg_catalog.current_setting('block_size')::integer AS expected) e
+		  WHERE c.relkind = 'r' AND c.reltuples > 0
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND c.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= (SELECT @extschema@._t('bloat_min_bytes'))) x
+	WHERE x.pct >= v_t;
+	"check" := 'table_bloat';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no table over the bloat threshold'
+				  ELSE pg_catalog.format('%s, estimated: %s', @extschema@._n(v_n, 'table'), v_txt) END;
+	target := pg_catalog.format('under %s%% estimated bloat (tables over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'rewrite the table online with pg_repack (or VACUUM FULL in a maintenance window), then tune autovacuum so that dead rows are reused' END;
+	RETURN NEXT;
+
+	-- index bloat (B-tree, plain columns)
+	v_t := (SELECT @extschema@._t('index_bloat_pct'));
+	WITH widths AS MATERIALIZED (
+		SELECT s.schemaname, s.tablename, s.attname, s.avg_width
+		FROM pg_catalog.pg_stats s
+		WHERE NOT s.inherited AND s.schemaname NOT IN ('pg_catalog', 'information_schema'))
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)) ORDER BY x.waste DESC), ', ')
+	INTO v_n, v_txt
+	FROM (SELECT n.nspname, ic.relname,
+				 greatest(ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer - e.expected, 0)::bigint AS waste,
+				 round(greatest(1 - e.expected / nullif(ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer, 0), 0) * 100, 1) AS pct
+		  FROM pg_catalog.pg_index i
+		  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+		  JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid
+		  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+		  JOIN pg_catalog.pg_am am ON am.oid = ic.relam AND am.amname = 'btree'
+		  CROSS JOIN LATERAL (
+			SELECT (ceil(ic.reltuples::numeric * (8 + 4 + sum(s.avg_width) + 4)
+						 / ((pg_catalog.current_setting('block_size')::integer - 24 - 16) * 0.9)) + 1)
+				   * pg_catalog.current_setting('block_size')::integer AS expected,
+				   count(*) AS ncols
+			FROM pg_catalog.pg_attribute a
+			JOIN widths s ON s.schemaname = n.nspname AND s.tablename = tc.relname
+						  AND s.attname = a.attname
+			WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) e
+		  WHERE i.indexprs IS NULL AND e.ncols = i.indnatts AND ic.reltuples > 0
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer >= (SELECT @extschema@._t('bloat_min_bytes'))) x
+	WHERE x.pct >= v_t;
+	"check" := 'index_bloat';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no B-tree index over the bloat threshold'
+				  ELSE pg_catalog.format('%s, estimated: %s', @extschema@._n(v_n, 'index', 'indexes'), v_txt) END;
+	target := pg_catalog.format('under %s%% estimated bloat (indexes over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE pg_catalog.format('REINDEX INDEX CONCURRENTLY %s;', pg_catalog.split_part(v_txt, ' ', 1)) END;
+	RETURN NEXT;
+
+	-- cache hit ratio
+	SELECT d.blks_hit, d.blks_read INTO v_n, v_m
+	FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database();
+	v_x := round(v_n * 100.0 / nullif(v_n + v_m, 0), 2);
+	"check" := 'cache_hit_ratio';
+	status := CASE WHEN v_n + v_m < 10000 THEN 'pass'
+				   WHEN v_x < (SELECT @extschema@._t('cache_hit_critical_pct')) THEN 'fail'
+				   WHEN v_x < (SELECT @extschema@._t('cache_hit_pct')) THEN 'warn' ELSE 'pass' END;
+	value := CASE WHEN v_n + v_m < 10000 THEN pg_catalog.format('%s%% over only %s block reads, too few to judge', coalesce(v_x, 100), v_n + v_m)
+				  ELSE pg_catalog.format('%s%% of %s block reads from shared buffers', v_x, v_n + v_m) END;
+	target := pg_catalog.format('at least %s%%', (SELECT @extschema@._t('cache_hit_pct')));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE pg_catalog.format('the working set does not fit in shared_buffers (%s): raise shared_buffers towards 25%% of RAM, or add RAM; check that large scans are not evicting the cache (sequential_scans)',
+						pg_catalog.current_setting('shared_buffers')) END;
+	RETURN NEXT;
+
+	-- pagination
+	v_t := (SELECT @extschema@._t('pagination_rows'));
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
+								@extschema@._short(s.query)) ORDER BY s.rows::numeric / s.calls DESC), '; ')
+	INTO v_n, v_txt
+	FROM unnest(v_stmts) s
+	WHERE s.calls > 0 AND s.rows::numeric / s.calls >= v_t
+	  AND s.query ~* '^\s*(select|with)\M'
+	  AND s.query !~* '\m(limit|fetch\s+(first|next))\M';
+	"check" := 'pagination';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no read returns many rows without LIMIT'
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
+	target := pg_catalog.format('reads returning %s rows or more per call use LIMIT', v_t);
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'page through results with keyset pagination: WHERE id > $last_id ORDER BY id LIMIT 100 (not OFFSET)' END;
+	RETURN NEXT;
+
+	-- old rows: archiving or partitioning candidates
+	v_t := (SELECT @extschema@._t('partition_min_bytes'));
+	v_m := @extschema@._count_of('partition_advice');
+	-- sizes read without waiting for locks (a locked table is left out)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
+								pg_catalog.pg_size_pretty(x.bytes))
+								ORDER BY x.bytes DESC), ', ')
+	INTO v_n, v_txt
+	FROM (SELECT n.nspname, c.relname, @extschema@._relation_size_nowait(c.oid) AS bytes
+		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		  WHERE c.relkind = 'r' AND NOT c.relispartition
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+			AND n.nspname <> '@extschema@'
+			AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+						WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+						  AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype))) x
+	WHERE x.bytes >= v_t;
+	"check" := 'archiving_partitioning';
+	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s over %s with a time column%s; %s',
+		@extschema@._n(v_n, 'table'), pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
+		CASE WHEN v_m IS NULL THEN 'partition advice not available'
+			 ELSE @extschema@._n(v_m, 'partitioning suggestion') END);
+	target := pg_catalog.format('no unpartitioned table over %s with a time column', pg_catalog.pg_size_pretty(v_t));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'move old rows out with an archive policy (scale_advisor.archive_policies) or partition by time (SELECT * FROM scale_advisor.partition_advice)' END;
+	RETURN NEXT;
+
+	-- unused indexes
+	v_t := (SELECT @extschema@._t('unused_index_min_bytes'));
+	SELECT l.n, l.names INTO v_n, v_txt
+	FROM @extschema@._list_of('unused_indexes', 'index',
+		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
+			 THEN pg_catalog.format('index_size_bytes >= %s', v_t) ELSE 'true' END) l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(@extschema@._list(array_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname)
+											 ORDER BY s.schemaname, s.indexrelname), ', '), '')
+		INTO v_n, v_txt
+		FROM pg_catalog.pg_stat_user_indexes s
+		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
+		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
+		  AND @extschema@._relation_size_nowait(s.indexrelid, true) >= v_t;
+	END IF;
+	"check" := 'unused_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'unused index', 'unused indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 unused indexes';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'check that the statistics cover a full business cycle (and the standbys), then DROP INDEX CONCURRENTLY each (scale_advisor.unused_indexes has the statements): every index slows writes' END;
+	RETURN NEXT;
+
+	-- duplicate indexes
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(@extschema@._list(array_agg(x.names ORDER BY x.names), '; '), '')
+		INTO v_n, v_txt
+		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
+			  FROM pg_catalog.pg_index i
+			  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+			  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+				AND i.indisvalid
+			  GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
+					   coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
+					   coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')
+			  HAVING count(*) > 1) x;
+	END IF;
+	"check" := 'duplicate_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'duplicate index', 'duplicate indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 duplicates';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'keep one index of each set (the one backing a constraint) and DROP INDEX CONCURRENTLY the others (scale_advisor.duplicate_indexes has the statements)' END;
+	RETURN NEXT;
+
+	-- invalid indexes
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
+	IF v_n IS NULL THEN
+		SELECT count(*), coalesce(@extschema@._list(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ', '), '')
+		INTO v_n, v_txt
+		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
+	END IF;
+	"check" := 'invalid_indexes';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'invalid index', 'invalid indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	target := '0 invalid indexes';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'an interrupted CREATE INDEX CONCURRENTLY left them: REINDEX INDEX CONCURRENTLY, or drop and create again' END;
+	RETURN NEXT;
+
+	-- foreign keys without an index
+	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('fk_without_index', 'constraint_name') l;
+	IF v_n IS NULL THEN
+		v_n := @extschema@._count_of('fk_without_index');
+		v_txt := '';
+	END IF;
+	"check" := 'fk_without_index';
+	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
+				  ELSE pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
+	target := '0 foreign keys without an index';
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
+				   ELSE 'SELECT * FROM scale_advisor.fk_without_index; index the referencing columns, or deletes on the parent scan the child' END;
+	RETURN NEXT;
+
+	-- transaction ID age
+	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
+	WHERE d.datname = pg_catalog.current_database();
+	"check" := 'transaction_id_age';
+	status := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'fail'
+				   WHEN v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN 'warn' ELSE 'pass' END;
+	value := pg_catalog.format('%s since the oldest unfrozen row', @extschema@._n(v_n, 'transaction'));
+	target := pg_catalog.format('under %s', (SELECT @extschema@._t('xid_age_warning')));
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'VACUUM (FREEZE) the oldest tables (ORDER BY age(relfrozenxid) DESC); end long transactions and drop stale replication slots that hold back freezing' END;
+	RETURN NEXT;
+
+	-- regressions
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s -> %s ms)', g.queryid, g.baseline_p95_ms, g.window_p95_ms)), '; ')
+	INTO v_n, v_txt FROM @extschema@._regressions() g;
+	"check" := 'regressions';
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := CASE WHEN v_n = 0 THEN 'no statement slower than its baseline'
+				  ELSE pg_catalog.format('%s slower than the baseline: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
+	target := pg_catalog.format('p95 of the last window under %s x the baseline', (SELECT @extschema@._t('regression_ratio')));
+	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
+				   ELSE 'SELECT * FROM scale_advisor.regressions; compare the plans (a new plan, a grown table, a dropped index)' END;
+	RETURN NEXT;
+
+	-- headroom for twice the load
+	SELECT count(*) FILTER (WHERE c.status = 'fail'), count(*) FILTER (WHERE c.status = 'warn'),
+		   string_agg(c.item || ': ' || coalesce(c.projected::text, '?') || ' ' || c.unit, '; ')
+			 FILTER (WHERE c.status <> 'pass')
+	INTO v_n, v_m, v_txt
+	FROM @extschema@.capacity(2) c;
+	"check" := 'capacity_2x';
+	status := CASE WHEN v_n > 0 THEN 'fail' WHEN v_m > 0 THEN 'warn' ELSE 'pass' END;
+	value := CASE WHEN v_n + v_m = 0 THEN 'twice the load fits'
+				  ELSE pg_catalog.format('at twice the load: %s', v_txt) END;
+	target := 'twice today''s load fits the CPUs, connections and storage';
+	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
+				   ELSE 'SELECT * FROM scale_advisor.capacity(2); load-test with scale_advisor.workload_script()' END;
+	RETURN NEXT;
+END
+$$;
+
+-- The checks that fail first, then those that warn, each group in the
+-- order of the checklist.
+CREATE OR REPLACE VIEW @extschema@.checklist AS
+SELECT c."check", c.status, c.value, c.target, c.advice
+FROM @extschema@._checklist() WITH ORDINALITY AS c("check", status, value, target, advice, n)
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.checklist')
+ORDER BY CASE c.status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, c.n;
+
+-- Alerts that fire now.
+CREATE OR REPLACE FUNCTION @extschema@._alerts()
+RETURNS TABLE (severity text, alert text, value numeric, threshold numeric,
+			   detail text, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_window interval := pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_window_s'))::float8);
+	v_n bigint;
+	v_m bigint;
+	v_x numeric;
+	v_t numeric;
+	v_t2 numeric;
+	v_txt text;
+	v_since timestamptz;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+
+	-- p95 and slow executions in the window, of the statements the rule of
+	-- slow statements judges (_is_slow: application statements, run at
+	-- least slow_statement_min_calls times; a one-off setup statement does
+	-- not page anyone).  The window's histogram has the store's buckets:
+	-- its p95 is within 2 %, and capped by the store's maximum.
+	v_t := (SELECT @extschema@._t('alert_p95_ms'));
+	v_t2 := (SELECT @extschema@._t('alert_slow_statement_ms'));
+	v_n := (SELECT @extschema@._t('slow_statement_min_calls'));
+	FOR r IN
+		SELECT w.queryid,
+			   least(@extschema@._hist_quantile(w.window_buckets, 0.95), m.max_ms) AS p95,
+			   CASE WHEN m.max_ms > v_t2
+					THEN @extschema@._hist_count_above(w.window_buckets, v_t2::float8) ELSE 0 END AS slow,
+			   w.window_calls, w.window_start, w.last_seen
+		FROM @extschema@._windows(v_window, '0'::interval) w
+		JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms, sum(s.calls) AS calls
+			  FROM @extschema@._statements() s
+			  WHERE @extschema@._app_statement(s.query)
+			  GROUP BY s.queryid) m ON m.queryid = w.queryid
+		WHERE w.window_calls > 0 AND m.calls >= v_n
+	LOOP
+		IF r.p95 > v_t AND r.window_calls >= v_n THEN
+			severity := 'warning'; alert := 'statement_p95';
+			value := round(r.p95::numeric, 1); threshold := v_t;
+			detail := pg_catalog.format('queryid %s: p95 %s over %s since %s', r.queryid,
+				@extschema@._ms_pretty(r.p95), @extschema@._n(r.window_calls, 'call'),
+				coalesce(r.window_start::text, 'the history started'));
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+		IF r.slow > 0 THEN
+			severity := 'warning'; alert := 'slow_statement';
+			value := r.slow; threshold := v_t2;
+			detail := pg_catalog.format('queryid %s: %s of %s slower than %s ms', r.queryid, r.slow, @extschema@._n(r.window_calls, 'execution'), v_t2);
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- error rate: failed statements (statement store) in the window
+	IF @extschema@._has('query_stats') THEN
+		EXECUTE pg_catalog.format(
+			'SELECT sum(calls)::bigint, sum(errors)::bigint FROM %I.query_stats WHERE dbid = $1', '@extschema@')
+			INTO v_n, v_m
+			USING (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+		SELECT n.stmt_calls, n.stmt_errors, n.taken_at INTO r
+		FROM @extschema@.snapshots n
+		WHERE n.taken_at <= pg_catalog.now() - v_window AND n.stmt_calls IS NOT NULL
+		ORDER BY n.taken_at DESC LIMIT 1;
+		IF FOUND AND r.stmt_calls <= v_n AND r.stmt_errors <= v_m THEN
+			v_n := v_n - r.stmt_calls;
+			v_m := v_m - r.stmt_errors;
+			v_since := r.taken_at;
+		ELSE
+			v_since := NULL;
+		END IF;
+		v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
+		IF v_n + v_m >= (SELECT @extschema@._t('alert_error_min_calls')) THEN
+			IF v_x >= (SELECT @extschema@._t('alert_error_rate_critical_pct')) THEN
+				severity := 'critical'; threshold := (SELECT @extschema@._t('alert_error_rate_critical_pct'));
+			ELSIF v_x >= (SELECT @extschema@._t('alert_error_rate_warning_pct')) THEN
+				severity := 'warning'; threshold := (SELECT @extschema@._t('alert_error_rate_warning_pct'));
+			ELSE
+				severity := NULL;
+			END IF;
+			IF severity IS NOT NULL THEN
+				alert := 'error_rate'; value := v_x;
+				detail := pg_catalog.format('%s of %s failed', v_m, @extschema@._n(v_n + v_m, 'statement'));
+				since := v_since;
+				RETURN NEXT;
+			END IF;
+		END IF;
+	END IF;
+
+	-- connections
+	SELECT count(*) INTO v_n FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend';
+	v_x := round(v_n * 100.0 / v_maxconn, 1);
+	IF v_x >= (SELECT @extschema@._t('connections_warning_pct')) THEN
+		severity := CASE WHEN v_x >= (SELECT @extschema@._t('connections_critical_pct')) THEN 'critical' ELSE 'warning' END;
+		alert := 'connections'; value := v_x;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('connections_critical_pct')) ELSE (SELECT @extschema@._t('connections_warning_pct')) END;
+		detail := pg_catalog.format('%s of %s usable connections in use', v_n, v_maxconn);
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- replication lag, seen from the primary
+	v_t := (SELECT @extschema@._t('replication_lag_warning_s'));
+	v_t2 := (SELECT @extschema@._t('replication_lag_critical_s'));
+	FOR r IN
+		SELECT s.application_name, s.client_addr, s.state,
+			   extract(epoch FROM coalesce(s.replay_lag, '0'::interval)) AS lag_s,
+			   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.replay_lsn) AS lag_bytes
+		FROM pg_catalog.pg_stat_replication s
+		WHERE NOT pg_catalog.pg_is_in_recovery()
+	LOOP
+		IF r.lag_s >= v_t THEN
+			severity := CASE WHEN r.lag_s >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(r.lag_s, 1);
+			threshold := CASE WHEN r.lag_s >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := pg_catalog.format('standby %s (%s): replay %s s and %s behind', r.application_name,
+				coalesce(r.client_addr::text, 'local'), round(r.lag_s, 1), pg_catalog.pg_size_pretty(r.lag_bytes));
+			since := pg_catalog.now() - pg_catalog.make_interval(secs => r.lag_s::float8);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- ... and on a standby
+	IF pg_catalog.pg_is_in_recovery()
+	   AND pg_catalog.pg_last_wal_receive_lsn() IS DISTINCT FROM pg_catalog.pg_last_wal_replay_lsn() THEN
+		v_x := extract(epoch FROM pg_catalog.now() - pg_catalog.pg_last_xact_replay_timestamp());
+		IF v_x >= v_t THEN
+			severity := CASE WHEN v_x >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(v_x, 1);
+			threshold := CASE WHEN v_x >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := 'this standby replays WAL received that long after the primary wrote it';
+			since := pg_catalog.pg_last_xact_replay_timestamp();
+			RETURN NEXT;
+		END IF;
+	END IF;
+	-- inactive replication slots retaining WAL
+	IF NOT pg_catalog.pg_is_in_recovery() THEN
+		FOR r IN
+			SELECT s.slot_name, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn) AS bytes
+			FROM pg_catalog.pg_replication_slots s
+			WHERE NOT s.active AND s.restart_lsn IS NOT NULL
+		LOOP
+			IF r.bytes >= (SELECT @extschema@._t('replication_slot_max_bytes')) THEN
+				severity := 'warning'; alert := 'replication_slot_retained_wal';
+				value := r.bytes; threshold := (SELECT @extschema@._t('replication_slot_max_bytes'));
+				detail := pg_catalog.format('inactive slot %s retains %s of WAL: SELECT pg_drop_replication_slot(%L) if its consumer is gone',
+					r.slot_name, pg_catalog.pg_size_pretty(r.bytes), r.slot_name);
+				since := NULL;
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END IF;
+
+	-- WAL archiving
+	SELECT s.* INTO r FROM pg_catalog.pg_stat_archiver s;
+	IF pg_catalog.current_setting('archive_mode') <> 'off' THEN
+		IF r.last_failed_time IS NOT NULL AND r.last_failed_time > coalesce(r.last_archived_time, '-infinity') THEN
+			severity := 'critical'; alert := 'wal_archiving_failing';
+			value := r.failed_count; threshold := 0;
+			detail := pg_catalog.format('archiving %s fails (%s failures); last success %s', r.last_failed_wal,
+				r.failed_count, coalesce(r.last_archived_time::text, 'never'));
+			since := coalesce(r.last_archived_time, r.stats_reset);
+			RETURN NEXT;
+		ELSIF @extschema@._archive_stale() THEN
+			severity := 'warning'; alert := 'wal_archiving_stale';
+			value := round(extract(epoch FROM pg_catalog.now() - r.last_archived_time));
+			threshold := (SELECT @extschema@._t('archive_max_age_s'));
+			detail := pg_catalog.format('last segment archived %s at %s, %s segments waiting', r.last_archived_wal,
+				r.last_archived_time, coalesce(@extschema@._archive_ready()::text, 'more'));
+			since := r.last_archived_time;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- database growth and size limit
+	SELECT g.bytes_per_day, g.days_to_limit, g.since INTO r
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	v_t := (SELECT @extschema@._t('db_growth_bytes_per_day'));
+	IF v_t > 0 AND r.bytes_per_day > v_t THEN
+		severity := 'warning'; alert := 'database_growth';
+		value := r.bytes_per_day; threshold := v_t;
+		detail := pg_catalog.format('database grows %s a day', pg_catalog.pg_size_pretty(r.bytes_per_day));
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+	IF r.days_to_limit IS NOT NULL AND r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_warning')) THEN
+		severity := CASE WHEN r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_critical')) THEN 'critical' ELSE 'warning' END;
+		alert := 'database_size_limit'; value := r.days_to_limit;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('days_to_limit_critical')) ELSE (SELECT @extschema@._t('days_to_limit_warning')) END;
+		detail := pg_catalog.format('database reaches %s in %s', pg_catalog.pg_size_pretty((SELECT @extschema@._t('db_size_limit_bytes'))), @extschema@._n(r.days_to_limit, 'day'));
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+
+	-- archive and partition maintenance
+	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
+		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
+		alert := r.kind || '_maintenance_' || r.state;
+		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		detail := r.detail; since := r.last_success;
+		RETURN NEXT;
+	END LOOP;
+
+	-- transaction ID age
+	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
+	WHERE d.datname = pg_catalog.current_database();
+	IF v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN
+		severity := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'critical' ELSE 'warning' END;
+		alert := 'transaction_id_age'; value := v_n;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('xid_age_critical')) ELSE (SELECT @extschema@._t('xid_age_warning')) END;
+		detail := 'VACUUM (FREEZE) the oldest tables before wraparound protection stops writes';
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- regressions
+	FOR r IN SELECT * FROM @extschema@._regressions() LOOP
+		severity := 'warning'; alert := 'statement_regression';
+		value := r.window_p95_ms; threshold := r.baseline_p95_ms * (SELECT @extschema@._t('regression_ratio'));
+		detail := pg_catalog.format('queryid %s: p95 %s ms, baseline %s ms: %s', r.queryid, r.window_p95_ms,
+			r.baseline_p95_ms, @extschema@._short(r.query));
+		since := r.since;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Critical alerts first.
+CREATE OR REPLACE VIEW @extschema@.alerts AS
+SELECT a.severity, a.alert, a.value, a.threshold, a.detail, a.since
+FROM @extschema@._alerts() WITH ORDINALITY AS a(severity, alert, value, threshold, detail, since, n)
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.alerts')
+ORDER BY CASE a.severity WHEN 'critical' THEN 0 ELSE 1 END, a.n;
+
+-- Ends a run: status, duration, VACUUM advice; releases the lock.
+CREATE OR REPLACE FUNCTION @extschema@._archive_finish(plan jsonb, state jsonb, final_status text, message text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	moved bigint := (state->>'rows')::bigint;
+	tuples double precision;
+	advice text;
+BEGIN
+	-- the rows the table had when the run started, from the statistics
+	-- collector's live count (fresh, unlike pg_class.reltuples, which only
+	-- VACUUM and ANALYZE update, so that it still counts rows earlier runs
+	-- moved out).  This session's own deletes are reported when the CALL
+	-- ends, so the count still holds them, unless a VACUUM or ANALYZE
+	-- recounted the table during the run: then they are added back.
+	SELECT greatest(s.n_live_tup, 0)
+		   + CASE WHEN greatest(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze)
+					   >= (SELECT ar.started_at FROM @extschema@.archive_runs ar
+						   WHERE ar.run_id = (plan->>'run_id')::bigint)
+				  THEN moved ELSE 0 END
+	INTO tuples
+	FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = (plan->>'src')::regclass;
+	IF moved >= 1000 AND moved >= 0.1 * greatest(coalesce(tuples, 0), moved) THEN
+		advice := format('VACUUM (ANALYZE) %s', plan->>'src');
+		RAISE NOTICE '%', format('%s rows were moved out of %s%s: %s',
+			moved, plan->>'src',
+			CASE WHEN tuples > 0 THEN format(' (about %s%% of its rows)', round(100 * moved / greatest(tuples, moved))) ELSE '' END,
+			CASE WHEN (plan->>'vacuum')::boolean THEN 'vacuuming it now'
+				 ELSE 'run ' || advice || ' to make the space reusable and refresh the planner statistics, or let autovacuum do it' END);
+	END IF;
+	UPDATE @extschema@.archive_runs AS ar
+	SET status = final_status, error = message, finished_at = clock_timestamp(),
+		duration = clock_timestamp() - ar.started_at, vacuum_advice = advice
+	WHERE ar.run_id = (plan->>'run_id')::bigint;
+	PERFORM @extschema@._archive_unlock((plan->>'relation')::oid::regclass);
+	IF final_status = 'failed' THEN
+		RAISE WARNING '%', format('%s of %s failed after %s rows: %s', plan->>'operation',
+								  plan->>'relation_name', moved, message);
+	END IF;
+	RETURN advice;
+END $$;
+
+-- partition_table gains verbose (a new signature): the grants of the old
+-- procedure go to the new one.  (Made inside ALTER EXTENSION, PostgreSQL
+-- records them as initial privileges of the extension too: pg_dump then
+-- leaves them out, and on 17 and later DROP ROLE of such a role needs DROP
+-- OWNED first.  The CHANGELOG says so.)
+SELECT pg_catalog.set_config('sa_update.partition_table_acl',
+	coalesce((SELECT p.proacl::pg_catalog.text FROM pg_catalog.pg_proc p
+			  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text)'::pg_catalog.regprocedure), ''), true);
+DROP PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text);
+
+-- Convert relation into a table range-partitioned on column_name (see the
+-- top of this file).  CALL it outside a transaction block.  dry_run returns
+-- the statements without running them; steps returns what was done in one
+-- line, or every statement run with verbose => true.  Only
+-- a superuser or a role with the owner's privileges may call it; every
+-- statement on the table runs as its owner.
+CREATE PROCEDURE @extschema@.partition_table(
 	relation regclass,
 	column_name name,
 	part_interval text,
@@ -6046,6 +7728,7 @@ CREATE OR REPLACE PROCEDURE @extschema@.partition_table(
 	retries integer DEFAULT 5,
 	historical_until text DEFAULT NULL,
 	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
 	INOUT steps text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -6247,6 +7930,100 @@ BEGIN
 			END IF;
 			done := done OPERATOR(pg_catalog.||) stmts;
 		END IF;
+
+	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
+		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
+			-- planned together with the swap: the relation is a partition now
+			stmts := finish;
+			stmts_as := finish_as;
+		ELSE
+			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+				fp := @extschema@._pt_fingerprint(relation);
+			END IF;
+			SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
+				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+			INTO stmts, stmts_as, finish, finish_as
+			FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+				retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+		END IF;
+		CONTINUE WHEN stmts IS NULL;
+		IF NOT nonatomic THEN
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
+				-- the constraint must be committed before it can be validated
+				-- without ACCESS EXCLUSIVE: stop here, the next call goes on
+				RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
+				steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
+				RETURN;
+			END IF;
+			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
+				-- no scans while the caller's transaction holds the lock
+				later := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE NOT pg_catalog.starts_with(x, 'INSERT INTO '));
+				stmts := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE pg_catalog.starts_with(x, 'INSERT INTO '));
+				-- (the registration runs as the caller)
+				stmts_as := pg_catalog.array_fill(NULL::pg_catalog.regclass, ARRAY[pg_catalog.cardinality(stmts)]);
+				IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
+					RAISE NOTICE 'partition_table: run these after this transaction: %',
+						pg_catalog.array_to_string(later, '; ');
+				END IF;
+			END IF;
+		END IF;
+		attempt := 0;
+		LOOP
+			res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
+				CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
+			EXIT WHEN res.ok;
+			IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
+				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, res.message);
+				IF nonatomic THEN
+					COMMIT;
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+				END IF;
+				-- the table goes back to what it was before this call: the
+				-- CHECK constraint this call added (or one that failed its
+				-- validation) is dropped and the drop committed before the
+				-- error rolls back the transaction it is raised in
+				bound_left := false;
+				IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+				   AND (prepared OR res.err_code OPERATOR(pg_catalog.=) '23514') THEN
+					IF nonatomic THEN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					END IF;
+					bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+						WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+						  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
+				END IF;
+				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
+					RAISE EXCEPTION USING ERRCODE = '23514',
+						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
+							relation, column_name),
+						DETAIL = res.message,
+						HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+							ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
+				END IF;
+				RAISE EXCEPTION USING ERRCODE = res.err_code,
+					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
+					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
+						WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+						WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
+						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
+			END IF;
+			attempt := attempt OPERATOR(pg_catalog.+) 1;
+			PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+		END LOOP;
+		IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+			lock_ms := res.lock_ms;
+		END IF;
+		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+			prepared := true;
+		END IF;
+		done := done OPERATOR(pg_catalog.||) stmts;
+		PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
+			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
 		IF nonatomic THEN
 			COMMIT;
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -6415,6 +8192,23 @@ BEGIN
 			action := 'archive'; lo := NULL; hi := NULL; part := r.oid;
 			RETURN NEXT;
 		END LOOP;
+	-- create whatever partitions the present needs
+	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
+	-- what was done, in a line; every statement with verbose => true
+	IF partition_table.verbose IS NOT TRUE THEN
+		SELECT pg_catalog.format('%I.%I is partitioned by %I, %s a partition: %s%s%s; %s',
+				sch, tbl, column_name, part_interval,
+				@extschema@._n(pg_catalog.count(*), 'partition'),
+				CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+					 THEN ' (' OPERATOR(pg_catalog.||) @extschema@._list(pg_catalog.array_agg(i.inhrelid::pg_catalog.regclass::pg_catalog.text
+							ORDER BY i.inhrelid::pg_catalog.regclass::pg_catalog.text), ', ') OPERATOR(pg_catalog.||) ')'
+					 ELSE '' END,
+				CASE WHEN lock_ms IS NULL THEN ''
+					 ELSE pg_catalog.format(', exclusive lock held %s ms', pg_catalog.round(lock_ms::numeric, 1)) END,
+				'verbose => true lists the statements run')
+		INTO steps
+		FROM pg_catalog.pg_inherits i
+		WHERE i.inhparent OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', sch, tbl)::pg_catalog.regclass;
 	END IF;
 END
 $$;
@@ -7106,3 +8900,41 @@ BEGIN
 	PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
 END
 $fs$;
+REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text) FROM PUBLIC;
+
+DO $sa_pt_grants$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT a.grantee, a.is_grantable
+		FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('sa_update.partition_table_acl'), '')::pg_catalog.aclitem[]) a
+		JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) '@extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text)'::pg_catalog.regprocedure
+		WHERE a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text) TO %s%s',
+			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::pg_catalog.regrole::pg_catalog.text) END,
+			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+END
+$sa_pt_grants$;
+
+-- CREATE EXTENSION without the preloaded library succeeds (the objects can
+-- be created), but nothing works until the server loads it: say so.  The
+-- same block ends the 1.0 -> 1.1 update script.
+DO $sa_preload_check$
+DECLARE
+	v_loaded boolean;
+BEGIN
+	SELECT pg_catalog.bool_or(pg_catalog.regexp_replace(pg_catalog.btrim(l, ' "'),
+						'^\$libdir/|\.so$', '', 'g') OPERATOR(pg_catalog.=) 'scale_advisor')
+	  INTO v_loaded
+	  FROM pg_catalog.unnest(pg_catalog.string_to_array(
+			pg_catalog.current_setting('shared_preload_libraries'), ',')) AS l;
+	IF NOT coalesce(v_loaded, false) THEN
+		RAISE WARNING USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = 'scale_advisor is not loaded through shared_preload_libraries: its views and functions fail until it is',
+			HINT = 'Add scale_advisor to shared_preload_libraries in postgresql.conf and restart the server.';
+	END IF;
+END
+$sa_preload_check$;

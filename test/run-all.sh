@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/run-all.sh -- run every test suite of scale_advisor.
 #
-# Usage: sudo bash test/run-all.sh [--keep] [SUITE ...]
+# Usage (as root): bash test/run-all.sh [--keep] [SUITE ...]
 #
 # Installs the packages the tests need (test/lib/packages.txt), builds the
 # extension with -Wall -Wextra -Werror into a private copy of the PostgreSQL

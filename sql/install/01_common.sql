@@ -110,4 +110,85 @@ BEGIN
 			DETAIL = why, HINT = hint;
 	END IF;
 END
+-- n and the noun, singular for 1: '1 call', '3 calls' (plural given when
+-- it is not the noun and an s).
+CREATE FUNCTION @extschema@._n(n numeric, singular text, plural text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(n::text, '?') || ' '
+	   || CASE WHEN n = 1 THEN singular ELSE coalesce(plural, singular || 's') END
+$$;
+
+-- A time in milliseconds as a person reads it: '850 us', '12.3 ms',
+-- '4.56 s', '2.1 min', '3.5 h' (three significant digits at most).
+CREATE FUNCTION @extschema@._ms_pretty(ms double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN ms IS NULL THEN NULL
+			WHEN ms = 'Infinity'::float8 OR ms = '-Infinity'::float8 OR ms = 'NaN'::float8 THEN ms::text
+			WHEN abs(ms) < 1 THEN trim_scale(round((ms * 1000)::numeric, greatest(0, 2 - floor(log(greatest(abs(ms) * 1000, 1e-9)::numeric))::integer))) || ' us'
+			WHEN abs(ms) < 1000 THEN trim_scale(round(ms::numeric, greatest(0, 2 - floor(log(abs(ms)::numeric))::integer))) || ' ms'
+			WHEN abs(ms) < 60000 THEN trim_scale(round((ms / 1000)::numeric, greatest(0, 2 - floor(log(abs(ms / 1000)::numeric))::integer))) || ' s'
+			WHEN abs(ms) < 3600000 THEN trim_scale(round((ms / 60000)::numeric, 1)) || ' min'
+			ELSE trim_scale(round((ms / 3600000)::numeric, 1)) || ' h' END
+$$;
+
+-- A time in milliseconds rounded to what is meaningful: to the microsecond
+-- (3 decimals), and to 4 significant digits above 10 seconds.
+CREATE FUNCTION @extschema@._ms_round(ms double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN ms IS NULL OR ms = 'Infinity'::float8 OR ms = '-Infinity'::float8 OR ms = 'NaN'::float8 THEN ms
+			WHEN abs(ms) < 10000 THEN round(ms::numeric, 3)::float8
+			ELSE round(ms::numeric, 3 - floor(log(abs(ms)::numeric))::integer)::float8 END
+$$;
+
+-- True for a statement the application runs: a query or a change of rows
+-- (SELECT, WITH, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE, CALL, also
+-- as the text of a prepared statement), leading comments and parentheses
+-- aside.  Not DDL (CREATE DATABASE, CREATE INDEX, ALTER ...), maintenance
+-- (ANALYZE, VACUUM, REINDEX, CLUSTER, REFRESH), COPY (bulk loads),
+-- transaction control or SET, and not scale_advisor's own reads (a
+-- monitoring scrape, this checklist).  A text the reader may not see
+-- counts as the application's.
+CREATE FUNCTION @extschema@._app_statement(p_query text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN p_query IS NULL OR p_query = '<insufficient privilege>' THEN true
+			WHEN strpos(lower(p_query), '@extschema@.') > 0 THEN false
+			ELSE regexp_replace(
+					regexp_replace(p_query, '^(\s|/\*([^*]|\*+[^*/])*\*+/|--[^\n]*(\n|$)|\()*', ''),
+					'^prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i')
+				 ~* '^(select|with|values|table|insert|update|delete|merge|call)\M' END
+$$;
+
+-- A text on one line, cut at a word boundary to at most n characters, with
+-- ' ...' when something was cut.
+CREATE FUNCTION @extschema@._cut(p_text text, n integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN length(t) <= n THEN t
+			ELSE coalesce(nullif(regexp_replace(left(t, n + 1), '\s*\S*$', ''), ''), left(t, n)) || ' ...' END
+FROM (SELECT btrim(regexp_replace(coalesce(p_text, '?'), '\s+', ' ', 'g')) AS t) x
+$$;
+
+-- The first five items of a list joined with sep, and how many more
+-- ('a, b, c, d, e and 7 more'); NULL for no items.
+CREATE FUNCTION @extschema@._list(items text[], sep text DEFAULT ', ')
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT array_to_string(items[1:5], sep)
+	   || CASE WHEN cardinality(items) > 5 THEN ' and ' || (cardinality(items) - 5) || ' more' ELSE '' END
 $$;

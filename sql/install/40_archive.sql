@@ -918,8 +918,19 @@ DECLARE
 	tuples double precision;
 	advice text;
 BEGIN
-	SELECT greatest(c.reltuples, 0) INTO tuples FROM pg_class c WHERE c.oid = (plan->>'src')::regclass;
-	-- reltuples may still count the rows that left (no ANALYZE since)
+	-- the rows the table had when the run started, from the statistics
+	-- collector's live count (fresh, unlike pg_class.reltuples, which only
+	-- VACUUM and ANALYZE update, so that it still counts rows earlier runs
+	-- moved out).  This session's own deletes are reported when the CALL
+	-- ends, so the count still holds them, unless a VACUUM or ANALYZE
+	-- recounted the table during the run: then they are added back.
+	SELECT greatest(s.n_live_tup, 0)
+		   + CASE WHEN greatest(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze)
+					   >= (SELECT ar.started_at FROM @extschema@.archive_runs ar
+						   WHERE ar.run_id = (plan->>'run_id')::bigint)
+				  THEN moved ELSE 0 END
+	INTO tuples
+	FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = (plan->>'src')::regclass;
 	IF moved >= 1000 AND moved >= 0.1 * greatest(coalesce(tuples, 0), moved) THEN
 		advice := format('VACUUM (ANALYZE) %s', plan->>'src');
 		RAISE NOTICE '%', format('%s rows were moved out of %s%s: %s',

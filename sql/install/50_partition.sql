@@ -1331,7 +1331,8 @@ $$;
 
 -- Convert relation into a table range-partitioned on column_name (see the
 -- top of this file).  CALL it outside a transaction block.  dry_run returns
--- the statements without running them; steps returns what was done.  Only
+-- the statements without running them; steps returns what was done in one
+-- line, or every statement run with verbose => true.  Only
 -- a superuser or a role with the owner's privileges may call it; every
 -- statement on the table runs as its owner.
 --
@@ -1361,6 +1362,7 @@ CREATE PROCEDURE @extschema@.partition_table(
 	retries integer DEFAULT 5,
 	historical_until text DEFAULT NULL,
 	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
 	INOUT steps text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -1581,6 +1583,22 @@ BEGIN
 	END IF;
 	-- create whatever partitions the present needs
 	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
+	-- what was done, in a line; every statement with verbose => true
+	IF partition_table.verbose IS NOT TRUE THEN
+		SELECT pg_catalog.format('%I.%I is partitioned by %I, %s a partition: %s%s%s; %s',
+				sch, tbl, column_name, part_interval,
+				@extschema@._n(pg_catalog.count(*), 'partition'),
+				CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+					 THEN ' (' OPERATOR(pg_catalog.||) @extschema@._list(pg_catalog.array_agg(i.inhrelid::pg_catalog.regclass::pg_catalog.text
+							ORDER BY i.inhrelid::pg_catalog.regclass::pg_catalog.text), ', ') OPERATOR(pg_catalog.||) ')'
+					 ELSE '' END,
+				CASE WHEN lock_ms IS NULL THEN ''
+					 ELSE pg_catalog.format(', exclusive lock held %s ms', pg_catalog.round(lock_ms::numeric, 1)) END,
+				'verbose => true lists the statements run')
+		INTO steps
+		FROM pg_catalog.pg_inherits i
+		WHERE i.inhparent OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', sch, tbl)::pg_catalog.regclass;
+	END IF;
 END
 $$;
 
@@ -2486,7 +2504,11 @@ FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status')
+-- failing sets first, then overdue ones
+ORDER BY coalesce(st.consecutive_failures, 0) > 0 DESC,
+	 s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every DESC,
+	 s.parent_schema, s.parent_table;
 
 ---------------------------------------------------------------------------
 -- Advice
@@ -2602,9 +2624,10 @@ END
 $$;
 
 CREATE VIEW @extschema@.partition_advice AS
-SELECT * FROM @extschema@._partition_advice()
+SELECT * FROM @extschema@._partition_advice() a
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_advice');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice')
+ORDER BY a.total_bytes DESC NULLS LAST, a.relation::text;
 
 -- For monitoring: superusers and roles with the privileges of
 -- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.
@@ -2615,7 +2638,7 @@ REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 -- (only tells the calling procedure whether it may COMMIT: archive() and
 -- unarchive(), which run with their caller's rights, need it too)
 GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
-REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_undo_bound(regclass, interval, integer) FROM PUBLIC;

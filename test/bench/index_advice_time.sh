@@ -2,7 +2,7 @@
 # test/bench/index_advice_time.sh -- time to compute index advice over 1,000
 # captured statements.
 #
-# Usage: sudo bash test/bench/index_advice_time.sh [TABLES]
+# Usage (as root): bash test/bench/index_advice_time.sh [TABLES]
 #
 # Builds the extension into a private install (test/lib/common.sh), starts a
 # throwaway cluster, creates TABLES tables (default 10) of 20,000 rows with

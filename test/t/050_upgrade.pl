@@ -88,11 +88,22 @@ my $rows_sql = q{
          (SELECT count(*) FROM scale_advisor.snapshots)};
 my $rows_before = $node->safe_psql('old', $rows_sql);
 
+# a grant an administrator made on a procedure whose signature changes
+$node->safe_psql('old', 'CREATE ROLE pt_runner; GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO pt_runner');
+
 my ($urc, $uout, $uerr) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
 is($urc, 0, 'ALTER EXTENSION UPDATE succeeds') or diag($uerr);
 is($node->safe_psql('old', "SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'"),
 	$current, "ALTER EXTENSION UPDATE reaches $current");
 is($node->safe_psql('old', $rows_sql), $rows_before, 'configuration and history rows are kept');
+is($node->safe_psql('old', q{SELECT count(*) FROM pg_proc p
+	WHERE p.proname = 'partition_table' AND p.pronamespace = 'scale_advisor'::regnamespace
+	  AND has_function_privilege('pt_runner', p.oid, 'EXECUTE')}),
+	'1', 'the grant on partition_table is kept when its signature changes');
+# (revoked again, so that the comparison below sees the same grants; made
+# inside ALTER EXTENSION, the grant is also one of the extension's initial
+# privileges, which DROP OWNED clears on PostgreSQL 17 and later)
+$node->safe_psql('old', 'REVOKE EXECUTE ON PROCEDURE scale_advisor.partition_table FROM pt_runner; DROP OWNED BY pt_runner; DROP ROLE pt_runner');
 
 # the 1.0 rows that break a 1.1 rule: fixed without changing what they do,
 # or stopped from doing it, and each named in a WARNING or NOTICE
