@@ -207,7 +207,7 @@ sa_ordering_op_is_desc(Oid opno, bool *desc)
  * hook loaded before it (called after it) sees no id.  A Query built the
  * way parse analysis builds one for a utility statement jumbles to the same
  * id: on 14 and 15 a hash of the statement's text, from 16 on a jumble of
- * the statement's tree.  JumbleQuery lost its text argument in 17.
+ * the statement's tree.  JumbleQuery lost its text argument in 16.
  */
 #include "nodes/plannodes.h"
 static inline uint64
@@ -223,7 +223,7 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	query->utilityStmt = pstmt->utilityStmt;
 	query->stmt_location = pstmt->stmt_location;
 	query->stmt_len = pstmt->stmt_len;
-#if PG_VERSION_NUM >= 170000
+#if PG_VERSION_NUM >= 160000
 	jstate = JumbleQuery(query);
 #else
 	jstate = JumbleQuery(query, query_string);
