@@ -309,10 +309,7 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 	sample->valid = true;
 }
 
-/*
- * Evict the tenth of the entries least recently used.  Caller holds the
- * lock exclusively.
- */
+/* qsort comparator: entries seen earlier first */
 static int
 sa_cmp_last_seen(const void *a, const void *b)
 {
@@ -326,6 +323,10 @@ sa_cmp_last_seen(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * Evict the tenth of the entries least recently used.  Caller holds
+ * hist->lock exclusively.
+ */
 static void
 sa_hist_evict(void)
 {
@@ -336,6 +337,7 @@ sa_hist_evict(void)
 	long		i = 0;
 	long		drop;
 
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
 	all = palloc(n * sizeof(SaHistEntry *));
 	hash_seq_init(&status, hist_htab);
 	while ((e = hash_seq_search(&status)) != NULL)
@@ -347,10 +349,11 @@ sa_hist_evict(void)
 	pfree(all);
 }
 
-/* copy an example into an entry */
+/* copy an example into an entry; caller holds hist->lock exclusively */
 static void
 sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid)
 {
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
 	e->userid = userid;
 	e->nparams = s->nparams;
 	e->nullmask = s->nullmask;
