@@ -6,10 +6,11 @@
  *		needs a PG_VERSION_NUM test.
  *
  * Tested: 15 (Debian 12's packages) and 18 (built from Debian's source
- * package).  16 and 17 are written for from their headers and release
- * notes but not compiled or tested here.  14 and older are refused: 14 has
- * no shmem_request_hook, no pg_get_querydef and no pg_prng, and nothing
- * could test the code that would stand in for them.
+ * package).  16 and 17 are compile-checked against their headers
+ * (test/lib/compile-check.sh), not run.  19 is not supported yet
+ * (docs/versions.md lists what does not compile).  14 and older are
+ * refused: 14 has no shmem_request_hook, no pg_get_querydef and no
+ * pg_prng, and nothing could test the code that would stand in for them.
  *
  * No locking of its own: every helper here is a thin wrapper over a core
  * call and takes whatever locks that call takes.
