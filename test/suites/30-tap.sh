@@ -11,6 +11,7 @@
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 pass=0 fail=0
+SA_NODE_MODULES=
 for t in test/t/*.pl; do
 	[ -e "$t" ] || continue
 	case "$t" in *"${SA_TAP:-}"*) ;; *) continue ;; esac
@@ -23,8 +24,13 @@ for t in test/t/*.pl; do
 		echo "$name (no$missing)" >> "$SA_RESULT.skipped"
 		continue
 	fi
+	# the ORM test's Sequelize application needs its npm packages
+	if grep -q SA_NODE_MODULES "$t" && [ -z "${SA_NODE_MODULES:-}" ]; then
+		SA_NODE_MODULES=$(sa_npm_install "$SA_ROOT/test/orm/sequelize") || SA_NODE_MODULES=
+	fi
 	sa_log "tap $name"
-	sa_as make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" installcheck-tap \
+	sa_as env SA_NODE_MODULES="${SA_NODE_MODULES:-}" \
+		make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" installcheck-tap \
 		PROVE_TESTS="$t" PROVE_FLAGS=-v >"$log" 2>&1
 	rc=$?
 	p=$(grep -cE '^ *ok [0-9]+' "$log")
