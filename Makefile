@@ -46,6 +46,11 @@ PG_CPPFLAGS = -I$(srcdir)/src -DSA_VERSION='"$(EXTVERSION)"'
 # test/run-all.sh runs these targets (as root, as the postgres user, on 15
 # and 18) and the heavier suites besides.  Under PGXS "make check" only
 # prints that it is not supported: use make installcheck.
+# The temporary servers' databases are UTF8 with the C locale whatever the
+# caller's environment (the expected output has multibyte texts cut at
+# character boundaries; under LANG=C a server would make SQL_ASCII ones).
+ENCODING = UTF8
+NO_LOCALE = 1
 TESTS_ALL = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
 REGRESS = $(filter-out nopreload_%,$(TESTS_ALL))
 REGRESS_OPTS = --inputdir=test --temp-instance=./tmp_check_regress \
