@@ -71,6 +71,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# make indent / make indent-diff: format src/ the PostgreSQL way (indent.mk)
+include $(srcdir)/indent.mk
+
 # test/t/SaFuzz.pm (after the include: Makefile.global sets the flags)
 PG_PROVE_FLAGS += -I $(srcdir)/test/t
 
