@@ -809,7 +809,10 @@ np_entry_has_rewrite(NpSlot *slot)
 	return result;
 }
 
-/* make room for one entry: drop the one seen least recently */
+/*
+ * Make room for one entry: drop the one seen least recently.  Caller holds
+ * np_state->lock exclusively.
+ */
 static void
 np_evict_one(void)
 {
@@ -817,6 +820,7 @@ np_evict_one(void)
 	NpEntry    *e,
 			   *victim = NULL;
 
+	Assert(LWLockHeldByMeInMode(np_state->lock, LW_EXCLUSIVE));
 	hash_seq_init(&seq, np_hash);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (victim == NULL || e->last_seen < victim->last_seen)

@@ -562,10 +562,7 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 	sample->valid = true;
 }
 
-/*
- * Evict the tenth of the entries least recently used.  Caller holds the
- * lock exclusively.
- */
+/* qsort comparator: entries seen earlier first */
 static int
 sa_cmp_last_seen(const void *a, const void *b)
 {
@@ -579,6 +576,10 @@ sa_cmp_last_seen(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * Evict the tenth of the entries least recently used.  Caller holds
+ * hist->lock exclusively.
+ */
 static void
 sa_hist_evict(void)
 {
@@ -589,6 +590,7 @@ sa_hist_evict(void)
 	long		i = 0;
 	long		drop;
 
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
 	all = palloc(n * sizeof(SaHistEntry *));
 	hash_seq_init(&status, hist_htab);
 	while ((e = hash_seq_search(&status)) != NULL)
@@ -662,6 +664,7 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
 	SaSampleHdr hdr;
 	char	   *p;
 
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
 	Assert(size <= SA_SAMPLE_AREA);
 	while (e->nsamples > 0 &&
 		   (e->nsamples >= SA_SAMPLE_SLOTS || e->used + size > SA_SAMPLE_AREA))
