@@ -120,7 +120,7 @@ table_leaves(Oid relid)
 
 	if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		return list_make1_oid(relid);
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
 	{
 		char		k = get_rel_relkind(lfirst_oid(lc));
 

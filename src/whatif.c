@@ -335,8 +335,9 @@ SaHypoIndex *
 sa_hypo_for_partition(SaHypoIndex *h, Oid child)
 {
 	SaHypoIndex *c = (SaHypoIndex *) palloc(sizeof(SaHypoIndex));
-	Relation	prel = relation_open(h->relid, NoLock);
-	Relation	crel = relation_open(child, NoLock);
+	/* both are usually locked by the planning already; kept to the end */
+	Relation	prel = relation_open(h->relid, AccessShareLock);
+	Relation	crel = relation_open(child, AccessShareLock);
 	AttrMap    *map = sa_build_attrmap_by_name(RelationGetDescr(crel),
 											   RelationGetDescr(prel));
 	bool		whole_row;
@@ -589,7 +590,8 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 	if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE)
 	{
 		/* one index on every leaf partition */
-		List	   *leaves = find_all_inheritors(h->relid, NoLock, NULL);
+		List	   *leaves = find_all_inheritors(h->relid, AccessShareLock,
+													 NULL);
 		ListCell   *lc;
 		double		total = 0;
 		double		admit = h->admit > 0 ? h->admit : 1.0;
@@ -606,9 +608,9 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 
 			if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW)
 				continue;
-			rel = relation_open(leaf, AccessShareLock);
+			rel = relation_open(leaf, NoLock);
 			tuples = Max(rel->rd_rel->reltuples, 0) * admit;
-			relation_close(rel, AccessShareLock);
+			relation_close(rel, NoLock);
 			c = sa_hypo_for_partition(h, leaf);
 			estimate_btree(c, tuples, &pages, &height);
 			total += pages;
