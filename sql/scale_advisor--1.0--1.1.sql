@@ -4632,10 +4632,13 @@ SELECT e.dbid,
 		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
  WHERE @extschema@._require_loaded();
 GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
--- index advice scoring: unused_indexes leaves out the extension's own
--- indexes and those of archive tables and fills stats_since;
--- duplicate_indexes reports a plain index with the same columns as a
--- unique one (issue 16); sql/install/31_index_hygiene.sql.
+-- index advice scoring (issues 14 and 16): unused_indexes leaves out the
+-- extension's own indexes and those of archive tables and fills
+-- stats_since, duplicate_indexes reports a plain index with the same
+-- columns as a unique one (sql/install/31_index_hygiene.sql); the snapshots
+-- keep each table's write counters, from which _index_table_activity()
+-- gives the index advice the write rate of a recent window
+-- (sql/install/60_readiness.sql, 30_index_advice.sql).
 CREATE FUNCTION @extschema@._archive_tables()
 RETURNS SETOF pg_catalog.oid
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -4760,10 +4763,6 @@ SELECT DISTINCT ON (a.indexrelid)
        END
  ORDER BY a.indexrelid, (a.keys = b.keys AND a.incl = b.incl) DESC, b.nkey, b.indexrelid;
 
--- index advice scoring: the snapshots keep each table's write counters,
--- from which _index_table_activity() gives the index advice the write rate
--- of a recent window (issue 14); sql/install/60_readiness.sql and
--- 30_index_advice.sql.
 ALTER TABLE @extschema@.snapshot_tables
   ADD COLUMN n_tup_ins bigint,
   ADD COLUMN n_tup_upd bigint,
