@@ -228,4 +228,29 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	return queryid;
 }
 
+/*
+ * build_attrmap_by_name gained a missing_ok argument in 16.
+ */
+#include "access/attmap.h"
+#if PG_VERSION_NUM >= 160000
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out), false)
+#else
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out))
+#endif
+
+/*
+ * The fields of a table's statistics entry for the rows changed since the
+ * last ANALYZE and its times were renamed in 16.
+ */
+#include "pgstat.h"
+#if PG_VERSION_NUM >= 160000
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->mod_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->last_analyze_time)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->last_autoanalyze_time)
+#else
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->changes_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->analyze_timestamp)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->autovac_analyze_timestamp)
+#endif
+
 #endif							/* SA_COMPAT_H */

@@ -18,6 +18,15 @@
  * The hypothetical IndexOptInfo is marked hypothetical, which keeps the
  * planner from opening it (get_actual_variable_range skips such indexes).
  *
+ * A hypothetical index on a partitioned table is what CREATE INDEX on the
+ * parent makes: one index on every leaf partition, so the hook adds it to
+ * each partition the planning opens, with the columns mapped by name to the
+ * partition's own column numbers.  sa_whatif_plan_scaled() also plans as if
+ * one table (every partition of it) had grown by a factor: the hook
+ * multiplies its pages and rows and those of its indexes, so that the
+ * advisor can see how a candidate ages as the table grows or for a key with
+ * many more rows than the average (advisor.c).
+ *
  * No shared state: everything here is backend-local and lives only for
  * one planning.
  *
@@ -34,7 +43,9 @@
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
@@ -76,6 +87,8 @@ static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
 
 static bool whatif_active = false;
 static List *whatif_hypos = NIL;
+static Oid	whatif_scale_relid = InvalidOid;	/* grown table, or none */
+static double whatif_scale = 1.0;
 
 static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 								 bool inhparent, RelOptInfo *rel);
@@ -289,9 +302,84 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 	estimate_btree(h, info->tuples, &pages, &height);
 	info->pages = (BlockNumber) pages;
 	info->tree_height = height;
-	h->est_pages = pages;
-	h->est_tuples = info->tuples;
+	/* the size as it is today, not in a planning of a grown table */
+	if (whatif_scale == 1.0)
+	{
+		h->est_pages = pages;
+		h->est_tuples = info->tuples;
+		h->admit = rel->tuples > 0 ? Min(info->tuples / rel->tuples, 1.0) : 1.0;
+	}
 	return info;
+}
+
+/*
+ * Is relid the table ancestor, or a partition under it (at any depth)?
+ */
+static bool
+is_or_under(Oid relid, Oid ancestor)
+{
+	if (relid == ancestor)
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	return list_member_oid(get_partition_ancestors(relid), ancestor);
+}
+
+/*
+ * The hypothetical index of a partitioned table as it would be on one of
+ * its partitions: the same definition with the partition's own column
+ * numbers (a partition may number its columns differently, after a dropped
+ * column or when it was attached).
+ */
+SaHypoIndex *
+sa_hypo_for_partition(SaHypoIndex *h, Oid child)
+{
+	SaHypoIndex *c = (SaHypoIndex *) palloc(sizeof(SaHypoIndex));
+	/* both are usually locked by the planning already; kept to the end */
+	Relation	prel = relation_open(h->relid, AccessShareLock);
+	Relation	crel = relation_open(child, AccessShareLock);
+	AttrMap    *map = sa_build_attrmap_by_name(RelationGetDescr(crel),
+											   RelationGetDescr(prel));
+	bool		whole_row;
+	int			i;
+
+	memcpy(c, h, sizeof(SaHypoIndex));
+	c->relid = child;
+	for (i = 0; i < h->ncolumns; i++)
+		if (h->indexkeys[i] > 0)
+			c->indexkeys[i] = map->attnums[h->indexkeys[i] - 1];
+	c->indexprs = (List *) map_variable_attnos((Node *) copyObject(h->indexprs),
+											   1, 0, map, InvalidOid,
+											   &whole_row);
+	c->indpred = (List *) map_variable_attnos((Node *) copyObject(h->indpred),
+											  1, 0, map, InvalidOid,
+											  &whole_row);
+	c->est_pages = 0;
+	c->est_tuples = 0;
+	relation_close(crel, NoLock);
+	relation_close(prel, NoLock);
+	return c;
+}
+
+/*
+ * Make rel (and its indexes) look factor times as large to the planner.
+ */
+static void
+scale_rel(RelOptInfo *rel, double factor)
+{
+	ListCell   *lc;
+
+	rel->pages = (BlockNumber) Min((double) rel->pages * factor,
+								   (double) MaxBlockNumber);
+	rel->tuples *= factor;
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *ix = (IndexOptInfo *) lfirst(lc);
+
+		ix->pages = (BlockNumber) Min((double) ix->pages * factor,
+									  (double) MaxBlockNumber);
+		ix->tuples *= factor;
+	}
 }
 
 /*
@@ -314,6 +402,9 @@ sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 			top = top->parent_root;
 		if (top->parse == NULL || top->parse->queryId != SA_WHATIF_MARKER)
 			return;
+		if (whatif_scale != 1.0 && OidIsValid(whatif_scale_relid) &&
+			is_or_under(relationObjectId, whatif_scale_relid))
+			scale_rel(rel, whatif_scale);
 		foreach(lc, whatif_hypos)
 		{
 			SaHypoIndex *h = (SaHypoIndex *) lfirst(lc);
@@ -321,22 +412,36 @@ sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 			if (h->relid == relationObjectId)
 				rel->indexlist = lappend(rel->indexlist,
 										 hypo_index_info(root, rel, h));
+			else if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE &&
+					 is_or_under(relationObjectId, h->relid))
+			{
+				SaHypoIndex *c = sa_hypo_for_partition(h, relationObjectId);
+
+				rel->indexlist = lappend(rel->indexlist,
+										 hypo_index_info(root, rel, c));
+				if (whatif_scale == 1.0)
+					h->admit = c->admit;
+			}
 		}
 	}
 }
 
 /*
  * Plan a copy of query, with the hypothetical indexes in hypos (may be NIL)
- * visible to the planner.  The plan is for reading costs only.
+ * visible to the planner, and table scale_relid (InvalidOid: none) and its
+ * partitions looking scale times as large.  The plan is for reading costs
+ * only.
  */
-PlannedStmt *
-sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
-			   List *hypos)
+static PlannedStmt *
+whatif_plan(Query *query, const char *text, ParamListInfo params,
+			List *hypos, Oid scale_relid, double scale)
 {
 	Query	   *q = copyObject(query);
 	PlannedStmt *result;
 	bool		save_active = whatif_active;
 	List	   *save_hypos = whatif_hypos;
+	Oid			save_scale_relid = whatif_scale_relid;
+	double		save_scale = whatif_scale;
 	get_relation_info_hook_type save_hook;
 	get_relation_info_hook_type save_prev;
 	ListCell   *lc;
@@ -354,8 +459,11 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 	save_prev = prev_get_relation_info_hook;
 	PG_TRY();
 	{
-		whatif_active = (hypos != NIL);
+		whatif_active = (hypos != NIL || (OidIsValid(scale_relid) &&
+										  scale != 1.0));
 		whatif_hypos = hypos;
+		whatif_scale_relid = scale_relid;
+		whatif_scale = OidIsValid(scale_relid) ? scale : 1.0;
 		if (whatif_active && save_hook != sa_get_relation_info)
 		{
 			prev_get_relation_info_hook = save_hook;
@@ -369,10 +477,33 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 		prev_get_relation_info_hook = save_prev;
 		whatif_active = save_active;
 		whatif_hypos = save_hypos;
+		whatif_scale_relid = save_scale_relid;
+		whatif_scale = save_scale;
 	}
 	PG_END_TRY();
 	result->queryId = query->queryId;
 	return result;
+}
+
+/*
+ * Plan a copy of query with the hypothetical indexes in hypos (may be NIL).
+ */
+PlannedStmt *
+sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
+			   List *hypos)
+{
+	return whatif_plan(query, text, params, hypos, InvalidOid, 1.0);
+}
+
+/*
+ * The same, as if table relid (and every partition of it) were scale times
+ * as large as it is.
+ */
+PlannedStmt *
+sa_whatif_plan_scaled(Query *query, const char *text, ParamListInfo params,
+					  List *hypos, Oid relid, double scale)
+{
+	return whatif_plan(query, text, params, hypos, relid, scale);
 }
 
 /*
@@ -456,6 +587,36 @@ sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 double
 sa_hypo_size_bytes(SaHypoIndex *h)
 {
+	if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		/* one index on every leaf partition */
+		List	   *leaves = find_all_inheritors(h->relid, AccessShareLock,
+													 NULL);
+		ListCell   *lc;
+		double		total = 0;
+		double		admit = h->admit > 0 ? h->admit : 1.0;
+
+		foreach(lc, leaves)
+		{
+			Oid			leaf = lfirst_oid(lc);
+			char		kind = get_rel_relkind(leaf);
+			SaHypoIndex *c;
+			Relation	rel;
+			double		tuples;
+			double		pages;
+			int			height;
+
+			if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW)
+				continue;
+			rel = relation_open(leaf, NoLock);
+			tuples = Max(rel->rd_rel->reltuples, 0) * admit;
+			relation_close(rel, NoLock);
+			c = sa_hypo_for_partition(h, leaf);
+			estimate_btree(c, tuples, &pages, &height);
+			total += pages;
+		}
+		return total * BLCKSZ;
+	}
 	if (h->est_pages <= 0)
 	{
 		Relation	rel = relation_open(h->relid, AccessShareLock);
@@ -470,6 +631,31 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 		h->est_pages = pages;
 	}
 	return h->est_pages * BLCKSZ;
+}
+
+/*
+ * Bytes of data in one entry of the hypothetical index (its key and
+ * included columns' average widths), for the upkeep model.
+ */
+double
+sa_hypo_entry_bytes(SaHypoIndex *h)
+{
+	double		data = 0;
+	int			i;
+	ListCell   *lc = list_head(h->indexprs);
+
+	for (i = 0; i < h->ncolumns; i++)
+	{
+		Node	   *expr = NULL;
+
+		if (h->indexkeys[i] == 0 && lc != NULL)
+		{
+			expr = (Node *) lfirst(lc);
+			lc = lnext(h->indexprs, lc);
+		}
+		data += column_width(h->relid, h->indexkeys[i], expr);
+	}
+	return data;
 }
 
 /*
@@ -563,14 +749,15 @@ hypo_from_sql(const char *sql)
 	relid = RangeVarGetRelid(stmt->relation, AccessShareLock, false);
 	rel = table_open(relid, NoLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_MATVIEW)
+		rel->rd_rel->relkind != RELKIND_MATVIEW &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 	{
 		table_close(rel, NoLock);
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table or materialized view",
 						stmt->relation->relname),
-				 errhint("Hypothetical indexes can only be made on tables and materialized views.")));
+				 errhint("Hypothetical indexes can only be made on tables (partitioned or not) and materialized views.")));
 	}
 	table_close(rel, NoLock);
 	stmt = transformIndexStmt(relid, stmt, sql);
@@ -578,6 +765,7 @@ hypo_from_sql(const char *sql)
 
 	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
 	h->relid = relid;
+	h->admit = 1.0;
 	h->nkeycolumns = list_length(stmt->indexParams);
 	h->ncolumns = h->nkeycolumns + list_length(stmt->indexIncludingParams);
 	if (h->ncolumns > INDEX_MAX_KEYS)

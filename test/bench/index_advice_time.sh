@@ -2,7 +2,7 @@
 # test/bench/index_advice_time.sh -- time to compute index advice over 1,000
 # captured statements.
 #
-# Usage (as root): bash test/bench/index_advice_time.sh [TABLES]
+# Usage (as root): bash test/bench/index_advice_time.sh [TABLES] [order]
 #
 # Builds the extension into a private install (test/lib/common.sh), starts a
 # throwaway cluster, creates TABLES tables (default 10) of 20,000 rows with
@@ -12,12 +12,16 @@
 # reset after the load so that it does not count as the tables' write rate),
 # then times reading
 # scale_advisor.index_advice five times and prints the medians of the wall
-# time and of the backend's CPU time.
+# time and of the backend's CPU time.  With "order" the statements are
+# SELECT cS FROM tT WHERE cF = k ORDER BY cG LIMIT 10 (G = F + 1), whose
+# candidates (cF) and (cF, cG) tie and are weighed by planning them again
+# with the tables grown.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
 tables=${1:-10}
-work=$(mktemp -d /var/tmp/sa_bench.XXXXXX); chmod 755 "$work"
+shape=${2:-eq}
+work=$(mktemp -d "${SA_TMPDIR:-/var/tmp}/sa_bench.XXXXXX"); chmod 755 "$work"
 trap 'sa_cluster_stop "$work/c" >/dev/null 2>&1; rm -rf "$work"' EXIT
 sa_install_packages
 sa_prepare "$work" || exit 1
@@ -39,7 +43,11 @@ gen="$work/gen.sql"
 	for t in $(seq 1 "$tables"); do
 		for s in $(seq 1 10); do
 			for f in $(seq 1 10); do
-				echo "SELECT c$s FROM bench_t$t WHERE c$f = 5 \\g /dev/null"
+				if [ "$shape" = order ]; then
+					echo "SELECT c$s FROM bench_t$t WHERE c$f = 5 ORDER BY c$((f % 10 + 1)) LIMIT 10 \\g /dev/null"
+				else
+					echo "SELECT c$s FROM bench_t$t WHERE c$f = 5 \\g /dev/null"
+				fi
 			done
 		done
 	done
