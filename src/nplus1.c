@@ -104,7 +104,9 @@ static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
 static uint64 np_xact_seq = 1;
-static int	np_open_runs = 0;	/* runs with counts to publish at their end */
+static uint32 np_open_mask = 0;	/* slots whose run has counts to publish
+									 * when it ends */
+static uint32 np_block_mask = 0;	/* those flagged inside their block */
 static bool np_exit_registered = false;
 
 /*
@@ -301,13 +303,14 @@ np_shmem_startup(void)
 static void
 np_end_block_runs(uint64 xact)
 {
-	int			i;
+	uint32		m = np_block_mask;
 
-	for (i = 0; i < NP_SLOTS; i++)
+	while (m != 0)
 	{
-		NpSlot	   *s = &np_slots[i];
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
 
-		if (s->open && !s->loose && s->last_xact == xact)
+		m &= m - 1;
+		if (s->last_xact == xact)
 			np_end_run(s);
 	}
 }
@@ -321,7 +324,7 @@ np_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_PREPARE:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			if (np_open_runs > 0)
+			if (np_block_mask != 0)
 				np_end_block_runs(np_xact_seq);
 			/* a block of several statements ends the runs it crossed */
 			if (np_block_stmts > 1)
@@ -338,17 +341,14 @@ np_xact_callback(XactEvent event, void *arg)
 static void
 np_end_all(void)
 {
-	int			i;
-
-	for (i = 0; i < NP_SLOTS; i++)
-		if (np_slots[i].open)
-			np_end_run(&np_slots[i]);
+	while (np_open_mask != 0)
+		np_end_run(&np_slots[pg_rightmost_one_pos32(np_open_mask)]);
 }
 
 static void
 np_exit(int code, Datum arg)
 {
-	if (np_open_runs > 0)
+	if (np_open_mask != 0)
 		np_end_all();
 }
 
@@ -538,19 +538,19 @@ np_hash_param(const ParamExternData *prm)
  * ----------------------------------------------------------------
  */
 /* the slot of queryid, or the least recently used one */
-static inline NpSlot *
+static inline int
 np_find_slot(uint64 queryid)
 {
 	int			i;
-	NpSlot	   *victim;
+	int			victim;
 
 	for (i = 0; i < NP_SLOTS; i++)
 		if (np_slot_qid[i] == queryid)
-			return &np_slots[i];
-	victim = &np_slots[0];
+			return i;
+	victim = 0;
 	for (i = 1; i < NP_SLOTS; i++)
-		if ((int32) (np_slots[i].used - victim->used) < 0)
-			victim = &np_slots[i];
+		if ((int32) (np_slots[i].used - np_slots[victim].used) < 0)
+			victim = i;
 	return victim;
 }
 
@@ -584,7 +584,7 @@ np_catalog_only(const PlannedStmt *ps)
  * through the rows of its own parent: then this is the outer loop's next
  * iteration, and the runs nested in it go on with its new rows.
  */
-static void
+static pg_noinline void
 np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st)
 {
 	uint32		m = np_watch_mask;
@@ -664,7 +664,7 @@ np_settle_parent(NpSlot *slot)
 		np_watch(slot);
 }
 
-static void
+static pg_noinline void
 np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 				   ParamListInfo params)
 {
@@ -729,7 +729,7 @@ np_text(const SaStatement *st, int *len)
 }
 
 /* a new run of st's statement begins in slot */
-static void
+static pg_noinline void
 np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 			 TimestampTz now, bool idle)
 {
@@ -810,7 +810,7 @@ np_pooled(const NpSlot *slot)
  * decided: hash its parameters, count changes, and flag the run or give it
  * to its pooled run.
  */
-static void
+static pg_noinline void
 np_undecided(NpSlot *slot, const SaStatement *st)
 {
 	const char *txt;
@@ -889,6 +889,22 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 		np_flag(slot, st, txt, len);
 }
 
+/* the session was idle: the loops of its previous burst of work are over */
+static pg_noinline void
+np_end_loose_runs(void)
+{
+	uint32		m = np_open_mask;
+
+	while (m != 0)
+	{
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
+
+		m &= m - 1;
+		if (s->loose)
+			np_end_run(s);
+	}
+}
+
 /* is a trigger running (its statements are never looked at)? */
 static bool
 np_in_trigger(void)
@@ -906,6 +922,7 @@ np_observe(const SaStatement *st)
 	int64		window;
 	uint64		xact;
 	NpSlot	   *slot;
+	int			slotno;
 	bool		idle;
 	bool		cont;
 
@@ -928,14 +945,8 @@ np_observe(const SaStatement *st)
 	{
 		np_break_tick = np_tick + 1;
 		/* loops of the session's previous burst of work are over */
-		if (np_open_runs > 0)
-		{
-			int			i;
-
-			for (i = 0; i < NP_SLOTS; i++)
-				if (np_slots[i].open && np_slots[i].loose)
-					np_end_run(&np_slots[i]);
-		}
+		if (np_open_mask != 0)
+			np_end_loose_runs();
 	}
 	if (np_catalog_only(st->query_desc->plannedstmt))
 		return;
@@ -944,7 +955,8 @@ np_observe(const SaStatement *st)
 	/* nested statements share the transaction of their top-level one */
 	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
 
-	slot = np_find_slot(st->queryid);
+	slotno = np_find_slot(st->queryid);
+	slot = &np_slots[slotno];
 	np_tick++;
 
 	/*
@@ -998,7 +1010,7 @@ np_observe(const SaStatement *st)
 	np_prev_rows = st->rows;
 	np_prev_xact = xact;
 	np_prev_ts = now;
-	np_prev_slot = slot - np_slots;
+	np_prev_slot = slotno;
 	if (st->rows >= 2 && st->operation == CMD_SELECT)
 	{
 		int			len;
@@ -1088,7 +1100,8 @@ np_end_run(NpSlot *slot)
 				 slot->calls != slot->published_calls)
 			np_publish(slot);
 		slot->open = false;
-		np_open_runs--;
+		np_open_mask &= ~((uint32) 1 << (slot - np_slots));
+		np_block_mask &= ~((uint32) 1 << (slot - np_slots));
 	}
 	slot->kind = NP_KIND_NONE;
 	slot->calls = 0;
@@ -1099,14 +1112,13 @@ np_end_run(NpSlot *slot)
 static void
 np_flush_local(void)
 {
-	int			i;
+	uint32		m = np_open_mask;
 
-	for (i = 0; i < NP_SLOTS; i++)
+	while (m != 0)
 	{
-		NpSlot	   *s = &np_slots[i];
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
 
-		if (!s->open)
-			continue;
+		m &= m - 1;
 		if (s->pool_idx >= 0)
 		{
 			if (s->calls != s->pool_sent)
@@ -1653,7 +1665,9 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 		return;
 	slot->kind = kind;
 	slot->open = true;
-	np_open_runs++;
+	np_open_mask |= (uint32) 1 << (slot - np_slots);
+	if (!slot->loose)
+		np_block_mask |= (uint32) 1 << (slot - np_slots);
 	slot->published_calls = slot->calls;
 	slot->published_ms = slot->run_ms;
 	np_register_exit();
@@ -1904,7 +1918,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		if (!slot->open)
 		{
 			slot->open = true;
-			np_open_runs++;
+			np_open_mask |= (uint32) 1 << (slot - np_slots);
 			np_register_exit();
 		}
 	}
@@ -2286,7 +2300,8 @@ scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
 		np_slots[i].pool_idx = -1;
 	}
 	np_watch_mask = 0;
-	np_open_runs = 0;
+	np_open_mask = 0;
+	np_block_mask = 0;
 	np_prev_queryid = 0;
 	/* and so do the pooled runs */
 	if (np_pool != NULL)
