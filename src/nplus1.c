@@ -200,6 +200,8 @@ typedef struct NpPoolRun
 	bool		used;
 	bool		decided;		/* flagged, or found not to be a loop */
 	bool		flagging;		/* a share is flagging it now */
+	bool		superseded;		/* its parent ran again: the next page */
+	TimestampTz superseded_at;	/* start of that execution of the parent */
 	uint8		kind;			/* NP_KIND_NONE until flagged */
 	uint32		gen;
 	NpPoolKey	key;
@@ -242,6 +244,7 @@ static void np_end_run(NpSlot *slot);
 static void np_contribute(NpSlot *slot, const char *txt, int len,
 						  ParamListInfo params);
 static void np_settle_parent(NpSlot *slot);
+static void np_pool_supersede(NpSlot *slot, TimestampTz when);
 
 /* ----------------------------------------------------------------
  * Shared memory
@@ -585,7 +588,7 @@ np_catalog_only(const PlannedStmt *ps)
  * iteration, and the runs nested in it go on with its new rows.
  */
 static pg_noinline void
-np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st)
+np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
 {
 	uint32		m = np_watch_mask;
 	bool		iterating = cont && ps->parent_queryid != 0 &&
@@ -603,7 +606,12 @@ np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st)
 		if (iterating)
 			s->parent_rows += st->rows;
 		else
+		{
+			/* a pooled run that walked its rows is over for every share */
+			if (s->pool_idx >= 0 && s->parent_rows >= 2)
+				np_pool_supersede(s, now);
 			np_end_run(s);
+		}
 	}
 }
 
@@ -794,6 +802,7 @@ np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 	slot->pool_sent_changes = 0;
 	slot->pool_sent_identical = 0;
 	slot->pool_sent_ms = 0;
+	slot->pool_sent_end = 0;
 	slot->pool_seen = 0;
 }
 
@@ -972,7 +981,7 @@ np_observe(const SaStatement *st)
 		  (slot->parent_rows >= 2 ||
 		   (int32) (slot->used - np_wide_tick) >= 0)));
 	if (unlikely(np_watch_mask != 0))
-		np_parent_ran(slot, cont, st);
+		np_parent_ran(slot, cont, st, now);
 	if (!cont)
 		np_start_run(slot, st, xact, now, idle);
 	else if (slot->last_xact != xact)
@@ -1040,11 +1049,12 @@ np_make_key(NpKey *key, const NpSlot *slot, uint8 kind)
 
 /*
  * Add calls and time to a detection; when total is not 0 it is the length
- * of the run so far, and parent_rows (when not 0) what its parent fed it.
+ * of a run so far (of the latest run when latest), and parent_rows (when
+ * not 0) what its parent fed it.
  */
 static void
 np_entry_add(const NpKey *key, int64 calls, double ms, int64 total,
-			 uint64 parent_queryid, int64 parent_rows)
+			 bool latest, uint64 parent_queryid, int64 parent_rows)
 {
 	NpEntry    *e;
 
@@ -1057,12 +1067,10 @@ np_entry_add(const NpKey *key, int64 calls, double ms, int64 total,
 		SpinLockAcquire(&e->mutex);
 		e->repeated_calls += calls;
 		e->total_ms += ms;
-		if (total > 0)
-		{
-			if (total > e->max_run)
-				e->max_run = total;
+		if (total > e->max_run)
+			e->max_run = total;
+		if (latest && total > 0)
 			e->last_run = total;
-		}
 		if (parent_rows > 0 && e->parent_queryid == parent_queryid)
 			e->parent_rows = parent_rows;
 		e->last_seen = GetCurrentTimestamp();
@@ -1079,7 +1087,7 @@ np_publish(NpSlot *slot)
 
 	np_make_key(&key, slot, slot->kind);
 	np_entry_add(&key, slot->calls - slot->published_calls,
-				 slot->run_ms - slot->published_ms, slot->calls,
+				 slot->run_ms - slot->published_ms, slot->calls, true,
 				 slot->parent_queryid, slot->parent_rows);
 	slot->published_calls = slot->calls;
 	slot->published_ms = slot->run_ms;
@@ -1716,6 +1724,7 @@ typedef struct NpPoolClosed
 	NpKey		key;
 	int64		calls;
 	double		ms;
+	int64		total;			/* the run's length */
 } NpPoolClosed;
 
 /* reset pooled run r (locked) for a new run; note what it leaves */
@@ -1734,12 +1743,15 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 		memcpy(closed->key.appname, r->key.appname, NAMEDATALEN);
 		closed->calls = r->calls - r->published;
 		closed->ms = r->run_ms - r->published_ms;
+		closed->total = r->calls;
 	}
 	r->used = true;
 	r->gen++;
 	r->key = *key;
 	r->decided = false;
 	r->flagging = false;
+	r->superseded = false;
+	r->superseded_at = 0;
 	r->kind = NP_KIND_NONE;
 	r->operation = slot->operation;
 	r->shares = 0;
@@ -1761,7 +1773,9 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
  * its key, the latest one it may join (it began at most one window after
  * that run's last execution, and its parent, if it has one, is the run's
  * parent execution); else a free or stale entry, or the oldest entry of
- * its key, reset for a new run.  NULL when there is no room.
+ * its key, reset for a new run.  NULL when there is no room.  A share with
+ * a later execution of the parent than a run's marks that run superseded
+ * (the next page began): the shares without a parent leave it.
  */
 static NpPoolRun *
 np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
@@ -1785,9 +1799,18 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
 			bool		joinable = slot->first_ts <= r->last_end + window &&
+				!r->superseded &&
 				(!has_parent || r->parent_queryid == 0 ||
 				 (r->parent_queryid == slot->parent_queryid &&
 				  r->parent_ts == slot->parent_ts));
+
+			/* a later execution of its parent: the run is the last page */
+			if (has_parent && r->parent_queryid != 0 &&
+				r->parent_ts < slot->parent_ts && !r->superseded)
+			{
+				r->superseded = true;
+				r->superseded_at = slot->parent_ts;
+			}
 
 			if (joinable && (best == NULL || r->last_end > best_end))
 			{
@@ -1848,6 +1871,82 @@ np_copy_parent(NpParent *dst, const NpParent *src)
 }
 
 /*
+ * The parent of the pooled run that slot is a share of ran again at when:
+ * the run is over (the next page), for the shares of other backends too.
+ */
+static void
+np_pool_supersede(NpSlot *slot, TimestampTz when)
+{
+	NpPoolRun  *r = &np_pool[slot->pool_idx];
+
+	SpinLockAcquire(&r->mutex);
+	if (r->used && r->gen == slot->pool_gen && !r->superseded &&
+		r->parent_queryid == slot->parent_queryid &&
+		r->parent_ts == slot->parent_ts)
+	{
+		r->superseded = true;
+		r->superseded_at = when;
+	}
+	SpinLockRelease(&r->mutex);
+}
+
+/*
+ * Pooled run r (locked) was superseded: give it the part of what share
+ * slot did since it last came that happened before the next page began,
+ * assuming the executions evenly spread over that time, and note what is
+ * to be published to r's detection in *closed.
+ */
+static void
+np_pool_split(NpPoolRun *r, NpSlot *slot, NpPoolClosed *closed)
+{
+	uint32		unsent = slot->calls - slot->pool_sent;
+	uint32		before;
+	double		frac;
+	double		ms;
+
+	if (r->superseded_at <= slot->pool_sent_end ||
+		slot->last_end <= slot->pool_sent_end)
+		return;
+	frac = (double) (r->superseded_at - slot->pool_sent_end) /
+		(double) (slot->last_end - slot->pool_sent_end);
+	if (frac > 1.0)
+		frac = 1.0;
+	before = (uint32) (unsent * frac + 0.5);
+	if (before == 0)
+		return;
+	ms = (slot->run_ms - slot->pool_sent_ms) * frac;
+	r->calls += before;
+	if (slot->changes >= slot->identical)
+	{
+		r->changes += before;
+		slot->pool_sent_changes += before;
+	}
+	else
+	{
+		r->identical += before;
+		slot->pool_sent_identical += before;
+	}
+	r->run_ms += ms;
+	slot->pool_sent += before;
+	slot->pool_sent_ms += ms;
+	if (r->kind != NP_KIND_NONE && r->calls > r->published)
+	{
+		closed->valid = true;
+		memset(&closed->key, 0, sizeof(NpKey));
+		closed->key.dbid = r->key.dbid;
+		closed->key.userid = r->key.userid;
+		closed->key.queryid = r->key.queryid;
+		closed->key.kind = r->kind;
+		memcpy(closed->key.appname, r->key.appname, NAMEDATALEN);
+		closed->calls = r->calls - r->published;
+		closed->ms = r->run_ms - r->published_ms;
+		closed->total = r->calls;
+		r->published = r->calls;
+		r->published_ms = r->run_ms;
+	}
+}
+
+/*
  * Give what this backend's share of a pooled run did since last time to
  * the pooled run, and publish to its detection once it is flagged.  With
  * the statement's text (txt not NULL: the share's statement is running),
@@ -1869,6 +1968,9 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	double		dms = 0;
 	uint64		pqid = 0;
 	uint32		gen;
+	uint32		untracked;
+	uint32		changes = slot->changes;
+	uint32		identical = slot->identical;
 
 	closed.valid = false;
 	pcopy.queryid = 0;
@@ -1896,14 +1998,31 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 
 				np_make_key(&ek, slot, slot->pool_kind);
 				np_entry_add(&ek, slot->calls - slot->pool_sent,
-							 slot->run_ms - slot->pool_sent_ms, 0, 0, 0);
+							 slot->run_ms - slot->pool_sent_ms, 0, false, 0, 0);
 			}
 			slot->pool_sent = slot->calls;
 			slot->pool_sent_ms = slot->run_ms;
 			return;
 		}
+		if (r->superseded && !has_parent && slot->calls > slot->pool_sent)
+		{
+			/*
+			 * The next page began.  Of what this share did since it last
+			 * came, the part before the page began (in proportion of time)
+			 * stays with this run, the rest goes to the next one.
+			 */
+			np_pool_split(r, slot, &closed);
+			SpinLockRelease(&r->mutex);
+			slot->pool_idx = -1;
+			if (closed.valid)
+			{
+				np_entry_add(&closed.key, closed.calls, closed.ms,
+							 closed.total, false, 0, 0);
+				closed.valid = false;
+			}
+		}
 	}
-	else
+	if (slot->pool_idx < 0)
 	{
 		r = np_pool_join(&key, slot, has_parent, &closed);
 		if (r == NULL)
@@ -1923,17 +2042,27 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		}
 	}
 
-	/* add this share's new executions */
+	/*
+	 * Add this share's new executions.  Once the share is decided its
+	 * parameters are no longer hashed: its later executions count as what
+	 * most of its earlier ones were.
+	 */
+	untracked = slot->calls - slot->changes - slot->identical;
+	if (slot->changes >= slot->identical)
+		changes = slot->changes + untracked;
+	else
+		identical = slot->identical + untracked;
 	r->calls += slot->calls - slot->pool_sent;
-	r->changes += slot->changes - slot->pool_sent_changes;
-	r->identical += slot->identical - slot->pool_sent_identical;
+	r->changes += changes - slot->pool_sent_changes;
+	r->identical += identical - slot->pool_sent_identical;
 	r->run_ms += slot->run_ms - slot->pool_sent_ms;
 	if (slot->last_end > r->last_end)
 		r->last_end = slot->last_end;
 	slot->pool_sent = slot->calls;
-	slot->pool_sent_changes = slot->changes;
-	slot->pool_sent_identical = slot->identical;
+	slot->pool_sent_changes = changes;
+	slot->pool_sent_identical = identical;
 	slot->pool_sent_ms = slot->run_ms;
+	slot->pool_sent_end = slot->last_end;
 
 	/* the parent this share found, with its text */
 	if (has_parent)
@@ -2001,7 +2130,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	SpinLockRelease(&r->mutex);
 
 	if (closed.valid)
-		np_entry_add(&closed.key, closed.calls, closed.ms, 0, 0, 0);
+		np_entry_add(&closed.key, closed.calls, closed.ms, closed.total,
+					 false, 0, 0);
 
 	if (flag_it)
 	{
@@ -2036,7 +2166,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 			NpKey		ek;
 
 			np_make_key(&ek, slot, kind);
-			np_entry_add(&ek, dcalls, dms, total, pqid, prows);
+			np_entry_add(&ek, dcalls, dms, total, true, pqid, prows);
 		}
 	}
 	else if (kind != NP_KIND_NONE && dcalls > 0)
@@ -2044,7 +2174,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		NpKey		ek;
 
 		np_make_key(&ek, slot, kind);
-		np_entry_add(&ek, dcalls, dms, total, pqid, prows);
+		np_entry_add(&ek, dcalls, dms, total, true, pqid, prows);
 	}
 }
 

@@ -77,6 +77,7 @@ typedef struct NpSlot
 	uint32		pool_sent_changes;
 	uint32		pool_sent_identical;
 	double		pool_sent_ms;
+	TimestampTz pool_sent_end;	/* last_end when it was last given */
 	uint64		pool_seen;		/* the pooled run's calls, as last seen */
 	int			stash_len;		/* -1: no stash */
 	char		stash[NP_STASH_LEN];

@@ -111,6 +111,28 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 		'pool of five: one loop of 50 lookups, the list of posts (50 rows) as parent');
 }
 
+# 1b. Two pages in a row on the same pool: two loops.  (Where one page ends
+# for the connections that did not list the rows is known only
+# approximately: their counts may move between the two pages.)
+{
+	my @pool = map { session('pl_pages', 'app') } 1 .. 5;
+	for my $page (0, 1)
+	{
+		run($pool[0], $parent);
+		for my $i (1 .. 50)
+		{
+			run($pool[($i - 1) % 5], "SELECT id, name FROM pl_users WHERE id = $i");
+		}
+	}
+	finish(@pool);
+	is($node->safe_psql('postgres', q{
+		SELECT format('%s|%s|%s|%s|%s', kind, parent_query, parent_rows, detections,
+			  repeated_calls)
+		  FROM scale_advisor.n_plus_one WHERE application_name = 'pl_pages'}),
+		"n_plus_one|$parent|50|2|100",
+		'two pages on a pool of five: two loops, 100 lookups in all');
+}
+
 # 2. Behind a transaction-mode pooler, an autocommit loop whose statements
 # go to two server connections in turn.
 {
