@@ -4555,3 +4555,85 @@ $$;
 -- (only tells the calling procedure whether it may COMMIT: archive() and
 -- unarchive(), which run with their caller's rights, need it too)
 GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
+
+-- N+1 rewrites: _n_plus_one_entries() returns two more columns, the notes
+-- of the batched statement and of the JOIN (what each $n is, or why no
+-- statement replaces the loop); the n_plus_one view shows them in the
+-- suggestion (no new view column).
+DROP VIEW @extschema@.n_plus_one;
+DROP FUNCTION @extschema@._n_plus_one_entries(bigint[], text[], oid[]);
+CREATE FUNCTION @extschema@._n_plus_one_entries(
+	ignore_queryids bigint[] DEFAULT NULL,
+	ignore_applications text[] DEFAULT NULL,
+	ignore_creators oid[] DEFAULT NULL,
+	OUT dbid oid,
+	OUT userid oid,
+	OUT application_name text,
+	OUT kind text,
+	OUT queryid bigint,
+	OUT query text,
+	OUT parent_queryid bigint,
+	OUT parent_query text,
+	OUT parent_rows bigint,
+	OUT detections bigint,
+	OUT repeated_calls bigint,
+	OUT max_run bigint,
+	OUT last_run bigint,
+	OUT total_ms double precision,
+	OUT batched_query text,
+	OUT join_query text,
+	OUT first_seen timestamptz,
+	OUT last_seen timestamptz,
+	OUT batched_note text,
+	OUT join_note text)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
+
+CREATE VIEW @extschema@.n_plus_one AS
+SELECT e.dbid,
+	   e.userid,
+	   e.application_name,
+	   e.kind,
+	   e.queryid,
+	   e.query,
+	   e.parent_queryid,
+	   e.parent_query,
+	   e.parent_rows,
+	   e.detections,
+	   e.repeated_calls,
+	   e.max_run,
+	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
+	   e.last_run,
+	   round(e.total_ms::numeric, 3) AS total_ms,
+	   CASE
+		 WHEN e.queryid IS NULL THEN
+		   '<insufficient privilege>'
+		 WHEN e.kind = 'repeated_identical' THEN
+		   '-- the same statement ran ' || e.max_run
+		   || ' times in a row with the same parameters: run it once and reuse its result'
+		 ELSE
+		   coalesce(e.batched_note,
+					CASE WHEN e.kind = 'insert_loop' THEN
+					  '-- insert all the rows with one multi-row INSERT ... VALUES (...), (...) or with COPY instead of one INSERT per row'
+					ELSE
+					  '-- one statement for all the keys (WHERE key = ANY($1)) instead of one statement per key'
+					END)
+		   || coalesce(E'\n' || e.batched_query || ';', '')
+		   || coalesce(E'\n' || coalesce(e.join_note,
+										 '-- or, instead of looping over the rows of the parent query, join to it:')
+					   || E'\n' || e.join_query || ';', '')
+	   END AS suggestion,
+	   e.batched_query,
+	   e.join_query,
+	   e.first_seen,
+	   e.last_seen
+  FROM @extschema@._n_plus_one_entries(
+		(SELECT pg_catalog.array_agg(i.queryid ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.application_name ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i),
+		(SELECT pg_catalog.array_agg(i.created_by::pg_catalog.oid ORDER BY i.ctid)
+		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
+ WHERE @extschema@._require_loaded();
+GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;

@@ -166,6 +166,8 @@ typedef struct NpEntry
 	char		parent_query[NP_QUERY_LEN];
 	char		batched[NP_BATCHED_LEN];
 	char		joined[NP_JOIN_LEN];
+	char		batched_note[NP_NOTE_LEN];	/* what batched is, or why none */
+	char		joined_note[NP_JOIN_NOTE_LEN];	/* what joined is */
 } NpEntry;
 
 typedef struct NpSharedState
@@ -1485,7 +1487,7 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 		  ParamListInfo params, NpParent *parent, uint64 parent_queryid,
 		  int64 parent_rows, int64 calls, double ms)
 {
-	NpRewrite	rw = {NULL, NULL};
+	NpRewrite	rw = {NULL, NULL, NULL, NULL};
 	NpKey		key;
 	NpEntry    *e;
 	bool		found;
@@ -1527,6 +1529,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 				sa_np_build_rewrite(slot, txt, len, params, parent, &rw);
 				rw.batched = sa_np_fit(rw.batched, NP_BATCHED_LEN);
 				rw.joined = sa_np_fit(rw.joined, NP_JOIN_LEN);
+				rw.batched_note = sa_np_fit(rw.batched_note, NP_NOTE_LEN);
+				rw.joined_note = sa_np_fit(rw.joined_note, NP_JOIN_NOTE_LEN);
 			}
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(tmpcxt);
@@ -1541,6 +1545,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 			CurrentResourceOwner = oldowner;
 			rw.batched = NULL;
 			rw.joined = NULL;
+			rw.batched_note = NULL;
+			rw.joined_note = NULL;
 		}
 		PG_END_TRY();
 		slot->kind = saved_kind;
@@ -1580,6 +1586,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 			e->parent_query[0] = '\0';
 			e->batched[0] = '\0';
 			e->joined[0] = '\0';
+			e->batched_note[0] = '\0';
+			e->joined_note[0] = '\0';
 		}
 	}
 	if (e != NULL)
@@ -1596,6 +1604,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 		{
 			np_copy_text(e->batched, NP_BATCHED_LEN, rw.batched, -1);
 			np_copy_text(e->joined, NP_JOIN_LEN, rw.joined, -1);
+			np_copy_text(e->batched_note, NP_NOTE_LEN, rw.batched_note, -1);
+			np_copy_text(e->joined_note, NP_JOIN_NOTE_LEN, rw.joined_note, -1);
 			e->has_rewrite = true;
 			e->rewrite_parent = parent_queryid;
 		}
@@ -2182,7 +2192,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
  * SQL interface
  * ----------------------------------------------------------------
  */
-#define NP_COLS 18
+#define NP_COLS_1_0 18
+#define NP_COLS 20				/* 1.1: the two notes */
 
 static Datum
 np_text_or_null(const char *s, bool visible, bool *isnull)
@@ -2302,10 +2313,18 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	Oid			me = GetUserId();
 	bool		all_stats;
 	NpIgnore	ig;
+	int			ncols;
 
 	sa_require_loaded();
 	np_read_ignore(fcinfo, &ig);
 	sa_init_srf(fcinfo);
+	ncols = rsinfo->setDesc->natts;
+	if (ncols != NP_COLS && ncols != NP_COLS_1_0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("scale_advisor._n_plus_one_entries returns %d or %d columns, the SQL definition expects %d",
+						NP_COLS_1_0, NP_COLS, ncols),
+				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
 	if (np_hash == NULL)
 		return (Datum) 0;
 	all_stats = sa_may_read_all_stats(me);
@@ -2380,7 +2399,14 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		c++;
 		values[c++] = TimestampTzGetDatum(first_seen);
 		values[c++] = TimestampTzGetDatum(last_seen);
-		Assert(c == NP_COLS);
+		if (ncols == NP_COLS)
+		{
+			values[c] = np_text_or_null(e->batched_note, visible, &nulls[c]);
+			c++;
+			values[c] = np_text_or_null(e->joined_note, visible, &nulls[c]);
+			c++;
+		}
+		Assert(c == ncols);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(np_state->lock);

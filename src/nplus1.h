@@ -31,9 +31,8 @@
 #define NP_QUERY_LEN		1024
 #define NP_BATCHED_LEN		2048
 #define NP_JOIN_LEN			3072
-
-/* the parameter id used for the loop variable while deparsing the JOIN */
-#define NP_SENTINEL_PARAM	32767
+#define NP_NOTE_LEN			2048	/* the batched statement's note */
+#define NP_JOIN_NOTE_LEN	1024	/* the JOIN's note */
 
 /* the per-backend state of one query id's run (see nplus1.c) */
 typedef struct NpSlot
@@ -95,11 +94,17 @@ typedef struct NpParent
 	char		text[NP_PARENT_LEN];
 } NpParent;
 
-/* what the rewrite builder returns: palloc'd texts, or NULL */
+/*
+ * What the rewrite builder returns: palloc'd texts, or NULL.  The notes are
+ * SQL comment lines: what the statement does and what each of its $n is,
+ * or (batched_note without batched) why no statement is offered.
+ */
 typedef struct NpRewrite
 {
 	char	   *batched;		/* the loop as one statement over all keys */
 	char	   *joined;			/* the loop joined to its parent */
+	char	   *batched_note;
+	char	   *joined_note;
 } NpRewrite;
 
 extern void sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,

@@ -8,6 +8,7 @@
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 pass=0 fail=0
+SA_NODE_MODULES=
 for t in test/t/*.pl; do
 	[ -e "$t" ] || continue
 	case "$t" in *"${SA_TAP:-}"*) ;; *) continue ;; esac
@@ -23,11 +24,15 @@ for t in test/t/*.pl; do
 		echo "$name (no$missing)" >> "$SA_RESULT.skipped"
 		continue
 	fi
+	# the ORM test's Sequelize application needs its npm packages
+	if grep -q SA_NODE_MODULES "$t" && [ -z "$SA_NODE_MODULES" ]; then
+		SA_NODE_MODULES=$(sa_npm_install "$SA_ROOT/test/orm/sequelize") || SA_NODE_MODULES=
+	fi
 	rm -rf "$SA_BUILD/tmp_check"
 	sa_log "tap $name"
 	sa_as env TESTDIR="$SA_BUILD" TESTDATADIR="$SA_BUILD/tmp_check" TESTLOGDIR="$SA_BUILD/tmp_check/log" \
 		PG_REGRESS="$SA_PGXS/src/test/regress/pg_regress" \
-		SA_BUILD="$SA_BUILD" SA_ROOT="$SA_BUILD" \
+		SA_BUILD="$SA_BUILD" SA_ROOT="$SA_BUILD" SA_NODE_MODULES="$SA_NODE_MODULES" \
 		prove -v -I "$SA_PGXS/src/test/perl" -I test/t "$t" >"$log" 2>&1
 	rc=$?
 	p=$(grep -cE '^ *ok [0-9]+' "$log")

@@ -15,12 +15,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('replan');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('replan', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
@@ -28,7 +25,6 @@ scale_advisor.min_table_pages = 0
 scale_advisor.index_write_cost_us = 0
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 
 my $marker = $node->basedir . '/pwned';
 
@@ -45,19 +41,10 @@ $node->safe_psql('postgres', q{
     TO app, monitor;
 });
 
-sub as
-{
-	my ($role, $sql) = @_;
-	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
-}
+sub as { return sa_as_role($node, @_); }
 
 # the output of a read as a role, or the error when it fails
-sub try_as
-{
-	my ($role, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-U', $role ]);
-	return $ret == 0 ? $out : "error: $err";
-}
+sub try_as { return sa_try_as_role($node, @_); }
 
 # tenant2's code: evil() records who ran it and, when that is a superuser,
 # makes tenant2 one.  Each attack reaches it from a place the planner
@@ -131,10 +118,7 @@ sub side_rows
 	return $node->safe_psql('postgres', 'SELECT count(*) FROM tenant2.side');
 }
 
-sub tenant2_super
-{
-	return $node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'tenant2'});
-}
+sub tenant2_super { return sa_rolsuper($node, 'tenant2'); }
 
 my $before = side_rows();
 ok($before >= keys %attack, "tenant2's code ran when tenant2 ran its statements ($before rows)");
