@@ -120,6 +120,7 @@ static uint32 np_break_tick = 0;
 static uint32 np_wide_tick = 0;
 static int	np_block_stmts = 0; /* statements of the current transaction */
 static TimestampTz np_last_end = 0; /* end of the latest statement */
+static const char *np_app_seen = NULL;	/* application_name then */
 
 /* the statement before the current one */
 static uint64 np_prev_queryid = 0;
@@ -952,6 +953,17 @@ np_observe(const SaStatement *st)
 	window = (int64) np_window_ms * 1000;
 	idle = now - np_last_end > window;
 	np_last_end = now + (int64) (st->exec_ms * 1000.0);
+
+	/*
+	 * A new application_name (a pooler handing this server connection to
+	 * another client sets it) is a new session as far as loops go.  The
+	 * setting gets a new string each time it is set.
+	 */
+	if (unlikely(application_name != np_app_seen))
+	{
+		np_app_seen = application_name;
+		idle = true;
+	}
 	if (unlikely(idle))
 	{
 		np_break_tick = np_tick + 1;
@@ -1045,8 +1057,15 @@ np_make_key(NpKey *key, const NpSlot *slot, uint8 kind)
 	key->userid = slot->userid;
 	key->queryid = slot->queryid;
 	key->kind = kind;
-	if (application_name != NULL)
-		strlcpy(key->appname, application_name, NAMEDATALEN);
+	strlcpy(key->appname, slot->appname, NAMEDATALEN);
+}
+
+/* the application the run belongs to: the one running it now */
+static void
+np_note_app(NpSlot *slot)
+{
+	strlcpy(slot->appname, application_name != NULL ? application_name : "",
+			NAMEDATALEN);
 }
 
 /*
@@ -1654,6 +1673,7 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 		return;					/* not yet decided */
 	slot->decided = true;
 	np_settle_parent(slot);
+	np_note_app(slot);
 
 	/*
 	 * Outside a transaction block, a loop of lookups must walk the rows of
@@ -1723,8 +1743,7 @@ np_pool_key(NpPoolKey *key, const NpSlot *slot)
 	key->userid = slot->userid;
 	key->queryid = slot->queryid;
 	key->client = np_client;
-	if (application_name != NULL)
-		strlcpy(key->appname, application_name, NAMEDATALEN);
+	strlcpy(key->appname, slot->appname, NAMEDATALEN);
 }
 
 /* what a run that gives way to another one still has to publish */
@@ -1992,6 +2011,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	if (txt != NULL)
 		np_settle_parent(slot);
 	has_parent = slot->parent_queryid != 0 && slot->parent_rows >= 2;
+	if (slot->pool_idx == -1)
+		np_note_app(slot);
 	np_pool_key(&key, slot);
 
 	if (slot->pool_idx >= 0)

@@ -78,6 +78,8 @@ typedef struct NpSlot
 	double		pool_sent_ms;
 	TimestampTz pool_sent_end;	/* last_end when it was last given */
 	uint64		pool_seen;		/* the pooled run's calls, as last seen */
+	char		appname[NAMEDATALEN];	/* application_name when flagged or
+										 * pooled */
 	int			stash_len;		/* -1: no stash */
 	char		stash[NP_STASH_LEN];
 } NpSlot;

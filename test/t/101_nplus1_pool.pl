@@ -220,5 +220,27 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 	is(rows('pl_poll'), '', 'a poller idle 600 ms between polls is no loop');
 }
 
+# 6. A pooler hands the server connection to another client and sets its
+# application_name: the first client's loop ends there, counted in full
+# under its own name, and the next client's lookups, with no parent of
+# their own, neither lengthen it nor make a loop.
+{
+	my $s = session('pl_cli1', 'app');
+	run($s, $parent);
+	for my $i (1 .. 12)
+	{
+		run($s, "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	run($s, "SET application_name = 'pl_cli2'");
+	for my $i (13 .. 30)
+	{
+		run($s, "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish($s);
+	is(rows('pl_cli1'), "n_plus_one|$parent|50|12|1|12",
+		"the first client's loop: 12 lookups under its own name");
+	is(rows('pl_cli2'), '', "the next client's lookups are no loop");
+}
+
 $node->stop;
 done_testing();
