@@ -946,7 +946,12 @@ BEGIN
 	  AND s.rows <= s.calls * 100
 	  AND s.query ~* '^\s*select\M'
 	  AND s.query !~* '\m(now|random|clock_timestamp|current_timestamp|nextval|txid_current|pg_sleep)\M'
-	  AND s.query !~* '\mfor\s+(update|share)\M';
+	  AND s.query !~* '\mfor\s+(update|share)\M'
+	  -- an N+1 loop reads other keys at each call: batching is its fix,
+	  -- not a cache
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@._n_plus_one_entries() n
+					  WHERE n.kind = 'n_plus_one' AND n.queryid = s.queryid
+						AND n.dbid = s.dbid AND n.userid = s.userid);
 	"check" := 'cacheable_queries';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
