@@ -6039,6 +6039,1079 @@ $$;
 -- lock is gone, the next partition_table resumes from the constraint, and
 -- maintain_partitions() drops such a leftover constraint.
 CREATE OR REPLACE PROCEDURE @extschema@.partition_table(
+	relation regclass,
+	column_name name,
+	part_interval text,
+	premake integer DEFAULT 4,
+	retention text DEFAULT NULL,
+	retention_action text DEFAULT 'detach',
+	archive_schema name DEFAULT NULL,
+	default_partition boolean DEFAULT true,
+	lock_timeout interval DEFAULT '1s',
+	retries integer DEFAULT 5,
+	historical_until text DEFAULT NULL,
+	dry_run boolean DEFAULT false,
+	INOUT steps text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ph pg_catalog.text;
+	stmts pg_catalog.text[];
+	stmts_as pg_catalog.regclass[];
+	finish pg_catalog.text[];
+	finish_as pg_catalog.regclass[];
+	later pg_catalog.text[];
+	res record;
+	attempt integer;
+	sch pg_catalog.name;
+	tbl pg_catalog.name;
+	fp pg_catalog.text;
+	nonatomic boolean;
+	done pg_catalog.text[] := '{}';
+	prepared boolean := false;
+	bound_left boolean;
+	lock_ms double precision;
+	step_lock_ms double precision;
+	failed boolean;
+	stop boolean;
+	ran boolean;
+	err_code pg_catalog.text;
+	err_msg pg_catalog.text;
+	holder pg_catalog.text;
+	policy pg_catalog.text;
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
+BEGIN
+	-- every transaction this procedure opens starts here or after a COMMIT
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	-- NULL is not "no": a dry run asked for with a NULL must not convert
+	IF dry_run IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dry_run must not be NULL',
+			HINT = 'Pass dry_run => true to see the statements, false to run them.';
+	END IF;
+	-- a dry run only plans: it may run on a standby
+	IF NOT dry_run THEN
+		PERFORM @extschema@._require_primary('partition_table()');
+	END IF;
+	-- the plan refuses, listing every blocker, before anything changes
+	SELECT pg_catalog.string_agg(pg_catalog.format('-- %s%s%s', p.phase,
+		CASE WHEN p.lock_mode IS NULL THEN '' ELSE pg_catalog.format(' (lock: %s)', p.lock_mode) END,
+		E'\n' OPERATOR(pg_catalog.||) p.statement OPERATOR(pg_catalog.||) ';'), E'\n' ORDER BY p.step)
+	INTO steps
+	FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+		retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+	IF dry_run THEN
+		RETURN;
+	END IF;
+	SELECT n.nspname, c.relname INTO sch, tbl
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	WHERE c.oid OPERATOR(pg_catalog.=) relation;
+	nonatomic := @extschema@._nonatomic();
+	-- one conversion or archiving run per table at a time
+	IF NOT @extschema@._archive_lock(relation) THEN
+		SELECT pg_catalog.format('process %s of role %s', l.pid, coalesce(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'))
+		INTO holder
+		FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+		WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1399537989::pg_catalog.oid
+		  AND l.objid OPERATOR(pg_catalog.=) relation::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted
+		LIMIT 1;
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
+			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
+	END IF;
+	-- an archive policy on the table goes on after the conversion (said
+	-- to a caller that may read the policies)
+	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
+		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
+		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	END IF;
+
+	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
+		failed := false;
+		stop := false;
+		ran := false;
+		err_code := NULL;
+		err_msg := NULL;
+		attempt := 0;
+		step_lock_ms := NULL;
+		BEGIN
+			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
+				-- planned together with the swap: the relation is a partition now
+				stmts := finish;
+				stmts_as := finish_as;
+			ELSE
+				IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+					fp := @extschema@._pt_fingerprint(relation);
+				END IF;
+				SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+				INTO stmts, stmts_as, finish, finish_as
+				FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+					retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+			END IF;
+			IF stmts IS NOT NULL AND NOT nonatomic THEN
+				IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
+					-- the constraint must be committed before it can be
+					-- validated without ACCESS EXCLUSIVE: stop here, the
+					-- next call goes on
+					stop := true;
+				ELSIF ph OPERATOR(pg_catalog.=) 'finish' THEN
+					-- no scans while the caller's transaction holds the lock
+					later := stmts;
+					stmts := NULL;
+				END IF;
+			END IF;
+			IF stmts IS NOT NULL AND NOT stop THEN
+				ran := true;
+				LOOP
+					res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
+						CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
+					EXIT WHEN res.ok;
+					IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
+						failed := true;
+						err_code := res.err_code;
+						err_msg := res.message;
+						EXIT;
+					END IF;
+					attempt := attempt OPERATOR(pg_catalog.+) 1;
+					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+				END LOOP;
+				IF NOT failed THEN
+					step_lock_ms := res.lock_ms;
+					PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
+						pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
+				END IF;
+			END IF;
+		-- whatever fails in the step, the cancel of the call included,
+		-- undoes all of it
+		EXCEPTION WHEN others OR query_canceled THEN
+			failed := true;
+			GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+		END;
+		IF stop THEN
+			PERFORM @extschema@._archive_unlock(relation);
+			RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
+			steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
+			RETURN;
+		END IF;
+		IF failed THEN
+			BEGIN
+				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, err_msg);
+			EXCEPTION WHEN others OR query_canceled THEN
+				NULL;	-- the log is not worth keeping the table changed
+			END;
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			-- the table goes back to what it was before this call: the
+			-- CHECK constraint this call added (or one that failed its
+			-- validation) is dropped and the drop committed before the
+			-- error rolls back the transaction it is raised in
+			bound_left := false;
+			IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN
+				IF nonatomic THEN
+					BEGIN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+					EXCEPTION WHEN others OR query_canceled THEN
+						NULL;	-- said below: the constraint is looked for
+					END;
+					COMMIT;
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+				END IF;
+				bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+					WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+					  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
+			END IF;
+			PERFORM @extschema@._archive_unlock(relation);
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN
+				RAISE EXCEPTION USING ERRCODE = '23514',
+					MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
+						relation, column_name),
+					DETAIL = err_msg,
+					HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+						ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
+			END IF;
+			RAISE EXCEPTION USING ERRCODE = err_code,
+				MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, err_msg),
+				HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned and registered; calling partition_table again validates the foreign keys and analyzes it.'
+					WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+					WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					WHEN ph OPERATOR(pg_catalog.=) 'prepare' THEN 'Nothing was changed.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					ELSE 'The table is unchanged apart from the CHECK constraint sa_partition_bound an earlier call left; calling partition_table again resumes, ALTER TABLE ... DROP CONSTRAINT sa_partition_bound removes it.' END;
+		END IF;
+		IF ran THEN
+			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+				lock_ms := step_lock_ms;
+			END IF;
+			IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+				prepared := true;
+			END IF;
+			done := done OPERATOR(pg_catalog.||) stmts;
+		END IF;
+		IF nonatomic THEN
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		END IF;
+	END LOOP;
+	PERFORM @extschema@._archive_unlock(relation);
+	IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE NOTICE 'partition_table: run these after this transaction: %',
+			pg_catalog.array_to_string(later, '; ');
+	END IF;
+	IF lock_ms IS NOT NULL THEN
+		RAISE NOTICE 'partition_table: % is partitioned; the exclusive lock was held % ms',
+			pg_catalog.format('%I.%I', sch, tbl), pg_catalog.round(lock_ms::numeric, 1);
+	END IF;
+	IF policy IS NOT NULL THEN
+		RAISE NOTICE 'partition_table: the archive policy of % goes on: scale_advisor.run_archive_policies() archives each partition of it into the same archive', policy;
+	END IF;
+	-- create whatever partitions the present needs
+	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
+END
+$$;
+
+-- Drop the sa_partition_bound constraint after a failed validate or swap
+-- step (the caller commits the drop; it checks whether it is gone).
+CREATE OR REPLACE FUNCTION @extschema@._pt_undo_bound(relation regclass, lock_timeout interval, retries integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	res record;
+BEGIN
+	IF relation IS NULL OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+			MESSAGE = pg_catalog.format('table %s does not exist', coalesce(relation::text, 'NULL')),
+			HINT = 'Name the table whose sa_partition_bound constraint is to be removed.';
+	END IF;
+	-- each attempt waits at most lock_timeout; keep trying for a while
+	-- longer than the step that failed, as its blocker may just be ending;
+	-- only a lock that could not be had is worth another try
+	FOR i IN 0 .. greatest(coalesce(retries, 0), 20) LOOP
+		-- (at most a second per try: while the drop waits for its lock,
+		-- the application's statements queue behind it)
+		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
+								   ARRAY[relation], least(coalesce(lock_timeout, interval '1s'), interval '1s'));
+		EXIT WHEN res.ok OR res.err_code IS DISTINCT FROM '55P03' AND res.err_code IS DISTINCT FROM '40P01';
+		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
+	END LOOP;
+	-- the caller looks whether the constraint is still there and says so
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._pm_tasks(sch name, tbl name)
+RETURNS TABLE (action text, lo numeric, hi numeric, part oid)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	typ regtype;
+	v_kind text;
+	cur numeric;
+	lit text;
+	target numeric;
+	x numeric;
+	dpart regclass;
+	slots numeric[] := '{}';
+	top numeric;
+	cutoff numeric;
+	r record;
+	a numeric;
+	b numeric;
+BEGIN
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := @extschema@._pt_rel(sch, tbl);
+	IF parent IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('table %I.%I does not exist', sch, tbl);
+	END IF;
+	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+	WHERE a.attrelid = parent AND a.attname = s.control_column;
+	v_kind := @extschema@._pt_kind(typ);
+	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
+
+	-- the slot of "now": for time keys the clock, for integer keys the
+	-- largest key value
+	IF v_kind = 'time' THEN
+		cur := extract(epoch FROM now());
+	ELSE
+		lit := @extschema@._owner_exec(parent,
+			format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
+		cur := coalesce(@extschema@._pt_to_num(typ, lit), 0);
+	END IF;
+	cur := @extschema@._pt_slot(v_kind, s.part_interval, cur);
+	target := @extschema@._pt_add(v_kind, s.part_interval, cur, s.premake + 1);
+	-- premake: slots from the top of the existing partitions or from now
+	SELECT max(p.hi) INTO top FROM @extschema@._pt_partitions(parent) p WHERE NOT p.is_default;
+	-- (never behind the present: past slots get a partition only when rows
+	-- for them wait in the default partition)
+	x := CASE WHEN top IS NULL THEN cur ELSE greatest(cur, @extschema@._pt_slot(v_kind, s.part_interval, top)) END;
+	WHILE x < target LOOP
+		slots := slots || x;
+		x := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
+	END LOOP;
+	-- slots of rows waiting in the default partition
+	IF dpart IS NOT NULL AND s.move_default_rows THEN
+		FOR r IN
+			SELECT x.v FROM jsonb_array_elements_text(@extschema@._owner_exec(dpart,
+				format('SELECT coalesce(jsonb_agg(v), ''[]'') FROM (SELECT DISTINCT %I::text AS v FROM ONLY %s WHERE %I IS NOT NULL LIMIT 1000) d',
+					   s.control_column, dpart, s.control_column))) x(v)
+		LOOP
+			x := @extschema@._pt_slot(v_kind, s.part_interval, @extschema@._pt_to_num(typ, r.v));
+			IF NOT x = ANY (slots) THEN
+				slots := slots || x;
+			END IF;
+		END LOOP;
+	END IF;
+	FOR x IN SELECT DISTINCT u FROM unnest(slots) u ORDER BY u LOOP
+		a := x;
+		b := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
+		-- clip to the gap: skip when covered
+		SELECT max(coalesce(p.hi, 1e30)) INTO top FROM @extschema@._pt_partitions(parent) p
+		WHERE NOT p.is_default AND coalesce(p.lo, -1e30) <= a AND coalesce(p.hi, 1e30) > a;
+		IF top IS NOT NULL THEN
+			IF top >= b THEN
+				CONTINUE;
+			END IF;
+			a := top;
+		END IF;
+		SELECT least(b, min(p.lo)) INTO b FROM @extschema@._pt_partitions(parent) p
+		WHERE NOT p.is_default AND p.lo > a AND p.lo < b;
+		b := coalesce(b, @extschema@._pt_add(v_kind, s.part_interval, x, 1));
+		action := 'create'; lo := a; hi := b; part := NULL;
+		RETURN NEXT;
+	END LOOP;
+
+	-- retention
+	IF s.retention IS NOT NULL THEN
+		IF v_kind = 'time' THEN
+			cutoff := extract(epoch FROM (now() AT TIME ZONE 'UTC') - s.retention::interval);
+		ELSE
+			lit := @extschema@._owner_exec(parent,
+				format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
+			cutoff := coalesce(@extschema@._pt_to_num(typ, lit), 0) - s.retention::numeric;
+		END IF;
+		FOR r IN
+			SELECT p.part, p.lo, p.hi FROM @extschema@._pt_partitions(parent) p
+			WHERE NOT p.is_default AND p.hi IS NOT NULL AND p.hi <= cutoff
+			ORDER BY p.hi
+		LOOP
+			action := 'retire'; lo := r.lo; hi := r.hi; part := r.part;
+			RETURN NEXT;
+		END LOOP;
+	END IF;
+	-- partitions an earlier run detached for the archiving helper and did
+	-- not empty (it was stopped or killed): handed to it again
+	IF s.retention_action = 'archive' THEN
+		FOR r IN
+			SELECT c.oid FROM pg_class c
+			JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+			WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = parent)
+			  AND c.relkind = 'r' AND NOT c.relispartition
+			  AND d.description = @extschema@._pm_pending_comment(sch, tbl)
+			ORDER BY c.relname
+		LOOP
+			action := 'archive'; lo := NULL; hi := NULL; part := r.oid;
+			RETURN NEXT;
+		END LOOP;
+	END IF;
+END
+$$;
+
+-- Create the partition [lo, hi) of a set without ACCESS EXCLUSIVE on the
+-- parent: a standalone table with a CHECK constraint, the rows of that
+-- range moved out of the default partition, then ATTACH (SHARE UPDATE
+-- EXCLUSIVE on the parent).  Every statement runs as the parent's owner
+-- (so the partition is the owner's, and the owner's triggers, constraints
+-- and index expressions run with the owner's rights).  One transaction;
+-- errors are returned.
+CREATE OR REPLACE FUNCTION @extschema@._pm_create(sch name, tbl name, lo numeric, hi numeric,
+	OUT ok boolean, OUT err_code text, OUT message text, OUT moved bigint, OUT part_name text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	typ regtype;
+	v_kind text;
+	dpart regclass;
+	pname name;
+	q text;
+	lo_lit text;
+	hi_lit text;
+	cols text;
+	old_timeout text := current_setting('lock_timeout');
+	st text;
+BEGIN
+	ok := true;
+	moved := 0;
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := format('%I.%I', sch, tbl)::regclass;
+	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+	WHERE a.attrelid = parent AND a.attname = s.control_column;
+	v_kind := @extschema@._pt_kind(typ);
+	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
+	pname := @extschema@._pt_name(tbl, @extschema@._pt_suffix(v_kind, s.part_interval, lo));
+	part_name := format('%I.%I', sch, pname);
+	q := part_name;
+	lo_lit := @extschema@._pt_from_num(typ, lo);
+	hi_lit := @extschema@._pt_from_num(typ, hi);
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute a WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
+		IF to_regclass(q) IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = '42P07',
+				MESSAGE = format('relation %s already exists but is not a partition of %s', q, parent);
+		END IF;
+		st := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)', q, parent);
+		PERFORM @extschema@._owner_exec(parent, st);
+		st := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%I IS NOT NULL AND %I >= %L::%s AND %I < %L::%s)',
+					 q, s.control_column, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ);
+		PERFORM @extschema@._owner_exec(parent, st);
+		-- the parent's lock first (the one ATTACH takes): while it cannot
+		-- be had, nothing else is held, and nobody waits on us
+		st := format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+		PERFORM @extschema@._owner_exec(parent, st);
+		IF dpart IS NOT NULL THEN
+			-- writers that would land in the default partition wait for this
+			-- transaction; readers do not
+			st := format('LOCK TABLE %s IN EXCLUSIVE MODE', dpart);
+			PERFORM @extschema@._owner_exec(parent, st);
+			st := format('WITH m AS (DELETE FROM ONLY %s WHERE %I >= %L::%s AND %I < %L::%s RETURNING %s) INSERT INTO %s (%s) SELECT %s FROM m',
+						 dpart, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ, cols, q, cols, cols);
+			moved := (@extschema@._owner_exec(parent, st) ->> 'processed')::bigint;
+		END IF;
+		st := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', parent, q, lo_lit, hi_lit);
+		PERFORM @extschema@._owner_exec(parent, st);
+		st := format('ALTER TABLE %s DROP CONSTRAINT sa_partition_bound', q);
+		PERFORM @extschema@._owner_exec(parent, st);
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	-- (a cancel too: the run records it before it stops)
+	EXCEPTION WHEN others OR query_canceled THEN
+		ok := false;
+		moved := 0;
+		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+		message := message || ' (in: ' || left(st, 200) || ')';
+	END;
+END
+$$;
+
+-- The comment of a partition detached for the archiving helper and not
+-- yet emptied by it (retention_action archive).
+CREATE FUNCTION @extschema@._pm_pending_comment(sch name, tbl name)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('scale_advisor: detached from %I.%I for archiving', sch, tbl)
+$$;
+
+-- Detach a partition past retention, then drop it or move it to the
+-- archive schema as the set says, as the parent's owner (a partition owned
+-- by another role cannot be dropped or moved: the whole step fails).  One
+-- transaction; errors are returned.
+CREATE OR REPLACE FUNCTION @extschema@._pm_retire(sch name, tbl name, part oid,
+	OUT ok boolean, OUT err_code text, OUT message text, OUT part_name text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s record;
+	parent regclass;
+	old_timeout text := current_setting('lock_timeout');
+	st text;
+BEGIN
+	ok := true;
+	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
+	parent := format('%I.%I', sch, tbl)::regclass;
+	part_name := part::regclass::text;
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
+		IF (SELECT relowner FROM pg_class WHERE oid = part)
+			<> (SELECT relowner FROM pg_class WHERE oid = parent) THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('partition %s is not owned by the owner of %s; it is left attached', part::regclass, parent),
+				HINT = 'Retire it by hand, or give it to the owner of the partitioned table.';
+		END IF;
+		st := format('ALTER TABLE %s DETACH PARTITION %s', parent, part::regclass);
+		PERFORM @extschema@._owner_exec(parent, st);
+		IF s.retention_action = 'archive' THEN
+			-- in the same transaction: a detached partition whose rows the
+			-- archiving helper has not taken yet is found again by the
+			-- next run, whatever stops this one
+			st := format('COMMENT ON TABLE %s IS %L', part::regclass, @extschema@._pm_pending_comment(sch, tbl));
+			PERFORM @extschema@._owner_exec(parent, st);
+		END IF;
+		IF s.retention_action = 'drop' THEN
+			st := format('DROP TABLE %s', part::regclass);
+			PERFORM @extschema@._owner_exec(parent, st);
+		ELSIF s.retention_action = 'archive_schema' THEN
+			st := format('ALTER TABLE %s SET SCHEMA %I', part::regclass, s.archive_schema);
+			PERFORM @extschema@._owner_exec(parent, st);
+			part_name := part::regclass::text;
+		END IF;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN others OR query_canceled THEN
+		ok := false;
+		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+		message := message || ' (in: ' || left(st, 200) || ')';
+	END;
+END
+$$;
+
+-- Claim a set for this session's maintenance run: NULL when claimed, else
+-- who holds it.  The claim is the set's partition_set_state row (its
+-- running_pid), which only roles that may write that row can set, unlike
+-- an advisory lock, which any role can take.  A claim whose session has
+-- gone, or is not running a statement, is stale and taken over; the run it
+-- belonged to did not finish (killed, cancelled or failed where it could
+-- not record it), which is recorded as a failure of the set and logged.
+CREATE OR REPLACE FUNCTION @extschema@._pm_claim(sch name, tbl name, wait interval)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	st record;
+	act record;
+	msg text;
+	old_timeout text := current_setting('lock_timeout');
+BEGIN
+	INSERT INTO @extschema@.partition_set_state (parent_schema, parent_table)
+	VALUES (sch, tbl) ON CONFLICT DO NOTHING;
+	BEGIN
+		PERFORM set_config('lock_timeout', (extract(epoch FROM wait) * 1000)::bigint::text, true);
+		SELECT s.running_pid, s.running_backend_start, s.last_started INTO st
+		FROM @extschema@.partition_set_state s
+		WHERE s.parent_schema = sch AND s.parent_table = tbl
+		FOR UPDATE;
+		PERFORM set_config('lock_timeout', old_timeout, true);
+	EXCEPTION WHEN lock_not_available THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		RETURN format('another transaction holds its state row (%s)', msg);
+	END;
+	IF st.running_pid IS NOT NULL AND st.running_pid <> pg_backend_pid() THEN
+		SELECT a.usename, a.backend_start, a.state INTO act
+		FROM pg_stat_activity a WHERE a.pid = st.running_pid;
+		-- (backend_start and state are NULL for a session the caller may
+		-- not see in full: taken as running)
+		IF FOUND AND (act.backend_start IS NULL OR act.backend_start = st.running_backend_start)
+			AND coalesce(act.state, 'active') NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)') THEN
+			RETURN format('process %s of role %s, started %s', st.running_pid,
+						  coalesce(quote_ident(act.usename::text), '?'), st.last_started);
+		END IF;
+	END IF;
+	IF st.running_pid IS NOT NULL THEN
+		msg := format('the run of process %s started %s did not finish (its session ended, or it was cancelled or failed before it could record it)',
+					  st.running_pid, st.last_started);
+		UPDATE @extschema@.partition_set_state
+		SET last_error = msg, last_error_at = clock_timestamp(),
+			consecutive_failures = consecutive_failures + 1
+		WHERE parent_schema = sch AND parent_table = tbl;
+		PERFORM @extschema@._pt_log(sch, tbl, 'interrupted', false, msg);
+	END IF;
+	UPDATE @extschema@.partition_set_state
+	SET running_pid = pg_backend_pid(),
+		running_backend_start = (SELECT a.backend_start FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()),
+		last_started = clock_timestamp()
+	WHERE parent_schema = sch AND parent_table = tbl;
+	RETURN NULL;
+END
+$$;
+
+-- Tables a conversion left its CHECK constraint sa_partition_bound on (a
+-- partition_table that was killed, or a first call inside a transaction
+-- block), among those the caller may maintain.
+CREATE FUNCTION @extschema@._pt_leftover_bounds()
+RETURNS SETOF regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT con.conrelid::regclass
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+WHERE con.conname = 'sa_partition_bound' AND con.contype = 'c'
+  AND c.relkind = 'r' AND NOT c.relispartition
+  AND obj_description(con.oid, 'pg_constraint') LIKE 'scale_advisor partition boundary: %'
+  AND coalesce(@extschema@._may_maintain(con.conrelid::regclass), false)
+ORDER BY 1::text
+$$;
+
+-- Maintain every enabled set the caller sees, or only parent: premake,
+-- retention, rows in the default partition.  Each DDL runs in its own
+-- transaction as the table's owner under the set's lock_timeout, retried
+-- ddl_retries times.  A set runs only when its creator and the caller
+-- still have the privileges of the table's owner (else a WARNING and a
+-- logged skip; for an explicit parent the caller's lack is an error), and
+-- only in one session at a time (a run that finds the set claimed by a
+-- running session skips it with a WARNING naming that session); meant to
+-- be CALLed from cron.
+--
+-- Fail safe: each task (create a partition with the rows the default
+-- partition holds for it, retire one) runs with its log line in a
+-- subtransaction, so that whatever fails in it (an error, a lock timeout
+-- after the retries, a cancel) undoes all of that task; the failure is
+-- recorded in partition_set_state (a cancel after that ends the call).
+-- Tasks done before stay done.  A run that could not record its end (the
+-- session was killed) is recognised by the next one (_pm_claim).  A
+-- partition detached for the archiving helper keeps a comment until the
+-- helper has emptied it, so a stopped hand-over is taken up again.  Called
+-- without parent, it also removes the CHECK constraint of a conversion
+-- whose session is gone (_pt_leftover_bounds), which would otherwise
+-- refuse the application's rows once they pass its boundary.
+CREATE OR REPLACE PROCEDURE @extschema@.maintain_partitions(parent regclass DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	s record;
+	cfg record;
+	t @extschema@._pm_task;
+	pl record;
+	res record;
+	attempt integer;
+	nonatomic boolean;
+	err pg_catalog.text;
+	refusal pg_catalog.text;
+	holder pg_catalog.text;
+	qname pg_catalog.text;
+	created integer;
+	retired integer;
+	moved bigint;
+	helper boolean;
+	a_run bigint;
+	a_rows bigint;
+	a_status pg_catalog.text;
+	a_err pg_catalog.text;
+	a_part pg_catalog.text;
+	t_ok boolean;
+	t_moved bigint;
+	t_code pg_catalog.text;
+	t_msg pg_catalog.text;
+	leftover pg_catalog.regclass;
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
+BEGIN
+	-- every transaction this procedure opens starts here or after a COMMIT
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('maintain_partitions()');
+	-- a parent the caller may not maintain, or an unknown one, is an error
+	-- before anything is done
+	IF parent IS NOT NULL THEN
+		PERFORM @extschema@._pt_require_maintain(parent);
+	END IF;
+	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
+	nonatomic := @extschema@._nonatomic();
+	-- conversions whose session is gone: their constraint goes (a running
+	-- one holds the table's maintenance lock and is left alone)
+	IF parent IS NULL AND nonatomic THEN
+		FOR leftover IN SELECT * FROM @extschema@._pt_leftover_bounds() LOOP
+			CONTINUE WHEN NOT @extschema@._archive_lock(leftover);
+			t_msg := NULL;
+			BEGIN
+				PERFORM @extschema@._pt_undo_bound(leftover, interval '1s', 0);
+				IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+						   WHERE con.conrelid OPERATOR(pg_catalog.=) leftover
+							 AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound') THEN
+					t_msg := 'its CHECK constraint sa_partition_bound could not be removed now (the table is busy); the next run tries again';
+				ELSE
+					t_msg := 'its CHECK constraint sa_partition_bound was removed; call partition_table again to convert the table';
+				END IF;
+				PERFORM @extschema@._pt_log(n.nspname, c.relname, 'partition_table undo',
+					t_msg OPERATOR(pg_catalog.~~) 'its CHECK constraint sa_partition_bound was removed%',
+					'an interrupted conversion: ' OPERATOR(pg_catalog.||) t_msg)
+				FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+				WHERE c.oid OPERATOR(pg_catalog.=) leftover;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS t_msg = MESSAGE_TEXT;
+			END;
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			PERFORM @extschema@._archive_unlock(leftover);
+			RAISE WARNING 'maintain_partitions: %: the conversion of this table was interrupted: %', leftover, t_msg
+				USING HINT = 'A partition_table call that is killed leaves the constraint, which refuses rows beyond its boundary.';
+		END LOOP;
+	END IF;
+	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
+		qname := pg_catalog.format('%I.%I', s.parent_schema, s.parent_table);
+		SELECT * INTO cfg FROM @extschema@.partition_sets ps
+		WHERE ps.parent_schema OPERATOR(pg_catalog.=) s.parent_schema
+		  AND ps.parent_table OPERATOR(pg_catalog.=) s.parent_table;
+		-- the set's creator and the caller must still have the privileges
+		-- of the table's owner
+		refusal := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
+		IF refusal IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: % skipped: %', qname, refusal
+				USING HINT = 'Maintenance runs as the owner of the table only for a set created by a role with the owner''s privileges; re-create the set as the owner.';
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
+				pg_catalog.format('skipped: %s', refusal));
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			CONTINUE;
+		END IF;
+		-- one session at a time per set
+		holder := @extschema@._pm_claim(s.parent_schema, s.parent_table, cfg.lock_timeout);
+		IF holder IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: % skipped: another run is in progress (%)', qname, holder
+				USING HINT = 'If that session is not running maintenance, end it; the next run takes the set over.';
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
+				pg_catalog.format('skipped: another run is in progress (%s)', holder));
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			CONTINUE;
+		END IF;
+		IF nonatomic THEN
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		END IF;
+		err := s.problem;
+		created := 0;
+		retired := 0;
+		moved := 0;
+		IF err IS NULL THEN
+			pl := @extschema@._pm_plan(s.parent_schema, s.parent_table);
+			err := pl.err;
+		END IF;
+		IF err IS NULL THEN
+			FOREACH t IN ARRAY pl.tasks LOOP
+				t_ok := true;
+				t_code := NULL;
+				t_msg := NULL;
+				t_moved := 0;
+				a_part := NULL;
+				IF t.action OPERATOR(pg_catalog.=) ANY (ARRAY['create', 'retire']) THEN
+					-- the task and its log line: all or nothing
+					BEGIN
+						attempt := 0;
+						LOOP
+							IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+								res := @extschema@._pm_create(s.parent_schema, s.parent_table, t.lo, t.hi);
+							ELSE
+								res := @extschema@._pm_retire(s.parent_schema, s.parent_table, t.part);
+							END IF;
+							EXIT WHEN res.ok OR NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable)
+								OR attempt OPERATOR(pg_catalog.>=) cfg.ddl_retries;
+							attempt := attempt OPERATOR(pg_catalog.+) 1;
+							PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+						END LOOP;
+						IF res.ok AND t.action OPERATOR(pg_catalog.=) 'create' THEN
+							t_moved := res.moved;
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'create', true,
+								pg_catalog.format('%s created%s%s', res.part_name,
+									CASE WHEN res.moved OPERATOR(pg_catalog.>) 0
+										THEN pg_catalog.format(', %s rows moved from the default partition', res.moved) ELSE '' END,
+									CASE WHEN attempt OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format(' after %s retries', attempt) ELSE '' END));
+						ELSIF res.ok THEN
+							a_part := res.part_name;
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'retire', true,
+								pg_catalog.format('%s detached (%s)', res.part_name, cfg.retention_action));
+						ELSE
+							t_ok := false;
+							t_code := res.err_code;
+							t_msg := pg_catalog.format('%s failed after %s retries: %s', t.action, attempt, res.message);
+						END IF;
+					EXCEPTION WHEN others OR query_canceled THEN
+						t_ok := false;
+						GET STACKED DIAGNOSTICS t_code = RETURNED_SQLSTATE, t_msg = MESSAGE_TEXT;
+						t_msg := pg_catalog.format('%s failed: %s', t.action, t_msg);
+					END;
+					IF t_ok THEN
+						IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+							created := created OPERATOR(pg_catalog.+) 1;
+							moved := moved OPERATOR(pg_catalog.+) t_moved;
+						ELSE
+							retired := retired OPERATOR(pg_catalog.+) 1;
+						END IF;
+					ELSE
+						err := t_msg;
+						BEGIN
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, t.action, false, t_msg);
+						EXCEPTION WHEN others OR query_canceled THEN
+							NULL;	-- the state below records it
+						END;
+					END IF;
+					IF nonatomic THEN
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					END IF;
+					-- a cancel stops the run, once it is recorded
+					IF t_code OPERATOR(pg_catalog.=) '57014' THEN
+						PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
+						IF nonatomic THEN
+							COMMIT;
+							PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+						END IF;
+						RAISE EXCEPTION USING ERRCODE = 'query_canceled',
+							MESSAGE = pg_catalog.format('maintain_partitions: %s: %s', qname, t_msg),
+							HINT = 'What this run did before is kept; the next run goes on.';
+					END IF;
+				ELSIF t.action OPERATOR(pg_catalog.=) 'archive' THEN
+					-- detached by an earlier run, not emptied yet
+					a_part := t.part::pg_catalog.regclass::pg_catalog.text;
+				END IF;
+				-- a detached partition goes to the archiving helper when the
+				-- set asks for it and the helper is installed
+				IF a_part IS NOT NULL AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
+					SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+						JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
+						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
+						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
+					a_err := NULL;
+					IF helper AND nonatomic THEN
+						-- the target must still be the owner's (checked again:
+						-- it may have changed hands since the set was made)
+						a_err := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
+						IF a_err IS NULL THEN
+							a_err := @extschema@._pm_archive_check(a_part, cfg.control_column,
+								cfg.retention, cfg.archive_target, cfg.archive_batch_size);
+						END IF;
+					END IF;
+					IF helper AND NOT nonatomic THEN
+						-- the helper commits its batches: it needs a CALL
+						-- outside a transaction block
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', a_part));
+					ELSIF helper AND a_err IS NOT NULL THEN
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
+								a_part, a_err));
+						-- not handed over again: the comment says why
+						BEGIN
+							PERFORM @extschema@._owner_exec(a_part::pg_catalog.regclass,
+								pg_catalog.format('COMMENT ON TABLE %s IS %L', a_part,
+									pg_catalog.format('scale_advisor: detached from %s; scale_advisor.archive refused it: %s', qname, a_err)));
+						EXCEPTION WHEN others THEN
+							NULL;
+						END;
+					ELSIF helper THEN
+						-- a static CALL (EXECUTE would make it atomic); the
+						-- helper resolves the names itself
+						a_run := NULL;
+						a_rows := NULL;
+						a_status := NULL;
+						CALL @extschema@.archive(relation => a_part::pg_catalog.regclass,
+							time_column => cfg.control_column,
+							older_than => cfg.retention::interval,
+							target => @extschema@._pt_target(cfg.archive_target),
+							batch_size => cfg.archive_batch_size,
+							run_id => a_run, rows_moved => a_rows, status => a_status);
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', a_status IS NOT DISTINCT FROM 'done',
+							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
+								a_rows, a_part, a_run, a_status));
+						-- a run that did not finish is a failure of this one (the
+						-- partition stays detached and marked: the next run goes on)
+						IF a_status IS DISTINCT FROM 'done' THEN
+							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
+								a_part, a_run, a_status);
+						END IF;
+						-- every row of a retired partition is past retention:
+						-- once the helper has moved them all, the empty
+						-- partition goes
+						res := @extschema@._pm_drop_if_empty(a_part, cfg.lock_timeout);
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
+							res.message);
+					ELSE
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
+							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', a_part));
+					END IF;
+					IF nonatomic THEN
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					END IF;
+				END IF;
+			END LOOP;
+		ELSE
+			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'maintain', false, err);
+		END IF;
+		-- records the end and gives up the claim
+		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
+		IF err IS NOT NULL THEN
+			RAISE WARNING 'maintain_partitions: %: %', qname, err;
+		END IF;
+		IF nonatomic THEN
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- Is maintenance running as expected?  One row per set.
+CREATE OR REPLACE VIEW @extschema@.partition_maintenance_status AS
+SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.premake,
+	   s.retention, s.retention_action, s.enabled, s.expected_every,
+	   st.last_started, st.last_finished, st.last_success, st.last_error, st.last_error_at,
+	   coalesce(st.consecutive_failures, 0) AS consecutive_failures,
+	   coalesce(st.partitions_created, 0) AS partitions_created,
+	   coalesce(st.partitions_retired, 0) AS partitions_retired,
+	   coalesce(st.default_rows_moved, 0) AS default_rows_moved,
+	   st.default_rows_remaining,
+	   @extschema@._pm_covered_until(s.parent_schema, s.parent_table) AS covered_until,
+	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
+	   CASE
+		 WHEN NOT s.enabled THEN 'disabled'
+		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
+		 -- a run that holds the set but whose session is gone or idle was
+		 -- killed or stopped before it could record its end
+		 WHEN st.running_pid IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM pg_stat_activity a
+				WHERE a.pid = st.running_pid AND a.backend_start IS NOT DISTINCT FROM st.running_backend_start
+				  AND a.state NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)'))
+			THEN format('last run was interrupted: process %s, started %s, stopped before it finished; the next run takes over',
+						st.running_pid, date_trunc('second', st.last_started))
+		 -- (a set restored from a dump has no state: not "ok" until a run
+		 -- succeeds here, and a failure is said as such)
+		 WHEN st.last_success IS NULL AND st.consecutive_failures > 0 THEN 'no run has succeeded yet; last run failed: ' || st.last_error
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'no successful run recorded (maintenance is overdue)'
+		 WHEN st.last_success IS NULL THEN 'not maintained yet'
+		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
+		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
+		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
+		 ELSE 'ok'
+	   END AS status
+FROM @extschema@.partition_sets s
+LEFT JOIN @extschema@.partition_set_state st
+	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
+
+-- fail safe: rows of 1.0 checked against the rules of 1.1 (docs/reliability.md,
+-- "Rows from 1.0").  The update never makes a row do something else without
+-- saying so:
+-- - a time partition interval or retention written as a bare number, which
+--   1.0 read as seconds, is written again with its unit ('86400' becomes
+--   '86400 seconds': the same interval);
+-- - a row whose age, interval or retention breaks a 1.1 minimum, which would
+--   move, detach or drop rows within minutes, stops doing so: an archive
+--   policy is disabled, a partition set loses its retention (it still
+--   premakes partitions: disabling it would make inserts fail once the
+--   premade partitions run out), a set whose interval is under a minute is
+--   disabled;
+-- - a lock_timeout over 1 minute (or a pause over 1 minute, a max_duration
+--   under 1 second) is brought to that bound: these say only how long a step
+--   waits, never which rows it touches.
+-- Each change is named in a WARNING (an extension script shows no NOTICE).
+DO $fs$
+DECLARE
+	r record;
+	rel pg_catalog.regclass;
+	kind pg_catalog.text;
+	v pg_catalog.text;
+	why pg_catalog.text;
+	bare pg_catalog.text := '^\s*[-+]?[0-9]*\.?[0-9]+\s*$';
+BEGIN
+	-- the fixes are the update's own: the rows' triggers (which check the
+	-- creator's privileges and the new rules) do not fire for them
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	FOR r IN SELECT * FROM @extschema@.archive_policies ap ORDER BY ap.relation LOOP
+		IF r.older_than OPERATOR(pg_catalog.<) interval '1 hour' AND r.enabled THEN
+			UPDATE @extschema@.archive_policies ap
+			SET enabled = false,
+				comment = pg_catalog.concat_ws(' ', ap.comment, pg_catalog.format('[disabled by the update to 1.1: older_than %s is under 1 hour]', r.older_than))
+			WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
+			RAISE WARNING 'archive policy for % disabled: older_than % is under 1 hour', r.relation, r.older_than
+				USING DETAIL = 'A number without a unit is read as seconds, so such a policy archives rows a few seconds or minutes old.',
+					HINT = pg_catalog.format('Give the age with its unit and enable it: UPDATE scale_advisor.archive_policies SET older_than = ''90 days'', enabled = true WHERE relation = %L;', r.relation);
+		END IF;
+		IF r.lock_timeout OPERATOR(pg_catalog.>) interval '1 minute' THEN
+			UPDATE @extschema@.archive_policies ap SET lock_timeout = interval '1 minute' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
+			RAISE WARNING 'archive policy for %: lock_timeout % lowered to 1 minute, the longest 1.1 accepts', r.relation, r.lock_timeout;
+		END IF;
+		IF r.pause OPERATOR(pg_catalog.>) interval '1 minute' THEN
+			UPDATE @extschema@.archive_policies ap SET pause = interval '1 minute' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
+			RAISE WARNING 'archive policy for %: pause % lowered to 1 minute, the longest 1.1 accepts', r.relation, r.pause;
+		END IF;
+		IF r.max_duration OPERATOR(pg_catalog.<) interval '1 second' THEN
+			UPDATE @extschema@.archive_policies ap SET max_duration = interval '1 second' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
+			RAISE WARNING 'archive policy for %: max_duration % raised to 1 second, the shortest 1.1 accepts', r.relation, r.max_duration;
+		END IF;
+	END LOOP;
+	FOR r IN SELECT * FROM @extschema@.partition_sets ps ORDER BY ps.parent_schema, ps.parent_table LOOP
+		rel := @extschema@._pt_rel(r.parent_schema, r.parent_table);
+		kind := NULL;
+		IF rel IS NOT NULL THEN
+			SELECT @extschema@._pt_kind(a.atttypid::pg_catalog.regtype) INTO kind
+			FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attname OPERATOR(pg_catalog.=) r.control_column
+			  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+		END IF;
+		IF kind OPERATOR(pg_catalog.=) 'time' THEN
+			v := r.part_interval;
+			IF v OPERATOR(pg_catalog.~) bare THEN
+				v := pg_catalog.btrim(v) OPERATOR(pg_catalog.||) ' seconds';
+			END IF;
+			why := NULL;
+			BEGIN
+				PERFORM @extschema@._pt_check_interval(kind, v);
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
+			END;
+			IF why IS NOT NULL THEN
+				IF r.enabled THEN
+					UPDATE @extschema@.partition_sets ps SET enabled = false
+					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
+					RAISE WARNING 'partition set %.% disabled: %', r.parent_schema, r.parent_table, why
+						USING DETAIL = pg_catalog.format('Its interval was %L (a number without a unit is read as seconds).', r.part_interval),
+							HINT = 'Partition it anew with a supported interval; maintain_partitions leaves it alone meanwhile.';
+				END IF;
+			ELSIF v OPERATOR(pg_catalog.<>) r.part_interval THEN
+				UPDATE @extschema@.partition_sets ps SET part_interval = v
+				WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
+				RAISE WARNING 'partition set %.%: interval % written with its unit, %', r.parent_schema, r.parent_table,
+					pg_catalog.quote_literal(r.part_interval), pg_catalog.quote_literal(v);
+			END IF;
+			IF r.retention IS NOT NULL THEN
+				v := r.retention;
+				IF v OPERATOR(pg_catalog.~) bare THEN
+					v := pg_catalog.btrim(v) OPERATOR(pg_catalog.||) ' seconds';
+				END IF;
+				why := NULL;
+				BEGIN
+					PERFORM @extschema@._pt_check_retention(kind, v, r.retention_action);
+				EXCEPTION WHEN others THEN
+					GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
+				END;
+				IF why IS NOT NULL THEN
+					UPDATE @extschema@.partition_sets ps SET retention = NULL
+					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
+					RAISE WARNING 'partition set %.%: retention % removed: %', r.parent_schema, r.parent_table,
+						pg_catalog.quote_literal(r.retention), why
+						USING DETAIL = 'Its partitions are no longer retired; they are still premade.',
+							HINT = pg_catalog.format('Give a retention with its unit: UPDATE scale_advisor.partition_sets SET retention = ''90 days'' WHERE parent_schema = %L AND parent_table = %L;',
+								r.parent_schema, r.parent_table);
+				ELSIF v OPERATOR(pg_catalog.<>) r.retention THEN
+					UPDATE @extschema@.partition_sets ps SET retention = v
+					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
+					RAISE WARNING 'partition set %.%: retention % written with its unit, %', r.parent_schema, r.parent_table,
+						pg_catalog.quote_literal(r.retention), pg_catalog.quote_literal(v);
+				END IF;
+			END IF;
+		END IF;
+		IF r.lock_timeout OPERATOR(pg_catalog.>) interval '1 minute' THEN
+			UPDATE @extschema@.partition_sets ps SET lock_timeout = interval '1 minute'
+			WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
+			RAISE WARNING 'partition set %.%: lock_timeout % lowered to 1 minute, the longest 1.1 accepts',
+				r.parent_schema, r.parent_table, r.lock_timeout;
+		END IF;
+	END LOOP;
+	PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
+END
+$fs$;
+
 -- DBA first week (issue 16): readable psql output, one rule for slow statements, history
 -- at the store's accuracy in every database, workload scripts that keep query
 -- ids, a short partition_table summary (docs/readiness.md, statement-timings.md).
@@ -6285,50 +7358,6 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
        pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql,
        pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(i.indexrelid, true)) AS index_size
--- index advice scoring (issues 14 and 16): unused_indexes leaves out the
--- extension's own indexes and those of archive tables and fills
--- stats_since, duplicate_indexes reports a plain index with the same
--- columns as a unique one (sql/install/31_index_hygiene.sql); the snapshots
--- keep each table's write counters, from which _index_table_activity()
--- gives the index advice the write rate of a recent window
--- (sql/install/60_readiness.sql, 30_index_advice.sql).
-CREATE FUNCTION @extschema@._archive_tables()
-RETURNS SETOF pg_catalog.oid
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@._require_stats_reader('scale_advisor.unused_indexes');
-	IF pg_catalog.to_regclass('@extschema@.archive_runs') IS NULL
-	   OR pg_catalog.to_regclass('@extschema@.archive_policies') IS NULL THEN
-		RETURN;
-	END IF;
-	RETURN QUERY EXECUTE $q$
-		SELECT DISTINCT pg_catalog.to_regclass(t.target)::pg_catalog.oid
-		FROM (SELECT r.target FROM @extschema@.archive_runs r
-			  WHERE r.target IS NOT NULL
-			  UNION
-			  SELECT p.target FROM @extschema@.archive_policies p
-			  WHERE p.target IS NOT NULL) t
-		WHERE pg_catalog.to_regclass(t.target) IS NOT NULL $q$;
-END
-$$;
-
-CREATE OR REPLACE VIEW @extschema@.unused_indexes AS
-SELECT n.nspname AS schema_name,
-       c.oid::pg_catalog.regclass AS relation,
-       i.indexrelid::pg_catalog.regclass AS index,
-       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
-       pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
-       pg_catalog.pg_stat_get_tuples_inserted(c.oid)
-         + pg_catalog.pg_stat_get_tuples_updated(c.oid)
-         + pg_catalog.pg_stat_get_tuples_deleted(c.oid) AS table_writes,
-       COALESCE(
-         (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
-           WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
-                             WHERE datname = pg_catalog.current_database())),
-         pg_catalog.pg_postmaster_start_time()) AS stats_since,
-       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -7798,14 +8827,6 @@ DECLARE
 	prepared boolean := false;
 	bound_left boolean;
 	lock_ms double precision;
-	step_lock_ms double precision;
-	failed boolean;
-	stop boolean;
-	ran boolean;
-	err_code pg_catalog.text;
-	err_msg pg_catalog.text;
-	holder pg_catalog.text;
-	policy pg_catalog.text;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
@@ -7834,151 +8855,6 @@ BEGIN
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 	WHERE c.oid OPERATOR(pg_catalog.=) relation;
 	nonatomic := @extschema@._nonatomic();
-	-- one conversion or archiving run per table at a time
-	IF NOT @extschema@._archive_lock(relation) THEN
-		SELECT pg_catalog.format('process %s of role %s', l.pid, coalesce(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'))
-		INTO holder
-		FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
-		WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1399537989::pg_catalog.oid
-		  AND l.objid OPERATOR(pg_catalog.=) relation::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted
-		LIMIT 1;
-		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
-			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
-			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
-	END IF;
-	-- an archive policy on the table goes on after the conversion (said
-	-- to a caller that may read the policies)
-	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
-		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
-		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
-	END IF;
-
-	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
-		failed := false;
-		stop := false;
-		ran := false;
-		err_code := NULL;
-		err_msg := NULL;
-		attempt := 0;
-		step_lock_ms := NULL;
-		BEGIN
-			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
-				-- planned together with the swap: the relation is a partition now
-				stmts := finish;
-				stmts_as := finish_as;
-			ELSE
-				IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-					fp := @extschema@._pt_fingerprint(relation);
-				END IF;
-				SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-					   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
-					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
-				INTO stmts, stmts_as, finish, finish_as
-				FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
-					retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
-			END IF;
-			IF stmts IS NOT NULL AND NOT nonatomic THEN
-				IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
-					-- the constraint must be committed before it can be
-					-- validated without ACCESS EXCLUSIVE: stop here, the
-					-- next call goes on
-					stop := true;
-				ELSIF ph OPERATOR(pg_catalog.=) 'finish' THEN
-					-- no scans while the caller's transaction holds the lock
-					later := stmts;
-					stmts := NULL;
-				END IF;
-			END IF;
-			IF stmts IS NOT NULL AND NOT stop THEN
-				ran := true;
-				LOOP
-					res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
-						CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
-					EXIT WHEN res.ok;
-					IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
-						failed := true;
-						err_code := res.err_code;
-						err_msg := res.message;
-						EXIT;
-					END IF;
-					attempt := attempt OPERATOR(pg_catalog.+) 1;
-					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
-				END LOOP;
-				IF NOT failed THEN
-					step_lock_ms := res.lock_ms;
-					PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
-						pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
-				END IF;
-			END IF;
-		-- whatever fails in the step, the cancel of the call included,
-		-- undoes all of it
-		EXCEPTION WHEN others OR query_canceled THEN
-			failed := true;
-			GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
-		END;
-		IF stop THEN
-			PERFORM @extschema@._archive_unlock(relation);
-			RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
-			steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
-			RETURN;
-		END IF;
-		IF failed THEN
-			BEGIN
-				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, err_msg);
-			EXCEPTION WHEN others OR query_canceled THEN
-				NULL;	-- the log is not worth keeping the table changed
-			END;
-			IF nonatomic THEN
-				COMMIT;
-				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			END IF;
-			-- the table goes back to what it was before this call: the
-			-- CHECK constraint this call added (or one that failed its
-			-- validation) is dropped and the drop committed before the
-			-- error rolls back the transaction it is raised in
-			bound_left := false;
-			IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
-			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN
-				IF nonatomic THEN
-					BEGIN
-						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
-					EXCEPTION WHEN others OR query_canceled THEN
-						NULL;	-- said below: the constraint is looked for
-					END;
-					COMMIT;
-					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-				END IF;
-				bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-					WHERE con.conrelid OPERATOR(pg_catalog.=) relation
-					  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
-			END IF;
-			PERFORM @extschema@._archive_unlock(relation);
-			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN
-				RAISE EXCEPTION USING ERRCODE = '23514',
-					MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
-						relation, column_name),
-					DETAIL = err_msg,
-					HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
-						ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
-			END IF;
-			RAISE EXCEPTION USING ERRCODE = err_code,
-				MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, err_msg),
-				HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned and registered; calling partition_table again validates the foreign keys and analyzes it.'
-					WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
-					WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
-					WHEN ph OPERATOR(pg_catalog.=) 'prepare' THEN 'Nothing was changed.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
-					ELSE 'The table is unchanged apart from the CHECK constraint sa_partition_bound an earlier call left; calling partition_table again resumes, ALTER TABLE ... DROP CONSTRAINT sa_partition_bound removes it.' END;
-		END IF;
-		IF ran THEN
-			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-				lock_ms := step_lock_ms;
-			END IF;
-			IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
-				prepared := true;
-			END IF;
-			done := done OPERATOR(pg_catalog.||) stmts;
-		END IF;
 
 	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
 		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
@@ -8078,169 +8954,10 @@ BEGIN
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 	END LOOP;
-	PERFORM @extschema@._archive_unlock(relation);
-	IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
-		RAISE NOTICE 'partition_table: run these after this transaction: %',
-			pg_catalog.array_to_string(later, '; ');
-	END IF;
 	IF lock_ms IS NOT NULL THEN
 		RAISE NOTICE 'partition_table: % is partitioned; the exclusive lock was held % ms',
 			pg_catalog.format('%I.%I', sch, tbl), pg_catalog.round(lock_ms::numeric, 1);
 	END IF;
-	IF policy IS NOT NULL THEN
-		RAISE NOTICE 'partition_table: the archive policy of % goes on: scale_advisor.run_archive_policies() archives each partition of it into the same archive', policy;
-	END IF;
-	-- create whatever partitions the present needs
-	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
-END
-$$;
-
--- Drop the sa_partition_bound constraint after a failed validate or swap
--- step (the caller commits the drop; it checks whether it is gone).
-CREATE OR REPLACE FUNCTION @extschema@._pt_undo_bound(relation regclass, lock_timeout interval, retries integer)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	res record;
-BEGIN
-	IF relation IS NULL OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
-		RAISE EXCEPTION USING ERRCODE = 'undefined_table',
-			MESSAGE = pg_catalog.format('table %s does not exist', coalesce(relation::text, 'NULL')),
-			HINT = 'Name the table whose sa_partition_bound constraint is to be removed.';
-	END IF;
-	-- each attempt waits at most lock_timeout; keep trying for a while
-	-- longer than the step that failed, as its blocker may just be ending;
-	-- only a lock that could not be had is worth another try
-	FOR i IN 0 .. greatest(coalesce(retries, 0), 20) LOOP
-		-- (at most a second per try: while the drop waits for its lock,
-		-- the application's statements queue behind it)
-		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
-								   ARRAY[relation], least(coalesce(lock_timeout, interval '1s'), interval '1s'));
-		EXIT WHEN res.ok OR res.err_code IS DISTINCT FROM '55P03' AND res.err_code IS DISTINCT FROM '40P01';
-		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
-	END LOOP;
-	-- the caller looks whether the constraint is still there and says so
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@._pm_tasks(sch name, tbl name)
-RETURNS TABLE (action text, lo numeric, hi numeric, part oid)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s record;
-	parent regclass;
-	typ regtype;
-	v_kind text;
-	cur numeric;
-	lit text;
-	target numeric;
-	x numeric;
-	dpart regclass;
-	slots numeric[] := '{}';
-	top numeric;
-	cutoff numeric;
-	r record;
-	a numeric;
-	b numeric;
-BEGIN
-	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
-	parent := @extschema@._pt_rel(sch, tbl);
-	IF parent IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('table %I.%I does not exist', sch, tbl);
-	END IF;
-	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
-	WHERE a.attrelid = parent AND a.attname = s.control_column;
-	v_kind := @extschema@._pt_kind(typ);
-	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
-
-	-- the slot of "now": for time keys the clock, for integer keys the
-	-- largest key value
-	IF v_kind = 'time' THEN
-		cur := extract(epoch FROM now());
-	ELSE
-		lit := @extschema@._owner_exec(parent,
-			format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
-		cur := coalesce(@extschema@._pt_to_num(typ, lit), 0);
-	END IF;
-	cur := @extschema@._pt_slot(v_kind, s.part_interval, cur);
-	target := @extschema@._pt_add(v_kind, s.part_interval, cur, s.premake + 1);
-	-- premake: slots from the top of the existing partitions or from now
-	SELECT max(p.hi) INTO top FROM @extschema@._pt_partitions(parent) p WHERE NOT p.is_default;
-	-- (never behind the present: past slots get a partition only when rows
-	-- for them wait in the default partition)
-	x := CASE WHEN top IS NULL THEN cur ELSE greatest(cur, @extschema@._pt_slot(v_kind, s.part_interval, top)) END;
-	WHILE x < target LOOP
-		slots := slots || x;
-		x := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
-	END LOOP;
-	-- slots of rows waiting in the default partition
-	IF dpart IS NOT NULL AND s.move_default_rows THEN
-		FOR r IN
-			SELECT x.v FROM jsonb_array_elements_text(@extschema@._owner_exec(dpart,
-				format('SELECT coalesce(jsonb_agg(v), ''[]'') FROM (SELECT DISTINCT %I::text AS v FROM ONLY %s WHERE %I IS NOT NULL LIMIT 1000) d',
-					   s.control_column, dpart, s.control_column))) x(v)
-		LOOP
-			x := @extschema@._pt_slot(v_kind, s.part_interval, @extschema@._pt_to_num(typ, r.v));
-			IF NOT x = ANY (slots) THEN
-				slots := slots || x;
-			END IF;
-		END LOOP;
-	END IF;
-	FOR x IN SELECT DISTINCT u FROM unnest(slots) u ORDER BY u LOOP
-		a := x;
-		b := @extschema@._pt_add(v_kind, s.part_interval, x, 1);
-		-- clip to the gap: skip when covered
-		SELECT max(coalesce(p.hi, 1e30)) INTO top FROM @extschema@._pt_partitions(parent) p
-		WHERE NOT p.is_default AND coalesce(p.lo, -1e30) <= a AND coalesce(p.hi, 1e30) > a;
-		IF top IS NOT NULL THEN
-			IF top >= b THEN
-				CONTINUE;
-			END IF;
-			a := top;
-		END IF;
-		SELECT least(b, min(p.lo)) INTO b FROM @extschema@._pt_partitions(parent) p
-		WHERE NOT p.is_default AND p.lo > a AND p.lo < b;
-		b := coalesce(b, @extschema@._pt_add(v_kind, s.part_interval, x, 1));
-		action := 'create'; lo := a; hi := b; part := NULL;
-		RETURN NEXT;
-	END LOOP;
-
-	-- retention
-	IF s.retention IS NOT NULL THEN
-		IF v_kind = 'time' THEN
-			cutoff := extract(epoch FROM (now() AT TIME ZONE 'UTC') - s.retention::interval);
-		ELSE
-			lit := @extschema@._owner_exec(parent,
-				format('SELECT jsonb_build_object(''v'', max(%I)::text) FROM %s', s.control_column, parent)) ->> 'v';
-			cutoff := coalesce(@extschema@._pt_to_num(typ, lit), 0) - s.retention::numeric;
-		END IF;
-		FOR r IN
-			SELECT p.part, p.lo, p.hi FROM @extschema@._pt_partitions(parent) p
-			WHERE NOT p.is_default AND p.hi IS NOT NULL AND p.hi <= cutoff
-			ORDER BY p.hi
-		LOOP
-			action := 'retire'; lo := r.lo; hi := r.hi; part := r.part;
-			RETURN NEXT;
-		END LOOP;
-	END IF;
-	-- partitions an earlier run detached for the archiving helper and did
-	-- not empty (it was stopped or killed): handed to it again
-	IF s.retention_action = 'archive' THEN
-		FOR r IN
-			SELECT c.oid FROM pg_class c
-			JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
-			WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = parent)
-			  AND c.relkind = 'r' AND NOT c.relispartition
-			  AND d.description = @extschema@._pm_pending_comment(sch, tbl)
-			ORDER BY c.relname
-		LOOP
-			action := 'archive'; lo := NULL; hi := NULL; part := r.oid;
-			RETURN NEXT;
-		END LOOP;
 	-- create whatever partitions the present needs
 	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
 	-- what was done, in a line; every statement with verbose => true
@@ -8262,693 +8979,6 @@ BEGIN
 END
 $$;
 
--- Create the partition [lo, hi) of a set without ACCESS EXCLUSIVE on the
--- parent: a standalone table with a CHECK constraint, the rows of that
--- range moved out of the default partition, then ATTACH (SHARE UPDATE
--- EXCLUSIVE on the parent).  Every statement runs as the parent's owner
--- (so the partition is the owner's, and the owner's triggers, constraints
--- and index expressions run with the owner's rights).  One transaction;
--- errors are returned.
-CREATE OR REPLACE FUNCTION @extschema@._pm_create(sch name, tbl name, lo numeric, hi numeric,
-	OUT ok boolean, OUT err_code text, OUT message text, OUT moved bigint, OUT part_name text)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s record;
-	parent regclass;
-	typ regtype;
-	v_kind text;
-	dpart regclass;
-	pname name;
-	q text;
-	lo_lit text;
-	hi_lit text;
-	cols text;
-	old_timeout text := current_setting('lock_timeout');
-	st text;
-BEGIN
-	ok := true;
-	moved := 0;
-	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
-	parent := format('%I.%I', sch, tbl)::regclass;
-	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
-	WHERE a.attrelid = parent AND a.attname = s.control_column;
-	v_kind := @extschema@._pt_kind(typ);
-	SELECT p.part::regclass INTO dpart FROM @extschema@._pt_partitions(parent) p WHERE p.is_default;
-	pname := @extschema@._pt_name(tbl, @extschema@._pt_suffix(v_kind, s.part_interval, lo));
-	part_name := format('%I.%I', sch, pname);
-	q := part_name;
-	lo_lit := @extschema@._pt_from_num(typ, lo);
-	hi_lit := @extschema@._pt_from_num(typ, hi);
-	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
-	FROM pg_attribute a WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
-	BEGIN
-		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
-		IF to_regclass(q) IS NOT NULL THEN
-			RAISE EXCEPTION USING ERRCODE = '42P07',
-				MESSAGE = format('relation %s already exists but is not a partition of %s', q, parent);
-		END IF;
-		st := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)', q, parent);
-		PERFORM @extschema@._owner_exec(parent, st);
-		st := format('ALTER TABLE %s ADD CONSTRAINT sa_partition_bound CHECK (%I IS NOT NULL AND %I >= %L::%s AND %I < %L::%s)',
-					 q, s.control_column, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ);
-		PERFORM @extschema@._owner_exec(parent, st);
-		-- the parent's lock first (the one ATTACH takes): while it cannot
-		-- be had, nothing else is held, and nobody waits on us
-		st := format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
-		PERFORM @extschema@._owner_exec(parent, st);
-		IF dpart IS NOT NULL THEN
-			-- writers that would land in the default partition wait for this
-			-- transaction; readers do not
-			st := format('LOCK TABLE %s IN EXCLUSIVE MODE', dpart);
-			PERFORM @extschema@._owner_exec(parent, st);
-			st := format('WITH m AS (DELETE FROM ONLY %s WHERE %I >= %L::%s AND %I < %L::%s RETURNING %s) INSERT INTO %s (%s) SELECT %s FROM m',
-						 dpart, s.control_column, lo_lit, typ, s.control_column, hi_lit, typ, cols, q, cols, cols);
-			moved := (@extschema@._owner_exec(parent, st) ->> 'processed')::bigint;
-		END IF;
-		st := format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', parent, q, lo_lit, hi_lit);
-		PERFORM @extschema@._owner_exec(parent, st);
-		st := format('ALTER TABLE %s DROP CONSTRAINT sa_partition_bound', q);
-		PERFORM @extschema@._owner_exec(parent, st);
-		PERFORM set_config('lock_timeout', old_timeout, true);
-	-- (a cancel too: the run records it before it stops)
-	EXCEPTION WHEN others OR query_canceled THEN
-		ok := false;
-		moved := 0;
-		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
-		message := message || ' (in: ' || left(st, 200) || ')';
-	END;
-END
-$$;
-
--- The comment of a partition detached for the archiving helper and not
--- yet emptied by it (retention_action archive).
-CREATE FUNCTION @extschema@._pm_pending_comment(sch name, tbl name)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT format('scale_advisor: detached from %I.%I for archiving', sch, tbl)
-$$;
-
--- Detach a partition past retention, then drop it or move it to the
--- archive schema as the set says, as the parent's owner (a partition owned
--- by another role cannot be dropped or moved: the whole step fails).  One
--- transaction; errors are returned.
-CREATE OR REPLACE FUNCTION @extschema@._pm_retire(sch name, tbl name, part oid,
-	OUT ok boolean, OUT err_code text, OUT message text, OUT part_name text)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s record;
-	parent regclass;
-	old_timeout text := current_setting('lock_timeout');
-	st text;
-BEGIN
-	ok := true;
-	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
-	parent := format('%I.%I', sch, tbl)::regclass;
-	part_name := part::regclass::text;
-	BEGIN
-		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
-		IF (SELECT relowner FROM pg_class WHERE oid = part)
-			<> (SELECT relowner FROM pg_class WHERE oid = parent) THEN
-			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-				MESSAGE = format('partition %s is not owned by the owner of %s; it is left attached', part::regclass, parent),
-				HINT = 'Retire it by hand, or give it to the owner of the partitioned table.';
-		END IF;
-		st := format('ALTER TABLE %s DETACH PARTITION %s', parent, part::regclass);
-		PERFORM @extschema@._owner_exec(parent, st);
-		IF s.retention_action = 'archive' THEN
-			-- in the same transaction: a detached partition whose rows the
-			-- archiving helper has not taken yet is found again by the
-			-- next run, whatever stops this one
-			st := format('COMMENT ON TABLE %s IS %L', part::regclass, @extschema@._pm_pending_comment(sch, tbl));
-			PERFORM @extschema@._owner_exec(parent, st);
-		END IF;
-		IF s.retention_action = 'drop' THEN
-			st := format('DROP TABLE %s', part::regclass);
-			PERFORM @extschema@._owner_exec(parent, st);
-		ELSIF s.retention_action = 'archive_schema' THEN
-			st := format('ALTER TABLE %s SET SCHEMA %I', part::regclass, s.archive_schema);
-			PERFORM @extschema@._owner_exec(parent, st);
-			part_name := part::regclass::text;
-		END IF;
-		PERFORM set_config('lock_timeout', old_timeout, true);
-	EXCEPTION WHEN others OR query_canceled THEN
-		ok := false;
-		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
-		message := message || ' (in: ' || left(st, 200) || ')';
-	END;
-END
-$$;
-
--- Claim a set for this session's maintenance run: NULL when claimed, else
--- who holds it.  The claim is the set's partition_set_state row (its
--- running_pid), which only roles that may write that row can set, unlike
--- an advisory lock, which any role can take.  A claim whose session has
--- gone, or is not running a statement, is stale and taken over; the run it
--- belonged to did not finish (killed, cancelled or failed where it could
--- not record it), which is recorded as a failure of the set and logged.
-CREATE OR REPLACE FUNCTION @extschema@._pm_claim(sch name, tbl name, wait interval)
-RETURNS text
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	st record;
-	act record;
-	msg text;
-	old_timeout text := current_setting('lock_timeout');
-BEGIN
-	INSERT INTO @extschema@.partition_set_state (parent_schema, parent_table)
-	VALUES (sch, tbl) ON CONFLICT DO NOTHING;
-	BEGIN
-		PERFORM set_config('lock_timeout', (extract(epoch FROM wait) * 1000)::bigint::text, true);
-		SELECT s.running_pid, s.running_backend_start, s.last_started INTO st
-		FROM @extschema@.partition_set_state s
-		WHERE s.parent_schema = sch AND s.parent_table = tbl
-		FOR UPDATE;
-		PERFORM set_config('lock_timeout', old_timeout, true);
-	EXCEPTION WHEN lock_not_available THEN
-		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-		RETURN format('another transaction holds its state row (%s)', msg);
-	END;
-	IF st.running_pid IS NOT NULL AND st.running_pid <> pg_backend_pid() THEN
-		SELECT a.usename, a.backend_start, a.state INTO act
-		FROM pg_stat_activity a WHERE a.pid = st.running_pid;
-		-- (backend_start and state are NULL for a session the caller may
-		-- not see in full: taken as running)
-		IF FOUND AND (act.backend_start IS NULL OR act.backend_start = st.running_backend_start)
-			AND coalesce(act.state, 'active') NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)') THEN
-			RETURN format('process %s of role %s, started %s', st.running_pid,
-						  coalesce(quote_ident(act.usename::text), '?'), st.last_started);
-		END IF;
-	END IF;
-	IF st.running_pid IS NOT NULL THEN
-		msg := format('the run of process %s started %s did not finish (its session ended, or it was cancelled or failed before it could record it)',
-					  st.running_pid, st.last_started);
-		UPDATE @extschema@.partition_set_state
-		SET last_error = msg, last_error_at = clock_timestamp(),
-			consecutive_failures = consecutive_failures + 1
-		WHERE parent_schema = sch AND parent_table = tbl;
-		PERFORM @extschema@._pt_log(sch, tbl, 'interrupted', false, msg);
-	END IF;
-	UPDATE @extschema@.partition_set_state
-	SET running_pid = pg_backend_pid(),
-		running_backend_start = (SELECT a.backend_start FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()),
-		last_started = clock_timestamp()
-	WHERE parent_schema = sch AND parent_table = tbl;
-	RETURN NULL;
-END
-$$;
-
--- Tables a conversion left its CHECK constraint sa_partition_bound on (a
--- partition_table that was killed, or a first call inside a transaction
--- block), among those the caller may maintain.
-CREATE FUNCTION @extschema@._pt_leftover_bounds()
-RETURNS SETOF regclass
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT con.conrelid::regclass
-FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid
-WHERE con.conname = 'sa_partition_bound' AND con.contype = 'c'
-  AND c.relkind = 'r' AND NOT c.relispartition
-  AND obj_description(con.oid, 'pg_constraint') LIKE 'scale_advisor partition boundary: %'
-  AND coalesce(@extschema@._may_maintain(con.conrelid::regclass), false)
-ORDER BY 1::text
-$$;
-
--- Maintain every enabled set the caller sees, or only parent: premake,
--- retention, rows in the default partition.  Each DDL runs in its own
--- transaction as the table's owner under the set's lock_timeout, retried
--- ddl_retries times.  A set runs only when its creator and the caller
--- still have the privileges of the table's owner (else a WARNING and a
--- logged skip; for an explicit parent the caller's lack is an error), and
--- only in one session at a time (a run that finds the set claimed by a
--- running session skips it with a WARNING naming that session); meant to
--- be CALLed from cron.
---
--- Fail safe: each task (create a partition with the rows the default
--- partition holds for it, retire one) runs with its log line in a
--- subtransaction, so that whatever fails in it (an error, a lock timeout
--- after the retries, a cancel) undoes all of that task; the failure is
--- recorded in partition_set_state (a cancel after that ends the call).
--- Tasks done before stay done.  A run that could not record its end (the
--- session was killed) is recognised by the next one (_pm_claim).  A
--- partition detached for the archiving helper keeps a comment until the
--- helper has emptied it, so a stopped hand-over is taken up again.  Called
--- without parent, it also removes the CHECK constraint of a conversion
--- whose session is gone (_pt_leftover_bounds), which would otherwise
--- refuse the application's rows once they pass its boundary.
-CREATE OR REPLACE PROCEDURE @extschema@.maintain_partitions(parent regclass DEFAULT NULL)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	s record;
-	cfg record;
-	t @extschema@._pm_task;
-	pl record;
-	res record;
-	attempt integer;
-	nonatomic boolean;
-	err pg_catalog.text;
-	refusal pg_catalog.text;
-	holder pg_catalog.text;
-	qname pg_catalog.text;
-	created integer;
-	retired integer;
-	moved bigint;
-	helper boolean;
-	a_run bigint;
-	a_rows bigint;
-	a_status pg_catalog.text;
-	a_err pg_catalog.text;
-	a_part pg_catalog.text;
-	t_ok boolean;
-	t_moved bigint;
-	t_code pg_catalog.text;
-	t_msg pg_catalog.text;
-	leftover pg_catalog.regclass;
-	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
-BEGIN
-	-- every transaction this procedure opens starts here or after a COMMIT
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	PERFORM @extschema@._require_loaded();
-	PERFORM @extschema@._require_primary('maintain_partitions()');
-	-- a parent the caller may not maintain, or an unknown one, is an error
-	-- before anything is done
-	IF parent IS NOT NULL THEN
-		PERFORM @extschema@._pt_require_maintain(parent);
-	END IF;
-	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
-	nonatomic := @extschema@._nonatomic();
-	-- conversions whose session is gone: their constraint goes (a running
-	-- one holds the table's maintenance lock and is left alone)
-	IF parent IS NULL AND nonatomic THEN
-		FOR leftover IN SELECT * FROM @extschema@._pt_leftover_bounds() LOOP
-			CONTINUE WHEN NOT @extschema@._archive_lock(leftover);
-			t_msg := NULL;
-			BEGIN
-				PERFORM @extschema@._pt_undo_bound(leftover, interval '1s', 0);
-				IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-						   WHERE con.conrelid OPERATOR(pg_catalog.=) leftover
-							 AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound') THEN
-					t_msg := 'its CHECK constraint sa_partition_bound could not be removed now (the table is busy); the next run tries again';
-				ELSE
-					t_msg := 'its CHECK constraint sa_partition_bound was removed; call partition_table again to convert the table';
-				END IF;
-				PERFORM @extschema@._pt_log(n.nspname, c.relname, 'partition_table undo',
-					t_msg OPERATOR(pg_catalog.~~) 'its CHECK constraint sa_partition_bound was removed%',
-					'an interrupted conversion: ' OPERATOR(pg_catalog.||) t_msg)
-				FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-				WHERE c.oid OPERATOR(pg_catalog.=) leftover;
-			EXCEPTION WHEN others THEN
-				GET STACKED DIAGNOSTICS t_msg = MESSAGE_TEXT;
-			END;
-			COMMIT;
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			PERFORM @extschema@._archive_unlock(leftover);
-			RAISE WARNING 'maintain_partitions: %: the conversion of this table was interrupted: %', leftover, t_msg
-				USING HINT = 'A partition_table call that is killed leaves the constraint, which refuses rows beyond its boundary.';
-		END LOOP;
-	END IF;
-	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
-		qname := pg_catalog.format('%I.%I', s.parent_schema, s.parent_table);
-		SELECT * INTO cfg FROM @extschema@.partition_sets ps
-		WHERE ps.parent_schema OPERATOR(pg_catalog.=) s.parent_schema
-		  AND ps.parent_table OPERATOR(pg_catalog.=) s.parent_table;
-		-- the set's creator and the caller must still have the privileges
-		-- of the table's owner
-		refusal := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
-		IF refusal IS NOT NULL THEN
-			RAISE WARNING 'maintain_partitions: % skipped: %', qname, refusal
-				USING HINT = 'Maintenance runs as the owner of the table only for a set created by a role with the owner''s privileges; re-create the set as the owner.';
-			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
-				pg_catalog.format('skipped: %s', refusal));
-			IF nonatomic THEN
-				COMMIT;
-				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			END IF;
-			CONTINUE;
-		END IF;
-		-- one session at a time per set
-		holder := @extschema@._pm_claim(s.parent_schema, s.parent_table, cfg.lock_timeout);
-		IF holder IS NOT NULL THEN
-			RAISE WARNING 'maintain_partitions: % skipped: another run is in progress (%)', qname, holder
-				USING HINT = 'If that session is not running maintenance, end it; the next run takes the set over.';
-			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'skip', false,
-				pg_catalog.format('skipped: another run is in progress (%s)', holder));
-			IF nonatomic THEN
-				COMMIT;
-				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-			END IF;
-			CONTINUE;
-		END IF;
-		IF nonatomic THEN
-			COMMIT;
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-		END IF;
-		err := s.problem;
-		created := 0;
-		retired := 0;
-		moved := 0;
-		IF err IS NULL THEN
-			pl := @extschema@._pm_plan(s.parent_schema, s.parent_table);
-			err := pl.err;
-		END IF;
-		IF err IS NULL THEN
-			FOREACH t IN ARRAY pl.tasks LOOP
-				t_ok := true;
-				t_code := NULL;
-				t_msg := NULL;
-				t_moved := 0;
-				a_part := NULL;
-				IF t.action OPERATOR(pg_catalog.=) ANY (ARRAY['create', 'retire']) THEN
-					-- the task and its log line: all or nothing
-					BEGIN
-						attempt := 0;
-						LOOP
-							IF t.action OPERATOR(pg_catalog.=) 'create' THEN
-								res := @extschema@._pm_create(s.parent_schema, s.parent_table, t.lo, t.hi);
-							ELSE
-								res := @extschema@._pm_retire(s.parent_schema, s.parent_table, t.part);
-							END IF;
-							EXIT WHEN res.ok OR NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable)
-								OR attempt OPERATOR(pg_catalog.>=) cfg.ddl_retries;
-							attempt := attempt OPERATOR(pg_catalog.+) 1;
-							PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
-						END LOOP;
-						IF res.ok AND t.action OPERATOR(pg_catalog.=) 'create' THEN
-							t_moved := res.moved;
-							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'create', true,
-								pg_catalog.format('%s created%s%s', res.part_name,
-									CASE WHEN res.moved OPERATOR(pg_catalog.>) 0
-										THEN pg_catalog.format(', %s rows moved from the default partition', res.moved) ELSE '' END,
-									CASE WHEN attempt OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format(' after %s retries', attempt) ELSE '' END));
-						ELSIF res.ok THEN
-							a_part := res.part_name;
-							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'retire', true,
-								pg_catalog.format('%s detached (%s)', res.part_name, cfg.retention_action));
-						ELSE
-							t_ok := false;
-							t_code := res.err_code;
-							t_msg := pg_catalog.format('%s failed after %s retries: %s', t.action, attempt, res.message);
-						END IF;
-					EXCEPTION WHEN others OR query_canceled THEN
-						t_ok := false;
-						GET STACKED DIAGNOSTICS t_code = RETURNED_SQLSTATE, t_msg = MESSAGE_TEXT;
-						t_msg := pg_catalog.format('%s failed: %s', t.action, t_msg);
-					END;
-					IF t_ok THEN
-						IF t.action OPERATOR(pg_catalog.=) 'create' THEN
-							created := created OPERATOR(pg_catalog.+) 1;
-							moved := moved OPERATOR(pg_catalog.+) t_moved;
-						ELSE
-							retired := retired OPERATOR(pg_catalog.+) 1;
-						END IF;
-					ELSE
-						err := t_msg;
-						BEGIN
-							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, t.action, false, t_msg);
-						EXCEPTION WHEN others OR query_canceled THEN
-							NULL;	-- the state below records it
-						END;
-					END IF;
-					IF nonatomic THEN
-						COMMIT;
-						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-					END IF;
-					-- a cancel stops the run, once it is recorded
-					IF t_code OPERATOR(pg_catalog.=) '57014' THEN
-						PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
-						IF nonatomic THEN
-							COMMIT;
-							PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-						END IF;
-						RAISE EXCEPTION USING ERRCODE = 'query_canceled',
-							MESSAGE = pg_catalog.format('maintain_partitions: %s: %s', qname, t_msg),
-							HINT = 'What this run did before is kept; the next run goes on.';
-					END IF;
-				ELSIF t.action OPERATOR(pg_catalog.=) 'archive' THEN
-					-- detached by an earlier run, not emptied yet
-					a_part := t.part::pg_catalog.regclass::pg_catalog.text;
-				END IF;
-				-- a detached partition goes to the archiving helper when the
-				-- set asks for it and the helper is installed
-				IF a_part IS NOT NULL AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
-					SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
-						JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
-						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
-						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
-						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
-					a_err := NULL;
-					IF helper AND nonatomic THEN
-						-- the target must still be the owner's (checked again:
-						-- it may have changed hands since the set was made)
-						a_err := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
-						IF a_err IS NULL THEN
-							a_err := @extschema@._pm_archive_check(a_part, cfg.control_column,
-								cfg.retention, cfg.archive_target, cfg.archive_batch_size);
-						END IF;
-					END IF;
-					IF helper AND NOT nonatomic THEN
-						-- the helper commits its batches: it needs a CALL
-						-- outside a transaction block
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', a_part));
-					ELSIF helper AND a_err IS NOT NULL THEN
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
-								a_part, a_err));
-						-- not handed over again: the comment says why
-						BEGIN
-							PERFORM @extschema@._owner_exec(a_part::pg_catalog.regclass,
-								pg_catalog.format('COMMENT ON TABLE %s IS %L', a_part,
-									pg_catalog.format('scale_advisor: detached from %s; scale_advisor.archive refused it: %s', qname, a_err)));
-						EXCEPTION WHEN others THEN
-							NULL;
-						END;
-					ELSIF helper THEN
-						-- a static CALL (EXECUTE would make it atomic); the
-						-- helper resolves the names itself
-						a_run := NULL;
-						a_rows := NULL;
-						a_status := NULL;
-						CALL @extschema@.archive(relation => a_part::pg_catalog.regclass,
-							time_column => cfg.control_column,
-							older_than => cfg.retention::interval,
-							target => @extschema@._pt_target(cfg.archive_target),
-							batch_size => cfg.archive_batch_size,
-							run_id => a_run, rows_moved => a_rows, status => a_status);
-						COMMIT;
-						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', a_status IS NOT DISTINCT FROM 'done',
-							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
-								a_rows, a_part, a_run, a_status));
-						-- a run that did not finish is a failure of this one (the
-						-- partition stays detached and marked: the next run goes on)
-						IF a_status IS DISTINCT FROM 'done' THEN
-							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
-								a_part, a_run, a_status);
-						END IF;
-						-- every row of a retired partition is past retention:
-						-- once the helper has moved them all, the empty
-						-- partition goes
-						res := @extschema@._pm_drop_if_empty(a_part, cfg.lock_timeout);
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
-							res.message);
-					ELSE
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', a_part));
-					END IF;
-					IF nonatomic THEN
-						COMMIT;
-						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-					END IF;
-				END IF;
-			END LOOP;
-		ELSE
-			PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'maintain', false, err);
-		END IF;
-		-- records the end and gives up the claim
-		PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
-		IF err IS NOT NULL THEN
-			RAISE WARNING 'maintain_partitions: %: %', qname, err;
-		END IF;
-		IF nonatomic THEN
-			COMMIT;
-			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-		END IF;
-	END LOOP;
-END
-$$;
-
--- Is maintenance running as expected?  One row per set.
-CREATE OR REPLACE VIEW @extschema@.partition_maintenance_status AS
-SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.premake,
-	   s.retention, s.retention_action, s.enabled, s.expected_every,
-	   st.last_started, st.last_finished, st.last_success, st.last_error, st.last_error_at,
-	   coalesce(st.consecutive_failures, 0) AS consecutive_failures,
-	   coalesce(st.partitions_created, 0) AS partitions_created,
-	   coalesce(st.partitions_retired, 0) AS partitions_retired,
-	   coalesce(st.default_rows_moved, 0) AS default_rows_moved,
-	   st.default_rows_remaining,
-	   @extschema@._pm_covered_until(s.parent_schema, s.parent_table) AS covered_until,
-	   s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every AS overdue,
-	   CASE
-		 WHEN NOT s.enabled THEN 'disabled'
-		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
-		 -- a run that holds the set but whose session is gone or idle was
-		 -- killed or stopped before it could record its end
-		 WHEN st.running_pid IS NOT NULL AND NOT EXISTS (
-				SELECT 1 FROM pg_stat_activity a
-				WHERE a.pid = st.running_pid AND a.backend_start IS NOT DISTINCT FROM st.running_backend_start
-				  AND a.state NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)'))
-			THEN format('last run was interrupted: process %s, started %s, stopped before it finished; the next run takes over',
-						st.running_pid, date_trunc('second', st.last_started))
-		 -- (a set restored from a dump has no state: not "ok" until a run
-		 -- succeeds here, and a failure is said as such)
-		 WHEN st.last_success IS NULL AND st.consecutive_failures > 0 THEN 'no run has succeeded yet; last run failed: ' || st.last_error
-		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'no successful run recorded (maintenance is overdue)'
-		 WHEN st.last_success IS NULL THEN 'not maintained yet'
-		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
-		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
-		 WHEN st.default_rows_remaining > 0 THEN st.default_rows_remaining || ' rows in the default partition'
-		 ELSE 'ok'
-	   END AS status
-FROM @extschema@.partition_sets s
-LEFT JOIN @extschema@.partition_set_state st
-	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
-WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
-
--- fail safe: rows of 1.0 checked against the rules of 1.1 (docs/reliability.md,
--- "Rows from 1.0").  The update never makes a row do something else without
--- saying so:
--- - a time partition interval or retention written as a bare number, which
---   1.0 read as seconds, is written again with its unit ('86400' becomes
---   '86400 seconds': the same interval);
--- - a row whose age, interval or retention breaks a 1.1 minimum, which would
---   move, detach or drop rows within minutes, stops doing so: an archive
---   policy is disabled, a partition set loses its retention (it still
---   premakes partitions: disabling it would make inserts fail once the
---   premade partitions run out), a set whose interval is under a minute is
---   disabled;
--- - a lock_timeout over 1 minute (or a pause over 1 minute, a max_duration
---   under 1 second) is brought to that bound: these say only how long a step
---   waits, never which rows it touches.
--- Each change is named in a WARNING (an extension script shows no NOTICE).
-DO $fs$
-DECLARE
-	r record;
-	rel pg_catalog.regclass;
-	kind pg_catalog.text;
-	v pg_catalog.text;
-	why pg_catalog.text;
-	bare pg_catalog.text := '^\s*[-+]?[0-9]*\.?[0-9]+\s*$';
-BEGIN
-	-- the fixes are the update's own: the rows' triggers (which check the
-	-- creator's privileges and the new rules) do not fire for them
-	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
-	FOR r IN SELECT * FROM @extschema@.archive_policies ap ORDER BY ap.relation LOOP
-		IF r.older_than OPERATOR(pg_catalog.<) interval '1 hour' AND r.enabled THEN
-			UPDATE @extschema@.archive_policies ap
-			SET enabled = false,
-				comment = pg_catalog.concat_ws(' ', ap.comment, pg_catalog.format('[disabled by the update to 1.1: older_than %s is under 1 hour]', r.older_than))
-			WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
-			RAISE WARNING 'archive policy for % disabled: older_than % is under 1 hour', r.relation, r.older_than
-				USING DETAIL = 'A number without a unit is read as seconds, so such a policy archives rows a few seconds or minutes old.',
-					HINT = pg_catalog.format('Give the age with its unit and enable it: UPDATE scale_advisor.archive_policies SET older_than = ''90 days'', enabled = true WHERE relation = %L;', r.relation);
-		END IF;
-		IF r.lock_timeout OPERATOR(pg_catalog.>) interval '1 minute' THEN
-			UPDATE @extschema@.archive_policies ap SET lock_timeout = interval '1 minute' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
-			RAISE WARNING 'archive policy for %: lock_timeout % lowered to 1 minute, the longest 1.1 accepts', r.relation, r.lock_timeout;
-		END IF;
-		IF r.pause OPERATOR(pg_catalog.>) interval '1 minute' THEN
-			UPDATE @extschema@.archive_policies ap SET pause = interval '1 minute' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
-			RAISE WARNING 'archive policy for %: pause % lowered to 1 minute, the longest 1.1 accepts', r.relation, r.pause;
-		END IF;
-		IF r.max_duration OPERATOR(pg_catalog.<) interval '1 second' THEN
-			UPDATE @extschema@.archive_policies ap SET max_duration = interval '1 second' WHERE ap.relation OPERATOR(pg_catalog.=) r.relation;
-			RAISE WARNING 'archive policy for %: max_duration % raised to 1 second, the shortest 1.1 accepts', r.relation, r.max_duration;
-		END IF;
-	END LOOP;
-	FOR r IN SELECT * FROM @extschema@.partition_sets ps ORDER BY ps.parent_schema, ps.parent_table LOOP
-		rel := @extschema@._pt_rel(r.parent_schema, r.parent_table);
-		kind := NULL;
-		IF rel IS NOT NULL THEN
-			SELECT @extschema@._pt_kind(a.atttypid::pg_catalog.regtype) INTO kind
-			FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attname OPERATOR(pg_catalog.=) r.control_column
-			  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
-		END IF;
-		IF kind OPERATOR(pg_catalog.=) 'time' THEN
-			v := r.part_interval;
-			IF v OPERATOR(pg_catalog.~) bare THEN
-				v := pg_catalog.btrim(v) OPERATOR(pg_catalog.||) ' seconds';
-			END IF;
-			why := NULL;
-			BEGIN
-				PERFORM @extschema@._pt_check_interval(kind, v);
-			EXCEPTION WHEN others THEN
-				GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
-			END;
-			IF why IS NOT NULL THEN
-				IF r.enabled THEN
-					UPDATE @extschema@.partition_sets ps SET enabled = false
-					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
-					RAISE WARNING 'partition set %.% disabled: %', r.parent_schema, r.parent_table, why
-						USING DETAIL = pg_catalog.format('Its interval was %L (a number without a unit is read as seconds).', r.part_interval),
-							HINT = 'Partition it anew with a supported interval; maintain_partitions leaves it alone meanwhile.';
-				END IF;
-			ELSIF v OPERATOR(pg_catalog.<>) r.part_interval THEN
-				UPDATE @extschema@.partition_sets ps SET part_interval = v
-				WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
-				RAISE WARNING 'partition set %.%: interval % written with its unit, %', r.parent_schema, r.parent_table,
-					pg_catalog.quote_literal(r.part_interval), pg_catalog.quote_literal(v);
-			END IF;
-			IF r.retention IS NOT NULL THEN
-				v := r.retention;
-				IF v OPERATOR(pg_catalog.~) bare THEN
-					v := pg_catalog.btrim(v) OPERATOR(pg_catalog.||) ' seconds';
-				END IF;
-				why := NULL;
-				BEGIN
-					PERFORM @extschema@._pt_check_retention(kind, v, r.retention_action);
-				EXCEPTION WHEN others THEN
-					GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
-				END;
-				IF why IS NOT NULL THEN
-					UPDATE @extschema@.partition_sets ps SET retention = NULL
-					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
-					RAISE WARNING 'partition set %.%: retention % removed: %', r.parent_schema, r.parent_table,
-						pg_catalog.quote_literal(r.retention), why
-						USING DETAIL = 'Its partitions are no longer retired; they are still premade.',
-							HINT = pg_catalog.format('Give a retention with its unit: UPDATE scale_advisor.partition_sets SET retention = ''90 days'' WHERE parent_schema = %L AND parent_table = %L;',
-								r.parent_schema, r.parent_table);
-				ELSIF v OPERATOR(pg_catalog.<>) r.retention THEN
-					UPDATE @extschema@.partition_sets ps SET retention = v
-					WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
-					RAISE WARNING 'partition set %.%: retention % written with its unit, %', r.parent_schema, r.parent_table,
-						pg_catalog.quote_literal(r.retention), pg_catalog.quote_literal(v);
-				END IF;
-			END IF;
-		END IF;
-		IF r.lock_timeout OPERATOR(pg_catalog.>) interval '1 minute' THEN
-			UPDATE @extschema@.partition_sets ps SET lock_timeout = interval '1 minute'
-			WHERE ps.parent_schema OPERATOR(pg_catalog.=) r.parent_schema AND ps.parent_table OPERATOR(pg_catalog.=) r.parent_table;
-			RAISE WARNING 'partition set %.%: lock_timeout % lowered to 1 minute, the longest 1.1 accepts',
-				r.parent_schema, r.parent_table, r.lock_timeout;
-		END IF;
-	END LOOP;
-	PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
-END
-$fs$;
 REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text) FROM PUBLIC;
 
 DO $sa_pt_grants$
@@ -8987,6 +9017,55 @@ BEGIN
 	END IF;
 END
 $sa_preload_check$;
+-- index advice scoring (issues 14 and 16): unused_indexes leaves out the
+-- extension's own indexes and those of archive tables and fills
+-- stats_since, duplicate_indexes reports a plain index with the same
+-- columns as a unique one (sql/install/31_index_hygiene.sql); the snapshots
+-- keep each table's write counters, from which _index_table_activity()
+-- gives the index advice the write rate of a recent window
+-- (sql/install/60_readiness.sql, 30_index_advice.sql).
+CREATE FUNCTION @extschema@._archive_tables()
+RETURNS SETOF pg_catalog.oid
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_stats_reader('scale_advisor.unused_indexes');
+	IF pg_catalog.to_regclass('@extschema@.archive_runs') IS NULL
+	   OR pg_catalog.to_regclass('@extschema@.archive_policies') IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT DISTINCT pg_catalog.to_regclass(t.target)::pg_catalog.oid
+		FROM (SELECT r.target FROM @extschema@.archive_runs r
+			  WHERE r.target IS NOT NULL
+			  UNION
+			  SELECT p.target FROM @extschema@.archive_policies p
+			  WHERE p.target IS NOT NULL) t
+		WHERE pg_catalog.to_regclass(t.target) IS NOT NULL $q$;
+END
+$$;
+
+CREATE OR REPLACE VIEW @extschema@.unused_indexes AS
+SELECT n.nspname AS schema_name,
+       c.oid::pg_catalog.regclass AS relation,
+       i.indexrelid::pg_catalog.regclass AS index,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
+       pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
+       pg_catalog.pg_stat_get_tuples_inserted(c.oid)
+         + pg_catalog.pg_stat_get_tuples_updated(c.oid)
+         + pg_catalog.pg_stat_get_tuples_deleted(c.oid) AS table_writes,
+       COALESCE(
+         (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
+           WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                             WHERE datname = pg_catalog.current_database())),
+         pg_catalog.pg_postmaster_start_time()) AS stats_since,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@')
    AND n.nspname NOT LIKE 'pg_temp%'

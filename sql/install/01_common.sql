@@ -110,6 +110,8 @@ BEGIN
 			DETAIL = why, HINT = hint;
 	END IF;
 END
+$$;
+
 -- n and the noun, singular for 1: '1 call', '3 calls' (plural given when
 -- it is not the noun and an s).
 CREATE FUNCTION @extschema@._n(n numeric, singular text, plural text DEFAULT NULL)
