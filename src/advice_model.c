@@ -497,8 +497,10 @@ model_updates(List *models, bool all_users)
 			SaUpdateCols *uc2;
 
 			foreach(l2, tm->leaves)
+			{
 				if (!match && lfirst_oid(l2) != tm->relid)
 					match = names_relation(rv, lfirst_oid(l2));
+			}
 			if (!match)
 				continue;
 			uc2 = (SaUpdateCols *) palloc0(sizeof(SaUpdateCols));
