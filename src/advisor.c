@@ -52,17 +52,21 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/extension.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -77,6 +81,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -97,6 +102,15 @@ int			sa_min_table_pages = 128;
 static int	advice_min_improvement_pct = 30;
 static int	advice_time_limit_ms = 10000;
 static double index_write_cost_us = 10.0;
+static int	brin_min_table_pages = 1024;
+
+/* |pg_stats.correlation| a BRIN candidate's column needs */
+#define SA_BRIN_MIN_CORRELATION 0.9
+/* updated and deleted rows, as a share of inserted ones, of an append-only table */
+#define SA_APPEND_ONLY_MAX_CHANGES 0.05
+/* upkeep per written row against a btree's: a BRIN index; a GIN key */
+#define SA_BRIN_UPKEEP 0.4
+#define SA_GIN_KEY_UPKEEP 0.45
 
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
@@ -134,6 +148,8 @@ typedef struct Cand
 {
 	SaHypoIndex *h;
 	Oid			relid;
+	Oid			relam;			/* BTREE_AM_OID, GIN_AM_OID or BRIN_AM_OID */
+	Oid			am_opclass;		/* GIN, BRIN: the key's operator class */
 	char	   *sig;
 	List	   *keys;			/* SaTerm * */
 	List	   *includes;		/* attnos (int) */
@@ -167,6 +183,7 @@ typedef struct RelInfo
 	Oid			relid;
 	BlockNumber pages;
 	double		write_rate;
+	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
 } RelInfo;
 
@@ -225,6 +242,49 @@ column_ndistinct(Oid relid, AttrNumber attno)
 	if (get_atttype(relid, attno) == BOOLOID)
 		return 2;
 	return 1e6;					/* no statistics yet: unknown */
+}
+
+/*
+ * Is the table append-only: since the statistics were reset, at most
+ * SA_APPEND_ONLY_MAX_CHANGES as many rows updated or deleted as inserted?
+ */
+static bool
+table_append_only(Oid relid)
+{
+	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
+
+	if (t == NULL)
+		return true;
+	return (t->tuples_updated + t->tuples_deleted) <=
+		SA_APPEND_ONLY_MAX_CHANGES * t->tuples_inserted;
+}
+
+/*
+ * pg_stats.correlation of a column: how closely the physical order of the
+ * rows follows the column's order (1 or -1: exactly); 0 when unknown.
+ */
+static double
+column_correlation(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	AttStatsSlot sslot;
+	double		corr = 0;
+
+	if (attno <= 0)
+		return 0;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_CORRELATION, InvalidOid,
+						 ATTSTATSSLOT_NUMBERS))
+	{
+		if (sslot.nnumbers == 1)
+			corr = sslot.numbers[0];
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(tup);
+	return corr;
 }
 
 /* rows written per second since the statistics were reset */
@@ -306,9 +366,14 @@ cand_build_hypo(Cand *c)
 	bool		sort_flip = false;
 
 	h->relid = c->relid;
+	h->relam = c->relam;
 	h->nkeycolumns = list_length(c->keys);
 	h->ncolumns = h->nkeycolumns + list_length(c->includes);
 	if (h->ncolumns > INDEX_MAX_KEYS || h->nkeycolumns == 0)
+		return false;
+	if (c->relam != BTREE_AM_OID &&
+		(h->nkeycolumns != 1 || c->includes != NIL ||
+		 !OidIsValid(c->am_opclass)))
 		return false;
 	foreach(lc, c->keys)
 	{
@@ -316,7 +381,9 @@ cand_build_hypo(Cand *c)
 		Oid			typid = exprType((Node *) t->expr);
 		Oid			opclass = InvalidOid;
 
-		if (needs_pattern_ops(t))
+		if (c->relam != BTREE_AM_OID)
+			opclass = c->am_opclass;
+		else if (needs_pattern_ops(t))
 			opclass = pattern_opclass(getBaseType(typid));
 		if (!OidIsValid(opclass))
 			opclass = sa_default_btree_opclass(typid);
@@ -329,7 +396,7 @@ cand_build_hypo(Cand *c)
 		h->opfamily[i] = get_opclass_family(opclass);
 		h->opcintype[i] = get_opclass_input_type(opclass);
 		h->collation[i] = exprCollation((Node *) t->expr);
-		if (t->kind == SA_TERM_SORT)
+		if (c->relam == BTREE_AM_OID && t->kind == SA_TERM_SORT)
 		{
 			/* backward scans serve the all-reversed order */
 			if (first_sort)
@@ -358,7 +425,7 @@ cand_signature(Cand *c)
 	int			i = 0;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%u:", c->relid);
+	appendStringInfo(&buf, "%u:%u:", c->relid, c->relam);
 	foreach(lc, c->keys)
 	{
 		SaTerm	   *t = (SaTerm *) lfirst(lc);
@@ -380,8 +447,87 @@ cand_signature(Cand *c)
 }
 
 /*
+ * The expression of column j of an index, as the candidates' terms have it
+ * (varno 1): a Var for a plain column, else its index expression.
+ */
+static Expr *
+index_column_expr(Relation irel, List *exprs, int j)
+{
+	Form_pg_index ix = irel->rd_index;
+	AttrNumber	a = ix->indkey.values[j];
+	int			k;
+	int			e = 0;
+
+	if (a != 0)
+	{
+		Form_pg_attribute att;
+
+		if (a < 0)
+			return NULL;
+		att = TupleDescAttr(RelationGetDescr(irel), j);
+		return (Expr *) makeVar(1, a, att->atttypid, att->atttypmod,
+								att->attcollation, 0);
+	}
+	for (k = 0; k < j; k++)
+		if (ix->indkey.values[k] == 0)
+			e++;
+	return (Expr *) list_nth(exprs, e);
+}
+
+/*
+ * Does an existing valid index already serve a GIN or BRIN candidate: a
+ * column on the same expression whose operator family is the candidate's
+ * or holds the operator the candidate is for (pg_trgm's GiST class serves
+ * LIKE '%x%' as its GIN class does; a btree leading on a BRIN candidate's
+ * column serves its range)?
+ */
+static bool
+served_by_existing_other(Cand *c, List *indexes)
+{
+	SaTerm	   *t = (SaTerm *) linitial(c->keys);
+	ListCell   *lc;
+	bool		served = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		List	   *exprs = RelationGetIndexExpressions(irel);
+		int			j;
+
+		if (irel->rd_index->indisvalid &&
+			RelationGetIndexPredicate(irel) == NIL)
+		{
+			for (j = 0; j < irel->rd_index->indnkeyatts && !served; j++)
+			{
+				Expr	   *e = index_column_expr(irel, exprs, j);
+				Oid			fam = irel->rd_opfamily[j];
+
+				if (irel->rd_rel->relam == BTREE_AM_OID && j > 0)
+					break;
+				if (e == NULL)
+					continue;
+				if (IsA(e, Var) && IsA(t->expr, Var))
+				{
+					if (((Var *) e)->varattno != ((Var *) t->expr)->varattno)
+						continue;
+				}
+				else if (!equal(e, t->expr))
+					continue;
+				served = (fam == c->h->opfamily[0] ||
+						  op_in_opfamily(t->opno, fam));
+			}
+		}
+		index_close(irel, AccessShareLock);
+		if (served)
+			break;
+	}
+	return served;
+}
+
+/*
  * Does a leading part of an existing valid btree index already serve the
- * candidate?  Equality-only candidates match in any column order.
+ * candidate?  Equality-only candidates match in any column order.  GIN and
+ * BRIN candidates: served_by_existing_other.
  */
 static bool
 served_by_existing(Cand *c)
@@ -393,6 +539,12 @@ served_by_existing(Cand *c)
 	bool		eq_only = true;
 	ListCell   *tc;
 
+	if (c->relam != BTREE_AM_OID)
+	{
+		served = served_by_existing_other(c, indexes);
+		relation_close(rel, AccessShareLock);
+		return served;
+	}
 	foreach(tc, c->keys)
 	{
 		char		k = ((SaTerm *) lfirst(tc))->kind;
@@ -498,13 +650,20 @@ rel_info(AdviceState *st, Oid relid)
 	ri->pages = RelationGetNumberOfBlocks(rel);
 	relation_close(rel, AccessShareLock);
 	ri->write_rate = table_write_rate(relid);
+	ri->append_only = table_append_only(relid);
 	st->rels = lappend(st->rels, ri);
 	return ri;
 }
 
+/*
+ * Make a candidate of access method relam (for GIN and BRIN, one key with
+ * operator class am_opclass) from one need of one statement, unless the
+ * same candidate exists already or an existing index serves it.
+ */
 static void
-add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
-		 List *includes, Expr *pred, const char *why)
+add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+			List *includes, Expr *pred, const char *why, Oid relam,
+			Oid am_opclass)
 {
 	Cand	   *c;
 	ListCell   *lc;
@@ -514,6 +673,8 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		return;
 	c = (Cand *) palloc0(sizeof(Cand));
 	c->relid = need->relid;
+	c->relam = relam;
+	c->am_opclass = am_opclass;
 	c->keys = NIL;
 	foreach(lc, keys)
 	{
@@ -579,6 +740,173 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 	ri->cands = lappend(ri->cands, c);
 }
 
+/* a btree candidate */
+static void
+add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+		 List *includes, Expr *pred, const char *why)
+{
+	add_cand_am(st, s, need, keys, includes, pred, why, BTREE_AM_OID,
+				InvalidOid);
+}
+
+/* schema of an installed extension, or InvalidOid */
+static Oid
+extension_schema(const char *name)
+{
+	Oid			ext = get_extension_oid(name, true);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* the operator class schema.name of access method amoid, or InvalidOid */
+static Oid
+qualified_opclass(Oid amoid, Oid nsp, const char *name)
+{
+	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+
+	if (nspname == NULL)
+		return InvalidOid;
+	return get_opclass_oid(amoid, list_make2(makeString(nspname),
+											 makeString(pstrdup(name))),
+						   true);
+}
+
+/* does the operator family of opclass hold every operator of ops? */
+static bool
+opclass_serves(Oid opclass, List *ops)
+{
+	Oid			fam;
+	ListCell   *lc;
+
+	if (!OidIsValid(opclass))
+		return false;
+	fam = get_opclass_family(opclass);
+	foreach(lc, ops)
+		if (!op_in_opfamily(lfirst_oid(lc), fam))
+			return false;
+	return true;
+}
+
+/*
+ * The GIN operator class for the GIN or pattern-match terms on one
+ * expression (their operators in ops): pg_trgm's gin_trgm_ops for pattern
+ * matches when pg_trgm is installed in this database (else none);
+ * jsonb_path_ops (smaller and faster) when it serves every operator used,
+ * else the type's default GIN class (jsonb_ops, array_ops, tsvector_ops).
+ */
+static Oid
+gin_opclass_for(Expr *expr, char kind, List *ops)
+{
+	Oid			typid = exprType((Node *) expr);
+	Oid			opclass;
+
+	if (kind == SA_TERM_TRGM)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, extension_schema("pg_trgm"),
+									"gin_trgm_ops");
+		return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+	}
+	if (typid == JSONBOID)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, PG_CATALOG_NAMESPACE,
+									"jsonb_path_ops");
+		if (opclass_serves(opclass, ops))
+			return opclass;
+	}
+	opclass = GetDefaultOpClass(typid, GIN_AM_OID);
+	return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+}
+
+/*
+ * GIN candidates: one per expression tested with operators of a GIN
+ * operator class (jsonb containment and key tests, array containment and
+ * overlap, full-text matches) or with pattern matches pg_trgm serves.
+ */
+static void
+gin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	ListCell   *lc;
+	List	   *done = NIL;
+
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		List	   *ops = NIL;
+		ListCell   *oc;
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_GIN && t->kind != SA_TERM_TRGM)
+			continue;
+		if (term_in_list(done, t))
+			continue;
+		done = lappend(done, t);
+		foreach(oc, need->terms)
+		{
+			SaTerm	   *o = (SaTerm *) lfirst(oc);
+
+			if (o->kind == t->kind && equal(o->expr, t->expr))
+				ops = list_append_unique_oid(ops, o->opno);
+		}
+		opclass = gin_opclass_for(t->expr, t->kind, ops);
+		if (!OidIsValid(opclass))
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					t->kind == SA_TERM_TRGM ?
+					"GIN index with pg_trgm's trigrams for the pattern match" :
+					"GIN index for the containment, key or full-text test",
+					GIN_AM_OID, opclass);
+	}
+}
+
+/*
+ * BRIN candidates: a range test on a column of a large append-only table
+ * whose rows lie in the column's order (|pg_stats.correlation| at least
+ * SA_BRIN_MIN_CORRELATION), where a summary of each 128 pages skips most
+ * of the table at a fraction of a btree's size and upkeep.
+ */
+static void
+brin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	RelInfo    *ri = rel_info(st, need->relid);
+	ListCell   *lc;
+
+	if (ri->pages < (BlockNumber) brin_min_table_pages || !ri->append_only)
+		return;
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_RANGE || t->attno <= 0)
+			continue;
+		opclass = GetDefaultOpClass(exprType((Node *) t->expr), BRIN_AM_OID);
+		if (!opclass_serves(opclass, list_make1_oid(t->opno)))
+			continue;
+		if (fabs(column_correlation(need->relid, t->attno)) <
+			SA_BRIN_MIN_CORRELATION)
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					"BRIN index: the rows lie in the order of the column (append-only table)",
+					BRIN_AM_OID, opclass);
+	}
+}
+
 /* the candidates one need of one statement suggests */
 static void
 cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
@@ -595,6 +923,8 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 
 	if (rel_info(st, need->relid)->pages < (BlockNumber) sa_min_table_pages)
 		return;
+	gin_cands_for_need(st, s, need);
+	brin_cands_for_need(st, s, need);
 
 	foreach(lc, need->terms)
 	{
@@ -1142,10 +1472,38 @@ cand_saving(Cand *c, double min_frac)
 	return saved;
 }
 
+/*
+ * Upkeep of an index of the candidate's access method, per written row, as
+ * a multiple of a btree's (test/bench/index_upkeep.sh measures them, see
+ * docs/index-advice.md): a BRIN index only widens the summary of the last
+ * range now and then; a GIN index inserts each key of the row (through its
+ * pending list), about 0.45 of a btree insertion per key, and computing an
+ * index expression (to_tsvector) costs as much again.
+ */
+static double
+am_upkeep_factor(Cand *c)
+{
+	double		f;
+
+	switch (c->relam)
+	{
+		case BRIN_AM_OID:
+			return SA_BRIN_UPKEEP;
+		case GIN_AM_OID:
+			f = Max(1.0, SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(c->h));
+			if (c->h->indexprs != NIL)
+				f *= 2;
+			return f;
+		default:
+			return 1.0;
+	}
+}
+
 static double
 cand_write_penalty(Cand *c)
 {
-	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
+	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0 *
+		am_upkeep_factor(c);
 }
 
 /*
@@ -1423,17 +1781,33 @@ compute_advice(void)
 	return st;
 }
 
+/* the operator class's name, schema-qualified unless in pg_catalog */
 static char *
 opclass_name(Oid opclass)
 {
 	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
+	Form_pg_opclass form;
 	char	   *name;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for operator class %u", opclass);
-	name = pstrdup(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname));
+	form = (Form_pg_opclass) GETSTRUCT(tup);
+	if (form->opcnamespace == PG_CATALOG_NAMESPACE)
+		name = pstrdup(quote_identifier(NameStr(form->opcname)));
+	else
+		name = quote_qualified_identifier(get_namespace_name(form->opcnamespace),
+										  NameStr(form->opcname));
 	ReleaseSysCache(tup);
 	return name;
+}
+
+/* the default operator class of a type for an access method */
+static Oid
+default_opclass(Oid typid, Oid amoid)
+{
+	if (amoid == BTREE_AM_OID)
+		return sa_default_btree_opclass(typid);
+	return GetDefaultOpClass(typid, amoid);
 }
 
 static char *
@@ -1504,8 +1878,10 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		memset(nulls, 0, sizeof(nulls));
 		nsp = get_namespace_name(get_rel_namespace(c->relid));
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s (",
-						 quote_qualified_identifier(nsp, get_rel_name(c->relid)));
+		appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s %s(",
+						 quote_qualified_identifier(nsp, get_rel_name(c->relid)),
+						 c->relam == GIN_AM_OID ? "USING gin " :
+						 c->relam == BRIN_AM_OID ? "USING brin " : "");
 		cols = (Datum *) palloc(sizeof(Datum) * nk);
 		i = 0;
 		foreach(tc, c->keys)
@@ -1516,9 +1892,9 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 
 			initStringInfo(&one);
 			appendStringInfoString(&one, col);
-			if (c->h->opclass[i] != sa_default_btree_opclass(exprType((Node *) t->expr)))
-				appendStringInfo(&one, " %s",
-								 quote_identifier(opclass_name(c->h->opclass[i])));
+			if (c->h->opclass[i] != default_opclass(exprType((Node *) t->expr),
+													c->relam))
+				appendStringInfo(&one, " %s", opclass_name(c->h->opclass[i]));
 			if (c->h->reverse_sort[i])
 				appendStringInfoString(&one, " DESC");
 			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", one.data);
@@ -1621,6 +1997,10 @@ sa_advisor_init(void)
 							"Time budget for computing index advice; statements left over are skipped.",
 							NULL, &advice_time_limit_ms, 10000, 10, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.brin_min_table_pages",
+							"Tables smaller than this many pages get no BRIN index advice.",
+							NULL, &brin_min_table_pages, 1024, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("scale_advisor.index_write_cost_us",
 							 "Estimated cost, in microseconds, of maintaining one index entry for one written row.",
 							 NULL, &index_write_cost_us, 10.0, 0.0, 1e6,

@@ -26,6 +26,11 @@
 #define SA_TERM_LIKE	'l'		/* col LIKE 'prefix%' */
 #define SA_TERM_JOIN	'j'		/* col = other relation's column */
 #define SA_TERM_SORT	's'		/* ORDER BY col under a LIMIT */
+#define SA_TERM_GIN		'g'		/* col @> value, col ? key, col && array,
+								 * tsvector @@ tsquery: an operator of the
+								 * type's default GIN operator class */
+#define SA_TERM_TRGM	't'		/* col LIKE '%x%', ILIKE, ~, ~*: no btree
+								 * serves it, pg_trgm's GIN class may */
 
 /*
  * One use of a column or expression of one scanned relation.  "expr" is the
@@ -91,6 +96,7 @@ extern List *sa_captured_statements(bool all_users);
 typedef struct SaHypoIndex
 {
 	Oid			relid;
+	Oid			relam;			/* BTREE_AM_OID, GIN_AM_OID or BRIN_AM_OID */
 	int			ncolumns;		/* key + included */
 	int			nkeycolumns;
 	AttrNumber	indexkeys[INDEX_MAX_KEYS];	/* 0 for expressions */
@@ -111,6 +117,8 @@ extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
 								   ParamListInfo params, List *hypos);
 extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
+extern bool sa_hypo_am_supported(Oid amoid);
+extern double sa_hypo_keys_per_row(SaHypoIndex *hypo);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);

@@ -2,7 +2,7 @@
  *
  * whatif.c
  *		Hypothetical indexes and the planner check: plan a statement again
- *		as if some btree indexes existed, and compare the costs.
+ *		as if some btree, GIN or BRIN indexes existed, and compare the costs.
  *
  * Owns get_relation_info_hook, installed (chained to whatever was there)
  * only while sa_whatif_plan() plans with hypothetical indexes and restored
@@ -16,7 +16,9 @@
  * caller, which reads their costs and drops them: they are never executed
  * nor cached (the planner is called directly, not through the plan cache).
  * The hypothetical IndexOptInfo is marked hypothetical, which keeps the
- * planner from opening it (get_actual_variable_range skips such indexes).
+ * planner from opening it (get_actual_variable_range skips such indexes,
+ * and the GIN and BRIN cost estimators then invent their statistics from
+ * the index's page count, as for an index never vacuumed).
  *
  * No shared state: everything here is backend-local and lives only for
  * one planning.
@@ -28,6 +30,8 @@
 #include <math.h>
 
 #include "access/amapi.h"
+#include "access/brin.h"
+#include "access/brin_page.h"
 #include "access/htup_details.h"
 #include "access/nbtree.h"
 #include "access/relation.h"
@@ -165,6 +169,181 @@ estimate_btree(SaHypoIndex *h, double tuples, double *pages, int *height)
 }
 
 /*
+ * Average width of what an index column is computed from: the column, or
+ * the columns an index expression reads (to_tsvector(body) is as long as
+ * body, whatever the width of its result type).
+ */
+static double
+source_width(Oid relid, AttrNumber attno, Node *expr)
+{
+	Bitmapset  *cols = NULL;
+	double		w = 0;
+	int			x = -1;
+
+	if (attno != 0)
+		return column_width(relid, attno, NULL);
+	pull_varattnos(expr, 1, &cols);
+	while ((x = bms_next_member(cols, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (a > 0)
+			w += column_width(relid, a, NULL);
+	}
+	return w > 0 ? w : column_width(relid, 0, expr);
+}
+
+/* is the operator class named name? */
+static bool
+opclass_is(Oid opclass, const char *name)
+{
+	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = (strcmp(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname),
+						 name) == 0);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Keys a GIN index column holds per row, from the width of what it indexes:
+ * a trigram per character of a text (pg_trgm), about one lexeme per 7 bytes
+ * of a text turned into a tsvector and per 10 bytes of a stored tsvector,
+ * one key per key or scalar value of a jsonb (about 10 bytes each; one hash
+ * per value, 16 bytes each, for jsonb_path_ops), one per element of an
+ * array.  Rough on purpose: it sizes the index for the planner and for the
+ * advice's est_size_bytes, and the planner's GIN estimate itself invents
+ * its entry counts from the page count of an index it has no statistics
+ * of.
+ */
+static double
+gin_keys_per_row(SaHypoIndex *h, int col, Node *expr)
+{
+	Oid			intype = h->opcintype[col];
+	double		w = source_width(h->relid, h->indexkeys[col], expr);
+
+	if (intype == JSONBOID)
+		return Max(1.0, w / (opclass_is(h->opclass[col], "jsonb_path_ops") ?
+							 16.0 : 10.0));
+	if (intype == TSVECTOROID)
+		return Max(1.0, w / (h->indexkeys[col] == 0 ? 7.0 : 10.0));
+	if (intype == ANYARRAYOID)
+	{
+		Oid			elem;
+		int16		elen = -1;
+
+		elem = get_element_type(h->indexkeys[col] != 0 ?
+								get_atttype(h->relid, h->indexkeys[col]) :
+								exprType(expr));
+		if (OidIsValid(elem))
+			elen = get_typlen(elem);
+		return Max(1.0, (w - 24.0) / (elen > 0 ? elen : 8.0));
+	}
+	if (intype == TEXTOID || intype == VARCHAROID)
+		return Max(1.0, w);		/* trigrams */
+	return 1.0;
+}
+
+/*
+ * Keys one row puts into the hypothetical GIN index (every column); 1 for
+ * other access methods.
+ */
+double
+sa_hypo_keys_per_row(SaHypoIndex *h)
+{
+	double		keys = 0;
+	ListCell   *lc = list_head(h->indexprs);
+	int			i;
+
+	if (h->relam != GIN_AM_OID)
+		return 1.0;
+	for (i = 0; i < h->nkeycolumns; i++)
+	{
+		Node	   *expr = NULL;
+
+		if (h->indexkeys[i] == 0)
+		{
+			expr = (Node *) lfirst(lc);
+			lc = lnext(h->indexprs, lc);
+		}
+		keys += gin_keys_per_row(h, i, expr);
+	}
+	return keys;
+}
+
+/*
+ * Estimate the pages of a GIN index: about 2 bytes of compressed posting
+ * list per key of each row, pages 90 % full, a tenth more for the entry
+ * tree, the meta and root pages.
+ */
+static double
+estimate_gin(SaHypoIndex *h, double tuples)
+{
+	double		keys = sa_hypo_keys_per_row(h);
+
+	return ceil(Max(tuples, 1.0) * keys * 2.0 / (BLCKSZ * 0.9) * 1.1) + 2;
+}
+
+/*
+ * Estimate the pages of a BRIN index over relpages heap pages: one summary
+ * tuple (the minimum and maximum of each column) per range of the default
+ * 128 pages, the range map, and the meta page.
+ */
+static double
+estimate_brin(SaHypoIndex *h, double relpages)
+{
+	double		ranges = ceil(Max(relpages, 1.0) / BRIN_DEFAULT_PAGES_PER_RANGE);
+	double		data = 0;
+	double		itemsz;
+	double		per_page;
+	int			i;
+
+	for (i = 0; i < h->nkeycolumns; i++)
+		data += 2 * column_width(h->relid, h->indexkeys[i], NULL);
+	itemsz = MAXALIGN(sizeof(IndexTupleData) + 2 + (Size) data) +
+		sizeof(ItemIdData);
+	per_page = Max(floor((BLCKSZ - SizeOfPageHeaderData - 8) / itemsz), 1.0);
+	return 1 + ceil(ranges / REVMAP_PAGE_MAXITEMS) + ceil(ranges / per_page);
+}
+
+/*
+ * Pages (and, for a btree, tree height) of the hypothetical index, for a
+ * table of relpages pages of which it holds "tuples" rows.
+ */
+static void
+estimate_index(SaHypoIndex *h, double tuples, double relpages,
+			   double *pages, int *height)
+{
+	*height = -1;
+	switch (h->relam)
+	{
+		case GIN_AM_OID:
+			*pages = estimate_gin(h, tuples);
+			break;
+		case BRIN_AM_OID:
+			*pages = estimate_brin(h, relpages);
+			break;
+		default:
+			estimate_btree(h, tuples, pages, height);
+			break;
+	}
+}
+
+/*
+ * The access methods hypothetical indexes can have.
+ */
+bool
+sa_hypo_am_supported(Oid amoid)
+{
+	return amoid == BTREE_AM_OID || amoid == GIN_AM_OID ||
+		amoid == BRIN_AM_OID;
+}
+
+/*
  * Target list of the index columns, in the form the planner builds for a
  * real index: Vars of the relation, or the index expressions.
  */
@@ -201,13 +380,15 @@ index_tlist(SaHypoIndex *h, Index varno, List *indexprs)
 }
 
 /*
- * Build the planner's description of one hypothetical btree index on rel.
+ * Build the planner's description of one hypothetical index on rel, as
+ * get_relation_info would for a real index of its access method.
  */
 static IndexOptInfo *
 hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 {
 	IndexOptInfo *info = makeNode(IndexOptInfo);
-	IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
+	Oid			amoid = OidIsValid(h->relam) ? h->relam : BTREE_AM_OID;
+	IndexAmRoutine *am = GetIndexAmRoutineByAmId(amoid, false);
 	int			nc = h->ncolumns;
 	int			nk = h->nkeycolumns;
 	double		pages;
@@ -223,25 +404,38 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 	info->indexcollations = (Oid *) palloc(sizeof(Oid) * nk);
 	info->opfamily = (Oid *) palloc(sizeof(Oid) * nk);
 	info->opcintype = (Oid *) palloc(sizeof(Oid) * nk);
-	info->reverse_sort = (bool *) palloc(sizeof(bool) * nk);
-	info->nulls_first = (bool *) palloc(sizeof(bool) * nk);
 	info->canreturn = (bool *) palloc(sizeof(bool) * nc);
 	info->opclassoptions = (bytea **) palloc0(sizeof(bytea *) * nc);
 	for (i = 0; i < nc; i++)
 	{
 		info->indexkeys[i] = h->indexkeys[i];
-		info->canreturn[i] = true;	/* btree returns every column */
+		/* btree returns every column; GIN and BRIN none */
+		info->canreturn[i] = (amoid == BTREE_AM_OID);
 	}
 	for (i = 0; i < nk; i++)
 	{
 		info->indexcollations[i] = h->collation[i];
 		info->opfamily[i] = h->opfamily[i];
 		info->opcintype[i] = h->opcintype[i];
-		info->reverse_sort[i] = h->reverse_sort[i];
-		info->nulls_first[i] = h->nulls_first[i];
 	}
-	info->sortopfamily = info->opfamily;
-	info->relam = BTREE_AM_OID;
+	if (am->amcanorder)
+	{
+		info->sortopfamily = info->opfamily;
+		info->reverse_sort = (bool *) palloc(sizeof(bool) * nk);
+		info->nulls_first = (bool *) palloc(sizeof(bool) * nk);
+		for (i = 0; i < nk; i++)
+		{
+			info->reverse_sort[i] = h->reverse_sort[i];
+			info->nulls_first[i] = h->nulls_first[i];
+		}
+	}
+	else
+	{
+		info->sortopfamily = NULL;
+		info->reverse_sort = NULL;
+		info->nulls_first = NULL;
+	}
+	info->relam = amoid;
 
 	info->indexprs = copyObject(h->indexprs);
 	info->indpred = copyObject(h->indpred);
@@ -286,7 +480,7 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 		root->simple_rel_array[rel->relid] = saved;
 		info->tuples = clamp_row_est(rel->tuples * sel);
 	}
-	estimate_btree(h, info->tuples, &pages, &height);
+	estimate_index(h, info->tuples, rel->pages, &pages, &height);
 	info->pages = (BlockNumber) pages;
 	info->tree_height = height;
 	h->est_pages = pages;
@@ -460,13 +654,14 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 	{
 		Relation	rel = relation_open(h->relid, AccessShareLock);
 		double		tuples = rel->rd_rel->reltuples;
+		double		relpages = RelationGetNumberOfBlocks(rel);
 		double		pages;
 		int			height;
 
 		if (tuples < 0)
 			tuples = 0;
 		relation_close(rel, AccessShareLock);
-		estimate_btree(h, tuples, &pages, &height);
+		estimate_index(h, tuples, relpages, &pages, &height);
 		h->est_pages = pages;
 	}
 	return h->est_pages * BLCKSZ;
@@ -541,6 +736,8 @@ hypo_from_sql(const char *sql)
 	Relation	rel;
 	ListCell   *lc;
 	int			i = 0;
+	const char *amname = "btree";
+	Oid			amoid = BTREE_AM_OID;
 
 	errcb.callback = text_parse_error_callback;
 	errcb.arg = (void *) sql;
@@ -555,11 +752,23 @@ hypo_from_sql(const char *sql)
 				 errhint("Pass a statement such as CREATE INDEX ON tbl (col).")));
 	rs = (RawStmt *) linitial(raw);
 	stmt = (IndexStmt *) rs->stmt;
-	if (stmt->accessMethod && strcmp(stmt->accessMethod, "btree") != 0)
+	if (stmt->accessMethod)
+	{
+		amname = stmt->accessMethod;
+		amoid = get_index_am_oid(amname, true);
+	}
+	if (!sa_hypo_am_supported(amoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("only btree hypothetical indexes are supported"),
-				 errhint("Remove the USING clause or use USING btree.")));
+				 errmsg("access method \"%s\" is not supported for hypothetical indexes",
+						amname),
+				 errhint("Use btree (the default), gin or brin.")));
+	if (amoid != BTREE_AM_OID && stmt->indexIncludingParams != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("access method \"%s\" does not support included columns",
+						amname),
+				 errhint("Remove the INCLUDE clause.")));
 	relid = RangeVarGetRelid(stmt->relation, AccessShareLock, false);
 	rel = table_open(relid, NoLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
@@ -578,6 +787,7 @@ hypo_from_sql(const char *sql)
 
 	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
 	h->relid = relid;
+	h->relam = amoid;
 	h->nkeycolumns = list_length(stmt->indexParams);
 	h->ncolumns = h->nkeycolumns + list_length(stmt->indexIncludingParams);
 	if (h->ncolumns > INDEX_MAX_KEYS)
@@ -635,8 +845,15 @@ hypo_from_sql(const char *sql)
 
 			if (el->collation)
 				coll = get_collation_oid(el->collation, false);
-			opclass = ResolveOpClass(el->opclass, typid, "btree",
-									 BTREE_AM_OID);
+			if (amoid != BTREE_AM_OID &&
+				(el->ordering != SORTBY_DEFAULT ||
+				 el->nulls_ordering != SORTBY_NULLS_DEFAULT))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("access method \"%s\" does not support ASC/DESC options",
+								amname),
+						 errhint("Remove ASC, DESC and NULLS FIRST/LAST.")));
+			opclass = ResolveOpClass(el->opclass, typid, amname, amoid);
 			h->opclass[i] = opclass;
 			h->opfamily[i] = get_opclass_family(opclass);
 			h->opcintype[i] = get_opclass_input_type(opclass);
