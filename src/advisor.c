@@ -162,12 +162,21 @@ typedef struct Cand
 	double		size_bytes;
 	double		write_rate;
 	bool		chosen;
+	List	   *drops;			/* SaIndexDesc * it makes redundant */
 	/* filled in when chosen */
 	double		saved;
 	List	   *served;			/* StmtInfo * */
+	List	   *served_costs;	/* ServedCost *, in the same order */
 	double		sum_before;
 	double		sum_after;
 } Cand;
+
+/* the planner's cost of a statement without and with a chosen index */
+typedef struct ServedCost
+{
+	double		before;
+	double		after;
+} ServedCost;
 
 /* one candidate planned with one statement */
 typedef struct Check
@@ -185,6 +194,8 @@ typedef struct RelInfo
 	double		write_rate;
 	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
+	List	   *droppable;		/* SaIndexDesc * of indexes advice may drop */
+	bool		droppable_read;
 } RelInfo;
 
 /* candidates by the hash of their signature, to find duplicates */
@@ -196,6 +207,7 @@ typedef struct SigEntry
 
 typedef struct AdviceState
 {
+	List	   *claimed;		/* OIDs of indexes a chosen one makes redundant */
 	List	   *stmts;
 	List	   *cands;
 	List	   *rels;			/* RelInfo * */
@@ -750,8 +762,8 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 }
 
 /* schema of an installed extension, or InvalidOid */
-static Oid
-extension_schema(const char *name)
+Oid
+sa_extension_schema(const char *name)
 {
 	Oid			ext = get_extension_oid(name, true);
 	Relation	rel;
@@ -818,7 +830,7 @@ gin_opclass_for(Expr *expr, char kind, List *ops)
 
 	if (kind == SA_TERM_TRGM)
 	{
-		opclass = qualified_opclass(GIN_AM_OID, extension_schema("pg_trgm"),
+		opclass = qualified_opclass(GIN_AM_OID, sa_extension_schema("pg_trgm"),
 									"gin_trgm_ops");
 		return opclass_serves(opclass, ops) ? opclass : InvalidOid;
 	}
@@ -1507,6 +1519,72 @@ cand_write_penalty(Cand *c)
 }
 
 /*
+ * The indexes of a table that advice may tell to drop when a new index
+ * serves every scan they serve: valid plain btree indexes that enforce no
+ * uniqueness and back no constraint, are not the table's clustering or
+ * replica identity index.  Read once per table.
+ */
+static List *
+droppable_indexes(AdviceState *st, Oid relid)
+{
+	RelInfo    *ri = rel_info(st, relid);
+	ListCell   *lc;
+
+	if (ri->droppable_read)
+		return ri->droppable;
+	ri->droppable_read = true;
+	foreach(lc, sa_table_index_descs(relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (d->usable && d->h.relam == BTREE_AM_OID && !d->unique &&
+			!d->constraint && !d->clustered && !d->replident)
+			ri->droppable = lappend(ri->droppable, d);
+	}
+	return ri->droppable;
+}
+
+/*
+ * The existing indexes a btree candidate makes redundant: their key columns
+ * lead its own (with the same operator families, collations and order),
+ * their INCLUDE columns are among its columns, and their predicate is its
+ * own, so every scan they serve it serves too (sa_hypo_covered_by).
+ */
+static List *
+cand_drops(AdviceState *st, Cand *c)
+{
+	List	   *drops = NIL;
+	ListCell   *lc;
+
+	if (c->relam != BTREE_AM_OID)
+		return NIL;
+	foreach(lc, droppable_indexes(st, c->relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (sa_hypo_covered_by(&d->h, c->h) && !sa_hypo_same(&d->h, c->h))
+			drops = lappend(drops, d);
+	}
+	return drops;
+}
+
+/*
+ * Upkeep saved by dropping the indexes c makes redundant (those no index
+ * chosen earlier made redundant already): a btree's each.
+ */
+static double
+cand_drop_relief(AdviceState *st, Cand *c)
+{
+	double		relief = 0;
+	ListCell   *lc;
+
+	foreach(lc, c->drops)
+		if (!list_member_oid(st->claimed, ((SaIndexDesc *) lfirst(lc))->oid))
+			relief += c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
+	return relief;
+}
+
+/*
  * Would c duplicate the chosen index o: the key columns of one a leading
  * part of the other's?  The duplicate_indexes view would report such a
  * pair, so only the first chosen is advised.
@@ -1548,6 +1626,7 @@ choose(AdviceState *st)
 		if (c->checks == NIL)
 			continue;
 		c->size_bytes = sa_hypo_size_bytes(c->h);
+		c->drops = cand_drops(st, c);
 		live = lappend(live, c);
 	}
 
@@ -1563,7 +1642,8 @@ choose(AdviceState *st)
 			Cand	   *c = (Cand *) lfirst(lc);
 			double		net;
 
-			net = cand_saving(c, min_frac) - cand_write_penalty(c);
+			net = cand_saving(c, min_frac) - cand_write_penalty(c) +
+				cand_drop_relief(st, c);
 			if (net <= 0)
 				continue;		/* and never again */
 			next = lappend(next, c);
@@ -1580,6 +1660,22 @@ choose(AdviceState *st)
 			break;
 		best->chosen = true;
 		best->saved = cand_saving(best, min_frac);
+		{
+			List	   *mine = NIL;
+
+			/* an index made redundant is dropped for the first chosen */
+			foreach(lc, best->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+				if (!list_member_oid(st->claimed, d->oid))
+				{
+					st->claimed = lappend_oid(st->claimed, d->oid);
+					mine = lappend(mine, d);
+				}
+			}
+			best->drops = mine;
+		}
 		foreach(lc, best->checks)
 		{
 			Check	   *k = (Check *) lfirst(lc);
@@ -1588,6 +1684,13 @@ choose(AdviceState *st)
 			if (!counts_for(k, min_frac))
 				continue;
 			best->served = lappend(best->served, s);
+			{
+				ServedCost *sc = (ServedCost *) palloc(sizeof(ServedCost));
+
+				sc->before = s->cost_now;
+				sc->after = k->after;
+				best->served_costs = lappend(best->served_costs, sc);
+			}
 			best->sum_before += s->cost_now;
 			best->sum_after += k->after;
 			s->cost_now = k->after;
@@ -1821,6 +1924,18 @@ term_sql(Oid relid, SaTerm *t, List **dpcontext)
 											   false, false));
 }
 
+/* schema.name of an index, quoted where needed */
+static char *
+index_qualified_name(Oid indexoid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+									  get_rel_name(indexoid));
+}
+
+/* columns of _index_advice(false): in the 1.0 view, and in 1.1 */
+#define SA_ADVICE_COLS_1_0	14
+#define SA_ADVICE_COLS		17
+
 /*
  * SQL: scale_advisor._index_advice() — the rows of the index_advice view.
  */
@@ -1831,6 +1946,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	bool		want_skipped = PG_GETARG_BOOL(0);
 	AdviceState *st;
 	ListCell   *lc;
+	List	   *preds = NIL;
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
@@ -1855,11 +1971,24 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
+	/*
+	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access
+	 * method and the indexes the new one makes redundant.
+	 */
+	if (rsinfo->setDesc->natts != SA_ADVICE_COLS_1_0 &&
+		rsinfo->setDesc->natts != SA_ADVICE_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("_index_advice() returns %d or %d columns, not %d",
+						SA_ADVICE_COLS_1_0, SA_ADVICE_COLS,
+						rsinfo->setDesc->natts),
+				 errhint("Read the view scale_advisor.index_advice.")));
+
 	foreach(lc, st->cands)
 	{
 		Cand	   *c = (Cand *) lfirst(lc);
-		Datum		values[14];
-		bool		nulls[14];
+		Datum		values[SA_ADVICE_COLS];
+		bool		nulls[SA_ADVICE_COLS];
 		List	   *dpcontext = NIL;
 		StringInfoData sql;
 		StringInfoData reason;
@@ -1926,12 +2055,27 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		}
 		qids = (Datum *) palloc(sizeof(Datum) * Max(ns, 1));
 		i = 0;
-		foreach(tc, c->served)
 		{
-			StmtInfo   *s = (StmtInfo *) lfirst(tc);
+			char	   *def = sa_hypo_serialize(c->h);
+			ListCell   *cc;
 
-			qids[i++] = Int64GetDatum((int64) s->cap->queryid);
-			calls += s->cap->est_calls;
+			forboth(tc, c->served, cc, c->served_costs)
+			{
+				StmtInfo   *s = (StmtInfo *) lfirst(tc);
+				ServedCost *sc = (ServedCost *) lfirst(cc);
+				SaPrediction *p = (SaPrediction *) palloc(sizeof(SaPrediction));
+
+				qids[i++] = Int64GetDatum((int64) s->cap->queryid);
+				calls += s->cap->est_calls;
+				p->relid = c->relid;
+				p->index_sql = sql.data;
+				p->index_def = def;
+				p->queryid = s->cap->queryid;
+				p->userid = s->cap->userid;
+				p->cost_before = sc->before;
+				p->cost_after = sc->after;
+				preds = lappend(preds, p);
+			}
 		}
 
 		initStringInfo(&reason);
@@ -1942,6 +2086,19 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		if (c->write_rate > 0)
 			appendStringInfo(&reason, "; %.1f rows written per second cost about %.0f ms per hour to maintain it",
 							 c->write_rate, cand_write_penalty(c));
+		if (c->drops != NIL)
+		{
+			appendStringInfoString(&reason, "; it serves every scan of ");
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
+
+				appendStringInfo(&reason, "%s%s", i++ > 0 ? ", " : "",
+								 index_qualified_name(d->oid));
+			}
+			appendStringInfo(&reason, ", which can be dropped once it is built (drop_sql)");
+		}
 
 		values[0] = ObjectIdGetDatum(c->relid);
 		values[1] = PointerGetDatum(construct_array(cols, nk, TEXTOID, -1,
@@ -1967,8 +2124,37 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 																dpcontext, false, false));
 		else
 			nulls[13] = true;
+		if (rsinfo->setDesc->natts == SA_ADVICE_COLS)
+		{
+			int			nd = list_length(c->drops);
+			Datum	   *dropped = (Datum *) palloc(sizeof(Datum) * Max(nd, 1));
+			StringInfoData drop;
+
+			values[14] = CStringGetTextDatum(get_am_name(c->relam));
+			initStringInfo(&drop);
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
+
+				dropped[i] = ObjectIdGetDatum(d->oid);
+				appendStringInfo(&drop, "%sDROP INDEX CONCURRENTLY %s;",
+								 i > 0 ? " " : "",
+								 index_qualified_name(d->oid));
+				i++;
+			}
+			values[15] = PointerGetDatum(construct_array(dropped, nd,
+														 REGCLASSOID, 4, true,
+														 TYPALIGN_INT));
+			if (nd > 0)
+				values[16] = CStringGetTextDatum(drop.data);
+			else
+				nulls[16] = true;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	/* for the before/after check (advice_outcome.c) */
+	sa_record_predictions(preds);
 	return (Datum) 0;
 }
 

@@ -113,6 +113,24 @@ typedef struct SaHypoIndex
 	double		est_tuples;
 } SaHypoIndex;
 
+/* an existing index, described as a hypothetical one (sa_index_desc) */
+typedef struct SaIndexDesc
+{
+	Oid			oid;
+	SaHypoIndex h;
+	bool		usable;			/* valid, ready and live */
+	bool		unique;			/* unique, primary key or exclusion */
+	bool		constraint;		/* backs a constraint */
+	bool		clustered;
+	bool		replident;		/* the table's replica identity */
+} SaIndexDesc;
+
+extern SaIndexDesc *sa_index_desc(Oid indexoid);
+extern List *sa_table_index_descs(Oid relid);
+extern bool sa_hypo_same(SaHypoIndex *a, SaHypoIndex *b);
+extern bool sa_hypo_covered_by(SaHypoIndex *e, SaHypoIndex *n);
+extern char *sa_hypo_serialize(SaHypoIndex *h);
+extern SaHypoIndex *sa_hypo_deserialize(Oid relid, const char *def);
 extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
 								   ParamListInfo params, List *hypos);
 extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
@@ -133,5 +151,20 @@ extern char *sa_replan_refusal(Query *q, Oid role, int nparams,
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;
+extern Oid	sa_extension_schema(const char *name);
+
+/* advice_outcome.c: what one piece of advice predicts for one statement */
+typedef struct SaPrediction
+{
+	Oid			relid;
+	char	   *index_sql;
+	char	   *index_def;		/* sa_hypo_serialize of the index */
+	uint64		queryid;
+	Oid			userid;
+	double		cost_before;	/* planner costs without and with it */
+	double		cost_after;
+} SaPrediction;
+
+extern void sa_record_predictions(List *preds);
 
 #endif							/* SA_INDEX_ADVICE_H */

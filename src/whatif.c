@@ -36,10 +36,14 @@
 #include "access/nbtree.h"
 #include "access/relation.h"
 #include "access/sysattr.h"
+#include "access/genam.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -60,6 +64,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -665,6 +670,301 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 		h->est_pages = pages;
 	}
 	return h->est_pages * BLCKSZ;
+}
+
+/*
+ * An existing index described as a hypothetical index, from its pg_index
+ * row, with its expressions and predicate as stored: never through the
+ * relation cache, which folds them (running the immutable functions they
+ * call with constant arguments, as whoever reads them first).  NULL when
+ * the index is gone.  Takes no lock on the index or its table.
+ */
+SaIndexDesc *
+sa_index_desc(Oid indexoid)
+{
+	HeapTuple	tup;
+	HeapTuple	ctup;
+	Form_pg_index ix;
+	SaIndexDesc *d;
+	Datum		datum;
+	bool		isnull;
+	oidvector  *indclass;
+	oidvector  *indcoll;
+	int2vector *indoption;
+	int			i;
+
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(ctup))
+	{
+		ReleaseSysCache(tup);
+		return NULL;
+	}
+	ix = (Form_pg_index) GETSTRUCT(tup);
+	d = (SaIndexDesc *) palloc0(sizeof(SaIndexDesc));
+	d->oid = indexoid;
+	d->h.relid = ix->indrelid;
+	d->h.relam = ((Form_pg_class) GETSTRUCT(ctup))->relam;
+	ReleaseSysCache(ctup);
+	d->h.ncolumns = Min(ix->indnatts, INDEX_MAX_KEYS);
+	d->h.nkeycolumns = Min(ix->indnkeyatts, d->h.ncolumns);
+	d->usable = ix->indisvalid && ix->indisready && ix->indislive;
+	d->unique = ix->indisunique || ix->indisprimary || ix->indisexclusion;
+	d->clustered = ix->indisclustered;
+	d->replident = ix->indisreplident;
+	d->constraint = OidIsValid(get_index_constraint(indexoid));
+	datum = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+	indclass = (oidvector *) DatumGetPointer(datum);
+	datum = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indcollation,
+							&isnull);
+	indcoll = (oidvector *) DatumGetPointer(datum);
+	datum = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indoption,
+							&isnull);
+	indoption = (int2vector *) DatumGetPointer(datum);
+	for (i = 0; i < d->h.ncolumns; i++)
+		d->h.indexkeys[i] = ix->indkey.values[i];
+	for (i = 0; i < d->h.nkeycolumns; i++)
+	{
+		d->h.opclass[i] = indclass->values[i];
+		d->h.opfamily[i] = get_opclass_family(indclass->values[i]);
+		d->h.opcintype[i] = get_opclass_input_type(indclass->values[i]);
+		d->h.collation[i] = indcoll->values[i];
+		d->h.reverse_sort[i] = (indoption->values[i] & INDOPTION_DESC) != 0;
+		d->h.nulls_first[i] =
+			(indoption->values[i] & INDOPTION_NULLS_FIRST) != 0;
+	}
+	datum = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indexprs, &isnull);
+	if (!isnull)
+		d->h.indexprs = (List *) stringToNode(TextDatumGetCString(datum));
+	datum = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indpred, &isnull);
+	if (!isnull)
+	{
+		Expr	   *pred = (Expr *) stringToNode(TextDatumGetCString(datum));
+
+		d->h.indpred = make_ands_implicit(canonicalize_qual(pred, false));
+	}
+	ReleaseSysCache(tup);
+	return d;
+}
+
+/*
+ * Every index of a table (SaIndexDesc *), read from pg_index without
+ * locking the table.
+ */
+List *
+sa_table_index_descs(Oid relid)
+{
+	Relation	rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *oids = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		oids = lappend_oid(oids, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	foreach(lc, oids)
+	{
+		SaIndexDesc *d = sa_index_desc(lfirst_oid(lc));
+
+		if (d)
+			result = lappend(result, d);
+	}
+	return result;
+}
+
+/* the expression of key or included column i of h (varno 1), or NULL */
+static Node *
+hypo_column_expr(SaHypoIndex *h, int i)
+{
+	ListCell   *lc = list_head(h->indexprs);
+	int			k;
+
+	if (h->indexkeys[i] != 0)
+		return NULL;
+	for (k = 0; k < i && lc != NULL; k++)
+		if (h->indexkeys[k] == 0)
+			lc = lnext(h->indexprs, lc);
+	return lc ? (Node *) lfirst(lc) : NULL;
+}
+
+/* do column i of a and column j of b index the same column or expression? */
+static bool
+hypo_same_column(SaHypoIndex *a, int i, SaHypoIndex *b, int j)
+{
+	Node	   *ea;
+	Node	   *eb;
+
+	if (a->indexkeys[i] != 0 || b->indexkeys[j] != 0)
+		return a->indexkeys[i] == b->indexkeys[j];
+	ea = hypo_column_expr(a, i);
+	eb = hypo_column_expr(b, j);
+	return ea != NULL && eb != NULL && equal(ea, eb);
+}
+
+/* the same predicate (both none, or equal conditions)? */
+static bool
+hypo_same_pred(SaHypoIndex *a, SaHypoIndex *b)
+{
+	return equal(a->indpred, b->indpred);
+}
+
+/*
+ * Are a and b the same index: same table, access method, key columns with
+ * the same operator classes, collations and orderings, same included
+ * columns (in any order) and predicate?
+ */
+bool
+sa_hypo_same(SaHypoIndex *a, SaHypoIndex *b)
+{
+	int			i;
+	int			j;
+
+	if (a->relid != b->relid || a->relam != b->relam ||
+		a->nkeycolumns != b->nkeycolumns || a->ncolumns != b->ncolumns ||
+		!hypo_same_pred(a, b))
+		return false;
+	for (i = 0; i < a->nkeycolumns; i++)
+	{
+		if (!hypo_same_column(a, i, b, i) ||
+			a->opclass[i] != b->opclass[i] ||
+			a->collation[i] != b->collation[i] ||
+			a->reverse_sort[i] != b->reverse_sort[i] ||
+			a->nulls_first[i] != b->nulls_first[i])
+			return false;
+	}
+	for (i = a->nkeycolumns; i < a->ncolumns; i++)
+	{
+		bool		found = false;
+
+		for (j = b->nkeycolumns; j < b->ncolumns && !found; j++)
+			found = hypo_same_column(a, i, b, j);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Would the btree index n serve every scan the btree index e serves: e's
+ * key columns are the leading key columns of n, with the same operator
+ * families and collations and the same orderings (or all of them
+ * reversed: a backward scan), e's included columns are columns of n, and
+ * both have the same predicate?
+ */
+bool
+sa_hypo_covered_by(SaHypoIndex *e, SaHypoIndex *n)
+{
+	int			i;
+	int			j;
+	bool		flipped = false;
+
+	if (e->relid != n->relid || e->relam != BTREE_AM_OID ||
+		n->relam != BTREE_AM_OID || e->nkeycolumns > n->nkeycolumns ||
+		e->nkeycolumns == 0 || !hypo_same_pred(e, n))
+		return false;
+	for (i = 0; i < e->nkeycolumns; i++)
+	{
+		bool		rev = (e->reverse_sort[i] != n->reverse_sort[i]);
+
+		if (!hypo_same_column(e, i, n, i) ||
+			e->opfamily[i] != n->opfamily[i] ||
+			e->collation[i] != n->collation[i])
+			return false;
+		if (i == 0)
+			flipped = rev;
+		if (rev != flipped ||
+			(e->nulls_first[i] != n->nulls_first[i]) != flipped)
+			return false;
+	}
+	for (i = e->nkeycolumns; i < e->ncolumns; i++)
+	{
+		bool		found = false;
+
+		for (j = 0; j < n->ncolumns && !found; j++)
+			found = hypo_same_column(e, i, n, j);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A hypothetical index as text, for scale_advisor.index_advice_predictions
+ * (sa_hypo_deserialize reads it back): its column numbers, orderings,
+ * access method, operator classes and collations, expressions and
+ * predicate, as the node text the catalogs use.
+ */
+char *
+sa_hypo_serialize(SaHypoIndex *h)
+{
+	List	   *ints = list_make2_int(h->nkeycolumns, h->ncolumns);
+	List	   *oids = list_make1_oid(h->relam);
+	int			i;
+
+	for (i = 0; i < h->ncolumns; i++)
+		ints = lappend_int(ints, h->indexkeys[i]);
+	for (i = 0; i < h->nkeycolumns; i++)
+	{
+		ints = lappend_int(ints, h->reverse_sort[i]);
+		ints = lappend_int(ints, h->nulls_first[i]);
+		oids = lappend_oid(oids, h->opclass[i]);
+		oids = lappend_oid(oids, h->collation[i]);
+	}
+	return nodeToString(list_make4(ints, oids, h->indexprs, h->indpred));
+}
+
+/*
+ * Read back what sa_hypo_serialize wrote, for a table relid; NULL when it
+ * is not such a text.  Only the extension's own table holds these texts.
+ */
+SaHypoIndex *
+sa_hypo_deserialize(Oid relid, const char *def)
+{
+	List	   *l = (List *) stringToNode(def);
+	List	   *ints;
+	List	   *oids;
+	SaHypoIndex *h;
+	int			i;
+
+	if (l == NULL || !IsA(l, List) || list_length(l) != 4)
+		return NULL;
+	ints = (List *) linitial(l);
+	oids = (List *) lsecond(l);
+	if (ints == NIL || oids == NIL || !IsA(ints, IntList) ||
+		!IsA(oids, OidList) || list_length(ints) < 2)
+		return NULL;
+	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
+	h->relid = relid;
+	h->nkeycolumns = linitial_int(ints);
+	h->ncolumns = lsecond_int(ints);
+	if (h->nkeycolumns < 1 || h->ncolumns < h->nkeycolumns ||
+		h->ncolumns > INDEX_MAX_KEYS ||
+		list_length(ints) != 2 + h->ncolumns + 2 * h->nkeycolumns ||
+		list_length(oids) != 1 + 2 * h->nkeycolumns)
+		return NULL;
+	h->relam = linitial_oid(oids);
+	for (i = 0; i < h->ncolumns; i++)
+		h->indexkeys[i] = list_nth_int(ints, 2 + i);
+	for (i = 0; i < h->nkeycolumns; i++)
+	{
+		h->reverse_sort[i] = list_nth_int(ints, 2 + h->ncolumns + 2 * i);
+		h->nulls_first[i] = list_nth_int(ints, 3 + h->ncolumns + 2 * i);
+		h->opclass[i] = list_nth_oid(oids, 1 + 2 * i);
+		h->collation[i] = list_nth_oid(oids, 2 + 2 * i);
+		h->opfamily[i] = get_opclass_family(h->opclass[i]);
+	}
+	h->indexprs = (List *) lthird(l);
+	h->indpred = (List *) lfourth(l);
+	return h;
 }
 
 /*

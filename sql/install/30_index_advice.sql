@@ -27,8 +27,8 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_workload_reset';
 REVOKE ALL ON FUNCTION @extschema@.index_workload_reset() FROM PUBLIC;
 
--- Plan a statement without and with one hypothetical btree index (given as
--- a CREATE INDEX statement) and compare the planner's costs.  The statement
+-- Plan a statement without and with one hypothetical btree, GIN or BRIN
+-- index (given as a CREATE INDEX statement) and compare the planner's costs.  The statement
 -- is planned, never run.  params: values for $1, $2, ... as text.  Names
 -- in the statement and the index definition resolve in the caller's
 -- search_path: the default of the last argument is evaluated by the caller,
@@ -56,18 +56,23 @@ LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_compute';
 
+-- access_method: btree, gin or brin; replaces: existing indexes the new one
+-- makes redundant (every scan they serve it serves: their key columns lead
+-- its own), with the statements that drop them once it is built (drop_sql).
 CREATE VIEW @extschema@.index_advice AS
 SELECT a.relation, a.columns, a.index_sql, a.queryids, a.calls,
        a.cost_before, a.cost_after, a.improvement_pct, a.est_size_bytes,
        a.write_rate, a.est_ms_saved_per_hour, a.reason,
-       a.include_columns, a.predicate
+       a.include_columns, a.predicate, a.access_method, a.replaces,
+       a.drop_sql
   FROM @extschema@._index_advice(false) AS a(
          relation pg_catalog.regclass, columns text[], index_sql text,
          queryids bigint[], calls bigint, cost_before double precision,
          cost_after double precision, improvement_pct double precision,
          est_size_bytes bigint, write_rate double precision,
          est_ms_saved_per_hour double precision, reason text,
-         include_columns text[], predicate text)
+         include_columns text[], predicate text, access_method text,
+         replaces pg_catalog.regclass[], drop_sql text)
  WHERE @extschema@._require_loaded()
  ORDER BY a.est_ms_saved_per_hour DESC, a.relation::text, a.index_sql;
 
@@ -80,3 +85,4 @@ SELECT a.queryid, a.userid, a.reason
 -- unless it may read all statistics (as pg_stat_statements).
 GRANT SELECT ON @extschema@.index_workload, @extschema@.index_advice,
   @extschema@.index_advice_skipped TO PUBLIC;
+
