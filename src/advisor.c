@@ -109,7 +109,7 @@ static int	brin_min_table_pages = 1024;
 /* updated and deleted rows, as a share of inserted ones, of an append-only table */
 #define SA_APPEND_ONLY_MAX_CHANGES 0.05
 /* upkeep per written row against a btree's: a BRIN index; a GIN key */
-#define SA_BRIN_UPKEEP 0.4
+#define SA_BRIN_UPKEEP 0.2
 #define SA_GIN_KEY_UPKEEP 0.45
 
 
@@ -1220,6 +1220,81 @@ lock_query_relations(Query *q)
 						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
+/*
+ * Add to *cols the columns the query (and its subqueries) reads from
+ * relation relid; *whole is set when it reads whole rows of it.
+ */
+static bool selected_cols_walker(Node *node, void *context);
+
+typedef struct SelectedCols
+{
+	Oid			relid;
+	Bitmapset  *cols;
+	bool		found;
+	bool		whole;
+} SelectedCols;
+
+static void
+query_selected_cols(Query *q, SelectedCols *sc)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == sc->relid)
+		{
+			Bitmapset  *sel = sa_rte_selected_cols(q, rte);
+
+			sc->found = true;
+			if (bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+							  sel))
+				sc->whole = true;
+			sc->cols = bms_union(sc->cols, sel);
+		}
+		else if (rte->rtekind == RTE_SUBQUERY && rte->subquery)
+			query_selected_cols(rte->subquery, sc);
+	}
+	foreach(lc, q->cteList)
+		query_selected_cols(castNode(Query,
+									 lfirst_node(CommonTableExpr, lc)->ctequery),
+							sc);
+	if (q->hasSubLinks)
+		query_tree_walker(q, selected_cols_walker, sc,
+						  QTW_IGNORE_RC_SUBQUERIES);
+}
+
+static bool
+selected_cols_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		query_selected_cols(castNode(Query, ((SubLink *) node)->subselect),
+							(SelectedCols *) context);
+	return expression_tree_walker(node, selected_cols_walker, context);
+}
+
+/*
+ * The columns a scan needs from its table, as far as the query says: a
+ * scan under a node that computes its own output (an aggregate, a sort)
+ * returns every column of the row (the planner's physical target list),
+ * which would make every column look needed for an index-only scan.
+ */
+static Bitmapset *
+needed_attrs(Query *q, SaScanNeed *n)
+{
+	SelectedCols sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.relid = n->relid;
+	query_selected_cols(q, &sc);
+	if (!sc.found || sc.whole)
+		return n->attrs_used;
+	return bms_intersect(n->attrs_used, sc.cols);
+}
+
 /* pass 1: plan the statement as it is, find its needs and candidates */
 static void
 stmt_prepare(AdviceState *st, StmtInfo *s)
@@ -1291,6 +1366,7 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 		ListCell   *tc;
 
+		n->attrs_used = needed_attrs(q, n);
 		if (!list_member_oid(s->relids, n->relid))
 			s->relids = lappend_oid(s->relids, n->relid);
 		{
