@@ -10,13 +10,18 @@
 # expected output in expected/.
 
 EXTENSION = scale_advisor
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+# the source tree: "." in a plain build, $(VPATH) when building in another
+# folder (make -C build -f ../Makefile VPATH=.., as Debian's pg_buildext
+# does); PGXS's $(srcdir) is not set yet at this point
+sa_src := $(if $(VPATH),$(VPATH),.)
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(sa_src)/$(EXTENSION).control)
 
 MODULE_big = scale_advisor
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = $(patsubst $(sa_src)/%.c,%.o,$(sort $(wildcard $(sa_src)/src/*.c)))
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+DATA = $(filter-out $(DATA_built),$(patsubst $(sa_src)/%,%,$(wildcard $(sa_src)/sql/$(EXTENSION)--*.sql)))
 EXTRA_CLEAN = $(DATA_built)
 
 PG_CPPFLAGS = -I$(srcdir)/src -DSA_VERSION='"$(EXTVERSION)"'
@@ -50,8 +55,15 @@ include $(PGXS)
 # test/t/SaFuzz.pm (after the include: Makefile.global sets the flags)
 PG_PROVE_FLAGS += -I $(srcdir)/test/t
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) $(EXTENSION).control
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard $(sa_src)/sql/install/*.sql)) $(sa_src)/$(EXTENSION).control
+	@mkdir -p $(@D)
 	cat $(filter %.sql,$^) > $@
+
+# a VPATH build writes its object files to src/ of the build folder (an
+# order-only rule would not do: make finds the source's src/ through VPATH)
+ifneq ($(sa_src),.)
+$(shell mkdir -p src)
+endif
 
 # the TAP tests find the ORM client script and the monitoring files here
 installcheck: export SA_BUILD = $(abspath $(srcdir))
@@ -63,3 +75,16 @@ installcheck: installcheck-nopreload
 installcheck-nopreload:
 	$(pg_regress_installcheck) --inputdir=test \
 		--temp-instance=./tmp_check_nopreload $(NOPRELOAD)
+
+# make dist: the zip PGXN takes, scale_advisor-<version>.zip with one top
+# folder holding META.json, made with git archive from the last commit plus
+# the install script built from sql/install/ (META.json's provides names it)
+DISTVERSION = $(shell sed -n 's/^   "version": *"\([^"]*\)".*/\1/p' $(sa_src)/META.json)
+DISTNAME = $(EXTENSION)-$(DISTVERSION)
+EXTRA_CLEAN += $(DISTNAME).zip
+.PHONY: dist
+dist: sql/$(EXTENSION)--$(EXTVERSION).sql
+	rm -f $(DISTNAME).zip
+	git -C $(sa_src) archive --format=zip \
+		--prefix=$(DISTNAME)/sql/ --add-file=$(abspath sql/$(EXTENSION)--$(EXTVERSION).sql) \
+		--prefix=$(DISTNAME)/ -o $(abspath $(DISTNAME).zip) HEAD

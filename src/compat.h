@@ -51,18 +51,6 @@
 #define SA_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
-/*
- * Shared memory requests go through shmem_request_hook (PostgreSQL 15 and
- * later, so always); the macro stays for the code that tests it.
- */
-#define SA_HAVE_SHMEM_REQUEST_HOOK 1
-
-/*
- * N+1 rewrites analyze a statement again with fixed parameter types and
- * deparse the modified tree with pg_get_querydef (exported since 15).
- */
-#define SA_HAVE_QUERYDEF 1
-
 /* Query jumbling moved from utils/ to nodes/ in PostgreSQL 16. */
 #if PG_VERSION_NUM >= 160000
 #include "nodes/queryjumble.h"

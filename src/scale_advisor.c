@@ -39,9 +39,7 @@ typedef struct SaShmemUser
 static SaShmemUser shmem_users[SA_MAX_SHMEM_USERS];
 static int	n_shmem_users = 0;
 
-#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 void		_PG_init(void);
@@ -80,12 +78,8 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("scale_advisor");
 
-#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = sa_shmem_request;
-#else
-	sa_shmem_request();
-#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = sa_shmem_startup;
 
@@ -116,10 +110,8 @@ sa_shmem_request(void)
 {
 	int			i;
 
-#ifdef SA_HAVE_SHMEM_REQUEST_HOOK
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-#endif
 	for (i = 0; i < n_shmem_users; i++)
 	{
 		RequestAddinShmemSpace(shmem_users[i].size());
