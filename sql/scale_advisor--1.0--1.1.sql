@@ -4551,6 +4551,133 @@ $$;
 -- unarchive(), which run with their caller's rights, need it too)
 GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
 
+-- index advice scoring: unused_indexes leaves out the extension's own
+-- indexes and those of archive tables and fills stats_since;
+-- duplicate_indexes reports a plain index with the same columns as a
+-- unique one (issue 16); sql/install/31_index_hygiene.sql.
+CREATE FUNCTION @extschema@._archive_tables()
+RETURNS SETOF pg_catalog.oid
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_stats_reader('scale_advisor.unused_indexes');
+	IF pg_catalog.to_regclass('@extschema@.archive_runs') IS NULL
+	   OR pg_catalog.to_regclass('@extschema@.archive_policies') IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT DISTINCT pg_catalog.to_regclass(t.target)::pg_catalog.oid
+		FROM (SELECT r.target FROM @extschema@.archive_runs r
+			  WHERE r.target IS NOT NULL
+			  UNION
+			  SELECT p.target FROM @extschema@.archive_policies p
+			  WHERE p.target IS NOT NULL) t
+		WHERE pg_catalog.to_regclass(t.target) IS NOT NULL $q$;
+END
+$$;
+
+CREATE OR REPLACE VIEW @extschema@.unused_indexes AS
+SELECT n.nspname AS schema_name,
+       c.oid::pg_catalog.regclass AS relation,
+       i.indexrelid::pg_catalog.regclass AS index,
+       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
+       pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
+       pg_catalog.pg_stat_get_tuples_inserted(c.oid)
+         + pg_catalog.pg_stat_get_tuples_updated(c.oid)
+         + pg_catalog.pg_stat_get_tuples_deleted(c.oid) AS table_writes,
+       COALESCE(
+         (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
+           WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                             WHERE datname = pg_catalog.current_database())),
+         pg_catalog.pg_postmaster_start_time()) AS stats_since,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@')
+   AND n.nspname NOT LIKE 'pg_temp%'
+   AND c.relkind IN ('r', 'm')
+   AND i.indisvalid
+   AND NOT i.indisunique
+   AND NOT i.indisprimary
+   AND NOT i.indisexclusion
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype = 'e')
+   AND c.oid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT @extschema@._archive_tables()))
+   AND pg_catalog.pg_stat_get_numscans(i.indexrelid) = 0;
+
+CREATE OR REPLACE VIEW @extschema@.duplicate_indexes AS
+WITH idx AS (
+  SELECT i.indexrelid, i.indrelid, i.indisunique, i.indisprimary,
+         n.nspname, ic.relname,
+         i.indnkeyatts AS nkey,
+         (i.indkey::int2[])[0:i.indnkeyatts - 1] AS keys,
+         (i.indclass::oid[])[0:i.indnkeyatts - 1] AS classes,
+         (i.indcollation::oid[])[0:i.indnkeyatts - 1] AS colls,
+         (i.indoption::int2[])[0:i.indnkeyatts - 1] AS opts,
+         (i.indkey::int2[])[i.indnkeyatts:] AS incl,
+         ic.relam,
+         pg_catalog.pg_get_expr(i.indexprs, i.indrelid) AS exprs,
+         pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS pred,
+         @extschema@._relation_size_nowait(i.indexrelid, true) AS size
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE i.indisvalid
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+)
+SELECT DISTINCT ON (a.indexrelid)
+       a.indrelid::pg_catalog.regclass AS relation,
+       a.indexrelid::pg_catalog.regclass AS index,
+       b.indexrelid::pg_catalog.regclass AS covered_by,
+       CASE WHEN a.keys = b.keys AND a.incl = b.incl
+             AND a.indisunique = b.indisunique THEN 'same definition'
+            WHEN a.keys = b.keys AND a.incl = b.incl THEN 'same columns as the unique covered_by'
+            ELSE 'leading columns of covered_by' END AS kind,
+       pg_catalog.pg_get_indexdef(a.indexrelid) AS index_def,
+       pg_catalog.pg_get_indexdef(b.indexrelid) AS covered_by_def,
+       a.size AS index_size_bytes,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', a.nspname, a.relname) AS drop_sql
+  FROM idx a
+  JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.duplicate_indexes')
+   AND a.relam = b.relam
+   AND a.pred IS NOT DISTINCT FROM b.pred
+   AND a.exprs IS NOT DISTINCT FROM b.exprs
+   AND a.nkey <= b.nkey
+   AND a.keys = b.keys[1:a.nkey]
+   AND a.classes = b.classes[1:a.nkey]
+   AND a.colls = b.colls[1:a.nkey]
+   AND a.opts = b.opts[1:a.nkey]
+   AND (a.incl <@ (b.keys || b.incl))
+   AND CASE
+         -- the same columns as a unique index: the plain one is redundant
+         WHEN a.keys = b.keys AND a.incl = b.incl
+              AND b.indisunique AND NOT a.indisunique THEN
+           NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid)
+         -- identical definitions: keep the constraint index, else the older
+         WHEN a.keys = b.keys AND a.incl = b.incl THEN
+           a.indisunique = b.indisunique
+           AND NOT a.indisprimary
+           AND (b.indisprimary
+                OR (EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = b.indexrelid)
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid))
+                OR (EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = b.indexrelid)
+                    = EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid)
+                    AND a.indexrelid > b.indexrelid))
+         -- a strict prefix (or the same keys with fewer INCLUDE columns)
+         ELSE NOT a.indisunique
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid)
+       END
+ ORDER BY a.indexrelid, (a.keys = b.keys AND a.incl = b.incl) DESC, b.nkey, b.indexrelid;
 -- Index advice (issue 14): GIN and BRIN advice, the indexes a new one makes
 -- redundant, and the before/after check.
 --

@@ -73,6 +73,7 @@ extern List *sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate);
 extern char *sa_terms_text(Oid relid, List *terms, bool with_ops);
 extern Oid	sa_default_btree_opclass(Oid typid);
 extern void sa_plans_init(void);
+extern bool sa_plans_save(void);
 
 /* Captured statements, copied out of shared memory for the advisor. */
 typedef struct SaCapturedStmt

@@ -27,6 +27,17 @@
  * an index take the lock; every other execution returns before touching
  * shared memory.
  *
+ * Persistence, as for the statement store (store.c): the captured
+ * statements are written to pg_stat/scale_advisor_plans.stat when the
+ * server shuts down cleanly (by the postmaster, after every backend has
+ * exited) and by the saver worker every scale_advisor.save_interval seconds
+ * (worker.c), through a temporary file and a durable rename; the
+ * postmaster loads the file when it creates the shared memory.  A save
+ * copies the entries under the lock in shared mode and writes them after
+ * releasing it.  scale_advisor.save = off turns both off.  A file that does
+ * not read back whole, or whose records fail the checks of plans_load, is
+ * ignored from the first bad record on.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -53,6 +64,8 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
@@ -67,6 +80,12 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "store.h"
+
+#define SA_PLANS_FILE		"pg_stat/scale_advisor_plans.stat"
+#define SA_PLANS_FILE_TMP	SA_PLANS_FILE ".tmp"
+#define SA_PLANS_MAGIC		0x5CA1AD1A
+#define SA_PLANS_VERSION	1
 
 #define SA_TEXT_MAX		2048	/* statement text plus parameter values */
 #define SA_MAX_PARAMS	32
@@ -961,6 +980,10 @@ plan_key_match(const void *a, const void *b, Size keysize)
 			x->userid == y->userid) ? 0 : 1;
 }
 
+static void plans_shmem_shutdown(int code, Datum arg);
+static bool plans_write_file(void);
+static void plans_load(void);
+
 static Size
 plans_shmem_size(void)
 {
@@ -991,6 +1014,269 @@ plans_shmem_startup(void)
 	plan_hash = ShmemInitHash("scale_advisor plan statements",
 							  plan_max_statements, plan_max_statements,
 							  &info, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
+	if (!IsUnderPostmaster)
+	{
+		on_shmem_exit(plans_shmem_shutdown, (Datum) 0);
+		if (!found)
+			plans_load();
+	}
+}
+
+/* the fixed part of an entry, written before its used text bytes */
+#define SA_PLAN_FIXED	offsetof(SaPlanEntry, text)
+
+typedef struct SaPlansFileHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		entry_size;		/* SA_PLAN_FIXED of the writer */
+	int32		count;
+	TimestampTz reset_time;
+	int64		evictions;
+} SaPlansFileHeader;
+
+/*
+ * Postmaster exit: save the captured statements unless the exit is a crash.
+ */
+static void
+plans_shmem_shutdown(int code, Datum arg)
+{
+	if (code != 0 || plan_shared == NULL || !sa_save_enabled)
+		return;
+	(void) plans_write_file();
+}
+
+/*
+ * Save the captured statements; called by the saver worker.
+ */
+bool
+sa_plans_save(void)
+{
+	if (plan_shared == NULL || !sa_save_enabled)
+		return false;
+	return plans_write_file();
+}
+
+/*
+ * Copy every entry (in a backend under the lock in shared mode; the
+ * postmaster at shutdown has no other process to fear), then write them to
+ * a temporary file with no lock held and rename it into place.  Failures
+ * are logged and leave the file saved before as it was.
+ */
+static bool
+plans_write_file(void)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	SaPlansFileHeader hdr;
+	SaPlanEntry *copy;
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+	FILE	   *f;
+	long		n;
+	int			count = 0;
+	int			i;
+	bool		ok = true;
+	bool		locked = IsUnderPostmaster;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor plans save",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = SA_PLANS_MAGIC;
+	hdr.version = SA_PLANS_VERSION;
+	hdr.entry_size = SA_PLAN_FIXED;
+	if (locked)
+		LWLockAcquire(plan_shared->lock, LW_SHARED);
+	n = hash_get_num_entries(plan_hash);
+	copy = MemoryContextAllocExtended(cxt, mul_size(Max(n, 1), sizeof(SaPlanEntry)),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (copy != NULL)
+	{
+		hash_seq_init(&hs, plan_hash);
+		while ((e = hash_seq_search(&hs)) != NULL)
+		{
+			if (count < n)
+				memcpy(&copy[count++], e, SA_PLAN_FIXED + Min(e->used, SA_TEXT_MAX));
+		}
+		hdr.reset_time = plan_shared->reset_time;
+		hdr.evictions = plan_shared->evictions;
+	}
+	if (locked)
+		LWLockRelease(plan_shared->lock);
+	if (copy == NULL)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save scale_advisor captured plans: out of memory")));
+		goto failed;
+	}
+	hdr.count = count;
+
+	f = AllocateFile(SA_PLANS_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_PLANS_FILE_TMP)));
+		goto failed;
+	}
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		ok = false;
+	for (i = 0; ok && i < count; i++)
+	{
+		e = &copy[i];
+		if (fwrite(e, SA_PLAN_FIXED, 1, f) != 1 ||
+			(e->used > 0 && fwrite(e->text, e->used, 1, f) != 1))
+			ok = false;
+	}
+	if (ok && fflush(f) != 0)
+		ok = false;
+	if (ok && pg_fsync(fileno(f)) != 0)
+		ok = false;
+	if (!ok)
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+	}
+	else if (FreeFile(f) != 0)
+		ok = false;
+	if (!ok)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_PLANS_FILE_TMP),
+				 errdetail("The captured plans saved before, if any, are kept.")));
+		unlink(SA_PLANS_FILE_TMP);
+		goto failed;
+	}
+	if (durable_rename(SA_PLANS_FILE_TMP, SA_PLANS_FILE, LOG) != 0)
+	{
+		unlink(SA_PLANS_FILE_TMP);
+		goto failed;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return true;
+
+failed:
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return false;
+}
+
+/* a NUL inside buf[0 .. len) */
+static bool
+has_nul(const char *buf, int len)
+{
+	return len > 0 && memchr(buf, '\0', len) != NULL;
+}
+
+/*
+ * Is a record read back from the file one this version could have written?
+ * Its strings end inside their arrays and its counts are in range, so that
+ * the readers (which trust them) cannot run off the entry.
+ */
+static bool
+plan_record_ok(SaPlanEntry *e)
+{
+	int			i;
+	int			off;
+
+	if (e->used < 0 || e->used > SA_TEXT_MAX || e->nobs < 0 ||
+		e->nobs > SA_MAX_OBS || e->nparams < 0 ||
+		e->nparams > SA_MAX_PARAMS ||
+		!has_nul(e->search_path, SA_PATH_MAX))
+		return false;
+	for (i = 0; i < e->nobs; i++)
+		if (!has_nul(e->obs[i].terms, SA_TERMS_MAX))
+			return false;
+	if (e->used == 0)
+		return e->nparams == 0;
+	/* the text and one value per parameter, each ending in a NUL */
+	off = 0;
+	for (i = 0; i <= e->nparams; i++)
+	{
+		char	   *z;
+
+		if (off >= e->used)
+			return false;
+		z = memchr(e->text + off, '\0', e->used - off);
+		if (z == NULL)
+			return false;
+		off = (z - e->text) + 1;
+	}
+	return true;
+}
+
+/*
+ * Load the saved file into the fresh table (postmaster, no lock needed).
+ */
+static void
+plans_load(void)
+{
+	FILE	   *f;
+	SaPlansFileHeader hdr;
+	SaPlanEntry *rec;
+	int			i;
+	int			loaded = 0;
+
+	f = AllocateFile(SA_PLANS_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read scale_advisor file \"%s\": %m",
+							SA_PLANS_FILE)));
+		return;
+	}
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 ||
+		hdr.magic != SA_PLANS_MAGIC || hdr.version != SA_PLANS_VERSION ||
+		hdr.entry_size != SA_PLAN_FIXED || hdr.count < 0)
+	{
+		ereport(LOG,
+				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
+						SA_PLANS_FILE)));
+		FreeFile(f);
+		return;
+	}
+	rec = (SaPlanEntry *) palloc0(sizeof(SaPlanEntry));
+	for (i = 0; i < hdr.count; i++)
+	{
+		SaPlanEntry *e;
+		bool		found;
+
+		if (fread(rec, SA_PLAN_FIXED, 1, f) != 1 ||
+			rec->used < 0 || rec->used > SA_TEXT_MAX ||
+			(rec->used > 0 && fread(rec->text, rec->used, 1, f) != 1) ||
+			!plan_record_ok(rec))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor file \"%s\" is truncated or damaged: %d of %d captured statements loaded",
+							SA_PLANS_FILE, loaded, hdr.count)));
+			break;
+		}
+		if (hash_get_num_entries(plan_hash) >= plan_max_statements)
+			break;				/* plan_max_statements was lowered */
+		e = (SaPlanEntry *) hash_search(plan_hash, &rec->key, HASH_ENTER_NULL,
+										&found);
+		if (e == NULL)
+			break;
+		if (found)
+			continue;
+		memcpy(((char *) e) + sizeof(SaPlanKey), ((char *) rec) + sizeof(SaPlanKey),
+			   SA_PLAN_FIXED - sizeof(SaPlanKey) + rec->used);
+		loaded++;
+	}
+	pfree(rec);
+	FreeFile(f);
+	plan_shared->reset_time = hdr.reset_time;
+	plan_shared->evictions = hdr.evictions;
 }
 
 static void
