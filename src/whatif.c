@@ -45,6 +45,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
@@ -254,6 +255,73 @@ gin_keys_per_row(SaHypoIndex *h, int col, Node *expr)
 }
 
 /*
+ * Share of distinct values of a column (pg_stats.n_distinct as a fraction
+ * of the rows), 1 when unknown.
+ */
+static double
+column_distinct_frac(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	double		frac = 1.0;
+
+	if (attno <= 0)
+		return 1.0;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (HeapTupleIsValid(tup))
+	{
+		double		nd = ((Form_pg_statistic) GETSTRUCT(tup))->stadistinct;
+
+		ReleaseSysCache(tup);
+		if (nd < 0)
+			frac = -nd;
+		else if (nd > 0)
+		{
+			HeapTuple	ct = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+			double		tuples = 0;
+
+			if (HeapTupleIsValid(ct))
+			{
+				tuples = ((Form_pg_class) GETSTRUCT(ct))->reltuples;
+				ReleaseSysCache(ct);
+			}
+			frac = tuples > 0 ? Min(nd / tuples, 1.0) : 1.0;
+		}
+	}
+	return frac;
+}
+
+/*
+ * Bytes a GIN index column takes per key of a row.  A key many rows share
+ * has a long posting list, compressed to about 1.5 bytes per row; a key few
+ * rows share costs its own entry tuple, about 6 bytes a row in all.  How
+ * many rows share a key follows the column's (or, for an expression, its
+ * columns') share of distinct values; trigrams are few and shared whatever
+ * the texts, about 2.5 bytes each.
+ */
+static double
+gin_bytes_per_key(SaHypoIndex *h, int col, Node *expr)
+{
+	double		frac = 0;
+
+	if (h->opcintype[col] == TEXTOID || h->opcintype[col] == VARCHAROID)
+		return 2.5;
+	if (h->indexkeys[col] != 0)
+		frac = column_distinct_frac(h->relid, h->indexkeys[col]);
+	else
+	{
+		Bitmapset  *cols = NULL;
+		int			x = -1;
+
+		pull_varattnos(expr, 1, &cols);
+		while ((x = bms_next_member(cols, x)) >= 0)
+			frac = Max(frac, column_distinct_frac(h->relid,
+												  x + FirstLowInvalidHeapAttributeNumber));
+	}
+	return 1.5 + 4.5 * Min(Max(frac, 0.0), 1.0);
+}
+
+/*
  * Keys one row puts into the hypothetical GIN index (every column); 1 for
  * other access methods.
  */
@@ -281,16 +349,29 @@ sa_hypo_keys_per_row(SaHypoIndex *h)
 }
 
 /*
- * Estimate the pages of a GIN index: about 2 bytes of compressed posting
- * list per key of each row, pages 90 % full, a tenth more for the entry
- * tree, the meta and root pages.
+ * Estimate the pages of a GIN index: the bytes each key of each row takes
+ * (gin_bytes_per_key), pages 90 % full, a tenth more for the entry tree,
+ * the meta and root pages.
  */
 static double
 estimate_gin(SaHypoIndex *h, double tuples)
 {
-	double		keys = sa_hypo_keys_per_row(h);
+	double		bytes = 0;
+	ListCell   *lc = list_head(h->indexprs);
+	int			i;
 
-	return ceil(Max(tuples, 1.0) * keys * 2.0 / (BLCKSZ * 0.9) * 1.1) + 2;
+	for (i = 0; i < h->nkeycolumns; i++)
+	{
+		Node	   *expr = NULL;
+
+		if (h->indexkeys[i] == 0)
+		{
+			expr = (Node *) lfirst(lc);
+			lc = lnext(h->indexprs, lc);
+		}
+		bytes += gin_keys_per_row(h, i, expr) * gin_bytes_per_key(h, i, expr);
+	}
+	return ceil(Max(tuples, 1.0) * bytes / (BLCKSZ * 0.9) * 1.1) + 2;
 }
 
 /*
