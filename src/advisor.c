@@ -1044,14 +1044,25 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				full = k;
 		}
 	}
-	/* INCLUDE the other columns the scan reads, for an index-only scan */
+	/*
+	 * INCLUDE the other columns the scan reads, for an index-only scan.  Not
+	 * for an expression index: the scan would need the expression's columns
+	 * as well, and a hypothetical expression index has no statistics of its
+	 * expression (they come with ANALYZE of the real index), so the
+	 * planner's default guess of 0.5 % of the rows would make the
+	 * index-only variant look far better than it is.
+	 */
 	if (full != NIL)
 	{
 		List	   *inc = NIL;
 		int			x = -1;
 		bool		ok = true;
 
-		while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+		foreach(lc, full)
+			if (((SaTerm *) lfirst(lc))->attno == 0)
+				ok = false;
+
+		while (ok && (x = bms_next_member(need->attrs_used, x)) >= 0)
 		{
 			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
 			bool		in_key = false;

@@ -97,14 +97,17 @@ is($score{scale_advisor}{invalid}, 0, 'scale_advisor: every statement is valid')
 # updates; its pg_trgm statement pairs the GIN method with the GiST class.
 is(join(',', @{ $score{pg_qualstats}{found} }), 'E4,E5,E6,E7,E10',
 	'pg_qualstats: the foreign key, the time column, jsonb, tags and user_id');
-is(join(',', @{ $score{pg_qualstats}{neg} }), 'N4', 'pg_qualstats: also sessions (last_seen_at)');
 is($score{pg_qualstats}{invalid}, 1, 'pg_qualstats: one statement cannot be run (gin with gist_trgm_ops)');
 
 # the hypopg search makes btree indexes on plain columns only: nothing for
 # jsonb, arrays, full text, pattern matches, or lower(email)
 is(join(',', @{ $score{hypopg}{found} }), 'E2,E3,E4,E5,E10',
 	'hypopg search: the composites, the foreign key, the time column, user_id');
-is(join(',', @{ $score{hypopg}{neg} }), '', 'hypopg search: no unwanted index');
+
+# Whether pg_qualstats and the hypopg search propose sessions (last_seen_at)
+# (N4) depends on whether autovacuum analyzed sessions during the run (the
+# planner then expects many more recent rows): it is reported, not
+# asserted.  Neither knows the updates it would turn from HOT to non-HOT.
 
 for my $tool ('pg_qualstats', 'hypopg')
 {
