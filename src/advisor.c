@@ -1573,7 +1573,7 @@ cand_saving(Cand *c, double min_frac)
 
 /*
  * Upkeep of an index of the candidate's access method, per written row, as
- * a multiple of a btree's (test/bench/index_upkeep.sh measures them, see
+ * a multiple of a btree's (test/bench/index_upkeep_am.sh measures them, see
  * docs/index-advice.md): a BRIN index only widens the summary of the last
  * range now and then; a GIN index inserts each key of the row (through its
  * pending list), about 0.45 of a btree insertion per key, and computing an

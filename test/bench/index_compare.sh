@@ -94,7 +94,7 @@ done
 
 # back to the loaded schema's indexes, then build a configuration's
 configure() {
-	psql_ -At -c "SELECT format('DROP INDEX %I.%I', schemaname, indexname) FROM pg_indexes
+	psql_ -At -c "SELECT format('DROP INDEX %I.%I;', schemaname, indexname) FROM pg_indexes
 	               WHERE schemaname = 'public' AND indexname NOT IN ($base)" > "$work/drop.sql"
 	psql_ -f "$work/drop.sql" >/dev/null
 	while read -r d; do

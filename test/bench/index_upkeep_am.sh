@@ -1,10 +1,10 @@
 #!/bin/bash
-# test/bench/index_upkeep.sh -- what one index of each kind adds to the cost
-# of writing a row, against a btree: the factors scale_advisor's advice
-# applies to scale_advisor.index_write_cost_us for GIN and BRIN indexes
-# (am_upkeep_factor in src/advisor.c, docs/index-advice.md).
+# test/bench/index_upkeep_am.sh -- what one index of each access method
+# adds to the cost of writing a row, against a btree: the factors
+# scale_advisor's advice applies to a btree's upkeep for GIN and BRIN
+# indexes (am_upkeep_factor in src/advisor.c, docs/index-advice.md).
 #
-# Usage: bash test/bench/index_upkeep.sh [ROWS] [ROUNDS]   (defaults 50000, 7; as root)
+# Usage: bash test/bench/index_upkeep_am.sh [ROWS] [ROUNDS]   (defaults 50000, 7; as root)
 #
 # Builds the extension into a private install (test/lib/common.sh), starts a
 # throwaway cluster (fsync off), makes a source table of ROWS rows (a time,
@@ -12,9 +12,12 @@
 # for each round and each configuration (no index; a btree on the time; a
 # BRIN on it; GIN on the jsonb with jsonb_path_ops and jsonb_ops, on the
 # tags, on the title with pg_trgm, on to_tsvector of the text) creates an
-# empty table with that one index and times INSERT ... SELECT of the rows.
-# Prints each configuration's times, the median, the time an index adds per
-# row (median minus no index) and that as a multiple of the btree's.
+# empty table with that one index and measures the backend's CPU time (user
+# + system, from /proc/self/stat: it does not depend on what else the
+# machine runs, unlike wall time) of INSERT ... SELECT of the rows, pending
+# list cleanups of the GIN indexes included (a final one is forced).
+# Prints each configuration's times, the median, the CPU time an index adds
+# per row (median minus no index) and that as a multiple of the btree's.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
@@ -49,20 +52,32 @@ index_of() {
 		gin_fts) echo "CREATE INDEX ON up_t USING gin (to_tsvector('english', body));" ;;
 	esac
 }
+psql_ -c "CREATE FUNCTION cpu_ms() RETURNS bigint LANGUAGE sql AS \$\$
+  SELECT 10 * (split_part(pg_read_file('/proc/self/stat'), ' ', 14)::bigint
+             + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::bigint) \$\$" || exit 1
 declare -A T
 for r in $(seq 1 "$rounds"); do
 	for k in $kinds; do
-		out=$(psql_ -c "DROP TABLE IF EXISTS up_t" -c "CREATE TABLE up_t (LIKE up_src)" \
-			-c "$(index_of "$k")SELECT 1" -c "CHECKPOINT" -c '\timing on' \
-			-c "INSERT INTO up_t SELECT * FROM up_src" 2>&1)
-		ms=$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+		clean=""
+		case $k in gin_*) clean="SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i WHERE i.indrelid = 'up_t'::regclass;" ;; esac
+		ms=$(psql_ -At -f - <<SQL 2>&1 | tail -1
+DROP TABLE IF EXISTS up_t;
+CREATE TABLE up_t (LIKE up_src);
+$(index_of "$k")
+CHECKPOINT;
+SELECT cpu_ms() AS t0 \gset
+INSERT INTO up_t SELECT * FROM up_src;
+$clean
+SELECT cpu_ms() - :t0;
+SQL
+)
 		T[$k]="${T[$k]:-} $ms"
 	done
 done
 med() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 none=$(med "${T[none]}")
 btree=$(med "${T[btree]}")
-printf '%-20s %10s %14s %10s   %s\n' index "median ms" "us/row added" "x btree" "times (ms)"
+printf '%-20s %10s %14s %10s   %s\n' index "median ms" "us/row added" "x btree" "CPU ms of each round"
 for k in $kinds; do
 	m=$(med "${T[$k]}")
 	awk -v k="$k" -v m="$m" -v n="$none" -v b="$btree" -v r="$rows" -v t="${T[$k]# }" \
