@@ -266,6 +266,11 @@ SELECT array_to_string(columns, ', ') || ' | ' || replaces::text || ' | ' || dro
   FROM scale_advisor.index_advice WHERE relation = 'cons'::regclass}),
 	'a, ts | {cons_a,cons_a_desc} | DROP INDEX CONCURRENTLY public.cons_a; DROP INDEX CONCURRENTLY public.cons_a_desc;',
 	'(a, ts) replaces the plain and the descending index on a, not the partial, INCLUDE or unique ones');
+is($node->safe_psql('postgres', q{ALTER TABLE cons CLUSTER ON cons_a;
+SET scale_advisor.index_write_cost_us = 0;
+SELECT replaces::text FROM scale_advisor.index_advice WHERE relation = 'cons'::regclass;
+ALTER TABLE cons SET WITHOUT CLUSTER;}),
+	'{cons_a_desc}', 'the index the table is clustered on is not named');
 like($node->safe_psql('postgres', q{SET scale_advisor.index_write_cost_us = 0;
 SELECT reason FROM scale_advisor.index_advice WHERE relation = 'cons'::regclass}),
 	qr/it serves every scan of public\.cons_a, public\.cons_a_desc, which can be dropped once it is built/,
