@@ -108,9 +108,15 @@ static int	brin_min_table_pages = 1024;
 #define SA_BRIN_MIN_CORRELATION 0.9
 /* updated and deleted rows, as a share of inserted ones, of an append-only table */
 #define SA_APPEND_ONLY_MAX_CHANGES 0.05
-/* upkeep per written row against a btree's: a BRIN index; a GIN key */
-#define SA_BRIN_UPKEEP 0.2
-#define SA_GIN_KEY_UPKEEP 0.45
+/*
+ * Upkeep per written row against a btree's (test/bench/index_upkeep_am.sh):
+ * a BRIN index; a GIN index, plus each key of the row; the computing of a
+ * GIN index's expression (to_tsvector).
+ */
+#define SA_BRIN_UPKEEP 0.3
+#define SA_GIN_UPKEEP 0.3
+#define SA_GIN_KEY_UPKEEP 0.6
+#define SA_GIN_EXPR_UPKEEP 3.0
 
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
@@ -1576,8 +1582,8 @@ cand_saving(Cand *c, double min_frac)
  * a multiple of a btree's (test/bench/index_upkeep_am.sh measures them, see
  * docs/index-advice.md): a BRIN index only widens the summary of the last
  * range now and then; a GIN index inserts each key of the row (through its
- * pending list), about 0.45 of a btree insertion per key, and computing an
- * index expression (to_tsvector) costs as much again.
+ * pending list), and one on an expression computes it (to_tsvector parses
+ * the text), which costs twice as much again.
  */
 static double
 am_upkeep_factor(Cand *c)
@@ -1589,9 +1595,9 @@ am_upkeep_factor(Cand *c)
 		case BRIN_AM_OID:
 			return SA_BRIN_UPKEEP;
 		case GIN_AM_OID:
-			f = Max(1.0, SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(c->h));
+			f = SA_GIN_UPKEEP + SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(c->h);
 			if (c->h->indexprs != NIL)
-				f *= 2;
+				f *= SA_GIN_EXPR_UPKEEP;
 			return f;
 		default:
 			return 1.0;

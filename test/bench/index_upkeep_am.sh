@@ -37,7 +37,7 @@ psql_ -c "CREATE TABLE up_src AS SELECT i,
   jsonb_build_object('type', CASE WHEN i % 100 = 0 THEN 'signup' ELSE 'view' END, 'n', i % 50) AS payload,
   '2024-01-01'::timestamptz + i * interval '1 minute' AS ts,
   (SELECT string_agg('w' || floor(exp(random() * ln(20000)))::int, ' ') FROM generate_series(1, 20) g WHERE g > i * 0) AS body
-  FROM generate_series(1, $rows) i; VACUUM ANALYZE up_src" || exit 1
+  FROM generate_series(1, $rows) i" -c "VACUUM ANALYZE up_src" || exit 1
 
 kinds="none btree brin gin_jsonb_path_ops gin_jsonb_ops gin_tags gin_trgm gin_fts"
 index_of() {
