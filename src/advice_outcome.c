@@ -257,6 +257,7 @@ write_predictions(Oid table, List *preds, HTAB *figs)
 	Oid			ptypes[1] = {TIMESTAMPTZOID};
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	ListCell   *lc;
+	SPIPlanPtr	plan;
 
 	upsert = psprintf("INSERT INTO %s AS p (relid, index_sql, index_def, queryid, userid,"
 					  " first_advised, last_advised, cost_before, cost_after,"
@@ -275,6 +276,9 @@ write_predictions(Oid table, List *preds, HTAB *figs)
 					 qualified);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(upsert, 12, types);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the recording of predictions");
 	foreach(lc, preds)
 	{
 		SaPrediction *p = (SaPrediction *) lfirst(lc);
@@ -298,8 +302,7 @@ write_predictions(Oid table, List *preds, HTAB *figs)
 			values[11] = TimestampTzGetDatum(f->first_seen);
 		else
 			nulls[11] = 'n';
-		if (SPI_execute_with_args(upsert, 12, types, values, nulls, false,
-								  0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record a prediction");
 	}
 	{
