@@ -53,6 +53,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/stratnum.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
@@ -61,6 +62,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_statistic.h"
@@ -82,6 +84,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -101,22 +104,12 @@
 int			sa_min_table_pages = 128;
 static int	advice_min_improvement_pct = 30;
 static int	advice_time_limit_ms = 10000;
-static double index_write_cost_us = 10.0;
 static int	brin_min_table_pages = 1024;
 
 /* |pg_stats.correlation| a BRIN candidate's column needs */
 #define SA_BRIN_MIN_CORRELATION 0.9
 /* updated and deleted rows, as a share of inserted ones, of an append-only table */
 #define SA_APPEND_ONLY_MAX_CHANGES 0.05
-/*
- * Upkeep per written row against a btree's (test/bench/index_upkeep_am.sh):
- * a BRIN index; a GIN index, plus each key of the row; the computing of a
- * GIN index's expression (to_tsvector).
- */
-#define SA_BRIN_UPKEEP 0.3
-#define SA_GIN_UPKEEP 0.3
-#define SA_GIN_KEY_UPKEEP 0.6
-#define SA_GIN_EXPR_UPKEEP 3.0
 
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
@@ -126,6 +119,8 @@ typedef struct KeyUse
 {
 	Oid			relid;
 	Expr	   *expr;
+	char		kind;			/* SA_TERM_* */
+	AttrNumber	attno;
 } KeyUse;
 
 /* the columns a statement reads from one table */
@@ -148,6 +143,12 @@ typedef struct StmtInfo
 	List	   *attrs;			/* RelAttrs * */
 	char	   *skip_reason;
 	double		weight;			/* statement milliseconds per hour */
+	double		calls_h;		/* calls per hour */
+	double		measured_ms;	/* median (or mean) time of one call */
+	double		read_share;		/* blocks read / blocks accessed */
+	double		call_ms;		/* one call at normal load */
+	bool		capped;			/* call_ms is the planner's figure */
+	double		aged_base;		/* aged planning without a candidate, or -1 */
 } StmtInfo;
 
 typedef struct Cand
@@ -167,8 +168,10 @@ typedef struct Cand
 	List	   *checks;			/* Check * */
 	double		size_bytes;
 	double		write_rate;
+	double		upkeep;			/* ms per hour */
 	bool		chosen;
 	List	   *drops;			/* SaIndexDesc * it makes redundant */
+	char	   *aged_note;		/* why it won a tie, or NULL */
 	/* filled in when chosen */
 	double		saved;
 	List	   *served;			/* StmtInfo * */
@@ -196,8 +199,8 @@ typedef struct Check
 typedef struct RelInfo
 {
 	Oid			relid;
-	BlockNumber pages;
-	double		write_rate;
+	BlockNumber pages;			/* summed over partitions */
+	SaTableModel *model;		/* filled in after the candidates are made */
 	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
 	List	   *droppable;		/* SaIndexDesc * of indexes advice may drop */
@@ -220,6 +223,14 @@ typedef struct AdviceState
 	HTAB	   *sigs;
 	MemoryContext cxt;			/* lives for the whole call */
 	TimestampTz deadline;
+	Oid			nsp;			/* the extension's schema */
+	/* the aged planning of one tie (choose, stmt_aged) */
+	List	   *aged_group;		/* Cand * */
+	List	   *aged_chosen;	/* SaHypoIndex * chosen on the same table */
+	double		aged_factor;	/* how many times larger */
+	double		aged_skew;		/* rows of the common key / average */
+	double	   *aged_after;		/* one per candidate of the group */
+	double		aged_base;
 } AdviceState;
 
 /* ---------------------------------------------------------------------
@@ -305,24 +316,6 @@ column_correlation(Oid relid, AttrNumber attno)
 	return corr;
 }
 
-/* rows written per second since the statistics were reset */
-static double
-table_write_rate(Oid relid)
-{
-	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
-	PgStat_StatDBEntry *d = pgstat_fetch_stat_dbentry(MyDatabaseId);
-	TimestampTz since = PgStartTime;
-	double		secs;
-
-	if (t == NULL)
-		return 0;
-	if (d && d->stat_reset_timestamp > since)
-		since = d->stat_reset_timestamp;
-	secs = (double) (GetCurrentTimestamp() - since) / USECS_PER_SEC;
-	secs = Max(secs, 60.0);
-	return (t->tuples_inserted + t->tuples_updated + t->tuples_deleted) / secs;
-}
-
 /* ---------------------------------------------------------------------
  * Candidates
  * ---------------------------------------------------------------------
@@ -385,6 +378,7 @@ cand_build_hypo(Cand *c)
 
 	h->relid = c->relid;
 	h->relam = c->relam;
+	h->admit = 1.0;
 	h->nkeycolumns = list_length(c->keys);
 	h->ncolumns = h->nkeycolumns + list_length(c->includes);
 	if (h->ncolumns > INDEX_MAX_KEYS || h->nkeycolumns == 0)
@@ -664,10 +658,29 @@ rel_info(AdviceState *st, Oid relid)
 	}
 	ri = (RelInfo *) palloc0(sizeof(RelInfo));
 	ri->relid = relid;
-	rel = relation_open(relid, AccessShareLock);
-	ri->pages = RelationGetNumberOfBlocks(rel);
-	relation_close(rel, AccessShareLock);
-	ri->write_rate = table_write_rate(relid);
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		/* the pages of its leaf partitions */
+		double		pages = 0;
+
+		foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+		{
+			char		k = get_rel_relkind(lfirst_oid(lc));
+
+			if (k != RELKIND_RELATION && k != RELKIND_MATVIEW)
+				continue;
+			rel = relation_open(lfirst_oid(lc), NoLock);
+			pages += RelationGetNumberOfBlocks(rel);
+			relation_close(rel, NoLock);
+		}
+		ri->pages = (BlockNumber) Min(pages, (double) MaxBlockNumber);
+	}
+	else
+	{
+		rel = relation_open(relid, AccessShareLock);
+		ri->pages = RelationGetNumberOfBlocks(rel);
+		relation_close(rel, AccessShareLock);
+	}
 	ri->append_only = table_append_only(relid);
 	st->rels = lappend(st->rels, ri);
 	return ri;
@@ -753,7 +766,6 @@ add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		}
 	}
 	c->need_text = sa_terms_text(need->relid, need->terms, true);
-	c->write_rate = ri->write_rate;
 	st->cands = lappend(st->cands, c);
 	ri->cands = lappend(ri->cands, c);
 }
@@ -1399,6 +1411,8 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 			u->relid = n->relid;
 			u->expr = copyObject(((SaTerm *) lfirst(tc))->expr);
+			u->kind = ((SaTerm *) lfirst(tc))->kind;
+			u->attno = ((SaTerm *) lfirst(tc))->attno;
 			s->keys = lappend(s->keys, u);
 		}
 		cands_for_need(st, s, n);
@@ -1578,40 +1592,6 @@ cand_saving(Cand *c, double min_frac)
 }
 
 /*
- * Upkeep of an index of the candidate's access method, per written row, as
- * a multiple of a btree's (test/bench/index_upkeep_am.sh measures them, see
- * docs/index-advice.md): a BRIN index only widens the summary of the last
- * range now and then; a GIN index inserts each key of the row (through its
- * pending list), and one on an expression computes it (to_tsvector parses
- * the text), which costs twice as much again.
- */
-static double
-am_upkeep_factor(Cand *c)
-{
-	double		f;
-
-	switch (c->relam)
-	{
-		case BRIN_AM_OID:
-			return SA_BRIN_UPKEEP;
-		case GIN_AM_OID:
-			f = SA_GIN_UPKEEP + SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(c->h);
-			if (c->h->indexprs != NIL)
-				f *= SA_GIN_EXPR_UPKEEP;
-			return f;
-		default:
-			return 1.0;
-	}
-}
-
-static double
-cand_write_penalty(Cand *c)
-{
-	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0 *
-		am_upkeep_factor(c);
-}
-
-/*
  * The indexes of a table that advice may tell to drop when a new index
  * serves every scan they serve: valid plain btree indexes that enforce no
  * uniqueness and back no constraint, are not the table's clustering or
@@ -1663,7 +1643,7 @@ cand_drops(AdviceState *st, Cand *c)
 
 /*
  * Upkeep saved by dropping the indexes c makes redundant (those no index
- * chosen earlier made redundant already): a btree's each.
+ * chosen earlier made redundant already), in milliseconds per hour.
  */
 static double
 cand_drop_relief(AdviceState *st, Cand *c)
@@ -1672,8 +1652,13 @@ cand_drop_relief(AdviceState *st, Cand *c)
 	ListCell   *lc;
 
 	foreach(lc, c->drops)
-		if (!list_member_oid(st->claimed, ((SaIndexDesc *) lfirst(lc))->oid))
-			relief += c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (!list_member_oid(st->claimed, d->oid))
+			relief += sa_index_upkeep(rel_info(st, c->relid)->model, &d->h,
+									  NULL);
+	}
 	return relief;
 }
 
@@ -1699,10 +1684,415 @@ overlaps(Cand *c, Cand *o)
 	return true;
 }
 
+static RelInfo *rel_info(AdviceState *st, Oid relid);
+
+/* the check of c for statement s, or NULL */
+static Check *
+check_of(Cand *c, StmtInfo *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, c->checks)
+		if (((Check *) lfirst(lc))->s == s)
+			return (Check *) lfirst(lc);
+	return NULL;
+}
+
 /*
- * Greedy choice over the whole workload.  A candidate's saving can only
- * shrink as others are chosen (statements' current costs only go down), so
- * a candidate that saves nothing now is dropped for good.
+ * How many times larger to plan statement s's table as, to see how an index
+ * ages: the table's growth (sa_model_growth).
+ */
+static double
+aged_factor(AdviceState *st, Oid relid)
+{
+	return sa_model_growth(rel_info(st, relid)->model);
+}
+
+/* what common_key_mutator replaces */
+typedef struct CommonKey
+{
+	Bitmapset  *varnos;			/* range table entries of the table */
+	AttrNumber	attno;
+	Datum		value;			/* its most common value */
+	Oid			typid;
+	ParamListInfo params;		/* a copy, whose values may be replaced */
+	bool		replaced;
+} CommonKey;
+
+/* is opno the equality of the default btree family of typid? */
+static bool
+is_btree_equality(Oid opno, Oid typid)
+{
+	Oid			opclass = sa_default_btree_opclass(typid);
+
+	return OidIsValid(opclass) &&
+		get_op_opfamily_strategy(opno, get_opclass_family(opclass)) ==
+		BTEqualStrategyNumber;
+}
+
+/* col = value: the value becomes the column's most common value */
+static Node *
+common_key_mutator(Node *node, CommonKey *ck)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, OpExpr) && list_length(((OpExpr *) node)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) node;
+		Node	   *l = linitial(op->args);
+		Node	   *r = lsecond(op->args);
+		int			side;
+
+		for (side = 0; side < 2; side++)
+		{
+			Node	   *k = side == 0 ? l : r;
+			Node	   *v = side == 0 ? r : l;
+			Var		   *var;
+
+			if (!IsA(k, Var))
+				continue;
+			var = (Var *) k;
+			if (var->varlevelsup != 0 || var->varattno != ck->attno ||
+				!bms_is_member(var->varno, ck->varnos) ||
+				var->vartype != ck->typid ||
+				!is_btree_equality(op->opno, ck->typid))
+				continue;
+			if (IsA(v, Const) && ((Const *) v)->consttype == ck->typid)
+			{
+				Const	   *c = (Const *) copyObject(v);
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(ck->typid, &typlen, &typbyval);
+				c->constvalue = datumCopy(ck->value, typbyval, typlen);
+				c->constisnull = false;
+				op = (OpExpr *) copyObject(op);
+				if (side == 0)
+					lsecond(op->args) = c;
+				else
+					linitial(op->args) = c;
+				ck->replaced = true;
+				return (Node *) op;
+			}
+			if (IsA(v, Param) && ((Param *) v)->paramkind == PARAM_EXTERN &&
+				((Param *) v)->paramtype == ck->typid && ck->params &&
+				((Param *) v)->paramid > 0 &&
+				((Param *) v)->paramid <= ck->params->numParams)
+			{
+				ParamExternData *p = &ck->params->params[((Param *) v)->paramid - 1];
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(ck->typid, &typlen, &typbyval);
+				p->value = datumCopy(ck->value, typbyval, typlen);
+				p->isnull = false;
+				ck->replaced = true;
+				return node;
+			}
+		}
+	}
+	return expression_tree_mutator(node, common_key_mutator, (void *) ck);
+}
+
+/*
+ * Statement s as if it asked for the most common value of each column of
+ * table relid it tests for equality with a constant or a parameter, when
+ * that value has more rows than the average (skew): a key with many more
+ * rows than the average is where an index that reads every row of a key
+ * ages first.  *params gets the parameters (a copy when one changed);
+ * *skew the largest skew of the columns replaced (1: none).
+ */
+static Query *
+with_common_keys(StmtInfo *s, Oid relid, ParamListInfo *params,
+				 double *skew)
+{
+	Query	   *q = copyObject(s->query);
+	CommonKey	ck;
+	ListCell   *lc;
+
+	*params = s->params;
+	*skew = 1.0;
+	memset(&ck, 0, sizeof(ck));
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+			ck.varnos = bms_add_member(ck.varnos, foreach_current_index(lc) + 1);
+	}
+	if (ck.varnos == NULL || q->jointree == NULL)
+		return q;
+	if (s->params)
+	{
+		Size		sz = offsetof(ParamListInfoData, params) +
+			s->params->numParams * sizeof(ParamExternData);
+
+		ck.params = (ParamListInfo) palloc(sz);
+		memcpy(ck.params, s->params, sz);
+	}
+	foreach(lc, s->keys)
+	{
+		KeyUse	   *u = (KeyUse *) lfirst(lc);
+		double		sk;
+
+		if (u->relid != relid || u->attno <= 0 || u->kind != SA_TERM_EQ)
+			continue;
+		sk = sa_column_top_value(relid, u->attno, &ck.value, &ck.typid);
+		if (sk <= 1.0 || !OidIsValid(ck.typid))
+			continue;
+		ck.attno = u->attno;
+		ck.replaced = false;
+		q->jointree->quals = common_key_mutator(q->jointree->quals, &ck);
+		if (ck.replaced)
+			*skew = Max(*skew, sk);
+	}
+	if (ck.params)
+		*params = ck.params;
+	return q;
+}
+
+/*
+ * Guarded (run_guarded): plan statement s with each candidate of the tie
+ * (and those chosen before on its table) and without, its table grown by
+ * st->aged_factor and its keys at their most common values.
+ */
+static void
+stmt_aged(AdviceState *st, StmtInfo *s)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "scale_advisor aged planning",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = CurrentMemoryContext;
+	Oid			relid = ((Cand *) linitial(st->aged_group))->relid;
+	ListCell   *lc;
+	PlannedStmt *p;
+	Query	   *q;
+	ParamListInfo params;
+	int			i = 0;
+
+	lock_query_relations(s->query);
+	q = with_common_keys(s, relid, &params, &st->aged_skew);
+	MemoryContextSwitchTo(tmp);
+	p = sa_whatif_plan_scaled(q, s->cap->text, params,
+							  list_copy(st->aged_chosen), relid,
+							  st->aged_factor);
+	st->aged_base = p->planTree->total_cost;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(tmp);
+	foreach(lc, st->aged_group)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(tmp);
+		p = sa_whatif_plan_scaled(q, s->cap->text, params,
+								  lappend(list_copy(st->aged_chosen), c->h),
+								  relid, st->aged_factor);
+		st->aged_after[i++] = p->planTree->total_cost;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(tmp);
+	}
+	MemoryContextDelete(tmp);
+}
+
+/* heaviest statements first */
+static int
+cmp_stmt_weight_desc(const ListCell *a, const ListCell *b)
+{
+	StmtInfo   *x = (StmtInfo *) lfirst(a);
+	StmtInfo   *y = (StmtInfo *) lfirst(b);
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return 0;
+}
+
+/* do a and b have the same key columns (and differ in INCLUDE only)? */
+static bool
+same_keys(Cand *a, Cand *b)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (list_length(a->keys) != list_length(b->keys) ||
+		!equal(a->pred, b->pred))
+		return false;
+	forboth(x, a->keys, y, b->keys)
+	{
+		if (!equal(((SaTerm *) lfirst(x))->expr,
+				   ((SaTerm *) lfirst(y))->expr))
+			return false;
+	}
+	return true;
+}
+
+/* the position of c in group */
+static int
+group_index(List *group, Cand *c)
+{
+	ListCell   *lc;
+
+	foreach(lc, group)
+		if (lfirst(lc) == c)
+			return foreach_current_index(lc);
+	return 0;
+}
+
+/* smallest index first */
+static int
+cmp_cand_size(const ListCell *a, const ListCell *b)
+{
+	Cand	   *x = (Cand *) lfirst(a);
+	Cand	   *y = (Cand *) lfirst(b);
+
+	if (x->size_bytes != y->size_bytes)
+		return x->size_bytes < y->size_bytes ? -1 : 1;
+	return 0;
+}
+
+#define SA_AGED_STATEMENTS	4	/* heaviest statements planned aged */
+#define SA_AGED_BETTER		0.5		/* a larger index must leave this share */
+
+/*
+ * Break a tie: the candidates of group (the best first) save about the
+ * same today, which says little when what they leave is small next to what
+ * they remove (a 98.5 % cut "ties" a 99.8 % one, though one leaves seven
+ * times the other's cost).  So each is weighed by what it leaves of the
+ * heaviest statements the best serves (calls times time per cost unit
+ * times cost), today and planned as if the table had grown (aged_factor)
+ * and for the most common key of the columns tested for equality
+ * (with_common_keys).  Walking the candidates from the smallest up, a
+ * larger one wins when it leaves at most half of what the current winner
+ * leaves at that size: an index that reads every row of a key and sorts
+ * them leaves more as the table grows, one that reads only the LIMIT's
+ * rows in order does not.  A candidate that only adds INCLUDE columns to
+ * the winner's keys does not win this way (an index-only scan that halves
+ * a one-row lookup does not pay for a wider index): only by saving more
+ * than 5 % beyond it.
+ * Returns the winner.
+ */
+static Cand *
+break_tie(AdviceState *st, Cand *best, List *group, double min_frac,
+		  List *chosen)
+{
+	List	   *stmts = NIL;
+	ListCell   *lc;
+	ListCell   *gc;
+	int			n = list_length(group);
+	double	   *aged = (double *) palloc0(sizeof(double) * n);
+	double	   *today = (double *) palloc0(sizeof(double) * n);
+	int			planned = 0;
+	Cand	   *win;
+	int			w;
+	int			i;
+	double		factor = 0;
+	double		skew = 1.0;
+	List	   *bysize;
+
+	foreach(lc, best->checks)
+	{
+		Check	   *k = (Check *) lfirst(lc);
+
+		if (counts_for(k, min_frac))
+			stmts = lappend(stmts, k->s);
+	}
+	list_sort(stmts, cmp_stmt_weight_desc);
+	st->aged_group = group;
+	st->aged_chosen = NIL;
+	foreach(lc, chosen)
+	{
+		Cand	   *o = (Cand *) lfirst(lc);
+
+		if (o->relid == best->relid)
+			st->aged_chosen = lappend(st->aged_chosen, o->h);
+	}
+	st->aged_after = (double *) palloc(sizeof(double) * n);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		char	   *save_skip = s->skip_reason;
+		double		per_cost = s->calls_h * s->call_ms / s->cost_before;
+
+		if (planned >= SA_AGED_STATEMENTS || past_deadline(st))
+			break;
+		st->aged_factor = aged_factor(st, best->relid);
+		st->aged_skew = 1.0;
+		factor = Max(factor, st->aged_factor);
+		if (!run_guarded(st, s, stmt_aged))
+		{
+			/* a failed aged planning skips nothing: only this weighing */
+			s->skip_reason = save_skip;
+			continue;
+		}
+		skew = Max(skew, st->aged_skew);
+		planned++;
+		i = 0;
+		foreach(gc, group)
+		{
+			Cand	   *c = (Cand *) lfirst(gc);
+			Check	   *k = check_of(c, s);
+			bool		counts = (k && counts_for(k, min_frac));
+
+			aged[i] += per_cost * (counts ? st->aged_after[i] : st->aged_base);
+			today[i] += per_cost * (counts ? k->after : s->cost_now);
+			i++;
+		}
+	}
+	bysize = list_copy(group);
+	list_sort(bysize, cmp_cand_size);
+	win = (Cand *) linitial(bysize);
+	if (planned == 0)
+		return win;				/* nothing to weigh with: the smallest */
+	w = group_index(group, win);
+	foreach(gc, bysize)
+	{
+		Cand	   *c = (Cand *) lfirst(gc);
+		int			j = group_index(group, c);
+
+		if (c == win || same_keys(c, win))
+			continue;
+		if (aged[j] <= aged[w] * SA_AGED_BETTER)
+		{
+			win = c;
+			w = j;
+		}
+	}
+	{
+		StringInfoData note;
+
+		initStringInfo(&note);
+		appendStringInfoString(&note, "chosen over ");
+		i = 0;
+		foreach(gc, group)
+		{
+			Cand	   *c = (Cand *) lfirst(gc);
+			int			j = group_index(group, c);
+
+			if (c != win)
+				appendStringInfo(&note, "%s(%s)%s leaving %.1f ms per hour, %.1f as the table grows",
+								 i++ > 0 ? ", " : "",
+								 sa_terms_text(c->relid, c->keys, false),
+								 c->includes ? " with INCLUDE columns" : "",
+								 today[j], aged[j]);
+		}
+		appendStringInfo(&note, ", against %.1f and %.1f for this one, of the statements it serves, planned with the table %.1f times as large (its growth)",
+						 today[w], aged[w], factor);
+		if (skew > 1.0)
+			appendStringInfo(&note, " and with the most common key, which has %.0f times the average rows",
+							 skew);
+		win->aged_note = note.data;
+	}
+	return win;
+}
+
+/*
+ * Greedy choice over the whole workload.  A candidate's value is the
+ * statement time it saves per hour less its upkeep (advice_model.c).  A
+ * candidate's saving can only shrink as others are chosen (statements'
+ * current costs only go down), so a candidate that saves nothing now is
+ * dropped for good.  Candidates on the same table that serve the same
+ * statements and save within 5 % of the best are a tie, which break_tie
+ * settles by what each leaves as the table grows.
  */
 static void
 choose(AdviceState *st)
@@ -1720,6 +2110,8 @@ choose(AdviceState *st)
 			continue;
 		c->size_bytes = sa_hypo_size_bytes(c->h);
 		c->drops = cand_drops(st, c);
+		c->upkeep = sa_index_upkeep(rel_info(st, c->relid)->model, c->h, NULL);
+		c->write_rate = sa_model_write_rate(rel_info(st, c->relid)->model);
 		live = lappend(live, c);
 	}
 
@@ -1728,6 +2120,7 @@ choose(AdviceState *st)
 		Cand	   *best = NULL;
 		double		best_net = 0;
 		List	   *next = NIL;
+		List	   *group;
 
 		CHECK_FOR_INTERRUPTS();
 		foreach(lc, live)
@@ -1735,13 +2128,12 @@ choose(AdviceState *st)
 			Cand	   *c = (Cand *) lfirst(lc);
 			double		net;
 
-			net = cand_saving(c, min_frac) - cand_write_penalty(c) +
+			net = cand_saving(c, min_frac) - c->upkeep +
 				cand_drop_relief(st, c);
 			if (net <= 0)
 				continue;		/* and never again */
 			next = lappend(next, c);
-			if (best == NULL || net > best_net * 1.05 ||
-				(net >= best_net * 0.95 && c->size_bytes < best->size_bytes))
+			if (best == NULL || net > best_net)
 			{
 				best = c;
 				best_net = net;
@@ -1751,6 +2143,33 @@ choose(AdviceState *st)
 		live = NIL;
 		if (best == NULL)
 			break;
+		/* the tie: same table, a statement in common, within 5 % */
+		group = list_make1(best);
+		foreach(lc, next)
+		{
+			Cand	   *c = (Cand *) lfirst(lc);
+			ListCell   *kc;
+			bool		shared = false;
+
+			if (c == best || c->relid != best->relid ||
+				cand_saving(c, min_frac) - c->upkeep < best_net * 0.95)
+				continue;
+			foreach(kc, c->checks)
+			{
+				Check	   *k = (Check *) lfirst(kc);
+				Check	   *bk;
+
+				if (!counts_for(k, min_frac))
+					continue;
+				bk = check_of(best, k->s);
+				if (bk && counts_for(bk, min_frac))
+					shared = true;
+			}
+			if (shared)
+				group = lappend(group, c);
+		}
+		if (list_length(group) > 1)
+			best = break_tie(st, best, group, min_frac, chosen);
 		best->chosen = true;
 		best->saved = cand_saving(best, min_frac);
 		{
@@ -1809,7 +2228,11 @@ typedef struct StoreMatch
 	Oid			userid;
 	double		calls;
 	double		total_ms;
+	double		blks_hit;
+	double		blks_read;
 	TimestampTz first_seen;
+	double		sketch_calls;	/* calls of the entry whose sketch is kept */
+	SaSketch	sketch;
 } StoreMatch;
 
 typedef struct StoreMatchKey
@@ -1835,13 +2258,22 @@ store_visit(const SaEntrySnapshot *snap, void *arg)
 		return;
 	m->calls += snap->c.calls;
 	m->total_ms += snap->c.total_exec;
+	m->blks_hit += snap->c.shared_blks_hit;
+	m->blks_read += snap->c.shared_blks_read;
 	if (m->first_seen == 0 || snap->c.first_seen < m->first_seen)
 		m->first_seen = snap->c.first_seen;
+	if (snap->c.calls > m->sketch_calls)
+	{
+		m->sketch_calls = snap->c.calls;
+		m->sketch = snap->sketch;
+	}
 }
 
 /*
- * Replace the sampled estimates of calls and mean time by the statement
- * store's counts where the store knows the statement.
+ * Replace the sampled estimates of calls and time by the statement store's
+ * counts where the store knows the statement: its median time (the mean
+ * when the sketch is empty), and the share of its blocks read from outside
+ * shared buffers.
  */
 static void
 use_store_counts(List *stmts)
@@ -1851,6 +2283,13 @@ use_store_counts(List *stmts)
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
+		s->measured_ms = s->cap->mean_ms;
+		s->read_share = 0;
+	}
 	if (stmts == NIL || !sa_store_attached())
 		return;
 	memset(&ctl, 0, sizeof(ctl));
@@ -1871,11 +2310,8 @@ use_store_counts(List *stmts)
 		k.userid = s->cap->userid;
 		m = (StoreMatch *) hash_search(h, &k, HASH_ENTER, &found);
 		if (!found)
-		{
-			m->calls = 0;
-			m->total_ms = 0;
-			m->first_seen = 0;
-		}
+			memset(((char *) m) + sizeof(StoreMatchKey), 0,
+				   sizeof(StoreMatch) - sizeof(StoreMatchKey));
 	}
 	sa_store_read_all(store_visit, h);
 	foreach(lc, stmts)
@@ -1883,6 +2319,8 @@ use_store_counts(List *stmts)
 		StmtInfo   *s = (StmtInfo *) lfirst(lc);
 		StoreMatchKey k;
 		StoreMatch *m;
+		double		q = 0.5;
+		double		median;
 
 		memset(&k, 0, sizeof(k));
 		k.queryid = s->cap->queryid;
@@ -1892,6 +2330,11 @@ use_store_counts(List *stmts)
 			continue;
 		s->cap->est_calls = m->calls;
 		s->cap->mean_ms = m->total_ms / m->calls;
+		s->measured_ms = s->cap->mean_ms;
+		if (sa_sketch_quantiles(&m->sketch, &q, 1, &median) && median > 0)
+			s->measured_ms = Min(median, s->measured_ms);
+		if (m->blks_hit + m->blks_read > 0)
+			s->read_share = m->blks_read / (m->blks_hit + m->blks_read);
 		if (m->first_seen > 0)
 			s->cap->hours = Max((double) (now - m->first_seen) / USECS_PER_SEC / 3600.0,
 								1.0 / 60.0);
@@ -1899,14 +2342,50 @@ use_store_counts(List *stmts)
 	hash_destroy(h);
 }
 
+/*
+ * The model of every table that has candidates (advice_model.c): read as
+ * the reader, outside any statement's guarded planning.
+ */
+static void
+model_tables(AdviceState *st)
+{
+	List	   *models = NIL;
+	ListCell   *lc;
+
+	foreach(lc, st->rels)
+	{
+		RelInfo    *ri = (RelInfo *) lfirst(lc);
+
+		ri->model = (SaTableModel *) palloc0(sizeof(SaTableModel));
+		ri->model->relid = ri->relid;
+		if (ri->cands != NIL)
+			models = lappend(models, ri->model);
+	}
+	sa_model_tables(models, true, st->nsp);
+}
+
+/*
+ * Time of one call at normal load, and so the statement's weight, once its
+ * planner cost is known (advice_model.c).
+ */
+static void
+stmt_weight(StmtInfo *s)
+{
+	s->calls_h = s->cap->est_calls / s->cap->hours;
+	s->call_ms = Max(sa_stmt_normal_ms(s->measured_ms, s->cost_before,
+									   s->read_share, &s->capped), 0.001);
+	s->weight = s->calls_h * s->call_ms;
+}
+
 static AdviceState *
-compute_advice(void)
+compute_advice(Oid nsp)
 {
 	AdviceState *st = (AdviceState *) palloc0(sizeof(AdviceState));
 	List	   *caps;
 	ListCell   *lc;
 
 	st->cxt = CurrentMemoryContext;
+	st->nsp = nsp;
 	{
 		HASHCTL		ctl;
 
@@ -1928,12 +2407,13 @@ compute_advice(void)
 		st->stmts = lappend(st->stmts, s);
 	}
 	use_store_counts(st->stmts);
+	/* measured time first: the order in which the time cap drops them */
 	foreach(lc, st->stmts)
 	{
 		StmtInfo   *s = (StmtInfo *) lfirst(lc);
 
 		s->weight = s->cap->est_calls / s->cap->hours *
-			Max(s->cap->mean_ms, 0.001);
+			Max(s->measured_ms, 0.001);
 	}
 	list_sort(st->stmts, cmp_weight_desc);
 
@@ -1957,6 +2437,8 @@ compute_advice(void)
 		if (s->skip_reason)
 			continue;
 		run_guarded(st, s, stmt_prepare);
+		if (s->skip_reason == NULL && s->query != NULL)
+			stmt_weight(s);
 	}
 	foreach(lc, st->stmts)
 	{
@@ -1973,6 +2455,7 @@ compute_advice(void)
 		}
 		run_guarded(st, s, stmt_check);
 	}
+	model_tables(st);
 	choose(st);
 	return st;
 }
@@ -2030,6 +2513,75 @@ index_qualified_name(Oid indexoid)
 #define SA_ADVICE_COLS		17
 
 /*
+ * A name for an index of the candidate's columns on table relid, as CREATE
+ * INDEX would choose it (table_columns_idx, made unique in the schema).
+ */
+static char *
+index_name(Oid relid, Cand *c)
+{
+	StringInfoData cols;
+	ListCell   *lc;
+
+	initStringInfo(&cols);
+	foreach(lc, c->keys)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+
+		if (cols.len > 0)
+			appendStringInfoChar(&cols, '_');
+		appendStringInfoString(&cols, t->attno > 0 ?
+							   get_attname(c->relid, t->attno, false) : "expr");
+	}
+	return ChooseRelationName(get_rel_name(relid), cols.data, "idx",
+							  get_rel_namespace(relid), false);
+}
+
+/*
+ * The statements that add the candidate to the partitioned tree under
+ * relid, attached to index parent_idx (NULL at the top).
+ */
+static void
+partition_tree_sql(StringInfo sql, Cand *c, const char *def, Oid relid,
+				   const char *parent_idx)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	const char *rel = quote_qualified_identifier(nsp, get_rel_name(relid));
+	char	   *name = index_name(relid, c);
+	const char *qname = quote_qualified_identifier(nsp, name);
+	char		kind = get_rel_relkind(relid);
+	ListCell   *lc;
+
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		appendStringInfo(sql, "%sCREATE INDEX %s ON ONLY %s %s",
+						 sql->len > 0 ? ";\n" : "", quote_identifier(name),
+						 rel, def);
+	else if (kind == RELKIND_RELATION || kind == RELKIND_MATVIEW)
+		appendStringInfo(sql, "%sCREATE INDEX CONCURRENTLY %s ON %s %s",
+						 sql->len > 0 ? ";\n" : "", quote_identifier(name),
+						 rel, def);
+	else
+		return;					/* a foreign table: no index */
+	if (parent_idx)
+		appendStringInfo(sql, ";\nALTER INDEX %s ATTACH PARTITION %s",
+						 parent_idx, qname);
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		foreach(lc, find_inheritance_children(relid, AccessShareLock))
+			partition_tree_sql(sql, c, def, lfirst_oid(lc), qname);
+}
+
+/*
+ * How to build an index on a partitioned table that takes writes: CREATE
+ * INDEX ... ON ONLY the table (an invalid index, at once), CREATE INDEX
+ * CONCURRENTLY on each partition, ATTACH each to it (the parent's becomes
+ * valid when every partition has one); one statement a line.
+ */
+static void
+partitioned_index_sql(StringInfo sql, Cand *c, const char *def)
+{
+	partition_tree_sql(sql, c, def, c->relid, NULL);
+}
+
+/*
  * SQL: scale_advisor._index_advice() — the rows of the index_advice view.
  */
 Datum
@@ -2043,7 +2595,8 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
-	st = compute_advice();
+	/* the function's schema is the extension's */
+	st = compute_advice(get_func_namespace(fcinfo->flinfo->fn_oid));
 
 	if (want_skipped)
 	{
@@ -2100,8 +2653,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		memset(nulls, 0, sizeof(nulls));
 		nsp = get_namespace_name(get_rel_namespace(c->relid));
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s %s(",
-						 quote_qualified_identifier(nsp, get_rel_name(c->relid)),
+		appendStringInfo(&sql, "%s(",
 						 c->relam == GIN_AM_OID ? "USING gin " :
 						 c->relam == BRIN_AM_OID ? "USING brin " : "");
 		cols = (Datum *) palloc(sizeof(Datum) * nk);
@@ -2146,6 +2698,18 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 							 deparse_expression((Node *) c->pred, dpcontext,
 												false, false));
 		}
+		/* the statements that build it, from its definition */
+		{
+			char	   *def = sql.data;
+
+			initStringInfo(&sql);
+			if (get_rel_relkind(c->relid) == RELKIND_PARTITIONED_TABLE)
+				partitioned_index_sql(&sql, c, def);
+			else
+				appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s %s",
+								 quote_qualified_identifier(nsp, get_rel_name(c->relid)),
+								 def);
+		}
 		qids = (Datum *) palloc(sizeof(Datum) * Max(ns, 1));
 		i = 0;
 		{
@@ -2176,9 +2740,6 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 						 c->seqscan ? "sequential scan" : "index scan still filtering",
 						 get_rel_name(c->relid), c->need_text, c->why,
 						 ns, ns == 1 ? "" : "s", c->sum_before, c->sum_after);
-		if (c->write_rate > 0)
-			appendStringInfo(&reason, "; %.1f rows written per second cost about %.0f ms per hour to maintain it",
-							 c->write_rate, cand_write_penalty(c));
 		if (c->drops != NIL)
 		{
 			appendStringInfoString(&reason, "; it serves every scan of ");
@@ -2192,7 +2753,38 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 			}
 			appendStringInfo(&reason, ", which can be dropped once it is built (drop_sql)");
 		}
+		if (c->aged_note)
+			appendStringInfo(&reason, "; %s", c->aged_note);
+		{
+			int			ncapped = 0;
+			double		measured = 0;
+			double		valued = 0;
 
+			foreach(tc, c->served)
+			{
+				StmtInfo   *s = (StmtInfo *) lfirst(tc);
+
+				if (s->capped)
+				{
+					ncapped++;
+					measured += s->measured_ms;
+					valued += s->call_ms;
+				}
+			}
+			if (ncapped > 0)
+				appendStringInfo(&reason, "; %d statement%s valued at %.2f ms a call, the planner's cost at normal load, not the %.2f ms measured (a busy server inflates measured times)",
+								 ncapped, ncapped == 1 ? "" : "s",
+								 valued / ncapped, measured / ncapped);
+		}
+		{
+			RelInfo    *ri = rel_info(st, c->relid);
+
+			if (ri->model && sa_index_write_cost_us > 0)
+			{
+				appendStringInfoString(&reason, "; ");
+				(void) sa_index_upkeep(ri->model, c->h, &reason);
+			}
+		}
 		values[0] = ObjectIdGetDatum(c->relid);
 		values[1] = PointerGetDatum(construct_array(cols, nk, TEXTOID, -1,
 													false, TYPALIGN_INT));
@@ -2280,8 +2872,5 @@ sa_advisor_init(void)
 							"Tables smaller than this many pages get no BRIN index advice.",
 							NULL, &brin_min_table_pages, 1024, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomRealVariable("scale_advisor.index_write_cost_us",
-							 "Estimated cost, in microseconds, of maintaining one index entry for one written row.",
-							 NULL, &index_write_cost_us, 10.0, 0.0, 1e6,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+	sa_advice_model_init();
 }

@@ -124,6 +124,16 @@ sa_check_plan_perms(PlannedStmt *plan, bool ereport_on_violation)
 #endif
 
 /*
+ * Does an update that changes only columns of summarizing indexes (BRIN)
+ * stay HOT?  From PostgreSQL 16 on it does.
+ */
+#if PG_VERSION_NUM >= 160000
+#define SA_SUMMARIZING_KEEPS_HOT true
+#else
+#define SA_SUMMARIZING_KEEPS_HOT false
+#endif
+
+/*
  * May role SET ROLE to owner?  PostgreSQL 16 lets a grant give a role's
  * privileges without that right (WITH SET FALSE); before 16 having the
  * privileges of a role (an INHERIT member) always came with it.
@@ -241,5 +251,30 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	pfree(query);
 	return queryid;
 }
+
+/*
+ * build_attrmap_by_name gained a missing_ok argument in 16.
+ */
+#include "access/attmap.h"
+#if PG_VERSION_NUM >= 160000
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out), false)
+#else
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out))
+#endif
+
+/*
+ * The fields of a table's statistics entry for the rows changed since the
+ * last ANALYZE and its times were renamed in 16.
+ */
+#include "pgstat.h"
+#if PG_VERSION_NUM >= 160000
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->mod_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->last_analyze_time)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->last_autoanalyze_time)
+#else
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->changes_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->analyze_timestamp)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->autovac_analyze_timestamp)
+#endif
 
 #endif							/* SA_COMPAT_H */

@@ -46,8 +46,10 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_operator.h"
 #include "common/hashfn.h"
@@ -66,6 +68,7 @@
 #include "rewrite/rewriteManip.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
@@ -74,6 +77,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 
@@ -525,7 +529,13 @@ resolve_expr(Plan *plan, Expr *e, Plan **scan)
 		if (!IsA(e, Var))
 			return NULL;
 		v = (Var *) e;
-		if (v->varno == OUTER_VAR)
+		if (v->varno == OUTER_VAR && IsA(plan, Append) &&
+			((Append *) plan)->appendplans != NIL)
+			child = linitial(((Append *) plan)->appendplans);	/* partitions */
+		else if (v->varno == OUTER_VAR && IsA(plan, MergeAppend) &&
+				 ((MergeAppend *) plan)->mergeplans != NIL)
+			child = linitial(((MergeAppend *) plan)->mergeplans);
+		else if (v->varno == OUTER_VAR)
 			child = outerPlan(plan);
 		else if (v->varno == INNER_VAR)
 			child = innerPlan(plan);
@@ -839,6 +849,95 @@ stmt_may_need(PlannedStmt *pstmt)
 }
 
 /*
+ * A scan of a partition: its need becomes that of the partitioned table at
+ * the top of the partition tree, with the terms' column numbers mapped to
+ * the table's by name, so that the advice names the table (an index on it
+ * is built on every partition).  Nothing changes when the table cannot be
+ * locked at once (the statement does not wait behind DDL on it here).
+ */
+static void
+need_to_parent(SaScanNeed *need)
+{
+	List	   *ancestors;
+	Oid			top;
+	Relation	prel;
+	Relation	crel;
+	AttrMap    *map;
+	ListCell   *lc;
+	Bitmapset  *attrs = NULL;
+	int			x = -1;
+
+	if (!get_rel_relispartition(need->relid))
+		return;
+	ancestors = get_partition_ancestors(need->relid);
+	if (ancestors == NIL)
+		return;
+	top = llast_oid(ancestors);
+	if (!ConditionalLockRelationOid(top, AccessShareLock))
+		return;
+	prel = relation_open(top, NoLock);
+	crel = relation_open(need->relid, NoLock);
+	map = sa_build_attrmap_by_name(RelationGetDescr(prel),
+								   RelationGetDescr(crel));
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		bool		whole_row;
+
+		t->expr = (Expr *) map_variable_attnos((Node *) t->expr, 1, 0, map,
+											   InvalidOid, &whole_row);
+		if (t->clause)
+			t->clause = (Expr *) map_variable_attnos((Node *) t->clause, 1, 0,
+													 map, InvalidOid,
+													 &whole_row);
+		t->attno = IsA(t->expr, Var) ? ((Var *) t->expr)->varattno : 0;
+	}
+	while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (a > 0 && a <= map->maplen)
+			a = map->attnums[a - 1];
+		attrs = bms_add_member(attrs, a - FirstLowInvalidHeapAttributeNumber);
+	}
+	need->attrs_used = attrs;
+	need->relid = top;
+	relation_close(crel, NoLock);
+	relation_close(prel, NoLock);
+}
+
+/* add what another partition's scan needed to a partitioned table's need */
+static void
+merge_need(SaScanNeed *into, SaScanNeed *from)
+{
+	ListCell   *lc;
+	List	   *ordered = NIL;
+	int			pass;
+
+	foreach(lc, from->terms)
+		add_term(into, (SaTerm *) lfirst(lc));
+	if (from->scan == 's')
+		into->scan = 's';
+	into->under_limit_sort |= from->under_limit_sort;
+	into->attrs_used = bms_union(into->attrs_used, from->attrs_used);
+	into->rows_scanned += from->rows_scanned;
+	into->rows_removed += from->rows_removed;
+	into->actual &= from->actual;
+	/* equality terms first, then ranges, then sort keys */
+	for (pass = 0; pass < 3; pass++)
+		foreach(lc, into->terms)
+		{
+			char		k = ((SaTerm *) lfirst(lc))->kind;
+			int			p = (k == SA_TERM_SORT) ? 2 :
+				(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+
+			if (p == pass)
+				ordered = lappend(ordered, lfirst(lc));
+		}
+	into->terms = ordered;
+}
+
+/*
  * The needs of every table scan of the plan that an index could improve: a
  * sequential scan with any term, or an index or bitmap scan that filtered
  * rows or fed a sort under a LIMIT.  planstate may be NULL (no row counts).
@@ -867,6 +966,25 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 
 		if (it->need->terms == NIL)
 			continue;
+		if (it->need->scan == 's' || it->has_filter ||
+			it->need->under_limit_sort)
+		{
+			SaScanNeed *same = NULL;
+			ListCell   *rc;
+
+			/* a partition's need is its partitioned table's */
+			need_to_parent(it->need);
+			foreach(rc, result)
+			{
+				if (((SaScanNeed *) lfirst(rc))->relid == it->need->relid)
+					same = (SaScanNeed *) lfirst(rc);
+			}
+			if (same != NULL)
+			{
+				merge_need(same, it->need);
+				continue;
+			}
+		}
 		if (it->need->scan == 's' || it->has_filter ||
 			it->need->under_limit_sort)
 		{

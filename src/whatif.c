@@ -20,6 +20,15 @@
  * and the GIN and BRIN cost estimators then invent their statistics from
  * the index's page count, as for an index never vacuumed).
  *
+ * A hypothetical index on a partitioned table is what CREATE INDEX on the
+ * parent makes: one index on every leaf partition, so the hook adds it to
+ * each partition the planning opens, with the columns mapped by name to the
+ * partition's own column numbers.  sa_whatif_plan_scaled() also plans as if
+ * one table (every partition of it) had grown by a factor: the hook
+ * multiplies its pages and rows and those of its indexes, so that the
+ * advisor can see how a candidate ages as the table grows or for a key with
+ * many more rows than the average (advisor.c).
+ *
  * No shared state: everything here is backend-local and lives only for
  * one planning.
  *
@@ -41,7 +50,9 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
@@ -86,6 +97,8 @@ static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
 
 static bool whatif_active = false;
 static List *whatif_hypos = NIL;
+static Oid	whatif_scale_relid = InvalidOid;	/* grown table, or none */
+static double whatif_scale = 1.0;
 
 static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 								 bool inhparent, RelOptInfo *rel);
@@ -349,6 +362,39 @@ sa_hypo_keys_per_row(SaHypoIndex *h)
 }
 
 /*
+ * Upkeep per written row of an index of h's access method, as a multiple of
+ * a btree entry's (test/bench/index_upkeep_am.sh measures them against a
+ * btree on a timestamp, see docs/index-advice.md): a BRIN index only widens
+ * the summary of the last range now and then; a GIN index inserts each key
+ * of the row (through its pending list), and one on an expression computes
+ * it (to_tsvector parses the text), which costs twice as much again.  1 for
+ * a btree, whose width the upkeep model weighs itself.
+ */
+#define SA_BRIN_UPKEEP 0.3
+#define SA_GIN_UPKEEP 0.3
+#define SA_GIN_KEY_UPKEEP 0.6
+#define SA_GIN_EXPR_UPKEEP 3.0
+
+double
+sa_am_upkeep_factor(SaHypoIndex *h)
+{
+	double		f;
+
+	switch (h->relam)
+	{
+		case BRIN_AM_OID:
+			return SA_BRIN_UPKEEP;
+		case GIN_AM_OID:
+			f = SA_GIN_UPKEEP + SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(h);
+			if (h->indexprs != NIL)
+				f *= SA_GIN_EXPR_UPKEEP;
+			return f;
+		default:
+			return 1.0;
+	}
+}
+
+/*
  * Estimate the pages of a GIN index: the bytes each key of each row takes
  * (gin_bytes_per_key), pages 90 % full, a tenth more for the entry tree,
  * the meta and root pages.
@@ -569,9 +615,83 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 	estimate_index(h, info->tuples, rel->pages, &pages, &height);
 	info->pages = (BlockNumber) pages;
 	info->tree_height = height;
-	h->est_pages = pages;
-	h->est_tuples = info->tuples;
+	/* the size as it is today, not in a planning of a grown table */
+	if (whatif_scale == 1.0)
+	{
+		h->est_pages = pages;
+		h->est_tuples = info->tuples;
+		h->admit = rel->tuples > 0 ? Min(info->tuples / rel->tuples, 1.0) : 1.0;
+	}
 	return info;
+}
+
+/*
+ * Is relid the table ancestor, or a partition under it (at any depth)?
+ */
+static bool
+is_or_under(Oid relid, Oid ancestor)
+{
+	if (relid == ancestor)
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	return list_member_oid(get_partition_ancestors(relid), ancestor);
+}
+
+/*
+ * The hypothetical index of a partitioned table as it would be on one of
+ * its partitions: the same definition with the partition's own column
+ * numbers (a partition may number its columns differently, after a dropped
+ * column or when it was attached).
+ */
+SaHypoIndex *
+sa_hypo_for_partition(SaHypoIndex *h, Oid child)
+{
+	SaHypoIndex *c = (SaHypoIndex *) palloc(sizeof(SaHypoIndex));
+	Relation	prel = relation_open(h->relid, NoLock);
+	Relation	crel = relation_open(child, NoLock);
+	AttrMap    *map = sa_build_attrmap_by_name(RelationGetDescr(crel),
+											   RelationGetDescr(prel));
+	bool		whole_row;
+	int			i;
+
+	memcpy(c, h, sizeof(SaHypoIndex));
+	c->relid = child;
+	for (i = 0; i < h->ncolumns; i++)
+		if (h->indexkeys[i] > 0)
+			c->indexkeys[i] = map->attnums[h->indexkeys[i] - 1];
+	c->indexprs = (List *) map_variable_attnos((Node *) copyObject(h->indexprs),
+											   1, 0, map, InvalidOid,
+											   &whole_row);
+	c->indpred = (List *) map_variable_attnos((Node *) copyObject(h->indpred),
+											  1, 0, map, InvalidOid,
+											  &whole_row);
+	c->est_pages = 0;
+	c->est_tuples = 0;
+	relation_close(crel, NoLock);
+	relation_close(prel, NoLock);
+	return c;
+}
+
+/*
+ * Make rel (and its indexes) look factor times as large to the planner.
+ */
+static void
+scale_rel(RelOptInfo *rel, double factor)
+{
+	ListCell   *lc;
+
+	rel->pages = (BlockNumber) Min((double) rel->pages * factor,
+								   (double) MaxBlockNumber);
+	rel->tuples *= factor;
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *ix = (IndexOptInfo *) lfirst(lc);
+
+		ix->pages = (BlockNumber) Min((double) ix->pages * factor,
+									  (double) MaxBlockNumber);
+		ix->tuples *= factor;
+	}
 }
 
 /*
@@ -594,6 +714,9 @@ sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 			top = top->parent_root;
 		if (top->parse == NULL || top->parse->queryId != SA_WHATIF_MARKER)
 			return;
+		if (whatif_scale != 1.0 && OidIsValid(whatif_scale_relid) &&
+			is_or_under(relationObjectId, whatif_scale_relid))
+			scale_rel(rel, whatif_scale);
 		foreach(lc, whatif_hypos)
 		{
 			SaHypoIndex *h = (SaHypoIndex *) lfirst(lc);
@@ -601,22 +724,36 @@ sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 			if (h->relid == relationObjectId)
 				rel->indexlist = lappend(rel->indexlist,
 										 hypo_index_info(root, rel, h));
+			else if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE &&
+					 is_or_under(relationObjectId, h->relid))
+			{
+				SaHypoIndex *c = sa_hypo_for_partition(h, relationObjectId);
+
+				rel->indexlist = lappend(rel->indexlist,
+										 hypo_index_info(root, rel, c));
+				if (whatif_scale == 1.0)
+					h->admit = c->admit;
+			}
 		}
 	}
 }
 
 /*
  * Plan a copy of query, with the hypothetical indexes in hypos (may be NIL)
- * visible to the planner.  The plan is for reading costs only.
+ * visible to the planner, and table scale_relid (InvalidOid: none) and its
+ * partitions looking scale times as large.  The plan is for reading costs
+ * only.
  */
-PlannedStmt *
-sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
-			   List *hypos)
+static PlannedStmt *
+whatif_plan(Query *query, const char *text, ParamListInfo params,
+			List *hypos, Oid scale_relid, double scale)
 {
 	Query	   *q = copyObject(query);
 	PlannedStmt *result;
 	bool		save_active = whatif_active;
 	List	   *save_hypos = whatif_hypos;
+	Oid			save_scale_relid = whatif_scale_relid;
+	double		save_scale = whatif_scale;
 	get_relation_info_hook_type save_hook;
 	get_relation_info_hook_type save_prev;
 	ListCell   *lc;
@@ -634,8 +771,11 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 	save_prev = prev_get_relation_info_hook;
 	PG_TRY();
 	{
-		whatif_active = (hypos != NIL);
+		whatif_active = (hypos != NIL || (OidIsValid(scale_relid) &&
+										  scale != 1.0));
 		whatif_hypos = hypos;
+		whatif_scale_relid = scale_relid;
+		whatif_scale = OidIsValid(scale_relid) ? scale : 1.0;
 		if (whatif_active && save_hook != sa_get_relation_info)
 		{
 			prev_get_relation_info_hook = save_hook;
@@ -649,10 +789,33 @@ sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
 		prev_get_relation_info_hook = save_prev;
 		whatif_active = save_active;
 		whatif_hypos = save_hypos;
+		whatif_scale_relid = save_scale_relid;
+		whatif_scale = save_scale;
 	}
 	PG_END_TRY();
 	result->queryId = query->queryId;
 	return result;
+}
+
+/*
+ * Plan a copy of query with the hypothetical indexes in hypos (may be NIL).
+ */
+PlannedStmt *
+sa_whatif_plan(Query *query, const char *text, ParamListInfo params,
+			   List *hypos)
+{
+	return whatif_plan(query, text, params, hypos, InvalidOid, 1.0);
+}
+
+/*
+ * The same, as if table relid (and every partition of it) were scale times
+ * as large as it is.
+ */
+PlannedStmt *
+sa_whatif_plan_scaled(Query *query, const char *text, ParamListInfo params,
+					  List *hypos, Oid relid, double scale)
+{
+	return whatif_plan(query, text, params, hypos, relid, scale);
 }
 
 /*
@@ -736,6 +899,35 @@ sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 double
 sa_hypo_size_bytes(SaHypoIndex *h)
 {
+	if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		/* one index on every leaf partition */
+		List	   *leaves = find_all_inheritors(h->relid, NoLock, NULL);
+		ListCell   *lc;
+		double		total = 0;
+		double		admit = h->admit > 0 ? h->admit : 1.0;
+
+		foreach(lc, leaves)
+		{
+			Oid			leaf = lfirst_oid(lc);
+			char		kind = get_rel_relkind(leaf);
+			SaHypoIndex *c;
+			Relation	rel;
+			double		tuples;
+			double		pages;
+			int			height;
+
+			if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW)
+				continue;
+			rel = relation_open(leaf, AccessShareLock);
+			tuples = Max(rel->rd_rel->reltuples, 0) * admit;
+			relation_close(rel, AccessShareLock);
+			c = sa_hypo_for_partition(h, leaf);
+			estimate_btree(c, tuples, &pages, &height);
+			total += pages;
+		}
+		return total * BLCKSZ;
+	}
 	if (h->est_pages <= 0)
 	{
 		Relation	rel = relation_open(h->relid, AccessShareLock);
@@ -788,6 +980,7 @@ sa_index_desc(Oid indexoid)
 	d->oid = indexoid;
 	d->h.relid = ix->indrelid;
 	d->h.relam = ((Form_pg_class) GETSTRUCT(ctup))->relam;
+	d->h.admit = 1.0;
 	ReleaseSysCache(ctup);
 	d->h.ncolumns = Min(ix->indnatts, INDEX_MAX_KEYS);
 	d->h.nkeycolumns = Min(ix->indnkeyatts, d->h.ncolumns);
@@ -1025,6 +1218,7 @@ sa_hypo_deserialize(Oid relid, const char *def)
 		return NULL;
 	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
 	h->relid = relid;
+	h->admit = 1.0;
 	h->nkeycolumns = linitial_int(ints);
 	h->ncolumns = lsecond_int(ints);
 	if (h->nkeycolumns < 1 || h->ncolumns < h->nkeycolumns ||
@@ -1046,6 +1240,31 @@ sa_hypo_deserialize(Oid relid, const char *def)
 	h->indexprs = (List *) lthird(l);
 	h->indpred = (List *) lfourth(l);
 	return h;
+}
+
+/*
+ * Bytes of data in one entry of the hypothetical index (its key and
+ * included columns' average widths), for the upkeep model.
+ */
+double
+sa_hypo_entry_bytes(SaHypoIndex *h)
+{
+	double		data = 0;
+	int			i;
+	ListCell   *lc = list_head(h->indexprs);
+
+	for (i = 0; i < h->ncolumns; i++)
+	{
+		Node	   *expr = NULL;
+
+		if (h->indexkeys[i] == 0 && lc != NULL)
+		{
+			expr = (Node *) lfirst(lc);
+			lc = lnext(h->indexprs, lc);
+		}
+		data += column_width(h->relid, h->indexkeys[i], expr);
+	}
+	return data;
 }
 
 /*
@@ -1153,14 +1372,15 @@ hypo_from_sql(const char *sql)
 	relid = RangeVarGetRelid(stmt->relation, AccessShareLock, false);
 	rel = table_open(relid, NoLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_MATVIEW)
+		rel->rd_rel->relkind != RELKIND_MATVIEW &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 	{
 		table_close(rel, NoLock);
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table or materialized view",
 						stmt->relation->relname),
-				 errhint("Hypothetical indexes can only be made on tables and materialized views.")));
+				 errhint("Hypothetical indexes can only be made on tables (partitioned or not) and materialized views.")));
 	}
 	table_close(rel, NoLock);
 	stmt = transformIndexStmt(relid, stmt, sql);
@@ -1169,6 +1389,7 @@ hypo_from_sql(const char *sql)
 	h = (SaHypoIndex *) palloc0(sizeof(SaHypoIndex));
 	h->relid = relid;
 	h->relam = amoid;
+	h->admit = 1.0;
 	h->nkeycolumns = list_length(stmt->indexParams);
 	h->ncolumns = h->nkeycolumns + list_length(stmt->indexIncludingParams);
 	if (h->ncolumns > INDEX_MAX_KEYS)

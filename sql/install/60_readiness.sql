@@ -227,7 +227,10 @@ CREATE TABLE @extschema@.snapshot_statements (
 );
 CREATE INDEX ON @extschema@.snapshot_statements (dbid, queryid, snap_id);
 
--- Rows and bytes of the largest tables of the database, per snapshot.
+-- Rows and bytes of the largest tables of the database, per snapshot, and
+-- their cumulative write counters (pg_stat_user_tables: rows inserted,
+-- updated, of them HOT, deleted), from which the index advice takes the
+-- write rate of a recent window (_index_table_activity()).
 CREATE TABLE @extschema@.snapshot_tables (
 	snap_id bigint NOT NULL REFERENCES @extschema@.snapshots ON DELETE CASCADE,
 	relid oid NOT NULL,
@@ -235,6 +238,10 @@ CREATE TABLE @extschema@.snapshot_tables (
 	relname name NOT NULL,
 	n_live_tup bigint,
 	total_bytes bigint,
+	n_tup_ins bigint,
+	n_tup_upd bigint,
+	n_tup_hot_upd bigint,
+	n_tup_del bigint,
 	PRIMARY KEY (snap_id, relid)
 );
 
@@ -308,12 +315,15 @@ BEGIN
 	-- exists means another session holds a conflicting lock on it
 	WITH sz AS MATERIALIZED (
 		SELECT s.relid, s.schemaname, s.relname, s.n_live_tup,
-			   @extschema@._relation_size_nowait(s.relid) AS bytes
+			   @extschema@._relation_size_nowait(s.relid) AS bytes,
+			   s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
 		FROM pg_catalog.pg_stat_user_tables s
 		WHERE s.schemaname <> '@extschema@'
 	), ins AS (
-		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes)
-		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes
+		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes,
+			n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del)
+		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes,
+			   t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, t.n_tup_del
 		FROM sz t
 		WHERE t.bytes IS NOT NULL
 		ORDER BY t.bytes DESC
