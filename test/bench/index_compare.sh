@@ -12,7 +12,8 @@
 # preloaded, loads the workload (schema.sql, fixed seed), resets every
 # tool's statistics and runs the read mix (mix.txt, 2 clients, prepared
 # protocol) for CAPTURE_S seconds while the writers insert 50 events and
-# update 200 sessions a second.  Then each tool's advice is read (only the
+# update 200 sessions a second (and the count of active sessions runs every
+# 20 seconds on average).  Then each tool's advice is read (only the
 # statements that run: pg_qualstats's "USING gin (... gist_trgm_ops)" does
 # not).  For each round and each configuration, in the same order every
 # round (none, scale_advisor, pg_qualstats, hypopg): the indexes of the
@@ -61,8 +62,10 @@ run_mix() {
 	local p1=$!
 	sa_as pgbench -n -c 1 -R 200 -T "$s" -f "$work/wl/w_sessions.sql" "$conn" >"$work/w2.out" 2>&1 &
 	local p2=$!
+	sa_as pgbench -n -c 1 -R 0.05 -T "$s" -f "$work/wl/q12_sessions_active.sql" "$conn" >"$work/q12.out" 2>&1 &
+	local p3=$!
 	sa_as pgbench -n -M prepared -c 2 -T "$s" "${mix[@]}" "$conn" >"$work/mix.out" 2>&1
-	wait $p1 $p2
+	wait $p1 $p2 $p3
 	printf '%s %s %s\n' \
 		"$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/mix.out")" \
 		"$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/w1.out")" \

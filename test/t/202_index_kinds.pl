@@ -83,6 +83,7 @@ CREATE TABLE common_docs (id int PRIMARY KEY, payload jsonb NOT NULL, pad text N
 INSERT INTO common_docs SELECT i, jsonb_build_object('kind', CASE WHEN i % 10 < 7 THEN 'common' ELSE 'other' END),
        repeat('c', 60) FROM generate_series(1, 60000) i;
 VACUUM ANALYZE docs, tiny_docs, common_docs;
+SELECT pg_stat_force_next_flush();
 };
 $node->safe_psql('postgres', $docs);
 $node->safe_psql('notrgm', $docs);
@@ -192,6 +193,7 @@ INSERT INTO log_random SELECT * FROM log ORDER BY random();
 CREATE TABLE log_updated (LIKE log INCLUDING ALL);
 INSERT INTO log_updated SELECT * FROM log;
 VACUUM ANALYZE log, log_random, log_updated;
+SELECT pg_stat_force_next_flush();
 });
 $node->safe_psql('postgres', 'SELECT pg_stat_reset()');
 $node->safe_psql('postgres', q{
@@ -207,6 +209,7 @@ SELECT '2024-01-01'::timestamptz + i * interval '1 minute', i % 5, i % 13, 'm' |
   FROM generate_series(174001, 192000) i;
 UPDATE log_updated SET level = level + 1 WHERE id % 10 = 0;
 ANALYZE log, log_random, log_updated;
+SELECT pg_stat_force_next_flush();
 });
 my $brin_q = q{SELECT level, src, count(*), max(msg), max(pad) FROM %s
  WHERE ts >= '2024-02-01' AND ts < '2024-03-08' GROUP BY level, src};
@@ -265,6 +268,7 @@ INSERT INTO cons_u SELECT i, i, i % 97, repeat('c', 50) FROM generate_series(1, 
 ALTER TABLE cons_u ADD CONSTRAINT cons_u_k_key UNIQUE (k);
 CREATE INDEX cons_u_k ON cons_u (k);
 VACUUM ANALYZE cons, cons_u;
+SELECT pg_stat_force_next_flush();
 });
 run_times('postgres', 'SELECT id, ts FROM cons WHERE a = 42 ORDER BY ts DESC LIMIT 10', 5);
 run_times('postgres', 'SELECT sum(v) FROM cons_u WHERE k BETWEEN 1000 AND 9000 AND v > 3', 5);
@@ -300,15 +304,17 @@ CREATE TABLE app_items (id int PRIMARY KEY, owner_id int NOT NULL, pad text NOT 
 INSERT INTO app_items SELECT i, (i * 7919) % 20000, repeat('i', 80) FROM generate_series(1, 100000) i;
 ALTER TABLE app_items OWNER TO app;
 VACUUM ANALYZE app_items;
-SELECT pg_stat_reset();
+SELECT pg_stat_force_next_flush();
 });
+$node->safe_psql('postgres', 'SELECT pg_stat_reset()');
 my $app_q = 'SELECT id FROM app_items WHERE owner_id = 4242';
 $node->safe_psql('postgres', "SET ROLE app; $app_q; $app_q; $app_q; $app_q; $app_q;");
 # a superuser's own statement, whose predictions app must not see
 run_times('postgres', 'SELECT id FROM docs WHERE tags && ARRAY[17, 18]', 3);
-is($node->safe_psql('postgres', q{SET ROLE app;
-SELECT index_sql FROM scale_advisor.index_advice}),
-	'CREATE INDEX CONCURRENTLY ON public.app_items (owner_id)', 'app gets advice from its own statement');
+my $app_ix = $node->safe_psql('postgres', q{SET ROLE app;
+SELECT index_sql FROM scale_advisor.index_advice});
+like($app_ix, qr/^CREATE INDEX CONCURRENTLY ON public\.app_items \(owner_id\)( INCLUDE \(id\))?$/,
+	'app gets advice from its own statement');
 $node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_advice');
 is($node->safe_psql('postgres', q{SET ROLE app;
 SELECT relation || ' | ' || status || ' | ' || (userid = 'app'::regrole)::int || ' | ' || (calls_before >= 5)::int
@@ -340,14 +346,14 @@ is($node->safe_psql('postgres', q{BEGIN READ ONLY; SELECT count(*) > 0 FROM scal
 
 # take app's advice: the outcome shows the measured change
 $node->safe_psql('postgres', q{SET ROLE app; SELECT count(*) FROM scale_advisor.index_advice;});
-$node->safe_psql('postgres', 'SET ROLE app; CREATE INDEX ON app_items (owner_id); ANALYZE app_items;');
+$node->safe_psql('postgres', "SET ROLE app; $app_ix; ANALYZE app_items;");
 $node->safe_psql('postgres', "SET ROLE app; $app_q; $app_q; $app_q; $app_q; $app_q; SELECT pg_stat_force_next_flush();");
 my $o = $node->safe_psql('postgres', q{SET ROLE app;
-SELECT status || ' | ' || index || ' | ' || calls_after || ' | ' || (mean_ms_after < mean_ms_before)::int
+SELECT status || ' | ' || (index::text LIKE 'app_items_owner_id%')::int || ' | ' || calls_after || ' | ' || (mean_ms_after < mean_ms_before)::int
        || ' | ' || (p95_ms_after < p95_ms_before)::int || ' | ' || (measured_change_pct < -50)::int
        || ' | ' || (index_scans >= 5)::int
   FROM scale_advisor.index_advice_outcome});
-is($o, 'created | app_items_owner_id_idx | 5 | 1 | 1 | 1 | 1',
+is($o, 'created | 1 | 5 | 1 | 1 | 1 | 1',
 	'after CREATE INDEX and ANALYZE: the index found by its definition, 5 calls since, mean and p95 down');
 note($node->safe_psql('postgres', q{SET ROLE app; SELECT * FROM scale_advisor.index_advice_outcome}));
 

@@ -47,13 +47,15 @@ sub mix_args
 
 # Run the read mix ($clients clients, prepared protocol) for $secs seconds
 # while the two writers insert events (50 a second) and update sessions'
-# last_seen_at (200 a second).  Returns pgbench's output of the mix.
+# last_seen_at (200 a second), and the count of active sessions runs every
+# 20 seconds on average.  Returns pgbench's output of the mix.
 sub wl_run
 {
 	my ($node, $db, $secs, $clients) = @_;
 	my $conn = $node->connstr($db);
 	my @writers;
-	for my $w ([ 'w_events.sql', 50 ], [ 'w_sessions.sql', 200 ])
+	for my $w ([ 'w_events.sql', 50 ], [ 'w_sessions.sql', 200 ],
+		[ 'q12_sessions_active.sql', 0.05 ])
 	{
 		my ($out, $err) = ('', '');
 		push @writers, IPC::Run::start(
