@@ -247,8 +247,8 @@ cmp_prediction(const ListCell *a, const ListCell *b)
 static void
 write_predictions(Oid table, List *preds, HTAB *figs)
 {
-	char	   *qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
-													   get_rel_name(table));
+	char	   *nsp = get_namespace_name(get_rel_namespace(table));
+	char	   *qualified = quote_qualified_identifier(nsp, get_rel_name(table));
 	char	   *upsert;
 	char	   *prune;
 	Oid			types[12] = {OIDOID, TEXTOID, TEXTOID, INT8OID, OIDOID,
@@ -445,10 +445,13 @@ read_predictions(Oid table)
 		r->relid = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
 		r->index_sql = TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull));
 		r->index_def = TextDatumGetCString(SPI_getbinval(tup, td, 3, &isnull));
-		r->queryid = (uint64) DatumGetInt64(SPI_getbinval(tup, td, 4, &isnull));
+		d = SPI_getbinval(tup, td, 4, &isnull);
+		r->queryid = (uint64) DatumGetInt64(d);
 		r->userid = DatumGetObjectId(SPI_getbinval(tup, td, 5, &isnull));
-		r->first_advised = DatumGetTimestampTz(SPI_getbinval(tup, td, 6, &isnull));
-		r->last_advised = DatumGetTimestampTz(SPI_getbinval(tup, td, 7, &isnull));
+		d = SPI_getbinval(tup, td, 6, &isnull);
+		r->first_advised = DatumGetTimestampTz(d);
+		d = SPI_getbinval(tup, td, 7, &isnull);
+		r->last_advised = DatumGetTimestampTz(d);
 		r->cost_before = DatumGetFloat8(SPI_getbinval(tup, td, 8, &isnull));
 		r->cost_after = DatumGetFloat8(SPI_getbinval(tup, td, 9, &isnull));
 		r->calls = DatumGetInt64(SPI_getbinval(tup, td, 10, &isnull));

@@ -108,7 +108,7 @@ static int	brin_min_table_pages = 1024;
 
 /* |pg_stats.correlation| a BRIN candidate's column needs */
 #define SA_BRIN_MIN_CORRELATION 0.9
-/* updated and deleted rows, as a share of inserted ones, of an append-only table */
+/* an append-only table's updated and deleted rows, as a share of inserts */
 #define SA_APPEND_ONLY_MAX_CHANGES 0.05
 
 
@@ -155,7 +155,7 @@ typedef struct Cand
 {
 	SaHypoIndex *h;
 	Oid			relid;
-	Oid			relam;			/* BTREE_AM_OID, GIN_AM_OID or BRIN_AM_OID */
+	Oid			relam;			/* btree, GIN or BRIN */
 	Oid			am_opclass;		/* GIN, BRIN: the key's operator class */
 	char	   *sig;
 	List	   *keys;			/* SaTerm * */
@@ -203,7 +203,7 @@ typedef struct RelInfo
 	SaTableModel *model;		/* filled in after the candidates are made */
 	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
-	List	   *droppable;		/* SaIndexDesc * of indexes advice may drop */
+	List	   *droppable;		/* SaIndexDesc *: indexes advice may drop */
 	bool		droppable_read;
 } RelInfo;
 
@@ -216,7 +216,7 @@ typedef struct SigEntry
 
 typedef struct AdviceState
 {
-	List	   *claimed;		/* OIDs of indexes a chosen one makes redundant */
+	List	   *claimed;		/* indexes a chosen one makes redundant */
 	List	   *stmts;
 	List	   *cands;
 	List	   *rels;			/* RelInfo * */

@@ -98,7 +98,7 @@ extern List *sa_captured_statements(bool all_users);
 typedef struct SaHypoIndex
 {
 	Oid			relid;
-	Oid			relam;			/* BTREE_AM_OID, GIN_AM_OID or BRIN_AM_OID */
+	Oid			relam;			/* btree, GIN or BRIN (pg_am) */
 	int			ncolumns;		/* key + included */
 	int			nkeycolumns;
 	AttrNumber	indexkeys[INDEX_MAX_KEYS];	/* 0 for expressions */
