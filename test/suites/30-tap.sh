@@ -3,8 +3,9 @@
 # Each file runs on its own; every "ok"/"not ok" line counts, and a file
 # that dies or misses its plan counts as one more failure.  Set SA_TAP to a
 # word to run only the files whose name contains it.  A file that creates an
-# extension the server under test does not have (hypopg, pg_qualstats and pg_cron are
-# packaged for Debian 12's PostgreSQL 15 only) is skipped, and named.
+# extension the server under test does not have (hypopg, pg_qualstats and
+# pg_cron are packaged for Debian 12's PostgreSQL 15 only) is skipped, and
+# named.
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 pass=0 fail=0
