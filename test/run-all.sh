@@ -16,9 +16,9 @@
 # SA_SERVERS="18" on 18 only).  TAP files that need an extension the server
 # does not have (hypopg, pg_qualstats and pg_cron exist only for 15 here)
 # are skipped on it and listed.  Each summary line names the server.  The
-# last line is "N passed, N failed" summed over every suite and server; the exit code is
-# non-zero when anything failed.  --keep leaves the work folder for
-# inspection.
+# last line is "N passed, N failed" summed over every suite and server; the
+# exit code is non-zero when anything failed.  --keep leaves the work folder
+# for inspection.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
