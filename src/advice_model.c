@@ -121,7 +121,7 @@ table_leaves(Oid relid)
 
 	if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		return list_make1_oid(relid);
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
 	{
 		char		k = get_rel_relkind(lfirst_oid(lc));
 
@@ -620,8 +620,8 @@ sa_index_upkeep(SaTableModel *tm, SaHypoIndex *h, StringInfo why)
 		return 0;
 	if (OidIsValid(h->relam) && h->relam != BTREE_AM_OID)
 	{
-		/* GIN, BRIN: a multiple of a btree entry on a timestamp */
-		entry = (SA_E0_US + SA_E1_US * 8) * sa_am_upkeep_factor(h);
+		/* GIN, BRIN: as measured for their access method */
+		entry = Max(sa_am_row_us(h), 0);
 		/* a BRIN index is summarizing: from 16 on, it keeps updates HOT */
 		if (h->relam == BRIN_AM_OID && SA_SUMMARIZING_KEEPS_HOT)
 			cols = NULL;

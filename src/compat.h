@@ -6,10 +6,11 @@
  *		needs a PG_VERSION_NUM test.
  *
  * Tested: 15 (Debian 12's packages) and 18 (built from Debian's source
- * package).  16 and 17 are written for from their headers and release
- * notes but not compiled or tested here.  14 and older are refused: 14 has
- * no shmem_request_hook, no pg_get_querydef and no pg_prng, and nothing
- * could test the code that would stand in for them.
+ * package).  16 and 17 are compile-checked against their headers
+ * (test/lib/compile-check.sh), not run.  19 is not supported yet
+ * (docs/versions.md lists what does not compile).  14 and older are
+ * refused: 14 has no shmem_request_hook, no pg_get_querydef and no
+ * pg_prng, and nothing could test the code that would stand in for them.
  *
  * No locking of its own: every helper here is a thin wrapper over a core
  * call and takes whatever locks that call takes.
@@ -220,7 +221,7 @@ sa_ordering_op_is_desc(Oid opno, bool *desc)
  * hook loaded before it (called after it) sees no id.  A Query built the
  * way parse analysis builds one for a utility statement jumbles to the same
  * id: on 14 and 15 a hash of the statement's text, from 16 on a jumble of
- * the statement's tree.  JumbleQuery lost its text argument in 17.
+ * the statement's tree.  JumbleQuery lost its text argument in 16.
  */
 #include "nodes/plannodes.h"
 static inline uint64
@@ -236,7 +237,7 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	query->utilityStmt = pstmt->utilityStmt;
 	query->stmt_location = pstmt->stmt_location;
 	query->stmt_len = pstmt->stmt_len;
-#if PG_VERSION_NUM >= 170000
+#if PG_VERSION_NUM >= 160000
 	jstate = JumbleQuery(query);
 #else
 	jstate = JumbleQuery(query, query_string);

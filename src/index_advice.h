@@ -143,7 +143,7 @@ extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
 extern bool sa_hypo_am_supported(Oid amoid);
 extern double sa_hypo_keys_per_row(SaHypoIndex *hypo);
-extern double sa_am_upkeep_factor(SaHypoIndex *hypo);
+extern double sa_am_row_us(SaHypoIndex *hypo);
 extern double sa_hypo_entry_bytes(SaHypoIndex *hypo);
 extern SaHypoIndex *sa_hypo_for_partition(SaHypoIndex *h, Oid child);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);

@@ -11,24 +11,48 @@
  *	- the per-backend run tracker (static memory, no locks): a few slots,
  *	  one per recently executed query id, each holding the run that query
  *	  id is in.  A run goes on while the statement is executed again in the
- *	  same transaction block or, outside of one, within
- *	  scale_advisor.n_plus_one_window_ms of its previous execution.  Other
- *	  statements between the executions do not end it.
+ *	  same transaction block or, across transactions and outside of them,
+ *	  while the session is never idle longer than
+ *	  scale_advisor.n_plus_one_window_ms (from the end of one statement to
+ *	  the start of the next: the application's think time, so that slow
+ *	  statements keep their loop together and a poller does not make one).
+ *	  A run without a parent goes on across the end of a transaction block
+ *	  only when that block ran nothing else (an ORM that wraps each save in
+ *	  BEGIN/COMMIT), so that repeated multi-statement transactions do not
+ *	  look like loops.  Other statements between the executions do not end
+ *	  a run; its parent running again does, unless the parent is itself
+ *	  going through the rows of its own parent (a nested loop).  Statements
+ *	  that read only the system catalogs are not looked at (an ORM reading
+ *	  the catalog between the parent and the loop changes nothing).
  *	- the shared table of detections (NpSharedState and a hash table keyed
- *	  by database, user, query id, kind and application_name), registered
- *	  through sa_shmem_register().
+ *	  by database, user, query id, kind and application_name).
+ *	- the pooled runs (np_pool): a loop spread over several connections of
+ *	  one pool, or over transactions that a transaction-mode pooler hands to
+ *	  different server connections.  A backend's run that is not confined
+ *	  to one transaction block and has a parent, or began right after the
+ *	  session was idle (a connection taken from a pool), is one backend's
+ *	  share of a pooled run, keyed by database, user, application_name,
+ *	  client address and query id.  Its counts go to the shared entry when
+ *	  the share reaches thresholds (each of its executions until the pooled
+ *	  run reached scale_advisor.n_plus_one_min_calls, then each time the
+ *	  share doubles, and when it ends); the pooled run is flagged once
+ *	  with the parent any of its shares found.  Both are registered through
+ *	  sa_shmem_register().
  *
- * Cost: the per-statement path hashes the statement's text slice and its
- * bound parameters, finds its slot and updates it; it allocates nothing
- * and takes no lock.  Shared memory is touched only when a run is first
- * flagged (it reaches scale_advisor.n_plus_one_min_calls), each time a
- * flagged run doubles, and when a flagged run ends.  The rewrite is built
- * when a run is flagged and the shared entry has none yet.
+ * Cost: the per-statement path finds the statement's slot and updates its
+ * run; it allocates nothing and takes no lock.  Parameters are hashed (the
+ * text's slice, or the bound values) only until the run is decided, so a
+ * statement repeated for ever costs no hashing.  Shared memory is touched
+ * only at the thresholds above, when a run is first flagged, each time a
+ * flagged run doubles, and when it ends.  The rewrite is built when a run
+ * is flagged and the shared entry has none yet.
  *
- * Locking: np_state->lock (one LWLock).  Shared mode to look an entry up
- * and update its counters under the entry's spinlock; exclusive mode to
- * create, evict or remove entries.  The texts of an entry are written only
- * under the exclusive lock and read under the shared lock.
+ * Locking: np_state->lock (one LWLock) for the detections: shared mode to
+ * look an entry up and update its counters under the entry's spinlock;
+ * exclusive mode to create, evict or remove entries.  The texts of an entry
+ * are written only under the exclusive lock and read under the shared lock.
+ * Each pooled run has its own spinlock, which protects all of it; it is
+ * never held while np_state->lock is taken or waited for.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,25 +60,19 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
-#include "access/htup_details.h"
-#include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
-#include "optimizer/optimizer.h"
-#include "parser/analyze.h"
-#include "parser/parse_node.h"
-#include "parser/parse_param.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "parser/parser.h"
-#include "parser/parsetree.h"
 #include "port/pg_bitutils.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -62,14 +80,13 @@
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/relcache.h"
 #include "utils/resowner.h"
-#include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -81,16 +98,29 @@ static const char *const np_kind_names[] = {
 	"none", "n_plus_one", "repeated_identical", "insert_loop"
 };
 
-
 static NpSlot np_slots[NP_SLOTS];
 static uint64 np_slot_qid[NP_SLOTS];	/* np_slots[i].queryid, densely */
 static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
 static uint64 np_xact_seq = 1;
-static int	np_open_flagged = 0;	/* flagged runs not yet ended */
-static TimestampTz np_next_sweep = 0;	/* when to look for ended runs */
+static uint32 np_open_mask = 0;	/* slots whose run has counts to publish
+									 * when it ends */
+static uint32 np_block_mask = 0;	/* those flagged inside their block */
 static bool np_exit_registered = false;
+
+/*
+ * Breaks: np_break_tick is the tick of the first statement after the
+ * session was idle longer than the window; np_wide_tick the tick of the
+ * first statement after a transaction block that ran more than one
+ * statement ended.  A run whose last execution came before either cannot
+ * go on (outside its own transaction block).
+ */
+static uint32 np_break_tick = 0;
+static uint32 np_wide_tick = 0;
+static int	np_block_stmts = 0; /* statements of the current transaction */
+static TimestampTz np_last_end = 0; /* end of the latest statement */
+static const char *np_app_seen = NULL;	/* application_name then */
 
 /* the statement before the current one */
 static uint64 np_prev_queryid = 0;
@@ -98,6 +128,11 @@ static Oid	np_prev_userid = InvalidOid;
 static uint64 np_prev_rows = 0;
 static uint64 np_prev_xact = 0;
 static TimestampTz np_prev_ts = 0;
+static int	np_prev_slot = 0;
+
+/* hash of the client's address, for the pooled runs */
+static uint32 np_client = 0;
+static bool np_client_known = false;
 
 /* ----------------------------------------------------------------
  * Shared state
@@ -132,6 +167,8 @@ typedef struct NpEntry
 	char		parent_query[NP_QUERY_LEN];
 	char		batched[NP_BATCHED_LEN];
 	char		joined[NP_JOIN_LEN];
+	char		batched_note[NP_NOTE_LEN];	/* what batched is, or why none */
+	char		joined_note[NP_JOIN_NOTE_LEN];	/* what joined is */
 } NpEntry;
 
 typedef struct NpSharedState
@@ -142,6 +179,51 @@ typedef struct NpSharedState
 
 static NpSharedState *np_state = NULL;
 static HTAB *np_hash = NULL;
+
+/*
+ * Pooled runs: a small open-addressed table, each entry under its own
+ * spinlock.  gen changes whenever the entry starts another run, so that a
+ * share that comes back late finds out that its run is gone.
+ */
+#define NP_POOL_RUNS		128
+#define NP_POOL_PROBE		8
+
+typedef struct NpPoolKey
+{
+	Oid			dbid;
+	Oid			userid;
+	uint64		queryid;
+	uint32		client;			/* hash of the client's address */
+	char		appname[NAMEDATALEN];
+} NpPoolKey;
+
+typedef struct NpPoolRun
+{
+	slock_t		mutex;			/* protects everything below */
+	bool		used;
+	bool		decided;		/* flagged, or found not to be a loop */
+	bool		flagging;		/* a share is flagging it now */
+	bool		superseded;		/* its parent ran again: the next page */
+	TimestampTz superseded_at;	/* start of that execution of the parent */
+	uint8		kind;			/* NP_KIND_NONE until flagged */
+	uint32		gen;
+	NpPoolKey	key;
+	CmdType		operation;
+	int			shares;			/* backends that added to it */
+	TimestampTz last_end;		/* end of the latest execution reported */
+	int64		calls;
+	int64		changes;
+	int64		identical;
+	double		run_ms;
+	int64		published;		/* calls already added to the detection */
+	double		published_ms;
+	uint64		parent_queryid; /* 0: no share found a parent yet */
+	TimestampTz parent_ts;		/* start of the parent's execution */
+	int64		parent_rows;
+	NpParent	parent;			/* its text (parent.queryid 0: unknown) */
+} NpPoolRun;
+
+static NpPoolRun *np_pool = NULL;
 
 /* ----------------------------------------------------------------
  * GUCs
@@ -162,7 +244,10 @@ static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);
 static void np_publish(NpSlot *slot);
 static void np_end_run(NpSlot *slot);
-static void np_end_runs(bool all, uint64 xact, TimestampTz now);
+static void np_contribute(NpSlot *slot, const char *txt, int len,
+						  ParamListInfo params);
+static void np_settle_parent(NpSlot *slot);
+static void np_pool_supersede(NpSlot *slot, TimestampTz when);
 
 /* ----------------------------------------------------------------
  * Shared memory
@@ -171,8 +256,12 @@ static void np_end_runs(bool all, uint64 xact, TimestampTz now);
 static Size
 np_shmem_size(void)
 {
-	return add_size(MAXALIGN(sizeof(NpSharedState)),
-					hash_estimate_size(np_max_entries, sizeof(NpEntry)));
+	Size		size = MAXALIGN(sizeof(NpSharedState));
+
+	size = add_size(size, MAXALIGN(mul_size(NP_POOL_RUNS,
+											sizeof(NpPoolRun))));
+	return add_size(size, hash_estimate_size(np_max_entries,
+											 sizeof(NpEntry)));
 }
 
 static void
@@ -180,6 +269,7 @@ np_shmem_startup(void)
 {
 	bool		found;
 	HASHCTL		info;
+	int			i;
 
 	np_state = ShmemInitStruct("scale_advisor n_plus_one",
 							   sizeof(NpSharedState), &found);
@@ -187,6 +277,18 @@ np_shmem_startup(void)
 	{
 		np_state->lock = &(GetNamedLWLockTranche("scale_advisor n_plus_one"))->lock;
 		np_state->dropped = 0;
+	}
+	np_pool = ShmemInitStruct("scale_advisor n_plus_one pooled runs",
+							  mul_size(NP_POOL_RUNS, sizeof(NpPoolRun)),
+							  &found);
+	if (!found)
+	{
+		for (i = 0; i < NP_POOL_RUNS; i++)
+		{
+			SpinLockInit(&np_pool[i].mutex);
+			np_pool[i].used = false;
+			np_pool[i].gen = 0;
+		}
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(NpKey);
@@ -200,6 +302,25 @@ np_shmem_startup(void)
  * Transaction and exit callbacks
  * ----------------------------------------------------------------
  */
+/*
+ * End the flagged runs of the transaction block that ends now (a run
+ * flagged inside one block is that block's loop).
+ */
+static void
+np_end_block_runs(uint64 xact)
+{
+	uint32		m = np_block_mask;
+
+	while (m != 0)
+	{
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
+
+		m &= m - 1;
+		if (s->last_xact == xact)
+			np_end_run(s);
+	}
+}
+
 static void
 np_xact_callback(XactEvent event, void *arg)
 {
@@ -209,9 +330,12 @@ np_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_PREPARE:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* runs of the ending transaction block end with it */
-			if (np_open_flagged > 0)
-				np_end_runs(false, np_xact_seq, 0);
+			if (np_block_mask != 0)
+				np_end_block_runs(np_xact_seq);
+			/* a block of several statements ends the runs it crossed */
+			if (np_block_stmts > 1)
+				np_wide_tick = np_tick + 1;
+			np_block_stmts = 0;
 			np_xact_seq++;
 			break;
 		default:
@@ -219,11 +343,19 @@ np_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/* end every run that has counts to publish */
+static void
+np_end_all(void)
+{
+	while (np_open_mask != 0)
+		np_end_run(&np_slots[pg_rightmost_one_pos32(np_open_mask)]);
+}
+
 static void
 np_exit(int code, Datum arg)
 {
-	if (np_open_flagged > 0)
-		np_end_runs(true, 0, 0);
+	if (np_open_mask != 0)
+		np_end_all();
 }
 
 /* ----------------------------------------------------------------
@@ -244,13 +376,13 @@ sa_nplus1_init(void)
 							&np_min_calls, 10, 2, 1000000, PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("scale_advisor.n_plus_one_window_ms",
-							"Outside a transaction block, the longest gap between two executions of a run.",
+							"Longest idle time of a session (end of one statement to the start of the next) within a run, outside a transaction block.",
 							NULL,
 							&np_window_ms, 100, 0, 3600000, PGC_USERSET,
 							GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomBoolVariable("scale_advisor.n_plus_one_nested",
-							 "Also looks at statements nested inside functions and triggers.",
-							 "They are only seen when scale_advisor.track is 'all'.",
+							 "Also looks at statements nested inside functions.",
+							 "They are only seen when scale_advisor.track is 'all'.  Statements run by triggers are never looked at.",
 							 &np_nested, false, PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("scale_advisor.n_plus_one_max",
@@ -279,40 +411,53 @@ np_mix(uint64 h, uint64 w)
 }
 
 /*
- * Hash of a byte string, 16 bytes per step in two lanes.  Each step is
- * bijective in the lane's state, so texts that differ in one word (one
- * constant) always hash differently.
+ * Hash of a byte string, 16 bytes per step in two lanes; the tail is the
+ * last 16 bytes, read again where they overlap (no byte loop).  Each step
+ * is bijective in the lane's state, so texts of one length that differ in
+ * one word (one constant) always hash differently.
  */
 #define NP_MUL2 UINT64CONST(0xC2B2AE3D27D4EB4F)
 
 static uint64
 np_hash_bytes(const char *p, int len, uint64 h)
 {
-	uint64		a = h,
+	uint64		a = h ^ (uint64) len,
 				b = h ^ NP_MUL2;
 	uint64		w1,
 				w2;
+	int			n = len;
 
-	while (len >= 16)
+	while (n >= 16)
 	{
 		memcpy(&w1, p, 8);
 		memcpy(&w2, p + 8, 8);
 		a = (a ^ w1) * NP_MUL;
 		b = (b ^ w2) * NP_MUL2;
 		p += 16;
-		len -= 16;
+		n -= 16;
 	}
-	if (len >= 8)
+	if (n > 0 && len >= 16)
 	{
-		memcpy(&w1, p, 8);
+		/* the last 16 bytes, overlapping what was hashed already */
+		memcpy(&w1, p + n - 16, 8);
+		memcpy(&w2, p + n - 8, 8);
 		a = (a ^ w1) * NP_MUL;
-		p += 8;
-		len -= 8;
+		b = (b ^ w2) * NP_MUL2;
 	}
-	w2 = (uint64) len << 56;
-	while (len-- > 0)
-		w2 ^= (uint64) (unsigned char) p[len] << (len * 8);
-	b = (b ^ w2) * NP_MUL2;
+	else if (n > 0)
+	{
+		w2 = 0;
+		if (n >= 8)
+		{
+			memcpy(&w1, p, 8);
+			a = (a ^ w1) * NP_MUL;
+			memcpy(&w2, p + n - 8, 8);
+		}
+		else
+			while (n-- > 0)
+				w2 = (w2 << 8) | (unsigned char) p[n];
+		b = (b ^ w2) * NP_MUL2;
+	}
 	return np_mix(a ^ (b >> 32), b);
 }
 
@@ -398,52 +543,103 @@ np_hash_param(const ParamExternData *prm)
  * The statement observer
  * ----------------------------------------------------------------
  */
-/*
- * The slot of queryid, or the least recently used one.  On the way, runs
- * that walked the rows of this statement (their parent) are over: the
- * parent running again means the next page, the next loop.
- */
-static inline NpSlot *
+/* the slot of queryid, or the least recently used one */
+static inline int
 np_find_slot(uint64 queryid)
 {
 	int			i;
-	NpSlot	   *victim;
+	int			victim;
 
-	if (unlikely(np_watch_mask != 0))
-	{
-		uint32		m = np_watch_mask;
-
-		while (m != 0)
-		{
-			NpSlot	   *s;
-
-			i = pg_rightmost_one_pos32(m);
-			m &= m - 1;
-			s = &np_slots[i];
-			if (s->parent_queryid == queryid && np_slot_qid[i] != queryid)
-			{
-				if (s->kind != NP_KIND_NONE)
-					np_end_run(s);
-				s->calls = 0;
-				s->xact = UINT64_MAX;	/* the next execution starts anew */
-				np_watch_mask &= ~((uint32) 1 << i);
-			}
-		}
-	}
 	for (i = 0; i < NP_SLOTS; i++)
 		if (np_slot_qid[i] == queryid)
-			return &np_slots[i];
-	victim = &np_slots[0];
+			return i;
+	victim = 0;
 	for (i = 1; i < NP_SLOTS; i++)
-		if (np_slots[i].used < victim->used)
-			victim = &np_slots[i];
+		if ((int32) (np_slots[i].used - np_slots[victim].used) < 0)
+			victim = i;
 	return victim;
 }
 
 /*
+ * Does the statement read only the system catalogs (an ORM loading its
+ * schema cache)?  Relations created by initdb have OIDs below
+ * FirstNormalObjectId; a user table ends the scan at once.
+ */
+static inline bool
+np_catalog_only(const PlannedStmt *ps)
+{
+	ListCell   *lc;
+	bool		any = false;
+
+	foreach(lc, ps->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		if (rte->relid >= FirstNormalObjectId)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * The statement whose rows a run walks ran again.  Runs that walked its
+ * rows are over (the next page, the next loop), unless it is itself going
+ * through the rows of its own parent: then this is the outer loop's next
+ * iteration, and the runs nested in it go on with its new rows.
+ */
+static pg_noinline void
+np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
+{
+	uint32		m = np_watch_mask;
+	bool		iterating = cont && ps->parent_queryid != 0 &&
+		ps->calls < ps->parent_rows;
+
+	while (m != 0)
+	{
+		int			i = pg_rightmost_one_pos32(m);
+		NpSlot	   *s = &np_slots[i];
+
+		m &= m - 1;
+		if (s->parent_queryid != st->queryid || s == ps ||
+			s->userid != st->userid)
+			continue;
+		if (iterating)
+			s->parent_rows += st->rows;
+		else
+		{
+			/* a pooled run that walked its rows is over for every share */
+			if (s->pool_idx >= 0 && s->parent_rows >= 2)
+				np_pool_supersede(s, now);
+			np_end_run(s);
+		}
+	}
+}
+
+/*
+ * Watch for the run's parent running again (see np_parent_ran): only a
+ * statement that returned several rows can have fed a loop.
+ */
+static inline void
+np_watch(NpSlot *slot)
+{
+	uint32		bit = (uint32) 1 << (slot - np_slots);
+
+	if (slot->parent_queryid != 0 && slot->parent_rows >= 2)
+		np_watch_mask |= bit;
+	else
+		np_watch_mask &= ~bit;
+}
+
+/*
  * When the statement run just before a run began is itself a loop that
- * went on after the run began (an ORM fetching comments, then the author,
- * for each post), the parent is that loop's own parent.
+ * went on after the run began, the run is either nested in it (several
+ * executions per execution of that loop: the users of each post's
+ * comments) and keeps it as parent, or a loop beside it over the same rows
+ * (one execution each: the author of each post, beside its comments),
+ * whose parent is that loop's own parent.
  */
 static void
 np_settle_parent(NpSlot *slot)
@@ -454,21 +650,32 @@ np_settle_parent(NpSlot *slot)
 	for (i = 0; i < 4 && slot->parent_queryid != 0; i++)
 	{
 		NpSlot	   *ps = NULL;
+		uint32		pexec;
 
 		for (j = 0; j < NP_SLOTS; j++)
 			if (np_slots[j].queryid == slot->parent_queryid &&
 				np_slots[j].userid == slot->userid &&
 				&np_slots[j] != slot)
 				ps = &np_slots[j];
-		if (ps == NULL || ps->calls < 2 || ps->xact != slot->xact ||
+		if (ps == NULL || ps->calls < 2 ||
 			(int32) (ps->used - slot->start_tick) <= 0)
+			break;
+		/* executions of the parent since this run began, counting the one
+		 * just before it */
+		pexec = ps->calls >= slot->parent_calls0 ?
+			ps->calls - slot->parent_calls0 + 1 : ps->calls;
+		if (slot->calls > pexec)
 			break;
 		slot->parent_queryid = ps->parent_queryid;
 		slot->parent_rows = ps->parent_rows;
+		slot->parent_ts = ps->parent_ts;
+		slot->parent_calls0 = ps->parent_calls0;
 	}
+	if (slot->calls >= 2)
+		np_watch(slot);
 }
 
-static void
+static pg_noinline void
 np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 				   ParamListInfo params)
 {
@@ -480,10 +687,16 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 		if (np_parents[i].queryid == queryid &&
 			np_parents[i].userid == userid)
 		{
-			np_parents[i].used = np_tick;
-			return;
+			/* the text of this execution: its constants fed the loop */
+			victim = &np_parents[i];
+			if (victim->len == len && memcmp(victim->text, txt, len) == 0)
+			{
+				victim->used = np_tick;
+				return;
+			}
+			break;
 		}
-		if (np_parents[i].used < victim->used)
+		if ((int32) (np_parents[i].used - victim->used) < 0)
 			victim = &np_parents[i];
 	}
 	victim->queryid = queryid;
@@ -511,105 +724,125 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 	}
 }
 
-static void
-np_observe(const SaStatement *st)
+/* this statement's part of the source text */
+static inline const char *
+np_text(const SaStatement *st, int *len)
+{
+	const char *txt = st->source_text;
+
+	*len = 0;
+	if (txt == NULL)
+		return NULL;
+	if (st->stmt_location > 0)
+		txt += st->stmt_location;
+	*len = st->stmt_len > 0 ? st->stmt_len : (int) strlen(txt);
+	return txt;
+}
+
+/* a new run of st's statement begins in slot */
+static pg_noinline void
+np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
+			 TimestampTz now, bool idle)
+{
+	int			i = slot - np_slots;
+
+	if (slot->open)
+		np_end_run(slot);
+
+	/*
+	 * The statement before is the parent when it ran in the same block, or
+	 * with no idle time between, and when the same role ran it: after SET
+	 * ROLE (or inside a SECURITY DEFINER function) the text of another
+	 * role's statement must not reach this one's entry.
+	 */
+	if (np_prev_queryid != 0 && np_prev_queryid != st->queryid &&
+		np_prev_userid == st->userid &&
+		((xact != 0 && np_prev_xact == xact) || !idle))
+	{
+		NpSlot	   *ps = &np_slots[np_prev_slot];
+
+		slot->parent_queryid = np_prev_queryid;
+		slot->parent_rows = np_prev_rows;
+		slot->parent_ts = np_prev_ts;
+		slot->parent_calls0 = (ps->queryid == np_prev_queryid && ps->calls > 0) ?
+			ps->calls : 1;
+	}
+	else
+	{
+		slot->parent_queryid = 0;
+		slot->parent_rows = 0;
+		slot->parent_ts = 0;
+		slot->parent_calls0 = 0;
+	}
+	slot->queryid = st->queryid;
+	np_slot_qid[i] = st->queryid;
+	np_watch_mask &= ~((uint32) 1 << i);
+	slot->decided = false;
+	slot->xact = xact;
+	slot->last_xact = xact;
+	slot->loose = (xact == 0);
+	slot->idle_before = idle || np_prev_queryid == 0;
+	slot->open = false;
+	slot->first_ts = now;
+	slot->calls = 0;
+	slot->changes = 0;
+	slot->identical = 0;
+	slot->published_calls = 0;
+	slot->run_ms = 0;
+	slot->published_ms = 0;
+	slot->vary_mask = 0;
+	slot->nparams = 0;
+	slot->operation = st->operation;
+	slot->dbid = st->dbid;
+	slot->userid = st->userid;
+	slot->kind = NP_KIND_NONE;
+	slot->stash_len = -1;
+	slot->start_tick = np_tick;
+	slot->pool_idx = -1;
+	slot->pool_kind = NP_KIND_NONE;
+	slot->pool_gen = 0;
+	slot->pool_sent = 0;
+	slot->pool_sent_changes = 0;
+	slot->pool_sent_identical = 0;
+	slot->pool_sent_ms = 0;
+	slot->pool_sent_end = 0;
+	slot->pool_seen = 0;
+}
+
+/* is the run a share of a pooled run (or may it become one)? */
+static inline bool
+np_pooled(const NpSlot *slot)
+{
+	return slot->loose && slot->pool_idx != -2 &&
+		(slot->pool_idx >= 0 || slot->parent_rows >= 2 || slot->idle_before);
+}
+
+/*
+ * The part of an execution's bookkeeping done only until its run is
+ * decided: hash its parameters, count changes, and flag the run or give it
+ * to its pooled run.
+ */
+static pg_noinline void
+np_undecided(NpSlot *slot, const SaStatement *st)
 {
 	const char *txt;
 	int			len;
-	TimestampTz now;
-	uint64		xact;
 	uint64		h;
-	NpSlot	   *slot;
 	ParamListInfo params = st->params;
 	int			nparams = 0;
 	uint64		mask = 0;
 	int			i;
 
-	if (!np_enabled || st->operation == CMD_UTILITY ||
-		st->operation == CMD_UNKNOWN || st->query_desc == NULL)
-		return;
-	if (!st->toplevel && !np_nested)
-		return;
-
-	now = GetCurrentStatementStartTimestamp();
-	/* nested statements share the transaction of their top-level one */
-	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
+	txt = np_text(st, &len);
 
 	/*
-	 * This statement's part of the source text.  Its constants are what
-	 * differs from one execution to the next, unless the values are bound
-	 * parameters (hashed below).
+	 * Constants in the text are what differs from one execution to the
+	 * next, unless the values are bound parameters (hashed below).
 	 */
-	txt = st->source_text;
-	len = 0;
-	if (txt != NULL)
-	{
-		if (st->stmt_location > 0)
-			txt += st->stmt_location;
-		len = st->stmt_len > 0 ? st->stmt_len : (int) strlen(txt);
-	}
 	if (params != NULL && params->numParams > 0 && params->paramFetch == NULL)
 		h = st->queryid;
 	else
 		h = np_hash_bytes(txt, len, st->queryid);
-
-	slot = np_find_slot(st->queryid);
-	np_tick++;
-
-	/* flagged runs whose time is up end here, looked for once a window */
-	if (unlikely(np_open_flagged > 0) && now >= np_next_sweep)
-	{
-		np_end_runs(false, UINT64_MAX, now);
-		np_next_sweep = now + (int64) np_window_ms * 1000;
-	}
-
-	if (slot->queryid != st->queryid || slot->xact != xact ||
-		slot->userid != st->userid ||
-		(xact == 0 && now - slot->last_ts > (int64) np_window_ms * 1000))
-	{
-		/* a new run */
-		if (slot->kind != NP_KIND_NONE)
-			np_end_run(slot);
-		slot->queryid = st->queryid;
-		np_slot_qid[slot - np_slots] = st->queryid;
-		np_watch_mask &= ~((uint32) 1 << (slot - np_slots));
-		slot->decided = false;
-		slot->xact = xact;
-		slot->calls = 0;
-		slot->changes = 0;
-		slot->identical = 0;
-		slot->published_calls = 0;
-		slot->run_ms = 0;
-		slot->published_ms = 0;
-		slot->vary_mask = 0;
-		slot->nparams = 0;
-		slot->operation = st->operation;
-		slot->dbid = st->dbid;
-		slot->userid = st->userid;
-		slot->kind = NP_KIND_NONE;
-		slot->stash_len = -1;
-		slot->start_tick = np_tick;
-		/*
-		 * The statement before is the parent only when the same role ran
-		 * it: after SET ROLE (or inside a SECURITY DEFINER function) the
-		 * text of another role's statement must not reach this one's entry.
-		 */
-		if (np_prev_queryid != 0 && np_prev_xact == xact &&
-			np_prev_userid == st->userid &&
-			(xact != 0 || now - np_prev_ts <= (int64) np_window_ms * 1000))
-		{
-			slot->parent_queryid = np_prev_queryid;
-			slot->parent_rows = np_prev_rows;
-		}
-		else
-		{
-			slot->parent_queryid = 0;
-			slot->parent_rows = 0;
-		}
-	}
-	slot->used = np_tick;
-
-	/* bound parameters (extended protocol) */
 	if (params != NULL && params->numParams > 0)
 	{
 		if (params->paramFetch != NULL)
@@ -628,7 +861,7 @@ np_observe(const SaStatement *st)
 				h = np_mix(h, ph);
 				if (i < NP_TRACK_PARAMS)
 				{
-					if (slot->calls > 0 && slot->phash[i] != (uint32) ph)
+					if (slot->calls > 1 && slot->phash[i] != (uint32) ph)
 						mask |= UINT64CONST(1) << i;
 					slot->phash[i] = (uint32) ph;
 				}
@@ -637,36 +870,161 @@ np_observe(const SaStatement *st)
 	}
 	slot->vary_mask |= mask;
 	slot->nparams = nparams;
-
-	slot->calls++;
 	if (slot->calls == 1 || h != slot->last_hash)
 		slot->changes++;
 	else
 		slot->identical++;
 	slot->last_hash = h;
-	slot->run_ms += st->exec_ms;
-	slot->last_ts = now;
-	if (unlikely(slot->calls == 2))
-	{
-		np_settle_parent(slot);
-		if (slot->parent_queryid != 0)
-			np_watch_mask |= (uint32) 1 << (slot - np_slots);
-	}
+
+	if (slot->calls < 2)
+		return;
+	if (slot->calls == 2)
+		np_watch(slot);
 
 	/* keep an earlier text of the run to find the constant that varies */
-	if (slot->calls >= 2 && slot->calls + 1 == (uint32) np_min_calls &&
-		len < NP_STASH_LEN)
+	if (slot->calls + 1 == (uint32) np_min_calls && len < NP_STASH_LEN &&
+		txt != NULL)
 	{
 		memcpy(slot->stash, txt, len);
 		slot->stash_len = len;
 	}
 
-	if (slot->calls >= (uint32) np_min_calls)
+	if (np_pooled(slot))
 	{
-		if (!slot->decided)
-			np_flag(slot, st, txt, len);
-		else if (slot->kind != NP_KIND_NONE &&
-				 slot->calls >= 2 * slot->published_calls)
+		np_contribute(slot, txt, len, params);
+		/* its pooled run reached the threshold: no more hashing */
+		if (slot->pool_seen >= (uint64) np_min_calls ||
+			slot->pool_kind != NP_KIND_NONE)
+			slot->decided = true;
+	}
+	else if (slot->calls >= (uint32) np_min_calls)
+		np_flag(slot, st, txt, len);
+}
+
+/* the session was idle: the loops of its previous burst of work are over */
+static pg_noinline void
+np_end_loose_runs(void)
+{
+	uint32		m = np_open_mask;
+
+	while (m != 0)
+	{
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
+
+		m &= m - 1;
+		if (s->loose)
+			np_end_run(s);
+	}
+}
+
+/* is a trigger running (its statements are never looked at)? */
+static bool
+np_in_trigger(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
+}
+
+static void
+np_observe(const SaStatement *st)
+{
+	TimestampTz now;
+	int64		window;
+	uint64		xact;
+	NpSlot	   *slot;
+	int			slotno;
+	bool		idle;
+	bool		cont;
+
+	if (!np_enabled || st->operation == CMD_UTILITY ||
+		st->operation == CMD_UNKNOWN || st->query_desc == NULL)
+		return;
+	/* statements of triggers are the triggers' business, not a loop */
+	if (!st->toplevel && (!np_nested || np_in_trigger()))
+		return;
+
+	/*
+	 * Idle time: from the end of the previous statement to the start of
+	 * this one.  The end is the start plus the execution time.
+	 */
+	now = GetCurrentStatementStartTimestamp();
+	window = (int64) np_window_ms * 1000;
+	idle = now - np_last_end > window;
+	np_last_end = now + (int64) (st->exec_ms * 1000.0);
+
+	/*
+	 * A new application_name (a pooler handing this server connection to
+	 * another client sets it) is a new session as far as loops go.  The
+	 * setting gets a new string each time it is set.
+	 */
+	if (unlikely(application_name != np_app_seen))
+	{
+		np_app_seen = application_name;
+		idle = true;
+	}
+	if (unlikely(idle))
+	{
+		np_break_tick = np_tick + 1;
+		/* loops of the session's previous burst of work are over */
+		if (np_open_mask != 0)
+			np_end_loose_runs();
+	}
+	if (np_catalog_only(st->query_desc->plannedstmt))
+		return;
+	if (st->toplevel)
+		np_block_stmts++;
+	/* nested statements share the transaction of their top-level one */
+	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
+
+	slotno = np_find_slot(st->queryid);
+	slot = &np_slots[slotno];
+	np_tick++;
+
+	/*
+	 * The run goes on in its transaction block whatever the time, and
+	 * outside it while the session was not idle since its last execution
+	 * and, for a run without a parent, no block of several statements
+	 * ended since.
+	 */
+	cont = slot->queryid == st->queryid && slot->calls > 0 &&
+		slot->userid == st->userid &&
+		((xact != 0 && slot->last_xact == xact) ||
+		 ((int32) (slot->used - np_break_tick) >= 0 &&
+		  (slot->parent_rows >= 2 ||
+		   (int32) (slot->used - np_wide_tick) >= 0)));
+	if (unlikely(np_watch_mask != 0))
+		np_parent_ran(slot, cont, st, now);
+	if (!cont)
+		np_start_run(slot, st, xact, now, idle);
+	else if (slot->last_xact != xact)
+	{
+		/* the run goes on in another transaction, or outside one */
+		slot->loose = true;
+		slot->last_xact = xact;
+	}
+	slot->used = np_tick;
+	slot->calls++;
+	slot->run_ms += st->exec_ms;
+	slot->last_end = np_last_end;
+
+	if (unlikely(!slot->decided))
+		np_undecided(slot, st);
+	else if (unlikely(slot->open))
+	{
+		/* publish, or give to the pooled run, each time the run doubles */
+		if (slot->pool_idx >= 0)
+		{
+			if (slot->calls >= 2 * slot->pool_sent)
+			{
+				int			len;
+				const char *txt = np_text(st, &len);
+
+				np_contribute(slot, txt, len, st->params);
+			}
+		}
+		else if (slot->calls >= 2 * slot->published_calls)
 			np_publish(slot);
 	}
 
@@ -675,8 +1033,16 @@ np_observe(const SaStatement *st)
 	np_prev_rows = st->rows;
 	np_prev_xact = xact;
 	np_prev_ts = now;
-	if (st->rows >= 2 && st->operation == CMD_SELECT && txt != NULL)
-		np_remember_parent(st->queryid, st->userid, txt, len, params);
+	np_prev_slot = slotno;
+	if (st->rows >= 2 && st->operation == CMD_SELECT)
+	{
+		int			len;
+		const char *txt = np_text(st, &len);
+
+		if (txt != NULL)
+			np_remember_parent(st->queryid, st->userid, txt, len,
+							   st->params);
+	}
 }
 
 /* ----------------------------------------------------------------
@@ -684,94 +1050,113 @@ np_observe(const SaStatement *st)
  * ----------------------------------------------------------------
  */
 static void
-np_make_key(NpKey *key, const NpSlot *slot)
+np_make_key(NpKey *key, const NpSlot *slot, uint8 kind)
 {
 	memset(key, 0, sizeof(NpKey));
 	key->dbid = slot->dbid;
 	key->userid = slot->userid;
 	key->queryid = slot->queryid;
-	key->kind = slot->kind;
-	if (application_name != NULL)
-		strlcpy(key->appname, application_name, NAMEDATALEN);
+	key->kind = kind;
+	strlcpy(key->appname, slot->appname, NAMEDATALEN);
+}
+
+/* the application the run belongs to: the one running it now */
+static void
+np_note_app(NpSlot *slot)
+{
+	strlcpy(slot->appname, application_name != NULL ? application_name : "",
+			NAMEDATALEN);
 }
 
 /*
- * Add what the run did since its last publication to its shared entry.
+ * Add calls and time to a detection; when total is not 0 it is the length
+ * of a run so far (of the latest run when latest), and parent_rows (when
+ * not 0) what its parent fed it.
  */
 static void
-np_publish(NpSlot *slot)
+np_entry_add(const NpKey *key, int64 calls, double ms, int64 total,
+			 bool latest, uint64 parent_queryid, int64 parent_rows)
 {
-	NpKey		key;
 	NpEntry    *e;
 
 	if (np_hash == NULL)
 		return;
-	np_make_key(&key, slot);
 	LWLockAcquire(np_state->lock, LW_SHARED);
-	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
+	e = (NpEntry *) hash_search(np_hash, key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
 		SpinLockAcquire(&e->mutex);
-		e->repeated_calls += slot->calls - slot->published_calls;
-		e->total_ms += slot->run_ms - slot->published_ms;
-		if ((int64) slot->calls > e->max_run)
-			e->max_run = slot->calls;
-		e->last_run = slot->calls;
+		e->repeated_calls += calls;
+		e->total_ms += ms;
+		if (total > e->max_run)
+			e->max_run = total;
+		if (latest && total > 0)
+			e->last_run = total;
+		if (parent_rows > 0 && e->parent_queryid == parent_queryid)
+			e->parent_rows = parent_rows;
 		e->last_seen = GetCurrentTimestamp();
 		SpinLockRelease(&e->mutex);
 	}
 	LWLockRelease(np_state->lock);
+}
+
+/* add what a flagged run did since its last publication to its entry */
+static void
+np_publish(NpSlot *slot)
+{
+	NpKey		key;
+
+	np_make_key(&key, slot, slot->kind);
+	np_entry_add(&key, slot->calls - slot->published_calls,
+				 slot->run_ms - slot->published_ms, slot->calls, true,
+				 slot->parent_queryid, slot->parent_rows);
 	slot->published_calls = slot->calls;
 	slot->published_ms = slot->run_ms;
 }
 
+/*
+ * The run in slot is over: publish what it did (or give the rest of this
+ * share to its pooled run).  Its next execution starts a new run.
+ */
 static void
 np_end_run(NpSlot *slot)
 {
-	if (slot->kind == NP_KIND_NONE)
-		return;
-	if (slot->calls != slot->published_calls)
-		np_publish(slot);
-	slot->kind = NP_KIND_NONE;
-	np_open_flagged--;
-}
-
-/*
- * End flagged runs: all of them, or those of transaction block xact, or
- * (xact == UINT64_MAX) those whose time is up at now.
- */
-static void
-np_end_runs(bool all, uint64 xact, TimestampTz now)
-{
-	int			i;
-
-	for (i = 0; i < NP_SLOTS; i++)
+	if (slot->open)
 	{
-		NpSlot	   *s = &np_slots[i];
-
-		if (s->kind == NP_KIND_NONE)
-			continue;
-		if (all ||
-			(xact != UINT64_MAX && s->xact == xact) ||
-			(xact == UINT64_MAX &&
-			 ((s->xact != 0 && s->xact != np_xact_seq) ||
-			  (s->xact == 0 && now - s->last_ts > (int64) np_window_ms * 1000))))
-			np_end_run(s);
+		if (slot->pool_idx >= 0)
+			np_contribute(slot, NULL, 0, NULL);
+		else if (slot->kind != NP_KIND_NONE &&
+				 slot->calls != slot->published_calls)
+			np_publish(slot);
+		slot->open = false;
+		np_open_mask &= ~((uint32) 1 << (slot - np_slots));
+		np_block_mask &= ~((uint32) 1 << (slot - np_slots));
 	}
+	slot->kind = NP_KIND_NONE;
+	slot->calls = 0;
+	np_watch_mask &= ~((uint32) 1 << (slot - np_slots));
 }
 
-/* publish what flagged runs did so far, without ending them */
+/* publish what the session's runs did so far, without ending them */
 static void
 np_flush_local(void)
 {
-	int			i;
+	uint32		m = np_open_mask;
 
-	for (i = 0; i < NP_SLOTS; i++)
-		if (np_slots[i].kind != NP_KIND_NONE &&
-			np_slots[i].calls != np_slots[i].published_calls)
-			np_publish(&np_slots[i]);
+	while (m != 0)
+	{
+		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
+
+		m &= m - 1;
+		if (s->pool_idx >= 0)
+		{
+			if (s->calls != s->pool_sent)
+				np_contribute(s, NULL, 0, NULL);
+		}
+		else if (s->kind != NP_KIND_NONE && s->calls != s->published_calls)
+			np_publish(s);
+	}
 }
-
 
 static NpParent *
 np_find_parent(uint64 queryid, Oid userid)
@@ -787,27 +1172,25 @@ np_find_parent(uint64 queryid, Oid userid)
 	return NULL;
 }
 
-/*
- * Whether the shared entry for this run already has its rewrite (built
- * for this parent).
- */
+/* Whether a detection already has its rewrite (built for this parent). */
 static bool
-np_entry_has_rewrite(NpSlot *slot)
+np_entry_has_rewrite(const NpKey *key, uint64 parent_queryid)
 {
-	NpKey		key;
 	NpEntry    *e;
 	bool		result = false;
 
-	np_make_key(&key, slot);
 	LWLockAcquire(np_state->lock, LW_SHARED);
-	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
-	if (e != NULL && e->has_rewrite && e->rewrite_parent == slot->parent_queryid)
+	e = (NpEntry *) hash_search(np_hash, key, HASH_FIND, NULL);
+	if (e != NULL && e->has_rewrite && e->rewrite_parent == parent_queryid)
 		result = true;
 	LWLockRelease(np_state->lock);
 	return result;
 }
 
-/* make room for one entry: drop the one seen least recently */
+/*
+ * Make room for one entry: drop the one seen least recently.  Caller holds
+ * np_state->lock exclusively.
+ */
 static void
 np_evict_one(void)
 {
@@ -815,6 +1198,7 @@ np_evict_one(void)
 	NpEntry    *e,
 			   *victim = NULL;
 
+	Assert(LWLockHeldByMeInMode(np_state->lock, LW_EXCLUSIVE));
 	hash_seq_init(&seq, np_hash);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (victim == NULL || e->last_seen < victim->last_seen)
@@ -847,60 +1231,301 @@ np_copy_text(char *dst, int cap, const char *src, int len)
 	dst[len] = '\0';
 }
 
-/*
- * A run just reached the threshold: classify it, find its parent, build
- * the rewrite if its entry has none, and publish it.
+/* ----------------------------------------------------------------
+ * Statements that already take a list of keys
+ * ----------------------------------------------------------------
  */
-static void
-np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
+#define NP_IN_KEY		0		/* compared for equality: a key */
+#define NP_IN_LIST		1		/* IN (...), = ANY (...), VALUES rows */
+#define NP_IN_RANGE		2		/* <, >, BETWEEN, LIMIT, OFFSET: a page */
+
+/* where the parameters and constants of a statement are used */
+typedef struct NpInputs
 {
-	NpParent   *parent;
-	NpRewrite	rw = {NULL, NULL};
+	int			mode;			/* of the subtree being walked */
+	uint64		key_params;		/* parameters compared for equality */
+	uint64		list_params;	/* parameters in a list or a range */
+	List	   *consts;			/* A_Const nodes, in walk order */
+	List	   *modes;			/* their modes */
+} NpInputs;
+
+/* note where each parameter and constant of a raw parse tree is used */
+static bool
+np_inputs_walker(Node *node, void *context)
+{
+	NpInputs   *w = (NpInputs *) context;
+	int			save = w->mode;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, ParamRef))
+	{
+		int			n = ((ParamRef *) node)->number;
+
+		if (n >= 1 && n <= 64)
+		{
+			if (w->mode == NP_IN_KEY)
+				w->key_params |= UINT64CONST(1) << (n - 1);
+			else
+				w->list_params |= UINT64CONST(1) << (n - 1);
+		}
+		return false;
+	}
+	if (IsA(node, A_Const))
+	{
+		w->consts = lappend(w->consts, node);
+		w->modes = lappend_int(w->modes, w->mode);
+		return false;
+	}
+	if (IsA(node, A_Expr))
+	{
+		A_Expr	   *a = (A_Expr *) node;
+		int			inner = -1;
+
+		switch (a->kind)
+		{
+			case AEXPR_IN:
+			case AEXPR_OP_ANY:
+			case AEXPR_OP_ALL:
+				inner = NP_IN_LIST;
+				break;
+			case AEXPR_BETWEEN:
+			case AEXPR_NOT_BETWEEN:
+			case AEXPR_BETWEEN_SYM:
+			case AEXPR_NOT_BETWEEN_SYM:
+				inner = NP_IN_RANGE;
+				break;
+			case AEXPR_OP:
+				if (list_length(a->name) >= 1 && IsA(llast(a->name), String))
+				{
+					const char *op = strVal(llast(a->name));
+
+					if (strcmp(op, "<") == 0 || strcmp(op, ">") == 0 ||
+						strcmp(op, "<=") == 0 || strcmp(op, ">=") == 0)
+						inner = NP_IN_RANGE;
+				}
+				break;
+			default:
+				break;
+		}
+		if (inner == NP_IN_LIST)
+		{
+			np_inputs_walker(a->lexpr, w);
+			w->mode = inner;
+			np_inputs_walker(a->rexpr, w);
+			w->mode = save;
+			return false;
+		}
+		if (inner == NP_IN_RANGE)
+		{
+			w->mode = inner;
+			np_inputs_walker(a->lexpr, w);
+			np_inputs_walker(a->rexpr, w);
+			w->mode = save;
+			return false;
+		}
+	}
+	if (IsA(node, SelectStmt))
+	{
+		SelectStmt *s = (SelectStmt *) node;
+		Node	   *count = s->limitCount;
+		Node	   *offset = s->limitOffset;
+		List	   *values = s->valuesLists;
+		bool		r;
+
+		w->mode = NP_IN_RANGE;
+		np_inputs_walker(count, w);
+		np_inputs_walker(offset, w);
+		w->mode = save;
+		s->limitCount = NULL;
+		s->limitOffset = NULL;
+		/* a multi-row VALUES is a list of rows */
+		if (list_length(values) >= 2)
+		{
+			w->mode = NP_IN_LIST;
+			np_inputs_walker((Node *) values, w);
+			w->mode = save;
+			s->valuesLists = NIL;
+		}
+		r = raw_expression_tree_walker(node, np_inputs_walker, w);
+		s->limitCount = count;
+		s->limitOffset = offset;
+		s->valuesLists = values;
+		return r;
+	}
+	return raw_expression_tree_walker(node, np_inputs_walker, w);
+}
+
+/* walk the one statement of text; false when it is not one statement */
+static bool
+np_inputs(const char *text, int len, NpInputs *w)
+{
+	List	   *raw;
+	Node	   *stmt;
+
+	memset(w, 0, sizeof(NpInputs));
+	raw = raw_parser(pnstrdup(text, len), RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+		return false;
+	stmt = linitial_node(RawStmt, raw)->stmt;
+	/* PREPARE name AS ...: the text EXECUTE runs */
+	if (IsA(stmt, PrepareStmt))
+		stmt = ((PrepareStmt *) stmt)->query;
+	if (!IsA(stmt, SelectStmt) && !IsA(stmt, InsertStmt) &&
+		!IsA(stmt, UpdateStmt) && !IsA(stmt, DeleteStmt))
+		return false;
+	np_inputs_walker(stmt, w);
+	return true;
+}
+
+/*
+ * Does the run's statement already take a list of keys, or a page of
+ * rows, in what varies from one execution to the next (`id IN ($1, ...,
+ * $25)`, `= ANY ($1)`, `id > $1 ... LIMIT $2`, a multi-row VALUES)?  Then
+ * the run is what batching looks like, not a loop to batch.  Bound
+ * parameters: those that varied (the first NP_TRACK_PARAMS are followed;
+ * when none of them varied, the others did); an array parameter is a list.
+ * Constants: those that differ from an earlier text of the run, or, with
+ * none kept, all of them but booleans and NULLs.  May throw (the caller
+ * catches).
+ */
+static bool
+np_takes_key_list(NpSlot *slot, const char *txt, int len,
+				  ParamListInfo params)
+{
+	NpInputs	cur;
+	ListCell   *lc1,
+			   *lc2;
+	int			varying = 0;
+
+	if (txt == NULL || !np_inputs(txt, len, &cur))
+		return false;
+
+	if (params != NULL && params->numParams > 0)
+	{
+		uint64		vary = slot->vary_mask;
+		uint64		arrays = 0;
+		int			n = Min(params->numParams, 64);
+		int			i;
+
+		if (params->paramFetch != NULL)
+			return false;
+		for (i = 0; i < n; i++)
+			if (OidIsValid(params->params[i].ptype) &&
+				type_is_array(params->params[i].ptype))
+				arrays |= UINT64CONST(1) << i;
+		if (vary == 0)
+		{
+			for (i = NP_TRACK_PARAMS; i < n; i++)
+				vary |= UINT64CONST(1) << i;
+		}
+		if (vary == 0)
+			return false;
+		/* every parameter that varied is in a list or a range */
+		return (vary & cur.key_params & ~arrays) == 0 &&
+			(vary & ~(cur.list_params | arrays)) == 0;
+	}
+
+	if (slot->stash_len >= 0 &&
+		(slot->stash_len != len || memcmp(slot->stash, txt, len) != 0))
+	{
+		NpInputs	old;
+		int			n,
+					m,
+					i;
+
+		if (!np_inputs(slot->stash, slot->stash_len, &old))
+			return false;
+		n = list_length(cur.consts);
+		m = list_length(old.consts);
+		if (n == m)
+		{
+			forboth(lc1, cur.consts, lc2, old.consts)
+			{
+				if (equal(lfirst(lc1), lfirst(lc2)))
+					continue;
+				if (list_nth_int(cur.modes, foreach_current_index(lc1)) ==
+					NP_IN_KEY)
+					return false;
+				varying++;
+			}
+			return varying > 0;
+		}
+		/* a list of another length: the first and last constants that
+		 * differ */
+		for (i = 0; i < Min(n, m); i++)
+			if (!equal(list_nth(cur.consts, i), list_nth(old.consts, i)))
+				break;
+		if (i < n && list_nth_int(cur.modes, i) == NP_IN_KEY)
+			return false;
+		for (i = 0; i < Min(n, m); i++)
+			if (!equal(list_nth(cur.consts, n - 1 - i),
+					   list_nth(old.consts, m - 1 - i)))
+				break;
+		if (i < n && list_nth_int(cur.modes, n - 1 - i) == NP_IN_KEY)
+			return false;
+		return true;
+	}
+
+	forboth(lc1, cur.consts, lc2, cur.modes)
+	{
+		A_Const    *c = (A_Const *) lfirst(lc1);
+
+		if (c->isnull || nodeTag(&c->val) == T_Boolean)
+			continue;
+		if (lfirst_int(lc2) == NP_IN_KEY)
+			return false;
+		varying++;
+	}
+	return varying > 0;
+}
+
+/* ----------------------------------------------------------------
+ * Detections
+ * ----------------------------------------------------------------
+ */
+/* the kind of a run from its counts, NP_KIND_NONE while undecided */
+static uint8
+np_classify(CmdType operation, int64 changes, int64 identical)
+{
+	if (operation == CMD_INSERT)
+		return NP_KIND_INSERT;
+	if (changes >= np_min_calls)
+		return NP_KIND_NPLUS1;
+	if (identical + 1 >= np_min_calls)
+		return NP_KIND_IDENTICAL;
+	return NP_KIND_NONE;
+}
+
+/*
+ * A run of kind reached the threshold with calls executions in ms: unless
+ * its statement already takes a list of keys, build the rewrite if its
+ * detection has none, and count the detection.  slot is the run (or this
+ * backend's share of it), txt the text of its statement and params its
+ * parameters now, parent the parent's text (or NULL).  Returns false when
+ * the run is not a loop.
+ */
+static bool
+np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
+		  ParamListInfo params, NpParent *parent, uint64 parent_queryid,
+		  int64 parent_rows, int64 calls, double ms)
+{
+	NpRewrite	rw = {NULL, NULL, NULL, NULL};
 	NpKey		key;
 	NpEntry    *e;
 	bool		found;
 	bool		build;
+	volatile bool batched = false;
+	uint8		saved_kind = slot->kind;
 	TimestampTz now;
-	MemoryContext tmpcxt = NULL,
+	MemoryContext tmpcxt,
 				oldcxt;
 
-	if (slot->operation == CMD_INSERT)
-		slot->kind = NP_KIND_INSERT;
-	else if (slot->changes >= (uint32) np_min_calls)
-		slot->kind = NP_KIND_NPLUS1;
-	else if (slot->identical + 1 >= (uint32) np_min_calls)
-		slot->kind = NP_KIND_IDENTICAL;
-	else
-		return;					/* not yet decided */
-
-	/*
-	 * Outside a transaction block, a loop of lookups must walk the rows of
-	 * a parent: a connection that serves one independent request after
-	 * another (a pool, a benchmark) repeats its statements back to back
-	 * with other keys too, but no statement before them returned the keys.
-	 */
-	slot->decided = true;
-	if (slot->kind == NP_KIND_NPLUS1 && slot->xact == 0 &&
-		slot->parent_rows < 2)
-	{
-		slot->kind = NP_KIND_NONE;
-		return;
-	}
-	np_open_flagged++;
-
-	if (!np_exit_registered)
-	{
-		before_shmem_exit(np_exit, (Datum) 0);
-		np_exit_registered = true;
-	}
 	if (np_hash == NULL)
-		return;
-
-	/* the parent: the statement run just before the run began */
-	np_settle_parent(slot);
-	parent = np_find_parent(slot->parent_queryid, slot->userid);
-
-	build = (slot->kind != NP_KIND_IDENTICAL) && !np_entry_has_rewrite(slot);
+		return true;
+	np_make_key(&key, slot, kind);
+	build = (kind != NP_KIND_IDENTICAL) &&
+		!np_entry_has_rewrite(&key, parent_queryid);
 
 	tmpcxt = AllocSetContextCreate(TopMemoryContext, "scale_advisor n+1",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -911,17 +1536,25 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	 * subtransaction so that any error is contained and rolled back.  Not
 	 * possible in parallel mode; the rewrite is then built next time.
 	 */
-	if (build && txt != NULL && !IsInParallelMode() && IsTransactionState())
+	if (kind != NP_KIND_IDENTICAL && txt != NULL && !IsInParallelMode() &&
+		IsTransactionState())
 	{
 		ResourceOwner oldowner = CurrentResourceOwner;
 
+		slot->kind = kind;
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(tmpcxt);
 		PG_TRY();
 		{
-			sa_np_build_rewrite(slot, txt, len, st->params, parent, &rw);
-			rw.batched = sa_np_fit(rw.batched, NP_BATCHED_LEN);
-			rw.joined = sa_np_fit(rw.joined, NP_JOIN_LEN);
+			batched = np_takes_key_list(slot, txt, len, params);
+			if (!batched && build)
+			{
+				sa_np_build_rewrite(slot, txt, len, params, parent, &rw);
+				rw.batched = sa_np_fit(rw.batched, NP_BATCHED_LEN);
+				rw.joined = sa_np_fit(rw.joined, NP_JOIN_LEN);
+				rw.batched_note = sa_np_fit(rw.batched_note, NP_NOTE_LEN);
+				rw.joined_note = sa_np_fit(rw.joined_note, NP_JOIN_NOTE_LEN);
+			}
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(tmpcxt);
 			CurrentResourceOwner = oldowner;
@@ -935,14 +1568,23 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 			CurrentResourceOwner = oldowner;
 			rw.batched = NULL;
 			rw.joined = NULL;
+			rw.batched_note = NULL;
+			rw.joined_note = NULL;
 		}
 		PG_END_TRY();
+		slot->kind = saved_kind;
 	}
 	else
 		build = false;
 
+	if (batched)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(tmpcxt);
+		return false;
+	}
+
 	now = GetCurrentTimestamp();
-	np_make_key(&key, slot);
 	LWLockAcquire(np_state->lock, LW_EXCLUSIVE);
 	e = (NpEntry *) hash_search(np_hash, &key, HASH_FIND, NULL);
 	if (e == NULL)
@@ -958,6 +1600,8 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 			e->max_run = 0;
 			e->last_run = 0;
 			e->total_ms = 0;
+			e->parent_queryid = 0;
+			e->parent_rows = 0;
 			e->first_seen = now;
 			e->has_rewrite = false;
 			e->rewrite_parent = 0;
@@ -965,52 +1609,616 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 			e->parent_query[0] = '\0';
 			e->batched[0] = '\0';
 			e->joined[0] = '\0';
+			e->batched_note[0] = '\0';
+			e->joined_note[0] = '\0';
 		}
 	}
 	if (e != NULL)
 	{
-		NpParent   *pp = parent;
-
 		if (e->query[0] == '\0')
 			np_copy_text(e->query, NP_QUERY_LEN, txt, len);
-		if (pp != NULL && (e->parent_queryid != slot->parent_queryid ||
-						   e->parent_query[0] == '\0'))
+		if (parent != NULL && (e->parent_queryid != parent_queryid ||
+							   e->parent_query[0] == '\0'))
 			np_copy_text(e->parent_query, NP_QUERY_LEN,
-						 pp->len >= 0 ? pp->text : NULL, pp->len);
-		else if (pp == NULL && e->parent_queryid != slot->parent_queryid)
+						 parent->len >= 0 ? parent->text : NULL, parent->len);
+		else if (parent == NULL && e->parent_queryid != parent_queryid)
 			e->parent_query[0] = '\0';
 		if (build)
 		{
 			np_copy_text(e->batched, NP_BATCHED_LEN, rw.batched, -1);
 			np_copy_text(e->joined, NP_JOIN_LEN, rw.joined, -1);
+			np_copy_text(e->batched_note, NP_NOTE_LEN, rw.batched_note, -1);
+			np_copy_text(e->joined_note, NP_JOIN_NOTE_LEN, rw.joined_note, -1);
 			e->has_rewrite = true;
-			e->rewrite_parent = slot->parent_queryid;
+			e->rewrite_parent = parent_queryid;
 		}
 		SpinLockAcquire(&e->mutex);
 		e->detections++;
-		e->repeated_calls += slot->calls;
-		e->total_ms += slot->run_ms;
-		if ((int64) slot->calls > e->max_run)
-			e->max_run = slot->calls;
-		e->last_run = slot->calls;
-		e->parent_queryid = slot->parent_queryid;
-		e->parent_rows = slot->parent_rows;
+		e->repeated_calls += calls;
+		e->total_ms += ms;
+		if (calls > e->max_run)
+			e->max_run = calls;
+		e->last_run = calls;
+		e->parent_queryid = parent_queryid;
+		e->parent_rows = parent_rows;
 		e->last_seen = now;
 		SpinLockRelease(&e->mutex);
 	}
 	LWLockRelease(np_state->lock);
-	slot->published_calls = slot->calls;
-	slot->published_ms = slot->run_ms;
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(tmpcxt);
+	return true;
+}
+
+/* the first detection of the session needs its exit callback */
+static void
+np_register_exit(void)
+{
+	if (!np_exit_registered)
+	{
+		before_shmem_exit(np_exit, (Datum) 0);
+		np_exit_registered = true;
+	}
+}
+
+/*
+ * A run of this backend (in a transaction block, or with nothing to pool
+ * with) reached the threshold: classify it, find its parent, and flag it.
+ */
+static void
+np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
+{
+	uint8		kind;
+	NpParent   *parent = NULL;
+
+	kind = np_classify(slot->operation, slot->changes, slot->identical);
+	if (kind == NP_KIND_NONE)
+		return;					/* not yet decided */
+	slot->decided = true;
+	np_settle_parent(slot);
+	np_note_app(slot);
+
+	/*
+	 * Outside a transaction block, a loop of lookups must walk the rows of
+	 * a parent: a connection that serves one independent request after
+	 * another (a pool, a benchmark) repeats its statements back to back
+	 * with other keys too, but no statement before them returned the keys.
+	 */
+	if (kind == NP_KIND_NPLUS1 && slot->loose && slot->parent_rows < 2)
+		return;
+
+	/*
+	 * The same values each time: no statement fed them, so the statement
+	 * that happened to run before is no parent.
+	 */
+	if (kind == NP_KIND_IDENTICAL || slot->parent_rows < 2)
+	{
+		slot->parent_queryid = 0;
+		slot->parent_rows = 0;
+		np_watch(slot);
+	}
+	else
+		parent = np_find_parent(slot->parent_queryid, slot->userid);
+
+	if (!np_detect(slot, kind, txt, len, st->params, parent,
+				   slot->parent_queryid, slot->parent_rows, slot->calls,
+				   slot->run_ms))
+		return;
+	slot->kind = kind;
+	slot->open = true;
+	np_open_mask |= (uint32) 1 << (slot - np_slots);
+	if (!slot->loose)
+		np_block_mask |= (uint32) 1 << (slot - np_slots);
+	slot->published_calls = slot->calls;
+	slot->published_ms = slot->run_ms;
+	np_register_exit();
+}
+
+/* ----------------------------------------------------------------
+ * Pooled runs
+ * ----------------------------------------------------------------
+ */
+static void
+np_pool_key(NpPoolKey *key, const NpSlot *slot)
+{
+	if (!np_client_known)
+	{
+		/* the client's address without its port (0 for a local socket) */
+		np_client = 0;
+		if (MyBEEntry != NULL)
+		{
+			const struct sockaddr *sa =
+				(const struct sockaddr *) &MyBEEntry->st_clientaddr.addr;
+
+			if (sa->sa_family == AF_INET)
+				np_client = (uint32) np_hash_bytes((const char *)
+												   &((const struct sockaddr_in *) sa)->sin_addr,
+												   sizeof(struct in_addr), 1);
+			else if (sa->sa_family == AF_INET6)
+				np_client = (uint32) np_hash_bytes((const char *)
+												   &((const struct sockaddr_in6 *) sa)->sin6_addr,
+												   sizeof(struct in6_addr), 2);
+		}
+		np_client_known = true;
+	}
+	memset(key, 0, sizeof(NpPoolKey));
+	key->dbid = slot->dbid;
+	key->userid = slot->userid;
+	key->queryid = slot->queryid;
+	key->client = np_client;
+	strlcpy(key->appname, slot->appname, NAMEDATALEN);
+}
+
+/* what a run that gives way to another one still has to publish */
+typedef struct NpPoolClosed
+{
+	bool		valid;
+	NpKey		key;
+	int64		calls;
+	double		ms;
+	int64		total;			/* the run's length */
+} NpPoolClosed;
+
+/* reset pooled run r (locked) for a new run; note what it leaves */
+static void
+np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
+			  NpPoolClosed *closed)
+{
+	if (r->used && r->kind != NP_KIND_NONE && r->calls > r->published)
+	{
+		closed->valid = true;
+		memset(&closed->key, 0, sizeof(NpKey));
+		closed->key.dbid = r->key.dbid;
+		closed->key.userid = r->key.userid;
+		closed->key.queryid = r->key.queryid;
+		closed->key.kind = r->kind;
+		memcpy(closed->key.appname, r->key.appname, NAMEDATALEN);
+		closed->calls = r->calls - r->published;
+		closed->ms = r->run_ms - r->published_ms;
+		closed->total = r->calls;
+	}
+	r->used = true;
+	r->gen++;
+	r->key = *key;
+	r->decided = false;
+	r->flagging = false;
+	r->superseded = false;
+	r->superseded_at = 0;
+	r->kind = NP_KIND_NONE;
+	r->operation = slot->operation;
+	r->shares = 0;
+	r->last_end = slot->last_end;
+	r->calls = 0;
+	r->changes = 0;
+	r->identical = 0;
+	r->run_ms = 0;
+	r->published = 0;
+	r->published_ms = 0;
+	r->parent_queryid = 0;
+	r->parent_ts = 0;
+	r->parent_rows = 0;
+	r->parent.queryid = 0;
+}
+
+/*
+ * The pooled run a new share joins, returned locked: among the entries of
+ * its key, the latest one it may join (it began at most one window after
+ * that run's last execution, and its parent, if it has one, is the run's
+ * parent execution); else a free or stale entry, or the oldest entry of
+ * its key, reset for a new run.  NULL when there is no room.  A share with
+ * a later execution of the parent than a run's marks that run superseded
+ * (the next page began): the shares without a parent leave it.
+ */
+static NpPoolRun *
+np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
+			 NpPoolClosed *closed)
+{
+	uint32		h = (uint32) np_hash_bytes((const char *) key, sizeof(NpPoolKey), 0);
+	int64		window = (int64) np_window_ms * 1000;
+	int64		stale = Max(2 * window, USECS_PER_SEC);
+	NpPoolRun  *best = NULL,
+			   *freeone = NULL,
+			   *oldest = NULL;
+	TimestampTz best_end = 0,
+				oldest_end = 0;
+	int			i;
+
+	for (i = 0; i < NP_POOL_PROBE; i++)
+	{
+		NpPoolRun  *r = &np_pool[(h + i) % NP_POOL_RUNS];
+
+		SpinLockAcquire(&r->mutex);
+		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
+		{
+			bool		joinable = slot->first_ts <= r->last_end + window &&
+				!r->superseded &&
+				(!has_parent || r->parent_queryid == 0 ||
+				 (r->parent_queryid == slot->parent_queryid &&
+				  r->parent_ts == slot->parent_ts));
+
+			/* a later execution of its parent: the run is the last page */
+			if (has_parent && r->parent_queryid != 0 &&
+				r->parent_ts < slot->parent_ts && !r->superseded)
+			{
+				r->superseded = true;
+				r->superseded_at = slot->parent_ts;
+			}
+
+			if (joinable && (best == NULL || r->last_end > best_end))
+			{
+				best = r;
+				best_end = r->last_end;
+			}
+			else if (oldest == NULL || r->last_end < oldest_end)
+			{
+				oldest = r;
+				oldest_end = r->last_end;
+			}
+		}
+		else if (freeone == NULL &&
+				 (!r->used || slot->last_end - r->last_end > stale))
+			freeone = r;
+		SpinLockRelease(&r->mutex);
+	}
+
+	if (best != NULL)
+	{
+		SpinLockAcquire(&best->mutex);
+		if (best->used && memcmp(&best->key, key, sizeof(NpPoolKey)) == 0)
+			return best;
+		SpinLockRelease(&best->mutex);
+		return NULL;
+	}
+	if (freeone != NULL)
+	{
+		SpinLockAcquire(&freeone->mutex);
+		if (!freeone->used || slot->last_end - freeone->last_end > stale)
+		{
+			np_pool_reset(freeone, key, slot, closed);
+			return freeone;
+		}
+		SpinLockRelease(&freeone->mutex);
+		return NULL;
+	}
+	if (oldest != NULL)
+	{
+		SpinLockAcquire(&oldest->mutex);
+		if (oldest->used && memcmp(&oldest->key, key, sizeof(NpPoolKey)) == 0)
+		{
+			np_pool_reset(oldest, key, slot, closed);
+			return oldest;
+		}
+		SpinLockRelease(&oldest->mutex);
+	}
+	return NULL;
+}
+
+/* copy a parent's header and text (not the unused rest of the buffer) */
+static void
+np_copy_parent(NpParent *dst, const NpParent *src)
+{
+	memcpy(dst, src, offsetof(NpParent, text));
+	if (src->len >= 0)
+		memcpy(dst->text, src->text, src->len + 1);
+}
+
+/*
+ * The parent of the pooled run that slot is a share of ran again at when:
+ * the run is over (the next page), for the shares of other backends too.
+ */
+static void
+np_pool_supersede(NpSlot *slot, TimestampTz when)
+{
+	NpPoolRun  *r = &np_pool[slot->pool_idx];
+
+	SpinLockAcquire(&r->mutex);
+	if (r->used && r->gen == slot->pool_gen && !r->superseded &&
+		r->parent_queryid == slot->parent_queryid &&
+		r->parent_ts == slot->parent_ts)
+	{
+		r->superseded = true;
+		r->superseded_at = when;
+	}
+	SpinLockRelease(&r->mutex);
+}
+
+/*
+ * Pooled run r (locked) was superseded: give it the part of what share
+ * slot did since it last came that happened before the next page began,
+ * assuming the executions evenly spread over that time, and note what is
+ * to be published to r's detection in *closed.
+ */
+static void
+np_pool_split(NpPoolRun *r, NpSlot *slot, NpPoolClosed *closed)
+{
+	uint32		unsent = slot->calls - slot->pool_sent;
+	uint32		before;
+	double		frac;
+	double		ms;
+
+	if (r->superseded_at <= slot->pool_sent_end ||
+		slot->last_end <= slot->pool_sent_end)
+		return;
+	frac = (double) (r->superseded_at - slot->pool_sent_end) /
+		(double) (slot->last_end - slot->pool_sent_end);
+	if (frac > 1.0)
+		frac = 1.0;
+	before = (uint32) (unsent * frac + 0.5);
+	if (before == 0)
+		return;
+	ms = (slot->run_ms - slot->pool_sent_ms) * frac;
+	r->calls += before;
+	if (slot->changes >= slot->identical)
+	{
+		r->changes += before;
+		slot->pool_sent_changes += before;
+	}
+	else
+	{
+		r->identical += before;
+		slot->pool_sent_identical += before;
+	}
+	r->run_ms += ms;
+	slot->pool_sent += before;
+	slot->pool_sent_ms += ms;
+	if (r->kind != NP_KIND_NONE && r->calls > r->published)
+	{
+		closed->valid = true;
+		memset(&closed->key, 0, sizeof(NpKey));
+		closed->key.dbid = r->key.dbid;
+		closed->key.userid = r->key.userid;
+		closed->key.queryid = r->key.queryid;
+		closed->key.kind = r->kind;
+		memcpy(closed->key.appname, r->key.appname, NAMEDATALEN);
+		closed->calls = r->calls - r->published;
+		closed->ms = r->run_ms - r->published_ms;
+		closed->total = r->calls;
+		r->published = r->calls;
+		r->published_ms = r->run_ms;
+	}
+}
+
+/*
+ * Give what this backend's share of a pooled run did since last time to
+ * the pooled run, and publish to its detection once it is flagged.  With
+ * the statement's text (txt not NULL: the share's statement is running),
+ * flag the pooled run when it reached the threshold.
+ */
+static void
+np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
+{
+	NpPoolKey	key;
+	NpPoolRun  *r;
+	NpPoolClosed closed;
+	NpParent	pcopy;
+	bool		has_parent;
+	bool		flag_it = false;
+	uint8		kind = NP_KIND_NONE;
+	int64		dcalls = 0,
+				total = 0,
+				prows = 0;
+	double		dms = 0;
+	uint64		pqid = 0;
+	uint32		gen;
+	uint32		untracked;
+	uint32		changes = slot->changes;
+	uint32		identical = slot->identical;
+
+	closed.valid = false;
+	pcopy.queryid = 0;
+	if (np_pool == NULL)
+	{
+		slot->pool_idx = -2;
+		return;
+	}
+	if (txt != NULL)
+		np_settle_parent(slot);
+	has_parent = slot->parent_queryid != 0 && slot->parent_rows >= 2;
+	if (slot->pool_idx == -1)
+		np_note_app(slot);
+	np_pool_key(&key, slot);
+
+	if (slot->pool_idx >= 0)
+	{
+		r = &np_pool[slot->pool_idx];
+		SpinLockAcquire(&r->mutex);
+		if (!r->used || r->gen != slot->pool_gen)
+		{
+			/* its pooled run is gone: publish to its detection, if any */
+			SpinLockRelease(&r->mutex);
+			if (slot->pool_kind != NP_KIND_NONE && slot->calls > slot->pool_sent)
+			{
+				NpKey		ek;
+
+				np_make_key(&ek, slot, slot->pool_kind);
+				np_entry_add(&ek, slot->calls - slot->pool_sent,
+							 slot->run_ms - slot->pool_sent_ms, 0, false, 0, 0);
+			}
+			slot->pool_sent = slot->calls;
+			slot->pool_sent_ms = slot->run_ms;
+			return;
+		}
+		if (r->superseded && !has_parent && slot->calls > slot->pool_sent)
+		{
+			/*
+			 * The next page began.  Of what this share did since it last
+			 * came, the part before the page began (in proportion of time)
+			 * stays with this run, the rest goes to the next one.
+			 */
+			np_pool_split(r, slot, &closed);
+			SpinLockRelease(&r->mutex);
+			slot->pool_idx = -1;
+			if (closed.valid)
+			{
+				np_entry_add(&closed.key, closed.calls, closed.ms,
+							 closed.total, false, 0, 0);
+				closed.valid = false;
+			}
+		}
+	}
+	if (slot->pool_idx < 0)
+	{
+		r = np_pool_join(&key, slot, has_parent, &closed);
+		if (r == NULL)
+		{
+			/* no room: the run is followed in this backend alone */
+			slot->pool_idx = -2;
+			return;
+		}
+		slot->pool_idx = r - np_pool;
+		slot->pool_gen = r->gen;
+		r->shares++;
+		if (!slot->open)
+		{
+			slot->open = true;
+			np_open_mask |= (uint32) 1 << (slot - np_slots);
+			np_register_exit();
+		}
+	}
+
+	/*
+	 * Add this share's new executions.  Once the share is decided its
+	 * parameters are no longer hashed: its later executions count as what
+	 * most of its earlier ones were.
+	 */
+	untracked = slot->calls - slot->changes - slot->identical;
+	if (slot->changes >= slot->identical)
+		changes = slot->changes + untracked;
+	else
+		identical = slot->identical + untracked;
+	r->calls += slot->calls - slot->pool_sent;
+	r->changes += changes - slot->pool_sent_changes;
+	r->identical += identical - slot->pool_sent_identical;
+	r->run_ms += slot->run_ms - slot->pool_sent_ms;
+	if (slot->last_end > r->last_end)
+		r->last_end = slot->last_end;
+	slot->pool_sent = slot->calls;
+	slot->pool_sent_changes = changes;
+	slot->pool_sent_identical = identical;
+	slot->pool_sent_ms = slot->run_ms;
+	slot->pool_sent_end = slot->last_end;
+
+	/* the parent this share found, with its text */
+	if (has_parent)
+	{
+		if (r->parent_queryid == 0 ||
+			(r->parent_queryid != slot->parent_queryid && txt != NULL))
+		{
+			NpParent   *p = np_find_parent(slot->parent_queryid,
+										   slot->userid);
+
+			r->parent_queryid = slot->parent_queryid;
+			r->parent_ts = slot->parent_ts;
+			r->parent_rows = slot->parent_rows;
+			if (p != NULL)
+				np_copy_parent(&r->parent, p);
+			else
+				r->parent.queryid = 0;
+		}
+		else if (r->parent_queryid == slot->parent_queryid &&
+				 (int64) slot->parent_rows > r->parent_rows)
+			r->parent_rows = slot->parent_rows;
+	}
+
+	if (r->kind != NP_KIND_NONE)
+	{
+		/* flagged: publish what was added since */
+		kind = r->kind;
+		dcalls = r->calls - r->published;
+		dms = r->run_ms - r->published_ms;
+		r->published = r->calls;
+		r->published_ms = r->run_ms;
+		total = r->calls;
+		pqid = r->parent_queryid;
+		prows = r->parent_rows;
+	}
+	else if (!r->decided && !r->flagging && txt != NULL &&
+			 r->calls >= np_min_calls)
+	{
+		kind = np_classify(r->operation, r->changes, r->identical);
+		if (kind == NP_KIND_NPLUS1 && r->parent_rows < 2)
+			kind = NP_KIND_NONE;	/* no statement fed the keys (yet) */
+		if (kind != NP_KIND_NONE)
+		{
+			flag_it = true;
+			r->flagging = true;
+			dcalls = r->calls;
+			dms = r->run_ms;
+			r->published = r->calls;
+			r->published_ms = r->run_ms;
+			total = r->calls;
+			if (kind != NP_KIND_IDENTICAL)
+			{
+				pqid = r->parent_queryid;
+				prows = r->parent_rows;
+				if (r->parent.queryid != 0)
+					np_copy_parent(&pcopy, &r->parent);
+				else
+					pcopy.queryid = 0;
+			}
+		}
+	}
+	gen = r->gen;
+	slot->pool_seen = r->calls;
+	slot->pool_kind = r->kind;
+	SpinLockRelease(&r->mutex);
+
+	if (closed.valid)
+		np_entry_add(&closed.key, closed.calls, closed.ms, closed.total,
+					 false, 0, 0);
+
+	if (flag_it)
+	{
+		bool		loop;
+
+		loop = np_detect(slot, kind, txt, len, params,
+						 (pqid != 0 && pcopy.queryid != 0) ? &pcopy : NULL,
+						 pqid, prows, total, dms);
+		SpinLockAcquire(&r->mutex);
+		if (r->used && r->gen == gen)
+		{
+			r->flagging = false;
+			r->decided = true;
+			if (loop)
+			{
+				r->kind = kind;
+				/* what other shares added meanwhile */
+				dcalls = r->calls - r->published;
+				dms = r->run_ms - r->published_ms;
+				r->published = r->calls;
+				r->published_ms = r->run_ms;
+				total = r->calls;
+				prows = r->parent_rows;
+			}
+			slot->pool_kind = r->kind;
+		}
+		else
+			loop = false;
+		SpinLockRelease(&r->mutex);
+		if (loop && dcalls > 0)
+		{
+			NpKey		ek;
+
+			np_make_key(&ek, slot, kind);
+			np_entry_add(&ek, dcalls, dms, total, true, pqid, prows);
+		}
+	}
+	else if (kind != NP_KIND_NONE && dcalls > 0)
+	{
+		NpKey		ek;
+
+		np_make_key(&ek, slot, kind);
+		np_entry_add(&ek, dcalls, dms, total, true, pqid, prows);
+	}
 }
 
 /* ----------------------------------------------------------------
  * SQL interface
  * ----------------------------------------------------------------
  */
-#define NP_COLS 18
+#define NP_COLS_1_0 18
+#define NP_COLS 20				/* 1.1: the two notes */
 
 static Datum
 np_text_or_null(const char *s, bool visible, bool *isnull)
@@ -1130,10 +2338,18 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	Oid			me = GetUserId();
 	bool		all_stats;
 	NpIgnore	ig;
+	int			ncols;
 
 	sa_require_loaded();
 	np_read_ignore(fcinfo, &ig);
 	sa_init_srf(fcinfo);
+	ncols = rsinfo->setDesc->natts;
+	if (ncols != NP_COLS && ncols != NP_COLS_1_0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("scale_advisor._n_plus_one_entries returns %d or %d columns, the SQL definition expects %d",
+						NP_COLS_1_0, NP_COLS, ncols),
+				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
 	if (np_hash == NULL)
 		return (Datum) 0;
 	all_stats = sa_may_read_all_stats(me);
@@ -1208,7 +2424,14 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 		c++;
 		values[c++] = TimestampTzGetDatum(first_seen);
 		values[c++] = TimestampTzGetDatum(last_seen);
-		Assert(c == NP_COLS);
+		if (ncols == NP_COLS)
+		{
+			values[c] = np_text_or_null(e->batched_note, visible, &nulls[c]);
+			c++;
+			values[c] = np_text_or_null(e->joined_note, visible, &nulls[c]);
+			c++;
+		}
+		Assert(c == ncols);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(np_state->lock);
@@ -1254,9 +2477,23 @@ scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
 		np_slot_qid[i] = 0;
 		np_slots[i].kind = NP_KIND_NONE;
 		np_slots[i].calls = 0;
+		np_slots[i].open = false;
+		np_slots[i].pool_idx = -1;
 	}
 	np_watch_mask = 0;
-	np_open_flagged = 0;
+	np_open_mask = 0;
+	np_block_mask = 0;
 	np_prev_queryid = 0;
+	/* and so do the pooled runs */
+	if (np_pool != NULL)
+	{
+		for (i = 0; i < NP_POOL_RUNS; i++)
+		{
+			SpinLockAcquire(&np_pool[i].mutex);
+			np_pool[i].used = false;
+			np_pool[i].gen++;
+			SpinLockRelease(&np_pool[i].mutex);
+		}
+	}
 	PG_RETURN_VOID();
 }

@@ -31,35 +31,55 @@
 #define NP_QUERY_LEN		1024
 #define NP_BATCHED_LEN		2048
 #define NP_JOIN_LEN			3072
-
-/* the parameter id used for the loop variable while deparsing the JOIN */
-#define NP_SENTINEL_PARAM	32767
+#define NP_NOTE_LEN			2048	/* the batched statement's note */
+#define NP_JOIN_NOTE_LEN	1024	/* the JOIN's note */
 
 /* the per-backend state of one query id's run (see nplus1.c) */
 typedef struct NpSlot
 {
 	uint64		queryid;		/* 0: free */
-	uint64		xact;			/* transaction block number, 0 outside */
-	TimestampTz last_ts;		/* start of the last execution */
+	uint64		xact;			/* transaction block of the run's first
+								 * execution, 0 outside */
+	uint64		last_xact;		/* the same, of its last execution */
+	TimestampTz first_ts;		/* start of the run's first execution */
+	TimestampTz last_end;		/* end of its last execution */
 	uint64		last_hash;		/* text and parameters of the last one */
-	uint32		used;			/* LRU tick: np_tick of the last execution */
+	uint32		used;			/* np_tick of the last execution */
 	uint32		start_tick;		/* np_tick of the run's first execution */
-	uint32		calls;			/* executions in this run */
+	uint32		calls;			/* executions in this run, 0: run over */
 	uint32		changes;		/* executions with other parameters */
 	uint32		identical;		/* executions with the same parameters */
 	uint32		published_calls;	/* calls already added to shared */
 	double		run_ms;
 	double		published_ms;
 	uint64		parent_queryid;
-	uint64		parent_rows;
+	uint64		parent_rows;	/* rows the parent's executions fed the run */
+	TimestampTz parent_ts;		/* start of the parent's execution */
+	uint32		parent_calls0;	/* the parent's run length when this began */
 	uint64		vary_mask;		/* parameters that changed in the run */
 	uint32		phash[NP_TRACK_PARAMS];
 	int			nparams;
 	CmdType		operation;
 	Oid			dbid;
 	Oid			userid;
-	uint8		kind;			/* NP_KIND_NONE until flagged */
+	uint8		kind;			/* NP_KIND_NONE until flagged here */
 	bool		decided;		/* flagged, or found not to be a loop */
+	bool		loose;			/* began outside a transaction block, or
+								 * went on in another one */
+	bool		idle_before;	/* the session was idle when it began */
+	bool		open;			/* has counts to publish when it ends */
+	/* this backend's share of a pooled run (nplus1.c, "Pooled runs") */
+	int16		pool_idx;		/* -1: not pooled, -2: no room, local */
+	uint8		pool_kind;		/* the pooled run's kind, as last seen */
+	uint32		pool_gen;
+	uint32		pool_sent;		/* calls given to the pooled run */
+	uint32		pool_sent_changes;
+	uint32		pool_sent_identical;
+	double		pool_sent_ms;
+	TimestampTz pool_sent_end;	/* last_end when it was last given */
+	uint64		pool_seen;		/* the pooled run's calls, as last seen */
+	char		appname[NAMEDATALEN];	/* application_name when flagged or
+										 * pooled */
 	int			stash_len;		/* -1: no stash */
 	char		stash[NP_STASH_LEN];
 } NpSlot;
@@ -76,11 +96,17 @@ typedef struct NpParent
 	char		text[NP_PARENT_LEN];
 } NpParent;
 
-/* what the rewrite builder returns: palloc'd texts, or NULL */
+/*
+ * What the rewrite builder returns: palloc'd texts, or NULL.  The notes are
+ * SQL comment lines: what the statement does and what each of its $n is,
+ * or (batched_note without batched) why no statement is offered.
+ */
 typedef struct NpRewrite
 {
 	char	   *batched;		/* the loop as one statement over all keys */
 	char	   *joined;			/* the loop joined to its parent */
+	char	   *batched_note;
+	char	   *joined_note;
 } NpRewrite;
 
 extern void sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,

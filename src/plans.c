@@ -1507,7 +1507,10 @@ statement_text(const SaStatement *stmt, const char **start, int *len)
 	*len = l;
 }
 
-/* keep this execution's text and parameter values as the example */
+/*
+ * Keep this execution's text and parameter values as the example.  Caller
+ * holds plan_shared->lock exclusively.
+ */
 static void
 store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 			  Oid *ptypes, bool *pnull, int nparams, bool params_ok)
@@ -1517,6 +1520,7 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 	int			used;
 	int			i;
 
+	Assert(LWLockHeldByMeInMode(plan_shared->lock, LW_EXCLUSIVE));
 	statement_text(stmt, &s, &len);
 	e->truncated = false;
 	if (namespace_search_path == NULL ||
@@ -1554,6 +1558,10 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 	e->used = used;
 }
 
+/*
+ * Make room for one statement: drop the one with the least sampled and slow
+ * time.  Caller holds plan_shared->lock exclusively.
+ */
 static void
 evict_one(void)
 {
@@ -1562,6 +1570,7 @@ evict_one(void)
 	SaPlanEntry *victim = NULL;
 	double		vscore = 0;
 
+	Assert(LWLockHeldByMeInMode(plan_shared->lock, LW_EXCLUSIVE));
 	hash_seq_init(&hs, plan_hash);
 	while ((e = hash_seq_search(&hs)) != NULL)
 	{

@@ -362,35 +362,35 @@ sa_hypo_keys_per_row(SaHypoIndex *h)
 }
 
 /*
- * Upkeep per written row of an index of h's access method, as a multiple of
- * a btree entry's (test/bench/index_upkeep_am.sh measures them against a
- * btree on a timestamp, see docs/index-advice.md): a BRIN index only widens
- * the summary of the last range now and then; a GIN index inserts each key
- * of the row (through its pending list), and one on an expression computes
- * it (to_tsvector parses the text), which costs twice as much again.  1 for
- * a btree, whose width the upkeep model weighs itself.
+ * CPU microseconds one written row costs a GIN or BRIN index like h, as
+ * measured by test/bench/index_upkeep_am.sh (docs/index-advice.md): a BRIN
+ * index only widens the summary of the last range now and then; a GIN
+ * index inserts each key of the row (through its pending list), and one on
+ * an expression computes it (to_tsvector parses the text), which costs
+ * twice as much again.  -1 for a btree, whose entries the upkeep model
+ * weighs by their width.
  */
-#define SA_BRIN_UPKEEP 0.3
-#define SA_GIN_UPKEEP 0.3
-#define SA_GIN_KEY_UPKEEP 0.6
-#define SA_GIN_EXPR_UPKEEP 3.0
+#define SA_BRIN_ROW_US 0.30
+#define SA_GIN_ROW_US 0.32
+#define SA_GIN_KEY_US 0.63
+#define SA_GIN_EXPR_FACTOR 3.0
 
 double
-sa_am_upkeep_factor(SaHypoIndex *h)
+sa_am_row_us(SaHypoIndex *h)
 {
-	double		f;
+	double		us;
 
 	switch (h->relam)
 	{
 		case BRIN_AM_OID:
-			return SA_BRIN_UPKEEP;
+			return SA_BRIN_ROW_US;
 		case GIN_AM_OID:
-			f = SA_GIN_UPKEEP + SA_GIN_KEY_UPKEEP * sa_hypo_keys_per_row(h);
+			us = SA_GIN_ROW_US + SA_GIN_KEY_US * sa_hypo_keys_per_row(h);
 			if (h->indexprs != NIL)
-				f *= SA_GIN_EXPR_UPKEEP;
-			return f;
+				us *= SA_GIN_EXPR_FACTOR;
+			return us;
 		default:
-			return 1.0;
+			return -1;
 	}
 }
 
@@ -648,8 +648,9 @@ SaHypoIndex *
 sa_hypo_for_partition(SaHypoIndex *h, Oid child)
 {
 	SaHypoIndex *c = (SaHypoIndex *) palloc(sizeof(SaHypoIndex));
-	Relation	prel = relation_open(h->relid, NoLock);
-	Relation	crel = relation_open(child, NoLock);
+	/* both are usually locked by the planning already; kept to the end */
+	Relation	prel = relation_open(h->relid, AccessShareLock);
+	Relation	crel = relation_open(child, AccessShareLock);
 	AttrMap    *map = sa_build_attrmap_by_name(RelationGetDescr(crel),
 											   RelationGetDescr(prel));
 	bool		whole_row;
@@ -902,7 +903,8 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 	if (get_rel_relkind(h->relid) == RELKIND_PARTITIONED_TABLE)
 	{
 		/* one index on every leaf partition */
-		List	   *leaves = find_all_inheritors(h->relid, NoLock, NULL);
+		List	   *leaves = find_all_inheritors(h->relid, AccessShareLock,
+													 NULL);
 		ListCell   *lc;
 		double		total = 0;
 		double		admit = h->admit > 0 ? h->admit : 1.0;
@@ -919,9 +921,9 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 
 			if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW)
 				continue;
-			rel = relation_open(leaf, AccessShareLock);
+			rel = relation_open(leaf, NoLock);
 			tuples = Max(rel->rd_rel->reltuples, 0) * admit;
-			relation_close(rel, AccessShareLock);
+			relation_close(rel, NoLock);
 			c = sa_hypo_for_partition(h, leaf);
 			estimate_btree(c, tuples, &pages, &height);
 			total += pages;

@@ -54,12 +54,17 @@ CREATE FUNCTION @extschema@._n_plus_one_entries(
 	OUT batched_query text,
 	OUT join_query text,
 	OUT first_seen timestamptz,
-	OUT last_seen timestamptz)
+	OUT last_seen timestamptz,
+	OUT batched_note text,
+	OUT join_note text)
 RETURNS SETOF record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
 
--- One row per (database, user, application_name, kind, statement).
+-- One row per (database, user, application_name, kind, statement), the
+-- loops that cost the most time first.  The suggestion is the batched
+-- statement and the JOIN, each after its note (comment lines: what it does
+-- and what each $n is, or why no statement replaces the loop).
 CREATE VIEW @extschema@.n_plus_one AS
 SELECT e.dbid,
 	   e.userid,
@@ -76,28 +81,23 @@ SELECT e.dbid,
 	   round(e.repeated_calls::numeric / NULLIF(e.detections, 0), 1) AS avg_run,
 	   e.last_run,
 	   round(e.total_ms::numeric, 3) AS total_ms,
-	   CASE e.kind
-		 WHEN 'n_plus_one' THEN
-		   CASE WHEN e.batched_query IS NULL THEN
-			 '-- fetch the rows for all keys with one statement (WHERE key = ANY($1)) instead of one statement per key'
-		   ELSE
-			 '-- one statement for all the keys of the loop (pass them as one array):' || E'\n'
-			 || e.batched_query || ';'
-		   END
-		   || CASE WHEN e.join_query IS NOT NULL THEN
-			 E'\n' || '-- or, instead of looping over the rows of the parent query, join to it:' || E'\n'
-			 || e.join_query || ';'
-		   ELSE '' END
-		 WHEN 'insert_loop' THEN
-		   CASE WHEN e.batched_query IS NULL THEN
-			 '-- insert all the rows with one multi-row INSERT ... VALUES (...), (...) or with COPY instead of one INSERT per row'
-		   ELSE
-			 '-- one INSERT for all the rows (one array per column), or COPY:' || E'\n'
-			 || e.batched_query || ';'
-		   END
-		 ELSE
+	   CASE
+		 WHEN e.queryid IS NULL THEN
+		   '<insufficient privilege>'
+		 WHEN e.kind = 'repeated_identical' THEN
 		   '-- the same statement ran ' || e.max_run
 		   || ' times in a row with the same parameters: run it once and reuse its result'
+		 ELSE
+		   coalesce(e.batched_note,
+					CASE WHEN e.kind = 'insert_loop' THEN
+					  '-- insert all the rows with one multi-row INSERT ... VALUES (...), (...) or with COPY instead of one INSERT per row'
+					ELSE
+					  '-- one statement for all the keys (WHERE key = ANY($1)) instead of one statement per key'
+					END)
+		   || coalesce(E'\n' || e.batched_query || ';', '')
+		   || coalesce(E'\n' || coalesce(e.join_note,
+										 '-- or, instead of looping over the rows of the parent query, join to it:')
+					   || E'\n' || e.join_query || ';', '')
 	   END AS suggestion,
 	   e.batched_query,
 	   e.join_query,
@@ -110,7 +110,8 @@ SELECT e.dbid,
 		   FROM @extschema@.n_plus_one_ignore_list AS i),
 		(SELECT pg_catalog.array_agg(i.created_by::pg_catalog.oid ORDER BY i.ctid)
 		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
- WHERE @extschema@._require_loaded();
+ WHERE @extschema@._require_loaded()
+ ORDER BY e.total_ms DESC, e.repeated_calls DESC;
 GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
 
 -- Keep a statement (optionally only for one application_name) out of the

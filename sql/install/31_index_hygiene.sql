@@ -165,7 +165,8 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
        @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
-       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
+       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(i.indexrelid, true)) AS index_size
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -173,7 +174,8 @@ SELECT c.oid::pg_catalog.regclass AS relation,
  WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
    AND NOT i.indisvalid
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+ ORDER BY index_size_bytes DESC NULLS LAST, 2;
 
 -- Foreign keys with no index whose leading columns are the foreign key's
 -- columns, in any order.  A valid, non-partial index of any access method
@@ -194,7 +196,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
                  FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
                  JOIN pg_catalog.pg_attribute a
-                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql
+                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(k.conrelid, true)) AS table_size
   FROM pg_catalog.pg_constraint k
   JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -214,7 +217,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
             AND i.indnkeyatts >= pg_catalog.cardinality(k.conkey)
             -- the first n key columns, as a set, are the FK's columns
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
-            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey);
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey)
+ ORDER BY table_size_bytes DESC NULLS LAST, 1, 2;
 
 GRANT SELECT ON @extschema@.unused_indexes, @extschema@.duplicate_indexes,
   @extschema@.invalid_indexes, @extschema@.fk_without_index TO PUBLIC;

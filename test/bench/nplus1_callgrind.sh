@@ -16,7 +16,7 @@ N=${1:-3000}
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
 sa_install_packages
-W=$(mktemp -d /tmp/sa_nplus1_bench.XXXXXX)
+W=$(mktemp -d "${SA_TMPDIR:-/tmp}/sa_nplus1_bench.XXXXXX")
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
 sa_prepare "$W" || exit 1

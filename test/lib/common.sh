@@ -41,7 +41,7 @@ sa_install_packages() {
 		fi
 	done < "$SA_ROOT/test/lib/packages.txt"
 	if [ ${#missing[@]} -gt 0 ]; then
-		[ "$(id -u)" = 0 ] || sa_die "packages missing (${missing[*]}): run as root or with sudo"
+		[ "$(id -u)" = 0 ] || sa_die "packages missing (${missing[*]}): run as root"
 		sa_log "installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -q >/dev/null || sa_die "apt-get update failed"
@@ -50,6 +50,41 @@ sa_install_packages() {
 	fi
 	# Debian's packages may start a system cluster; the tests never use it.
 	id "$SA_RUNAS" >/dev/null 2>&1 || sa_die "user $SA_RUNAS does not exist"
+}
+
+# sa_npm_install DIR: install the npm packages of DIR/package.json (exact
+# versions) into a cache folder outside the checkout, reused by later runs
+# (/var/cache/scale_advisor/npm/<hash of package.json>, SA_NPM_CACHE
+# overrides the parent folder), and print its node_modules folder.  Installs
+# Debian's npm first when there is no npm command (a node from elsewhere
+# may bring its own npm).  Run as root: the cache is written once and read
+# by the unprivileged test user.
+sa_npm_install() {
+	local dir=$1 base=${SA_NPM_CACHE:-/var/cache/scale_advisor/npm} key target tmp
+	command -v node >/dev/null 2>&1 || sa_die "node is not installed (nodejs in test/lib/packages.txt)"
+	key=$(sha256sum "$dir/package.json" | cut -c1-16)
+	target=$base/$(basename "$dir")-$key
+	if [ ! -f "$target/complete" ]; then
+		if ! command -v npm >/dev/null 2>&1; then
+			[ "$(id -u)" = 0 ] || sa_die "npm missing: run as root"
+			sa_log "installing npm"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm \
+				</dev/null >/dev/null || sa_die "apt-get install npm failed"
+		fi
+		sa_log "npm install $(basename "$dir") into $target"
+		mkdir -p "$base" || return 1
+		tmp=$(mktemp -d "$base/.install.XXXXXX") || return 1
+		cp "$dir/package.json" "$tmp/"
+		(cd "$tmp" && npm install --no-audit --no-fund --no-update-notifier \
+			--cache "$tmp/.npm" </dev/null >npm.log 2>&1) \
+			|| { cat "$tmp/npm.log" >&2; rm -rf "$tmp"; sa_log "npm install failed"; return 1; }
+		rm -rf "$tmp/.npm"
+		touch "$tmp/complete"
+		chmod -R a+rX "$tmp"
+		# another run may have finished first: keep its copy
+		mv -T "$tmp" "$target" 2>/dev/null || rm -rf "$tmp"
+	fi
+	echo "$target/node_modules"
 }
 
 # Print the pg_config of the server SA_PGVER selects (building PostgreSQL

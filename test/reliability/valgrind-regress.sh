@@ -198,12 +198,14 @@ fi
 
 # vg_classify LOG...: the valgrind errors in the logs, classified; prints
 # "total ours through server" and appends every error with a scale_advisor
-# frame to $SA_WORK/vg-sa-errors.txt.
+# frame to $SA_WORK/vg-sa-errors.txt.  A frame is scale_advisor's when it
+# is in scale_advisor.so or names one of its source files.
+sa_sources=$(rl_sa_sources)
 vg_classify() {
-	awk -v dump="$SA_WORK/vg-sa-errors.txt" -v label="$vg_label" '
+	awk -v dump="$SA_WORK/vg-sa-errors.txt" -v label="$vg_label" -v sources="$sa_sources" '
+		BEGIN { src_re = "\\((" sources ")\\.[ch]:[0-9]+\\)" }
 		function sa(l) {
-			return l ~ /scale_advisor\.so\)/ ||
-				l ~ /\((advisor|archive|compat|hooks|normalize|nplus1|partition|plans|scale_advisor|sketch|snapshot|stats_sql|store|whatif|worker)\.[ch]:[0-9]+\)/
+			return l ~ /scale_advisor\.so\)/ || l ~ src_re
 		}
 		function finish(   i, k, kind) {
 			kind = "server"; k = 0

@@ -132,8 +132,11 @@ EXECUTE np_insert('{100,101,102}', '{view,view,buy}');
 SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
 DEALLOCATE np_insert;
 
--- An UPDATE loop by key becomes one UPDATE; when a second constant varies
--- too, no batched form is offered (it would not be the same statement).
+-- An UPDATE loop by key becomes one UPDATE (each new value a column of
+-- unnest: written as a constant, it is taken as a value of each row); when
+-- the LIMIT varies too, the
+-- loop's statement runs once per key and LIMIT (LATERAL), with what varied
+-- in front of each row.
 SELECT scale_advisor.n_plus_one_reset();
 BEGIN;
 UPDATE np_events SET kind = 'seen' WHERE id = 1;
@@ -168,9 +171,25 @@ COMMIT;
 SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one ORDER BY query;
 SELECT format('PREPARE np_update AS %s', batched_query)
   FROM scale_advisor.n_plus_one WHERE query LIKE '%seen%' \gexec
-EXECUTE np_update('{100,101}');
+EXECUTE np_update('{seen,seen}', '{100,101}');
 SELECT * FROM np_events WHERE id >= 100 ORDER BY id;
 DEALLOCATE np_update;
+SELECT format('PREPARE np_lateral AS %s', batched_query)
+  FROM scale_advisor.n_plus_one WHERE query LIKE '%LIMIT%' \gexec
+CREATE TEMP TABLE np_lateral_result AS EXECUTE np_lateral('{1,2,3}', '{2,3,1}');
+SELECT * FROM np_lateral_result;
+SELECT count(*) AS differences FROM (
+  (SELECT body FROM np_lateral_result
+   EXCEPT ALL (SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 1 ORDER BY id LIMIT 2) a
+               UNION ALL SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 2 ORDER BY id LIMIT 3) b
+               UNION ALL SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 3 ORDER BY id LIMIT 1) c))
+  UNION ALL
+  ((SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 1 ORDER BY id LIMIT 2) a
+    UNION ALL SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 2 ORDER BY id LIMIT 3) b
+    UNION ALL SELECT * FROM (SELECT body FROM np_comments WHERE post_id = 3 ORDER BY id LIMIT 1) c)
+   EXCEPT ALL SELECT body FROM np_lateral_result)) d;
+DEALLOCATE np_lateral;
+DROP TABLE np_lateral_result;
 
 -- 5. Interleaved lookups (comments, then the author, per post) do not hide
 -- the loops; both get the list of posts as parent.
@@ -298,7 +317,7 @@ SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 -- scale_advisor.n_plus_one_nested turns them on
 SET scale_advisor.n_plus_one_nested = on;
 SELECT np_render();
-SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one;
+SELECT kind, query, max_run, batched_query, suggestion FROM scale_advisor.n_plus_one;
 RESET scale_advisor.n_plus_one_nested;
 RESET scale_advisor.track;
 

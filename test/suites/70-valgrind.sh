@@ -30,6 +30,6 @@ rl_check "the server answers" $?
 sa_cluster_stop "$D"
 n=$(rl_crashes "$D/server.log")
 rl_check "no crash under valgrind" $([ "$n" = 0 ]; echo $?) "$(grep -E 'terminated by signal|PANIC' "$D/server.log" | head -3)"
-ours=$(rl_vg_report "$D" | tee -a /dev/stderr | tail -1)
-[ "$ours" = 0 ]
+rl_vg_report "$D"
+[ "$RL_VG_OURS" = 0 ]
 rl_check "no valgrind error in scale_advisor code" $?

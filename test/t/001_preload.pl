@@ -4,11 +4,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('main');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'scale_advisor'\ncompute_query_id = on");
-$node->start;
+my $node = sa_node('main');
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 is($node->safe_psql('postgres', 'SELECT scale_advisor._require_loaded()'), 't', 'library is preloaded');
 

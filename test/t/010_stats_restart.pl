@@ -6,18 +6,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SaWait;
-use Time::HiRes qw(usleep);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('restart');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('restart', conf => q{
 scale_advisor.save_interval = 1
 restart_after_crash = on
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE r (a int PRIMARY KEY, b text);
@@ -38,17 +32,8 @@ ok($node->safe_psql('postgres', 'SELECT loaded_entries FROM scale_advisor.info')
 # the saver worker runs every second: wait for a save after new work
 $node->safe_psql('postgres', "SELECT b FROM r WHERE a = $_") for 1 .. 10;
 my $saves = $node->safe_psql('postgres', 'SELECT saves FROM scale_advisor.info');
-my $ok = 0;
-for (1 .. 100)
-{
-	if ($node->safe_psql('postgres', 'SELECT saves FROM scale_advisor.info') > $saves + 1)
-	{
-		$ok = 1;
-		last;
-	}
-	usleep(100_000);
-}
-ok($ok, 'the worker saves periodically');
+ok($node->poll_query_until('postgres', "SELECT saves > $saves + 1 FROM scale_advisor.info"),
+	'the worker saves periodically');
 
 # kill -9 a backend in the middle of a statement: the postmaster
 # reinitializes shared memory and reloads the last save

@@ -7,15 +7,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('evict');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('evict', conf => q{
 scale_advisor.max = 100
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE e (a int PRIMARY KEY);

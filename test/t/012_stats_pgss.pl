@@ -9,18 +9,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
 for my $order ('scale_advisor,pg_stat_statements', 'pg_stat_statements,scale_advisor')
 {
-	my $node = PostgreSQL::Test::Cluster->new('pgss' . ($order =~ /^scale/ ? 1 : 2));
-	$node->init;
-	$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = '$order'
-compute_query_id = on
+	my $node = sa_node('pgss' . ($order =~ /^scale/ ? 1 : 2), preload => $order, conf => q{
 pg_stat_statements.track_utility = off
 scale_advisor.track_utility = off
 });
-	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor; CREATE EXTENSION pg_stat_statements');
 	$node->command_ok([ 'pgbench', '-i', '-s', '1', '-q', $node->connstr('postgres') ], 'pgbench init');
 	$node->safe_psql('postgres', 'SELECT pg_stat_statements_reset(); SELECT scale_advisor.reset()');

@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
 # every order of a list
 sub orders
@@ -27,10 +28,8 @@ sub orders
 	return @out;
 }
 
-my $node = PostgreSQL::Test::Cluster->new('load_order');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-compute_query_id = auto
+# shared_preload_libraries is set for each order below
+my $node = sa_node('load_order', preload => undef, query_id => 'auto', start => 0, conf => q{
 cron.database_name = 'postgres'
 scale_advisor.track = 'all'
 pg_stat_statements.track = 'all'

@@ -13,14 +13,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use IPC::Run;
 use Test::More;
 use Time::HiRes qw(time);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('replan');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('replan', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
@@ -28,7 +26,6 @@ scale_advisor.min_table_pages = 0
 scale_advisor.index_write_cost_us = 0
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 
 my $marker = $node->basedir . '/pwned';
 
@@ -45,19 +42,10 @@ $node->safe_psql('postgres', q{
     TO app, monitor;
 });
 
-sub as
-{
-	my ($role, $sql) = @_;
-	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
-}
+sub as { return sa_as_role($node, @_); }
 
 # the output of a read as a role, or the error when it fails
-sub try_as
-{
-	my ($role, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-U', $role ]);
-	return $ret == 0 ? $out : "error: $err";
-}
+sub try_as { return sa_try_as_role($node, @_); }
 
 # tenant2's code: evil() records who ran it and, when that is a superuser,
 # makes tenant2 one.  Each attack reaches it from a place the planner
@@ -131,10 +119,7 @@ sub side_rows
 	return $node->safe_psql('postgres', 'SELECT count(*) FROM tenant2.side');
 }
 
-sub tenant2_super
-{
-	return $node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'tenant2'});
-}
+sub tenant2_super { return sa_rolsuper($node, 'tenant2'); }
 
 my $before = side_rows();
 ok($before >= keys %attack, "tenant2's code ran when tenant2 ran its statements ($before rows)");
@@ -256,7 +241,7 @@ as('app', "CREATE TABLE app.t1 (v text);
   SELECT count(*) FROM app.t1 WHERE v = 'x\\' \\shell touch $marker #';");
 my $script = try_as('app', 'SELECT scale_advisor.workload_script(50)');
 note($script);
-like($script, qr/left out: queryid -?\d+ \(1 calls\): .*backslash/, 'the inline literal with a backslash is left out, with the reason');
+like($script, qr/left out: queryid -?\d+ \(1 call\): .*backslash/, 'the inline literal with a backslash is left out, with the reason');
 unlike($script, qr/touch/, 'no shell command appears in the script');
 my $file = $node->basedir . '/workload.sql';
 open my $fh, '>', $file or die;
@@ -303,7 +288,14 @@ like($script, qr/left out: .*writes table trg, which has trigger trg_t/, 'a writ
 open $fh, '>', $file or die;
 print $fh $script;
 close $fh;
-$node->command_ok([ 'pgbench', '-n', '-t', '300', '-f', $file, '-U', 'app', '-h', $node->host, '-p', $node->port, 'postgres' ],
+# in pgbench's simple mode the values would be pasted into the text: the
+# script stops before any statement runs
+my ($bout, $berr);
+IPC::Run::run([ 'pgbench', '-n', '-t', '20', '-f', $file, '-U', 'app', '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$bout, '2>', \$berr);
+like($berr, qr/cannot use pipeline mode with the simple query protocol/, 'the script refuses pgbench\'s simple mode');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.rec'), '0', 'and ran nothing in it');
+$node->command_ok([ 'pgbench', '-n', '-M', 'extended', '-t', '300', '-f', $file, '-U', 'app', '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench replays app\'s script');
 ok(!-e $marker, 'no shell command ran');
 for my $i (1 .. @values)

@@ -11,15 +11,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('secarch');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('secarch', conf => q{
 max_worker_processes = 16
 });
-$node->start;
 
 # The grants docs/archiving.md gives a role that archives.
 my $grants = q{
@@ -87,7 +83,7 @@ TRUNCATE app.seen;
 my $counts = q{SELECT (SELECT count(*) || '/' || coalesce(sum(id), 0) FROM app.events) || ' ' ||
   (SELECT count(*) || '/' || coalesce(sum(id), 0) FROM app.events_archive)};
 my $total = 3000 * 3001 / 2;
-sub rolsuper { $node->safe_psql('postgres', "SELECT rolsuper FROM pg_roles WHERE rolname = '$_[0]'") }
+sub rolsuper { return sa_rolsuper($node, $_[0]); }
 sub seen
 {
 	$node->safe_psql('postgres',

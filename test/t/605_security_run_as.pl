@@ -7,14 +7,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('runas');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
-});
-$node->start;
+my $node = sa_node('runas');
 $node->safe_psql('postgres', q{
   CREATE EXTENSION scale_advisor;
   CREATE ROLE app LOGIN; CREATE ROLE other LOGIN; CREATE ROLE member LOGIN IN ROLE app;

@@ -9,12 +9,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('review');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('review', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
@@ -22,7 +19,6 @@ scale_advisor.min_table_pages = 0
 scale_advisor.index_write_cost_us = 0
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $dir = $node->basedir;
 
 $node->safe_psql('postgres', qq{
@@ -36,23 +32,12 @@ $node->safe_psql('postgres', qq{
   GRANT EXECUTE ON FUNCTION scale_advisor.workload_script(integer, boolean) TO app;
 });
 
-sub as
-{
-	my ($role, $sql) = @_;
-	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
-}
+sub as { return sa_as_role($node, @_); }
 
-sub try_as
-{
-	my ($role, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-U', $role ]);
-	return $ret == 0 ? $out : "error: $err";
-}
+# the output as a role, or the error when it fails
+sub try_as { return sa_try_as_role($node, @_); }
 
-sub app_super
-{
-	return $node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'app'});
-}
+sub app_super { return sa_rolsuper($node, 'app'); }
 
 as('app', qq{
   CREATE FUNCTION app.boom(tag text) RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$

@@ -15,15 +15,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $primary = sa_node('primary', init => { allows_streaming => 1 }, conf => q{
 scale_advisor.n_plus_one_window_ms = 2000
 });
-$primary->start;
 $primary->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);

@@ -29,15 +29,12 @@ use Fcntl qw(O_RDONLY O_NONBLOCK F_GETFL F_SETFL);
 use Digest::MD5;
 use Encode qw(encode_utf8);
 use Time::HiRes qw(usleep time);
+use SaTest;
 
 my $tmp = $PostgreSQL::Test::Utils::tmp_check;
 my $t_start = time;
 
-my $node = PostgreSQL::Test::Cluster->new('faults');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('faults', conf => q{
 restart_after_crash = on
 autovacuum = off
 scale_advisor.save_interval = 3600
@@ -45,7 +42,6 @@ scale_advisor.snapshot_interval = 0
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE r (a int PRIMARY KEY, b text);
@@ -260,50 +256,9 @@ SELECT ($marker_sql) || '|' || (SELECT count(*) > 0 FROM scale_advisor.query_sta
 # 2. kill -9 of the postmaster and its children during an operation
 ###########################################################################
 
-sub wait_gone
-{
-	my @pids = @_;
-	my $deadline = time + 60;
-	for my $pid (@pids)
-	{
-		while (kill(0, $pid) && time < $deadline)
-		{
-			my $state = '';
-			if (open(my $fh, '<', "/proc/$pid/stat"))
-			{
-				my $line = <$fh>;
-				close $fh;
-				$state = (split / /, $line)[2] // '';
-			}
-			last if $state eq 'Z';
-			usleep(20_000);
-		}
-	}
-}
-
-# a power cut: the postmaster and every child die at once; then start
-sub kill_server
-{
-	my $pm = $node->{_pid};
-	my @children = grep { /^\d+$/ } split /\s+/, `ps -o pid= --ppid $pm`;
-	$node->kill9;
-	kill 'KILL', @children;
-	wait_gone($pm, @children);
-	# nobody reaped the postmaster: its lock files go, as after a reboot
-	unlink($node->data_dir . '/postmaster.pid',
-		$node->host . '/.s.PGSQL.' . $node->port . '.lock');
-	$node->start;
-	return scalar @children;
-}
-
-# wait until a session's backend waits for a lock it cannot have
-sub wait_blocked
-{
-	my ($s, $what) = @_;
-	$node->poll_query_until('postgres',
-		"SELECT true FROM pg_locks WHERE pid = $s->{pid} AND NOT granted AND $what")
-	  or die "session $s->{pid} never blocked on $what";
-}
+# Each operation below is known to be in progress because its session
+# waits for a lock (sa_wait_blocked); then the server dies in a power cut
+# (sa_kill_server) and starts again.
 
 # 2a. snapshot: blocked writing snapshot_tables, which another session
 # locked, after inserting its snapshots and snapshot_statements rows (a lock
@@ -326,8 +281,8 @@ my $snap_before = $node->safe_psql('postgres', $snap_state);
 	$locker->{h}->pump until $locker->{out} =~ /locked/;
 	my $snap = open_session('snap');
 	send_sql($snap, "SELECT scale_advisor.snapshot();\n");
-	wait_blocked($snap, q{relation = 'scale_advisor.snapshot_tables'::regclass});
-	my $nchildren = kill_server();
+	sa_wait_blocked($node, $snap->{pid}, q{relation = 'scale_advisor.snapshot_tables'::regclass});
+	my $nchildren = sa_kill_server($node);
 	note "snapshot: killed the postmaster and $nchildren children";
 	close_session($_) for ($locker, $snap);
 }
@@ -374,11 +329,11 @@ SELECT (SELECT count(*) FROM ev) + (SELECT count(*) FROM ev_archive) || '|' ||
 	my $arch = open_session('archiver');
 	send_sql($arch,
 		"CALL scale_advisor.archive('ev', 'created_at', '1 day', batch_size => 1000);\n");
-	wait_blocked($arch, q{locktype = 'advisory' AND objid = 4242});
+	sa_wait_blocked($node, $arch->{pid}, q{locktype = 'advisory' AND objid = 4242});
 	my $moved = $node->safe_psql('postgres',
 		q{SELECT rows_moved FROM scale_advisor.archive_runs WHERE status = 'running'});
 	note "archive: $moved rows moved in committed batches when the server was killed";
-	kill_server();
+	sa_kill_server($node);
 	close_session($_) for ($gate, $arch);
 }
 my $archived = $node->safe_psql('postgres', 'SELECT count(*) FROM ev_archive');
@@ -417,7 +372,7 @@ BEGIN
 	RETURN OLD;
 END $$;
 CREATE TRIGGER pt_gate BEFORE DELETE ON pt_default FOR EACH ROW EXECUTE FUNCTION pt_gate();
-UPDATE scale_advisor.partition_sets SET premake = 8, lock_timeout = '10min'
+UPDATE scale_advisor.partition_sets SET premake = 8, lock_timeout = '1min'
 	WHERE parent_table = 'pt';
 });
 my $pt_parts = q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'pt'::regclass};
@@ -437,10 +392,10 @@ SELECT (SELECT count(*) FROM pt) || '|' || (SELECT sum(id) FROM pt) || '|' ||
 	$gate->{h}->pump until $gate->{out} =~ /locked/;
 	my $maint = open_session('maintenance');
 	send_sql($maint, "CALL scale_advisor.maintain_partitions('pt');\n");
-	wait_blocked($maint, q{locktype = 'advisory' AND objid = 4243});
+	sa_wait_blocked($node, $maint->{pid}, q{locktype = 'advisory' AND objid = 4243});
 	my $mid = $node->safe_psql('postgres', $pt_parts);
 	note "partitions: $parts_before before, $mid committed when the server was killed";
-	kill_server();
+	sa_kill_server($node);
 	close_session($_) for ($gate, $maint);
 }
 my $parts_after = $node->safe_psql('postgres', $pt_parts);
@@ -464,11 +419,7 @@ note sprintf('sections 1-2: %.1f s', time - $t_start);
 # 3. shared memory full
 ###########################################################################
 
-my $small = PostgreSQL::Test::Cluster->new('small');
-$small->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-$small->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $small = sa_node('small', init => { extra => [ '--encoding=UTF8', '--locale=C' ] }, conf => q{
 autovacuum = off
 scale_advisor.max = 100
 scale_advisor.max_query_length = 64
@@ -480,7 +431,6 @@ scale_advisor.plan_capture_ms = 0
 scale_advisor.save_interval = 3600
 scale_advisor.snapshot_interval = 0
 });
-$small->start;
 $small->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 $small->safe_psql('postgres',
 	join('', map { "CREATE TABLE t$_ (c1 int); INSERT INTO t$_ SELECT generate_series(1, 20);\n" } 0 .. 9));

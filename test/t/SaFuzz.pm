@@ -24,10 +24,9 @@ package SaFuzz;
 use strict;
 use warnings;
 use Exporter 'import';
-use Time::HiRes qw(time usleep);
+use SaTest qw(sa_wait_back);
 
-our @EXPORT = qw(fz_setup fz_load fz_run fz_bad_result fz_lit fz_wait_ready
-  fz_utf8_ok);
+our @EXPORT = qw(fz_setup fz_load fz_run fz_bad_result fz_lit fz_utf8_ok);
 
 # SQL run once per database: the fz schema with the runner.
 my $setup = q{
@@ -132,21 +131,6 @@ sub fz_load
 	return $id;
 }
 
-# Wait until the server accepts connections again (after a crash).
-sub fz_wait_ready
-{
-	my ($node, $db) = @_;
-	my $deadline = time + 60;
-	while (time < $deadline)
-	{
-		my ($out, $err) = ('', '');
-		my $ret = $node->psql($db, 'SELECT 1', stdout => \$out, stderr => \$err);
-		return 1 if $ret == 0 && $out eq '1';
-		usleep(200_000);
-	}
-	return 0;
-}
-
 # Run inputs first..last of fz.inputs, in batches of $batch.  Returns a
 # hash ref id => result.  $opts->{timeout} is the statement_timeout of a
 # batch (seconds), $opts->{single_timeout} that of one input run alone,
@@ -183,7 +167,7 @@ sub fz_run
 			next;
 		}
 		# the batch failed as a whole: find the input(s) to blame
-		fz_wait_ready($node, $db);
+		sa_wait_back($node, $db);
 		for my $id ($lo .. $hi)
 		{
 			my ($r1, $o1, $e1) = $run->($id, $id, $single);
@@ -194,13 +178,13 @@ sub fz_run
 			elsif ($e1 =~ /server closed the connection|connection to server was lost|terminating connection/)
 			{
 				$res{$id} = 'CRASH ' . (split /\n/, $e1)[0];
-				fz_wait_ready($node, $db);
+				sa_wait_back($node, $db);
 			}
 			else
 			{
 				$e1 =~ s/\n/ /g;
 				$res{$id} = "FAILED $e1";
-				fz_wait_ready($node, $db);
+				sa_wait_back($node, $db);
 			}
 		}
 	}

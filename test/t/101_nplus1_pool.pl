@@ -1,0 +1,246 @@
+# N+1 loops that one backend alone does not see whole: spread over the
+# connections of a pool (Promise.all over 50 findByPk on a pool of 5), over
+# the server connections a transaction-mode pooler hands out statement by
+# statement or transaction by transaction, and loops whose statement is
+# slow (the idle time between executions, not the time from start to start,
+# keeps a loop together), against a poller that is no loop.  Other roles
+# and other application names never join a loop, nor see its texts.
+#
+# Each session is a psql process driven statement by statement, so that
+# the order of the statements across sessions is the one a pool produces.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+
+my $node = PostgreSQL::Test::Cluster->new('nplus1_pool');
+$node->init;
+# a generous idle window: the machine is shared, the test must not depend
+# on how fast the sessions are scheduled
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'scale_advisor'
+compute_query_id = on
+scale_advisor.n_plus_one_window_ms = 2000
+max_connections = 40
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION scale_advisor;
+CREATE TABLE pl_users (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE pl_posts (id int PRIMARY KEY, user_id int NOT NULL REFERENCES pl_users,
+                       title text NOT NULL);
+INSERT INTO pl_users SELECT g, 'user ' || g FROM generate_series(1, 100) g;
+INSERT INTO pl_posts SELECT g, g, 'post ' || g FROM generate_series(1, 100) g;
+CREATE TABLE pl_jobs (id int, state text);
+INSERT INTO pl_jobs VALUES (1, 'queued');
+CREATE ROLE app LOGIN;
+CREATE ROLE other LOGIN;
+GRANT SELECT, UPDATE ON pl_users, pl_posts, pl_jobs TO app, other;
+});
+
+my $timeout = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
+
+# a psql session: [harness, \stdin, \stdout, \stderr]
+sub session
+{
+	my ($app, $user) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	my $cs = $node->connstr('postgres') . " application_name=$app user=$user";
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $cs ],
+		'<', \$in, '>', \$out, '2>', \$err, $timeout);
+	return [ $h, \$in, \$out, \$err ];
+}
+
+# run one statement in a session and wait for it to finish
+sub run
+{
+	my ($s, $sql) = @_;
+	my ($h, $in, $out, $err) = @$s;
+	$$out = '';
+	$sql .= ';' unless $sql =~ /;\s*$/;
+	$$in .= "$sql\n\\echo __done__\n";
+	$h->pump until $$out =~ /__done__/ || $$err ne '';
+	die "psql: $$err" if $$err ne '';
+	my $r = $$out;
+	$r =~ s/__done__\n?//;
+	chomp $r;
+	return $r;
+}
+
+# end sessions and wait for their backends to publish and go
+sub finish
+{
+	foreach my $s (@_)
+	{
+		my ($h, $in) = @$s;
+		$$in .= "\\q\n";
+		$h->finish;
+	}
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name LIKE 'pl_%'")
+	  or die "sessions did not end";
+}
+
+sub rows
+{
+	my ($app) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT string_agg(format('%s|%s|%s|%s|%s|%s', kind,
+			  coalesce(parent_query, '-'), coalesce(parent_rows, 0), last_run,
+			  detections, repeated_calls), E'\\n' ORDER BY query)
+		  FROM scale_advisor.n_plus_one WHERE application_name = '$app'});
+}
+
+my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
+
+# 1. Promise.all over 50 lookups on a pool of five connections: the
+# connection that listed the posts takes the first lookup, the other four
+# (idle in the pool until then) the next ones, in turn.
+{
+	my @pool = map { session('pl_pool', 'app') } 1 .. 5;
+	run($pool[0], $parent);
+	for my $i (1 .. 50)
+	{
+		run($pool[($i - 1) % 5], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool);
+	is(rows('pl_pool'), "n_plus_one|$parent|50|50|1|50",
+		'pool of five: one loop of 50 lookups, the list of posts (50 rows) as parent');
+}
+
+# 1b. Two pages in a row on the same pool: two loops.  (Where one page ends
+# for the connections that did not list the rows is known only
+# approximately: their counts may move between the two pages.)
+{
+	my @pool = map { session('pl_pages', 'app') } 1 .. 5;
+	for my $page (0, 1)
+	{
+		run($pool[0], $parent);
+		for my $i (1 .. 50)
+		{
+			run($pool[($i - 1) % 5], "SELECT id, name FROM pl_users WHERE id = $i");
+		}
+	}
+	finish(@pool);
+	is($node->safe_psql('postgres', q{
+		SELECT format('%s|%s|%s|%s|%s', kind, parent_query, parent_rows, detections,
+			  repeated_calls)
+		  FROM scale_advisor.n_plus_one WHERE application_name = 'pl_pages'}),
+		"n_plus_one|$parent|50|2|100",
+		'two pages on a pool of five: two loops, 100 lookups in all');
+}
+
+# 2. Behind a transaction-mode pooler, an autocommit loop whose statements
+# go to two server connections in turn.
+{
+	my @srv = map { session('pl_hop', 'app') } 1 .. 2;
+	run($srv[0], $parent);
+	for my $i (1 .. 12)
+	{
+		run($srv[$i % 2], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@srv);
+	is(rows('pl_hop'), "n_plus_one|$parent|50|12|1|12",
+		'statements handed to two server connections in turn: one loop of 12');
+}
+
+# 3. The same with each iteration its own transaction (ActiveRecord's save
+# behind a transaction-mode pooler).
+{
+	my @srv = map { session('pl_xact', 'app') } 1 .. 2;
+	run($srv[0], $parent);
+	for my $i (1 .. 12)
+	{
+		run($srv[$i % 2],
+			"BEGIN; UPDATE pl_posts SET title = 'seen' WHERE id = $i; COMMIT;");
+	}
+	finish(@srv);
+	like(rows('pl_xact'), qr/^n_plus_one\|\Q$parent\E\|50\|12\|1\|12$/,
+		'transactions handed to two server connections in turn: one UPDATE loop of 12');
+}
+
+# 4. Sessions of another role, or of another application, running the same
+# lookups at the same time do not join the loop (nor get its parent).
+{
+	my $own = session('pl_own', 'app');
+	my @others = (map({ session('pl_own', 'other') } 1 .. 2),
+		map({ session('pl_else', 'app') } 1 .. 2));
+	run($own, $parent);
+	for my $i (1 .. 50)
+	{
+		my $k = ($i - 1) % 5;
+		run($k == 0 ? $own : $others[$k - 1],
+			"SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish($own, @others);
+	is(rows('pl_own'), "n_plus_one|$parent|50|10|1|10",
+		"the loop counts only its own role's and application's lookups");
+	is($node->safe_psql('postgres', q{
+		SELECT count(*) FROM scale_advisor.n_plus_one
+		 WHERE application_name = 'pl_else'
+		    OR userid = 'other'::regrole}),
+		'0', 'the lookups of the other role and application alone are no loop');
+	# the other role sees the row, but none of its texts
+	is($node->safe_psql('postgres', q{
+		SET ROLE other;
+		SELECT string_agg(format('%s|%s|%s', query, coalesce(parent_query, '-'),
+			  coalesce(queryid::text, '-')), E'\n')
+		  FROM scale_advisor.n_plus_one WHERE application_name = 'pl_own'}),
+		'<insufficient privilege>|<insufficient privilege>|-',
+		"another role sees neither the loop's text nor its parent's");
+}
+
+# 5. A slow loop: each lookup takes 400 ms, more than the idle window of
+# 300 ms, and the application sends the next one at once.  A poller that
+# runs the same statement after 600 ms of idle time each is no loop.
+{
+	my $s = session('pl_slow', 'app');
+	run($s, 'SET scale_advisor.n_plus_one_window_ms = 300');
+	run($s, 'SELECT id FROM pl_posts ORDER BY id LIMIT 12');
+	for my $i (1 .. 12)
+	{
+		run($s, "SELECT name, pg_sleep(0.4) FROM pl_users WHERE id = $i");
+	}
+	finish($s);
+	like(rows('pl_slow'), qr/^n_plus_one\|SELECT id FROM pl_posts ORDER BY id LIMIT 12\|12\|12\|1\|12$/,
+		'a loop of 400 ms lookups is found with its parent');
+
+	my $p = session('pl_poll', 'app');
+	run($p, 'SET scale_advisor.n_plus_one_window_ms = 300');
+	for my $i (1 .. 12)
+	{
+		run($p, "SELECT count(*) FROM pl_jobs WHERE state = 'queued'");
+		run($p, "SELECT id FROM pl_jobs WHERE state = 'queued' AND id = $i");
+		select(undef, undef, undef, 0.6);
+	}
+	finish($p);
+	is(rows('pl_poll'), '', 'a poller idle 600 ms between polls is no loop');
+}
+
+# 6. A pooler hands the server connection to another client and sets its
+# application_name: the first client's loop ends there, counted in full
+# under its own name, and the next client's lookups, with no parent of
+# their own, neither lengthen it nor make a loop.
+{
+	my $s = session('pl_cli1', 'app');
+	run($s, $parent);
+	for my $i (1 .. 12)
+	{
+		run($s, "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	run($s, "SET application_name = 'pl_cli2'");
+	for my $i (13 .. 30)
+	{
+		run($s, "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish($s);
+	is(rows('pl_cli1'), "n_plus_one|$parent|50|12|1|12",
+		"the first client's loop: 12 lookups under its own name");
+	is(rows('pl_cli2'), '', "the next client's lookups are no loop");
+}
+
+$node->stop;
+done_testing();
