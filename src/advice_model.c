@@ -50,6 +50,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
@@ -671,6 +672,14 @@ sa_index_upkeep(SaTableModel *tm, SaHypoIndex *h, StringInfo why)
 
 	if (tm == NULL || scale <= 0)
 		return 0;
+	if (OidIsValid(h->relam) && h->relam != BTREE_AM_OID)
+	{
+		/* GIN, BRIN: as measured for their access method */
+		entry = Max(sa_am_row_us(h), 0);
+		/* a BRIN index is summarizing: from 16 on, it keeps updates HOT */
+		if (h->relam == BRIN_AM_OID && SA_SUMMARIZING_KEEPS_HOT)
+			cols = NULL;
+	}
 	foreach(lc, tm->updates)
 	{
 		SaUpdateCols *u = (SaUpdateCols *) lfirst(lc);
@@ -700,7 +709,13 @@ sa_index_upkeep(SaTableModel *tm, SaHypoIndex *h, StringInfo why)
 							 lost, 100.0 * touch, tm->nindexes + 1);
 		else if (tm->hot_s > 0 && tm->upd_weight <= 0)
 			appendStringInfoString(why, "; which columns the updates change is not known (no UPDATE in the statement store): HOT updates are assumed to stay HOT");
-		appendStringInfo(why, "; entries of %.0f bytes", w);
+		if (h->relam == GIN_AM_OID)
+			appendStringInfo(why, "; a GIN index, about %.0f keys per row",
+							 sa_hypo_keys_per_row(h));
+		else if (h->relam == BRIN_AM_OID)
+			appendStringInfoString(why, "; a BRIN index");
+		else
+			appendStringInfo(why, "; entries of %.0f bytes", w);
 	}
 	return us * 3600.0 / 1000.0;
 }

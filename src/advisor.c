@@ -57,12 +57,15 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/stratnum.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
@@ -70,6 +73,7 @@
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/extension.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -84,6 +88,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -104,6 +109,12 @@
 int			sa_min_table_pages = 128;
 static int	advice_min_improvement_pct = 30;
 static int	advice_time_limit_ms = 10000;
+static int	brin_min_table_pages = 1024;
+
+/* |pg_stats.correlation| a BRIN candidate's column needs */
+#define SA_BRIN_MIN_CORRELATION 0.9
+/* an append-only table's updated and deleted rows, as a share of inserts */
+#define SA_APPEND_ONLY_MAX_CHANGES 0.05
 
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
@@ -149,6 +160,8 @@ typedef struct Cand
 {
 	SaHypoIndex *h;
 	Oid			relid;
+	Oid			relam;			/* btree, GIN or BRIN */
+	Oid			am_opclass;		/* GIN, BRIN: the key's operator class */
 	char	   *sig;
 	List	   *keys;			/* SaTerm * */
 	List	   *includes;		/* attnos (int) */
@@ -162,13 +175,22 @@ typedef struct Cand
 	double		write_rate;
 	double		upkeep;			/* ms per hour */
 	bool		chosen;
+	List	   *drops;			/* SaIndexDesc * it makes redundant */
 	char	   *aged_note;		/* why it won a tie, or NULL */
 	/* filled in when chosen */
 	double		saved;
 	List	   *served;			/* StmtInfo * */
+	List	   *served_costs;	/* ServedCost *, in the same order */
 	double		sum_before;
 	double		sum_after;
 } Cand;
+
+/* the planner's cost of a statement without and with a chosen index */
+typedef struct ServedCost
+{
+	double		before;
+	double		after;
+} ServedCost;
 
 /* one candidate planned with one statement */
 typedef struct Check
@@ -184,7 +206,10 @@ typedef struct RelInfo
 	Oid			relid;
 	BlockNumber pages;			/* summed over partitions */
 	SaTableModel *model;		/* filled in after the candidates are made */
+	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
+	List	   *droppable;		/* SaIndexDesc *: indexes advice may drop */
+	bool		droppable_read;
 } RelInfo;
 
 /* candidates by the hash of their signature, to find duplicates */
@@ -196,6 +221,7 @@ typedef struct SigEntry
 
 typedef struct AdviceState
 {
+	List	   *claimed;		/* indexes a chosen one makes redundant */
 	List	   *stmts;
 	List	   *cands;
 	List	   *rels;			/* RelInfo * */
@@ -250,6 +276,49 @@ column_ndistinct(Oid relid, AttrNumber attno)
 	if (get_atttype(relid, attno) == BOOLOID)
 		return 2;
 	return 1e6;					/* no statistics yet: unknown */
+}
+
+/*
+ * Is the table append-only: since the statistics were reset, at most
+ * SA_APPEND_ONLY_MAX_CHANGES as many rows updated or deleted as inserted?
+ */
+static bool
+table_append_only(Oid relid)
+{
+	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
+
+	if (t == NULL)
+		return true;
+	return (t->tuples_updated + t->tuples_deleted) <=
+		SA_APPEND_ONLY_MAX_CHANGES * t->tuples_inserted;
+}
+
+/*
+ * pg_stats.correlation of a column: how closely the physical order of the
+ * rows follows the column's order (1 or -1: exactly); 0 when unknown.
+ */
+static double
+column_correlation(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	AttStatsSlot sslot;
+	double		corr = 0;
+
+	if (attno <= 0)
+		return 0;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_CORRELATION, InvalidOid,
+						 ATTSTATSSLOT_NUMBERS))
+	{
+		if (sslot.nnumbers == 1)
+			corr = sslot.numbers[0];
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(tup);
+	return corr;
 }
 
 /* ---------------------------------------------------------------------
@@ -313,10 +382,15 @@ cand_build_hypo(Cand *c)
 	bool		sort_flip = false;
 
 	h->relid = c->relid;
+	h->relam = c->relam;
 	h->admit = 1.0;
 	h->nkeycolumns = list_length(c->keys);
 	h->ncolumns = h->nkeycolumns + list_length(c->includes);
 	if (h->ncolumns > INDEX_MAX_KEYS || h->nkeycolumns == 0)
+		return false;
+	if (c->relam != BTREE_AM_OID &&
+		(h->nkeycolumns != 1 || c->includes != NIL ||
+		 !OidIsValid(c->am_opclass)))
 		return false;
 	foreach(lc, c->keys)
 	{
@@ -324,7 +398,9 @@ cand_build_hypo(Cand *c)
 		Oid			typid = exprType((Node *) t->expr);
 		Oid			opclass = InvalidOid;
 
-		if (needs_pattern_ops(t))
+		if (c->relam != BTREE_AM_OID)
+			opclass = c->am_opclass;
+		else if (needs_pattern_ops(t))
 			opclass = pattern_opclass(getBaseType(typid));
 		if (!OidIsValid(opclass))
 			opclass = sa_default_btree_opclass(typid);
@@ -337,7 +413,7 @@ cand_build_hypo(Cand *c)
 		h->opfamily[i] = get_opclass_family(opclass);
 		h->opcintype[i] = get_opclass_input_type(opclass);
 		h->collation[i] = exprCollation((Node *) t->expr);
-		if (t->kind == SA_TERM_SORT)
+		if (c->relam == BTREE_AM_OID && t->kind == SA_TERM_SORT)
 		{
 			/* backward scans serve the all-reversed order */
 			if (first_sort)
@@ -366,7 +442,7 @@ cand_signature(Cand *c)
 	int			i = 0;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%u:", c->relid);
+	appendStringInfo(&buf, "%u:%u:", c->relid, c->relam);
 	foreach(lc, c->keys)
 	{
 		SaTerm	   *t = (SaTerm *) lfirst(lc);
@@ -388,8 +464,87 @@ cand_signature(Cand *c)
 }
 
 /*
+ * The expression of column j of an index, as the candidates' terms have it
+ * (varno 1): a Var for a plain column, else its index expression.
+ */
+static Expr *
+index_column_expr(Relation irel, List *exprs, int j)
+{
+	Form_pg_index ix = irel->rd_index;
+	AttrNumber	a = ix->indkey.values[j];
+	int			k;
+	int			e = 0;
+
+	if (a != 0)
+	{
+		Form_pg_attribute att;
+
+		if (a < 0)
+			return NULL;
+		att = TupleDescAttr(RelationGetDescr(irel), j);
+		return (Expr *) makeVar(1, a, att->atttypid, att->atttypmod,
+								att->attcollation, 0);
+	}
+	for (k = 0; k < j; k++)
+		if (ix->indkey.values[k] == 0)
+			e++;
+	return (Expr *) list_nth(exprs, e);
+}
+
+/*
+ * Does an existing valid index already serve a GIN or BRIN candidate: a
+ * column on the same expression whose operator family is the candidate's
+ * or holds the operator the candidate is for (pg_trgm's GiST class serves
+ * LIKE '%x%' as its GIN class does; a btree leading on a BRIN candidate's
+ * column serves its range)?
+ */
+static bool
+served_by_existing_other(Cand *c, List *indexes)
+{
+	SaTerm	   *t = (SaTerm *) linitial(c->keys);
+	ListCell   *lc;
+	bool		served = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		List	   *exprs = RelationGetIndexExpressions(irel);
+		int			j;
+
+		if (irel->rd_index->indisvalid &&
+			RelationGetIndexPredicate(irel) == NIL)
+		{
+			for (j = 0; j < irel->rd_index->indnkeyatts && !served; j++)
+			{
+				Expr	   *e = index_column_expr(irel, exprs, j);
+				Oid			fam = irel->rd_opfamily[j];
+
+				if (irel->rd_rel->relam == BTREE_AM_OID && j > 0)
+					break;
+				if (e == NULL)
+					continue;
+				if (IsA(e, Var) && IsA(t->expr, Var))
+				{
+					if (((Var *) e)->varattno != ((Var *) t->expr)->varattno)
+						continue;
+				}
+				else if (!equal(e, t->expr))
+					continue;
+				served = (fam == c->h->opfamily[0] ||
+						  op_in_opfamily(t->opno, fam));
+			}
+		}
+		index_close(irel, AccessShareLock);
+		if (served)
+			break;
+	}
+	return served;
+}
+
+/*
  * Does a leading part of an existing valid btree index already serve the
- * candidate?  Equality-only candidates match in any column order.
+ * candidate?  Equality-only candidates match in any column order.  GIN and
+ * BRIN candidates: served_by_existing_other.
  */
 static bool
 served_by_existing(Cand *c)
@@ -401,6 +556,12 @@ served_by_existing(Cand *c)
 	bool		eq_only = true;
 	ListCell   *tc;
 
+	if (c->relam != BTREE_AM_OID)
+	{
+		served = served_by_existing_other(c, indexes);
+		relation_close(rel, AccessShareLock);
+		return served;
+	}
 	foreach(tc, c->keys)
 	{
 		char		k = ((SaTerm *) lfirst(tc))->kind;
@@ -525,13 +686,20 @@ rel_info(AdviceState *st, Oid relid)
 		ri->pages = RelationGetNumberOfBlocks(rel);
 		relation_close(rel, AccessShareLock);
 	}
+	ri->append_only = table_append_only(relid);
 	st->rels = lappend(st->rels, ri);
 	return ri;
 }
 
+/*
+ * Make a candidate of access method relam (for GIN and BRIN, one key with
+ * operator class am_opclass) from one need of one statement, unless the
+ * same candidate exists already or an existing index serves it.
+ */
 static void
-add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
-		 List *includes, Expr *pred, const char *why)
+add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+			List *includes, Expr *pred, const char *why, Oid relam,
+			Oid am_opclass)
 {
 	Cand	   *c;
 	ListCell   *lc;
@@ -541,6 +709,8 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		return;
 	c = (Cand *) palloc0(sizeof(Cand));
 	c->relid = need->relid;
+	c->relam = relam;
+	c->am_opclass = am_opclass;
 	c->keys = NIL;
 	foreach(lc, keys)
 	{
@@ -605,6 +775,173 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 	ri->cands = lappend(ri->cands, c);
 }
 
+/* a btree candidate */
+static void
+add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+		 List *includes, Expr *pred, const char *why)
+{
+	add_cand_am(st, s, need, keys, includes, pred, why, BTREE_AM_OID,
+				InvalidOid);
+}
+
+/* schema of an installed extension, or InvalidOid */
+Oid
+sa_extension_schema(const char *name)
+{
+	Oid			ext = get_extension_oid(name, true);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* the operator class schema.name of access method amoid, or InvalidOid */
+static Oid
+qualified_opclass(Oid amoid, Oid nsp, const char *name)
+{
+	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+
+	if (nspname == NULL)
+		return InvalidOid;
+	return get_opclass_oid(amoid, list_make2(makeString(nspname),
+											 makeString(pstrdup(name))),
+						   true);
+}
+
+/* does the operator family of opclass hold every operator of ops? */
+static bool
+opclass_serves(Oid opclass, List *ops)
+{
+	Oid			fam;
+	ListCell   *lc;
+
+	if (!OidIsValid(opclass))
+		return false;
+	fam = get_opclass_family(opclass);
+	foreach(lc, ops)
+		if (!op_in_opfamily(lfirst_oid(lc), fam))
+			return false;
+	return true;
+}
+
+/*
+ * The GIN operator class for the GIN or pattern-match terms on one
+ * expression (their operators in ops): pg_trgm's gin_trgm_ops for pattern
+ * matches when pg_trgm is installed in this database (else none);
+ * jsonb_path_ops (smaller and faster) when it serves every operator used,
+ * else the type's default GIN class (jsonb_ops, array_ops, tsvector_ops).
+ */
+static Oid
+gin_opclass_for(Expr *expr, char kind, List *ops)
+{
+	Oid			typid = exprType((Node *) expr);
+	Oid			opclass;
+
+	if (kind == SA_TERM_TRGM)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, sa_extension_schema("pg_trgm"),
+									"gin_trgm_ops");
+		return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+	}
+	if (typid == JSONBOID)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, PG_CATALOG_NAMESPACE,
+									"jsonb_path_ops");
+		if (opclass_serves(opclass, ops))
+			return opclass;
+	}
+	opclass = GetDefaultOpClass(typid, GIN_AM_OID);
+	return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+}
+
+/*
+ * GIN candidates: one per expression tested with operators of a GIN
+ * operator class (jsonb containment and key tests, array containment and
+ * overlap, full-text matches) or with pattern matches pg_trgm serves.
+ */
+static void
+gin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	ListCell   *lc;
+	List	   *done = NIL;
+
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		List	   *ops = NIL;
+		ListCell   *oc;
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_GIN && t->kind != SA_TERM_TRGM)
+			continue;
+		if (term_in_list(done, t))
+			continue;
+		done = lappend(done, t);
+		foreach(oc, need->terms)
+		{
+			SaTerm	   *o = (SaTerm *) lfirst(oc);
+
+			if (o->kind == t->kind && equal(o->expr, t->expr))
+				ops = list_append_unique_oid(ops, o->opno);
+		}
+		opclass = gin_opclass_for(t->expr, t->kind, ops);
+		if (!OidIsValid(opclass))
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					t->kind == SA_TERM_TRGM ?
+					"GIN index with pg_trgm's trigrams for the pattern match" :
+					"GIN index for the containment, key or full-text test",
+					GIN_AM_OID, opclass);
+	}
+}
+
+/*
+ * BRIN candidates: a range test on a column of a large append-only table
+ * whose rows lie in the column's order (|pg_stats.correlation| at least
+ * SA_BRIN_MIN_CORRELATION), where a summary of each 128 pages skips most
+ * of the table at a fraction of a btree's size and upkeep.
+ */
+static void
+brin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	RelInfo    *ri = rel_info(st, need->relid);
+	ListCell   *lc;
+
+	if (ri->pages < (BlockNumber) brin_min_table_pages || !ri->append_only)
+		return;
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_RANGE || t->attno <= 0)
+			continue;
+		opclass = GetDefaultOpClass(exprType((Node *) t->expr), BRIN_AM_OID);
+		if (!opclass_serves(opclass, list_make1_oid(t->opno)))
+			continue;
+		if (fabs(column_correlation(need->relid, t->attno)) <
+			SA_BRIN_MIN_CORRELATION)
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					"BRIN index: the rows lie in the order of the column (append-only table)",
+					BRIN_AM_OID, opclass);
+	}
+}
+
 /* the candidates one need of one statement suggests */
 static void
 cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
@@ -621,6 +958,8 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 
 	if (rel_info(st, need->relid)->pages < (BlockNumber) sa_min_table_pages)
 		return;
+	gin_cands_for_need(st, s, need);
+	brin_cands_for_need(st, s, need);
 
 	foreach(lc, need->terms)
 	{
@@ -728,14 +1067,25 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				full = k;
 		}
 	}
-	/* INCLUDE the other columns the scan reads, for an index-only scan */
+	/*
+	 * INCLUDE the other columns the scan reads, for an index-only scan.  Not
+	 * for an expression index: the scan would need the expression's columns
+	 * as well, and a hypothetical expression index has no statistics of its
+	 * expression (they come with ANALYZE of the real index), so the
+	 * planner's default guess of 0.5 % of the rows would make the
+	 * index-only variant look far better than it is.
+	 */
 	if (full != NIL)
 	{
 		List	   *inc = NIL;
 		int			x = -1;
 		bool		ok = true;
 
-		while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+		foreach(lc, full)
+			if (((SaTerm *) lfirst(lc))->attno == 0)
+				ok = false;
+
+		while (ok && (x = bms_next_member(need->attrs_used, x)) >= 0)
 		{
 			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
 			bool		in_key = false;
@@ -904,6 +1254,81 @@ lock_query_relations(Query *q)
 						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
+/*
+ * Add to *cols the columns the query (and its subqueries) reads from
+ * relation relid; *whole is set when it reads whole rows of it.
+ */
+static bool selected_cols_walker(Node *node, void *context);
+
+typedef struct SelectedCols
+{
+	Oid			relid;
+	Bitmapset  *cols;
+	bool		found;
+	bool		whole;
+} SelectedCols;
+
+static void
+query_selected_cols(Query *q, SelectedCols *sc)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == sc->relid)
+		{
+			Bitmapset  *sel = sa_rte_selected_cols(q, rte);
+
+			sc->found = true;
+			if (bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+							  sel))
+				sc->whole = true;
+			sc->cols = bms_union(sc->cols, sel);
+		}
+		else if (rte->rtekind == RTE_SUBQUERY && rte->subquery)
+			query_selected_cols(rte->subquery, sc);
+	}
+	foreach(lc, q->cteList)
+		query_selected_cols(castNode(Query,
+									 lfirst_node(CommonTableExpr, lc)->ctequery),
+							sc);
+	if (q->hasSubLinks)
+		query_tree_walker(q, selected_cols_walker, sc,
+						  QTW_IGNORE_RC_SUBQUERIES);
+}
+
+static bool
+selected_cols_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		query_selected_cols(castNode(Query, ((SubLink *) node)->subselect),
+							(SelectedCols *) context);
+	return expression_tree_walker(node, selected_cols_walker, context);
+}
+
+/*
+ * The columns a scan needs from its table, as far as the query says: a
+ * scan under a node that computes its own output (an aggregate, a sort)
+ * returns every column of the row (the planner's physical target list),
+ * which would make every column look needed for an index-only scan.
+ */
+static Bitmapset *
+needed_attrs(Query *q, SaScanNeed *n)
+{
+	SelectedCols sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.relid = n->relid;
+	query_selected_cols(q, &sc);
+	if (!sc.found || sc.whole)
+		return n->attrs_used;
+	return bms_intersect(n->attrs_used, sc.cols);
+}
+
 /* pass 1: plan the statement as it is, find its needs and candidates */
 static void
 stmt_prepare(AdviceState *st, StmtInfo *s)
@@ -975,6 +1400,7 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 		ListCell   *tc;
 
+		n->attrs_used = needed_attrs(q, n);
 		if (!list_member_oid(s->relids, n->relid))
 			s->relids = lappend_oid(s->relids, n->relid);
 		{
@@ -1168,6 +1594,77 @@ cand_saving(Cand *c, double min_frac)
 		saved += s->weight * (s->cost_now - k->after) / s->cost_before;
 	}
 	return saved;
+}
+
+/*
+ * The indexes of a table that advice may tell to drop when a new index
+ * serves every scan they serve: valid plain btree indexes that enforce no
+ * uniqueness and back no constraint, are not the table's clustering or
+ * replica identity index.  Read once per table.
+ */
+static List *
+droppable_indexes(AdviceState *st, Oid relid)
+{
+	RelInfo    *ri = rel_info(st, relid);
+	ListCell   *lc;
+
+	if (ri->droppable_read)
+		return ri->droppable;
+	ri->droppable_read = true;
+	foreach(lc, sa_table_index_descs(relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (d->usable && d->h.relam == BTREE_AM_OID && !d->unique &&
+			!d->constraint && !d->clustered && !d->replident)
+			ri->droppable = lappend(ri->droppable, d);
+	}
+	return ri->droppable;
+}
+
+/*
+ * The existing indexes a btree candidate makes redundant: their key columns
+ * lead its own (with the same operator families, collations and order),
+ * their INCLUDE columns are among its columns, and their predicate is its
+ * own, so every scan they serve it serves too (sa_hypo_covered_by).
+ */
+static List *
+cand_drops(AdviceState *st, Cand *c)
+{
+	List	   *drops = NIL;
+	ListCell   *lc;
+
+	if (c->relam != BTREE_AM_OID)
+		return NIL;
+	foreach(lc, droppable_indexes(st, c->relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (sa_hypo_covered_by(&d->h, c->h) && !sa_hypo_same(&d->h, c->h))
+			drops = lappend(drops, d);
+	}
+	return drops;
+}
+
+/*
+ * Upkeep saved by dropping the indexes c makes redundant (those no index
+ * chosen earlier made redundant already), in milliseconds per hour.
+ */
+static double
+cand_drop_relief(AdviceState *st, Cand *c)
+{
+	double		relief = 0;
+	ListCell   *lc;
+
+	foreach(lc, c->drops)
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (!list_member_oid(st->claimed, d->oid))
+			relief += sa_index_upkeep(rel_info(st, c->relid)->model, &d->h,
+									  NULL);
+	}
+	return relief;
 }
 
 /*
@@ -1621,6 +2118,7 @@ choose(AdviceState *st)
 		if (c->checks == NIL)
 			continue;
 		c->size_bytes = sa_hypo_size_bytes(c->h);
+		c->drops = cand_drops(st, c);
 		c->upkeep = sa_index_upkeep(rel_info(st, c->relid)->model, c->h, NULL);
 		c->write_rate = sa_model_write_rate(rel_info(st, c->relid)->model);
 		live = lappend(live, c);
@@ -1639,7 +2137,8 @@ choose(AdviceState *st)
 			Cand	   *c = (Cand *) lfirst(lc);
 			double		net;
 
-			net = cand_saving(c, min_frac) - c->upkeep;
+			net = cand_saving(c, min_frac) - c->upkeep +
+				cand_drop_relief(st, c);
 			if (net <= 0)
 				continue;		/* and never again */
 			next = lappend(next, c);
@@ -1682,6 +2181,22 @@ choose(AdviceState *st)
 			best = break_tie(st, best, group, min_frac, chosen);
 		best->chosen = true;
 		best->saved = cand_saving(best, min_frac);
+		{
+			List	   *mine = NIL;
+
+			/* an index made redundant is dropped for the first chosen */
+			foreach(lc, best->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+				if (!list_member_oid(st->claimed, d->oid))
+				{
+					st->claimed = lappend_oid(st->claimed, d->oid);
+					mine = lappend(mine, d);
+				}
+			}
+			best->drops = mine;
+		}
 		foreach(lc, best->checks)
 		{
 			Check	   *k = (Check *) lfirst(lc);
@@ -1690,6 +2205,13 @@ choose(AdviceState *st)
 			if (!counts_for(k, min_frac))
 				continue;
 			best->served = lappend(best->served, s);
+			{
+				ServedCost *sc = (ServedCost *) palloc(sizeof(ServedCost));
+
+				sc->before = s->cost_now;
+				sc->after = k->after;
+				best->served_costs = lappend(best->served_costs, sc);
+			}
 			best->sum_before += s->cost_now;
 			best->sum_after += k->after;
 			s->cost_now = k->after;
@@ -1947,17 +2469,33 @@ compute_advice(Oid nsp)
 	return st;
 }
 
+/* the operator class's name, schema-qualified unless in pg_catalog */
 static char *
 opclass_name(Oid opclass)
 {
 	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
+	Form_pg_opclass form;
 	char	   *name;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for operator class %u", opclass);
-	name = pstrdup(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname));
+	form = (Form_pg_opclass) GETSTRUCT(tup);
+	if (form->opcnamespace == PG_CATALOG_NAMESPACE)
+		name = pstrdup(quote_identifier(NameStr(form->opcname)));
+	else
+		name = quote_qualified_identifier(get_namespace_name(form->opcnamespace),
+										  NameStr(form->opcname));
 	ReleaseSysCache(tup);
 	return name;
+}
+
+/* the default operator class of a type for an access method */
+static Oid
+default_opclass(Oid typid, Oid amoid)
+{
+	if (amoid == BTREE_AM_OID)
+		return sa_default_btree_opclass(typid);
+	return GetDefaultOpClass(typid, amoid);
 }
 
 static char *
@@ -1970,6 +2508,18 @@ term_sql(Oid relid, SaTerm *t, List **dpcontext)
 	return psprintf("(%s)", deparse_expression((Node *) t->expr, *dpcontext,
 											   false, false));
 }
+
+/* schema.name of an index, quoted where needed */
+static char *
+index_qualified_name(Oid indexoid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+									  get_rel_name(indexoid));
+}
+
+/* columns of _index_advice(false): in the 1.0 view, and in 1.1 */
+#define SA_ADVICE_COLS_1_0	14
+#define SA_ADVICE_COLS		17
 
 /*
  * A name for an index of the candidate's columns on table relid, as CREATE
@@ -2050,6 +2600,7 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	bool		want_skipped = PG_GETARG_BOOL(0);
 	AdviceState *st;
 	ListCell   *lc;
+	List	   *preds = NIL;
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
@@ -2075,11 +2626,24 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
+	/*
+	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access
+	 * method and the indexes the new one makes redundant.
+	 */
+	if (rsinfo->setDesc->natts != SA_ADVICE_COLS_1_0 &&
+		rsinfo->setDesc->natts != SA_ADVICE_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("_index_advice() returns %d or %d columns, not %d",
+						SA_ADVICE_COLS_1_0, SA_ADVICE_COLS,
+						rsinfo->setDesc->natts),
+				 errhint("Read the view scale_advisor.index_advice.")));
+
 	foreach(lc, st->cands)
 	{
 		Cand	   *c = (Cand *) lfirst(lc);
-		Datum		values[14];
-		bool		nulls[14];
+		Datum		values[SA_ADVICE_COLS];
+		bool		nulls[SA_ADVICE_COLS];
 		List	   *dpcontext = NIL;
 		StringInfoData sql;
 		StringInfoData reason;
@@ -2098,7 +2662,9 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		memset(nulls, 0, sizeof(nulls));
 		nsp = get_namespace_name(get_rel_namespace(c->relid));
 		initStringInfo(&sql);
-		appendStringInfoChar(&sql, '(');
+		appendStringInfo(&sql, "%s(",
+						 c->relam == GIN_AM_OID ? "USING gin " :
+						 c->relam == BRIN_AM_OID ? "USING brin " : "");
 		cols = (Datum *) palloc(sizeof(Datum) * nk);
 		i = 0;
 		foreach(tc, c->keys)
@@ -2109,9 +2675,9 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 
 			initStringInfo(&one);
 			appendStringInfoString(&one, col);
-			if (c->h->opclass[i] != sa_default_btree_opclass(exprType((Node *) t->expr)))
-				appendStringInfo(&one, " %s",
-								 quote_identifier(opclass_name(c->h->opclass[i])));
+			if (c->h->opclass[i] != default_opclass(exprType((Node *) t->expr),
+													c->relam))
+				appendStringInfo(&one, " %s", opclass_name(c->h->opclass[i]));
 			if (c->h->reverse_sort[i])
 				appendStringInfoString(&one, " DESC");
 			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", one.data);
@@ -2155,12 +2721,27 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		}
 		qids = (Datum *) palloc(sizeof(Datum) * Max(ns, 1));
 		i = 0;
-		foreach(tc, c->served)
 		{
-			StmtInfo   *s = (StmtInfo *) lfirst(tc);
+			char	   *def = sa_hypo_serialize(c->h);
+			ListCell   *cc;
 
-			qids[i++] = Int64GetDatum((int64) s->cap->queryid);
-			calls += s->cap->est_calls;
+			forboth(tc, c->served, cc, c->served_costs)
+			{
+				StmtInfo   *s = (StmtInfo *) lfirst(tc);
+				ServedCost *sc = (ServedCost *) lfirst(cc);
+				SaPrediction *p = (SaPrediction *) palloc(sizeof(SaPrediction));
+
+				qids[i++] = Int64GetDatum((int64) s->cap->queryid);
+				calls += s->cap->est_calls;
+				p->relid = c->relid;
+				p->index_sql = sql.data;
+				p->index_def = def;
+				p->queryid = s->cap->queryid;
+				p->userid = s->cap->userid;
+				p->cost_before = sc->before;
+				p->cost_after = sc->after;
+				preds = lappend(preds, p);
+			}
 		}
 
 		initStringInfo(&reason);
@@ -2168,6 +2749,19 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 						 c->seqscan ? "sequential scan" : "index scan still filtering",
 						 get_rel_name(c->relid), c->need_text, c->why,
 						 ns, ns == 1 ? "" : "s", c->sum_before, c->sum_after);
+		if (c->drops != NIL)
+		{
+			appendStringInfoString(&reason, "; it serves every scan of ");
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
+
+				appendStringInfo(&reason, "%s%s", i++ > 0 ? ", " : "",
+								 index_qualified_name(d->oid));
+			}
+			appendStringInfo(&reason, ", which can be dropped once it is built (drop_sql)");
+		}
 		if (c->aged_note)
 			appendStringInfo(&reason, "; %s", c->aged_note);
 		{
@@ -2224,8 +2818,37 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 																dpcontext, false, false));
 		else
 			nulls[13] = true;
+		if (rsinfo->setDesc->natts == SA_ADVICE_COLS)
+		{
+			int			nd = list_length(c->drops);
+			Datum	   *dropped = (Datum *) palloc(sizeof(Datum) * Max(nd, 1));
+			StringInfoData drop;
+
+			values[14] = CStringGetTextDatum(get_am_name(c->relam));
+			initStringInfo(&drop);
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
+
+				dropped[i] = ObjectIdGetDatum(d->oid);
+				appendStringInfo(&drop, "%sDROP INDEX CONCURRENTLY %s;",
+								 i > 0 ? " " : "",
+								 index_qualified_name(d->oid));
+				i++;
+			}
+			values[15] = PointerGetDatum(construct_array(dropped, nd,
+														 REGCLASSOID, 4, true,
+														 TYPALIGN_INT));
+			if (nd > 0)
+				values[16] = CStringGetTextDatum(drop.data);
+			else
+				nulls[16] = true;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	/* for the before/after check (advice_outcome.c) */
+	sa_record_predictions(preds);
 	return (Datum) 0;
 }
 
@@ -2254,5 +2877,9 @@ sa_advisor_init(void)
 							"Time budget for computing index advice; statements left over are skipped.",
 							NULL, &advice_time_limit_ms, 10000, 10, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.brin_min_table_pages",
+							"Tables smaller than this many pages get no BRIN index advice.",
+							NULL, &brin_min_table_pages, 1024, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	sa_advice_model_init();
 }

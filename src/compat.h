@@ -110,6 +110,31 @@ sa_check_plan_perms(PlannedStmt *plan, bool ereport_on_violation)
 }
 
 /*
+ * The columns a query reads from one of its range table's relations
+ * (offset by FirstLowInvalidHeapAttributeNumber): the range table entry's
+ * selectedCols until 15; PostgreSQL 16 moved them into its
+ * RTEPermissionInfo.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h"
+#define sa_rte_selected_cols(q, rte) \
+	((rte)->perminfoindex != 0 ? \
+	 getRTEPermissionInfo((q)->rteperminfos, (rte))->selectedCols : NULL)
+#else
+#define sa_rte_selected_cols(q, rte) ((void) (q), (rte)->selectedCols)
+#endif
+
+/*
+ * Does an update that changes only columns of summarizing indexes (BRIN)
+ * stay HOT?  From PostgreSQL 16 on it does.
+ */
+#if PG_VERSION_NUM >= 160000
+#define SA_SUMMARIZING_KEEPS_HOT true
+#else
+#define SA_SUMMARIZING_KEEPS_HOT false
+#endif
+
+/*
  * May role SET ROLE to owner?  PostgreSQL 16 lets a grant give a role's
  * privileges without that right (WITH SET FALSE); before 16 having the
  * privileges of a role (an INHERIT member) always came with it.

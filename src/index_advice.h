@@ -27,6 +27,11 @@
 #define SA_TERM_LIKE	'l'		/* col LIKE 'prefix%' */
 #define SA_TERM_JOIN	'j'		/* col = other relation's column */
 #define SA_TERM_SORT	's'		/* ORDER BY col under a LIMIT */
+#define SA_TERM_GIN		'g'		/* col @> value, col ? key, col && array,
+								 * tsvector @@ tsquery: an operator of the
+								 * type's default GIN operator class */
+#define SA_TERM_TRGM	't'		/* col LIKE '%x%', ILIKE, ~, ~*: no btree
+								 * serves it, pg_trgm's GIN class may */
 
 /*
  * One use of a column or expression of one scanned relation.  "expr" is the
@@ -93,6 +98,7 @@ extern List *sa_captured_statements(bool all_users);
 typedef struct SaHypoIndex
 {
 	Oid			relid;
+	Oid			relam;			/* btree, GIN or BRIN (pg_am) */
 	int			ncolumns;		/* key + included */
 	int			nkeycolumns;
 	AttrNumber	indexkeys[INDEX_MAX_KEYS];	/* 0 for expressions */
@@ -110,6 +116,24 @@ typedef struct SaHypoIndex
 	double		admit;			/* share of the rows the predicate admits */
 } SaHypoIndex;
 
+/* an existing index, described as a hypothetical one (sa_index_desc) */
+typedef struct SaIndexDesc
+{
+	Oid			oid;
+	SaHypoIndex h;
+	bool		usable;			/* valid, ready and live */
+	bool		unique;			/* unique, primary key or exclusion */
+	bool		constraint;		/* backs a constraint */
+	bool		clustered;
+	bool		replident;		/* the table's replica identity */
+} SaIndexDesc;
+
+extern SaIndexDesc *sa_index_desc(Oid indexoid);
+extern List *sa_table_index_descs(Oid relid);
+extern bool sa_hypo_same(SaHypoIndex *a, SaHypoIndex *b);
+extern bool sa_hypo_covered_by(SaHypoIndex *e, SaHypoIndex *n);
+extern char *sa_hypo_serialize(SaHypoIndex *h);
+extern SaHypoIndex *sa_hypo_deserialize(Oid relid, const char *def);
 extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
 								   ParamListInfo params, List *hypos);
 extern PlannedStmt *sa_whatif_plan_scaled(Query *query, const char *text,
@@ -117,6 +141,9 @@ extern PlannedStmt *sa_whatif_plan_scaled(Query *query, const char *text,
 										  Oid relid, double scale);
 extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
+extern bool sa_hypo_am_supported(Oid amoid);
+extern double sa_hypo_keys_per_row(SaHypoIndex *hypo);
+extern double sa_am_row_us(SaHypoIndex *hypo);
 extern double sa_hypo_entry_bytes(SaHypoIndex *hypo);
 extern SaHypoIndex *sa_hypo_for_partition(SaHypoIndex *h, Oid child);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
@@ -171,5 +198,20 @@ extern void sa_advice_model_init(void);
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;
+extern Oid	sa_extension_schema(const char *name);
+
+/* advice_outcome.c: what one piece of advice predicts for one statement */
+typedef struct SaPrediction
+{
+	Oid			relid;
+	char	   *index_sql;
+	char	   *index_def;		/* sa_hypo_serialize of the index */
+	uint64		queryid;
+	Oid			userid;
+	double		cost_before;	/* planner costs without and with it */
+	double		cost_after;
+} SaPrediction;
+
+extern void sa_record_predictions(List *preds);
 
 #endif							/* SA_INDEX_ADVICE_H */

@@ -301,6 +301,47 @@ default_btree_family(Oid typid)
 	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
 }
 
+/*
+ * Default GIN operator family of a type, cached as the btree one is.
+ */
+static Oid	gin_cache_type[SA_OPF_CACHE];
+static Oid	gin_cache_family[SA_OPF_CACHE];
+static int	gin_cache_next = 0;
+
+static Oid
+default_gin_family(Oid typid)
+{
+	int			i;
+	Oid			opclass;
+	Oid			family;
+
+	for (i = 0; i < SA_OPF_CACHE; i++)
+		if (gin_cache_type[i] == typid && OidIsValid(typid))
+			return gin_cache_family[i];
+	opclass = GetDefaultOpClass(typid, GIN_AM_OID);
+	family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+	gin_cache_type[gin_cache_next] = typid;
+	gin_cache_family[gin_cache_next] = family;
+	gin_cache_next = (gin_cache_next + 1) % SA_OPF_CACHE;
+	return family;
+}
+
+/*
+ * A pattern match on a text that pg_trgm's operator classes serve: LIKE
+ * and ILIKE, and the regular expression matches ~ and ~*.
+ */
+static bool
+is_trgm_match(Oid opno, Expr *key)
+{
+	RegProcedure fn = get_opcode(opno);
+	Oid			typid = exprType((Node *) key);
+
+	if (typid != TEXTOID && typid != VARCHAROID)
+		return false;
+	return fn == F_TEXTLIKE || fn == F_TEXTICLIKE ||
+		fn == F_TEXTREGEXEQ || fn == F_TEXTICREGEXEQ;
+}
+
 /* LIKE with a constant pattern that starts with a literal prefix */
 static bool
 is_like_prefix(Oid opno, Expr *value)
@@ -412,6 +453,15 @@ clause_term(Expr *clause, Index varno)
 	}
 	if (kind == 0 && !is_array && is_like_prefix(opno, value))
 		kind = SA_TERM_LIKE;
+	if (kind == 0 && !is_array)
+	{
+		Oid			family = default_gin_family(exprType((Node *) key));
+
+		if (OidIsValid(family) && op_in_opfamily(opno, family))
+			kind = SA_TERM_GIN;
+		else if (is_trgm_match(opno, key))
+			kind = SA_TERM_TRGM;
+	}
 	if (kind == 0)
 		return NULL;
 	t = make_term(kind, key, varno);
@@ -953,7 +1003,8 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 				{
 					char		k = ((SaTerm *) lfirst(tc))->kind;
 					int			p = (k == SA_TERM_SORT) ? 2 :
-						(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+						(k == SA_TERM_EQ || k == SA_TERM_IN ||
+						 k == SA_TERM_JOIN) ? 0 : 1;
 
 					if (p == pass)
 						ordered = lappend(ordered, lfirst(tc));
@@ -1017,6 +1068,10 @@ sa_terms_text(Oid relid, List *terms, bool with_ops)
 				break;
 			case SA_TERM_SORT:
 				appendStringInfoString(&buf, t->desc ? " ORDER BY DESC" : " ORDER BY");
+				break;
+			case SA_TERM_GIN:
+			case SA_TERM_TRGM:
+				appendStringInfo(&buf, " %s", get_opname(t->opno));
 				break;
 		}
 	}

@@ -20,11 +20,12 @@
 # SA_SERVERS="18" on 18 only).  The pg_regress, isolation and TAP suites run
 # through the Makefile's installcheck targets, as a PGXS user runs them;
 # the upgrade suite (pg_upgrade from 15) runs in the newer server's pass
-# only.  TAP files that need an extension the server does not have (hypopg
-# and pg_cron exist only for 15 here) are skipped on it and listed.  Each
-# summary line names the server.  The last line is "N passed, N failed"
-# summed over every suite and server; the exit code is non-zero when
-# anything failed.  --keep leaves the work folder for inspection.
+# only.  TAP files that need an extension the server does not have (hypopg,
+# pg_qualstats and pg_cron exist only for 15 here) are skipped on it and
+# listed.  Each summary line names the server.  The last line is "N
+# passed, N failed" summed over every suite and server; the exit code is
+# non-zero when anything failed.  --keep leaves the work folder for
+# inspection.
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"

@@ -29,12 +29,12 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_workload_reset';
 REVOKE ALL ON FUNCTION @extschema@.index_workload_reset() FROM PUBLIC;
 
--- Plan a statement without and with one hypothetical btree index (given as
--- a CREATE INDEX statement) and compare the planner's costs.  The statement
--- is planned, never run.  params: values for $1, $2, ... as text.  Names
--- in the statement and the index definition resolve in the caller's
--- search_path: the default of the last argument is evaluated by the caller,
--- before this function pins its own.
+-- Plan a statement without and with one hypothetical btree, GIN or BRIN
+-- index (given as a CREATE INDEX statement) and compare the planner's
+-- costs.  The statement is planned, never run.  params: values for $1,
+-- $2, ... as text.  Names in the statement and the index definition
+-- resolve in the caller's search_path: the default of the last argument
+-- is evaluated by the caller, before this function pins its own.
 CREATE FUNCTION @extschema@.index_whatif(
     statement text, index_sql text, params text[] DEFAULT NULL,
     search_path text DEFAULT pg_catalog.current_setting('search_path'),
@@ -58,20 +58,25 @@ LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_compute';
 
+-- access_method: btree, gin or brin; replaces: existing indexes the new one
+-- makes redundant (every scan they serve it serves: their key columns lead
+-- its own), with the statements that drop them once it is built (drop_sql).
 CREATE VIEW @extschema@.index_advice AS
 SELECT a.relation, a.columns, a.index_sql, a.queryids, a.calls,
        a.cost_before, a.cost_after, a.improvement_pct, a.est_size_bytes,
        a.write_rate, a.est_ms_saved_per_hour, a.reason,
        a.include_columns, a.predicate,
        pg_catalog.pg_size_pretty(a.est_size_bytes) AS est_size,
-       @extschema@._ms_pretty(a.est_ms_saved_per_hour) || ' an hour' AS time_saved_per_hour
+       @extschema@._ms_pretty(a.est_ms_saved_per_hour) || ' an hour' AS time_saved_per_hour,
+       a.access_method, a.replaces, a.drop_sql
   FROM @extschema@._index_advice(false) AS a(
          relation pg_catalog.regclass, columns text[], index_sql text,
          queryids bigint[], calls bigint, cost_before double precision,
          cost_after double precision, improvement_pct double precision,
          est_size_bytes bigint, write_rate double precision,
          est_ms_saved_per_hour double precision, reason text,
-         include_columns text[], predicate text)
+         include_columns text[], predicate text, access_method text,
+         replaces pg_catalog.regclass[], drop_sql text)
  WHERE @extschema@._require_loaded()
  ORDER BY a.est_ms_saved_per_hour DESC, a.relation::text, a.index_sql;
 

@@ -5,9 +5,9 @@
 # "ok"/"not ok" line counts, and a file that dies, misses its plan or whose
 # make fails counts as one more failure.  Set SA_TAP to a word to run only
 # the files whose name contains it.  A file that creates an extension the
-# server under test does not have (hypopg and pg_cron are packaged for
-# Debian 12's PostgreSQL 15 only) is skipped, and named: the same choice as
-# make installcheck's (test/lib/tap-select.sh).
+# server under test does not have (hypopg, pg_qualstats and pg_cron are
+# packaged for Debian 12's PostgreSQL 15 only) is skipped, and named: the
+# same choice as make installcheck's (test/lib/tap-select.sh).
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 pass=0 fail=0
