@@ -26,16 +26,31 @@ EXTRA_CLEAN = $(DATA_built)
 
 PG_CPPFLAGS = -I$(srcdir)/src -DSA_VERSION='"$(EXTVERSION)"'
 
-# make installcheck (run it as an unprivileged user, after make install:
-# every suite starts its own temporary server from the installation that
-# pg_config names, with the library preloaded through test/regress.conf):
+# make installcheck (run it as an unprivileged user, after make install;
+# it needs no running server: every suite starts its own temporary server
+# from the installation that pg_config names, with the library preloaded
+# through test/regress.conf, so the settings of any other server do not
+# matter):
 # - pg_regress: every test/sql/*.sql except nopreload_*, which need a server
 #   without the library and run against a second temporary instance;
 # - isolation: test/specs/*.spec;
 # - TAP: test/t/*.pl (needs the server built with TAP tests, as Debian's
-#   packages are, and IPC::Run).
-# test/run-all.sh runs the same suites (as root, on 15 and 18) and the
-# heavier ones besides.
+#   packages are, and IPC::Run); a file that creates an extension the
+#   installation does not have (hypopg, pg_cron) is left out and named
+#   (test/lib/tap-select.sh).
+# make installcheck stops at the first suite that fails; the targets
+# installcheck-nopreload, installcheck-preload (the two pg_regress runs),
+# installcheck-regress (both), installcheck-isolation and installcheck-tap
+# run one suite each, and the lists can be narrowed on the command line
+# (make installcheck-tap PROVE_TESTS=test/t/001_preload.pl).
+# test/run-all.sh runs these targets (as root, as the postgres user, on 15
+# and 18) and the heavier suites besides.  Under PGXS "make check" only
+# prints that it is not supported: use make installcheck.
+# The temporary servers' databases are UTF8 with the C locale whatever the
+# caller's environment (the expected output has multibyte texts cut at
+# character boundaries; under LANG=C a server would make SQL_ASCII ones).
+ENCODING = UTF8
+NO_LOCALE = 1
 TESTS_ALL = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
 REGRESS = $(filter-out nopreload_%,$(TESTS_ALL))
 REGRESS_OPTS = --inputdir=test --temp-instance=./tmp_check_regress \
@@ -45,7 +60,11 @@ ISOLATION = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso \
 	--temp-config=test/regress.conf
 TAP_TESTS = 1
-PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+TAP_ALL = $(sort $(wildcard test/t/*.pl))
+# (worked out once, when first used: the installation's datadir is known
+# only after the include of PGXS below)
+PROVE_TESTS = $(eval PROVE_TESTS := $(shell sh $(srcdir)/test/lib/tap-select.sh \
+	'$(datadir)/extension' $(TAP_ALL)))$(PROVE_TESTS)
 EXTRA_CLEAN += tmp_check_regress tmp_check_nopreload tmp_check_iso output_iso
 
 PG_CONFIG ?= pg_config
@@ -69,15 +88,39 @@ $(shell mkdir -p src)
 endif
 
 # the TAP tests find the ORM client script and the monitoring files here
-installcheck: export SA_BUILD = $(abspath $(srcdir))
-installcheck: export SA_ROOT = $(abspath $(srcdir))
+SA_CHECKS = installcheck installcheck-tap
+$(SA_CHECKS): export SA_BUILD = $(abspath $(srcdir))
+$(SA_CHECKS): export SA_ROOT = $(abspath $(srcdir))
+
+# The TAP files' clusters are made by initdb with the caller's locale, and
+# under one whose character set is not UTF-8 (LANG unset, LANG=C) their
+# databases would be SQL_ASCII, which some files cannot use (multibyte
+# texts, encoding conversions).  Then the TAP files get the LC_CTYPE of a
+# UTF-8 locale the system has (C.UTF-8 first); a UTF-8 caller keeps its own.
+sa_env_ctype := $(LC_CTYPE)
+sa_utf8_ctype = $(if $(filter UTF-8,$(shell locale charmap 2>/dev/null)),$(sa_env_ctype),$(firstword \
+	$(shell locale -a 2>/dev/null | grep -ix 'c\.utf-\?8') \
+	$(shell locale -a 2>/dev/null | grep -i 'utf-\?8$$') $(sa_env_ctype)))
+$(SA_CHECKS): export LC_CTYPE = $(sa_utf8_ctype)
 
 # the pg_regress tests that need a server without the library preloaded
 installcheck: installcheck-nopreload
-.PHONY: installcheck-nopreload
-installcheck-nopreload:
+.PHONY: installcheck-nopreload installcheck-preload installcheck-regress \
+	installcheck-isolation installcheck-tap
+installcheck-nopreload: submake
 	$(pg_regress_installcheck) --inputdir=test \
 		--temp-instance=./tmp_check_nopreload $(NOPRELOAD)
+
+installcheck-preload: submake
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-regress: installcheck-nopreload installcheck-preload
+
+installcheck-isolation: submake
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+installcheck-tap: submake
+	$(prove_installcheck)
 
 # make dist: the zip PGXN takes, scale_advisor-<version>.zip with one top
 # folder holding META.json, made with git archive from the last commit plus

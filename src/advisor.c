@@ -19,11 +19,16 @@
  * existing index already serves are skipped.  Each candidate is checked by
  * planning every statement that touches its table with the candidate
  * injected (whatif.c).  The choice is greedy over the whole workload: the
- * candidate that saves the most statement time per hour (calls times mean
- * time times the cost reduction, counting for each statement only what it
- * gains over the indexes already chosen), less the cost of maintaining it
- * under the table's write rate, is taken first; among candidates within 5 %
- * of the best, the smallest wins.
+ * candidate that saves the most statement time per hour (calls times the
+ * time of a call at normal load times the cost reduction, counting for each
+ * statement only what it gains over the indexes already chosen), less its
+ * upkeep under the table's writes (advice_model.c), is taken first.
+ * Candidates on the same table within 5 % of the best that serve a
+ * statement in common tie; the tie goes to the smallest unless a larger one
+ * leaves at most half as much once the table has grown and for its most
+ * common key (break_tie).  A partitioned table's candidates are on the
+ * table itself (plans.c maps its partitions' scans to it), and its advice
+ * says how to build the index partition by partition.
  *
  * Statements that cannot be planned any more (a table was dropped, the
  * text was too long to keep, the role that ran it was dropped) are skipped
@@ -52,17 +57,23 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/stratnum.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/extension.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -77,6 +88,8 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -96,7 +109,12 @@
 int			sa_min_table_pages = 128;
 static int	advice_min_improvement_pct = 30;
 static int	advice_time_limit_ms = 10000;
-static double index_write_cost_us = 10.0;
+static int	brin_min_table_pages = 1024;
+
+/* |pg_stats.correlation| a BRIN candidate's column needs */
+#define SA_BRIN_MIN_CORRELATION 0.9
+/* an append-only table's updated and deleted rows, as a share of inserts */
+#define SA_APPEND_ONLY_MAX_CHANGES 0.05
 
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
@@ -106,6 +124,8 @@ typedef struct KeyUse
 {
 	Oid			relid;
 	Expr	   *expr;
+	char		kind;			/* SA_TERM_* */
+	AttrNumber	attno;
 } KeyUse;
 
 /* the columns a statement reads from one table */
@@ -128,12 +148,20 @@ typedef struct StmtInfo
 	List	   *attrs;			/* RelAttrs * */
 	char	   *skip_reason;
 	double		weight;			/* statement milliseconds per hour */
+	double		calls_h;		/* calls per hour */
+	double		measured_ms;	/* median (or mean) time of one call */
+	double		read_share;		/* blocks read / blocks accessed */
+	double		call_ms;		/* one call at normal load */
+	bool		capped;			/* call_ms is the planner's figure */
+	double		aged_base;		/* aged planning without a candidate, or -1 */
 } StmtInfo;
 
 typedef struct Cand
 {
 	SaHypoIndex *h;
 	Oid			relid;
+	Oid			relam;			/* btree, GIN or BRIN */
+	Oid			am_opclass;		/* GIN, BRIN: the key's operator class */
 	char	   *sig;
 	List	   *keys;			/* SaTerm * */
 	List	   *includes;		/* attnos (int) */
@@ -145,13 +173,24 @@ typedef struct Cand
 	List	   *checks;			/* Check * */
 	double		size_bytes;
 	double		write_rate;
+	double		upkeep;			/* ms per hour */
 	bool		chosen;
+	List	   *drops;			/* SaIndexDesc * it makes redundant */
+	char	   *aged_note;		/* why it won a tie, or NULL */
 	/* filled in when chosen */
 	double		saved;
 	List	   *served;			/* StmtInfo * */
+	List	   *served_costs;	/* ServedCost *, in the same order */
 	double		sum_before;
 	double		sum_after;
 } Cand;
+
+/* the planner's cost of a statement without and with a chosen index */
+typedef struct ServedCost
+{
+	double		before;
+	double		after;
+} ServedCost;
 
 /* one candidate planned with one statement */
 typedef struct Check
@@ -165,9 +204,12 @@ typedef struct Check
 typedef struct RelInfo
 {
 	Oid			relid;
-	BlockNumber pages;
-	double		write_rate;
+	BlockNumber pages;			/* summed over partitions */
+	SaTableModel *model;		/* filled in after the candidates are made */
+	bool		append_only;	/* hardly any row updated or deleted */
 	List	   *cands;			/* Cand *, in the order they were made */
+	List	   *droppable;		/* SaIndexDesc *: indexes advice may drop */
+	bool		droppable_read;
 } RelInfo;
 
 /* candidates by the hash of their signature, to find duplicates */
@@ -179,12 +221,21 @@ typedef struct SigEntry
 
 typedef struct AdviceState
 {
+	List	   *claimed;		/* indexes a chosen one makes redundant */
 	List	   *stmts;
 	List	   *cands;
 	List	   *rels;			/* RelInfo * */
 	HTAB	   *sigs;
 	MemoryContext cxt;			/* lives for the whole call */
 	TimestampTz deadline;
+	Oid			nsp;			/* the extension's schema */
+	/* the aged planning of one tie (choose, stmt_aged) */
+	List	   *aged_group;		/* Cand * */
+	List	   *aged_chosen;	/* SaHypoIndex * chosen on the same table */
+	double		aged_factor;	/* how many times larger */
+	double		aged_skew;		/* rows of the common key / average */
+	double	   *aged_after;		/* one per candidate of the group */
+	double		aged_base;
 } AdviceState;
 
 /* ---------------------------------------------------------------------
@@ -227,22 +278,47 @@ column_ndistinct(Oid relid, AttrNumber attno)
 	return 1e6;					/* no statistics yet: unknown */
 }
 
-/* rows written per second since the statistics were reset */
-static double
-table_write_rate(Oid relid)
+/*
+ * Is the table append-only: since the statistics were reset, at most
+ * SA_APPEND_ONLY_MAX_CHANGES as many rows updated or deleted as inserted?
+ */
+static bool
+table_append_only(Oid relid)
 {
 	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
-	PgStat_StatDBEntry *d = pgstat_fetch_stat_dbentry(MyDatabaseId);
-	TimestampTz since = PgStartTime;
-	double		secs;
 
 	if (t == NULL)
+		return true;
+	return (t->tuples_updated + t->tuples_deleted) <=
+		SA_APPEND_ONLY_MAX_CHANGES * t->tuples_inserted;
+}
+
+/*
+ * pg_stats.correlation of a column: how closely the physical order of the
+ * rows follows the column's order (1 or -1: exactly); 0 when unknown.
+ */
+static double
+column_correlation(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup;
+	AttStatsSlot sslot;
+	double		corr = 0;
+
+	if (attno <= 0)
 		return 0;
-	if (d && d->stat_reset_timestamp > since)
-		since = d->stat_reset_timestamp;
-	secs = (double) (GetCurrentTimestamp() - since) / USECS_PER_SEC;
-	secs = Max(secs, 60.0);
-	return (t->tuples_inserted + t->tuples_updated + t->tuples_deleted) / secs;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(attno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_CORRELATION, InvalidOid,
+						 ATTSTATSSLOT_NUMBERS))
+	{
+		if (sslot.nnumbers == 1)
+			corr = sslot.numbers[0];
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(tup);
+	return corr;
 }
 
 /* ---------------------------------------------------------------------
@@ -306,9 +382,15 @@ cand_build_hypo(Cand *c)
 	bool		sort_flip = false;
 
 	h->relid = c->relid;
+	h->relam = c->relam;
+	h->admit = 1.0;
 	h->nkeycolumns = list_length(c->keys);
 	h->ncolumns = h->nkeycolumns + list_length(c->includes);
 	if (h->ncolumns > INDEX_MAX_KEYS || h->nkeycolumns == 0)
+		return false;
+	if (c->relam != BTREE_AM_OID &&
+		(h->nkeycolumns != 1 || c->includes != NIL ||
+		 !OidIsValid(c->am_opclass)))
 		return false;
 	foreach(lc, c->keys)
 	{
@@ -316,7 +398,9 @@ cand_build_hypo(Cand *c)
 		Oid			typid = exprType((Node *) t->expr);
 		Oid			opclass = InvalidOid;
 
-		if (needs_pattern_ops(t))
+		if (c->relam != BTREE_AM_OID)
+			opclass = c->am_opclass;
+		else if (needs_pattern_ops(t))
 			opclass = pattern_opclass(getBaseType(typid));
 		if (!OidIsValid(opclass))
 			opclass = sa_default_btree_opclass(typid);
@@ -329,7 +413,7 @@ cand_build_hypo(Cand *c)
 		h->opfamily[i] = get_opclass_family(opclass);
 		h->opcintype[i] = get_opclass_input_type(opclass);
 		h->collation[i] = exprCollation((Node *) t->expr);
-		if (t->kind == SA_TERM_SORT)
+		if (c->relam == BTREE_AM_OID && t->kind == SA_TERM_SORT)
 		{
 			/* backward scans serve the all-reversed order */
 			if (first_sort)
@@ -358,7 +442,7 @@ cand_signature(Cand *c)
 	int			i = 0;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%u:", c->relid);
+	appendStringInfo(&buf, "%u:%u:", c->relid, c->relam);
 	foreach(lc, c->keys)
 	{
 		SaTerm	   *t = (SaTerm *) lfirst(lc);
@@ -380,8 +464,87 @@ cand_signature(Cand *c)
 }
 
 /*
+ * The expression of column j of an index, as the candidates' terms have it
+ * (varno 1): a Var for a plain column, else its index expression.
+ */
+static Expr *
+index_column_expr(Relation irel, List *exprs, int j)
+{
+	Form_pg_index ix = irel->rd_index;
+	AttrNumber	a = ix->indkey.values[j];
+	int			k;
+	int			e = 0;
+
+	if (a != 0)
+	{
+		Form_pg_attribute att;
+
+		if (a < 0)
+			return NULL;
+		att = TupleDescAttr(RelationGetDescr(irel), j);
+		return (Expr *) makeVar(1, a, att->atttypid, att->atttypmod,
+								att->attcollation, 0);
+	}
+	for (k = 0; k < j; k++)
+		if (ix->indkey.values[k] == 0)
+			e++;
+	return (Expr *) list_nth(exprs, e);
+}
+
+/*
+ * Does an existing valid index already serve a GIN or BRIN candidate: a
+ * column on the same expression whose operator family is the candidate's
+ * or holds the operator the candidate is for (pg_trgm's GiST class serves
+ * LIKE '%x%' as its GIN class does; a btree leading on a BRIN candidate's
+ * column serves its range)?
+ */
+static bool
+served_by_existing_other(Cand *c, List *indexes)
+{
+	SaTerm	   *t = (SaTerm *) linitial(c->keys);
+	ListCell   *lc;
+	bool		served = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		List	   *exprs = RelationGetIndexExpressions(irel);
+		int			j;
+
+		if (irel->rd_index->indisvalid &&
+			RelationGetIndexPredicate(irel) == NIL)
+		{
+			for (j = 0; j < irel->rd_index->indnkeyatts && !served; j++)
+			{
+				Expr	   *e = index_column_expr(irel, exprs, j);
+				Oid			fam = irel->rd_opfamily[j];
+
+				if (irel->rd_rel->relam == BTREE_AM_OID && j > 0)
+					break;
+				if (e == NULL)
+					continue;
+				if (IsA(e, Var) && IsA(t->expr, Var))
+				{
+					if (((Var *) e)->varattno != ((Var *) t->expr)->varattno)
+						continue;
+				}
+				else if (!equal(e, t->expr))
+					continue;
+				served = (fam == c->h->opfamily[0] ||
+						  op_in_opfamily(t->opno, fam));
+			}
+		}
+		index_close(irel, AccessShareLock);
+		if (served)
+			break;
+	}
+	return served;
+}
+
+/*
  * Does a leading part of an existing valid btree index already serve the
- * candidate?  Equality-only candidates match in any column order.
+ * candidate?  Equality-only candidates match in any column order.  GIN and
+ * BRIN candidates: served_by_existing_other.
  */
 static bool
 served_by_existing(Cand *c)
@@ -393,6 +556,12 @@ served_by_existing(Cand *c)
 	bool		eq_only = true;
 	ListCell   *tc;
 
+	if (c->relam != BTREE_AM_OID)
+	{
+		served = served_by_existing_other(c, indexes);
+		relation_close(rel, AccessShareLock);
+		return served;
+	}
 	foreach(tc, c->keys)
 	{
 		char		k = ((SaTerm *) lfirst(tc))->kind;
@@ -494,17 +663,43 @@ rel_info(AdviceState *st, Oid relid)
 	}
 	ri = (RelInfo *) palloc0(sizeof(RelInfo));
 	ri->relid = relid;
-	rel = relation_open(relid, AccessShareLock);
-	ri->pages = RelationGetNumberOfBlocks(rel);
-	relation_close(rel, AccessShareLock);
-	ri->write_rate = table_write_rate(relid);
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		/* the pages of its leaf partitions */
+		double		pages = 0;
+
+		foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+		{
+			char		k = get_rel_relkind(lfirst_oid(lc));
+
+			if (k != RELKIND_RELATION && k != RELKIND_MATVIEW)
+				continue;
+			rel = relation_open(lfirst_oid(lc), NoLock);
+			pages += RelationGetNumberOfBlocks(rel);
+			relation_close(rel, NoLock);
+		}
+		ri->pages = (BlockNumber) Min(pages, (double) MaxBlockNumber);
+	}
+	else
+	{
+		rel = relation_open(relid, AccessShareLock);
+		ri->pages = RelationGetNumberOfBlocks(rel);
+		relation_close(rel, AccessShareLock);
+	}
+	ri->append_only = table_append_only(relid);
 	st->rels = lappend(st->rels, ri);
 	return ri;
 }
 
+/*
+ * Make a candidate of access method relam (for GIN and BRIN, one key with
+ * operator class am_opclass) from one need of one statement, unless the
+ * same candidate exists already or an existing index serves it.
+ */
 static void
-add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
-		 List *includes, Expr *pred, const char *why)
+add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+			List *includes, Expr *pred, const char *why, Oid relam,
+			Oid am_opclass)
 {
 	Cand	   *c;
 	ListCell   *lc;
@@ -514,6 +709,8 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		return;
 	c = (Cand *) palloc0(sizeof(Cand));
 	c->relid = need->relid;
+	c->relam = relam;
+	c->am_opclass = am_opclass;
 	c->keys = NIL;
 	foreach(lc, keys)
 	{
@@ -574,9 +771,175 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		}
 	}
 	c->need_text = sa_terms_text(need->relid, need->terms, true);
-	c->write_rate = ri->write_rate;
 	st->cands = lappend(st->cands, c);
 	ri->cands = lappend(ri->cands, c);
+}
+
+/* a btree candidate */
+static void
+add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
+		 List *includes, Expr *pred, const char *why)
+{
+	add_cand_am(st, s, need, keys, includes, pred, why, BTREE_AM_OID,
+				InvalidOid);
+}
+
+/* schema of an installed extension, or InvalidOid */
+Oid
+sa_extension_schema(const char *name)
+{
+	Oid			ext = get_extension_oid(name, true);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* the operator class schema.name of access method amoid, or InvalidOid */
+static Oid
+qualified_opclass(Oid amoid, Oid nsp, const char *name)
+{
+	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+
+	if (nspname == NULL)
+		return InvalidOid;
+	return get_opclass_oid(amoid, list_make2(makeString(nspname),
+											 makeString(pstrdup(name))),
+						   true);
+}
+
+/* does the operator family of opclass hold every operator of ops? */
+static bool
+opclass_serves(Oid opclass, List *ops)
+{
+	Oid			fam;
+	ListCell   *lc;
+
+	if (!OidIsValid(opclass))
+		return false;
+	fam = get_opclass_family(opclass);
+	foreach(lc, ops)
+		if (!op_in_opfamily(lfirst_oid(lc), fam))
+			return false;
+	return true;
+}
+
+/*
+ * The GIN operator class for the GIN or pattern-match terms on one
+ * expression (their operators in ops): pg_trgm's gin_trgm_ops for pattern
+ * matches when pg_trgm is installed in this database (else none);
+ * jsonb_path_ops (smaller and faster) when it serves every operator used,
+ * else the type's default GIN class (jsonb_ops, array_ops, tsvector_ops).
+ */
+static Oid
+gin_opclass_for(Expr *expr, char kind, List *ops)
+{
+	Oid			typid = exprType((Node *) expr);
+	Oid			opclass;
+
+	if (kind == SA_TERM_TRGM)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, sa_extension_schema("pg_trgm"),
+									"gin_trgm_ops");
+		return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+	}
+	if (typid == JSONBOID)
+	{
+		opclass = qualified_opclass(GIN_AM_OID, PG_CATALOG_NAMESPACE,
+									"jsonb_path_ops");
+		if (opclass_serves(opclass, ops))
+			return opclass;
+	}
+	opclass = GetDefaultOpClass(typid, GIN_AM_OID);
+	return opclass_serves(opclass, ops) ? opclass : InvalidOid;
+}
+
+/*
+ * GIN candidates: one per expression tested with operators of a GIN
+ * operator class (jsonb containment and key tests, array containment and
+ * overlap, full-text matches) or with pattern matches pg_trgm serves.
+ */
+static void
+gin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	ListCell   *lc;
+	List	   *done = NIL;
+
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		List	   *ops = NIL;
+		ListCell   *oc;
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_GIN && t->kind != SA_TERM_TRGM)
+			continue;
+		if (term_in_list(done, t))
+			continue;
+		done = lappend(done, t);
+		foreach(oc, need->terms)
+		{
+			SaTerm	   *o = (SaTerm *) lfirst(oc);
+
+			if (o->kind == t->kind && equal(o->expr, t->expr))
+				ops = list_append_unique_oid(ops, o->opno);
+		}
+		opclass = gin_opclass_for(t->expr, t->kind, ops);
+		if (!OidIsValid(opclass))
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					t->kind == SA_TERM_TRGM ?
+					"GIN index with pg_trgm's trigrams for the pattern match" :
+					"GIN index for the containment, key or full-text test",
+					GIN_AM_OID, opclass);
+	}
+}
+
+/*
+ * BRIN candidates: a range test on a column of a large append-only table
+ * whose rows lie in the column's order (|pg_stats.correlation| at least
+ * SA_BRIN_MIN_CORRELATION), where a summary of each 128 pages skips most
+ * of the table at a fraction of a btree's size and upkeep.
+ */
+static void
+brin_cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
+{
+	RelInfo    *ri = rel_info(st, need->relid);
+	ListCell   *lc;
+
+	if (ri->pages < (BlockNumber) brin_min_table_pages || !ri->append_only)
+		return;
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		Oid			opclass;
+
+		if (t->kind != SA_TERM_RANGE || t->attno <= 0)
+			continue;
+		opclass = GetDefaultOpClass(exprType((Node *) t->expr), BRIN_AM_OID);
+		if (!opclass_serves(opclass, list_make1_oid(t->opno)))
+			continue;
+		if (fabs(column_correlation(need->relid, t->attno)) <
+			SA_BRIN_MIN_CORRELATION)
+			continue;
+		add_cand_am(st, s, need, list_make1(t), NIL, NULL,
+					"BRIN index: the rows lie in the order of the column (append-only table)",
+					BRIN_AM_OID, opclass);
+	}
 }
 
 /* the candidates one need of one statement suggests */
@@ -595,6 +958,8 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 
 	if (rel_info(st, need->relid)->pages < (BlockNumber) sa_min_table_pages)
 		return;
+	gin_cands_for_need(st, s, need);
+	brin_cands_for_need(st, s, need);
 
 	foreach(lc, need->terms)
 	{
@@ -702,14 +1067,25 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				full = k;
 		}
 	}
-	/* INCLUDE the other columns the scan reads, for an index-only scan */
+	/*
+	 * INCLUDE the other columns the scan reads, for an index-only scan.  Not
+	 * for an expression index: the scan would need the expression's columns
+	 * as well, and a hypothetical expression index has no statistics of its
+	 * expression (they come with ANALYZE of the real index), so the
+	 * planner's default guess of 0.5 % of the rows would make the
+	 * index-only variant look far better than it is.
+	 */
 	if (full != NIL)
 	{
 		List	   *inc = NIL;
 		int			x = -1;
 		bool		ok = true;
 
-		while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+		foreach(lc, full)
+			if (((SaTerm *) lfirst(lc))->attno == 0)
+				ok = false;
+
+		while (ok && (x = bms_next_member(need->attrs_used, x)) >= 0)
 		{
 			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
 			bool		in_key = false;
@@ -878,6 +1254,81 @@ lock_query_relations(Query *q)
 						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
+/*
+ * Add to *cols the columns the query (and its subqueries) reads from
+ * relation relid; *whole is set when it reads whole rows of it.
+ */
+static bool selected_cols_walker(Node *node, void *context);
+
+typedef struct SelectedCols
+{
+	Oid			relid;
+	Bitmapset  *cols;
+	bool		found;
+	bool		whole;
+} SelectedCols;
+
+static void
+query_selected_cols(Query *q, SelectedCols *sc)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == sc->relid)
+		{
+			Bitmapset  *sel = sa_rte_selected_cols(q, rte);
+
+			sc->found = true;
+			if (bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+							  sel))
+				sc->whole = true;
+			sc->cols = bms_union(sc->cols, sel);
+		}
+		else if (rte->rtekind == RTE_SUBQUERY && rte->subquery)
+			query_selected_cols(rte->subquery, sc);
+	}
+	foreach(lc, q->cteList)
+		query_selected_cols(castNode(Query,
+									 lfirst_node(CommonTableExpr, lc)->ctequery),
+							sc);
+	if (q->hasSubLinks)
+		query_tree_walker(q, selected_cols_walker, sc,
+						  QTW_IGNORE_RC_SUBQUERIES);
+}
+
+static bool
+selected_cols_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		query_selected_cols(castNode(Query, ((SubLink *) node)->subselect),
+							(SelectedCols *) context);
+	return expression_tree_walker(node, selected_cols_walker, context);
+}
+
+/*
+ * The columns a scan needs from its table, as far as the query says: a
+ * scan under a node that computes its own output (an aggregate, a sort)
+ * returns every column of the row (the planner's physical target list),
+ * which would make every column look needed for an index-only scan.
+ */
+static Bitmapset *
+needed_attrs(Query *q, SaScanNeed *n)
+{
+	SelectedCols sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.relid = n->relid;
+	query_selected_cols(q, &sc);
+	if (!sc.found || sc.whole)
+		return n->attrs_used;
+	return bms_intersect(n->attrs_used, sc.cols);
+}
+
 /* pass 1: plan the statement as it is, find its needs and candidates */
 static void
 stmt_prepare(AdviceState *st, StmtInfo *s)
@@ -949,6 +1400,7 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 		ListCell   *tc;
 
+		n->attrs_used = needed_attrs(q, n);
 		if (!list_member_oid(s->relids, n->relid))
 			s->relids = lappend_oid(s->relids, n->relid);
 		{
@@ -964,6 +1416,8 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 
 			u->relid = n->relid;
 			u->expr = copyObject(((SaTerm *) lfirst(tc))->expr);
+			u->kind = ((SaTerm *) lfirst(tc))->kind;
+			u->attno = ((SaTerm *) lfirst(tc))->attno;
 			s->keys = lappend(s->keys, u);
 		}
 		cands_for_need(st, s, n);
@@ -1142,10 +1596,75 @@ cand_saving(Cand *c, double min_frac)
 	return saved;
 }
 
-static double
-cand_write_penalty(Cand *c)
+/*
+ * The indexes of a table that advice may tell to drop when a new index
+ * serves every scan they serve: valid plain btree indexes that enforce no
+ * uniqueness and back no constraint, are not the table's clustering or
+ * replica identity index.  Read once per table.
+ */
+static List *
+droppable_indexes(AdviceState *st, Oid relid)
 {
-	return c->write_rate * 3600.0 * index_write_cost_us / 1000.0;
+	RelInfo    *ri = rel_info(st, relid);
+	ListCell   *lc;
+
+	if (ri->droppable_read)
+		return ri->droppable;
+	ri->droppable_read = true;
+	foreach(lc, sa_table_index_descs(relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (d->usable && d->h.relam == BTREE_AM_OID && !d->unique &&
+			!d->constraint && !d->clustered && !d->replident)
+			ri->droppable = lappend(ri->droppable, d);
+	}
+	return ri->droppable;
+}
+
+/*
+ * The existing indexes a btree candidate makes redundant: their key columns
+ * lead its own (with the same operator families, collations and order),
+ * their INCLUDE columns are among its columns, and their predicate is its
+ * own, so every scan they serve it serves too (sa_hypo_covered_by).
+ */
+static List *
+cand_drops(AdviceState *st, Cand *c)
+{
+	List	   *drops = NIL;
+	ListCell   *lc;
+
+	if (c->relam != BTREE_AM_OID)
+		return NIL;
+	foreach(lc, droppable_indexes(st, c->relid))
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (sa_hypo_covered_by(&d->h, c->h) && !sa_hypo_same(&d->h, c->h))
+			drops = lappend(drops, d);
+	}
+	return drops;
+}
+
+/*
+ * Upkeep saved by dropping the indexes c makes redundant (those no index
+ * chosen earlier made redundant already), in milliseconds per hour.
+ */
+static double
+cand_drop_relief(AdviceState *st, Cand *c)
+{
+	double		relief = 0;
+	ListCell   *lc;
+
+	foreach(lc, c->drops)
+	{
+		SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+		if (!list_member_oid(st->claimed, d->oid))
+			relief += sa_index_upkeep(rel_info(st, c->relid)->model, &d->h,
+									  NULL);
+	}
+	return relief;
 }
 
 /*
@@ -1170,10 +1689,419 @@ overlaps(Cand *c, Cand *o)
 	return true;
 }
 
+static RelInfo *rel_info(AdviceState *st, Oid relid);
+
+/* the check of c for statement s, or NULL */
+static Check *
+check_of(Cand *c, StmtInfo *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, c->checks)
+	{
+		if (((Check *) lfirst(lc))->s == s)
+			return (Check *) lfirst(lc);
+	}
+	return NULL;
+}
+
 /*
- * Greedy choice over the whole workload.  A candidate's saving can only
- * shrink as others are chosen (statements' current costs only go down), so
- * a candidate that saves nothing now is dropped for good.
+ * How many times larger to plan statement s's table as, to see how an index
+ * ages: the table's growth (sa_model_growth).
+ */
+static double
+aged_factor(AdviceState *st, Oid relid)
+{
+	return sa_model_growth(rel_info(st, relid)->model);
+}
+
+/* what common_key_mutator replaces */
+typedef struct CommonKey
+{
+	Bitmapset  *varnos;			/* range table entries of the table */
+	AttrNumber	attno;
+	Datum		value;			/* its most common value */
+	Oid			typid;
+	ParamListInfo params;		/* a copy, whose values may be replaced */
+	bool		replaced;
+} CommonKey;
+
+/* is opno the equality of the default btree family of typid? */
+static bool
+is_btree_equality(Oid opno, Oid typid)
+{
+	Oid			opclass = sa_default_btree_opclass(typid);
+
+	return OidIsValid(opclass) &&
+		get_op_opfamily_strategy(opno, get_opclass_family(opclass)) ==
+		BTEqualStrategyNumber;
+}
+
+/* col = value: the value becomes the column's most common value */
+static Node *
+common_key_mutator(Node *node, CommonKey *ck)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, OpExpr) && list_length(((OpExpr *) node)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) node;
+		Node	   *l = linitial(op->args);
+		Node	   *r = lsecond(op->args);
+		int			side;
+
+		for (side = 0; side < 2; side++)
+		{
+			Node	   *k = side == 0 ? l : r;
+			Node	   *v = side == 0 ? r : l;
+			Var		   *var;
+
+			if (!IsA(k, Var))
+				continue;
+			var = (Var *) k;
+			if (var->varlevelsup != 0 || var->varattno != ck->attno ||
+				!bms_is_member(var->varno, ck->varnos) ||
+				var->vartype != ck->typid ||
+				!is_btree_equality(op->opno, ck->typid))
+				continue;
+			if (IsA(v, Const) && ((Const *) v)->consttype == ck->typid)
+			{
+				Const	   *c = (Const *) copyObject(v);
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(ck->typid, &typlen, &typbyval);
+				c->constvalue = datumCopy(ck->value, typbyval, typlen);
+				c->constisnull = false;
+				op = (OpExpr *) copyObject(op);
+				if (side == 0)
+					lsecond(op->args) = c;
+				else
+					linitial(op->args) = c;
+				ck->replaced = true;
+				return (Node *) op;
+			}
+			if (IsA(v, Param) && ((Param *) v)->paramkind == PARAM_EXTERN &&
+				((Param *) v)->paramtype == ck->typid && ck->params &&
+				((Param *) v)->paramid > 0 &&
+				((Param *) v)->paramid <= ck->params->numParams)
+			{
+				ParamExternData *p = &ck->params->params[((Param *) v)->paramid - 1];
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(ck->typid, &typlen, &typbyval);
+				p->value = datumCopy(ck->value, typbyval, typlen);
+				p->isnull = false;
+				ck->replaced = true;
+				return node;
+			}
+		}
+	}
+	return expression_tree_mutator(node, common_key_mutator, (void *) ck);
+}
+
+/*
+ * Statement s as if it asked for the most common value of each column of
+ * table relid it tests for equality with a constant or a parameter, when
+ * that value has more rows than the average (skew): a key with many more
+ * rows than the average is where an index that reads every row of a key
+ * ages first.  *params gets the parameters (a copy when one changed);
+ * *skew the largest skew of the columns replaced (1: none).
+ */
+static Query *
+with_common_keys(StmtInfo *s, Oid relid, ParamListInfo *params,
+				 double *skew)
+{
+	Query	   *q = copyObject(s->query);
+	CommonKey	ck;
+	ListCell   *lc;
+
+	*params = s->params;
+	*skew = 1.0;
+	memset(&ck, 0, sizeof(ck));
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+			ck.varnos = bms_add_member(ck.varnos, foreach_current_index(lc) + 1);
+	}
+	if (ck.varnos == NULL || q->jointree == NULL)
+		return q;
+	if (s->params)
+	{
+		Size		sz = offsetof(ParamListInfoData, params) +
+			s->params->numParams * sizeof(ParamExternData);
+
+		ck.params = (ParamListInfo) palloc(sz);
+		memcpy(ck.params, s->params, sz);
+	}
+	foreach(lc, s->keys)
+	{
+		KeyUse	   *u = (KeyUse *) lfirst(lc);
+		double		sk;
+
+		if (u->relid != relid || u->attno <= 0 || u->kind != SA_TERM_EQ)
+			continue;
+		sk = sa_column_top_value(relid, u->attno, &ck.value, &ck.typid);
+		if (sk <= 1.0 || !OidIsValid(ck.typid))
+			continue;
+		ck.attno = u->attno;
+		ck.replaced = false;
+		q->jointree->quals = common_key_mutator(q->jointree->quals, &ck);
+		if (ck.replaced)
+			*skew = Max(*skew, sk);
+	}
+	if (ck.params)
+		*params = ck.params;
+	return q;
+}
+
+/*
+ * Guarded (run_guarded): plan statement s with each candidate of the tie
+ * (and those chosen before on its table) and without, its table grown by
+ * st->aged_factor and its keys at their most common values.
+ */
+static void
+stmt_aged(AdviceState *st, StmtInfo *s)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "scale_advisor aged planning",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = CurrentMemoryContext;
+	Oid			relid = ((Cand *) linitial(st->aged_group))->relid;
+	ListCell   *lc;
+	PlannedStmt *p;
+	Query	   *q;
+	ParamListInfo params;
+	int			i = 0;
+
+	lock_query_relations(s->query);
+	q = with_common_keys(s, relid, &params, &st->aged_skew);
+	MemoryContextSwitchTo(tmp);
+	p = sa_whatif_plan_scaled(q, s->cap->text, params,
+							  list_copy(st->aged_chosen), relid,
+							  st->aged_factor);
+	st->aged_base = p->planTree->total_cost;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(tmp);
+	foreach(lc, st->aged_group)
+	{
+		Cand	   *c = (Cand *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(tmp);
+		p = sa_whatif_plan_scaled(q, s->cap->text, params,
+								  lappend(list_copy(st->aged_chosen), c->h),
+								  relid, st->aged_factor);
+		st->aged_after[i++] = p->planTree->total_cost;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(tmp);
+	}
+	MemoryContextDelete(tmp);
+}
+
+/* heaviest statements first */
+static int
+cmp_stmt_weight_desc(const ListCell *a, const ListCell *b)
+{
+	StmtInfo   *x = (StmtInfo *) lfirst(a);
+	StmtInfo   *y = (StmtInfo *) lfirst(b);
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return 0;
+}
+
+/* do a and b have the same key columns (and differ in INCLUDE only)? */
+static bool
+same_keys(Cand *a, Cand *b)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (list_length(a->keys) != list_length(b->keys) ||
+		!equal(a->pred, b->pred))
+		return false;
+	forboth(x, a->keys, y, b->keys)
+	{
+		if (!equal(((SaTerm *) lfirst(x))->expr,
+				   ((SaTerm *) lfirst(y))->expr))
+			return false;
+	}
+	return true;
+}
+
+/* the position of c in group */
+static int
+group_index(List *group, Cand *c)
+{
+	ListCell   *lc;
+
+	foreach(lc, group)
+	{
+		if (lfirst(lc) == c)
+			return foreach_current_index(lc);
+	}
+	return 0;
+}
+
+/* smallest index first */
+static int
+cmp_cand_size(const ListCell *a, const ListCell *b)
+{
+	Cand	   *x = (Cand *) lfirst(a);
+	Cand	   *y = (Cand *) lfirst(b);
+
+	if (x->size_bytes != y->size_bytes)
+		return x->size_bytes < y->size_bytes ? -1 : 1;
+	return 0;
+}
+
+#define SA_AGED_STATEMENTS	4	/* heaviest statements planned aged */
+#define SA_AGED_BETTER		0.5 /* a larger index must leave this share */
+
+/*
+ * Break a tie: the candidates of group (the best first) save about the
+ * same today, which says little when what they leave is small next to what
+ * they remove (a 98.5 % cut "ties" a 99.8 % one, though one leaves seven
+ * times the other's cost).  So each is weighed by what it leaves of the
+ * heaviest statements the best serves (calls times time per cost unit
+ * times cost), today and planned as if the table had grown (aged_factor)
+ * and for the most common key of the columns tested for equality
+ * (with_common_keys).  Walking the candidates from the smallest up, a
+ * larger one wins when it leaves at most half of what the current winner
+ * leaves at that size: an index that reads every row of a key and sorts
+ * them leaves more as the table grows, one that reads only the LIMIT's
+ * rows in order does not.  A candidate that only adds INCLUDE columns to
+ * the winner's keys does not win this way (an index-only scan that halves
+ * a one-row lookup does not pay for a wider index): only by saving more
+ * than 5 % beyond it.
+ * Returns the winner.
+ */
+static Cand *
+break_tie(AdviceState *st, Cand *best, List *group, double min_frac,
+		  List *chosen)
+{
+	List	   *stmts = NIL;
+	ListCell   *lc;
+	ListCell   *gc;
+	int			n = list_length(group);
+	double	   *aged = (double *) palloc0(sizeof(double) * n);
+	double	   *today = (double *) palloc0(sizeof(double) * n);
+	int			planned = 0;
+	Cand	   *win;
+	int			w;
+	int			i;
+	double		factor = 0;
+	double		skew = 1.0;
+	List	   *bysize;
+
+	foreach(lc, best->checks)
+	{
+		Check	   *k = (Check *) lfirst(lc);
+
+		if (counts_for(k, min_frac))
+			stmts = lappend(stmts, k->s);
+	}
+	list_sort(stmts, cmp_stmt_weight_desc);
+	st->aged_group = group;
+	st->aged_chosen = NIL;
+	foreach(lc, chosen)
+	{
+		Cand	   *o = (Cand *) lfirst(lc);
+
+		if (o->relid == best->relid)
+			st->aged_chosen = lappend(st->aged_chosen, o->h);
+	}
+	st->aged_after = (double *) palloc(sizeof(double) * n);
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+		char	   *save_skip = s->skip_reason;
+		double		per_cost = s->calls_h * s->call_ms / s->cost_before;
+
+		if (planned >= SA_AGED_STATEMENTS || past_deadline(st))
+			break;
+		st->aged_factor = aged_factor(st, best->relid);
+		st->aged_skew = 1.0;
+		factor = Max(factor, st->aged_factor);
+		if (!run_guarded(st, s, stmt_aged))
+		{
+			/* a failed aged planning skips nothing: only this weighing */
+			s->skip_reason = save_skip;
+			continue;
+		}
+		skew = Max(skew, st->aged_skew);
+		planned++;
+		i = 0;
+		foreach(gc, group)
+		{
+			Cand	   *c = (Cand *) lfirst(gc);
+			Check	   *k = check_of(c, s);
+			bool		counts = (k && counts_for(k, min_frac));
+
+			aged[i] += per_cost * (counts ? st->aged_after[i] : st->aged_base);
+			today[i] += per_cost * (counts ? k->after : s->cost_now);
+			i++;
+		}
+	}
+	bysize = list_copy(group);
+	list_sort(bysize, cmp_cand_size);
+	win = (Cand *) linitial(bysize);
+	if (planned == 0)
+		return win;				/* nothing to weigh with: the smallest */
+	w = group_index(group, win);
+	foreach(gc, bysize)
+	{
+		Cand	   *c = (Cand *) lfirst(gc);
+		int			j = group_index(group, c);
+
+		if (c == win || same_keys(c, win))
+			continue;
+		if (aged[j] <= aged[w] * SA_AGED_BETTER)
+		{
+			win = c;
+			w = j;
+		}
+	}
+	{
+		StringInfoData note;
+
+		initStringInfo(&note);
+		appendStringInfoString(&note, "chosen over ");
+		i = 0;
+		foreach(gc, group)
+		{
+			Cand	   *c = (Cand *) lfirst(gc);
+			int			j = group_index(group, c);
+
+			if (c != win)
+				appendStringInfo(&note, "%s(%s)%s leaving %.1f ms per hour, %.1f as the table grows",
+								 i++ > 0 ? ", " : "",
+								 sa_terms_text(c->relid, c->keys, false),
+								 c->includes ? " with INCLUDE columns" : "",
+								 today[j], aged[j]);
+		}
+		appendStringInfo(&note, ", against %.1f and %.1f for this one, of the statements it serves, planned with the table %.1f times as large (its growth)",
+						 today[w], aged[w], factor);
+		if (skew > 1.0)
+			appendStringInfo(&note, " and with the most common key, which has %.0f times the average rows",
+							 skew);
+		win->aged_note = note.data;
+	}
+	return win;
+}
+
+/*
+ * Greedy choice over the whole workload.  A candidate's value is the
+ * statement time it saves per hour less its upkeep (advice_model.c).  A
+ * candidate's saving can only shrink as others are chosen (statements'
+ * current costs only go down), so a candidate that saves nothing now is
+ * dropped for good.  Candidates on the same table that serve the same
+ * statements and save within 5 % of the best are a tie, which break_tie
+ * settles by what each leaves as the table grows.
  */
 static void
 choose(AdviceState *st)
@@ -1190,6 +2118,9 @@ choose(AdviceState *st)
 		if (c->checks == NIL)
 			continue;
 		c->size_bytes = sa_hypo_size_bytes(c->h);
+		c->drops = cand_drops(st, c);
+		c->upkeep = sa_index_upkeep(rel_info(st, c->relid)->model, c->h, NULL);
+		c->write_rate = sa_model_write_rate(rel_info(st, c->relid)->model);
 		live = lappend(live, c);
 	}
 
@@ -1198,6 +2129,7 @@ choose(AdviceState *st)
 		Cand	   *best = NULL;
 		double		best_net = 0;
 		List	   *next = NIL;
+		List	   *group;
 
 		CHECK_FOR_INTERRUPTS();
 		foreach(lc, live)
@@ -1205,12 +2137,12 @@ choose(AdviceState *st)
 			Cand	   *c = (Cand *) lfirst(lc);
 			double		net;
 
-			net = cand_saving(c, min_frac) - cand_write_penalty(c);
+			net = cand_saving(c, min_frac) - c->upkeep +
+				cand_drop_relief(st, c);
 			if (net <= 0)
 				continue;		/* and never again */
 			next = lappend(next, c);
-			if (best == NULL || net > best_net * 1.05 ||
-				(net >= best_net * 0.95 && c->size_bytes < best->size_bytes))
+			if (best == NULL || net > best_net)
 			{
 				best = c;
 				best_net = net;
@@ -1220,8 +2152,51 @@ choose(AdviceState *st)
 		live = NIL;
 		if (best == NULL)
 			break;
+		/* the tie: same table, a statement in common, within 5 % */
+		group = list_make1(best);
+		foreach(lc, next)
+		{
+			Cand	   *c = (Cand *) lfirst(lc);
+			ListCell   *kc;
+			bool		shared = false;
+
+			if (c == best || c->relid != best->relid ||
+				cand_saving(c, min_frac) - c->upkeep < best_net * 0.95)
+				continue;
+			foreach(kc, c->checks)
+			{
+				Check	   *k = (Check *) lfirst(kc);
+				Check	   *bk;
+
+				if (!counts_for(k, min_frac))
+					continue;
+				bk = check_of(best, k->s);
+				if (bk && counts_for(bk, min_frac))
+					shared = true;
+			}
+			if (shared)
+				group = lappend(group, c);
+		}
+		if (list_length(group) > 1)
+			best = break_tie(st, best, group, min_frac, chosen);
 		best->chosen = true;
 		best->saved = cand_saving(best, min_frac);
+		{
+			List	   *mine = NIL;
+
+			/* an index made redundant is dropped for the first chosen */
+			foreach(lc, best->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(lc);
+
+				if (!list_member_oid(st->claimed, d->oid))
+				{
+					st->claimed = lappend_oid(st->claimed, d->oid);
+					mine = lappend(mine, d);
+				}
+			}
+			best->drops = mine;
+		}
 		foreach(lc, best->checks)
 		{
 			Check	   *k = (Check *) lfirst(lc);
@@ -1230,6 +2205,13 @@ choose(AdviceState *st)
 			if (!counts_for(k, min_frac))
 				continue;
 			best->served = lappend(best->served, s);
+			{
+				ServedCost *sc = (ServedCost *) palloc(sizeof(ServedCost));
+
+				sc->before = s->cost_now;
+				sc->after = k->after;
+				best->served_costs = lappend(best->served_costs, sc);
+			}
 			best->sum_before += s->cost_now;
 			best->sum_after += k->after;
 			s->cost_now = k->after;
@@ -1255,7 +2237,11 @@ typedef struct StoreMatch
 	Oid			userid;
 	double		calls;
 	double		total_ms;
+	double		blks_hit;
+	double		blks_read;
 	TimestampTz first_seen;
+	double		sketch_calls;	/* calls of the entry whose sketch is kept */
+	SaSketch	sketch;
 } StoreMatch;
 
 typedef struct StoreMatchKey
@@ -1281,13 +2267,22 @@ store_visit(const SaEntrySnapshot *snap, void *arg)
 		return;
 	m->calls += snap->c.calls;
 	m->total_ms += snap->c.total_exec;
+	m->blks_hit += snap->c.shared_blks_hit;
+	m->blks_read += snap->c.shared_blks_read;
 	if (m->first_seen == 0 || snap->c.first_seen < m->first_seen)
 		m->first_seen = snap->c.first_seen;
+	if (snap->c.calls > m->sketch_calls)
+	{
+		m->sketch_calls = snap->c.calls;
+		m->sketch = snap->sketch;
+	}
 }
 
 /*
- * Replace the sampled estimates of calls and mean time by the statement
- * store's counts where the store knows the statement.
+ * Replace the sampled estimates of calls and time by the statement store's
+ * counts where the store knows the statement: its median time (the mean
+ * when the sketch is empty), and the share of its blocks read from outside
+ * shared buffers.
  */
 static void
 use_store_counts(List *stmts)
@@ -1297,6 +2292,13 @@ use_store_counts(List *stmts)
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 
+	foreach(lc, stmts)
+	{
+		StmtInfo   *s = (StmtInfo *) lfirst(lc);
+
+		s->measured_ms = s->cap->mean_ms;
+		s->read_share = 0;
+	}
 	if (stmts == NIL || !sa_store_attached())
 		return;
 	memset(&ctl, 0, sizeof(ctl));
@@ -1317,11 +2319,8 @@ use_store_counts(List *stmts)
 		k.userid = s->cap->userid;
 		m = (StoreMatch *) hash_search(h, &k, HASH_ENTER, &found);
 		if (!found)
-		{
-			m->calls = 0;
-			m->total_ms = 0;
-			m->first_seen = 0;
-		}
+			memset(((char *) m) + sizeof(StoreMatchKey), 0,
+				   sizeof(StoreMatch) - sizeof(StoreMatchKey));
 	}
 	sa_store_read_all(store_visit, h);
 	foreach(lc, stmts)
@@ -1329,6 +2328,8 @@ use_store_counts(List *stmts)
 		StmtInfo   *s = (StmtInfo *) lfirst(lc);
 		StoreMatchKey k;
 		StoreMatch *m;
+		double		q = 0.5;
+		double		median;
 
 		memset(&k, 0, sizeof(k));
 		k.queryid = s->cap->queryid;
@@ -1338,6 +2339,11 @@ use_store_counts(List *stmts)
 			continue;
 		s->cap->est_calls = m->calls;
 		s->cap->mean_ms = m->total_ms / m->calls;
+		s->measured_ms = s->cap->mean_ms;
+		if (sa_sketch_quantiles(&m->sketch, &q, 1, &median) && median > 0)
+			s->measured_ms = Min(median, s->measured_ms);
+		if (m->blks_hit + m->blks_read > 0)
+			s->read_share = m->blks_read / (m->blks_hit + m->blks_read);
 		if (m->first_seen > 0)
 			s->cap->hours = Max((double) (now - m->first_seen) / USECS_PER_SEC / 3600.0,
 								1.0 / 60.0);
@@ -1345,14 +2351,50 @@ use_store_counts(List *stmts)
 	hash_destroy(h);
 }
 
+/*
+ * The model of every table that has candidates (advice_model.c): read as
+ * the reader, outside any statement's guarded planning.
+ */
+static void
+model_tables(AdviceState *st)
+{
+	List	   *models = NIL;
+	ListCell   *lc;
+
+	foreach(lc, st->rels)
+	{
+		RelInfo    *ri = (RelInfo *) lfirst(lc);
+
+		ri->model = (SaTableModel *) palloc0(sizeof(SaTableModel));
+		ri->model->relid = ri->relid;
+		if (ri->cands != NIL)
+			models = lappend(models, ri->model);
+	}
+	sa_model_tables(models, true, st->nsp);
+}
+
+/*
+ * Time of one call at normal load, and so the statement's weight, once its
+ * planner cost is known (advice_model.c).
+ */
+static void
+stmt_weight(StmtInfo *s)
+{
+	s->calls_h = s->cap->est_calls / s->cap->hours;
+	s->call_ms = Max(sa_stmt_normal_ms(s->measured_ms, s->cost_before,
+									   s->read_share, &s->capped), 0.001);
+	s->weight = s->calls_h * s->call_ms;
+}
+
 static AdviceState *
-compute_advice(void)
+compute_advice(Oid nsp)
 {
 	AdviceState *st = (AdviceState *) palloc0(sizeof(AdviceState));
 	List	   *caps;
 	ListCell   *lc;
 
 	st->cxt = CurrentMemoryContext;
+	st->nsp = nsp;
 	{
 		HASHCTL		ctl;
 
@@ -1374,12 +2416,13 @@ compute_advice(void)
 		st->stmts = lappend(st->stmts, s);
 	}
 	use_store_counts(st->stmts);
+	/* measured time first: the order in which the time cap drops them */
 	foreach(lc, st->stmts)
 	{
 		StmtInfo   *s = (StmtInfo *) lfirst(lc);
 
 		s->weight = s->cap->est_calls / s->cap->hours *
-			Max(s->cap->mean_ms, 0.001);
+			Max(s->measured_ms, 0.001);
 	}
 	list_sort(st->stmts, cmp_weight_desc);
 
@@ -1403,6 +2446,8 @@ compute_advice(void)
 		if (s->skip_reason)
 			continue;
 		run_guarded(st, s, stmt_prepare);
+		if (s->skip_reason == NULL && s->query != NULL)
+			stmt_weight(s);
 	}
 	foreach(lc, st->stmts)
 	{
@@ -1419,21 +2464,38 @@ compute_advice(void)
 		}
 		run_guarded(st, s, stmt_check);
 	}
+	model_tables(st);
 	choose(st);
 	return st;
 }
 
+/* the operator class's name, schema-qualified unless in pg_catalog */
 static char *
 opclass_name(Oid opclass)
 {
 	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
+	Form_pg_opclass form;
 	char	   *name;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for operator class %u", opclass);
-	name = pstrdup(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname));
+	form = (Form_pg_opclass) GETSTRUCT(tup);
+	if (form->opcnamespace == PG_CATALOG_NAMESPACE)
+		name = pstrdup(quote_identifier(NameStr(form->opcname)));
+	else
+		name = quote_qualified_identifier(get_namespace_name(form->opcnamespace),
+										  NameStr(form->opcname));
 	ReleaseSysCache(tup);
 	return name;
+}
+
+/* the default operator class of a type for an access method */
+static Oid
+default_opclass(Oid typid, Oid amoid)
+{
+	if (amoid == BTREE_AM_OID)
+		return sa_default_btree_opclass(typid);
+	return GetDefaultOpClass(typid, amoid);
 }
 
 static char *
@@ -1447,6 +2509,87 @@ term_sql(Oid relid, SaTerm *t, List **dpcontext)
 											   false, false));
 }
 
+/* schema.name of an index, quoted where needed */
+static char *
+index_qualified_name(Oid indexoid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+									  get_rel_name(indexoid));
+}
+
+/* columns of _index_advice(false): in the 1.0 view, and in 1.1 */
+#define SA_ADVICE_COLS_1_0	14
+#define SA_ADVICE_COLS		17
+
+/*
+ * A name for an index of the candidate's columns on table relid, as CREATE
+ * INDEX would choose it (table_columns_idx, made unique in the schema).
+ */
+static char *
+index_name(Oid relid, Cand *c)
+{
+	StringInfoData cols;
+	ListCell   *lc;
+
+	initStringInfo(&cols);
+	foreach(lc, c->keys)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+
+		if (cols.len > 0)
+			appendStringInfoChar(&cols, '_');
+		appendStringInfoString(&cols, t->attno > 0 ?
+							   get_attname(c->relid, t->attno, false) : "expr");
+	}
+	return ChooseRelationName(get_rel_name(relid), cols.data, "idx",
+							  get_rel_namespace(relid), false);
+}
+
+/*
+ * The statements that add the candidate to the partitioned tree under
+ * relid, attached to index parent_idx (NULL at the top).
+ */
+static void
+partition_tree_sql(StringInfo sql, Cand *c, const char *def, Oid relid,
+				   const char *parent_idx)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	const char *rel = quote_qualified_identifier(nsp, get_rel_name(relid));
+	char	   *name = index_name(relid, c);
+	const char *qname = quote_qualified_identifier(nsp, name);
+	char		kind = get_rel_relkind(relid);
+	ListCell   *lc;
+
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		appendStringInfo(sql, "%sCREATE INDEX %s ON ONLY %s %s",
+						 sql->len > 0 ? ";\n" : "", quote_identifier(name),
+						 rel, def);
+	else if (kind == RELKIND_RELATION || kind == RELKIND_MATVIEW)
+		appendStringInfo(sql, "%sCREATE INDEX CONCURRENTLY %s ON %s %s",
+						 sql->len > 0 ? ";\n" : "", quote_identifier(name),
+						 rel, def);
+	else
+		return;					/* a foreign table: no index */
+	if (parent_idx)
+		appendStringInfo(sql, ";\nALTER INDEX %s ATTACH PARTITION %s",
+						 parent_idx, qname);
+	if (kind == RELKIND_PARTITIONED_TABLE)
+		foreach(lc, find_inheritance_children(relid, AccessShareLock))
+			partition_tree_sql(sql, c, def, lfirst_oid(lc), qname);
+}
+
+/*
+ * How to build an index on a partitioned table that takes writes: CREATE
+ * INDEX ... ON ONLY the table (an invalid index, at once), CREATE INDEX
+ * CONCURRENTLY on each partition, ATTACH each to it (the parent's becomes
+ * valid when every partition has one); one statement a line.
+ */
+static void
+partitioned_index_sql(StringInfo sql, Cand *c, const char *def)
+{
+	partition_tree_sql(sql, c, def, c->relid, NULL);
+}
+
 /*
  * SQL: scale_advisor._index_advice() — the rows of the index_advice view.
  */
@@ -1457,10 +2600,12 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	bool		want_skipped = PG_GETARG_BOOL(0);
 	AdviceState *st;
 	ListCell   *lc;
+	List	   *preds = NIL;
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
-	st = compute_advice();
+	/* the function's schema is the extension's */
+	st = compute_advice(get_func_namespace(fcinfo->flinfo->fn_oid));
 
 	if (want_skipped)
 	{
@@ -1481,11 +2626,24 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
+	/*
+	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access
+	 * method and the indexes the new one makes redundant.
+	 */
+	if (rsinfo->setDesc->natts != SA_ADVICE_COLS_1_0 &&
+		rsinfo->setDesc->natts != SA_ADVICE_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("_index_advice() returns %d or %d columns, not %d",
+						SA_ADVICE_COLS_1_0, SA_ADVICE_COLS,
+						rsinfo->setDesc->natts),
+				 errhint("Read the view scale_advisor.index_advice.")));
+
 	foreach(lc, st->cands)
 	{
 		Cand	   *c = (Cand *) lfirst(lc);
-		Datum		values[14];
-		bool		nulls[14];
+		Datum		values[SA_ADVICE_COLS];
+		bool		nulls[SA_ADVICE_COLS];
 		List	   *dpcontext = NIL;
 		StringInfoData sql;
 		StringInfoData reason;
@@ -1504,8 +2662,9 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 		memset(nulls, 0, sizeof(nulls));
 		nsp = get_namespace_name(get_rel_namespace(c->relid));
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s (",
-						 quote_qualified_identifier(nsp, get_rel_name(c->relid)));
+		appendStringInfo(&sql, "%s(",
+						 c->relam == GIN_AM_OID ? "USING gin " :
+						 c->relam == BRIN_AM_OID ? "USING brin " : "");
 		cols = (Datum *) palloc(sizeof(Datum) * nk);
 		i = 0;
 		foreach(tc, c->keys)
@@ -1516,9 +2675,9 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 
 			initStringInfo(&one);
 			appendStringInfoString(&one, col);
-			if (c->h->opclass[i] != sa_default_btree_opclass(exprType((Node *) t->expr)))
-				appendStringInfo(&one, " %s",
-								 quote_identifier(opclass_name(c->h->opclass[i])));
+			if (c->h->opclass[i] != default_opclass(exprType((Node *) t->expr),
+													c->relam))
+				appendStringInfo(&one, " %s", opclass_name(c->h->opclass[i]));
 			if (c->h->reverse_sort[i])
 				appendStringInfoString(&one, " DESC");
 			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", one.data);
@@ -1548,14 +2707,41 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 							 deparse_expression((Node *) c->pred, dpcontext,
 												false, false));
 		}
+		/* the statements that build it, from its definition */
+		{
+			char	   *def = sql.data;
+
+			initStringInfo(&sql);
+			if (get_rel_relkind(c->relid) == RELKIND_PARTITIONED_TABLE)
+				partitioned_index_sql(&sql, c, def);
+			else
+				appendStringInfo(&sql, "CREATE INDEX CONCURRENTLY ON %s %s",
+								 quote_qualified_identifier(nsp, get_rel_name(c->relid)),
+								 def);
+		}
 		qids = (Datum *) palloc(sizeof(Datum) * Max(ns, 1));
 		i = 0;
-		foreach(tc, c->served)
 		{
-			StmtInfo   *s = (StmtInfo *) lfirst(tc);
+			char	   *def = sa_hypo_serialize(c->h);
+			ListCell   *cc;
 
-			qids[i++] = Int64GetDatum((int64) s->cap->queryid);
-			calls += s->cap->est_calls;
+			forboth(tc, c->served, cc, c->served_costs)
+			{
+				StmtInfo   *s = (StmtInfo *) lfirst(tc);
+				ServedCost *sc = (ServedCost *) lfirst(cc);
+				SaPrediction *p = (SaPrediction *) palloc(sizeof(SaPrediction));
+
+				qids[i++] = Int64GetDatum((int64) s->cap->queryid);
+				calls += s->cap->est_calls;
+				p->relid = c->relid;
+				p->index_sql = sql.data;
+				p->index_def = def;
+				p->queryid = s->cap->queryid;
+				p->userid = s->cap->userid;
+				p->cost_before = sc->before;
+				p->cost_after = sc->after;
+				preds = lappend(preds, p);
+			}
 		}
 
 		initStringInfo(&reason);
@@ -1563,10 +2749,51 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 						 c->seqscan ? "sequential scan" : "index scan still filtering",
 						 get_rel_name(c->relid), c->need_text, c->why,
 						 ns, ns == 1 ? "" : "s", c->sum_before, c->sum_after);
-		if (c->write_rate > 0)
-			appendStringInfo(&reason, "; %.1f rows written per second cost about %.0f ms per hour to maintain it",
-							 c->write_rate, cand_write_penalty(c));
+		if (c->drops != NIL)
+		{
+			appendStringInfoString(&reason, "; it serves every scan of ");
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
 
+				appendStringInfo(&reason, "%s%s", i++ > 0 ? ", " : "",
+								 index_qualified_name(d->oid));
+			}
+			appendStringInfo(&reason, ", which can be dropped once it is built (drop_sql)");
+		}
+		if (c->aged_note)
+			appendStringInfo(&reason, "; %s", c->aged_note);
+		{
+			int			ncapped = 0;
+			double		measured = 0;
+			double		valued = 0;
+
+			foreach(tc, c->served)
+			{
+				StmtInfo   *s = (StmtInfo *) lfirst(tc);
+
+				if (s->capped)
+				{
+					ncapped++;
+					measured += s->measured_ms;
+					valued += s->call_ms;
+				}
+			}
+			if (ncapped > 0)
+				appendStringInfo(&reason, "; %d statement%s valued at %.2f ms a call, the planner's cost at normal load, not the %.2f ms measured (a busy server inflates measured times)",
+								 ncapped, ncapped == 1 ? "" : "s",
+								 valued / ncapped, measured / ncapped);
+		}
+		{
+			RelInfo    *ri = rel_info(st, c->relid);
+
+			if (ri->model && sa_index_write_cost_us > 0)
+			{
+				appendStringInfoString(&reason, "; ");
+				(void) sa_index_upkeep(ri->model, c->h, &reason);
+			}
+		}
 		values[0] = ObjectIdGetDatum(c->relid);
 		values[1] = PointerGetDatum(construct_array(cols, nk, TEXTOID, -1,
 													false, TYPALIGN_INT));
@@ -1591,8 +2818,37 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 																dpcontext, false, false));
 		else
 			nulls[13] = true;
+		if (rsinfo->setDesc->natts == SA_ADVICE_COLS)
+		{
+			int			nd = list_length(c->drops);
+			Datum	   *dropped = (Datum *) palloc(sizeof(Datum) * Max(nd, 1));
+			StringInfoData drop;
+
+			values[14] = CStringGetTextDatum(get_am_name(c->relam));
+			initStringInfo(&drop);
+			i = 0;
+			foreach(tc, c->drops)
+			{
+				SaIndexDesc *d = (SaIndexDesc *) lfirst(tc);
+
+				dropped[i] = ObjectIdGetDatum(d->oid);
+				appendStringInfo(&drop, "%sDROP INDEX CONCURRENTLY %s;",
+								 i > 0 ? " " : "",
+								 index_qualified_name(d->oid));
+				i++;
+			}
+			values[15] = PointerGetDatum(construct_array(dropped, nd,
+														 REGCLASSOID, 4, true,
+														 TYPALIGN_INT));
+			if (nd > 0)
+				values[16] = CStringGetTextDatum(drop.data);
+			else
+				nulls[16] = true;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	/* for the before/after check (advice_outcome.c) */
+	sa_record_predictions(preds);
 	return (Datum) 0;
 }
 
@@ -1621,8 +2877,9 @@ sa_advisor_init(void)
 							"Time budget for computing index advice; statements left over are skipped.",
 							NULL, &advice_time_limit_ms, 10000, 10, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomRealVariable("scale_advisor.index_write_cost_us",
-							 "Estimated cost, in microseconds, of maintaining one index entry for one written row.",
-							 NULL, &index_write_cost_us, 10.0, 0.0, 1e6,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.brin_min_table_pages",
+							"Tables smaller than this many pages get no BRIN index advice.",
+							NULL, &brin_min_table_pages, 1024, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	sa_advice_model_init();
 }

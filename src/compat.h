@@ -6,10 +6,11 @@
  *		needs a PG_VERSION_NUM test.
  *
  * Tested: 15 (Debian 12's packages) and 18 (built from Debian's source
- * package).  16 and 17 are written for from their headers and release
- * notes but not compiled or tested here.  14 and older are refused: 14 has
- * no shmem_request_hook, no pg_get_querydef and no pg_prng, and nothing
- * could test the code that would stand in for them.
+ * package).  16 and 17 are compile-checked against their headers
+ * (test/lib/compile-check.sh), not run.  19 is not supported yet
+ * (docs/versions.md lists what does not compile).  14 and older are
+ * refused: 14 has no shmem_request_hook, no pg_get_querydef and no
+ * pg_prng, and nothing could test the code that would stand in for them.
  *
  * No locking of its own: every helper here is a thin wrapper over a core
  * call and takes whatever locks that call takes.
@@ -109,6 +110,31 @@ sa_check_plan_perms(PlannedStmt *plan, bool ereport_on_violation)
 }
 
 /*
+ * The columns a query reads from one of its range table's relations
+ * (offset by FirstLowInvalidHeapAttributeNumber): the range table entry's
+ * selectedCols until 15; PostgreSQL 16 moved them into its
+ * RTEPermissionInfo.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h"
+#define sa_rte_selected_cols(q, rte) \
+	((rte)->perminfoindex != 0 ? \
+	 getRTEPermissionInfo((q)->rteperminfos, (rte))->selectedCols : NULL)
+#else
+#define sa_rte_selected_cols(q, rte) ((void) (q), (rte)->selectedCols)
+#endif
+
+/*
+ * Does an update that changes only columns of summarizing indexes (BRIN)
+ * stay HOT?  From PostgreSQL 16 on it does.
+ */
+#if PG_VERSION_NUM >= 160000
+#define SA_SUMMARIZING_KEEPS_HOT true
+#else
+#define SA_SUMMARIZING_KEEPS_HOT false
+#endif
+
+/*
  * May role SET ROLE to owner?  PostgreSQL 16 lets a grant give a role's
  * privileges without that right (WITH SET FALSE); before 16 having the
  * privileges of a role (an INHERIT member) always came with it.
@@ -195,7 +221,7 @@ sa_ordering_op_is_desc(Oid opno, bool *desc)
  * hook loaded before it (called after it) sees no id.  A Query built the
  * way parse analysis builds one for a utility statement jumbles to the same
  * id: on 14 and 15 a hash of the statement's text, from 16 on a jumble of
- * the statement's tree.  JumbleQuery lost its text argument in 17.
+ * the statement's tree.  JumbleQuery lost its text argument in 16.
  */
 #include "nodes/plannodes.h"
 static inline uint64
@@ -211,7 +237,7 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	query->utilityStmt = pstmt->utilityStmt;
 	query->stmt_location = pstmt->stmt_location;
 	query->stmt_len = pstmt->stmt_len;
-#if PG_VERSION_NUM >= 170000
+#if PG_VERSION_NUM >= 160000
 	jstate = JumbleQuery(query);
 #else
 	jstate = JumbleQuery(query, query_string);
@@ -226,5 +252,30 @@ sa_utility_query_id(PlannedStmt *pstmt, const char *query_string)
 	pfree(query);
 	return queryid;
 }
+
+/*
+ * build_attrmap_by_name gained a missing_ok argument in 16.
+ */
+#include "access/attmap.h"
+#if PG_VERSION_NUM >= 160000
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out), false)
+#else
+#define sa_build_attrmap_by_name(in, out) build_attrmap_by_name((in), (out))
+#endif
+
+/*
+ * The fields of a table's statistics entry for the rows changed since the
+ * last ANALYZE and its times were renamed in 16.
+ */
+#include "pgstat.h"
+#if PG_VERSION_NUM >= 160000
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->mod_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->last_analyze_time)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->last_autoanalyze_time)
+#else
+#define SA_TAB_MOD_SINCE_ANALYZE(t)	((t)->changes_since_analyze)
+#define SA_TAB_LAST_ANALYZE(t)		((t)->analyze_timestamp)
+#define SA_TAB_LAST_AUTOANALYZE(t)	((t)->autovac_analyze_timestamp)
+#endif
 
 #endif							/* SA_COMPAT_H */

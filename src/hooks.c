@@ -1024,8 +1024,11 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	bool		raise;
 	bool		tracked;
 	bool		ended_commit;
+	bool		dropping;
+	SaDropInfo	drop;
 
 	commit_check();
+	dropping = sa_drop_extension_prepare(parsetree, &drop);
 	level = sa_nesting_level;
 	raise = !IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt);
 	tracked = (sa_track_utility && raise && !IsA(parsetree, DeallocateStmt) &&
@@ -1086,6 +1089,10 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		call_utility(pstmt, queryString, readOnlyTree, context, params,
 					 queryEnv, dest, qc, level, raise, UINT64CONST(0));
+
+	/* DROP EXTENSION scale_advisor: its schema too, when empty */
+	if (dropping)
+		sa_drop_extension_finish(&drop);
 
 	/* a top-level statement ended: deferred triggers may follow */
 	if (level == 0)

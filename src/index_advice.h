@@ -18,6 +18,7 @@
 #include "nodes/pg_list.h"
 #include "nodes/plannodes.h"
 #include "nodes/execnodes.h"
+#include "lib/stringinfo.h"
 
 /* How a column (or expression) of a scanned relation is used. */
 #define SA_TERM_EQ		'e'		/* col = value */
@@ -26,6 +27,11 @@
 #define SA_TERM_LIKE	'l'		/* col LIKE 'prefix%' */
 #define SA_TERM_JOIN	'j'		/* col = other relation's column */
 #define SA_TERM_SORT	's'		/* ORDER BY col under a LIMIT */
+#define SA_TERM_GIN		'g'		/* col @> value, col ? key, col && array,
+								 * tsvector @@ tsquery: an operator of the
+								 * type's default GIN operator class */
+#define SA_TERM_TRGM	't'		/* col LIKE '%x%', ILIKE, ~, ~*: no btree
+								 * serves it, pg_trgm's GIN class may */
 
 /*
  * One use of a column or expression of one scanned relation.  "expr" is the
@@ -68,6 +74,7 @@ extern List *sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate);
 extern char *sa_terms_text(Oid relid, List *terms, bool with_ops);
 extern Oid	sa_default_btree_opclass(Oid typid);
 extern void sa_plans_init(void);
+extern bool sa_plans_save(void);
 
 /* Captured statements, copied out of shared memory for the advisor. */
 typedef struct SaCapturedStmt
@@ -91,6 +98,7 @@ extern List *sa_captured_statements(bool all_users);
 typedef struct SaHypoIndex
 {
 	Oid			relid;
+	Oid			relam;			/* btree, GIN or BRIN (pg_am) */
 	int			ncolumns;		/* key + included */
 	int			nkeycolumns;
 	AttrNumber	indexkeys[INDEX_MAX_KEYS];	/* 0 for expressions */
@@ -105,12 +113,39 @@ typedef struct SaHypoIndex
 	Oid			fake_oid;		/* set by whatif.c */
 	double		est_pages;		/* filled in by the last planning */
 	double		est_tuples;
+	double		admit;			/* share of the rows the predicate admits */
 } SaHypoIndex;
 
+/* an existing index, described as a hypothetical one (sa_index_desc) */
+typedef struct SaIndexDesc
+{
+	Oid			oid;
+	SaHypoIndex h;
+	bool		usable;			/* valid, ready and live */
+	bool		unique;			/* unique, primary key or exclusion */
+	bool		constraint;		/* backs a constraint */
+	bool		clustered;
+	bool		replident;		/* the table's replica identity */
+} SaIndexDesc;
+
+extern SaIndexDesc *sa_index_desc(Oid indexoid);
+extern List *sa_table_index_descs(Oid relid);
+extern bool sa_hypo_same(SaHypoIndex *a, SaHypoIndex *b);
+extern bool sa_hypo_covered_by(SaHypoIndex *e, SaHypoIndex *n);
+extern char *sa_hypo_serialize(SaHypoIndex *h);
+extern SaHypoIndex *sa_hypo_deserialize(Oid relid, const char *def);
 extern PlannedStmt *sa_whatif_plan(Query *query, const char *text,
 								   ParamListInfo params, List *hypos);
+extern PlannedStmt *sa_whatif_plan_scaled(Query *query, const char *text,
+										  ParamListInfo params, List *hypos,
+										  Oid relid, double scale);
 extern bool sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid);
 extern double sa_hypo_size_bytes(SaHypoIndex *hypo);
+extern bool sa_hypo_am_supported(Oid amoid);
+extern double sa_hypo_keys_per_row(SaHypoIndex *hypo);
+extern double sa_am_row_us(SaHypoIndex *hypo);
+extern double sa_hypo_entry_bytes(SaHypoIndex *hypo);
+extern SaHypoIndex *sa_hypo_for_partition(SaHypoIndex *h, Oid child);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
 extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);
@@ -122,8 +157,61 @@ extern bool sa_error_ends_reading(int sqlerrcode);
 extern char *sa_replan_refusal(Query *q, Oid role, int nparams,
 							   Oid *ptypes);
 
+/* advice_model.c: what writes an index costs, rates, growth, load */
+typedef struct SaUpdateCols
+{
+	Bitmapset  *cols;			/* attnos an UPDATE statement sets */
+	double		weight;			/* rows it updated */
+} SaUpdateCols;
+
+typedef struct SaTableModel
+{
+	Oid			relid;			/* table, or partitioned table */
+	List	   *leaves;			/* its leaf partitions, or itself */
+	double		rows;			/* live rows (reltuples), summed */
+	double		pages;
+	double		ins_s;			/* rows inserted per second */
+	double		upd_s;			/* updated, of them HOT: */
+	double		hot_s;
+	double		del_s;
+	double		window_s;		/* the time the rates cover */
+	char	   *rate_source;
+	double		rows_per_day;	/* growth, -1 when not measured */
+	List	   *updates;		/* SaUpdateCols * */
+	double		upd_weight;		/* their weights summed */
+	int			nindexes;		/* existing indexes */
+	double		index_entry_us; /* one entry in each of them, summed */
+} SaTableModel;
+
+extern double sa_index_write_cost_us;
+extern void sa_model_tables(List *models, bool all_users, Oid nsp);
+extern double sa_index_upkeep(SaTableModel *tm, SaHypoIndex *h,
+							  StringInfo why);
+extern double sa_model_write_rate(SaTableModel *tm);
+extern double sa_model_growth(SaTableModel *tm);
+extern double sa_column_top_value(Oid relid, AttrNumber attno, Datum *value,
+								  Oid *typid);
+extern double sa_stmt_normal_ms(double measured_ms, double cost,
+								double read_share, bool *capped);
+extern void sa_advice_model_init(void);
+
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;
+extern Oid	sa_extension_schema(const char *name);
+
+/* advice_outcome.c: what one piece of advice predicts for one statement */
+typedef struct SaPrediction
+{
+	Oid			relid;
+	char	   *index_sql;
+	char	   *index_def;		/* sa_hypo_serialize of the index */
+	uint64		queryid;
+	Oid			userid;
+	double		cost_before;	/* planner costs without and with it */
+	double		cost_after;
+} SaPrediction;
+
+extern void sa_record_predictions(List *preds);
 
 #endif							/* SA_INDEX_ADVICE_H */

@@ -1288,7 +1288,10 @@ np_entry_has_rewrite(const NpKey *key, uint64 parent_queryid)
 	return result;
 }
 
-/* make room for one entry: drop the one seen least recently */
+/*
+ * Make room for one entry: drop the one seen least recently.  Caller holds
+ * np_state->lock exclusively.
+ */
 static void
 np_evict_one(void)
 {
@@ -1296,6 +1299,7 @@ np_evict_one(void)
 	NpEntry    *e,
 			   *victim = NULL;
 
+	Assert(LWLockHeldByMeInMode(np_state->lock, LW_EXCLUSIVE));
 	hash_seq_init(&seq, np_hash);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (victim == NULL || e->last_seen < victim->last_seen)

@@ -10,7 +10,10 @@
  * expressions that a sequential scan filtered on, that an index scan still
  * had to filter on, that a join matched it on, or that a sort under a LIMIT
  * ordered it by.  The capture and the advisor (advisor.c) share it: the
- * capture on executed plans, the advisor on plans made again later.
+ * capture on executed plans, the advisor on plans made again later.  A
+ * partition's scan is reported as one of the partitioned table at the top
+ * of its tree, with its columns mapped by name (need_to_parent), so that
+ * advice and workload name the table the application queries.
  *
  * The capture uses the observers of src/hooks.c: for a sample of
  * executions (scale_advisor.plan_sample_rate) the executor start observer
@@ -27,6 +30,17 @@
  * an index take the lock; every other execution returns before touching
  * shared memory.
  *
+ * Persistence, as for the statement store (store.c): the captured
+ * statements are written to pg_stat/scale_advisor_plans.stat when the
+ * server shuts down cleanly (by the postmaster, after every backend has
+ * exited) and by the saver worker every scale_advisor.save_interval seconds
+ * (worker.c), through a temporary file and a durable rename; the
+ * postmaster loads the file when it creates the shared memory.  A save
+ * copies the entries under the lock in shared mode and writes them after
+ * releasing it.  scale_advisor.save = off turns both off.  A file that does
+ * not read back whole, or whose records fail the checks of plans_load, is
+ * ignored from the first bad record on.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,8 +49,10 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_operator.h"
 #include "common/hashfn.h"
@@ -53,6 +69,9 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
@@ -61,12 +80,19 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "store.h"
+
+#define SA_PLANS_FILE		"pg_stat/scale_advisor_plans.stat"
+#define SA_PLANS_FILE_TMP	SA_PLANS_FILE ".tmp"
+#define SA_PLANS_MAGIC		0x5CA1AD1A
+#define SA_PLANS_VERSION	1
 
 #define SA_TEXT_MAX		2048	/* statement text plus parameter values */
 #define SA_MAX_PARAMS	32
@@ -275,6 +301,47 @@ default_btree_family(Oid typid)
 	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
 }
 
+/*
+ * Default GIN operator family of a type, cached as the btree one is.
+ */
+static Oid	gin_cache_type[SA_OPF_CACHE];
+static Oid	gin_cache_family[SA_OPF_CACHE];
+static int	gin_cache_next = 0;
+
+static Oid
+default_gin_family(Oid typid)
+{
+	int			i;
+	Oid			opclass;
+	Oid			family;
+
+	for (i = 0; i < SA_OPF_CACHE; i++)
+		if (gin_cache_type[i] == typid && OidIsValid(typid))
+			return gin_cache_family[i];
+	opclass = GetDefaultOpClass(typid, GIN_AM_OID);
+	family = OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+	gin_cache_type[gin_cache_next] = typid;
+	gin_cache_family[gin_cache_next] = family;
+	gin_cache_next = (gin_cache_next + 1) % SA_OPF_CACHE;
+	return family;
+}
+
+/*
+ * A pattern match on a text that pg_trgm's operator classes serve: LIKE
+ * and ILIKE, and the regular expression matches ~ and ~*.
+ */
+static bool
+is_trgm_match(Oid opno, Expr *key)
+{
+	RegProcedure fn = get_opcode(opno);
+	Oid			typid = exprType((Node *) key);
+
+	if (typid != TEXTOID && typid != VARCHAROID)
+		return false;
+	return fn == F_TEXTLIKE || fn == F_TEXTICLIKE ||
+		fn == F_TEXTREGEXEQ || fn == F_TEXTICREGEXEQ;
+}
+
 /* LIKE with a constant pattern that starts with a literal prefix */
 static bool
 is_like_prefix(Oid opno, Expr *value)
@@ -386,6 +453,15 @@ clause_term(Expr *clause, Index varno)
 	}
 	if (kind == 0 && !is_array && is_like_prefix(opno, value))
 		kind = SA_TERM_LIKE;
+	if (kind == 0 && !is_array)
+	{
+		Oid			family = default_gin_family(exprType((Node *) key));
+
+		if (OidIsValid(family) && op_in_opfamily(opno, family))
+			kind = SA_TERM_GIN;
+		else if (is_trgm_match(opno, key))
+			kind = SA_TERM_TRGM;
+	}
 	if (kind == 0)
 		return NULL;
 	t = make_term(kind, key, varno);
@@ -456,7 +532,13 @@ resolve_expr(Plan *plan, Expr *e, Plan **scan)
 		if (!IsA(e, Var))
 			return NULL;
 		v = (Var *) e;
-		if (v->varno == OUTER_VAR)
+		if (v->varno == OUTER_VAR && IsA(plan, Append) &&
+			((Append *) plan)->appendplans != NIL)
+			child = linitial(((Append *) plan)->appendplans);	/* partitions */
+		else if (v->varno == OUTER_VAR && IsA(plan, MergeAppend) &&
+				 ((MergeAppend *) plan)->mergeplans != NIL)
+			child = linitial(((MergeAppend *) plan)->mergeplans);
+		else if (v->varno == OUTER_VAR)
 			child = outerPlan(plan);
 		else if (v->varno == INNER_VAR)
 			child = innerPlan(plan);
@@ -770,6 +852,97 @@ stmt_may_need(PlannedStmt *pstmt)
 }
 
 /*
+ * A scan of a partition: its need becomes that of the partitioned table at
+ * the top of the partition tree, with the terms' column numbers mapped to
+ * the table's by name, so that the advice names the table (an index on it
+ * is built on every partition).  Nothing changes when the table cannot be
+ * locked at once (the statement does not wait behind DDL on it here).
+ */
+static void
+need_to_parent(SaScanNeed *need)
+{
+	List	   *ancestors;
+	Oid			top;
+	Relation	prel;
+	Relation	crel;
+	AttrMap    *map;
+	ListCell   *lc;
+	Bitmapset  *attrs = NULL;
+	int			x = -1;
+
+	if (!get_rel_relispartition(need->relid))
+		return;
+	ancestors = get_partition_ancestors(need->relid);
+	if (ancestors == NIL)
+		return;
+	top = llast_oid(ancestors);
+	if (!ConditionalLockRelationOid(top, AccessShareLock))
+		return;
+	prel = relation_open(top, NoLock);
+	crel = relation_open(need->relid, NoLock);
+	map = sa_build_attrmap_by_name(RelationGetDescr(prel),
+								   RelationGetDescr(crel));
+	foreach(lc, need->terms)
+	{
+		SaTerm	   *t = (SaTerm *) lfirst(lc);
+		bool		whole_row;
+
+		t->expr = (Expr *) map_variable_attnos((Node *) t->expr, 1, 0, map,
+											   InvalidOid, &whole_row);
+		if (t->clause)
+			t->clause = (Expr *) map_variable_attnos((Node *) t->clause, 1, 0,
+													 map, InvalidOid,
+													 &whole_row);
+		t->attno = IsA(t->expr, Var) ? ((Var *) t->expr)->varattno : 0;
+	}
+	while ((x = bms_next_member(need->attrs_used, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (a > 0 && a <= map->maplen)
+			a = map->attnums[a - 1];
+		attrs = bms_add_member(attrs, a - FirstLowInvalidHeapAttributeNumber);
+	}
+	need->attrs_used = attrs;
+	need->relid = top;
+	relation_close(crel, NoLock);
+	relation_close(prel, NoLock);
+}
+
+/* add what another partition's scan needed to a partitioned table's need */
+static void
+merge_need(SaScanNeed *into, SaScanNeed *from)
+{
+	ListCell   *lc;
+	List	   *ordered = NIL;
+	int			pass;
+
+	foreach(lc, from->terms)
+		add_term(into, (SaTerm *) lfirst(lc));
+	if (from->scan == 's')
+		into->scan = 's';
+	into->under_limit_sort |= from->under_limit_sort;
+	into->attrs_used = bms_union(into->attrs_used, from->attrs_used);
+	into->rows_scanned += from->rows_scanned;
+	into->rows_removed += from->rows_removed;
+	into->actual &= from->actual;
+	/* equality terms first, then ranges, then sort keys */
+	for (pass = 0; pass < 3; pass++)
+	{
+		foreach(lc, into->terms)
+		{
+			char		k = ((SaTerm *) lfirst(lc))->kind;
+			int			p = (k == SA_TERM_SORT) ? 2 :
+				(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+
+			if (p == pass)
+				ordered = lappend(ordered, lfirst(lc));
+		}
+	}
+	into->terms = ordered;
+}
+
+/*
  * The needs of every table scan of the plan that an index could improve: a
  * sequential scan with any term, or an index or bitmap scan that filtered
  * rows or fed a sort under a LIMIT.  planstate may be NULL (no row counts).
@@ -801,6 +974,25 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 		if (it->need->scan == 's' || it->has_filter ||
 			it->need->under_limit_sort)
 		{
+			SaScanNeed *same = NULL;
+			ListCell   *rc;
+
+			/* a partition's need is its partitioned table's */
+			need_to_parent(it->need);
+			foreach(rc, result)
+			{
+				if (((SaScanNeed *) lfirst(rc))->relid == it->need->relid)
+					same = (SaScanNeed *) lfirst(rc);
+			}
+			if (same != NULL)
+			{
+				merge_need(same, it->need);
+				continue;
+			}
+		}
+		if (it->need->scan == 's' || it->has_filter ||
+			it->need->under_limit_sort)
+		{
 			/* equality terms first, then ranges, then sort keys */
 			List	   *ordered = NIL;
 			int			pass;
@@ -811,7 +1003,8 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 				{
 					char		k = ((SaTerm *) lfirst(tc))->kind;
 					int			p = (k == SA_TERM_SORT) ? 2 :
-						(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+						(k == SA_TERM_EQ || k == SA_TERM_IN ||
+						 k == SA_TERM_JOIN) ? 0 : 1;
 
 					if (p == pass)
 						ordered = lappend(ordered, lfirst(tc));
@@ -876,6 +1069,10 @@ sa_terms_text(Oid relid, List *terms, bool with_ops)
 			case SA_TERM_SORT:
 				appendStringInfoString(&buf, t->desc ? " ORDER BY DESC" : " ORDER BY");
 				break;
+			case SA_TERM_GIN:
+			case SA_TERM_TRGM:
+				appendStringInfo(&buf, " %s", get_opname(t->opno));
+				break;
 		}
 	}
 	return buf.data;
@@ -905,6 +1102,10 @@ plan_key_match(const void *a, const void *b, Size keysize)
 	return (x->queryid == y->queryid && x->dbid == y->dbid &&
 			x->userid == y->userid) ? 0 : 1;
 }
+
+static void plans_shmem_shutdown(int code, Datum arg);
+static bool plans_write_file(void);
+static void plans_load(void);
 
 static Size
 plans_shmem_size(void)
@@ -936,6 +1137,269 @@ plans_shmem_startup(void)
 	plan_hash = ShmemInitHash("scale_advisor plan statements",
 							  plan_max_statements, plan_max_statements,
 							  &info, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
+	if (!IsUnderPostmaster)
+	{
+		on_shmem_exit(plans_shmem_shutdown, (Datum) 0);
+		if (!found)
+			plans_load();
+	}
+}
+
+/* the fixed part of an entry, written before its used text bytes */
+#define SA_PLAN_FIXED	offsetof(SaPlanEntry, text)
+
+typedef struct SaPlansFileHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		entry_size;		/* SA_PLAN_FIXED of the writer */
+	int32		count;
+	TimestampTz reset_time;
+	int64		evictions;
+} SaPlansFileHeader;
+
+/*
+ * Postmaster exit: save the captured statements unless the exit is a crash.
+ */
+static void
+plans_shmem_shutdown(int code, Datum arg)
+{
+	if (code != 0 || plan_shared == NULL || !sa_save_enabled)
+		return;
+	(void) plans_write_file();
+}
+
+/*
+ * Save the captured statements; called by the saver worker.
+ */
+bool
+sa_plans_save(void)
+{
+	if (plan_shared == NULL || !sa_save_enabled)
+		return false;
+	return plans_write_file();
+}
+
+/*
+ * Copy every entry (in a backend under the lock in shared mode; the
+ * postmaster at shutdown has no other process to fear), then write them to
+ * a temporary file with no lock held and rename it into place.  Failures
+ * are logged and leave the file saved before as it was.
+ */
+static bool
+plans_write_file(void)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	SaPlansFileHeader hdr;
+	SaPlanEntry *copy;
+	HASH_SEQ_STATUS hs;
+	SaPlanEntry *e;
+	FILE	   *f;
+	long		n;
+	int			count = 0;
+	int			i;
+	bool		ok = true;
+	bool		locked = IsUnderPostmaster;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "scale_advisor plans save",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = SA_PLANS_MAGIC;
+	hdr.version = SA_PLANS_VERSION;
+	hdr.entry_size = SA_PLAN_FIXED;
+	if (locked)
+		LWLockAcquire(plan_shared->lock, LW_SHARED);
+	n = hash_get_num_entries(plan_hash);
+	copy = MemoryContextAllocExtended(cxt, mul_size(Max(n, 1), sizeof(SaPlanEntry)),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (copy != NULL)
+	{
+		hash_seq_init(&hs, plan_hash);
+		while ((e = hash_seq_search(&hs)) != NULL)
+		{
+			if (count < n)
+				memcpy(&copy[count++], e, SA_PLAN_FIXED + Min(e->used, SA_TEXT_MAX));
+		}
+		hdr.reset_time = plan_shared->reset_time;
+		hdr.evictions = plan_shared->evictions;
+	}
+	if (locked)
+		LWLockRelease(plan_shared->lock);
+	if (copy == NULL)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save scale_advisor captured plans: out of memory")));
+		goto failed;
+	}
+	hdr.count = count;
+
+	f = AllocateFile(SA_PLANS_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_PLANS_FILE_TMP)));
+		goto failed;
+	}
+	if (fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		ok = false;
+	for (i = 0; ok && i < count; i++)
+	{
+		e = &copy[i];
+		if (fwrite(e, SA_PLAN_FIXED, 1, f) != 1 ||
+			(e->used > 0 && fwrite(e->text, e->used, 1, f) != 1))
+			ok = false;
+	}
+	if (ok && fflush(f) != 0)
+		ok = false;
+	if (ok && pg_fsync(fileno(f)) != 0)
+		ok = false;
+	if (!ok)
+	{
+		int			save_errno = errno;
+
+		FreeFile(f);
+		errno = save_errno;
+	}
+	else if (FreeFile(f) != 0)
+		ok = false;
+	if (!ok)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write scale_advisor file \"%s\": %m",
+						SA_PLANS_FILE_TMP),
+				 errdetail("The captured plans saved before, if any, are kept.")));
+		unlink(SA_PLANS_FILE_TMP);
+		goto failed;
+	}
+	if (durable_rename(SA_PLANS_FILE_TMP, SA_PLANS_FILE, LOG) != 0)
+	{
+		unlink(SA_PLANS_FILE_TMP);
+		goto failed;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return true;
+
+failed:
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return false;
+}
+
+/* a NUL inside buf[0 .. len) */
+static bool
+has_nul(const char *buf, int len)
+{
+	return len > 0 && memchr(buf, '\0', len) != NULL;
+}
+
+/*
+ * Is a record read back from the file one this version could have written?
+ * Its strings end inside their arrays and its counts are in range, so that
+ * the readers (which trust them) cannot run off the entry.
+ */
+static bool
+plan_record_ok(SaPlanEntry *e)
+{
+	int			i;
+	int			off;
+
+	if (e->used < 0 || e->used > SA_TEXT_MAX || e->nobs < 0 ||
+		e->nobs > SA_MAX_OBS || e->nparams < 0 ||
+		e->nparams > SA_MAX_PARAMS ||
+		!has_nul(e->search_path, SA_PATH_MAX))
+		return false;
+	for (i = 0; i < e->nobs; i++)
+		if (!has_nul(e->obs[i].terms, SA_TERMS_MAX))
+			return false;
+	if (e->used == 0)
+		return e->nparams == 0;
+	/* the text and one value per parameter, each ending in a NUL */
+	off = 0;
+	for (i = 0; i <= e->nparams; i++)
+	{
+		char	   *z;
+
+		if (off >= e->used)
+			return false;
+		z = memchr(e->text + off, '\0', e->used - off);
+		if (z == NULL)
+			return false;
+		off = (z - e->text) + 1;
+	}
+	return true;
+}
+
+/*
+ * Load the saved file into the fresh table (postmaster, no lock needed).
+ */
+static void
+plans_load(void)
+{
+	FILE	   *f;
+	SaPlansFileHeader hdr;
+	SaPlanEntry *rec;
+	int			i;
+	int			loaded = 0;
+
+	f = AllocateFile(SA_PLANS_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read scale_advisor file \"%s\": %m",
+							SA_PLANS_FILE)));
+		return;
+	}
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 ||
+		hdr.magic != SA_PLANS_MAGIC || hdr.version != SA_PLANS_VERSION ||
+		hdr.entry_size != SA_PLAN_FIXED || hdr.count < 0)
+	{
+		ereport(LOG,
+				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
+						SA_PLANS_FILE)));
+		FreeFile(f);
+		return;
+	}
+	rec = (SaPlanEntry *) palloc0(sizeof(SaPlanEntry));
+	for (i = 0; i < hdr.count; i++)
+	{
+		SaPlanEntry *e;
+		bool		found;
+
+		if (fread(rec, SA_PLAN_FIXED, 1, f) != 1 ||
+			rec->used < 0 || rec->used > SA_TEXT_MAX ||
+			(rec->used > 0 && fread(rec->text, rec->used, 1, f) != 1) ||
+			!plan_record_ok(rec))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor file \"%s\" is truncated or damaged: %d of %d captured statements loaded",
+							SA_PLANS_FILE, loaded, hdr.count)));
+			break;
+		}
+		if (hash_get_num_entries(plan_hash) >= plan_max_statements)
+			break;				/* plan_max_statements was lowered */
+		e = (SaPlanEntry *) hash_search(plan_hash, &rec->key, HASH_ENTER_NULL,
+										&found);
+		if (e == NULL)
+			break;
+		if (found)
+			continue;
+		memcpy(((char *) e) + sizeof(SaPlanKey), ((char *) rec) + sizeof(SaPlanKey),
+			   SA_PLAN_FIXED - sizeof(SaPlanKey) + rec->used);
+		loaded++;
+	}
+	pfree(rec);
+	FreeFile(f);
+	plan_shared->reset_time = hdr.reset_time;
+	plan_shared->evictions = hdr.evictions;
 }
 
 static void
@@ -1048,7 +1512,10 @@ statement_text(const SaStatement *stmt, const char **start, int *len)
 	*len = l;
 }
 
-/* keep this execution's text and parameter values as the example */
+/*
+ * Keep this execution's text and parameter values as the example.  Caller
+ * holds plan_shared->lock exclusively.
+ */
 static void
 store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 			  Oid *ptypes, bool *pnull, int nparams, bool params_ok)
@@ -1058,6 +1525,7 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 	int			used;
 	int			i;
 
+	Assert(LWLockHeldByMeInMode(plan_shared->lock, LW_EXCLUSIVE));
 	statement_text(stmt, &s, &len);
 	e->truncated = false;
 	if (namespace_search_path == NULL ||
@@ -1095,6 +1563,10 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 	e->used = used;
 }
 
+/*
+ * Make room for one statement: drop the one with the least sampled and slow
+ * time.  Caller holds plan_shared->lock exclusively.
+ */
 static void
 evict_one(void)
 {
@@ -1103,6 +1575,7 @@ evict_one(void)
 	SaPlanEntry *victim = NULL;
 	double		vscore = 0;
 
+	Assert(LWLockHeldByMeInMode(plan_shared->lock, LW_EXCLUSIVE));
 	hash_seq_init(&hs, plan_hash);
 	while ((e = hash_seq_search(&hs)) != NULL)
 	{

@@ -31,6 +31,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_constraint.h"
@@ -481,6 +482,28 @@ sa_replan_refusal(Query *q, Oid role, int nparams, Oid *ptypes)
 	return cw.reason;
 }
 
+/*
+ * True when the statement names relations and all of them are system
+ * catalogs or views of pg_catalog or information_schema, and writes none.
+ */
+static bool
+reads_only_catalogs(CodeWalk *cw)
+{
+	ListCell   *lc;
+
+	if (cw->read == NIL || cw->written != NIL)
+		return false;
+	foreach(lc, cw->read)
+	{
+		Oid			nsp = get_rel_namespace(lfirst_oid(lc));
+
+		if (!IsCatalogNamespace(nsp) && !IsToastNamespace(nsp) &&
+			nsp != cw->infoschema)
+			return false;
+	}
+	return true;
+}
+
 /* analyze the statement and find what it would run; NULL when built in */
 static char *
 refusal(const char *text)
@@ -508,6 +531,8 @@ refusal(const char *text)
 		if (cw.reason)
 			return cw.reason;
 	}
+	if (reads_only_catalogs(&cw))
+		return pstrdup("it reads only system catalogs (a client tool's query, such as psql's describe commands), not the application's tables");
 	check_written(&cw);
 	if (cw.reason == NULL)
 		check_read(&cw);

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "executor/execdesc.h"
+#include "nodes/nodes.h"
 #include "nodes/params.h"
 
 /* true once _PG_init ran from shared_preload_libraries */
@@ -98,6 +99,7 @@ extern void sa_partition_init(void);
 extern void sa_index_advice_init(void);	/* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_messages_init(void);	/* src/messages.c */
 
 /*
  * src/privs.c: may a role see every role's statement texts and query ids
@@ -107,11 +109,27 @@ extern void sa_snapshot_init(void);	/* src/snapshot.c */
 extern bool sa_may_read_all_stats(Oid roleid);
 extern bool sa_may_see_values(Oid reader, Oid owner);
 
-/* src/snapshot.c: history bucket of a time, and whether history is kept */
-extern int	sa_hist_bucket(double ms);
-extern bool sa_track_history;
+/* src/lifecycle.c: the extension's schema goes with DROP EXTENSION */
+typedef struct SaDropInfo
+{
+	Oid			extoid;
+	Oid			nspoid;
+	Oid			owner;
+} SaDropInfo;
+extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
+extern void sa_drop_extension_finish(const SaDropInfo *info);
 
-/* executions of a statement whose example the history asks for */
-#define SA_SAMPLE_TRIES 3
+/* src/snapshot.c: whether history is kept; saving the examples */
+extern bool sa_track_history;
+extern void sa_hist_save(void);
+
+/*
+ * Executions of a statement whose example the history asks for: the first
+ * SA_SAMPLE_TRIES of an entry after it is created or loaded at server start,
+ * then one in SA_SAMPLE_EVERY (a power of two), so that the examples are
+ * renewed over time and a restart does not leave statements without one.
+ */
+#define SA_SAMPLE_TRIES 4
+#define SA_SAMPLE_EVERY 1024
 
 #endif							/* SCALE_ADVISOR_H */

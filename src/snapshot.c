@@ -8,24 +8,30 @@
  * The statement store keeps cumulative figures; the regressions view needs
  * the latency distribution of a window of time (the last hour against the
  * day before).  Quantiles cannot be subtracted, histograms can: so every
- * store entry also counts its executions in SA_HIST_BUCKETS latency buckets
- * whose bounds grow by a factor of sqrt(2) from 10 microseconds (bucket 0
- * holds everything faster, the last bucket everything slower than about
- * 84 s); this file owns those bounds.  The store files a time under the
- * bucket of its sketch bucket's representative time (within 2 % of it), so
- * counting costs a table lookup and an increment under the entry's
- * spinlock the store takes anyway.  _history() sums the entries of each
- * (database, query identifier); a snapshot copies those cumulative counts
- * into a table; the difference of two snapshots is the histogram of the
- * time between them.
+ * store entry also counts its executions in a histogram whose buckets are
+ * those of the latency sketch from 10 us to 110 s (SA_HIST_FIRST and
+ * SA_HIST_BUCKETS, store.h), never scaled, so that a window's quantiles are
+ * as accurate as the store's (2 %).  Counting
+ * costs an increment under the entry's spinlock the store takes anyway.
+ * _history() sums the entries of each (database, query identifier); a
+ * snapshot copies those cumulative counts (modulo 2^32) into a table; the
+ * difference of two snapshots is the histogram of the time between them.
+ * Snapshots taken by version 1.0 hold 48 buckets of bounds growing by
+ * sqrt(2) from 10 microseconds; the functions here still read them.
  *
- * This file keeps one example of each statement as it ran: the text of the
- * statement (with its literals, when the client sent them inline) and the
- * values and types of its bound parameters (extended protocol), so that
- * workload_script() can replay the statement mix with real values.  The
- * store asks for an example on the first executions of an entry and then
- * once every 1,024 (SaStatement.want_sample); the observer looks the
- * statement up and builds the example only when it has none.  Examples are
+ * This file keeps up to SA_SAMPLE_SLOTS examples of each statement as it
+ * ran: the text of the statement (with its literals, when the client sent
+ * them inline) and the values and types of its bound parameters (extended
+ * protocol), so that workload_script() can replay the statement mix with
+ * real, varied values.  The store asks for an example on the first
+ * executions of an entry after it was created or loaded at server start,
+ * then once every SA_SAMPLE_EVERY (SaStatement.want_sample); a new example
+ * replaces the oldest, an example already kept is not added twice.  The
+ * examples are saved to pg_stat/scale_advisor_examples.stat with the
+ * statement store (scale_advisor.save: by the saver worker and by the
+ * postmaster at a clean shutdown) and loaded when the postmaster creates
+ * shared memory, so that a restart does not empty the workload script; a
+ * record that is not well formed is skipped.  Examples are
  * shown only to the role that ran them and to members of
  * pg_read_all_stats, like the statement text of pg_stat_statements, and
  * _history() shows other roles' statements only to those members; the
@@ -35,11 +41,12 @@
  * scale_advisor.track_history = off stops counting and capturing.
  *
  * Locking: the examples' hash table is protected by one LWLock of the
- * tranche "scale_advisor_history".  Looking an example up takes it shared;
- * adding or removing examples takes it exclusively.  When the table is full
- * (scale_advisor.history_max), the tenth of the examples least recently
- * confirmed is evicted at once.  Output functions of parameter types run
- * with no lock held.
+ * tranche "scale_advisor_history".  Looking examples up and copying them
+ * takes it shared; adding or removing examples takes it exclusively.  When
+ * the table is full (scale_advisor.history_max statements), the tenth of
+ * the statements least recently confirmed is evicted at once.  An example
+ * is built (output functions of parameter types and all) before the lock
+ * is taken: nothing that can throw runs under it.
  *
  * Table sizes are read with _relation_size_nowait(), which takes its locks
  * (ACCESS SHARE on the table, its TOAST table and their indexes) only when
@@ -47,11 +54,13 @@
  * a table owner's ACCESS EXCLUSIVE lock (a TRUNCATE, an ALTER TABLE, a
  * REINDEX); the table is skipped and snapshot() says so.
  *
- * The background worker "scale_advisor snapshot" connects to the database
- * named by scale_advisor.database and calls scale_advisor.snapshot() every
- * scale_advisor.snapshot_interval seconds.  When the extension is not
- * created in that database it says so once in the log and keeps sleeping;
- * it skips its turn while the server is in recovery.
+ * The background worker "scale_advisor snapshot launcher" is connected to
+ * no database: every scale_advisor.snapshot_interval seconds (the first
+ * time when it starts) it lists the databases and starts, one after the
+ * other, a short-lived worker connected to each, which calls
+ * scale_advisor.snapshot() there when the extension is created in it.  So
+ * every database with the extension has its history.  It skips its turn
+ * while the server is in recovery, and exits quietly on SIGTERM.
  *
  *-------------------------------------------------------------------------
  */
@@ -61,10 +70,14 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "access/heapam.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -73,6 +86,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -82,6 +96,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "commands/dbcommands.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -96,13 +111,12 @@
 #include "scale_advisor.h"
 #include "store.h"
 
-/* latency buckets: bucket 0 below 10 us, then bounds times sqrt(2) */
-#define SA_HIST_BASE_MS 0.01
-
-/* room for the example of one statement */
-#define SA_SAMPLE_TEXT 2048
-#define SA_SAMPLE_VALUES 1024
+/* room for the examples of one statement */
+#define SA_SAMPLE_TEXT 2048		/* longest text of an example */
+#define SA_SAMPLE_VALUES 1024	/* longest parameter values of an example */
 #define SA_SAMPLE_MAXPARAMS 32
+#define SA_SAMPLE_SLOTS 4		/* examples kept per statement */
+#define SA_SAMPLE_AREA 4096		/* bytes they share */
 
 typedef struct SaHistKey
 {
@@ -110,19 +124,33 @@ typedef struct SaHistKey
 	uint64		queryid;
 } SaHistKey;
 
-/* the example of one statement */
+/*
+ * The examples of one statement.  area holds nsamples examples, oldest
+ * first, each at a 4-byte aligned offset: an SaSampleHdr, the parameter
+ * types (Oid[nparams]), the text (NUL-terminated) and the values (each
+ * NUL-terminated, "" for a NULL).
+ */
 typedef struct SaHistEntry
 {
 	SaHistKey	key;			/* hash key, must be first */
 	slock_t		mutex;			/* protects last_seen */
 	TimestampTz last_seen;		/* last time the store asked for it */
-	Oid			userid;			/* role that ran the example */
-	int			nparams;
-	uint32		nullmask;
-	Oid			ptypes[SA_SAMPLE_MAXPARAMS];
-	char		text[SA_SAMPLE_TEXT];
-	char		values[SA_SAMPLE_VALUES];	/* NUL-separated values */
+	int			nsamples;
+	int			used;			/* bytes of area in use */
+	char		area[SA_SAMPLE_AREA];
 } SaHistEntry;
+
+typedef struct SaSampleHdr
+{
+	uint32		size;			/* bytes of the example, a multiple of 4 */
+	Oid			userid;			/* role that ran it */
+	TimestampTz taken;			/* when */
+	uint32		nullmask;
+	uint16		nparams;
+	uint16		text_len;
+	uint16		values_len;
+	uint16		pad;
+} SaSampleHdr;
 
 typedef struct SaHistShared
 {
@@ -136,6 +164,8 @@ typedef struct SaSample
 	bool		valid;
 	int			nparams;
 	uint32		nullmask;
+	int			text_len;
+	int			values_len;
 	Oid			ptypes[SA_SAMPLE_MAXPARAMS];
 	char		text[SA_SAMPLE_TEXT];
 	char		values[SA_SAMPLE_VALUES];
@@ -152,9 +182,28 @@ bool		sa_track_history = true;
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;
 
+/* the examples are saved with the store (scale_advisor.save) */
+#define SA_EXAMPLES_FILE		"pg_stat/scale_advisor_examples.stat"
+#define SA_EXAMPLES_FILE_TMP	SA_EXAMPLES_FILE ".tmp"
+#define SA_EXAMPLES_MAGIC		0x5CA1AE01
+#define SA_EXAMPLES_VERSION		1
+
+typedef struct SaExamplesHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		area_size;
+	int32		count;
+} SaExamplesHeader;
+
+static void sa_hist_load(void);
+static void sa_hist_shutdown(int code, Datum arg);
+
 PGDLLEXPORT void sa_snapshot_worker_main(Datum arg);
+PGDLLEXPORT void sa_snapshot_db_main(Datum arg);
 
 PG_FUNCTION_INFO_V1(scale_advisor_history);
+PG_FUNCTION_INFO_V1(scale_advisor_history_examples);
 PG_FUNCTION_INFO_V1(scale_advisor_history_reset);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_quantile);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_count_above);
@@ -193,40 +242,242 @@ sa_hist_shmem_startup(void)
 	hist_htab = ShmemInitHash("scale_advisor history hash",
 							  sa_history_max, sa_history_max,
 							  &info, HASH_ELEM | HASH_BLOBS);
+
+	/* the postmaster loads the examples saved, and saves them at exit */
+	if (!IsUnderPostmaster)
+	{
+		on_shmem_exit(sa_hist_shutdown, (Datum) 0);
+		if (!found)
+			sa_hist_load();
+	}
+}
+
+/* true when an example area read from disk is well formed */
+static bool
+sa_area_valid(const SaHistEntry *e)
+{
+	int			off = 0;
+	int			n;
+
+	if (e->nsamples < 0 || e->nsamples > SA_SAMPLE_SLOTS ||
+		e->used < 0 || e->used > SA_SAMPLE_AREA)
+		return false;
+	for (n = 0; n < e->nsamples; n++)
+	{
+		SaSampleHdr hdr;
+
+		if (off + (int) sizeof(SaSampleHdr) > e->used)
+			return false;
+		memcpy(&hdr, e->area + off, sizeof(SaSampleHdr));
+		if (hdr.nparams > SA_SAMPLE_MAXPARAMS || hdr.text_len >= SA_SAMPLE_TEXT ||
+			hdr.values_len > SA_SAMPLE_VALUES ||
+			hdr.size != INTALIGN(sizeof(SaSampleHdr) + hdr.nparams * sizeof(Oid) +
+								 hdr.text_len + 1 + hdr.values_len) ||
+			off + (int) hdr.size > e->used ||
+			e->area[off + sizeof(SaSampleHdr) + hdr.nparams * sizeof(Oid) + hdr.text_len] != '\0')
+			return false;
+		/* the values: nparams NUL-terminated strings */
+		{
+			const char *v = e->area + off + sizeof(SaSampleHdr) +
+				hdr.nparams * sizeof(Oid) + hdr.text_len + 1;
+			int			left = hdr.values_len;
+			int			i;
+
+			for (i = 0; i < hdr.nparams; i++)
+			{
+				int			len = strnlen(v, left);
+
+				if (len >= left)
+					return false;
+				v += len + 1;
+				left -= len + 1;
+			}
+		}
+		off += hdr.size;
+	}
+	return off == e->used;
 }
 
 /*
- * The history bucket an execution time falls in.
+ * Load the saved examples into the fresh table (postmaster, no lock
+ * needed).  A file that does not read back whole is ignored, with a LOG
+ * message; an example that is not well formed is skipped.
  */
-int
-sa_hist_bucket(double ms)
+static void
+sa_hist_load(void)
 {
-	int			b;
+	FILE	   *f;
+	SaExamplesHeader hdr;
+	SaHistEntry *e;
+	SaHistEntry rec;
+	int			i;
 
-	if (!(ms >= SA_HIST_BASE_MS))	/* also NaN */
-		return 0;
-	b = (int) floor(2.0 * log2(ms / SA_HIST_BASE_MS)) + 1;
-	if (b < 1)
-		b = 1;
-	if (b >= SA_HIST_BUCKETS)
-		b = SA_HIST_BUCKETS - 1;
-	return b;
+	f = AllocateFile(SA_EXAMPLES_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read scale_advisor file \"%s\": %m",
+							SA_EXAMPLES_FILE)));
+		return;
+	}
+	if (fread(&hdr, sizeof(hdr), 1, f) != 1 || hdr.magic != SA_EXAMPLES_MAGIC ||
+		hdr.version != SA_EXAMPLES_VERSION || hdr.area_size != SA_SAMPLE_AREA ||
+		hdr.count < 0)
+	{
+		ereport(LOG,
+				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
+						SA_EXAMPLES_FILE)));
+		FreeFile(f);
+		return;
+	}
+	for (i = 0; i < hdr.count && hash_get_num_entries(hist_htab) < sa_history_max; i++)
+	{
+		bool		found;
+
+		memset(&rec, 0, sizeof(rec));
+		if (fread(&rec.key, sizeof(rec.key), 1, f) != 1 ||
+			fread(&rec.last_seen, sizeof(rec.last_seen), 1, f) != 1 ||
+			fread(&rec.nsamples, sizeof(rec.nsamples), 1, f) != 1 ||
+			fread(&rec.used, sizeof(rec.used), 1, f) != 1 ||
+			rec.used < 0 || rec.used > SA_SAMPLE_AREA ||
+			(rec.used > 0 && fread(rec.area, rec.used, 1, f) != 1))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor file \"%s\" is truncated: %d of %d statements loaded",
+							SA_EXAMPLES_FILE, i, hdr.count)));
+			break;
+		}
+		if (!sa_area_valid(&rec) || rec.nsamples == 0)
+			continue;
+		e = hash_search(hist_htab, &rec.key, HASH_ENTER_NULL, &found);
+		if (e == NULL || found)
+			continue;
+		SpinLockInit(&e->mutex);
+		e->last_seen = rec.last_seen;
+		e->nsamples = rec.nsamples;
+		e->used = rec.used;
+		memcpy(e->area, rec.area, rec.used);
+	}
+	FreeFile(f);
 }
 
-/* lower bound of a bucket in milliseconds */
+/*
+ * Write the examples to their file, through a temporary file and a durable
+ * rename: copied under the lock (in shared mode) into local memory, written
+ * without it.  Called with the store's save (the saver worker, and the
+ * postmaster at a clean shutdown).  A failure is logged and leaves the file
+ * saved before.
+ */
+void
+sa_hist_save(void)
+{
+	HASH_SEQ_STATUS status;
+	SaHistEntry *e;
+	SaHistEntry *all;
+	SaExamplesHeader hdr;
+	FILE	   *f;
+	int			n = 0;
+	int			room;
+	int			i;
+	bool		ok = true;
+
+	if (hist == NULL || hist_htab == NULL)
+		return;
+	if (IsUnderPostmaster)
+		LWLockAcquire(hist->lock, LW_SHARED);
+	room = (int) hash_get_num_entries(hist_htab);
+	all = MemoryContextAllocExtended(CurrentMemoryContext,
+									 mul_size(Max(room, 1), sizeof(SaHistEntry)),
+									 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (all != NULL)
+	{
+		hash_seq_init(&status, hist_htab);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			if (n >= room)
+			{
+				hash_seq_term(&status);
+				break;
+			}
+			memcpy(&all[n++], e, offsetof(SaHistEntry, area) + e->used);
+		}
+	}
+	if (IsUnderPostmaster)
+		LWLockRelease(hist->lock);
+	if (all == NULL)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not save the scale_advisor examples: out of memory")));
+		return;
+	}
+
+	f = AllocateFile(SA_EXAMPLES_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+		ok = false;
+	hdr.magic = SA_EXAMPLES_MAGIC;
+	hdr.version = SA_EXAMPLES_VERSION;
+	hdr.area_size = SA_SAMPLE_AREA;
+	hdr.count = n;
+	if (ok && fwrite(&hdr, sizeof(hdr), 1, f) != 1)
+		ok = false;
+	for (i = 0; ok && i < n; i++)
+	{
+		e = &all[i];
+		if (fwrite(&e->key, sizeof(e->key), 1, f) != 1 ||
+			fwrite(&e->last_seen, sizeof(e->last_seen), 1, f) != 1 ||
+			fwrite(&e->nsamples, sizeof(e->nsamples), 1, f) != 1 ||
+			fwrite(&e->used, sizeof(e->used), 1, f) != 1 ||
+			(e->used > 0 && fwrite(e->area, e->used, 1, f) != 1))
+			ok = false;
+	}
+	if (ok && (fflush(f) != 0 || pg_fsync(fileno(f)) != 0))
+		ok = false;
+	if (f != NULL && FreeFile(f) != 0)
+		ok = false;
+	pfree(all);
+	if (!ok || durable_rename(SA_EXAMPLES_FILE_TMP, SA_EXAMPLES_FILE, LOG) != 0)
+	{
+		if (!ok)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not write scale_advisor file \"%s\": %m",
+							SA_EXAMPLES_FILE_TMP),
+					 errdetail("The examples saved before, if any, are kept.")));
+		unlink(SA_EXAMPLES_FILE_TMP);
+	}
+}
+
+/* postmaster exit: save the examples with the store */
+static void
+sa_hist_shutdown(int code, Datum arg)
+{
+	if (code == 0 && sa_save_enabled)
+		sa_hist_save();
+}
+
+/*
+ * The 48 buckets of the history histograms of version 1.0 (still found in
+ * snapshot rows taken before the update): bucket 0 below 10 us, then bounds
+ * growing by sqrt(2).  Lower and upper bound of one, in milliseconds.
+ */
+#define SA_HIST_V1_BUCKETS 48
+#define SA_HIST_V1_BASE_MS 0.01
+
 static double
-sa_hist_lower(int b)
+sa_hist_v1_lower(int b)
 {
 	if (b <= 0)
 		return 0.0;
-	return SA_HIST_BASE_MS * pow(2.0, (b - 1) / 2.0);
+	return SA_HIST_V1_BASE_MS * pow(2.0, (b - 1) / 2.0);
 }
 
-/* upper bound of a bucket in milliseconds (the last one is open) */
 static double
-sa_hist_upper(int b)
+sa_hist_v1_upper(int b)
 {
-	return SA_HIST_BASE_MS * pow(2.0, b / 2.0);
+	return SA_HIST_V1_BASE_MS * pow(2.0, b / 2.0);
 }
 
 /*
@@ -267,6 +518,7 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 		return;
 	memcpy(sample->text, src, len);
 	sample->text[len] = '\0';
+	sample->text_len = len;
 
 	if (stmt->params != NULL && stmt->params->numParams > 0)
 	{
@@ -306,13 +558,11 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 		}
 		sample->nparams = params->numParams;
 	}
+	sample->values_len = used;
 	sample->valid = true;
 }
 
-/*
- * Evict the tenth of the entries least recently used.  Caller holds the
- * lock exclusively.
- */
+/* qsort comparator: entries seen earlier first */
 static int
 sa_cmp_last_seen(const void *a, const void *b)
 {
@@ -326,6 +576,10 @@ sa_cmp_last_seen(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * Evict the tenth of the entries least recently used.  Caller holds
+ * hist->lock exclusively.
+ */
 static void
 sa_hist_evict(void)
 {
@@ -336,6 +590,7 @@ sa_hist_evict(void)
 	long		i = 0;
 	long		drop;
 
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
 	all = palloc(n * sizeof(SaHistEntry *));
 	hash_seq_init(&status, hist_htab);
 	while ((e = hash_seq_search(&status)) != NULL)
@@ -347,21 +602,104 @@ sa_hist_evict(void)
 	pfree(all);
 }
 
-/* copy an example into an entry */
-static void
-sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid)
+/* bytes an example takes in an entry's area */
+static uint32
+sa_sample_size(const SaSample *s)
 {
-	e->userid = userid;
-	e->nparams = s->nparams;
-	e->nullmask = s->nullmask;
-	memcpy(e->ptypes, s->ptypes, sizeof(e->ptypes));
-	memcpy(e->text, s->text, sizeof(e->text));
-	memcpy(e->values, s->values, sizeof(e->values));
+	return INTALIGN(sizeof(SaSampleHdr) + s->nparams * sizeof(Oid) +
+					s->text_len + 1 + s->values_len);
+}
+
+/* the example at offset off of an area: header, types, text, values */
+static void
+sa_sample_at(const char *area, int off, SaSampleHdr *hdr,
+			 const Oid **ptypes, const char **text, const char **values)
+{
+	const char *p = area + off;
+
+	memcpy(hdr, p, sizeof(SaSampleHdr));
+	p += sizeof(SaSampleHdr);
+	*ptypes = (const Oid *) p;
+	p += hdr->nparams * sizeof(Oid);
+	*text = p;
+	p += hdr->text_len + 1;
+	*values = p;
+}
+
+/* true when the entry holds an example with the same text and values */
+static bool
+sa_sample_known(const SaHistEntry *e, const SaSample *s)
+{
+	int			off = 0;
+	int			n;
+
+	for (n = 0; n < e->nsamples; n++)
+	{
+		SaSampleHdr hdr;
+		const Oid  *ptypes;
+		const char *text;
+		const char *values;
+
+		sa_sample_at(e->area, off, &hdr, &ptypes, &text, &values);
+		if (hdr.text_len == s->text_len && hdr.values_len == s->values_len &&
+			hdr.nparams == s->nparams && hdr.nullmask == s->nullmask &&
+			memcmp(text, s->text, s->text_len) == 0 &&
+			memcmp(values, s->values, s->values_len) == 0)
+			return true;
+		off += hdr.size;
+	}
+	return false;
+}
+
+/*
+ * Add an example to an entry, after dropping the oldest ones while the
+ * entry holds SA_SAMPLE_SLOTS or the new one does not fit.  Caller holds
+ * the lock exclusively.
+ */
+static void
+sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
+				TimestampTz taken)
+{
+	uint32		size = sa_sample_size(s);
+	SaSampleHdr hdr;
+	char	   *p;
+
+	Assert(LWLockHeldByMeInMode(hist->lock, LW_EXCLUSIVE));
+	Assert(size <= SA_SAMPLE_AREA);
+	while (e->nsamples > 0 &&
+		   (e->nsamples >= SA_SAMPLE_SLOTS || e->used + size > SA_SAMPLE_AREA))
+	{
+		SaSampleHdr first;
+
+		memcpy(&first, e->area, sizeof(SaSampleHdr));
+		memmove(e->area, e->area + first.size, e->used - first.size);
+		e->used -= first.size;
+		e->nsamples--;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.size = size;
+	hdr.userid = userid;
+	hdr.taken = taken;
+	hdr.nullmask = s->nullmask;
+	hdr.nparams = s->nparams;
+	hdr.text_len = s->text_len;
+	hdr.values_len = s->values_len;
+	p = e->area + e->used;
+	memcpy(p, &hdr, sizeof(hdr));
+	p += sizeof(hdr);
+	memcpy(p, s->ptypes, s->nparams * sizeof(Oid));
+	p += s->nparams * sizeof(Oid);
+	memcpy(p, s->text, s->text_len);
+	p[s->text_len] = '\0';
+	p += s->text_len + 1;
+	memcpy(p, s->values, s->values_len);
+	e->used += size;
+	e->nsamples++;
 }
 
 /*
  * Statement observer: keep an example of the statement when the store asks
- * for one and there is none yet.
+ * for one (its first executions, then one in SA_SAMPLE_EVERY).
  */
 static pg_noinline void sa_hist_capture(const SaStatement *stmt);
 
@@ -388,6 +726,10 @@ sa_hist_capture(const SaStatement *stmt)
 	key.queryid = stmt->queryid;
 	now = GetCurrentStatementStartTimestamp();
 
+	/* build the example outside the lock */
+	sample = palloc(sizeof(SaSample));
+	sa_build_sample(stmt, sample);
+
 	LWLockAcquire(hist->lock, LW_SHARED);
 	e = hash_search(hist_htab, &key, HASH_FIND, NULL);
 	if (e != NULL)
@@ -395,15 +737,12 @@ sa_hist_capture(const SaStatement *stmt)
 		SpinLockAcquire(&e->mutex);
 		e->last_seen = now;
 		SpinLockRelease(&e->mutex);
+		found = !sample->valid || sa_sample_known(e, sample);
 	}
+	else
+		found = !sample->valid;
 	LWLockRelease(hist->lock);
-	if (e != NULL)
-		return;
-
-	/* build the example outside the lock, then add it */
-	sample = palloc(sizeof(SaSample));
-	sa_build_sample(stmt, sample);
-	if (!sample->valid)
+	if (found)
 	{
 		pfree(sample);
 		return;
@@ -414,11 +753,17 @@ sa_hist_capture(const SaStatement *stmt)
 		hash_search(hist_htab, &key, HASH_FIND, NULL) == NULL)
 		sa_hist_evict();
 	e = hash_search(hist_htab, &key, HASH_ENTER_NULL, &found);
-	if (e != NULL && !found)
+	if (e != NULL)
 	{
-		SpinLockInit(&e->mutex);
+		if (!found)
+		{
+			SpinLockInit(&e->mutex);
+			e->nsamples = 0;
+			e->used = 0;
+		}
 		e->last_seen = now;
-		sa_store_sample(e, sample, stmt->userid);
+		if (!sa_sample_known(e, sample))
+			sa_store_sample(e, sample, stmt->userid, now);
 	}
 	LWLockRelease(hist->lock);
 	pfree(sample);
@@ -476,7 +821,40 @@ sa_hist_collect(const SaEntrySnapshot *snap, void *arg)
 }
 
 /*
- * SQL: scale_advisor._history() returns one row per tracked statement.
+ * The parameter types and values of an example as arrays (values[0] and
+ * values[1]): the values NULL for a NULL parameter.
+ */
+static void
+sa_sample_arrays(const SaSampleHdr *hdr, const Oid *ptypes,
+				 const char *v, Datum *types, Datum *vals)
+{
+	Datum		td[SA_SAMPLE_MAXPARAMS];
+	Datum		vd[SA_SAMPLE_MAXPARAMS];
+	bool		vn[SA_SAMPLE_MAXPARAMS];
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < hdr->nparams; i++)
+	{
+		Oid			t;
+
+		memcpy(&t, ptypes + i, sizeof(Oid));
+		td[i] = ObjectIdGetDatum(t);
+		vn[i] = (hdr->nullmask & (((uint32) 1) << i)) != 0;
+		vd[i] = vn[i] ? (Datum) 0 : CStringGetTextDatum(v);
+		v += strlen(v) + 1;
+	}
+	dims[0] = hdr->nparams;
+	*types = PointerGetDatum(construct_array(td, hdr->nparams, REGTYPEOID, 4,
+											 true, TYPALIGN_INT));
+	*vals = PointerGetDatum(construct_md_array(vd, vn, 1, dims, lbs, TEXTOID,
+											   -1, false, TYPALIGN_INT));
+}
+
+/*
+ * SQL: scale_advisor._history() returns one row per tracked statement, with
+ * its latest example.
  */
 Datum
 scale_advisor_history(PG_FUNCTION_ARGS)
@@ -513,84 +891,158 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	{
 		Datum		values[12];
 		bool		nulls[12];
-		Datum		bd[SA_HIST_BUCKETS];
+		Datum	   *bd;
 		SaHistEntry *e;
+		SaSampleHdr hdr;
+		const Oid  *ptypes = NULL;
+		const char *text = NULL;
+		const char *vals = NULL;
 		bool		has_sample = false;
 		int			i;
 
-		/* the example, copied under the lock */
+		memset(&hdr, 0, sizeof(hdr));
+		/* the examples, copied under the lock; the latest is shown */
 		LWLockAcquire(hist->lock, LW_SHARED);
 		e = hash_search(hist_htab, &sum->key, HASH_FIND, NULL);
-		if (e != NULL)
+		if (e != NULL && e->nsamples > 0)
 		{
-			memcpy(copy, e, sizeof(SaHistEntry));
+			memcpy(copy, e, offsetof(SaHistEntry, area) + e->used);
 			has_sample = true;
 		}
 		LWLockRelease(hist->lock);
+		if (has_sample)
+		{
+			int			off = 0;
+
+			for (i = 0; i < copy->nsamples; i++)
+			{
+				sa_sample_at(copy->area, off, &hdr, &ptypes, &text, &vals);
+				off += hdr.size;
+			}
+		}
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = ObjectIdGetDatum(sum->key.dbid);
 		values[1] = Int64GetDatum((int64) sum->key.queryid);
-		values[2] = ObjectIdGetDatum(has_sample ? copy->userid : sum->userid);
+		values[2] = ObjectIdGetDatum(has_sample ? hdr.userid : sum->userid);
 		values[3] = Int64GetDatum(sum->h.calls);
 		values[4] = Int64GetDatum(sum->h.rows);
 		values[5] = Float8GetDatum(sum->h.total_ms);
+		bd = palloc(sizeof(Datum) * SA_HIST_BUCKETS);
 		for (i = 0; i < SA_HIST_BUCKETS; i++)
-			bd[i] = Int64GetDatum(sum->h.buckets[i]);
+			bd[i] = Int64GetDatum((int64) sum->h.buckets[i]);
 		values[6] = PointerGetDatum(construct_array(bd, SA_HIST_BUCKETS,
 													INT8OID, 8,
 													FLOAT8PASSBYVAL,
 													TYPALIGN_DOUBLE));
+		pfree(bd);
 		values[7] = TimestampTzGetDatum(sum->h.first_seen);
 		values[8] = TimestampTzGetDatum(sum->last_seen);
-		if (has_sample && (hc.see_all || copy->userid == hc.me))
+		nulls[9] = nulls[10] = nulls[11] = true;
+		if (has_sample && (hc.see_all || hdr.userid == hc.me))
 		{
-			values[9] = CStringGetTextDatum(copy->text);
+			values[9] = CStringGetTextDatum(text);
+			nulls[9] = false;
 			/* parameter values: the statement's own role and superusers */
-			if (copy->nparams > 0 && sa_may_see_values(hc.me, copy->userid))
+			if (hdr.nparams > 0 && sa_may_see_values(hc.me, hdr.userid))
 			{
-				Datum		td[SA_SAMPLE_MAXPARAMS];
-				Datum		vd[SA_SAMPLE_MAXPARAMS];
-				bool		vn[SA_SAMPLE_MAXPARAMS];
-				int			dims[1];
-				int			lbs[1] = {1};
-				const char *v = copy->values;
-
-				for (i = 0; i < copy->nparams; i++)
-				{
-					td[i] = ObjectIdGetDatum(copy->ptypes[i]);
-					vn[i] = (copy->nullmask & (((uint32) 1) << i)) != 0;
-					vd[i] = vn[i] ? (Datum) 0 : CStringGetTextDatum(v);
-					v += strlen(v) + 1;
-				}
-				dims[0] = copy->nparams;
-				values[10] = PointerGetDatum(construct_array(td, copy->nparams,
-															 REGTYPEOID, 4,
-															 true,
-															 TYPALIGN_INT));
-				values[11] = PointerGetDatum(construct_md_array(vd, vn, 1,
-																dims, lbs,
-																TEXTOID, -1,
-																false,
-																TYPALIGN_INT));
+				sa_sample_arrays(&hdr, ptypes, vals, &values[10], &values[11]);
+				nulls[10] = nulls[11] = false;
 			}
-			else
-			{
-				nulls[10] = true;
-				nulls[11] = true;
-			}
-		}
-		else
-		{
-			nulls[9] = true;
-			nulls[10] = true;
-			nulls[11] = true;
 		}
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 	pfree(copy);
 	hash_destroy(hc.sums);
 
+	return (Datum) 0;
+}
+
+/*
+ * SQL: scale_advisor._history_examples() returns every example kept, one
+ * row each, oldest first per statement: those of the caller's statements,
+ * or of all when it may read all statistics; the parameter values only to
+ * the example's own role and superusers (NULL otherwise).
+ */
+Datum
+scale_advisor_history_examples(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	HASH_SEQ_STATUS status;
+	SaHistEntry *e;
+	SaHistEntry *all;
+	int			nall = 0;
+	int			room;
+	int			k;
+	Oid			me = GetUserId();
+	bool		see_all;
+
+	sa_require_loaded();
+	sa_init_srf(fcinfo);
+	tupstore = rsinfo->setResult;
+	tupdesc = rsinfo->setDesc;
+	see_all = sa_may_read_all_stats(me);
+
+	/* copy every entry under the lock, build the rows without it */
+	LWLockAcquire(hist->lock, LW_SHARED);
+	room = (int) hash_get_num_entries(hist_htab);
+	all = palloc_extended(mul_size(Max(room, 1), sizeof(SaHistEntry)),
+						  MCXT_ALLOC_NO_OOM);
+	if (all != NULL)
+	{
+		hash_seq_init(&status, hist_htab);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			if (nall >= room)
+			{
+				hash_seq_term(&status);
+				break;
+			}
+			memcpy(&all[nall++], e, offsetof(SaHistEntry, area) + e->used);
+		}
+	}
+	LWLockRelease(hist->lock);
+	if (all == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory copying the examples of %d statements", room)));
+
+	for (k = 0; k < nall; k++)
+	{
+		int			off = 0;
+		int			n;
+
+		e = &all[k];
+		for (n = 0; n < e->nsamples; n++)
+		{
+			Datum		values[8];
+			bool		nulls[8];
+			SaSampleHdr hdr;
+			const Oid  *ptypes;
+			const char *text;
+			const char *vals;
+
+			sa_sample_at(e->area, off, &hdr, &ptypes, &text, &vals);
+			off += hdr.size;
+			if (!see_all && hdr.userid != me)
+				continue;
+			memset(nulls, 0, sizeof(nulls));
+			values[0] = ObjectIdGetDatum(e->key.dbid);
+			values[1] = Int64GetDatum((int64) e->key.queryid);
+			values[2] = ObjectIdGetDatum(hdr.userid);
+			values[3] = Int32GetDatum(n + 1);
+			values[4] = TimestampTzGetDatum(hdr.taken);
+			values[5] = CStringGetTextDatum(text);
+			if (hdr.nparams > 0 && sa_may_see_values(me, hdr.userid))
+				sa_sample_arrays(&hdr, ptypes, vals, &values[6], &values[7]);
+			else
+				nulls[6] = nulls[7] = true;
+			tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+		}
+	}
+	pfree(all);
 	return (Datum) 0;
 }
 
@@ -616,36 +1068,48 @@ scale_advisor_history_reset(PG_FUNCTION_ARGS)
 }
 
 /*
- * Read a histogram argument: an int8 array of SA_HIST_BUCKETS elements
- * without NULLs.  Returns false for anything else.
+ * Read a histogram argument: an int8 array without NULLs of SA_HIST_BUCKETS
+ * elements (the sketch's buckets) or of SA_HIST_V1_BUCKETS (1.0's buckets,
+ * in snapshots taken before the update).  Sets *nbuckets; negative counts
+ * read as 0.  Raises an error for anything else.
  */
-static bool
-sa_read_hist(ArrayType *arr, int64 *counts)
+static void
+sa_read_hist(ArrayType *arr, int64 *counts, int *nbuckets)
 {
 	Datum	   *elems;
 	bool	   *nulls;
-	int			n;
+	int			n = 0;
 	int			i;
+	bool		ok = false;
 
-	if (ARR_NDIM(arr) != 1 || ARR_ELEMTYPE(arr) != INT8OID)
-		return false;
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &n);
-	if (n != SA_HIST_BUCKETS)
-		return false;
-	for (i = 0; i < n; i++)
+	if (ARR_NDIM(arr) == 1 && ARR_ELEMTYPE(arr) == INT8OID)
 	{
-		if (nulls[i])
-			return false;
-		counts[i] = DatumGetInt64(elems[i]);
+		deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &n);
+		ok = (n == SA_HIST_BUCKETS || n == SA_HIST_V1_BUCKETS);
+		for (i = 0; ok && i < n; i++)
+		{
+			if (nulls[i])
+				ok = false;
+			else
+				counts[i] = Max(DatumGetInt64(elems[i]), 0);
+		}
 	}
-	return true;
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("histogram must be an int8 array of %d elements without nulls",
+						SA_HIST_BUCKETS),
+				 errhint("Pass the buckets column of scale_advisor._history() or of scale_advisor.snapshot_statements.")));
+	*nbuckets = n;
 }
 
 /*
- * SQL: scale_advisor._hist_quantile(buckets int8[], q float8) estimates the
- * q-quantile of a histogram in milliseconds, interpolating linearly inside
- * the bucket that holds it.  NULL for an empty histogram.
+ * SQL: scale_advisor._hist_quantile(buckets int8[], q float8) is the
+ * q-quantile of a histogram in milliseconds, as the store computes its own:
+ * the nearest rank, read back as its bucket's time (within 2 % of every
+ * time in the bucket).  NULL for an empty histogram.  A 1.0 histogram is
+ * interpolated linearly inside the bucket that holds the quantile.
  */
 Datum
 scale_advisor_hist_quantile(PG_FUNCTION_ARGS)
@@ -655,68 +1119,80 @@ scale_advisor_hist_quantile(PG_FUNCTION_ARGS)
 	double		total = 0;
 	double		rank;
 	double		seen = 0;
+	int			n;
 	int			i;
 
-	if (!sa_read_hist(PG_GETARG_ARRAYTYPE_P(0), counts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("histogram must be an int8 array of %d elements without nulls",
-						SA_HIST_BUCKETS)));
+	sa_read_hist(PG_GETARG_ARRAYTYPE_P(0), counts, &n);
 	if (!(q >= 0.0 && q <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quantile must be between 0 and 1")));
-	for (i = 0; i < SA_HIST_BUCKETS; i++)
-		total += Max(counts[i], 0);
+				 errmsg("quantile must be between 0 and 1"),
+				 errhint("Pass 0.95 for the 95th percentile.")));
+	for (i = 0; i < n; i++)
+		total += counts[i];
 	if (total <= 0)
 		PG_RETURN_NULL();
-	rank = q * total;
-	for (i = 0; i < SA_HIST_BUCKETS; i++)
+	if (n == SA_HIST_V1_BUCKETS)
 	{
-		double		c = Max(counts[i], 0);
-
-		if (c > 0 && seen + c >= rank)
+		rank = q * total;
+		for (i = 0; i < n; i++)
 		{
-			double		lo = sa_hist_lower(i);
-			double		hi = (i == SA_HIST_BUCKETS - 1) ? lo * 2 : sa_hist_upper(i);
+			double		c = counts[i];
 
-			PG_RETURN_FLOAT8(lo + (hi - lo) * ((rank - seen) / c));
+			if (c > 0 && seen + c >= rank)
+			{
+				double		lo = sa_hist_v1_lower(i);
+				double		hi = (i == n - 1) ? lo * 2 : sa_hist_v1_upper(i);
+
+				PG_RETURN_FLOAT8(lo + (hi - lo) * ((rank - seen) / c));
+			}
+			seen += c;
 		}
-		seen += c;
+		PG_RETURN_FLOAT8(sa_hist_v1_lower(n - 1));
 	}
-	PG_RETURN_FLOAT8(sa_hist_lower(SA_HIST_BUCKETS - 1));
+	rank = Max(ceil(q * total - 1e-9), 1.0);
+	for (i = 0; i < n; i++)
+	{
+		seen += counts[i];
+		if (counts[i] > 0 && seen >= rank)
+			PG_RETURN_FLOAT8(sa_sketch_bucket_ms(SA_HIST_FIRST + i));
+	}
+	PG_RETURN_FLOAT8(sa_sketch_bucket_ms(SA_HIST_FIRST + n - 1));
 }
 
 /*
- * SQL: scale_advisor._hist_count_above(buckets int8[], ms float8) estimates
- * how many executions took longer than ms: the buckets above it, and the
- * share of the bucket holding ms that lies above it, rounded up.
+ * SQL: scale_advisor._hist_count_above(buckets int8[], ms float8) is how
+ * many executions of a histogram took longer than ms: those of the buckets
+ * whose time is over ms (each within 2 % of its bucket's time).  For a 1.0
+ * histogram: the buckets above ms and the share of the bucket holding ms
+ * that lies above it, rounded up.
  */
 Datum
 scale_advisor_hist_count_above(PG_FUNCTION_ARGS)
 {
 	int64		counts[SA_HIST_BUCKETS];
 	double		ms = PG_GETARG_FLOAT8(1);
-	double		n = 0;
+	double		total = 0;
+	int			n;
 	int			i;
 
-	if (!sa_read_hist(PG_GETARG_ARRAYTYPE_P(0), counts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("histogram must be an int8 array of %d elements without nulls",
-						SA_HIST_BUCKETS)));
-	for (i = 0; i < SA_HIST_BUCKETS; i++)
+	sa_read_hist(PG_GETARG_ARRAYTYPE_P(0), counts, &n);
+	for (i = 0; i < n; i++)
 	{
-		double		lo = sa_hist_lower(i);
-		double		hi = (i == SA_HIST_BUCKETS - 1) ? lo * 2 : sa_hist_upper(i);
-		double		c = Max(counts[i], 0);
+		if (n == SA_HIST_V1_BUCKETS)
+		{
+			double		lo = sa_hist_v1_lower(i);
+			double		hi = (i == n - 1) ? lo * 2 : sa_hist_v1_upper(i);
 
-		if (lo >= ms)
-			n += c;
-		else if (hi > ms)
-			n += c * (hi - ms) / (hi - lo);
+			if (lo >= ms)
+				total += counts[i];
+			else if (hi > ms)
+				total += counts[i] * (hi - ms) / (hi - lo);
+		}
+		else if (sa_sketch_bucket_ms(SA_HIST_FIRST + i) > ms)
+			total += counts[i];
 	}
-	PG_RETURN_INT64((int64) ceil(n - 1e-9));
+	PG_RETURN_INT64((int64) ceil(total - 1e-9));
 }
 
 /*
@@ -829,13 +1305,15 @@ scale_advisor_relation_size_nowait(PG_FUNCTION_ARGS)
 }
 
 /*
- * One turn of the worker: call scale_advisor.snapshot() if the extension
- * exists in this database.  Errors are logged and the worker carries on.
+ * Call scale_advisor.snapshot() if the extension exists in the database
+ * this process is connected to.  Errors are logged.  Returns true when a
+ * snapshot was taken.
  */
-static void
-sa_snapshot_turn(bool *said_missing)
+static bool
+sa_snapshot_take(void)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool taken = false;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -853,26 +1331,17 @@ sa_snapshot_turn(bool *said_missing)
 		if (SPI_processed > 0)
 			schema = SPI_getvalue(SPI_tuptable->vals[0],
 								  SPI_tuptable->tupdesc, 1);
-		if (schema == NULL)
-		{
-			if (!*said_missing)
-				ereport(LOG,
-						(errmsg("scale_advisor snapshot worker: extension scale_advisor is not created in database \"%s\", no snapshots are taken",
-								sa_database),
-						 errhint("Run CREATE EXTENSION scale_advisor in that database, or set scale_advisor.database.")));
-			*said_missing = true;
-		}
-		else
+		if (schema != NULL)
 		{
 			StringInfoData sql;
 
-			*said_missing = false;
 			initStringInfo(&sql);
 			appendStringInfo(&sql, "SELECT %s.snapshot()",
 							 quote_identifier(schema));
 			pgstat_report_activity(STATE_RUNNING, sql.data);
 			if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "snapshot query failed");
+			taken = true;
 		}
 		SPI_finish();
 		PopActiveSnapshot();
@@ -884,31 +1353,156 @@ sa_snapshot_turn(bool *said_missing)
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		taken = false;
 	}
 	PG_END_TRY();
 	pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return taken;
 }
 
 /*
- * Main function of the snapshot worker.
+ * Main function of the worker started for one database (its OID in arg):
+ * take a snapshot there if the extension is created in it, then exit.  It
+ * runs as the bootstrap superuser, and records none of its own statements
+ * (statement store, N+1 detector, plan capture): they are not the
+ * application's, and would change the figures of a test or a load run at
+ * any moment.
+ */
+void
+sa_snapshot_db_main(Datum arg)
+{
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg),
+											  InvalidOid, 0);
+	/* the snapshot's own statements are not the application's */
+	SetConfigOption("scale_advisor.track", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.n_plus_one", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.plan_sample_rate", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("scale_advisor.plan_capture_ms", "-1", PGC_SUSET, PGC_S_OVERRIDE);
+	if (!RecoveryInProgress() && sa_snapshot_take())
+		ereport(DEBUG1,
+				(errmsg("scale_advisor took a snapshot of database \"%s\"",
+						get_database_name(MyDatabaseId))));
+	proc_exit(0);
+}
+
+/*
+ * The databases a snapshot may be taken in: those that accept connections,
+ * are not templates and are not half dropped.  Runs in a transaction of
+ * the launcher, which is connected to no database (pg_database is shared).
+ */
+static List *
+sa_snapshot_databases(MemoryContext cxt)
+{
+	List	   *dbs = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		MemoryContext old;
+
+		/* datconnlimit -2: a DROP DATABASE was interrupted */
+		if (!db->datallowconn || db->datistemplate || db->datconnlimit == -2)
+			continue;
+		old = MemoryContextSwitchTo(cxt);
+		dbs = lappend_oid(dbs, db->oid);
+		MemoryContextSwitchTo(old);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return dbs;
+}
+
+/*
+ * One turn of the launcher: a snapshot of every database, one after the
+ * other, each by a worker of its own (a process connects to one database
+ * only).  Gives up the turn when asked to shut down.
+ */
+static void
+sa_snapshot_turn(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext,
+											  "scale_advisor snapshot turn",
+											  ALLOCSET_DEFAULT_SIZES);
+	List	   *dbs = sa_snapshot_databases(cxt);
+	ListCell   *lc;
+
+	foreach(lc, dbs)
+	{
+		BackgroundWorker worker;
+		BackgroundWorkerHandle *handle;
+		pid_t		pid;
+
+		if (ShutdownRequestPending || RecoveryInProgress())
+			break;
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+			BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "scale_advisor");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "sa_snapshot_db_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN,
+				 "scale_advisor snapshot of database %u", lfirst_oid(lc));
+		snprintf(worker.bgw_type, BGW_MAXLEN, "scale_advisor snapshot");
+		worker.bgw_main_arg = ObjectIdGetDatum(lfirst_oid(lc));
+		worker.bgw_notify_pid = MyProcPid;
+		if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor could not start a snapshot worker: no free background worker slot"),
+					 errhint("Raise max_worker_processes; the next turn tries again.")));
+			break;
+		}
+		if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
+			(void) WaitForBackgroundWorkerShutdown(handle);
+		pfree(handle);
+	}
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * SIGTERM of the launcher: finish the turn's current snapshot and exit
+ * without an error (the default handler, die(), logs a FATAL at every
+ * clean shutdown).
+ */
+static void
+sa_snapshot_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ShutdownRequestPending = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
+ * Main function of the snapshot launcher: every
+ * scale_advisor.snapshot_interval seconds, from its start on, a snapshot
+ * of every database where the extension is created.
  */
 void
 sa_snapshot_worker_main(Datum arg)
 {
-	bool		said_missing = false;
-	TimestampTz last = GetCurrentTimestamp();
+	TimestampTz last = 0;
+	bool		said = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, sa_snapshot_sigterm);
 	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
-	BackgroundWorkerInitializeConnection(sa_database, NULL, 0);
-	ereport(LOG,
-			(errmsg("scale_advisor snapshot worker started in database \"%s\"",
-					sa_database)));
-
-	for (;;)
+	while (!ShutdownRequestPending)
 	{
 		long		timeout = -1;
 		int			flags = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
@@ -919,6 +1513,19 @@ sa_snapshot_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			said = false;
+		}
+		if (!said)
+		{
+			if (sa_snapshot_interval > 0)
+				ereport(LOG,
+						(errmsg("scale_advisor takes a history snapshot of every database with the extension every %d s",
+								sa_snapshot_interval)));
+			else
+				ereport(LOG,
+						(errmsg("scale_advisor takes no history snapshots (scale_advisor.snapshot_interval = 0)"),
+						 errhint("Call scale_advisor.snapshot() from cron in each database, or set scale_advisor.snapshot_interval.")));
+			said = true;
 		}
 
 		now = GetCurrentTimestamp();
@@ -927,10 +1534,10 @@ sa_snapshot_worker_main(Datum arg)
 			TimestampTz due = TimestampTzPlusMilliseconds(last,
 														  (int64) sa_snapshot_interval * 1000);
 
-			if (now >= due)
+			if (last == 0 || now >= due)
 			{
 				if (!RecoveryInProgress())
-					sa_snapshot_turn(&said_missing);
+					sa_snapshot_turn();
 				last = GetCurrentTimestamp();
 				continue;
 			}
@@ -941,6 +1548,7 @@ sa_snapshot_worker_main(Datum arg)
 		(void) WaitLatch(MyLatch, flags, timeout, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+	proc_exit(0);
 }
 
 /*
@@ -967,7 +1575,7 @@ sa_snapshot_init(void)
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("scale_advisor.database",
-							   "Database the snapshot worker connects to.",
+							   "No longer used: snapshots are taken in every database that has the extension.",
 							   NULL,
 							   &sa_database,
 							   "postgres",
@@ -1007,7 +1615,7 @@ sa_snapshot_init(void)
 	worker.bgw_restart_time = 600;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "scale_advisor");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "sa_snapshot_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "scale_advisor snapshot worker");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "scale_advisor snapshot launcher");
 	snprintf(worker.bgw_type, BGW_MAXLEN, "scale_advisor snapshot");
 	RegisterBackgroundWorker(&worker);
 }

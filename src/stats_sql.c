@@ -64,6 +64,14 @@ query_stats_row(const SaEntrySnapshot *s, void *arg)
 	bool		have_q;
 	char		wal_bytes[32];
 
+	/*
+	 * An entry made when a statement was parsed, which has neither finished
+	 * nor failed yet (the statement running now, or one whose execution never
+	 * started): nothing to show.
+	 */
+	if (s->c.calls == 0 && s->c.errors == 0)
+		return;
+
 	memset(nulls, 0, sizeof(nulls));
 
 	values[i++] = ObjectIdGetDatum(s->key.dbid);
@@ -149,9 +157,10 @@ query_stats_row(const SaEntrySnapshot *s, void *arg)
 }
 
 /*
- * SQL: scale_advisor._query_stats(showtext boolean) returns setof record.
- * Other users' statements keep their figures but hide text and query id
- * unless the caller is a superuser or a member of pg_read_all_stats.
+ * SQL: scale_advisor._query_stats(showtext boolean) returns setof record:
+ * the statements that finished or failed at least once.  Other users'
+ * statements keep their figures but hide text and query id unless the
+ * caller is a superuser or a member of pg_read_all_stats.
  */
 Datum
 scale_advisor_query_stats_1_0(PG_FUNCTION_ARGS)

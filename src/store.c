@@ -76,7 +76,7 @@
 #define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
 #define SA_STAT_FILE_TMP	SA_STAT_FILE ".tmp"
 #define SA_FILE_MAGIC		0x5CA1AD01
-#define SA_FILE_VERSION		2
+#define SA_FILE_VERSION		3
 #define SA_EVICT_SAMPLE		24
 
 /* one slot of the entry array */
@@ -87,7 +87,8 @@ typedef struct SaEntry
 	uint32		generation;		/* bumped whenever the slot changes hands */
 	int			encoding;
 	int			query_len;
-	slock_t		mutex;			/* guards c and sketch */
+	slock_t		mutex;			/* guards c, sketch and samples_left */
+	int32		samples_left;	/* examples still wanted since created/loaded */
 	SaCounters	c;
 	SaSketch	sketch;
 } SaEntry;
@@ -135,9 +136,6 @@ typedef struct SaLocalRef
 static SaLocalRef local_cache[SA_LOCAL_CACHE_SIZE];
 static bool local_cache_ready = false;
 
-/* history bucket of each sketch bucket, filled once per process */
-static uint8 hist_of_sketch[SA_SKETCH_BUCKETS];
-static bool hist_of_sketch_ready = false;
 static HTAB *sa_hash = NULL;
 static SaEntry *sa_entries = NULL;
 static char *sa_texts = NULL;
@@ -189,8 +187,9 @@ sa_store_init(void)
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	/* kept so that configuration files of 1.0 load; nothing reads it */
 	DefineCustomRealVariable("scale_advisor.slow_query_ms",
-							 "p95 execution time above which scale_advisor.slow_queries lists a statement.",
+							 "No longer used: scale_advisor.slow_queries follows the thresholds slow_statement_ms and slow_statement_min_calls.",
 							 NULL,
 							 &sa_slow_query_ms,
 							 100.0, 0.0, 3600.0 * 1000.0,
@@ -496,6 +495,7 @@ entry_create(const SaKey *key, const char *text, int len)
 	e->c.first_seen = IsUnderPostmaster ? GetCurrentStatementStartTimestamp() : 0;
 	e->c.last_seen = e->c.first_seen;
 	e->c.usage = 1.0;
+	e->samples_left = SA_SAMPLE_TRIES;
 	sa_sketch_init(&e->sketch);
 
 	if (text == NULL)
@@ -556,25 +556,11 @@ sa_store_create(const SaKey *key, const char *text, int len)
 }
 
 /*
- * Fill hist_of_sketch: a sketch bucket's representative time (within 2 %
- * of every time in it) decides its history bucket.
- */
-static void
-hist_table_init(void)
-{
-	int			k;
-
-	for (k = 0; k < SA_SKETCH_BUCKETS; k++)
-		hist_of_sketch[k] = (uint8) sa_hist_bucket(sa_sketch_bucket_ms(k));
-	hist_of_sketch_ready = true;
-}
-
-/*
  * Add one finished execution to the key's entry, creating the entry (with
  * the statement's own text) when it is missing.  Returns true when the
- * history wants an example of this execution: on the first executions the
- * entry counts in its histogram, then once every 1,024 (so that an example
- * the history had to evict is taken again); see snapshot.c.
+ * history wants an example of this execution: on the first SA_SAMPLE_TRIES
+ * executions since the entry was created or loaded, then once every
+ * SA_SAMPLE_EVERY (see snapshot.c).
  */
 bool
 sa_store_record(const SaKey *key, const char *source_text,
@@ -591,8 +577,6 @@ sa_store_record(const SaKey *key, const char *source_text,
 
 	/* nothing that can be done before the locks is done under them */
 	bucket = sa_sketch_bucket(ex->exec_ms);
-	if (unlikely(!hist_of_sketch_ready))
-		hist_table_init();
 
 	LWLockAcquire(sa_shared->lock, LW_SHARED);
 	slot = local_lookup(key);
@@ -687,9 +671,14 @@ sa_store_record(const SaKey *key, const char *source_text,
 		h->calls++;
 		h->rows += ex->rows;
 		h->total_ms += ex->exec_ms;
-		h->buckets[hist_of_sketch[bucket]]++;
-		want_sample = (h->calls <= SA_SAMPLE_TRIES ||
-					   (h->calls & 1023) == 0);
+		h->buckets[sa_hist_of_sketch(bucket)]++;
+		if (e->samples_left > 0)
+		{
+			e->samples_left--;
+			want_sample = true;
+		}
+		else
+			want_sample = (h->calls & (SA_SAMPLE_EVERY - 1)) == 0;
 	}
 	SpinLockRelease(&e->mutex);
 
@@ -858,9 +847,14 @@ sa_store_read_all(sa_store_visitor visit, void *arg)
 bool
 sa_store_save(void)
 {
+	bool		ok;
+
 	if (!sa_shared || !sa_save_enabled)
 		return false;
-	return store_write_file();
+	ok = store_write_file();
+	/* the examples of the readiness history go with it (snapshot.c) */
+	sa_hist_save();
+	return ok;
 }
 
 /* file record header */
@@ -872,6 +866,93 @@ typedef struct SaFileRecord
 	int32		encoding;
 	int32		query_len;
 } SaFileRecord;
+
+/*
+ * The record of version 2 files (scale_advisor 1.0): the history histogram
+ * had 48 buckets of its own.  They are loaded with their counters and
+ * sketch; their history starts afresh.
+ */
+typedef struct SaHistV2
+{
+	int64		calls;
+	int64		rows;
+	double		total_ms;
+	TimestampTz first_seen;
+	int64		buckets[48];
+} SaHistV2;
+
+typedef struct SaCountersV2
+{
+	int64		calls;
+	int64		errors;
+	int64		rows;
+	int64		plans;
+	double		total_exec;
+	double		min_exec;
+	double		max_exec;
+	double		mean_exec;
+	double		sum_var_exec;
+	double		total_plan;
+	int64		shared_blks_hit;
+	int64		shared_blks_read;
+	int64		shared_blks_dirtied;
+	int64		shared_blks_written;
+	int64		local_blks_hit;
+	int64		local_blks_read;
+	int64		local_blks_dirtied;
+	int64		local_blks_written;
+	int64		temp_blks_read;
+	int64		temp_blks_written;
+	int64		wal_records;
+	int64		wal_fpi;
+	uint64		wal_bytes;
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	double		usage;
+	SaHistV2	hist;
+} SaCountersV2;
+
+typedef struct SaFileRecordV2
+{
+	SaKey		key;
+	SaCountersV2 c;
+	SaSketch	sketch;
+	int32		encoding;
+	int32		query_len;
+} SaFileRecordV2;
+
+/* the counters of a version 2 record, with an empty history histogram */
+static void
+counters_from_v2(SaCounters *c, const SaCountersV2 *o)
+{
+	memset(c, 0, sizeof(SaCounters));
+	c->calls = o->calls;
+	c->errors = o->errors;
+	c->rows = o->rows;
+	c->plans = o->plans;
+	c->total_exec = o->total_exec;
+	c->min_exec = o->min_exec;
+	c->max_exec = o->max_exec;
+	c->mean_exec = o->mean_exec;
+	c->sum_var_exec = o->sum_var_exec;
+	c->total_plan = o->total_plan;
+	c->shared_blks_hit = o->shared_blks_hit;
+	c->shared_blks_read = o->shared_blks_read;
+	c->shared_blks_dirtied = o->shared_blks_dirtied;
+	c->shared_blks_written = o->shared_blks_written;
+	c->local_blks_hit = o->local_blks_hit;
+	c->local_blks_read = o->local_blks_read;
+	c->local_blks_dirtied = o->local_blks_dirtied;
+	c->local_blks_written = o->local_blks_written;
+	c->temp_blks_read = o->temp_blks_read;
+	c->temp_blks_written = o->temp_blks_written;
+	c->wal_records = o->wal_records;
+	c->wal_fpi = o->wal_fpi;
+	c->wal_bytes = o->wal_bytes;
+	c->first_seen = o->first_seen;
+	c->last_seen = o->last_seen;
+	c->usage = o->usage;
+}
 
 typedef struct SaFileHeader
 {
@@ -1101,8 +1182,12 @@ store_load(void)
 		return;
 	}
 	if (fread(&hdr, sizeof(hdr), 1, f) != 1 ||
-		hdr.magic != SA_FILE_MAGIC || hdr.version != SA_FILE_VERSION ||
-		hdr.record_size != sizeof(SaFileRecord) || hdr.count < 0)
+		hdr.magic != SA_FILE_MAGIC ||
+		!((hdr.version == SA_FILE_VERSION &&
+		   hdr.record_size == sizeof(SaFileRecord)) ||
+		  (hdr.version == 2 &&
+		   hdr.record_size == sizeof(SaFileRecordV2))) ||
+		hdr.count < 0)
 	{
 		ereport(LOG,
 				(errmsg("ignoring scale_advisor file \"%s\": not written by this version",
@@ -1116,8 +1201,25 @@ store_load(void)
 	{
 		int			slot;
 		int			len;
+		bool		ok;
 
-		if (fread(&rec, sizeof(rec), 1, f) != 1 ||
+		if (hdr.version == 2)
+		{
+			SaFileRecordV2 old;
+
+			ok = fread(&old, sizeof(old), 1, f) == 1;
+			if (ok)
+			{
+				rec.key = old.key;
+				counters_from_v2(&rec.c, &old.c);
+				rec.sketch = old.sketch;
+				rec.encoding = old.encoding;
+				rec.query_len = old.query_len;
+			}
+		}
+		else
+			ok = fread(&rec, sizeof(rec), 1, f) == 1;
+		if (!ok ||
 			rec.query_len < 0 || rec.query_len > 1024 * 1024 ||
 			(rec.query_len > 0 && fread(buf, rec.query_len, 1, f) != 1))
 		{

@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *		Owns the background worker that saves the statement store every
+ *		Owns the background worker that saves the statement store and the
+ *		statements captured for index advice every
  *		scale_advisor.save_interval seconds, so that a crash loses at most
  *		that much (the final save at a clean shutdown is the postmaster's,
- *		see store.c).
+ *		see store.c and plans.c).
  *
  * The worker needs shared memory only, no database.  It sleeps on its
  * latch, reloads the configuration on SIGHUP, exits on SIGTERM, and is
@@ -24,6 +25,7 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "index_advice.h"
 #include "store.h"
 
 PGDLLEXPORT void scale_advisor_saver_main(Datum arg);
@@ -83,6 +85,7 @@ scale_advisor_saver_main(Datum arg)
 			TimestampDifferenceExceeds(last, now, sa_save_interval * 1000))
 		{
 			(void) sa_store_save();
+			(void) sa_plans_save();
 			last = now;
 		}
 	}

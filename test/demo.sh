@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/demo.sh -- see scale_advisor at work in a minute.
 #
-# Usage: sudo bash test/demo.sh [--keep] [--seconds N]
+# Usage (as root): bash test/demo.sh [--keep] [--seconds N]
 #
 # Installs the Debian packages it needs, builds scale_advisor and installs
 # it into the system's PostgreSQL 15, starts a throwaway cluster (as the
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ "$(id -u)" = 0 ] || sa_die "run as root or with sudo: the demo installs packages and the extension"
+[ "$(id -u)" = 0 ] || sa_die "run as root: the demo installs packages and the extension"
 
 sa_install_packages
 W=$(mktemp -d "${SA_TMPDIR:-/tmp}/scale_advisor_demo.XXXXXX")
@@ -77,7 +77,7 @@ show "Statements by total time (scale_advisor.query_stats)" \
 	        round(p95_ms::numeric, 3) AS p95_ms, round(p99_ms::numeric, 3) AS p99_ms, rows, errors
 	 FROM scale_advisor.query_stats WHERE query NOT LIKE '%scale_advisor%'
 	 ORDER BY total_exec_ms DESC LIMIT 10"
-show "Statements over scale_advisor.slow_query_ms at p95 (scale_advisor.slow_queries)" \
+show "Slow statements: run at least 10 times, p95 over 100 ms (scale_advisor.slow_queries)" \
 	"SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls, round(p95_ms::numeric, 2) AS p95_ms,
 	        round(pct_of_total_time::numeric, 1) AS pct_time FROM scale_advisor.slow_queries LIMIT 10"
 # the other advisors
@@ -100,9 +100,9 @@ show "The store (scale_advisor.info)" "SELECT entries, max_entries, evictions, p
 if [ "$keep" = yes ]; then
 	cat <<EOM
 
-The cluster keeps running. Connect with:
-  sudo -u postgres psql -h $W/cluster -p $PORT postgres
-Stop it with:
-  sudo -u postgres $PGBIN/pg_ctl -D $W/cluster/data stop && sudo rm -rf $W
+The cluster keeps running. Connect with (as root):
+  runuser -u postgres -- psql -h $W/cluster -p $PORT postgres
+Stop it with (as root):
+  runuser -u postgres -- $PGBIN/pg_ctl -D $W/cluster/data stop && rm -rf $W
 EOM
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/run-all.sh -- run every test suite of scale_advisor.
 #
-# Usage: sudo bash test/run-all.sh [--keep] [SUITE ...]
+# Usage (as root): bash test/run-all.sh [--keep] [SUITE ...]
 #
 # Installs the packages the tests need (test/lib/packages.txt), builds the
 # extension with -Wall -Wextra -Werror into a private copy of the PostgreSQL
@@ -9,14 +9,21 @@
 # name contains one of the SUITE words).  Each suite starts and stops its own
 # throwaway clusters as the unprivileged postgres user.
 #
-# The suites run on PostgreSQL 15 (Debian 12's packages), then the
-# pg_regress, isolation and TAP suites (SA_PG18_SUITES) again on PostgreSQL
-# 18, built once from Debian's source package by test/lib/pg18.sh into
+# First, "compile": scale_advisor compiled with -Werror against the headers
+# of PostgreSQL 16 and 17 (SA_COMPILE_VERSIONS), which no server here runs
+# (test/lib/compile-check.sh; a version without a source tree is listed as
+# skipped and counts neither as passed nor as failed).  Then the suites run
+# on PostgreSQL 15 (Debian 12's packages), and the pg_regress, isolation,
+# TAP and pg_upgrade suites (SA_PG18_SUITES) on PostgreSQL 18, built once
+# from Debian's source package by test/lib/pg18.sh into
 # /var/cache/scale_advisor and reused (SA_SERVERS="15" runs on 15 only,
-# SA_SERVERS="18" on 18 only).  TAP files that need an extension the server
-# does not have (hypopg and pg_cron exist only for 15 here) are skipped on
-# it and listed.  Each summary line names the server.  The last line is
-# "N passed, N failed" summed over every suite and server; the exit code is
+# SA_SERVERS="18" on 18 only).  The pg_regress, isolation and TAP suites run
+# through the Makefile's installcheck targets, as a PGXS user runs them;
+# the upgrade suite (pg_upgrade from 15) runs in the newer server's pass
+# only.  TAP files that need an extension the server does not have (hypopg,
+# pg_qualstats and pg_cron exist only for 15 here) are skipped on it and
+# listed.  Each summary line names the server.  The last line is "N
+# passed, N failed" summed over every suite and server; the exit code is
 # non-zero when anything failed.  --keep leaves the work folder for
 # inspection.
 set -u
@@ -28,7 +35,7 @@ filters=()
 for a in "$@"; do
 	case "$a" in
 		--keep) keep=yes ;;
-		-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
 		*) filters+=("$a") ;;
 	esac
 done
@@ -50,12 +57,47 @@ cleanup() {
 trap cleanup EXIT
 
 SA_SERVERS=${SA_SERVERS:-15 18}
-SA_PG18_SUITES=${SA_PG18_SUITES:-10-regress 20-isolation 30-tap}
+SA_PG18_SUITES=${SA_PG18_SUITES:-10-regress 20-isolation 30-tap 35-upgrade}
+# suites that only make sense on a server newer than 15
+SA_NEWER_ONLY=${SA_NEWER_ONLY:-35-upgrade}
+SA_COMPILE_VERSIONS=${SA_COMPILE_VERSIONS:-16 17}
 start=$(date +%s)
 total_pass=0
 total_fail=0
 summary=()
 base_path=$PATH
+
+# wanted NAME: does NAME match one of the SUITE words (or were none given)?
+wanted() {
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do case "$1" in *"$f"*) return 0 ;; esac; done
+	return 1
+}
+
+if wanted compile; then
+	sa_log "compile checks (PostgreSQL $SA_COMPILE_VERSIONS headers)"
+	t0=$(date +%s)
+	res=$SA_TOP/compile.result
+	: > "$res"
+	# shellcheck disable=SC2086
+	SA_RESULT=$res bash "$SA_ROOT/test/lib/compile-check.sh" $SA_COMPILE_VERSIONS </dev/null
+	for v in $SA_COMPILE_VERSIONS; do
+		line=$(grep "^$v " "$res" | tail -1)
+		read -r _ st detail <<<"$line"
+		case "${st:-}" in
+			ok) p=1 f=0 ;;
+			skipped)
+				summary+=("$(printf '%-24s skipped: %s' "compile (pg$v)" "$detail")")
+				continue ;;
+			*) p=0 f=1; [ -n "$line" ] || detail="no result" ;;
+		esac
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+		summary+=("$(printf '%-24s %5d passed %5d failed %5ds  %s' "compile (pg$v)" $p $f \
+			$(( $(date +%s) - t0 )) "$detail")")
+	done
+fi
 for ver in $SA_SERVERS; do
 	export SA_PGVER=$ver
 	export SA_WORK=$SA_TOP/pg$ver
@@ -64,13 +106,11 @@ for ver in $SA_SERVERS; do
 	suites=()
 	for suite in "$SA_ROOT"/test/suites/*.sh; do
 		name=$(basename "$suite" .sh)
-		if [ ${#filters[@]} -gt 0 ]; then
-			match=no
-			for f in "${filters[@]}"; do case "$name" in *"$f"*) match=yes ;; esac; done
-			[ $match = yes ] || continue
-		fi
+		wanted "$name" || continue
 		if [ "$ver" != 15 ]; then
 			case " $SA_PG18_SUITES " in *" $name "*) ;; *) continue ;; esac
+		else
+			case " $SA_NEWER_ONLY " in *" $name "*) continue ;; esac
 		fi
 		suites+=("$suite")
 	done

@@ -21,25 +21,29 @@ LANGUAGE C STRICT VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scale_advisor_query_stats_1_0';
 
 -- One row per (database, user, query id, top level): timings, latency
--- quantiles, rows, buffers and WAL.
+-- quantiles, rows, buffers and WAL; times rounded to the microsecond (to 4
+-- significant digits from 10 s on); the most time-consuming first.
 CREATE VIEW @extschema@.query_stats AS
-  SELECT * FROM @extschema@._query_stats(true)
-  WHERE @extschema@._require_loaded();
-
--- Statements whose p95 is over scale_advisor.slow_query_ms, slowest first.
-CREATE VIEW @extschema@.slow_queries AS
-  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
-         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
-         s.total_exec_ms,
-         s.total_exec_ms / NULLIF(sum(s.total_exec_ms) OVER (), 0) * 100
-           AS pct_of_total_time,
-         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
-         s.shared_blks_read, s.last_seen
+  SELECT s.dbid, s.userid, s.queryid, s.toplevel, s.query, s.calls,
+         s.errors, s.rows,
+         @extschema@._ms_round(s.total_exec_ms) AS total_exec_ms,
+         @extschema@._ms_round(s.mean_exec_ms) AS mean_exec_ms,
+         @extschema@._ms_round(s.min_exec_ms) AS min_exec_ms,
+         @extschema@._ms_round(s.max_exec_ms) AS max_exec_ms,
+         @extschema@._ms_round(s.stddev_exec_ms) AS stddev_exec_ms,
+         @extschema@._ms_round(s.p50_ms) AS p50_ms,
+         @extschema@._ms_round(s.p95_ms) AS p95_ms,
+         @extschema@._ms_round(s.p99_ms) AS p99_ms,
+         @extschema@._ms_round(s.p999_ms) AS p999_ms,
+         s.plans, @extschema@._ms_round(s.total_plan_ms) AS total_plan_ms,
+         s.shared_blks_hit, s.shared_blks_read, s.shared_blks_dirtied,
+         s.shared_blks_written, s.local_blks_hit, s.local_blks_read,
+         s.local_blks_dirtied, s.local_blks_written, s.temp_blks_read,
+         s.temp_blks_written, s.wal_records, s.wal_fpi, s.wal_bytes,
+         s.first_seen, s.last_seen
   FROM @extschema@._query_stats(true) s
   WHERE @extschema@._require_loaded()
-    AND s.p95_ms > COALESCE(NULLIF(pg_catalog.current_setting('scale_advisor.slow_query_ms', true), ''),
-                                '100')::double precision
-  ORDER BY s.p95_ms DESC;
+  ORDER BY s.total_exec_ms DESC, s.calls DESC;
 
 CREATE FUNCTION @extschema@._info(
     OUT entries bigint, OUT max_entries bigint, OUT evictions bigint,
@@ -54,7 +58,8 @@ AS 'MODULE_PATHNAME', 'scale_advisor_info_1_0';
 -- Store-wide figures: entries, capacity, evictions, memory, last reset/save.
 -- For monitoring: superusers and pg_read_all_stats (pg_monitor) members.
 CREATE VIEW @extschema@.info AS
-  SELECT * FROM @extschema@._info()
+  SELECT i.*, pg_catalog.pg_size_pretty(i.memory_bytes) AS memory
+  FROM @extschema@._info() i
   WHERE @extschema@._require_loaded()
     AND @extschema@._require_stats_reader('scale_advisor.info');
 
@@ -70,8 +75,8 @@ REVOKE ALL ON FUNCTION @extschema@.reset(oid, oid, bigint) FROM PUBLIC;
 -- Like pg_stat_statements: everyone sees the figures, the text and query id
 -- of other users' statements only with pg_read_all_stats.  info refuses
 -- roles without pg_read_all_stats with a hint naming the grant.
-GRANT SELECT ON @extschema@.query_stats, @extschema@.slow_queries,
-  @extschema@.info TO PUBLIC;
+-- (slow_queries, which uses the thresholds, is in 60_readiness.sql.)
+GRANT SELECT ON @extschema@.query_stats, @extschema@.info TO PUBLIC;
 
 -- Test aid: the sketch's quantiles for a set of values (milliseconds).
 CREATE FUNCTION @extschema@._sketch_quantiles(vals double precision[],

@@ -61,10 +61,10 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
 
--- One row per (database, user, application_name, kind, statement).  The
--- suggestion is the batched statement and the JOIN, each after its note
--- (comment lines: what it does and what each $n is, or why no statement
--- replaces the loop).
+-- One row per (database, user, application_name, kind, statement), the
+-- loops that cost the most time first.  The suggestion is the batched
+-- statement and the JOIN, each after its note (comment lines: what it does
+-- and what each $n is, or why no statement replaces the loop).
 CREATE VIEW @extschema@.n_plus_one AS
 SELECT e.dbid,
 	   e.userid,
@@ -110,7 +110,8 @@ SELECT e.dbid,
 		   FROM @extschema@.n_plus_one_ignore_list AS i),
 		(SELECT pg_catalog.array_agg(i.created_by::pg_catalog.oid ORDER BY i.ctid)
 		   FROM @extschema@.n_plus_one_ignore_list AS i)) AS e
- WHERE @extschema@._require_loaded();
+ WHERE @extschema@._require_loaded()
+ ORDER BY e.total_ms DESC, e.repeated_calls DESC;
 GRANT SELECT ON @extschema@.n_plus_one TO PUBLIC;
 
 -- Keep a statement (optionally only for one application_name) out of the

@@ -6,9 +6,43 @@
 -- roles with the privileges of pg_read_all_stats (pg_monitor) may read them,
 -- other roles get an error naming the grant.
 
--- Indexes never scanned since the statistics were last reset.  Indexes that
--- enforce a constraint (primary key, unique, exclusion) are left out: they
--- are needed even when no query reads them.
+-- The tables archiving writes into (the targets of archive_policies and of
+-- archive_runs, when the archiving part is installed): their indexes serve
+-- unarchive() and retention, which run rarely, so unused_indexes does not
+-- offer to drop them.  Row-level security shows a role only its own
+-- policies and runs, while monitoring must see them all: so this reads
+-- them as the extension's owner and returns nothing but the tables' OIDs,
+-- to readers that may read all statistics only.
+CREATE FUNCTION @extschema@._archive_tables()
+RETURNS SETOF pg_catalog.oid
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_stats_reader('scale_advisor.unused_indexes');
+	IF pg_catalog.to_regclass('@extschema@.archive_runs') IS NULL
+	   OR pg_catalog.to_regclass('@extschema@.archive_policies') IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT DISTINCT pg_catalog.to_regclass(t.target)::pg_catalog.oid
+		FROM (SELECT r.target FROM @extschema@.archive_runs r
+			  WHERE r.target IS NOT NULL
+			  UNION
+			  SELECT p.target FROM @extschema@.archive_policies p
+			  WHERE p.target IS NOT NULL) t
+		WHERE pg_catalog.to_regclass(t.target) IS NOT NULL $q$;
+END
+$$;
+
+-- Indexes never scanned since the statistics began: stats_since is when
+-- the database's statistics were last reset or, when they never were, the
+-- server's start (statistics kept across a clean restart run longer: the
+-- index was unused at least since then).  Indexes that enforce a
+-- constraint (primary key, unique, exclusion) are left out: they are needed
+-- even when no query reads them; so are the indexes of the extension's own
+-- tables (and of any extension's), and those of archive tables
+-- (_archive_tables()).
 CREATE VIEW @extschema@.unused_indexes AS
 SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
@@ -18,9 +52,11 @@ SELECT n.nspname AS schema_name,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
          + pg_catalog.pg_stat_get_tuples_deleted(c.oid) AS table_writes,
-       (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
-         WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
-                           WHERE datname = pg_catalog.current_database())) AS stats_since,
+       COALESCE(
+         (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
+           WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                             WHERE datname = pg_catalog.current_database())),
+         pg_catalog.pg_postmaster_start_time()) AS stats_since,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -28,7 +64,7 @@ SELECT n.nspname AS schema_name,
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@')
    AND n.nspname NOT LIKE 'pg_temp%'
    AND c.relkind IN ('r', 'm')
    AND i.indisvalid
@@ -36,6 +72,10 @@ SELECT n.nspname AS schema_name,
    AND NOT i.indisprimary
    AND NOT i.indisexclusion
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype = 'e')
+   AND c.oid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT @extschema@._archive_tables()))
    AND pg_catalog.pg_stat_get_numscans(i.indexrelid) = 0;
 
 -- Two indexes on one table where one makes the other unnecessary: the same
@@ -44,7 +84,8 @@ SELECT n.nspname AS schema_name,
 -- expressions, with the same operator classes and collations on the shared
 -- columns.  "index" is the one to drop, "covered_by" the one that stays.  A
 -- unique index is never reported as redundant against a longer index (its
--- uniqueness would be lost); two identical unique indexes are.  Each
+-- uniqueness would be lost); two identical unique indexes are, and so is a
+-- plain index with the same columns as a unique one.  Each
 -- redundant index is listed once, with an identical index if there is one,
 -- else with the shortest index that covers it.
 CREATE VIEW @extschema@.duplicate_indexes AS
@@ -72,7 +113,9 @@ SELECT DISTINCT ON (a.indexrelid)
        a.indrelid::pg_catalog.regclass AS relation,
        a.indexrelid::pg_catalog.regclass AS index,
        b.indexrelid::pg_catalog.regclass AS covered_by,
-       CASE WHEN a.keys = b.keys AND a.incl = b.incl THEN 'same definition'
+       CASE WHEN a.keys = b.keys AND a.incl = b.incl
+             AND a.indisunique = b.indisunique THEN 'same definition'
+            WHEN a.keys = b.keys AND a.incl = b.incl THEN 'same columns as the unique covered_by'
             ELSE 'leading columns of covered_by' END AS kind,
        pg_catalog.pg_get_indexdef(a.indexrelid) AS index_def,
        pg_catalog.pg_get_indexdef(b.indexrelid) AS covered_by_def,
@@ -92,6 +135,10 @@ SELECT DISTINCT ON (a.indexrelid)
    AND a.opts = b.opts[1:a.nkey]
    AND (a.incl <@ (b.keys || b.incl))
    AND CASE
+         -- the same columns as a unique index: the plain one is redundant
+         WHEN a.keys = b.keys AND a.incl = b.incl
+              AND b.indisunique AND NOT a.indisunique THEN
+           NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = a.indexrelid)
          -- identical definitions: keep the constraint index, else the older
          WHEN a.keys = b.keys AND a.incl = b.incl THEN
            a.indisunique = b.indisunique
@@ -118,7 +165,8 @@ SELECT c.oid::pg_catalog.regclass AS relation,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS index_def,
        @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
        pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
-       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql
+       pg_catalog.format('REINDEX INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS reindex_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(i.indexrelid, true)) AS index_size
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -126,7 +174,8 @@ SELECT c.oid::pg_catalog.regclass AS relation,
  WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.invalid_indexes')
    AND NOT i.indisvalid
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+ ORDER BY index_size_bytes DESC NULLS LAST, 2;
 
 -- Foreign keys with no index whose leading columns are the foreign key's
 -- columns, in any order.  A valid, non-partial index of any access method
@@ -147,7 +196,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY u.ord)
                  FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
                  JOIN pg_catalog.pg_attribute a
-                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql
+                   ON a.attrelid = k.conrelid AND a.attnum = u.attnum)) AS index_sql,
+       pg_catalog.pg_size_pretty(@extschema@._relation_size_nowait(k.conrelid, true)) AS table_size
   FROM pg_catalog.pg_constraint k
   JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -167,7 +217,8 @@ SELECT k.conrelid::pg_catalog.regclass AS relation,
             AND i.indnkeyatts >= pg_catalog.cardinality(k.conkey)
             -- the first n key columns, as a set, are the FK's columns
             AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] @> k.conkey
-            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey);
+            AND (i.indkey::int2[])[0:pg_catalog.cardinality(k.conkey) - 1] <@ k.conkey)
+ ORDER BY table_size_bytes DESC NULLS LAST, 1, 2;
 
 GRANT SELECT ON @extschema@.unused_indexes, @extschema@.duplicate_indexes,
   @extschema@.invalid_indexes, @extschema@.fk_without_index TO PUBLIC;

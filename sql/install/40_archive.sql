@@ -82,6 +82,24 @@ BEGIN
 	END IF;
 END $$;
 
+-- Refuse a run's durations out of bounds (_check_duration): max_duration
+-- NULL or at least a second, pause up to a minute, lock_timeout from 1 ms
+-- (0 would wait forever) up to a minute.
+CREATE FUNCTION @extschema@._archive_check_timing(max_duration interval, pause interval,
+	lock_timeout interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._check_duration('max_duration', max_duration, interval '1 second', NULL,
+		true, '10min', 'A run stops starting batches after max_duration; NULL runs until every row is moved.');
+	PERFORM @extschema@._check_duration('pause', pause, interval '0', interval '1 minute',
+		false, '100ms', 'The run keeps the table''s archiving lock while it pauses between batches; to archive less often, schedule the runs less often.');
+	PERFORM @extschema@._check_duration('lock_timeout', lock_timeout, interval '1 millisecond', interval '1 minute',
+		false, '500ms', 'While a statement waits for a lock, the application''s statements on the table queue behind it.');
+END $$;
+
 -- A policy may name only tables whose owner's privileges its creator has
 -- (checked again at every run); created_by is the role that wrote the row,
 -- except that a superuser may write a row on another role's behalf.
@@ -112,8 +130,11 @@ BEGIN
 			MESSAGE = 'created_by of an archive policy must not be NULL',
 			HINT = 'Leave it at its default, the current role.';
 	END IF;
-	IF TG_OP = 'INSERT' OR NEW.older_than IS DISTINCT FROM OLD.older_than THEN
+	-- the age and the durations: every enabled row, whatever changed (a
+	-- row disabled by the update from 1.0 is checked when it is enabled)
+	IF TG_OP = 'INSERT' OR NEW.enabled THEN
 		PERFORM @extschema@._archive_check_age(NEW.older_than);
+		PERFORM @extschema@._archive_check_timing(NEW.max_duration, NEW.pause, NEW.lock_timeout);
 	END IF;
 	-- names resolve as at run time (search_path pg_catalog, pg_temp); a
 	-- table that does not exist yet is checked when the policy runs
@@ -385,18 +406,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = format('max_batches must be a positive number or NULL, not %s', p_max_batches);
 	END IF;
-	IF p_max_duration <= interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('max_duration must be positive or NULL, not %s', p_max_duration);
-	END IF;
-	IF p_pause IS NULL OR p_pause < interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('pause must not be NULL or negative, not %s', coalesce(p_pause::text, 'NULL'));
-	END IF;
-	IF p_lock_timeout IS NULL OR p_lock_timeout <= interval '0' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = format('lock_timeout must be positive, not %s', coalesce(p_lock_timeout::text, 'NULL'));
-	END IF;
+	PERFORM @extschema@._archive_check_timing(p_max_duration, p_pause, p_lock_timeout);
 	IF p_dry_run IS NULL OR p_verbose IS NULL OR p_vacuum IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22004',
 			MESSAGE = 'dry_run, verbose and vacuum must not be NULL';
@@ -516,18 +526,21 @@ BEGIN
 				MESSAGE = format('archive %s is not a table', other);
 		END IF;
 		cols := @extschema@._archive_columns(p_relation, other, p_operation);
+		-- a unique index on the key, or on some of its columns (stricter:
+		-- an archive made while the key was (id) stays usable once the
+		-- table's key is (id, created_at), as partitioning needs)
 		IF other_kind IN ('r', 'p') AND NOT EXISTS (
 				SELECT 1 FROM pg_index i
 				WHERE i.indrelid = other AND i.indisunique AND i.indisvalid
 				  AND i.indpred IS NULL AND i.indexprs IS NULL
-				  AND (SELECT array_agg(a.attname ORDER BY a.attname)
+				  AND (SELECT array_agg(a.attname)
 					   FROM pg_attribute a
 					   WHERE a.attrelid = other AND a.attnum = ANY (i.indkey::int2[]))
-					  = (SELECT array_agg(k ORDER BY k) FROM unnest(key) k)) THEN
+					  <@ key) THEN
 			RAISE EXCEPTION USING ERRCODE = '55000',
 				MESSAGE = format('archive table %s has no unique index on (%s)', other,
 								 array_to_string(key, ', ')),
-				HINT = 'The archive needs the key of the table as a primary key or unique index, so that a batch can never be copied twice.';
+				HINT = 'The archive needs the key of the table (or some of its columns) as a primary key or unique index, so that a batch can never be copied twice.';
 		END IF;
 	ELSE
 		SELECT array_agg(a.attname ORDER BY a.attnum) INTO cols
@@ -905,8 +918,19 @@ DECLARE
 	tuples double precision;
 	advice text;
 BEGIN
-	SELECT greatest(c.reltuples, 0) INTO tuples FROM pg_class c WHERE c.oid = (plan->>'src')::regclass;
-	-- reltuples may still count the rows that left (no ANALYZE since)
+	-- the rows the table had when the run started, from the statistics
+	-- collector's live count (fresh, unlike pg_class.reltuples, which only
+	-- VACUUM and ANALYZE update, so that it still counts rows earlier runs
+	-- moved out).  This session's own deletes are reported when the CALL
+	-- ends, so the count still holds them, unless a VACUUM or ANALYZE
+	-- recounted the table during the run: then they are added back.
+	SELECT greatest(s.n_live_tup, 0)
+		   + CASE WHEN greatest(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze)
+					   >= (SELECT ar.started_at FROM @extschema@.archive_runs ar
+						   WHERE ar.run_id = (plan->>'run_id')::bigint)
+				  THEN moved ELSE 0 END
+	INTO tuples
+	FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = (plan->>'src')::regclass;
 	IF moved >= 1000 AND moved >= 0.1 * greatest(coalesce(tuples, 0), moved) THEN
 		advice := format('VACUUM (ANALYZE) %s', plan->>'src');
 		RAISE NOTICE '%', format('%s rows were moved out of %s%s: %s',
@@ -1133,6 +1157,16 @@ DECLARE
 	n bigint;
 	st text;
 	msg text;
+	leaf record;
+	dst_name text;
+	key name[];
+	started timestamptz;
+	cutoff timestamptz;
+	total bigint;
+	parts integer;
+	bad text[];
+	fin text;
+	budget interval;
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
@@ -1168,6 +1202,94 @@ BEGIN
 				(operation, relation, target, time_column, from_policy, finished_at, duration, status, error)
 			VALUES ('archive', p.relation, p.target, p.time_column, true,
 					pg_catalog.clock_timestamp(), interval '0', st, msg);
+			COMMIT;
+			CONTINUE;
+		END IF;
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
+			-- Partitioned since the policy was made (partition_table): it
+			-- goes on.  Every leaf partition holding rows older than the
+			-- policy's age is archived on its own (its own run and run lock)
+			-- into one archive, the policy's target or else the table's
+			-- default archive <table>_archive (made as the table's owner with
+			-- the table's key, as a first run would), and one run row for
+			-- the policy's relation sums it up, so that its status reads as
+			-- before.  max_duration is shared by the partitions, max_batches
+			-- applies to each.
+			started := pg_catalog.clock_timestamp();
+			cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) p.older_than;
+			total := 0; parts := 0; bad := '{}'; fin := 'done'; msg := NULL;
+			BEGIN
+				IF tgt IS NULL THEN
+					SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+					FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE c.oid OPERATOR(pg_catalog.=) rel;
+					tgt := pg_catalog.to_regclass(dst_name);
+					IF tgt IS NULL THEN
+						key := @extschema@._archive_key(rel);
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+							(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, p.time_column));
+						tgt := pg_catalog.to_regclass(dst_name);
+						RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+					END IF;
+				END IF;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+				fin := 'failed';
+			END;
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			IF fin OPERATOR(pg_catalog.=) 'done' THEN
+				FOR leaf IN
+					SELECT t.relid::regclass AS part
+					FROM pg_catalog.pg_partition_tree(rel) t
+					JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+					ORDER BY t.relid::regclass::pg_catalog.text
+				LOOP
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- only the partitions that hold rows to move get a run
+					CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+						OR NOT (@extschema@._owner_exec(leaf.part,
+							pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, p.time_column),
+							cutoff::pg_catalog.text) #>> '{}')::boolean;
+					budget := p.max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+					IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+						fin := 'stopped';
+						msg := pg_catalog.format('max_duration (%s) reached', p.max_duration);
+						EXIT;
+					END IF;
+					run := NULL; n := NULL; st := NULL;
+					CALL @extschema@._archive_run('archive', leaf.part, p.time_column,
+						'-infinity', cutoff, tgt, p.batch_size, p.max_batches, budget, p.pause, p.lock_timeout,
+						false, $1, p.vacuum, true, false, run, n, st);
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					parts := parts OPERATOR(pg_catalog.+) 1;
+					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+					IF st IS DISTINCT FROM 'done' THEN
+						bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+						fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+					END IF;
+					COMMIT;
+				END LOOP;
+				IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+					msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+				END IF;
+			END IF;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+				 last_batch_at, finished_at, duration, rows_moved, status, error)
+			VALUES ('archive', p.relation, coalesce(tgt::pg_catalog.text, p.target), p.time_column, NULL, cutoff, true,
+					CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+					fin, msg)
+			RETURNING r.run_id INTO run;
+			IF $1 OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+			END IF;
 			COMMIT;
 			CONTINUE;
 		END IF;

@@ -221,9 +221,15 @@ BEGIN
 			DETAIL = 'maintain_partitions works on a table as its owner, so a partition set may name only a table whose owner''s privileges its creator has.',
 			HINT = format('Add the set as the owner of the table, or GRANT %I TO %s.', owner, NEW.created_by);
 	END IF;
-	-- the interval and retention as partition_table checks them (a row
-	-- whose table does not exist yet is checked when it is maintained)
-	IF rel IS NOT NULL AND (TG_OP = 'INSERT'
+	-- the interval, retention and lock_timeout as partition_table checks
+	-- them, in every row written enabled (a row the update from 1.0
+	-- disabled is checked when it is enabled again); a row whose table
+	-- does not exist yet is checked for its interval when it is maintained
+	IF TG_OP = 'INSERT' OR NEW.enabled THEN
+		PERFORM @extschema@._check_duration('lock_timeout', NEW.lock_timeout, interval '1 millisecond', interval '1 minute',
+			false, '500ms', 'While a statement waits for a lock, the application''s statements on the table queue behind it.');
+	END IF;
+	IF rel IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.enabled
 		OR NEW.part_interval IS DISTINCT FROM OLD.part_interval
 		OR NEW.retention IS DISTINCT FROM OLD.retention
 		OR NEW.retention_action IS DISTINCT FROM OLD.retention_action) THEN
@@ -731,8 +737,9 @@ $$;
 
 -- The steps of a conversion, as SQL.  phase: 'prepare' (add the CHECK
 -- constraint NOT VALID), 'validate' (its own transaction), 'swap' (one
--- transaction: new parent, then the exclusive lock, rename and attach),
--- 'finish' (validate re-pointed foreign keys, register the set).  Phases
+-- transaction: new parent, then the exclusive lock, rename and attach,
+-- and the set registered), 'finish' (validate re-pointed foreign keys,
+-- ANALYZE).  Phases
 -- already done (the constraint exists) are left out.  Raises an error that
 -- lists every blocker when the table cannot be converted.  run_as is the
 -- table whose owner runs the statement (relation itself, or a table whose
@@ -797,9 +804,8 @@ BEGIN
 	IF premake IS NULL OR premake < 1 OR premake > 1000 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'premake must be between 1 and 1000';
 	END IF;
-	IF lock_timeout IS NULL OR lock_timeout <= interval '0' OR lock_timeout > interval '10 min' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lock_timeout must be between 0 and 10 minutes';
-	END IF;
+	PERFORM @extschema@._check_duration('lock_timeout', lock_timeout, interval '1 millisecond', interval '1 minute',
+		false, '500ms', 'While a statement waits for a lock, the application''s statements on the table queue behind it.');
 	IF retries IS NULL OR retries < 0 OR retries > 100 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'retries must be between 0 and 100';
 	END IF;
@@ -860,11 +866,29 @@ BEGIN
 			statement := format('CREATE TABLE %I.%I PARTITION OF %I.%I DEFAULT', c.nspname, dflt, c.nspname, c.relname);
 			RETURN NEXT;
 		END IF;
+		-- (registered in the same transaction)
 		n := n + 1;
-		step := n; phase := 'finish'; lock_mode := NULL; run_as := NULL;
+		step := n; phase := 'swap'; lock_mode := NULL; run_as := NULL;
 		statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
 			retention, retention_action, archive_schema, lock_timeout, retries);
 		RETURN NEXT;
+		-- foreign keys a conversion re-pointed and could not validate yet
+		-- (its finish step failed or was killed)
+		FOR r IN
+			SELECT con.conname, con.conrelid::regclass AS src
+			FROM pg_constraint con
+			WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
+			  AND NOT con.convalidated
+			  AND obj_description(con.oid, 'pg_constraint') = 'scale_advisor: validate after partitioning'
+			ORDER BY con.conrelid::regclass::text, con.conname
+		LOOP
+			n := n + 1; step := n; phase := 'finish'; lock_mode := 'SHARE UPDATE EXCLUSIVE'; run_as := r.src;
+			statement := format('ALTER TABLE %s VALIDATE CONSTRAINT %I', r.src, r.conname);
+			RETURN NEXT;
+			n := n + 1; step := n;
+			statement := format('COMMENT ON CONSTRAINT %I ON %s IS NULL', r.conname, r.src);
+			RETURN NEXT;
+		END LOOP;
 		RETURN;
 	END IF;
 
@@ -1172,7 +1196,8 @@ BEGIN
 	-- foreign keys that reference the table: re-pointed to the parent, NOT
 	-- VALID here and validated after the lock is gone
 	FOR r IN
-		SELECT con.conname, con.conrelid::regclass AS src, pg_get_constraintdef(con.oid) AS def
+		SELECT con.conname, con.conrelid::regclass AS src, pg_get_constraintdef(con.oid) AS def,
+			   con.convalidated
 		FROM pg_constraint con
 		WHERE con.confrelid = relation AND con.contype = 'f' AND con.conparentid = 0
 		ORDER BY con.conrelid::regclass::text, con.conname
@@ -1186,7 +1211,21 @@ BEGIN
 		statement := format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', r.src, r.conname, r.def,
 							CASE WHEN r.def LIKE '% NOT VALID' THEN '' ELSE ' NOT VALID' END);
 		RETURN NEXT;
+		-- marked until finish has validated it, so that a later call finds
+		-- it if finish does not get there
+		IF r.convalidated THEN
+			n := n + 1; step := n;
+			statement := format('COMMENT ON CONSTRAINT %I ON %s IS %L', r.conname, r.src,
+								'scale_advisor: validate after partitioning');
+			RETURN NEXT;
+		END IF;
 	END LOOP;
+	-- registered in the transaction of the swap: a partitioned table is
+	-- never left without its set, whatever happens after
+	n := n + 1; step := n; run_as := NULL;
+	statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
+		retention, retention_action, archive_schema, lock_timeout, retries);
+	RETURN NEXT;
 	run_as := relation;
 
 	-- after the lock
@@ -1200,13 +1239,12 @@ BEGIN
 		n := n + 1; step := n; phase := 'finish'; run_as := r.src;
 		statement := format('ALTER TABLE %s VALIDATE CONSTRAINT %I', r.src, r.conname);
 		RETURN NEXT;
+		n := n + 1; step := n;
+		statement := format('COMMENT ON CONSTRAINT %I ON %s IS NULL', r.conname, r.src);
+		RETURN NEXT;
 	END LOOP;
 	n := n + 1; step := n; phase := 'finish'; run_as := relation;
 	statement := format('ANALYZE %s', qt);
-	RETURN NEXT;
-	n := n + 1; step := n; phase := 'finish'; lock_mode := NULL; run_as := NULL;
-	statement := @extschema@._pt_register_sql(sch, tbl, column_name, part_interval, premake,
-		retention, retention_action, archive_schema, lock_timeout, retries);
 	RETURN NEXT;
 END
 $$;
@@ -1227,7 +1265,8 @@ $$;
 -- as the caller where it is NULL (only our own configuration rows).  A
 -- statement that is a LOCK TABLE starts the exclusive part: after it the
 -- table's fingerprint must still be the planned one, and the time from
--- there to the end is returned as lock_ms.  Errors are returned, not raised.
+-- there to the end is returned as lock_ms.  Errors are returned, not raised
+-- (a cancel too, as 57014).
 CREATE FUNCTION @extschema@._pt_run(stmts text[], run_as regclass[], lock_timeout interval,
 	relation regclass DEFAULT NULL, fingerprint text DEFAULT NULL,
 	OUT ok boolean, OUT err_code text, OUT message text, OUT lock_ms double precision)
@@ -1267,7 +1306,9 @@ BEGIN
 			lock_ms := extract(epoch FROM clock_timestamp() - locked_at) * 1000;
 		END IF;
 		PERFORM set_config('lock_timeout', old_timeout, true);
-	EXCEPTION WHEN others THEN
+	-- a cancel (or statement_timeout) too: the caller must still undo what
+	-- it committed before, then raise it
+	EXCEPTION WHEN others OR query_canceled THEN
 		ok := false;
 		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
 		message := message || ' (in: ' || left(s, 200) || ')';
@@ -1290,9 +1331,24 @@ $$;
 
 -- Convert relation into a table range-partitioned on column_name (see the
 -- top of this file).  CALL it outside a transaction block.  dry_run returns
--- the statements without running them; steps returns what was done.  Only
+-- the statements without running them; steps returns what was done in one
+-- line, or every statement run with verbose => true.  Only
 -- a superuser or a role with the owner's privileges may call it; every
 -- statement on the table runs as its owner.
+--
+-- Fail safe: each step (prepare, validate, swap, finish) runs in a
+-- subtransaction of its own transaction, so that any failure in it (an
+-- error, a lock timeout after the retries, a cancel or statement_timeout)
+-- undoes all of that step; the CHECK constraint an earlier step of this
+-- call committed is then dropped and the drop committed before the error
+-- is raised: until the swap commits the table is left as it was.  From the
+-- swap on (one transaction, which registers the set too) the table is
+-- partitioned; a failure in finish (validating re-pointed foreign keys,
+-- ANALYZE) leaves it so, working, and a new call completes it.  The call
+-- holds the table's maintenance lock (_archive_lock: one conversion or
+-- archiving run per table), so a session killed mid-way is recognised: its
+-- lock is gone, the next partition_table resumes from the constraint, and
+-- maintain_partitions() drops such a leftover constraint.
 CREATE PROCEDURE @extschema@.partition_table(
 	relation regclass,
 	column_name name,
@@ -1306,6 +1362,7 @@ CREATE PROCEDURE @extschema@.partition_table(
 	retries integer DEFAULT 5,
 	historical_until text DEFAULT NULL,
 	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
 	INOUT steps text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -1326,6 +1383,14 @@ DECLARE
 	prepared boolean := false;
 	bound_left boolean;
 	lock_ms double precision;
+	step_lock_ms double precision;
+	failed boolean;
+	stop boolean;
+	ran boolean;
+	err_code pg_catalog.text;
+	err_msg pg_catalog.text;
+	holder pg_catalog.text;
+	policy pg_catalog.text;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
@@ -1354,111 +1419,186 @@ BEGIN
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 	WHERE c.oid OPERATOR(pg_catalog.=) relation;
 	nonatomic := @extschema@._nonatomic();
+	-- one conversion or archiving run per table at a time
+	IF NOT @extschema@._archive_lock(relation) THEN
+		SELECT pg_catalog.format('process %s of role %s', l.pid, coalesce(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'))
+		INTO holder
+		FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+		WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1399537989::pg_catalog.oid
+		  AND l.objid OPERATOR(pg_catalog.=) relation::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted
+		LIMIT 1;
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
+			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
+	END IF;
+	-- an archive policy on the table goes on after the conversion (said
+	-- to a caller that may read the policies)
+	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
+		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
+		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	END IF;
 
 	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
-		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
-			-- planned together with the swap: the relation is a partition now
-			stmts := finish;
-			stmts_as := finish_as;
-		ELSE
-			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-				fp := @extschema@._pt_fingerprint(relation);
-			END IF;
-			SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
-				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
-			INTO stmts, stmts_as, finish, finish_as
-			FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
-				retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
-		END IF;
-		CONTINUE WHEN stmts IS NULL;
-		IF NOT nonatomic THEN
-			IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
-				-- the constraint must be committed before it can be validated
-				-- without ACCESS EXCLUSIVE: stop here, the next call goes on
-				RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
-				steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
-				RETURN;
-			END IF;
+		failed := false;
+		stop := false;
+		ran := false;
+		err_code := NULL;
+		err_msg := NULL;
+		attempt := 0;
+		step_lock_ms := NULL;
+		BEGIN
 			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
-				-- no scans while the caller's transaction holds the lock
-				later := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE NOT pg_catalog.starts_with(x, 'INSERT INTO '));
-				stmts := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE pg_catalog.starts_with(x, 'INSERT INTO '));
-				-- (the registration runs as the caller)
-				stmts_as := pg_catalog.array_fill(NULL::pg_catalog.regclass, ARRAY[pg_catalog.cardinality(stmts)]);
-				IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
-					RAISE NOTICE 'partition_table: run these after this transaction: %',
-						pg_catalog.array_to_string(later, '; ');
+				-- planned together with the swap: the relation is a partition now
+				stmts := finish;
+				stmts_as := finish_as;
+			ELSE
+				IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+					fp := @extschema@._pt_fingerprint(relation);
+				END IF;
+				SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+				INTO stmts, stmts_as, finish, finish_as
+				FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+					retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+			END IF;
+			IF stmts IS NOT NULL AND NOT nonatomic THEN
+				IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
+					-- the constraint must be committed before it can be
+					-- validated without ACCESS EXCLUSIVE: stop here, the
+					-- next call goes on
+					stop := true;
+				ELSIF ph OPERATOR(pg_catalog.=) 'finish' THEN
+					-- no scans while the caller's transaction holds the lock
+					later := stmts;
+					stmts := NULL;
 				END IF;
 			END IF;
+			IF stmts IS NOT NULL AND NOT stop THEN
+				ran := true;
+				LOOP
+					res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
+						CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
+					EXIT WHEN res.ok;
+					IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
+						failed := true;
+						err_code := res.err_code;
+						err_msg := res.message;
+						EXIT;
+					END IF;
+					attempt := attempt OPERATOR(pg_catalog.+) 1;
+					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+				END LOOP;
+				IF NOT failed THEN
+					step_lock_ms := res.lock_ms;
+					PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
+						pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
+				END IF;
+			END IF;
+		-- whatever fails in the step, the cancel of the call included,
+		-- undoes all of it
+		EXCEPTION WHEN others OR query_canceled THEN
+			failed := true;
+			GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+		END;
+		IF stop THEN
+			PERFORM @extschema@._archive_unlock(relation);
+			RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
+			steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
+			RETURN;
 		END IF;
-		attempt := 0;
-		LOOP
-			res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
-				CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
-			EXIT WHEN res.ok;
-			IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
-				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, res.message);
+		IF failed THEN
+			BEGIN
+				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, err_msg);
+			EXCEPTION WHEN others OR query_canceled THEN
+				NULL;	-- the log is not worth keeping the table changed
+			END;
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			-- the table goes back to what it was before this call: the
+			-- CHECK constraint this call added (or one that failed its
+			-- validation) is dropped and the drop committed before the
+			-- error rolls back the transaction it is raised in
+			bound_left := false;
+			IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN
 				IF nonatomic THEN
+					BEGIN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+					EXCEPTION WHEN others OR query_canceled THEN
+						NULL;	-- said below: the constraint is looked for
+					END;
 					COMMIT;
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
-				-- the table goes back to what it was before this call: the
-				-- CHECK constraint this call added (or one that failed its
-				-- validation) is dropped and the drop committed before the
-				-- error rolls back the transaction it is raised in
-				bound_left := false;
-				IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
-				   AND (prepared OR res.err_code OPERATOR(pg_catalog.=) '23514') THEN
-					IF nonatomic THEN
-						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
-						COMMIT;
-						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-					END IF;
-					bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-						WHERE con.conrelid OPERATOR(pg_catalog.=) relation
-						  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
-				END IF;
-				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
-					RAISE EXCEPTION USING ERRCODE = '23514',
-						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
-							relation, column_name),
-						DETAIL = res.message,
-						HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
-							ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
-				END IF;
-				RAISE EXCEPTION USING ERRCODE = res.err_code,
-					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
-					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
-						WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
-						WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
-						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
-						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
+				bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+					WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+					  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
 			END IF;
-			attempt := attempt OPERATOR(pg_catalog.+) 1;
-			PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
-		END LOOP;
-		IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-			lock_ms := res.lock_ms;
+			PERFORM @extschema@._archive_unlock(relation);
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN
+				RAISE EXCEPTION USING ERRCODE = '23514',
+					MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
+						relation, column_name),
+					DETAIL = err_msg,
+					HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+						ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
+			END IF;
+			RAISE EXCEPTION USING ERRCODE = err_code,
+				MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, err_msg),
+				HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned and registered; calling partition_table again validates the foreign keys and analyzes it.'
+					WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+					WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					WHEN ph OPERATOR(pg_catalog.=) 'prepare' THEN 'Nothing was changed.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					ELSE 'The table is unchanged apart from the CHECK constraint sa_partition_bound an earlier call left; calling partition_table again resumes, ALTER TABLE ... DROP CONSTRAINT sa_partition_bound removes it.' END;
 		END IF;
-		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
-			prepared := true;
+		IF ran THEN
+			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+				lock_ms := step_lock_ms;
+			END IF;
+			IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+				prepared := true;
+			END IF;
+			done := done OPERATOR(pg_catalog.||) stmts;
 		END IF;
-		done := done OPERATOR(pg_catalog.||) stmts;
-		PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
-			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
 		IF nonatomic THEN
 			COMMIT;
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 	END LOOP;
+	PERFORM @extschema@._archive_unlock(relation);
+	IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE NOTICE 'partition_table: run these after this transaction: %',
+			pg_catalog.array_to_string(later, '; ');
+	END IF;
 	IF lock_ms IS NOT NULL THEN
 		RAISE NOTICE 'partition_table: % is partitioned; the exclusive lock was held % ms',
 			pg_catalog.format('%I.%I', sch, tbl), pg_catalog.round(lock_ms::numeric, 1);
 	END IF;
+	IF policy IS NOT NULL THEN
+		RAISE NOTICE 'partition_table: the archive policy of % goes on: scale_advisor.run_archive_policies() archives each partition of it into the same archive', policy;
+	END IF;
 	-- create whatever partitions the present needs
 	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
+	-- what was done, in a line; every statement with verbose => true
+	IF partition_table.verbose IS NOT TRUE THEN
+		SELECT pg_catalog.format('%I.%I is partitioned by %I, %s a partition: %s%s%s; %s',
+				sch, tbl, column_name, part_interval,
+				@extschema@._n(pg_catalog.count(*), 'partition'),
+				CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+					 THEN ' (' OPERATOR(pg_catalog.||) @extschema@._list(pg_catalog.array_agg(i.inhrelid::pg_catalog.regclass::pg_catalog.text
+							ORDER BY i.inhrelid::pg_catalog.regclass::pg_catalog.text), ', ') OPERATOR(pg_catalog.||) ')'
+					 ELSE '' END,
+				CASE WHEN lock_ms IS NULL THEN ''
+					 ELSE pg_catalog.format(', exclusive lock held %s ms', pg_catalog.round(lock_ms::numeric, 1)) END,
+				'verbose => true lists the statements run')
+		INTO steps
+		FROM pg_catalog.pg_inherits i
+		WHERE i.inhparent OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', sch, tbl)::pg_catalog.regclass;
+	END IF;
 END
 $$;
 
@@ -1481,8 +1621,10 @@ BEGIN
 	-- longer than the step that failed, as its blocker may just be ending;
 	-- only a lock that could not be had is worth another try
 	FOR i IN 0 .. greatest(coalesce(retries, 0), 20) LOOP
+		-- (at most a second per try: while the drop waits for its lock,
+		-- the application's statements queue behind it)
 		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
-								   ARRAY[relation], coalesce(lock_timeout, interval '1s'));
+								   ARRAY[relation], least(coalesce(lock_timeout, interval '1s'), interval '1s'));
 		EXIT WHEN res.ok OR res.err_code IS DISTINCT FROM '55P03' AND res.err_code IS DISTINCT FROM '40P01';
 		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
 	END LOOP;
@@ -1601,6 +1743,21 @@ BEGIN
 			RETURN NEXT;
 		END LOOP;
 	END IF;
+	-- partitions an earlier run detached for the archiving helper and did
+	-- not empty (it was stopped or killed): handed to it again
+	IF s.retention_action = 'archive' THEN
+		FOR r IN
+			SELECT c.oid FROM pg_class c
+			JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+			WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = parent)
+			  AND c.relkind = 'r' AND NOT c.relispartition
+			  AND d.description = @extschema@._pm_pending_comment(sch, tbl)
+			ORDER BY c.relname
+		LOOP
+			action := 'archive'; lo := NULL; hi := NULL; part := r.oid;
+			RETURN NEXT;
+		END LOOP;
+	END IF;
 END
 $$;
 
@@ -1674,13 +1831,24 @@ BEGIN
 		st := format('ALTER TABLE %s DROP CONSTRAINT sa_partition_bound', q);
 		PERFORM @extschema@._owner_exec(parent, st);
 		PERFORM set_config('lock_timeout', old_timeout, true);
-	EXCEPTION WHEN others THEN
+	-- (a cancel too: the run records it before it stops)
+	EXCEPTION WHEN others OR query_canceled THEN
 		ok := false;
 		moved := 0;
 		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
 		message := message || ' (in: ' || left(st, 200) || ')';
 	END;
 END
+$$;
+
+-- The comment of a partition detached for the archiving helper and not
+-- yet emptied by it (retention_action archive).
+CREATE FUNCTION @extschema@._pm_pending_comment(sch name, tbl name)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('scale_advisor: detached from %I.%I for archiving', sch, tbl)
 $$;
 
 -- Detach a partition past retention, then drop it or move it to the
@@ -1712,6 +1880,13 @@ BEGIN
 		END IF;
 		st := format('ALTER TABLE %s DETACH PARTITION %s', parent, part::regclass);
 		PERFORM @extschema@._owner_exec(parent, st);
+		IF s.retention_action = 'archive' THEN
+			-- in the same transaction: a detached partition whose rows the
+			-- archiving helper has not taken yet is found again by the
+			-- next run, whatever stops this one
+			st := format('COMMENT ON TABLE %s IS %L', part::regclass, @extschema@._pm_pending_comment(sch, tbl));
+			PERFORM @extschema@._owner_exec(parent, st);
+		END IF;
 		IF s.retention_action = 'drop' THEN
 			st := format('DROP TABLE %s', part::regclass);
 			PERFORM @extschema@._owner_exec(parent, st);
@@ -1721,7 +1896,7 @@ BEGIN
 			part_name := part::regclass::text;
 		END IF;
 		PERFORM set_config('lock_timeout', old_timeout, true);
-	EXCEPTION WHEN others THEN
+	EXCEPTION WHEN others OR query_canceled THEN
 		ok := false;
 		GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
 		message := message || ' (in: ' || left(st, 200) || ')';
@@ -1893,7 +2068,9 @@ $$;
 -- who holds it.  The claim is the set's partition_set_state row (its
 -- running_pid), which only roles that may write that row can set, unlike
 -- an advisory lock, which any role can take.  A claim whose session has
--- gone, or is not running a statement, is stale and taken over.
+-- gone, or is not running a statement, is stale and taken over; the run it
+-- belonged to did not finish (killed, cancelled or failed where it could
+-- not record it), which is recorded as a failure of the set and logged.
 CREATE FUNCTION @extschema@._pm_claim(sch name, tbl name, wait interval)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -1929,6 +2106,15 @@ BEGIN
 						  coalesce(quote_ident(act.usename::text), '?'), st.last_started);
 		END IF;
 	END IF;
+	IF st.running_pid IS NOT NULL THEN
+		msg := format('the run of process %s started %s did not finish (its session ended, or it was cancelled or failed before it could record it)',
+					  st.running_pid, st.last_started);
+		UPDATE @extschema@.partition_set_state
+		SET last_error = msg, last_error_at = clock_timestamp(),
+			consecutive_failures = consecutive_failures + 1
+		WHERE parent_schema = sch AND parent_table = tbl;
+		PERFORM @extschema@._pt_log(sch, tbl, 'interrupted', false, msg);
+	END IF;
 	UPDATE @extschema@.partition_set_state
 	SET running_pid = pg_backend_pid(),
 		running_backend_start = (SELECT a.backend_start FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()),
@@ -1936,6 +2122,24 @@ BEGIN
 	WHERE parent_schema = sch AND parent_table = tbl;
 	RETURN NULL;
 END
+$$;
+
+-- Tables a conversion left its CHECK constraint sa_partition_bound on (a
+-- partition_table that was killed, or a first call inside a transaction
+-- block), among those the caller may maintain.
+CREATE FUNCTION @extschema@._pt_leftover_bounds()
+RETURNS SETOF regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT con.conrelid::regclass
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+WHERE con.conname = 'sa_partition_bound' AND con.contype = 'c'
+  AND c.relkind = 'r' AND NOT c.relispartition
+  AND obj_description(con.oid, 'pg_constraint') LIKE 'scale_advisor partition boundary: %'
+  AND coalesce(@extschema@._may_maintain(con.conrelid::regclass), false)
+ORDER BY 1::text
 $$;
 
 -- Maintain every enabled set the caller sees, or only parent: premake,
@@ -1947,6 +2151,19 @@ $$;
 -- only in one session at a time (a run that finds the set claimed by a
 -- running session skips it with a WARNING naming that session); meant to
 -- be CALLed from cron.
+--
+-- Fail safe: each task (create a partition with the rows the default
+-- partition holds for it, retire one) runs with its log line in a
+-- subtransaction, so that whatever fails in it (an error, a lock timeout
+-- after the retries, a cancel) undoes all of that task; the failure is
+-- recorded in partition_set_state (a cancel after that ends the call).
+-- Tasks done before stay done.  A run that could not record its end (the
+-- session was killed) is recognised by the next one (_pm_claim).  A
+-- partition detached for the archiving helper keeps a comment until the
+-- helper has emptied it, so a stopped hand-over is taken up again.  Called
+-- without parent, it also removes the CHECK constraint of a conversion
+-- whose session is gone (_pt_leftover_bounds), which would otherwise
+-- refuse the application's rows once they pass its boundary.
 CREATE PROCEDURE @extschema@.maintain_partitions(parent regclass DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
@@ -1970,6 +2187,12 @@ DECLARE
 	a_rows bigint;
 	a_status pg_catalog.text;
 	a_err pg_catalog.text;
+	a_part pg_catalog.text;
+	t_ok boolean;
+	t_moved bigint;
+	t_code pg_catalog.text;
+	t_msg pg_catalog.text;
+	leftover pg_catalog.regclass;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
@@ -1983,6 +2206,36 @@ BEGIN
 	END IF;
 	PERFORM FROM @extschema@._pm_sets(parent) LIMIT 1;
 	nonatomic := @extschema@._nonatomic();
+	-- conversions whose session is gone: their constraint goes (a running
+	-- one holds the table's maintenance lock and is left alone)
+	IF parent IS NULL AND nonatomic THEN
+		FOR leftover IN SELECT * FROM @extschema@._pt_leftover_bounds() LOOP
+			CONTINUE WHEN NOT @extschema@._archive_lock(leftover);
+			t_msg := NULL;
+			BEGIN
+				PERFORM @extschema@._pt_undo_bound(leftover, interval '1s', 0);
+				IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+						   WHERE con.conrelid OPERATOR(pg_catalog.=) leftover
+							 AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound') THEN
+					t_msg := 'its CHECK constraint sa_partition_bound could not be removed now (the table is busy); the next run tries again';
+				ELSE
+					t_msg := 'its CHECK constraint sa_partition_bound was removed; call partition_table again to convert the table';
+				END IF;
+				PERFORM @extschema@._pt_log(n.nspname, c.relname, 'partition_table undo',
+					t_msg OPERATOR(pg_catalog.~~) 'its CHECK constraint sa_partition_bound was removed%',
+					'an interrupted conversion: ' OPERATOR(pg_catalog.||) t_msg)
+				FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+				WHERE c.oid OPERATOR(pg_catalog.=) leftover;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS t_msg = MESSAGE_TEXT;
+			END;
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			PERFORM @extschema@._archive_unlock(leftover);
+			RAISE WARNING 'maintain_partitions: %: the conversion of this table was interrupted: %', leftover, t_msg
+				USING HINT = 'A partition_table call that is killed leaves the constraint, which refuses rows beyond its boundary.';
+		END LOOP;
+	END IF;
 	FOR s IN SELECT * FROM @extschema@._pm_sets(parent) LOOP
 		qname := pg_catalog.format('%I.%I', s.parent_schema, s.parent_table);
 		SELECT * INTO cfg FROM @extschema@.partition_sets ps
@@ -2029,44 +2282,84 @@ BEGIN
 		END IF;
 		IF err IS NULL THEN
 			FOREACH t IN ARRAY pl.tasks LOOP
-				attempt := 0;
-				LOOP
-					IF t.action OPERATOR(pg_catalog.=) 'create' THEN
-						res := @extschema@._pm_create(s.parent_schema, s.parent_table, t.lo, t.hi);
+				t_ok := true;
+				t_code := NULL;
+				t_msg := NULL;
+				t_moved := 0;
+				a_part := NULL;
+				IF t.action OPERATOR(pg_catalog.=) ANY (ARRAY['create', 'retire']) THEN
+					-- the task and its log line: all or nothing
+					BEGIN
+						attempt := 0;
+						LOOP
+							IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+								res := @extschema@._pm_create(s.parent_schema, s.parent_table, t.lo, t.hi);
+							ELSE
+								res := @extschema@._pm_retire(s.parent_schema, s.parent_table, t.part);
+							END IF;
+							EXIT WHEN res.ok OR NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable)
+								OR attempt OPERATOR(pg_catalog.>=) cfg.ddl_retries;
+							attempt := attempt OPERATOR(pg_catalog.+) 1;
+							PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+						END LOOP;
+						IF res.ok AND t.action OPERATOR(pg_catalog.=) 'create' THEN
+							t_moved := res.moved;
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'create', true,
+								pg_catalog.format('%s created%s%s', res.part_name,
+									CASE WHEN res.moved OPERATOR(pg_catalog.>) 0
+										THEN pg_catalog.format(', %s rows moved from the default partition', res.moved) ELSE '' END,
+									CASE WHEN attempt OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format(' after %s retries', attempt) ELSE '' END));
+						ELSIF res.ok THEN
+							a_part := res.part_name;
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'retire', true,
+								pg_catalog.format('%s detached (%s)', res.part_name, cfg.retention_action));
+						ELSE
+							t_ok := false;
+							t_code := res.err_code;
+							t_msg := pg_catalog.format('%s failed after %s retries: %s', t.action, attempt, res.message);
+						END IF;
+					EXCEPTION WHEN others OR query_canceled THEN
+						t_ok := false;
+						GET STACKED DIAGNOSTICS t_code = RETURNED_SQLSTATE, t_msg = MESSAGE_TEXT;
+						t_msg := pg_catalog.format('%s failed: %s', t.action, t_msg);
+					END;
+					IF t_ok THEN
+						IF t.action OPERATOR(pg_catalog.=) 'create' THEN
+							created := created OPERATOR(pg_catalog.+) 1;
+							moved := moved OPERATOR(pg_catalog.+) t_moved;
+						ELSE
+							retired := retired OPERATOR(pg_catalog.+) 1;
+						END IF;
 					ELSE
-						res := @extschema@._pm_retire(s.parent_schema, s.parent_table, t.part);
+						err := t_msg;
+						BEGIN
+							PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, t.action, false, t_msg);
+						EXCEPTION WHEN others OR query_canceled THEN
+							NULL;	-- the state below records it
+						END;
 					END IF;
-					EXIT WHEN res.ok OR NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable)
-						OR attempt OPERATOR(pg_catalog.>=) cfg.ddl_retries;
-					attempt := attempt OPERATOR(pg_catalog.+) 1;
-					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
-				END LOOP;
-				IF res.ok THEN
-					IF t.action OPERATOR(pg_catalog.=) 'create' THEN
-						created := created OPERATOR(pg_catalog.+) 1;
-						moved := moved OPERATOR(pg_catalog.+) res.moved;
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'create', true,
-							pg_catalog.format('%s created%s%s', res.part_name,
-								CASE WHEN res.moved OPERATOR(pg_catalog.>) 0
-									THEN pg_catalog.format(', %s rows moved from the default partition', res.moved) ELSE '' END,
-								CASE WHEN attempt OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format(' after %s retries', attempt) ELSE '' END));
-					ELSE
-						retired := retired OPERATOR(pg_catalog.+) 1;
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'retire', true,
-							pg_catalog.format('%s detached (%s)', res.part_name, cfg.retention_action));
+					IF nonatomic THEN
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 					END IF;
-				ELSE
-					err := pg_catalog.format('%s failed after %s retries: %s', t.action, attempt, res.message);
-					PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, t.action, false, err);
-				END IF;
-				IF nonatomic THEN
-					COMMIT;
-					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- a cancel stops the run, once it is recorded
+					IF t_code OPERATOR(pg_catalog.=) '57014' THEN
+						PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
+						IF nonatomic THEN
+							COMMIT;
+							PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+						END IF;
+						RAISE EXCEPTION USING ERRCODE = 'query_canceled',
+							MESSAGE = pg_catalog.format('maintain_partitions: %s: %s', qname, t_msg),
+							HINT = 'What this run did before is kept; the next run goes on.';
+					END IF;
+				ELSIF t.action OPERATOR(pg_catalog.=) 'archive' THEN
+					-- detached by an earlier run, not emptied yet
+					a_part := t.part::pg_catalog.regclass::pg_catalog.text;
 				END IF;
 				-- a detached partition goes to the archiving helper when the
 				-- set asks for it and the helper is installed
-				IF res.ok AND t.action OPERATOR(pg_catalog.=) 'retire'
-					AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
+				IF a_part IS NOT NULL AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
 					SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
 						JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
 						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
@@ -2078,7 +2371,7 @@ BEGIN
 						-- it may have changed hands since the set was made)
 						a_err := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
 						IF a_err IS NULL THEN
-							a_err := @extschema@._pm_archive_check(res.part_name, cfg.control_column,
+							a_err := @extschema@._pm_archive_check(a_part, cfg.control_column,
 								cfg.retention, cfg.archive_target, cfg.archive_batch_size);
 						END IF;
 					END IF;
@@ -2086,18 +2379,26 @@ BEGIN
 						-- the helper commits its batches: it needs a CALL
 						-- outside a transaction block
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', res.part_name));
+							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', a_part));
 					ELSIF helper AND a_err IS NOT NULL THEN
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
 							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
-								res.part_name, a_err));
+								a_part, a_err));
+						-- not handed over again: the comment says why
+						BEGIN
+							PERFORM @extschema@._owner_exec(a_part::pg_catalog.regclass,
+								pg_catalog.format('COMMENT ON TABLE %s IS %L', a_part,
+									pg_catalog.format('scale_advisor: detached from %s; scale_advisor.archive refused it: %s', qname, a_err)));
+						EXCEPTION WHEN others THEN
+							NULL;
+						END;
 					ELSIF helper THEN
 						-- a static CALL (EXECUTE would make it atomic); the
 						-- helper resolves the names itself
 						a_run := NULL;
 						a_rows := NULL;
 						a_status := NULL;
-						CALL @extschema@.archive(relation => res.part_name::pg_catalog.regclass,
+						CALL @extschema@.archive(relation => a_part::pg_catalog.regclass,
 							time_column => cfg.control_column,
 							older_than => cfg.retention::interval,
 							target => @extschema@._pt_target(cfg.archive_target),
@@ -2105,18 +2406,24 @@ BEGIN
 							run_id => a_run, rows_moved => a_rows, status => a_status);
 						COMMIT;
 						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', true,
+						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', a_status IS NOT DISTINCT FROM 'done',
 							pg_catalog.format('scale_advisor.archive moved %s rows of %s (run %s, %s)',
-								a_rows, res.part_name, a_run, a_status));
+								a_rows, a_part, a_run, a_status));
+						-- a run that did not finish is a failure of this one (the
+						-- partition stays detached and marked: the next run goes on)
+						IF a_status IS DISTINCT FROM 'done' THEN
+							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
+								a_part, a_run, a_status);
+						END IF;
 						-- every row of a retired partition is past retention:
 						-- once the helper has moved them all, the empty
 						-- partition goes
-						res := @extschema@._pm_drop_if_empty(res.part_name, cfg.lock_timeout);
+						res := @extschema@._pm_drop_if_empty(a_part, cfg.lock_timeout);
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
 							res.message);
 					ELSE
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', res.part_name));
+							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', a_part));
 					END IF;
 					IF nonatomic THEN
 						COMMIT;
@@ -2175,8 +2482,18 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 	   CASE
 		 WHEN NOT s.enabled THEN 'disabled'
 		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
-		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
-		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 -- a run that holds the set but whose session is gone or idle was
+		 -- killed or stopped before it could record its end
+		 WHEN st.running_pid IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM pg_stat_activity a
+				WHERE a.pid = st.running_pid AND a.backend_start IS NOT DISTINCT FROM st.running_backend_start
+				  AND a.state NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)'))
+			THEN format('last run was interrupted: process %s, started %s, stopped before it finished; the next run takes over',
+						st.running_pid, date_trunc('second', st.last_started))
+		 -- (a set restored from a dump has no state: not "ok" until a run
+		 -- succeeds here, and a failure is said as such)
+		 WHEN st.last_success IS NULL AND st.consecutive_failures > 0 THEN 'no run has succeeded yet; last run failed: ' || st.last_error
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'no successful run recorded (maintenance is overdue)'
 		 WHEN st.last_success IS NULL THEN 'not maintained yet'
 		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
 		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
@@ -2187,7 +2504,11 @@ FROM @extschema@.partition_sets s
 LEFT JOIN @extschema@.partition_set_state st
 	ON st.parent_schema = s.parent_schema AND st.parent_table = s.parent_table
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_maintenance_status')
+-- failing sets first, then overdue ones
+ORDER BY coalesce(st.consecutive_failures, 0) > 0 DESC,
+	 s.enabled AND coalesce(st.last_success, s.created_at) < now() - s.expected_every DESC,
+	 s.parent_schema, s.parent_table;
 
 ---------------------------------------------------------------------------
 -- Advice
@@ -2303,9 +2624,10 @@ END
 $$;
 
 CREATE VIEW @extschema@.partition_advice AS
-SELECT * FROM @extschema@._partition_advice()
+SELECT * FROM @extschema@._partition_advice() a
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.partition_advice');
+  AND @extschema@._require_stats_reader('scale_advisor.partition_advice')
+ORDER BY a.total_bytes DESC NULLS LAST, a.relation::text;
 
 -- For monitoring: superusers and roles with the privileges of
 -- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.
@@ -2316,7 +2638,7 @@ REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 -- (only tells the calling procedure whether it may COMMIT: archive() and
 -- unarchive(), which run with their caller's rights, need it too)
 GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
-REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_run(text[], regclass[], interval, regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pt_undo_bound(regclass, interval, integer) FROM PUBLIC;
@@ -2329,5 +2651,7 @@ REVOKE ALL ON FUNCTION @extschema@._pm_plan(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_drop_if_empty(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_archive_check(text, name, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._pm_claim(name, name, interval) FROM PUBLIC;
+-- (_pt_leftover_bounds, which maintain_partitions calls, only reads the
+-- catalogs, and lists only tables the caller may maintain)
 REVOKE ALL ON FUNCTION @extschema@._pm_refusal(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._partition_sets_check() FROM PUBLIC;

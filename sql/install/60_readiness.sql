@@ -89,13 +89,48 @@ SELECT coalesce((SELECT t.value FROM @extschema@.thresholds t WHERE t.name = p_n
 				(SELECT d.default_value FROM @extschema@._threshold_defaults() d WHERE d.name = p_name))
 $$;
 
+-- The one rule of a slow statement (slow_queries, the checklist's
+-- slow_statements, the statement alerts and capacity() use it): an
+-- application statement (_app_statement) that ran at least
+-- slow_statement_min_calls times with a p95 over slow_statement_ms.
+CREATE FUNCTION @extschema@._is_slow(p_query text, p_calls bigint, p_p95_ms double precision)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT p_calls >= @extschema@._t('slow_statement_min_calls')
+	   AND p_p95_ms > @extschema@._t('slow_statement_ms')
+	   AND @extschema@._app_statement(p_query)
+$$;
+
+-- Slow statements (_is_slow: application statements with at least
+-- slow_statement_min_calls calls and a p95 over slow_statement_ms), slowest
+-- first, with their share of the execution time of all statements and
+-- rows per call.
+CREATE VIEW @extschema@.slow_queries AS
+  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
+         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
+         s.total_exec_ms,
+         round((s.total_exec_ms / NULLIF(s.all_ms, 0) * 100)::numeric, 1)::float8
+           AS pct_of_total_time,
+         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
+         s.shared_blks_read, s.last_seen,
+         @extschema@._ms_pretty(s.p95_ms) AS p95,
+         @extschema@._ms_pretty(s.total_exec_ms) AS total_time
+  FROM (SELECT q.*, sum(q.total_exec_ms) OVER () AS all_ms
+          FROM @extschema@.query_stats q) s
+  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)
+  ORDER BY s.p95_ms DESC, s.total_exec_ms DESC;
+GRANT SELECT ON @extschema@.slow_queries TO PUBLIC;
+
 CREATE VIEW @extschema@.threshold_settings AS
 SELECT d.name, coalesce(t.value, d.default_value) AS value, d.default_value,
 	   d.unit, d.description, t.changed_at
 FROM @extschema@._threshold_defaults() d
 LEFT JOIN @extschema@.thresholds t ON t.name = d.name
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.threshold_settings');
+  AND @extschema@._require_stats_reader('scale_advisor.threshold_settings')
+ORDER BY d.name;
 
 -- Set a threshold (NULL value: back to the default).
 CREATE FUNCTION @extschema@.set_threshold(p_name text, p_value numeric)
@@ -140,6 +175,17 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT
 AS 'MODULE_PATHNAME', 'scale_advisor_history';
 
+-- Every example kept (up to four per statement, renewed over time), oldest
+-- first: the caller's statements, or all when it may read all statistics;
+-- parameter values only for the example's own role and superusers.
+CREATE FUNCTION @extschema@._history_examples(
+	OUT dbid oid, OUT queryid bigint, OUT userid oid, OUT example integer,
+	OUT taken_at timestamptz, OUT sample_query text, OUT param_types regtype[],
+	OUT param_values text[])
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_history_examples';
+
 CREATE FUNCTION @extschema@._history_reset()
 RETURNS void
 LANGUAGE C VOLATILE
@@ -161,15 +207,21 @@ RETURNS integer
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scale_advisor_host_cpus';
 
--- a - b bucket by bucket; a alone when b is missing or larger somewhere
--- (the counters were reset in between)
+-- a - b bucket by bucket: the histogram of the executions between two
+-- readings of the same statement.  The counts of _history() are kept
+-- modulo 2^32, so is the difference.  a alone when b is missing or has
+-- another number of buckets (a snapshot of version 1.0); for 1.0's 48
+-- buckets, also when b is larger somewhere (the counters were reset).
 CREATE FUNCTION @extschema@._hist_sub(a bigint[], b bigint[])
 RETURNS bigint[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT CASE WHEN b IS NULL OR bool_or(u.x < coalesce(b[u.i], 0)) THEN a
-			ELSE array_agg(u.x - coalesce(b[u.i], 0) ORDER BY u.i) END
+SELECT CASE WHEN b IS NULL OR cardinality(a) <> cardinality(b) THEN a
+			WHEN cardinality(a) = 48 AND bool_or(u.x < coalesce(b[u.i], 0)) THEN a
+			WHEN cardinality(a) = 48 THEN array_agg(u.x - coalesce(b[u.i], 0) ORDER BY u.i)
+			ELSE array_agg(((u.x - coalesce(b[u.i], 0)) % 4294967296 + 4294967296) % 4294967296
+						   ORDER BY u.i) END
 FROM unnest(a) WITH ORDINALITY AS u(x, i)
 $$;
 
@@ -227,7 +279,10 @@ CREATE TABLE @extschema@.snapshot_statements (
 );
 CREATE INDEX ON @extschema@.snapshot_statements (dbid, queryid, snap_id);
 
--- Rows and bytes of the largest tables of the database, per snapshot.
+-- Rows and bytes of the largest tables of the database, per snapshot, and
+-- their cumulative write counters (pg_stat_user_tables: rows inserted,
+-- updated, of them HOT, deleted), from which the index advice takes the
+-- write rate of a recent window (_index_table_activity()).
 CREATE TABLE @extschema@.snapshot_tables (
 	snap_id bigint NOT NULL REFERENCES @extschema@.snapshots ON DELETE CASCADE,
 	relid oid NOT NULL,
@@ -235,6 +290,10 @@ CREATE TABLE @extschema@.snapshot_tables (
 	relname name NOT NULL,
 	n_live_tup bigint,
 	total_bytes bigint,
+	n_tup_ins bigint,
+	n_tup_upd bigint,
+	n_tup_hot_upd bigint,
+	n_tup_del bigint,
 	PRIMARY KEY (snap_id, relid)
 );
 
@@ -308,12 +367,15 @@ BEGIN
 	-- exists means another session holds a conflicting lock on it
 	WITH sz AS MATERIALIZED (
 		SELECT s.relid, s.schemaname, s.relname, s.n_live_tup,
-			   @extschema@._relation_size_nowait(s.relid) AS bytes
+			   @extschema@._relation_size_nowait(s.relid) AS bytes,
+			   s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
 		FROM pg_catalog.pg_stat_user_tables s
 		WHERE s.schemaname <> '@extschema@'
 	), ins AS (
-		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes)
-		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes
+		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes,
+			n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del)
+		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes,
+			   t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, t.n_tup_del
 		FROM sz t
 		WHERE t.bytes IS NOT NULL
 		ORDER BY t.bytes DESC
@@ -439,16 +501,21 @@ BEGIN
 	SELECT s.snap_id INTO v_bid FROM @extschema@.snapshots s
 	WHERE s.taken_at <= v_w - p_baseline
 	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	-- a reading taken since the statement's history started (same
+	-- first_seen, as many buckets, no fewer calls) is subtracted; without
+	-- one, the window is everything since the history started
 	RETURN QUERY
 	SELECT h.dbid, h.queryid, v_w,
-		   CASE WHEN w.calls IS NULL OR w.calls > h.calls THEN h.calls ELSE h.calls - w.calls END,
-		   CASE WHEN w.calls IS NULL OR w.calls > h.calls THEN h.total_exec_ms
+		   CASE WHEN w.calls IS NULL THEN h.calls ELSE h.calls - w.calls END,
+		   CASE WHEN w.calls IS NULL THEN h.total_exec_ms
 				ELSE h.total_exec_ms - w.total_exec_ms END,
-		   @extschema@._hist_sub(h.buckets, w.buckets),
+		   CASE WHEN w.calls IS NULL THEN h.buckets
+				ELSE @extschema@._hist_sub(h.buckets, w.buckets) END,
 		   CASE WHEN w.calls IS NULL THEN NULL::bigint
-				WHEN b.calls IS NULL OR b.calls > w.calls THEN w.calls
+				WHEN b.calls IS NULL THEN w.calls
 				ELSE w.calls - b.calls END,
 		   CASE WHEN w.calls IS NULL THEN NULL::bigint[]
+				WHEN b.calls IS NULL THEN w.buckets
 				ELSE @extschema@._hist_sub(w.buckets, b.buckets) END,
 		   h.last_seen
 	FROM @extschema@._history() h
@@ -457,13 +524,17 @@ BEGIN
 		FROM @extschema@.snapshot_statements s
 		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_wid
 		ORDER BY s.snap_id DESC LIMIT 1) w0 ON true
-	LEFT JOIN LATERAL (SELECT w0.* WHERE w0.first_seen = h.first_seen) w ON true
+	LEFT JOIN LATERAL (SELECT w0.* WHERE w0.first_seen = h.first_seen
+						 AND cardinality(w0.buckets) = cardinality(h.buckets)
+						 AND w0.calls <= h.calls) w ON true
 	LEFT JOIN LATERAL (
 		SELECT s.calls, s.buckets, s.first_seen
 		FROM @extschema@.snapshot_statements s
 		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_bid
 		ORDER BY s.snap_id DESC LIMIT 1) b0 ON true
-	LEFT JOIN LATERAL (SELECT b0.* WHERE b0.first_seen = h.first_seen) b ON true
+	LEFT JOIN LATERAL (SELECT b0.* WHERE b0.first_seen = w.first_seen
+						 AND cardinality(b0.buckets) = cardinality(w.buckets)
+						 AND b0.calls <= w.calls) b ON true
 	WHERE h.dbid = v_db
 	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
 END

@@ -5,12 +5,13 @@
 -- EXECUTE, so that this file works whichever of them is installed; a check
 -- whose source is missing says "not available".
 
--- A statement's text on one line, cut to 100 characters.
+-- A statement's text on one line, cut at a word boundary to 100
+-- characters.
 CREATE FUNCTION @extschema@._short(p_text text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT pg_catalog.left(pg_catalog.regexp_replace(coalesce(p_text, '?'), '\s+', ' ', 'g'), 100) $$;
+AS $$ SELECT @extschema@._cut(p_text, 100) $$;
 
 -- A duration setting ('30s', '5min', '250') in milliseconds.
 CREATE FUNCTION @extschema@._guc_ms(p_value text)
@@ -143,8 +144,9 @@ BEGIN
 END
 $$;
 
--- Rows of another part's view and a list of one of its columns, or NULLs
--- when the view (or the column) is not installed.
+-- Rows of another part's view and a list of one of its columns (the first
+-- five, and how many more), or NULLs when the view (or the column) is not
+-- installed.
 CREATE FUNCTION @extschema@._list_of(p_name text, p_col text, p_where text DEFAULT 'true',
 									 OUT n bigint, OUT names text)
 LANGUAGE plpgsql STABLE
@@ -154,8 +156,8 @@ BEGIN
 	IF NOT @extschema@._has_col(p_name, p_col) THEN
 		RETURN;
 	END IF;
-	EXECUTE pg_catalog.format('SELECT count(*), string_agg(%I::text, '', '' ORDER BY %I::text) FROM %I.%I WHERE %s',
-							  p_col, p_col, '@extschema@', p_name, p_where)
+	EXECUTE pg_catalog.format('SELECT count(*), %I._list(array_agg(%I::text ORDER BY %I::text), '', '') FROM %I.%I WHERE %s',
+							  '@extschema@', p_col, p_col, '@extschema@', p_name, p_where)
 		INTO n, names;
 	names := coalesce(names, '');
 END
@@ -216,20 +218,21 @@ BEGIN
 	-- the statements, read once for every check that needs them
 	v_stmts := ARRAY(SELECT s FROM @extschema@._statements() s);
 
-	-- statements over 100 ms at p95
+	-- slow statements: the rule of slow_queries (_is_slow)
 	v_t := (SELECT @extschema@._t('slow_statement_ms'));
 	SELECT count(*), max(s.p95_ms),
-		   string_agg(pg_catalog.format('%s (%s ms: %s)', s.queryid, round(s.p95_ms::numeric, 1), @extschema@._short(s.query)), '; '
+		   string_agg(pg_catalog.format('%s (%s: %s)', s.queryid, @extschema@._ms_pretty(s.p95_ms), @extschema@._short(s.query)), '; '
 					  ORDER BY s.p95_ms DESC) FILTER (WHERE s.rn <= 3)
 	INTO v_n, v_x, v_txt
 	FROM (SELECT s.*, row_number() OVER (ORDER BY s.p95_ms DESC) AS rn
 		  FROM unnest(v_stmts) s
-		  WHERE s.calls >= (SELECT @extschema@._t('slow_statement_min_calls')) AND s.p95_ms > v_t) s;
+		  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)) s;
 	"check" := 'slow_statements';
 	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= (SELECT @extschema@._t('alert_p95_ms')) THEN 'fail' ELSE 'warn' END;
-	value := CASE WHEN v_n = 0 THEN '0 statements over the target'
-				  ELSE pg_catalog.format('%s statements over the target, worst: %s', v_n, v_txt) END;
-	target := pg_catalog.format('p95 under %s ms', v_t);
+	value := CASE WHEN v_n = 0 THEN 'no statement over the target'
+				  ELSE pg_catalog.format('%s over the target, worst: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
+	target := pg_catalog.format('p95 under %s ms (application statements run at least %s)', v_t,
+		@extschema@._n((SELECT @extschema@._t('slow_statement_min_calls')), 'time'));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'EXPLAIN (ANALYZE, BUFFERS) the statements named; read scale_advisor.slow_queries and scale_advisor.index_advice for their plans and missing indexes' END;
 	RETURN NEXT;
@@ -239,7 +242,7 @@ BEGIN
 	"check" := 'missing_indexes';
 	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.index_advice is not installed)'
-				  ELSE pg_catalog.format('%s index suggestions', v_n) END;
+				  ELSE @extschema@._n(v_n, 'index suggestion') END;
 	target := '0 suggestions';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
@@ -248,8 +251,8 @@ BEGIN
 
 	-- large tables read by sequential scans
 	v_t := (SELECT @extschema@._t('seq_scan_min_rows'));
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s seq scans)', t.schemaname, t.relname, t.seq_scan), ', '
-								 ORDER BY t.seq_tup_read DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s seq scans)', t.schemaname, t.relname, t.seq_scan)
+								 ORDER BY t.seq_tup_read DESC), ', ')
 	INTO v_n, v_txt
 	FROM pg_catalog.pg_stat_user_tables t
 	WHERE t.n_live_tup >= v_t AND t.seq_scan > coalesce(t.idx_scan, 0)
@@ -257,7 +260,7 @@ BEGIN
 	"check" := 'sequential_scans';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no large table is read mostly by sequential scans'
-				  ELSE pg_catalog.format('%s large tables read mostly by sequential scans: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s read mostly by sequential scans: %s', @extschema@._n(v_n, 'large table'), v_txt) END;
 	target := pg_catalog.format('tables over %s rows read through indexes', v_t);
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'find the statements scanning them (scale_advisor.slow_queries) and index the columns of their WHERE clauses' END;
@@ -268,7 +271,7 @@ BEGIN
 	"check" := 'n_plus_one';
 	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.n_plus_one is not installed)'
-				  ELSE pg_catalog.format('%s N+1 patterns', v_n) END;
+				  ELSE @extschema@._n(v_n, 'N+1 pattern') END;
 	target := '0 patterns';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with N+1 detection'
@@ -277,8 +280,8 @@ BEGIN
 
 	-- cacheable repeated reads
 	SELECT sum(s.calls) INTO v_m FROM unnest(v_stmts) s;
-	SELECT count(*), string_agg(pg_catalog.format('%s (%s%% of calls: %s)', s.queryid,
-								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)), '; ' ORDER BY s.calls DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s%% of calls: %s)', s.queryid,
+								round(s.calls * 100.0 / v_m, 1), @extschema@._short(s.query)) ORDER BY s.calls DESC), '; ')
 	INTO v_n, v_txt
 	FROM unnest(v_stmts) s
 	WHERE s.calls >= (SELECT @extschema@._t('cacheable_min_calls'))
@@ -295,7 +298,7 @@ BEGIN
 	"check" := 'cacheable_queries';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
-				  ELSE pg_catalog.format('%s repeated reads: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'repeated read'), v_txt) END;
 	target := pg_catalog.format('no read over %s%% of all calls', (SELECT @extschema@._t('cacheable_share_pct')));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'cache these results in the application (with a TTL or invalidation on write), or precompute them in a materialized view' END;
@@ -322,7 +325,7 @@ BEGIN
 	"check" := 'connection_pooling';
 	status := CASE WHEN v_m >= (SELECT @extschema@._t('idle_sessions_min'))
 					AND v_m * 100.0 / greatest(v_n, 1) >= (SELECT @extschema@._t('idle_sessions_pct')) THEN 'warn' ELSE 'pass' END;
-	value := pg_catalog.format('%s idle of %s client sessions', v_m, v_n);
+	value := pg_catalog.format('%s idle of %s', v_m, @extschema@._n(v_n, 'client session'));
 	target := pg_catalog.format('fewer than %s idle sessions or under %s%% idle',
 		(SELECT @extschema@._t('idle_sessions_min')), (SELECT @extschema@._t('idle_sessions_pct')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
@@ -339,37 +342,49 @@ BEGIN
 	"check" := 'idle_in_transaction';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
 	value := CASE WHEN v_n = 0 THEN 'no session idle in a transaction'
-				  ELSE pg_catalog.format('%s sessions idle in a transaction, the oldest for %s s', v_n, round(v_x)) END;
+				  ELSE pg_catalog.format('%s idle in a transaction, the oldest for %s s', @extschema@._n(v_n, 'session'), round(v_x)) END;
 	target := pg_catalog.format('none idle in a transaction over %s s', v_t);
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'commit or roll back promptly in the application; SELECT pid, query FROM pg_stat_activity WHERE state LIKE ''idle in transaction%'' shows them; set idle_in_transaction_session_timeout' END;
 	RETURN NEXT;
 
-	-- timeouts for application roles
+	-- timeouts for application roles: login roles that are not superusers,
+	-- replication roles, monitoring roles (pg_monitor, pg_read_all_stats)
+	-- or maintenance roles (allowed to run archiving or partitioning, which
+	-- must not be cut short by a timeout)
 	FOR v_g IN SELECT * FROM (VALUES ('statement_timeout', 'statement_timeout_max_ms', '30s'),
 								   ('idle_in_transaction_session_timeout', NULL, '60s')) AS g(guc, lim, suggest)
 	LOOP
 		SELECT count(*),
-			   count(*) FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
-							   OR (v_g.lim IS NOT NULL AND
-								   @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim)))),
-			   string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
-				 FILTER (WHERE coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
-						 OR (v_g.lim IS NOT NULL AND
-							 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim))))
-		INTO v_n, v_m, v_txt
-		FROM pg_catalog.pg_roles r
-		WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname !~ '^pg_';
+			   count(*) FILTER (WHERE x.bad),
+			   @extschema@._list(array_agg(pg_catalog.quote_ident(x.rolname) ORDER BY x.rolname) FILTER (WHERE x.bad), ', '),
+			   string_agg(pg_catalog.format('ALTER ROLE %I SET %s = %L;', x.rolname, v_g.guc, v_g.suggest), ' '
+						  ORDER BY x.rolname) FILTER (WHERE x.bad)
+		INTO v_n, v_m, v_txt, v_txt2
+		FROM (SELECT r.rolname,
+					 coalesce(@extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)), 0) = 0
+					 OR (v_g.lim IS NOT NULL AND
+						 @extschema@._guc_ms(@extschema@._role_setting(r.oid, v_g.guc)) > (SELECT @extschema@._t(v_g.lim))) AS bad
+			  FROM pg_catalog.pg_roles r
+			  WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname !~ '^pg_'
+				AND NOT pg_catalog.pg_has_role(r.oid, 'pg_monitor', 'USAGE')
+				AND NOT pg_catalog.pg_has_role(r.oid, 'pg_read_all_stats', 'USAGE')
+				AND NOT EXISTS (
+					SELECT 1 FROM pg_catalog.pg_proc p
+					WHERE p.pronamespace = '@extschema@'::regnamespace
+					  AND p.proname IN ('archive', 'unarchive', 'run_archive_policies',
+										'partition_table', 'maintain_partitions')
+					  AND pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))) x;
 		"check" := v_g.guc;
 		status := CASE WHEN v_n = 0 THEN 'warn' WHEN v_m = 0 THEN 'pass' ELSE 'fail' END;
-		value := CASE WHEN v_n = 0 THEN 'no application role: only superusers can log in'
-					  WHEN v_m = 0 THEN pg_catalog.format('set for all %s application roles', v_n)
-					  ELSE pg_catalog.format('%s of %s application roles without a suitable %s: %s', v_m, v_n, v_g.guc, v_txt) END;
-		target := CASE WHEN v_g.lim IS NULL THEN 'set for every login role that is not a superuser'
-					   ELSE pg_catalog.format('set, at most %s ms, for every login role that is not a superuser', (SELECT @extschema@._t(v_g.lim))) END;
+		value := CASE WHEN v_n = 0 THEN 'no application role: only superusers, monitoring and maintenance roles can log in'
+					  WHEN v_m = 0 THEN pg_catalog.format('set for all %s', @extschema@._n(v_n, 'application role'))
+					  ELSE pg_catalog.format('%s of %s without a suitable %s: %s', v_m, @extschema@._n(v_n, 'application role'), v_g.guc, v_txt) END;
+		target := CASE WHEN v_g.lim IS NULL THEN 'set for every application role (login roles other than superusers, monitoring and maintenance roles)'
+					   ELSE pg_catalog.format('set, at most %s ms, for every application role (login roles other than superusers, monitoring and maintenance roles)', (SELECT @extschema@._t(v_g.lim))) END;
 		advice := CASE WHEN v_n = 0 THEN 'let the application log in as a role of its own, not a superuser, and give it timeouts'
 					   WHEN v_m = 0 THEN 'nothing to do'
-					   ELSE pg_catalog.format('ALTER ROLE %s SET %s = %L;', pg_catalog.split_part(v_txt, ', ', 1), v_g.guc, v_g.suggest) END;
+					   ELSE v_txt2 END;
 		RETURN NEXT;
 	END LOOP;
 
@@ -414,7 +429,7 @@ BEGIN
 		advice := 'set archive_timeout (for example 60s) so that quiet periods are archived too, and check that archiving is not stuck';
 	ELSE
 		status := 'pass';
-		value := pg_catalog.format('%s segments archived, last at %s, %s failures', v_r.archived_count, v_r.last_archived_time, v_r.failed_count);
+		value := pg_catalog.format('%s archived, last at %s, %s', @extschema@._n(v_r.archived_count, 'segment'), v_r.last_archived_time, @extschema@._n(v_r.failed_count, 'failure'));
 		advice := 'nothing to do';
 	END IF;
 	target := pg_catalog.format('archiving on, no failure since the last success, last success within %s s while segments wait', v_t);
@@ -436,7 +451,7 @@ BEGIN
 	RETURN NEXT;
 
 	-- autovacuum on
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I', n.nspname, c.relname)), ', ')
 	INTO v_n, v_txt
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'm') AND c.reloptions @> ARRAY['autovacuum_enabled=false']
@@ -457,8 +472,8 @@ BEGIN
 	v_t := (SELECT @extschema@._t('dead_tuple_pct'));
 	v_t2 := (SELECT @extschema@._t('dead_tuple_critical_pct'));
 	SELECT count(*), max(x.pct),
-		   string_agg(pg_catalog.format('%I.%I (%s%% dead, last vacuum %s)', x.schemaname, x.relname, x.pct,
-										coalesce(x.lv::text, 'never')), ', ' ORDER BY x.pct DESC)
+		   @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%% dead, last vacuum %s)', x.schemaname, x.relname, x.pct,
+										coalesce(x.lv::text, 'never')) ORDER BY x.pct DESC), ', ')
 	INTO v_n, v_x, v_txt
 	FROM (SELECT t.schemaname, t.relname,
 				 round(t.n_dead_tup * 100.0 / greatest(t.n_live_tup + t.n_dead_tup, 1), 1) AS pct,
@@ -469,7 +484,7 @@ BEGIN
 	"check" := 'dead_tuples';
 	status := CASE WHEN v_n = 0 THEN 'pass' WHEN v_x >= v_t2 THEN 'fail' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'autovacuum keeps up: no table over the dead-tuple threshold'
-				  ELSE pg_catalog.format('%s tables: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'table'), v_txt) END;
 	target := pg_catalog.format('under %s%% dead tuples per table', v_t);
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE pg_catalog.format('VACUUM (VERBOSE) the tables; make autovacuum keep up: ALTER TABLE %s SET (autovacuum_vacuum_scale_factor = 0.02); raise autovacuum_vacuum_cost_limit; look for long transactions holding back cleanup',
@@ -478,7 +493,7 @@ BEGIN
 
 	-- statistics age
 	v_t := (SELECT @extschema@._t('analyze_max_age_days'));
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname), ', ' ORDER BY t.n_mod_since_analyze DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname) ORDER BY t.n_mod_since_analyze DESC), ', ')
 	INTO v_n, v_txt
 	FROM pg_catalog.pg_stat_user_tables t
 	WHERE t.n_mod_since_analyze > 50 + 0.1 * t.n_live_tup
@@ -487,7 +502,7 @@ BEGIN
 	"check" := 'stale_statistics';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'statistics of modified tables are recent'
-				  ELSE pg_catalog.format('%s modified tables not analyzed for %s days: %s', v_n, v_t, v_txt) END;
+				  ELSE pg_catalog.format('%s not analyzed for %s: %s', @extschema@._n(v_n, 'modified table'), @extschema@._n(v_t, 'day'), v_txt) END;
 	target := pg_catalog.format('tables with more than 10%% changed rows analyzed within %s days', v_t);
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE pg_catalog.format('ANALYZE %s; check that autovacuum runs (pg_stat_user_tables.last_autoanalyze)', pg_catalog.split_part(v_txt, ', ', 1)) END;
@@ -495,8 +510,8 @@ BEGIN
 
 	-- table bloat (estimate from row counts and average widths)
 	v_t := (SELECT @extschema@._t('table_bloat_pct'));
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
-										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)) ORDER BY x.waste DESC), ', ')
 	INTO v_n, v_txt
 	FROM (SELECT n.nspname, c.relname,
 				 (c.relpages::numeric * pg_catalog.current_setting('block_size')::integer) AS bytes,
@@ -522,7 +537,7 @@ BEGIN
 	"check" := 'table_bloat';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no table over the bloat threshold'
-				  ELSE pg_catalog.format('%s tables, estimated: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s, estimated: %s', @extschema@._n(v_n, 'table'), v_txt) END;
 	target := pg_catalog.format('under %s%% estimated bloat (tables over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'rewrite the table online with pg_repack (or VACUUM FULL in a maintenance window), then tune autovacuum so that dead rows are reused' END;
@@ -534,8 +549,8 @@ BEGIN
 		SELECT s.schemaname, s.tablename, s.attname, s.avg_width
 		FROM pg_catalog.pg_stats s
 		WHERE NOT s.inherited AND s.schemaname NOT IN ('pg_catalog', 'information_schema'))
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
-										pg_catalog.pg_size_pretty(x.waste)), ', ' ORDER BY x.waste DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s%%, %s)', x.nspname, x.relname, x.pct,
+										pg_catalog.pg_size_pretty(x.waste)) ORDER BY x.waste DESC), ', ')
 	INTO v_n, v_txt
 	FROM (SELECT n.nspname, ic.relname,
 				 greatest(ic.relpages::numeric * pg_catalog.current_setting('block_size')::integer - e.expected, 0)::bigint AS waste,
@@ -561,7 +576,7 @@ BEGIN
 	"check" := 'index_bloat';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no B-tree index over the bloat threshold'
-				  ELSE pg_catalog.format('%s indexes, estimated: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s, estimated: %s', @extschema@._n(v_n, 'index', 'indexes'), v_txt) END;
 	target := pg_catalog.format('under %s%% estimated bloat (indexes over %s)', v_t, pg_catalog.pg_size_pretty((SELECT @extschema@._t('bloat_min_bytes'))));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE pg_catalog.format('REINDEX INDEX CONCURRENTLY %s;', pg_catalog.split_part(v_txt, ' ', 1)) END;
@@ -585,8 +600,8 @@ BEGIN
 
 	-- pagination
 	v_t := (SELECT @extschema@._t('pagination_rows'));
-	SELECT count(*), string_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
-								@extschema@._short(s.query)), '; ' ORDER BY s.rows::numeric / s.calls DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s rows a call: %s)', s.queryid, round(s.rows::numeric / s.calls),
+								@extschema@._short(s.query)) ORDER BY s.rows::numeric / s.calls DESC), '; ')
 	INTO v_n, v_txt
 	FROM unnest(v_stmts) s
 	WHERE s.calls > 0 AND s.rows::numeric / s.calls >= v_t
@@ -595,7 +610,7 @@ BEGIN
 	"check" := 'pagination';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no read returns many rows without LIMIT'
-				  ELSE pg_catalog.format('%s statements: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
 	target := pg_catalog.format('reads returning %s rows or more per call use LIMIT', v_t);
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'page through results with keyset pagination: WHERE id > $last_id ORDER BY id LIMIT 100 (not OFFSET)' END;
@@ -605,9 +620,9 @@ BEGIN
 	v_t := (SELECT @extschema@._t('partition_min_bytes'));
 	v_m := @extschema@._count_of('partition_advice');
 	-- sizes read without waiting for locks (a locked table is left out)
-	SELECT count(*), string_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
-								pg_catalog.pg_size_pretty(x.bytes)), ', '
-								ORDER BY x.bytes DESC)
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
+								pg_catalog.pg_size_pretty(x.bytes))
+								ORDER BY x.bytes DESC), ', ')
 	INTO v_n, v_txt
 	FROM (SELECT n.nspname, c.relname, @extschema@._relation_size_nowait(c.oid) AS bytes
 		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -620,10 +635,10 @@ BEGIN
 	WHERE x.bytes >= v_t;
 	"check" := 'archiving_partitioning';
 	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
-	value := pg_catalog.format('%s tables over %s with a time column%s; %s',
-		v_n, pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
+	value := pg_catalog.format('%s over %s with a time column%s; %s',
+		@extschema@._n(v_n, 'table'), pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
 		CASE WHEN v_m IS NULL THEN 'partition advice not available'
-			 ELSE pg_catalog.format('%s partitioning suggestions', v_m) END);
+			 ELSE @extschema@._n(v_m, 'partitioning suggestion') END);
 	target := pg_catalog.format('no unpartitioned table over %s with a time column', pg_catalog.pg_size_pretty(v_t));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE 'move old rows out with an archive policy (scale_advisor.archive_policies) or partition by time (SELECT * FROM scale_advisor.partition_advice)' END;
@@ -636,8 +651,8 @@ BEGIN
 		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
 			 THEN pg_catalog.format('index_size_bytes >= %s', v_t) ELSE 'true' END) l;
 	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(string_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname), ', '
-											 ORDER BY s.schemaname, s.indexrelname), '')
+		SELECT count(*), coalesce(@extschema@._list(array_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname)
+											 ORDER BY s.schemaname, s.indexrelname), ', '), '')
 		INTO v_n, v_txt
 		FROM pg_catalog.pg_stat_user_indexes s
 		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
@@ -646,7 +661,7 @@ BEGIN
 	END IF;
 	"check" := 'unused_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := pg_catalog.format('%s unused indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'unused index', 'unused indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
 	target := '0 unused indexes';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'check that the statistics cover a full business cycle (and the standbys), then DROP INDEX CONCURRENTLY each (scale_advisor.unused_indexes has the statements): every index slows writes' END;
@@ -655,7 +670,7 @@ BEGIN
 	-- duplicate indexes
 	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
 	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(string_agg(x.names, '; ' ORDER BY x.names), '')
+		SELECT count(*), coalesce(@extschema@._list(array_agg(x.names ORDER BY x.names), '; '), '')
 		INTO v_n, v_txt
 		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
 			  FROM pg_catalog.pg_index i
@@ -670,7 +685,7 @@ BEGIN
 	END IF;
 	"check" := 'duplicate_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := pg_catalog.format('%s duplicate indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'duplicate index', 'duplicate indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
 	target := '0 duplicates';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'keep one index of each set (the one backing a constraint) and DROP INDEX CONCURRENTLY the others (scale_advisor.duplicate_indexes has the statements)' END;
@@ -679,13 +694,13 @@ BEGIN
 	-- invalid indexes
 	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
 	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(string_agg(i.indexrelid::regclass::text, ', ' ORDER BY i.indexrelid::regclass::text), '')
+		SELECT count(*), coalesce(@extschema@._list(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ', '), '')
 		INTO v_n, v_txt
 		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
 	END IF;
 	"check" := 'invalid_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
-	value := pg_catalog.format('%s invalid indexes%s', v_n, CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
+	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'invalid index', 'invalid indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
 	target := '0 invalid indexes';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'an interrupted CREATE INDEX CONCURRENTLY left them: REINDEX INDEX CONCURRENTLY, or drop and create again' END;
@@ -700,7 +715,7 @@ BEGIN
 	"check" := 'fk_without_index';
 	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
-				  ELSE pg_catalog.format('%s foreign keys without an index%s', v_n, CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
+				  ELSE pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
 	target := '0 foreign keys without an index';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
@@ -713,19 +728,19 @@ BEGIN
 	"check" := 'transaction_id_age';
 	status := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'fail'
 				   WHEN v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN 'warn' ELSE 'pass' END;
-	value := pg_catalog.format('%s transactions since the oldest unfrozen row', v_n);
+	value := pg_catalog.format('%s since the oldest unfrozen row', @extschema@._n(v_n, 'transaction'));
 	target := pg_catalog.format('under %s', (SELECT @extschema@._t('xid_age_warning')));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE 'VACUUM (FREEZE) the oldest tables (ORDER BY age(relfrozenxid) DESC); end long transactions and drop stale replication slots that hold back freezing' END;
 	RETURN NEXT;
 
 	-- regressions
-	SELECT count(*), string_agg(pg_catalog.format('%s (%s -> %s ms)', g.queryid, g.baseline_p95_ms, g.window_p95_ms), '; ')
+	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%s (%s -> %s ms)', g.queryid, g.baseline_p95_ms, g.window_p95_ms)), '; ')
 	INTO v_n, v_txt FROM @extschema@._regressions() g;
 	"check" := 'regressions';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no statement slower than its baseline'
-				  ELSE pg_catalog.format('%s statements slower than their baseline: %s', v_n, v_txt) END;
+				  ELSE pg_catalog.format('%s slower than the baseline: %s', @extschema@._n(v_n, 'statement'), v_txt) END;
 	target := pg_catalog.format('p95 of the last window under %s x the baseline', (SELECT @extschema@._t('regression_ratio')));
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
 				   ELSE 'SELECT * FROM scale_advisor.regressions; compare the plans (a new plan, a grown table, a dropped index)' END;
@@ -748,10 +763,14 @@ BEGIN
 END
 $$;
 
+-- The checks that fail first, then those that warn, each group in the
+-- order of the checklist.
 CREATE VIEW @extschema@.checklist AS
-SELECT c.* FROM @extschema@._checklist() c
+SELECT c."check", c.status, c.value, c.target, c.advice
+FROM @extschema@._checklist() WITH ORDINALITY AS c("check", status, value, target, advice, n)
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.checklist');
+  AND @extschema@._require_stats_reader('scale_advisor.checklist')
+ORDER BY CASE c.status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, c.n;
 
 -- Alerts that fire now.
 CREATE FUNCTION @extschema@._alerts()
@@ -775,32 +794,40 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_loaded();
 
-	-- p95 and slow executions in the window (the histogram's estimate of
-	-- executions over the limit, confirmed by the store's maximum)
+	-- p95 and slow executions in the window, of the statements the rule of
+	-- slow statements judges (_is_slow: application statements, run at
+	-- least slow_statement_min_calls times; a one-off setup statement does
+	-- not page anyone).  The window's histogram has the store's buckets:
+	-- its p95 is within 2 %, and capped by the store's maximum.
 	v_t := (SELECT @extschema@._t('alert_p95_ms'));
 	v_t2 := (SELECT @extschema@._t('alert_slow_statement_ms'));
+	v_n := (SELECT @extschema@._t('slow_statement_min_calls'));
 	FOR r IN
-		SELECT w.queryid, @extschema@._hist_quantile(w.window_buckets, 0.95) AS p95,
-			   CASE WHEN m.max_ms IS NULL OR m.max_ms > v_t2
+		SELECT w.queryid,
+			   least(@extschema@._hist_quantile(w.window_buckets, 0.95), m.max_ms) AS p95,
+			   CASE WHEN m.max_ms > v_t2
 					THEN @extschema@._hist_count_above(w.window_buckets, v_t2::float8) ELSE 0 END AS slow,
 			   w.window_calls, w.window_start, w.last_seen
 		FROM @extschema@._windows(v_window, '0'::interval) w
-		LEFT JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms
-				   FROM @extschema@._statements() s GROUP BY s.queryid) m ON m.queryid = w.queryid
-		WHERE w.window_calls > 0
+		JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms, sum(s.calls) AS calls
+			  FROM @extschema@._statements() s
+			  WHERE @extschema@._app_statement(s.query)
+			  GROUP BY s.queryid) m ON m.queryid = w.queryid
+		WHERE w.window_calls > 0 AND m.calls >= v_n
 	LOOP
-		IF r.p95 > v_t THEN
+		IF r.p95 > v_t AND r.window_calls >= v_n THEN
 			severity := 'warning'; alert := 'statement_p95';
 			value := round(r.p95::numeric, 1); threshold := v_t;
-			detail := pg_catalog.format('queryid %s: p95 %s ms over %s calls since %s', r.queryid,
-				round(r.p95::numeric, 1), r.window_calls, coalesce(r.window_start::text, 'the history started'));
+			detail := pg_catalog.format('queryid %s: p95 %s over %s since %s', r.queryid,
+				@extschema@._ms_pretty(r.p95), @extschema@._n(r.window_calls, 'call'),
+				coalesce(r.window_start::text, 'the history started'));
 			since := r.window_start;
 			RETURN NEXT;
 		END IF;
 		IF r.slow > 0 THEN
 			severity := 'warning'; alert := 'slow_statement';
 			value := r.slow; threshold := v_t2;
-			detail := pg_catalog.format('queryid %s: %s of %s executions slower than %s ms', r.queryid, r.slow, r.window_calls, v_t2);
+			detail := pg_catalog.format('queryid %s: %s of %s slower than %s ms', r.queryid, r.slow, @extschema@._n(r.window_calls, 'execution'), v_t2);
 			since := r.window_start;
 			RETURN NEXT;
 		END IF;
@@ -834,7 +861,7 @@ BEGIN
 			END IF;
 			IF severity IS NOT NULL THEN
 				alert := 'error_rate'; value := v_x;
-				detail := pg_catalog.format('%s of %s statements failed', v_m, v_n + v_m);
+				detail := pg_catalog.format('%s of %s failed', v_m, @extschema@._n(v_n + v_m, 'statement'));
 				since := v_since;
 				RETURN NEXT;
 			END IF;
@@ -940,7 +967,7 @@ BEGIN
 		severity := CASE WHEN r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_critical')) THEN 'critical' ELSE 'warning' END;
 		alert := 'database_size_limit'; value := r.days_to_limit;
 		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('days_to_limit_critical')) ELSE (SELECT @extschema@._t('days_to_limit_warning')) END;
-		detail := pg_catalog.format('database reaches %s in %s days', pg_catalog.pg_size_pretty((SELECT @extschema@._t('db_size_limit_bytes'))), r.days_to_limit);
+		detail := pg_catalog.format('database reaches %s in %s', pg_catalog.pg_size_pretty((SELECT @extschema@._t('db_size_limit_bytes'))), @extschema@._n(r.days_to_limit, 'day'));
 		since := r.since;
 		RETURN NEXT;
 	END IF;
@@ -978,10 +1005,13 @@ BEGIN
 END
 $$;
 
+-- Critical alerts first.
 CREATE VIEW @extschema@.alerts AS
-SELECT a.* FROM @extschema@._alerts() a
+SELECT a.severity, a.alert, a.value, a.threshold, a.detail, a.since
+FROM @extschema@._alerts() WITH ORDINALITY AS a(severity, alert, value, threshold, detail, since, n)
 WHERE @extschema@._require_loaded()
-  AND @extschema@._require_stats_reader('scale_advisor.alerts');
+  AND @extschema@._require_stats_reader('scale_advisor.alerts')
+ORDER BY CASE a.severity WHEN 'critical' THEN 0 ELSE 1 END, a.n;
 
 -- For monitoring: superusers and roles with the privileges of
 -- pg_read_all_stats (pg_monitor); other roles get an error naming the grant.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/bench/archive_bench.sh -- archiving speed against one big statement.
 #
-# Usage: sudo bash test/bench/archive_bench.sh [ROWS] [REPEAT]
+# Usage (as root): bash test/bench/archive_bench.sh [ROWS] [REPEAT]
 #
 # Builds the extension into a private install (as test/run-all.sh does),
 # starts a throwaway cluster with fsync on, and for ROWS old rows

@@ -2,7 +2,7 @@
 # test/bench/index_overhead.sh -- CPU instructions per statement that plan
 # sampling adds, next to pg_stat_statements.
 #
-# Usage: sudo bash test/bench/index_overhead.sh
+# Usage (as root): bash test/bench/index_overhead.sh
 #
 # Builds the extension into a private install (test/lib/common.sh), creates
 # a pgbench database (scale 1, with primary keys), then runs the server in

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/bench/instructions.sh -- instructions per statement, deterministic.
 #
-# Usage: sudo bash test/bench/instructions.sh [N]
+# Usage (as root): bash test/bench/instructions.sh [N]
 #
 # Runs N and 2N primary-key selects on pgbench_accounts (scale 1) in
 # single-user mode (postgres --single) under valgrind --tool=callgrind, for

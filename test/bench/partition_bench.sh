@@ -4,7 +4,7 @@
 # documented route (rename, new partitioned parent, create_parent, then
 # partition_data_proc moves the rows).
 #
-# Usage: sudo bash test/bench/partition_bench.sh [ROWS ...]
+# Usage (as root): bash test/bench/partition_bench.sh [ROWS ...]
 #        (default: 1000000 10000000)
 #
 # Builds the extension into a private install, starts a throwaway cluster,

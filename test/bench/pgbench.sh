@@ -1,7 +1,7 @@
 #!/bin/bash
 # test/bench/pgbench.sh -- throughput against no extension and pg_stat_statements.
 #
-# Usage: sudo bash test/bench/pgbench.sh [SECONDS] [ROUNDS]
+# Usage (as root): bash test/bench/pgbench.sh [SECONDS] [ROUNDS]
 #
 # One cluster (pgbench scale 10), restarted with each configuration in
 # turn: no extension, pg_stat_statements, scale_advisor.  For each client

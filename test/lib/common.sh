@@ -41,7 +41,7 @@ sa_install_packages() {
 		fi
 	done < "$SA_ROOT/test/lib/packages.txt"
 	if [ ${#missing[@]} -gt 0 ]; then
-		[ "$(id -u)" = 0 ] || sa_die "packages missing (${missing[*]}): run as root or with sudo"
+		[ "$(id -u)" = 0 ] || sa_die "packages missing (${missing[*]}): run as root"
 		sa_log "installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -q >/dev/null || sa_die "apt-get update failed"

@@ -119,6 +119,8 @@ CALL scale_advisor.archive('arch_ev', 'created_at', '0', dry_run => true);
 CALL scale_advisor.archive('arch_ev', 'created_at', '59 minutes', dry_run => true);
 INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than)
 VALUES ('public.arch_ev', 'created_at', '180');
+INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, lock_timeout)
+VALUES ('public.arch_ev', 'created_at', '90 days', '250');
 -- archive() commits per batch: inside a transaction block it says so
 BEGIN;
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days');
@@ -132,6 +134,10 @@ CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', max_batches => -1
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', max_duration => '-1s');
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', pause => '-1s');
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', lock_timeout => '0');
+-- a number without a unit is seconds: out of bounds for these, and said so
+CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', lock_timeout => '500');
+CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', pause => '100');
+CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', max_duration => '0.5');
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', dry_run => NULL);
 CALL scale_advisor.archive('arch_ev', 'created_at', '30 days', target => 'arch_ev');
 CALL scale_advisor.unarchive('arch_ev', 'created_at', since => now(), before => now() - interval '1 day');

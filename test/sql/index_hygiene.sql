@@ -51,6 +51,13 @@ CREATE INDEX ih_dup_upper ON ih_dup (upper(d));      -- other expression
 CREATE UNIQUE INDEX ih_dup_u_c ON ih_dup (c, a);     -- unique: never a prefix duplicate
 CREATE UNIQUE INDEX ih_dup_u_c_a_b ON ih_dup (c, a, b);
 
+-- a plain index beside the unique constraint's users_email_key
+CREATE TABLE ih_users (id int PRIMARY KEY, email text UNIQUE, name text);
+CREATE INDEX ih_users_email ON ih_users (email);
+-- and a unique index beside a plain one: the unique one is never reported
+CREATE INDEX ih_users_name ON ih_users (name);
+CREATE UNIQUE INDEX ih_users_name_u ON ih_users (name);
+
 SELECT relation, index, covered_by, kind
   FROM scale_advisor.duplicate_indexes
  WHERE relation::text LIKE 'ih\_%'
@@ -84,6 +91,33 @@ SELECT relation, index, idx_scan, drop_sql
 SELECT count(*) AS constraint_indexes_reported
   FROM scale_advisor.unused_indexes
  WHERE index::text LIKE '%pkey';
+-- nor the extension's own indexes (never scanned here)
+SELECT count(*) AS extension_indexes_reported
+  FROM scale_advisor.unused_indexes
+ WHERE schema_name = 'scale_advisor';
+SELECT count(*) > 0 AS extension_has_unscanned_indexes
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+ WHERE c.relnamespace = 'scale_advisor'::regnamespace AND NOT i.indisunique
+   AND pg_stat_get_numscans(i.indexrelid) = 0;
+-- nor the index archiving made on its archive table
+CREATE TABLE ih_ev (id int PRIMARY KEY, created_at timestamptz NOT NULL);
+INSERT INTO ih_ev SELECT i, now() - i * interval '1 day' FROM generate_series(1, 100) i;
+CALL scale_advisor.archive('ih.ih_ev', 'created_at', '30 days');
+SELECT count(*) AS archived FROM ih_ev_archive;
+SELECT pg_stat_force_next_flush();
+SELECT count(*) AS archive_indexes_on_table
+  FROM pg_index WHERE indrelid = 'ih_ev_archive'::regclass AND NOT indisunique;
+SELECT count(*) AS archive_indexes_reported
+  FROM scale_advisor.unused_indexes
+ WHERE relation = 'ih_ev_archive'::regclass;
+-- since when: the statistics' reset, or the server's start
+SELECT count(*) > 0 AS some_rows, bool_and(stats_since IS NOT NULL) AS stats_since_known,
+       bool_and(stats_since <= now()) AS stats_since_past
+  FROM scale_advisor.unused_indexes;
+SELECT pg_stat_reset();
+SELECT bool_and(stats_since = (SELECT stats_reset FROM pg_stat_database
+                                WHERE datname = current_database())) AS stats_since_is_reset
+  FROM scale_advisor.unused_indexes;
 
 RESET search_path;
 DROP SCHEMA ih CASCADE;

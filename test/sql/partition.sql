@@ -20,6 +20,7 @@ CALL scale_advisor.partition_table('pt.plain', 'id', '1.5');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', premake => 0);
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retries => -1);
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', lock_timeout => '-1s');
+CALL scale_advisor.partition_table('pt.plain', 'id', '100', lock_timeout => '500');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention_action => 'shred');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', retention_action => 'archive_schema');
 CALL scale_advisor.partition_table('pt.plain', 'id', '100', archive_schema => 'nosuch');
@@ -198,13 +199,27 @@ SELECT to_regclass('pt_archive.metrics_old') AS archived;
 INSERT INTO pt.metrics VALUES (current_date, 1);
 SELECT status FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 -- the same refusals for a set's row
+UPDATE scale_advisor.partition_sets SET lock_timeout = '300' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET retention = '180' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET retention = '12 hours', retention_action = 'drop' WHERE parent_table = 'metrics';
 UPDATE scale_advisor.partition_sets SET part_interval = '86400' WHERE parent_table = 'metrics';
 -- a set restored without its state (never maintained here) is not "ok"
 DELETE FROM scale_advisor.partition_set_state WHERE parent_table = 'metrics';
 SELECT status, last_success FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+-- nor after a first run that was killed (its claim is left, its process
+-- gone), or that failed
+INSERT INTO scale_advisor.partition_set_state (parent_schema, parent_table, running_pid, last_started)
+VALUES ('pt', 'metrics', 999999, now());
+SELECT status ~ '^last run was interrupted: process 999999, started .*, stopped before it finished' AS interrupted, last_success
+FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_set_state SET running_pid = NULL, consecutive_failures = 1, last_error = 'lock timeout'
+WHERE parent_table = 'metrics';
+SELECT status, last_success FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
+UPDATE scale_advisor.partition_set_state SET running_pid = 999999, consecutive_failures = 0 WHERE parent_table = 'metrics';
+-- the next run takes the stale claim over and records it
 CALL scale_advisor.maintain_partitions('pt.metrics');
+SELECT action, ok, detail ~ '^the run of process 999999 started .* did not finish' AS says_so
+FROM scale_advisor.partition_log WHERE parent_table = 'metrics' AND action = 'interrupted';
 SELECT status, last_success IS NOT NULL AS succeeded FROM scale_advisor.partition_maintenance_status WHERE parent_table = 'metrics';
 
 -- retention_action archive: retired partitions go to scale_advisor.archive;

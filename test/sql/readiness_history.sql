@@ -60,18 +60,46 @@ SELECT item, unit FROM scale_advisor.capacity(2) WHERE item NOT LIKE 'statement 
 SELECT scale_advisor.workload_script(0);
 SELECT scale_advisor.workload_script(NULL);
 
--- histogram helpers
+-- histogram helpers: 408 of the store's buckets (gamma = 1.0199 / 0.9801),
+-- from its bucket 58 (10 us)
 SELECT scale_advisor._hist_quantile(ARRAY[1, 2]::bigint[], 0.5);
-SELECT scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[48]), 0.5);
-SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[48]), 1.5);
+SELECT scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[408]), 0.5);
+SELECT scale_advisor._hist_quantile(array_fill(1::bigint, ARRAY[408]), 1.5);
+-- nearest rank, read back as the bucket's time: 19 executions in bucket
+-- 300 (the store's 358), 1 in bucket 400 (458): p95 is bucket 300's, p99
+-- bucket 400's
+WITH h AS (SELECT array_fill(0::bigint, ARRAY[300]) || 19::bigint || array_fill(0::bigint, ARRAY[99])
+				  || 1::bigint || array_fill(0::bigint, ARRAY[7]) AS b,
+				  1.0199 / 0.9801 AS g)
+SELECT round(scale_advisor._hist_quantile(b, 0.95)::numeric, 3) = round((2 * power(g, 358) / (g + 1) / 1000)::numeric, 3) AS p95_bucket_300,
+	   round(scale_advisor._hist_quantile(b, 0.99)::numeric, 1) = round((2 * power(g, 458) / (g + 1) / 1000)::numeric, 1) AS p99_bucket_400,
+	   scale_advisor._hist_count_above(b, 100) AS over_100ms,
+	   scale_advisor._hist_count_above(b, 1000) AS over_1s,
+	   scale_advisor._hist_count_above(b, 10000) AS over_10s
+FROM h;
+-- histograms of snapshots taken by 1.0 (48 buckets of sqrt(2)) still read
 -- 100 executions in the bucket [10.24 ms, 14.48 ms): p50 inside it
 SELECT round(scale_advisor._hist_quantile(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 0.5)::numeric, 2);
 SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 10);
 SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 20);
 SELECT scale_advisor._hist_count_above(array_fill(0::bigint, ARRAY[21]) || 100::bigint || array_fill(0::bigint, ARRAY[26]), 12.36);
+-- differences modulo 2^32 (the counts wrap), a alone without b or when b
+-- has 1.0's 48 buckets; 1.0 histograms: a alone when b is larger
 SELECT scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[1, 2]::bigint[]),
 	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], ARRAY[6, 2]::bigint[]),
-	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], NULL);
+	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], NULL),
+	   scale_advisor._hist_sub(ARRAY[5, 5]::bigint[], array_fill(1::bigint, ARRAY[48]));
+SELECT scale_advisor._hist_sub(array_fill(5::bigint, ARRAY[48]), array_fill(1::bigint, ARRAY[48])) = array_fill(4::bigint, ARRAY[48]) AS v1_sub,
+	   scale_advisor._hist_sub(array_fill(5::bigint, ARRAY[48]), array_fill(6::bigint, ARRAY[48])) = array_fill(5::bigint, ARRAY[48]) AS v1_reset;
+-- the p95 of one execution is within 2 % of its time (1.0's buckets put a
+-- 1,372.55 ms execution at 1,826.5 ms)
+SELECT scale_advisor.reset_history();
+SET scale_advisor.track = top;
+SELECT pg_sleep(0.0137);
+SET scale_advisor.track = none;
+SELECT abs(scale_advisor._hist_quantile(h.buckets, 0.95) / q.max_exec_ms - 1) <= 0.02 AS within_2_pct
+FROM scale_advisor._history() h JOIN scale_advisor.query_stats q ON q.queryid = h.queryid
+WHERE q.query = 'SELECT pg_sleep($1)';
 SELECT scale_advisor._host_cpus() > 0 AS cpus;
 
 DROP TABLE readiness_grow;

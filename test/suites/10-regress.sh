@@ -1,27 +1,37 @@
-# test/suites/10-regress.sh -- pg_regress suites.
+# test/suites/10-regress.sh -- pg_regress suites, through the Makefile's
+# installcheck targets (as a PGXS user runs them).
 #
 # test/sql/*.sql run against a temporary instance with scale_advisor
-# preloaded (test/regress.conf); test/sql/nopreload_*.sql run against a
-# second instance without it.  Expected output is in expected/.  Set
+# preloaded (test/regress.conf; make installcheck-preload); test/sql/
+# nopreload_*.sql run against a second instance without it (make
+# installcheck-nopreload).  Expected output is in expected/.  Set
 # SA_REGRESS to a word to run only the tests whose name contains it.
+# Every test counts; a run that ends without pg_regress's verdict (make or
+# the temporary instance failed) counts as one more failure.
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
-PGR=$SA_PGXS/src/test/regress/pg_regress
 
 pass=0 fail=0
-run_pgr() {
-	local label=$1; shift
-	local out="$SA_WORK/regress.$label.out"
-	sa_as "$PGR" --bindir="$SA_BIN" --inputdir=test --dbname=contrib_regression "$@" >"$out" 2>&1
+# run_make LABEL TARGET VAR=LIST: one pg_regress run through make.
+run_make() {
+	local label=$1 target=$2; shift 2
+	local out="$SA_WORK/regress.$label.out" rc n m
+	rm -f regression.diffs
+	sa_as make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" "$target" "$@" >"$out" 2>&1
+	rc=$?
 	cat "$out"
-	local n m
 	if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
 		pass=$((pass + n))
+		if [ $rc -ne 0 ]; then
+			echo "make $target failed (status $rc) after its tests passed"
+			fail=$((fail + 1))
+		fi
 	elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
 		set -- $m
 		fail=$((fail + $1)); pass=$((pass + $2 - $1))
 		[ -f regression.diffs ] && head -300 regression.diffs
 	else
+		echo "make $target ended without a pg_regress result (status $rc)"
 		fail=$((fail + 1))
 	fi
 	[ -f regression.diffs ] && cp regression.diffs "$SA_WORK/regression.$label.diffs"
@@ -33,6 +43,6 @@ for f in test/sql/*.sql; do
 	case "$t" in *"${SA_REGRESS:-}"*) ;; *) continue ;; esac
 	case "$t" in nopreload_*) np+=("$t") ;; *) tests+=("$t") ;; esac
 done
-[ ${#tests[@]} -gt 0 ] && run_pgr preload --temp-instance=./tmp_check_regress --temp-config=test/regress.conf "${tests[@]}"
-[ ${#np[@]} -gt 0 ] && run_pgr nopreload --temp-instance=./tmp_check_nopreload "${np[@]}"
+[ ${#tests[@]} -gt 0 ] && run_make preload installcheck-preload REGRESS="${tests[*]}"
+[ ${#np[@]} -gt 0 ] && run_make nopreload installcheck-nopreload NOPRELOAD="${np[*]}"
 echo "$pass $fail" > "$SA_RESULT"

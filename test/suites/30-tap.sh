@@ -1,10 +1,13 @@
-# test/suites/30-tap.sh -- TAP tests (test/t/*.pl) with PostgreSQL::Test::Cluster.
+# test/suites/30-tap.sh -- TAP tests (test/t/*.pl) with PostgreSQL::Test::Cluster,
+# through the Makefile's installcheck-tap target (as a PGXS user runs them).
 #
-# Each file runs on its own; every "ok"/"not ok" line counts, and a file
-# that dies or misses its plan counts as one more failure.  Set SA_TAP to a
-# word to run only the files whose name contains it.  A file that creates an
-# extension the server under test does not have (hypopg and pg_cron are
-# packaged for Debian 12's PostgreSQL 15 only) is skipped, and named.
+# Each file runs on its own (make installcheck-tap PROVE_TESTS=file); every
+# "ok"/"not ok" line counts, and a file that dies, misses its plan or whose
+# make fails counts as one more failure.  Set SA_TAP to a word to run only
+# the files whose name contains it.  A file that creates an extension the
+# server under test does not have (hypopg, pg_qualstats and pg_cron are
+# packaged for Debian 12's PostgreSQL 15 only) is skipped, and named: the
+# same choice as make installcheck's (test/lib/tap-select.sh).
 . "$SA_ROOT/test/lib/common.sh"
 cd "$SA_BUILD" || exit 1
 pass=0 fail=0
@@ -14,26 +17,28 @@ for t in test/t/*.pl; do
 	case "$t" in *"${SA_TAP:-}"*) ;; *) continue ;; esac
 	name=$(basename "$t" .pl)
 	log="$SA_WORK/tap.$name.log"
-	missing=
-	for ext in $(grep -ohE 'CREATE EXTENSION (IF NOT EXISTS )?[a-z_]+( VERSION|[;'"'"'"])' "$t" |
-			sed -E 's/^CREATE EXTENSION (IF NOT EXISTS )?([a-z_]+).*/\2/' | sort -u); do
-		[ -f "$SA_SHAREDIR/extension/$ext.control" ] || missing="$missing $ext"
-	done
-	if [ -n "$missing" ]; then
+	# the ORM test's Sequelize application needs its npm packages: here a
+	# failed install is a failure (make installcheck skips the file instead)
+	if grep -q SA_NODE_MODULES "$t" && [ -z "${SA_NODE_MODULES:-}" ]; then
+		SA_NODE_MODULES=$(sa_npm_install "$SA_ROOT/test/orm/sequelize") || SA_NODE_MODULES=
+		if [ -z "$SA_NODE_MODULES" ]; then
+			echo "$name: 0 passed, 1 failed (its npm packages could not be installed)"
+			fail=$((fail + 1))
+			continue
+		fi
+	fi
+	SA_NODE_MODULES=${SA_NODE_MODULES:-} sh test/lib/tap-select.sh "$SA_SHAREDIR/extension" "$t" \
+		>/dev/null 2>"$log.skip"
+	if [ -s "$log.skip" ]; then
+		missing=$(sed -n 's/.*(not installed:\(.*\))$/\1/p' "$log.skip")
 		echo "$name: skipped on $SA_PGVERSION (not installed:$missing)"
 		echo "$name (no$missing)" >> "$SA_RESULT.skipped"
 		continue
 	fi
-	# the ORM test's Sequelize application needs its npm packages
-	if grep -q SA_NODE_MODULES "$t" && [ -z "$SA_NODE_MODULES" ]; then
-		SA_NODE_MODULES=$(sa_npm_install "$SA_ROOT/test/orm/sequelize") || SA_NODE_MODULES=
-	fi
-	rm -rf "$SA_BUILD/tmp_check"
 	sa_log "tap $name"
-	sa_as env TESTDIR="$SA_BUILD" TESTDATADIR="$SA_BUILD/tmp_check" TESTLOGDIR="$SA_BUILD/tmp_check/log" \
-		PG_REGRESS="$SA_PGXS/src/test/regress/pg_regress" \
-		SA_BUILD="$SA_BUILD" SA_ROOT="$SA_BUILD" SA_NODE_MODULES="$SA_NODE_MODULES" \
-		prove -v -I "$SA_PGXS/src/test/perl" -I test/t "$t" >"$log" 2>&1
+	sa_as env SA_NODE_MODULES="${SA_NODE_MODULES:-}" \
+		make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" installcheck-tap \
+		PROVE_TESTS="$t" PROVE_FLAGS=-v >"$log" 2>&1
 	rc=$?
 	p=$(grep -cE '^ *ok [0-9]+' "$log")
 	f=$(grep -cE '^ *not ok [0-9]+' "$log")

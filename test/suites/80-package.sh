@@ -32,6 +32,15 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
+# one suite at a time installs into the system's PostgreSQL (81-dba-walk.sh
+# too), also across concurrent runs
+exec 9>/var/lock/scale_advisor-system-install.lock
+if ! flock -w 1800 9; then
+	notok "waited 30 minutes for another suite installing into the system"
+	finish
+	exit 0
+fi
+
 pkg=postgresql-15-scale-advisor
 ver=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$SA_ROOT/scale_advisor.control")
 dver=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$SA_ROOT/debian/changelog")

@@ -60,6 +60,27 @@ $node->safe_psql('old', q{
   SELECT scale_advisor.n_plus_one_ignore(12345, NULL, 'kept across the update');
   SELECT scale_advisor.snapshot();
 });
+# 1.0 rows that break the rules of 1.1: an age given as a bare number (read
+# as 90 seconds), a lock_timeout and a pause meant as milliseconds (read as
+# 500 and 200 seconds), partition sets with a bare interval and retention
+# on a time key (seconds), a retention of 180 seconds with drop, and an
+# integer key, whose bare numbers are right.
+$node->safe_psql('old', q{
+  CREATE TABLE public.sessions (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+  CREATE TABLE public.clicks (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+  INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, comment)
+    VALUES ('public.sessions', 'at', '90', 'hourly job');
+  INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, lock_timeout, pause)
+    VALUES ('public.clicks', 'at', '30 days', '500', '200');
+  CREATE TABLE public.pev (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+  CREATE TABLE public.pev2 (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+  CREATE TABLE public.pint (id bigint NOT NULL) PARTITION BY RANGE (id);
+  INSERT INTO scale_advisor.partition_sets (parent_schema, parent_table, control_column, part_interval,
+      retention, retention_action, lock_timeout)
+  VALUES ('public', 'pev', 'at', '86400', '2592000', 'detach', '5min'),
+         ('public', 'pev2', 'at', '1 day', '180', 'drop', '1s'),
+         ('public', 'pint', 'id', '1000', '100000', 'drop', '1s');
+});
 my $rows_sql = q{
   SELECT (SELECT count(*) FROM scale_advisor.archive_policies) || ' ' ||
          (SELECT count(*) FROM scale_advisor.thresholds) || ' ' ||
@@ -67,10 +88,50 @@ my $rows_sql = q{
          (SELECT count(*) FROM scale_advisor.snapshots)};
 my $rows_before = $node->safe_psql('old', $rows_sql);
 
-$node->safe_psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
+# a grant an administrator made on a procedure whose signature changes
+$node->safe_psql('old', 'CREATE ROLE pt_runner; GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO pt_runner');
+
+my ($urc, $uout, $uerr) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
+is($urc, 0, 'ALTER EXTENSION UPDATE succeeds') or diag($uerr);
 is($node->safe_psql('old', "SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'"),
 	$current, "ALTER EXTENSION UPDATE reaches $current");
 is($node->safe_psql('old', $rows_sql), $rows_before, 'configuration and history rows are kept');
+is($node->safe_psql('old', q{SELECT count(*) FROM pg_proc p
+	WHERE p.proname = 'partition_table' AND p.pronamespace = 'scale_advisor'::regnamespace
+	  AND has_function_privilege('pt_runner', p.oid, 'EXECUTE')}),
+	'1', 'the grant on partition_table is kept when its signature changes');
+# (revoked again, so that the comparison below sees the same grants; made
+# inside ALTER EXTENSION, the grant is also one of the extension's initial
+# privileges, which DROP OWNED clears on PostgreSQL 17 and later)
+$node->safe_psql('old', 'REVOKE EXECUTE ON PROCEDURE scale_advisor.partition_table FROM pt_runner; DROP OWNED BY pt_runner; DROP ROLE pt_runner');
+
+# the 1.0 rows that break a 1.1 rule: fixed without changing what they do,
+# or stopped from doing it, and each named in a WARNING or NOTICE
+is($node->safe_psql('old', q{SELECT string_agg(relation || ' ' || enabled || ' ' || older_than || ' ' || lock_timeout
+		|| ' ' || pause || ' ' || coalesce(comment, '-'), E'\n' ORDER BY relation) FROM scale_advisor.archive_policies}),
+	"public.clicks true 30 days 00:01:00 00:01:00 -\n"
+	  . "public.events true 90 days 00:00:01 00:00:00 -\n"
+	  . "public.sessions false 00:01:30 00:00:01 00:00:00 hourly job [disabled by the update to 1.1: older_than 00:01:30 is under 1 hour]",
+	'archive policies: the 90-second age disabled, the long waits brought to 1 minute, the valid one kept');
+like($uerr, qr/WARNING:  archive policy for public.sessions disabled: older_than 00:01:30 is under 1 hour/,
+	'the update says which policy it disabled and why');
+like($uerr, qr/WARNING:  archive policy for public.clicks: lock_timeout 00:08:20 lowered to 1 minute/,
+	'and which lock_timeout it lowered');
+is($node->safe_psql('old', q{SELECT string_agg(parent_table || ' ' || enabled || ' ' || part_interval || ' '
+		|| coalesce(retention, '-') || ' ' || lock_timeout, E'\n' ORDER BY parent_table) FROM scale_advisor.partition_sets}),
+	"pev true 86400 seconds 2592000 seconds 00:01:00\n"
+	  . "pev2 true 1 day - 00:00:01\n"
+	  . "pint true 1000 100000 00:00:01",
+	'partition sets: bare seconds written with their unit, the 180-second retention removed, the integer key kept');
+like($uerr, qr/WARNING:  partition set public.pev: interval '86400' written with its unit, '86400 seconds'/,
+	'the update says which interval it wrote again');
+like($uerr, qr/WARNING:  partition set public.pev2: retention '180' removed: retention '180 seconds' is shorter than 1 day/,
+	'and which retention it removed and why');
+# the rows work under 1.1: maintenance runs them, every set succeeds
+$node->safe_psql('old', 'CALL scale_advisor.maintain_partitions()');
+is($node->safe_psql('old', q{SELECT string_agg(parent_table || ' ' || status, ', ' ORDER BY parent_table)
+		FROM scale_advisor.partition_maintenance_status}),
+	'pev ok, pev2 ok, pint ok', 'the updated sets are maintained');
 
 $node->safe_psql('fresh', 'CREATE EXTENSION scale_advisor');
 

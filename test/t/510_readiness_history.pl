@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use IPC::Run;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('readiness_history');
@@ -14,19 +15,23 @@ $node->append_conf(
 shared_preload_libraries = 'scale_advisor'
 compute_query_id = on
 scale_advisor.snapshot_interval = 1
-scale_advisor.database = 'postgres'
 });
 $node->start;
 
-# --- the worker with no extension in its database: says so once, sleeps
-$node->wait_for_log(qr/extension scale_advisor is not created in database "postgres"/);
+# --- the launcher says at once what it does, and fails nowhere without the
+# extension
+$node->wait_for_log(qr/scale_advisor takes a history snapshot of every database with the extension every 1 s/);
 sleep 3;
 my $log = slurp_file($node->logfile);
-my @said = ($log =~ /extension scale_advisor is not created/g);
-is(scalar @said, 1, 'worker logs the missing extension once');
-unlike($log, qr/scale_advisor snapshot.*(ERROR|exited with exit code)/, 'worker does not fail without the extension');
+unlike($log, qr/scale_advisor snapshot.*(ERROR|exited with exit code [^0])/, 'no error in a database without the extension');
 
-# --- with the extension: snapshots every second, at most snapshot_keep
+# --- with the extension: snapshots every second in every database that has
+# it (not only in one chosen database), at most snapshot_keep
+$node->safe_psql('postgres', 'CREATE DATABASE shop');
+$node->safe_psql('shop', 'CREATE EXTENSION scale_advisor');
+$node->poll_query_until('shop', 'SELECT count(*) >= 2 FROM scale_advisor.snapshots')
+  or die 'the worker took no snapshots in database shop';
+pass('snapshots in a database other than postgres');
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 $node->poll_query_until('postgres', 'SELECT count(*) >= 3 FROM scale_advisor.snapshots')
   or die 'the worker took no snapshots';
@@ -37,8 +42,17 @@ $node->poll_query_until('postgres',
   or die 'the worker stopped taking snapshots';
 is($node->safe_psql('postgres', 'SELECT count(*) <= 4 FROM scale_advisor.snapshots'),
 	't', 'snapshots past snapshot_keep are pruned');
+
+# --- a clean restart: the launcher exits without an error (its default
+# SIGTERM handler logged FATAL "terminating background worker" every time)
+my $pos = -s $node->logfile;
+$node->restart;
+my $restart_log = substr(slurp_file($node->logfile), $pos);
+unlike($restart_log, qr/FATAL:.*terminating background worker "scale_advisor/, 'no FATAL from a worker at a clean restart');
+unlike($restart_log, qr/background worker "scale_advisor[^"]*" \(PID \d+\) exited with exit code 1/, 'no worker exits with an error at a clean restart');
+
 $node->safe_psql('postgres', 'ALTER SYSTEM SET scale_advisor.snapshot_interval = 0; SELECT pg_reload_conf()');
-sleep 1;
+$node->wait_for_log(qr/scale_advisor takes no history snapshots/);
 my $before = $node->safe_psql('postgres', 'SELECT max(snap_id) FROM scale_advisor.snapshots');
 sleep 2;
 is($node->safe_psql('postgres', 'SELECT max(snap_id) FROM scale_advisor.snapshots'),
@@ -180,27 +194,65 @@ SELECT sum(balance) FROM accounts WHERE id BETWEEN :aid AND :aid + 10;
 UPDATE accounts SET balance = balance + 1 WHERE id = :aid;
 } });
 $node->safe_psql('postgres', q{SELECT count(*) FROM accounts WHERE name = 'n5'}) for 1 .. 3;
-my $script = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(10)');
+# a client tool's catalog queries (psql's \dn and \dx) are not the workload
+$node->psql('postgres', '\dn') for 1 .. 4;
+$node->psql('postgres', '\dx') for 1 .. 4;
+my $script = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(20)');
 note $script;
 like($script, qr/^\\set sa_pick random\(1, 123\)$/m, 'weights add up to the calls replayed');
-like($script, qr/^SELECT name FROM accounts WHERE id = '\d+'::integer;$/m, 'parameters replaced by captured values');
+like($script, qr/^SELECT name FROM accounts WHERE id = :sa_p1;$/m,
+	'bound parameters are pgbench variables, sent as parameters');
+my ($branch) = grep { /SELECT name FROM accounts/ } split /^\\(?:el)?if :sa_pick/m, $script;
+like($branch // '', qr/^-- queryid -?\d+, 60 calls, [2-4] examples$/m, 'the statement is replayed with several captured examples');
+my %keys = map { $_ => 1 } (($branch // '') =~ /^\\set sa_p1 (\d+)$/mg);
+cmp_ok(scalar(keys %keys), '>=', 2, 'with varied keys, not one fixed key (' . join(', ', sort keys %keys) . ')');
 like($script, qr/^SELECT count\(\*\) FROM accounts WHERE name = 'n5';$/m, 'literal statements replayed as they ran');
 like($script, qr/^-- left out: queryid -?\d+ \(60 calls\): writes/m, 'writes left out by default');
+like($script, qr/^-- left out: queryid -?\d+ \(4 calls\): it reads only system catalogs/m,
+	'psql\'s catalog queries are left out, with the reason');
+unlike($script, qr/pg_namespace|pg_extension/, 'no catalog query is replayed');
 unlike($script, qr/\$\d/, 'no placeholder left');
 my $file = $node->basedir . '/workload.sql';
 open my $fh, '>', $file or die;
 print $fh $script;
 close $fh;
-$node->command_ok([ 'pgbench', '-n', '-f', $file, '-c', '2', '-t', '50', '-h', $node->host, '-p', $node->port, 'postgres' ],
+# replayed statements keep their query ids
+my $ids_sql = q{SELECT count(*) || ' ' || sum(calls) FROM scale_advisor.query_stats
+  WHERE query LIKE 'SELECT name FROM accounts WHERE id = %'};
+my ($ids_before, $calls_before) = split / /, $node->safe_psql('postgres', $ids_sql);
+$node->command_ok([ 'pgbench', '-n', '-M', 'extended', '-f', $file, '-c', '2', '-t', '50', '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench runs the generated script');
+my ($ids_after, $calls_after) = split / /, $node->safe_psql('postgres', $ids_sql);
+is($ids_after, $ids_before, 'the replayed statement kept its query id (no new entry)');
+cmp_ok($calls_after, '>', $calls_before, 'and its calls grew');
+# in simple mode pgbench would paste the values into the text: it stops
+my ($stdout, $stderr);
+IPC::Run::run([ 'pgbench', '-n', '-f', $file, '-t', '5', '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$stdout, '2>', \$stderr);
+like($stderr, qr/cannot use pipeline mode with the simple query protocol/, 'the script refuses pgbench\'s simple mode');
 my $with_writes = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(10, include_writes => true)');
-like($with_writes, qr/^UPDATE accounts SET balance = balance \+ 1 WHERE id = '\d+'::integer;$/m,
+like($with_writes, qr/^UPDATE accounts SET balance = balance \+ 1 WHERE id = :sa_p1;$/m,
 	'include_writes replays the update');
 open $fh, '>', $file or die;
 print $fh $with_writes;
 close $fh;
 $node->command_ok([ 'pgbench', '-n', '-M', 'prepared', '-f', $file, '-t', '20', '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench runs the script with writes');
+
+# examples survive a clean restart (saved with the store), and statements
+# get new ones after it (1.0 kept them in shared memory only and took them
+# on the first executions and every 1,024th only)
+$node->restart;
+$script = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(20)');
+like($script, qr/^SELECT name FROM accounts WHERE id = :sa_p1;$/m,
+	'the examples taken before a restart are still there after it');
+$node->pgbench('-n -M prepared -t 20', 0, [qr/processed: 20/], [qr/^$/], 'the mix after a restart',
+	{ 'mix2.sql' => q{\set aid random(1, 1000)
+SELECT sum(balance) FROM accounts WHERE id BETWEEN :aid AND :aid + 10;
+} });
+$script = $node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(20)');
+like($script, qr/^SELECT sum\(balance\) FROM accounts WHERE id BETWEEN :sa_p1 AND :sa_p2 \+ \$?\d*/m,
+	'a statement run after a restart has an example again');
 # a role without pg_read_all_stats sees no examples of others
 $node->safe_psql('postgres', 'CREATE ROLE viewer LOGIN; GRANT EXECUTE ON FUNCTION scale_advisor.workload_script(integer, boolean) TO viewer');
 like($node->safe_psql('postgres', 'SELECT scale_advisor.workload_script(10)', extra_params => [ '-U', 'viewer' ]),

@@ -75,6 +75,7 @@ my %c_no_sql = map { $_ => 1 } qw(
   scale_advisor_n_plus_one_reset scale_advisor_require_stats_reader
   scale_advisor_relation_size_nowait
   scale_advisor_nonatomic scale_advisor_history scale_advisor_history_reset
+  scale_advisor_history_examples
   scale_advisor_hist_quantile scale_advisor_hist_count_above scale_advisor_host_cpus
   scale_advisor_archive_test_crash scale_advisor_index_workload
   scale_advisor_index_workload_reset);
@@ -106,6 +107,7 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor.index_whatif(text,text,text[],text)', # plans the caller's statement as the caller; needs SELECT on the index's table
 	'scale_advisor._replay_refusal(text)',        # analyzes a statement as the caller in SRO, rolled back; runs nothing
 	'scale_advisor._history()',                   # reads the history ring
+	'scale_advisor._history_examples()',          # reads the examples: a role's own, values to it and superusers
 	'scale_advisor.partition_table_plan(regclass,name,text,integer,text,text,name,boolean,interval,integer,text)', # returns the plan, runs nothing
 	'scale_advisor._pm_holds_lock()',             # looks at pg_locks
 	# Whether the calling procedure may COMMIT (archive and unarchive run

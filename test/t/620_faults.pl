@@ -372,7 +372,7 @@ BEGIN
 	RETURN OLD;
 END $$;
 CREATE TRIGGER pt_gate BEFORE DELETE ON pt_default FOR EACH ROW EXECUTE FUNCTION pt_gate();
-UPDATE scale_advisor.partition_sets SET premake = 8, lock_timeout = '10min'
+UPDATE scale_advisor.partition_sets SET premake = 8, lock_timeout = '1min'
 	WHERE parent_table = 'pt';
 });
 my $pt_parts = q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'pt'::regclass};

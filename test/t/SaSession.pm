@@ -1,0 +1,137 @@
+# test/t/SaSession.pm -- background psql sessions and crashes for the
+# failure-injection tests (402, 403).
+#
+# A session is a psql reading SQL from a pipe, so a test can leave a
+# statement waiting on a lock and go on; its backend's pid is known, to
+# cancel or kill it.  kill_backend is kill -9 of one backend (the postmaster
+# then restarts every process: a crash restart); kill_server kills the
+# postmaster and every child at once (a power cut) and starts the server
+# again.
+package SaSession;
+use strict;
+use warnings;
+use Exporter 'import';
+use IPC::Run;
+use Time::HiRes qw(usleep time);
+use PostgreSQL::Test::Utils;
+use SaWait;
+
+our @EXPORT = qw(open_session send_sql session_wait_output close_session
+  wait_session_blocked kill_backend kill_server);
+
+# a psql session on the given database, with its backend's pid
+sub open_session
+{
+	my ($node, $db, $appname) = @_;
+	my %s = (in => '', out => '', err => '', node => $node);
+	$s{h} = IPC::Run::start(
+		[
+			'psql', '-XAtq', '-v', 'VERBOSITY=verbose', '-d',
+			$node->connstr($db) . ' application_name=' . ($appname // 'faults'),
+			'-f', '-'
+		],
+		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err});
+	$s{in} .= "SELECT 'pid=' || pg_backend_pid();\n";
+	$s{h}->pump until $s{out} =~ /^pid=(\d+)$/m;
+	$s{pid} = $1;
+	$s{out} = '';
+	return \%s;
+}
+
+# hand SQL to the session without waiting for its result
+sub send_sql
+{
+	my ($s, $sql) = @_;
+	$s->{in} .= $sql;
+	while (length $s->{in})
+	{
+		last unless $s->{h}->pumpable;
+		$s->{h}->pump_nb;
+		usleep(5_000);
+	}
+}
+
+# wait until the session's output matches re (or it ends); true on a match
+sub session_wait_output
+{
+	my ($s, $re) = @_;
+	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
+	while (time < $deadline)
+	{
+		return 1 if $s->{out} =~ $re;
+		last unless $s->{h}->pumpable;
+		eval { $s->{h}->pump_nb; };
+		usleep(20_000);
+	}
+	return $s->{out} =~ $re;
+}
+
+sub close_session
+{
+	my ($s) = @_;
+	eval {
+		$s->{in} .= "\\q\n";
+		$s->{h}->finish;
+	};
+	eval { $s->{h}->kill_kill; };
+}
+
+# wait until the session's backend waits for a lock matching the pg_locks
+# condition what
+sub wait_session_blocked
+{
+	my ($s, $what) = @_;
+	$s->{node}->poll_query_until('postgres',
+		"SELECT true FROM pg_locks WHERE pid = $s->{pid} AND NOT granted AND $what")
+	  or die "session $s->{pid} never blocked on $what";
+}
+
+# kill -9 of one backend; returns when the crash restart is over
+sub kill_backend
+{
+	my ($node, $pid) = @_;
+	my $offset = -s $node->logfile;
+	kill 'KILL', $pid;
+	$node->wait_for_log(qr/all server processes terminated; reinitializing/, $offset);
+	$node->wait_for_log(qr/database system is ready to accept connections/, $offset);
+	sa_wait_back($node) or die 'server did not come back';
+}
+
+# wait until every pid has exited (or is a zombie)
+sub wait_gone
+{
+	my @pids = @_;
+	my $deadline = time + 60;
+	for my $pid (@pids)
+	{
+		while (kill(0, $pid) && time < $deadline)
+		{
+			my $state = '';
+			if (open(my $fh, '<', "/proc/$pid/stat"))
+			{
+				my $line = <$fh>;
+				close $fh;
+				$state = (split / /, $line)[2] // '';
+			}
+			last if $state eq 'Z';
+			usleep(20_000);
+		}
+	}
+}
+
+# a power cut: the postmaster and every child die at once; then start
+sub kill_server
+{
+	my ($node) = @_;
+	my $pm = $node->{_pid};
+	my @children = grep { /^\d+$/ } split /\s+/, `ps -o pid= --ppid $pm`;
+	$node->kill9;
+	kill 'KILL', @children;
+	wait_gone($pm, @children);
+	unlink($node->data_dir . '/postmaster.pid',
+		$node->host . '/.s.PGSQL.' . $node->port . '.lock');
+	$node->start;
+	sa_wait_back($node) or die 'server did not come back';
+}
+
+1;
