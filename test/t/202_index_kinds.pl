@@ -4,9 +4,8 @@
 # jsonb_path_ops when only containment is used), array overlap, full-text
 # search on an expression, LIKE '%x%' with pg_trgm installed (a 5-character
 # fragment: a shorter one may match a histogram entry of pg_stats, and the
-# planner then expects 1 % of the rows); none for a
-# tiny table, a filter that matches most rows, or pg_trgm missing from the
-# database.  BRIN: a large append-only table whose rows lie in time order,
+# planner then expects 1 % of the rows); none for a tiny table, a filter
+# that matches most rows, or pg_trgm missing from the database.  BRIN: a large append-only table whose rows lie in time order,
 # under an insert load that makes a btree's upkeep cost more than what it
 # saves over BRIN; none for a column in random physical order, a table
 # whose rows are updated, a table under scale_advisor.brin_min_table_pages.
