@@ -92,6 +92,17 @@ SA_CHECKS = installcheck installcheck-tap
 $(SA_CHECKS): export SA_BUILD = $(abspath $(srcdir))
 $(SA_CHECKS): export SA_ROOT = $(abspath $(srcdir))
 
+# The TAP files' clusters are made by initdb with the caller's locale, and
+# under one whose character set is not UTF-8 (LANG unset, LANG=C) their
+# databases would be SQL_ASCII, which some files cannot use (multibyte
+# texts, encoding conversions).  Then the TAP files get the LC_CTYPE of a
+# UTF-8 locale the system has (C.UTF-8 first); a UTF-8 caller keeps its own.
+sa_env_ctype := $(LC_CTYPE)
+sa_utf8_ctype = $(if $(filter UTF-8,$(shell locale charmap 2>/dev/null)),$(sa_env_ctype),$(firstword \
+	$(shell locale -a 2>/dev/null | grep -ix 'c\.utf-\?8') \
+	$(shell locale -a 2>/dev/null | grep -i 'utf-\?8$$') $(sa_env_ctype)))
+$(SA_CHECKS): export LC_CTYPE = $(sa_utf8_ctype)
+
 # the pg_regress tests that need a server without the library preloaded
 installcheck: installcheck-nopreload
 .PHONY: installcheck-nopreload installcheck-preload installcheck-regress \

@@ -7427,8 +7427,18 @@ SELECT s.parent_schema, s.parent_table, s.control_column, s.part_interval, s.pre
 	   CASE
 		 WHEN NOT s.enabled THEN 'disabled'
 		 WHEN @extschema@._pt_rel(s.parent_schema, s.parent_table) IS NULL THEN 'table does not exist'
-		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'maintenance has never succeeded'
-		 -- (a set restored from a dump has no state: not "ok" until a run succeeds)
+		 -- a run that holds the set but whose session is gone or idle was
+		 -- killed or stopped before it could record its end
+		 WHEN st.running_pid IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM pg_stat_activity a
+				WHERE a.pid = st.running_pid AND a.backend_start IS NOT DISTINCT FROM st.running_backend_start
+				  AND a.state NOT IN ('idle', 'idle in transaction', 'idle in transaction (aborted)'))
+			THEN format('last run was interrupted: process %s, started %s, stopped before it finished; the next run takes over',
+						st.running_pid, date_trunc('second', st.last_started))
+		 -- (a set restored from a dump has no state: not "ok" until a run
+		 -- succeeds here, and a failure is said as such)
+		 WHEN st.last_success IS NULL AND st.consecutive_failures > 0 THEN 'no run has succeeded yet; last run failed: ' || st.last_error
+		 WHEN st.last_success IS NULL AND s.created_at < now() - s.expected_every THEN 'no successful run recorded (maintenance is overdue)'
 		 WHEN st.last_success IS NULL THEN 'not maintained yet'
 		 WHEN st.last_success < now() - s.expected_every THEN 'maintenance has not succeeded for ' || date_trunc('second', now() - st.last_success)::text
 		 WHEN st.consecutive_failures > 0 THEN 'last run failed: ' || st.last_error
@@ -8014,7 +8024,12 @@ BEGIN
 	  AND s.rows <= s.calls * 100
 	  AND s.query ~* '^\s*select\M'
 	  AND s.query !~* '\m(now|random|clock_timestamp|current_timestamp|nextval|txid_current|pg_sleep)\M'
-	  AND s.query !~* '\mfor\s+(update|share)\M';
+	  AND s.query !~* '\mfor\s+(update|share)\M'
+	  -- an N+1 loop reads other keys at each call: batching is its fix,
+	  -- not a cache
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@._n_plus_one_entries() n
+					  WHERE n.kind = 'n_plus_one' AND n.queryid = s.queryid
+						AND n.dbid = s.dbid AND n.userid = s.userid);
 	"check" := 'cacheable_queries';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := CASE WHEN v_n = 0 THEN 'no read dominates the statement mix'
@@ -8827,6 +8842,14 @@ DECLARE
 	prepared boolean := false;
 	bound_left boolean;
 	lock_ms double precision;
+	step_lock_ms double precision;
+	failed boolean;
+	stop boolean;
+	ran boolean;
+	err_code pg_catalog.text;
+	err_msg pg_catalog.text;
+	holder pg_catalog.text;
+	policy pg_catalog.text;
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
@@ -8855,108 +8878,167 @@ BEGIN
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 	WHERE c.oid OPERATOR(pg_catalog.=) relation;
 	nonatomic := @extschema@._nonatomic();
+	-- one conversion or archiving run per table at a time
+	IF NOT @extschema@._archive_lock(relation) THEN
+		SELECT pg_catalog.format('process %s of role %s', l.pid, coalesce(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'))
+		INTO holder
+		FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+		WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1399537989::pg_catalog.oid
+		  AND l.objid OPERATOR(pg_catalog.=) relation::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted
+		LIMIT 1;
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = pg_catalog.format('%s is being converted or archived by another session (%s)', relation, coalesce(holder, '?')),
+			HINT = 'Nothing was changed.  Call partition_table again when that session has finished.';
+	END IF;
+	-- an archive policy on the table goes on after the conversion (said
+	-- to a caller that may read the policies)
+	IF pg_catalog.has_table_privilege('@extschema@.archive_policies', 'SELECT') THEN
+		SELECT ap.relation INTO policy FROM @extschema@.archive_policies ap
+		WHERE ap.enabled AND pg_catalog.to_regclass(ap.relation) OPERATOR(pg_catalog.=) partition_table.relation LIMIT 1;
+	END IF;
 
 	FOREACH ph IN ARRAY ARRAY['prepare', 'validate', 'swap', 'finish'] LOOP
-		IF ph OPERATOR(pg_catalog.=) 'finish' THEN
-			-- planned together with the swap: the relation is a partition now
-			stmts := finish;
-			stmts_as := finish_as;
-		ELSE
-			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-				fp := @extschema@._pt_fingerprint(relation);
-			END IF;
-			SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
-				   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
-				   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
-			INTO stmts, stmts_as, finish, finish_as
-			FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
-				retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
-		END IF;
-		CONTINUE WHEN stmts IS NULL;
-		IF NOT nonatomic THEN
-			IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
-				-- the constraint must be committed before it can be validated
-				-- without ACCESS EXCLUSIVE: stop here, the next call goes on
-				RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
-				steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
-				RETURN;
-			END IF;
+		failed := false;
+		stop := false;
+		ran := false;
+		err_code := NULL;
+		err_msg := NULL;
+		attempt := 0;
+		step_lock_ms := NULL;
+		BEGIN
 			IF ph OPERATOR(pg_catalog.=) 'finish' THEN
-				-- no scans while the caller's transaction holds the lock
-				later := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE NOT pg_catalog.starts_with(x, 'INSERT INTO '));
-				stmts := ARRAY(SELECT x FROM pg_catalog.unnest(stmts) x WHERE pg_catalog.starts_with(x, 'INSERT INTO '));
-				-- (the registration runs as the caller)
-				stmts_as := pg_catalog.array_fill(NULL::pg_catalog.regclass, ARRAY[pg_catalog.cardinality(stmts)]);
-				IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
-					RAISE NOTICE 'partition_table: run these after this transaction: %',
-						pg_catalog.array_to_string(later, '; ');
+				-- planned together with the swap: the relation is a partition now
+				stmts := finish;
+				stmts_as := finish_as;
+			ELSE
+				IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+					fp := @extschema@._pt_fingerprint(relation);
+				END IF;
+				SELECT pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) ph),
+					   pg_catalog.array_agg(p.statement ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish'),
+					   pg_catalog.array_agg(p.run_as ORDER BY p.step) FILTER (WHERE p.phase OPERATOR(pg_catalog.=) 'finish')
+				INTO stmts, stmts_as, finish, finish_as
+				FROM @extschema@.partition_table_plan(relation, column_name, part_interval, premake, retention,
+					retention_action, archive_schema, default_partition, lock_timeout, retries, historical_until) p;
+			END IF;
+			IF stmts IS NOT NULL AND NOT nonatomic THEN
+				IF ph OPERATOR(pg_catalog.=) 'validate' AND prepared THEN
+					-- the constraint must be committed before it can be
+					-- validated without ACCESS EXCLUSIVE: stop here, the
+					-- next call goes on
+					stop := true;
+				ELSIF ph OPERATOR(pg_catalog.=) 'finish' THEN
+					-- no scans while the caller's transaction holds the lock
+					later := stmts;
+					stmts := NULL;
 				END IF;
 			END IF;
+			IF stmts IS NOT NULL AND NOT stop THEN
+				ran := true;
+				LOOP
+					res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
+						CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
+					EXIT WHEN res.ok;
+					IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
+						failed := true;
+						err_code := res.err_code;
+						err_msg := res.message;
+						EXIT;
+					END IF;
+					attempt := attempt OPERATOR(pg_catalog.+) 1;
+					PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
+				END LOOP;
+				IF NOT failed THEN
+					step_lock_ms := res.lock_ms;
+					PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
+						pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
+				END IF;
+			END IF;
+		-- whatever fails in the step, the cancel of the call included,
+		-- undoes all of it
+		EXCEPTION WHEN others OR query_canceled THEN
+			failed := true;
+			GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+		END;
+		IF stop THEN
+			PERFORM @extschema@._archive_unlock(relation);
+			RAISE NOTICE 'partition_table: CHECK constraint added NOT VALID; call partition_table again in a new transaction to validate it and swap the tables';
+			steps := pg_catalog.array_to_string(done, E';\n') OPERATOR(pg_catalog.||) ';';
+			RETURN;
 		END IF;
-		attempt := 0;
-		LOOP
-			res := @extschema@._pt_run(stmts, stmts_as, lock_timeout, relation,
-				CASE WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN fp END);
-			EXIT WHEN res.ok;
-			IF NOT res.err_code OPERATOR(pg_catalog.=) ANY (retryable) OR attempt OPERATOR(pg_catalog.>=) retries THEN
-				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, res.message);
+		IF failed THEN
+			BEGIN
+				PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, false, err_msg);
+			EXCEPTION WHEN others OR query_canceled THEN
+				NULL;	-- the log is not worth keeping the table changed
+			END;
+			IF nonatomic THEN
+				COMMIT;
+				PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			END IF;
+			-- the table goes back to what it was before this call: the
+			-- CHECK constraint this call added (or one that failed its
+			-- validation) is dropped and the drop committed before the
+			-- error rolls back the transaction it is raised in
+			bound_left := false;
+			IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
+			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN
 				IF nonatomic THEN
+					BEGIN
+						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
+					EXCEPTION WHEN others OR query_canceled THEN
+						NULL;	-- said below: the constraint is looked for
+					END;
 					COMMIT;
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 				END IF;
-				-- the table goes back to what it was before this call: the
-				-- CHECK constraint this call added (or one that failed its
-				-- validation) is dropped and the drop committed before the
-				-- error rolls back the transaction it is raised in
-				bound_left := false;
-				IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
-				   AND (prepared OR res.err_code OPERATOR(pg_catalog.=) '23514') THEN
-					IF nonatomic THEN
-						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
-						COMMIT;
-						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-					END IF;
-					bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-						WHERE con.conrelid OPERATOR(pg_catalog.=) relation
-						  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
-				END IF;
-				IF ph OPERATOR(pg_catalog.=) 'validate' AND res.err_code OPERATOR(pg_catalog.=) '23514' THEN
-					RAISE EXCEPTION USING ERRCODE = '23514',
-						MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
-							relation, column_name),
-						DETAIL = res.message,
-						HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
-							ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
-				END IF;
-				RAISE EXCEPTION USING ERRCODE = res.err_code,
-					MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, res.message),
-					HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned; calling partition_table again registers it.'
-						WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
-						WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
-						WHEN ph OPERATOR(pg_catalog.=) 'swap' THEN 'The tables were not swapped.  Calling partition_table again resumes.'
-						ELSE 'The table is unchanged apart from a CHECK constraint sa_partition_bound; calling partition_table again resumes.' END;
+				bound_left := EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+					WHERE con.conrelid OPERATOR(pg_catalog.=) relation
+					  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
 			END IF;
-			attempt := attempt OPERATOR(pg_catalog.+) 1;
-			PERFORM pg_catalog.pg_sleep(LEAST(0.1 OPERATOR(pg_catalog.*) attempt, 2.0));
-		END LOOP;
-		IF ph OPERATOR(pg_catalog.=) 'swap' THEN
-			lock_ms := res.lock_ms;
+			PERFORM @extschema@._archive_unlock(relation);
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN
+				RAISE EXCEPTION USING ERRCODE = '23514',
+					MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
+						relation, column_name),
+					DETAIL = err_msg,
+					HINT = CASE WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, fix those rows and call again.', relation)
+						ELSE 'The CHECK constraint was removed again.  Fix those rows, or give historical_until above the largest value, and call again.' END;
+			END IF;
+			RAISE EXCEPTION USING ERRCODE = err_code,
+				MESSAGE = pg_catalog.format('partition_table failed in its %s step: %s', ph, err_msg),
+				HINT = CASE WHEN ph OPERATOR(pg_catalog.=) 'finish' THEN 'The table is partitioned and registered; calling partition_table again validates the foreign keys and analyzes it.'
+					WHEN bound_left THEN pg_catalog.format('The CHECK constraint sa_partition_bound added by this call could not be removed: drop it with ALTER TABLE %s DROP CONSTRAINT sa_partition_bound, or call partition_table again to resume.', relation)
+					WHEN prepared THEN 'Nothing was changed: the CHECK constraint this call added was removed again.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					WHEN ph OPERATOR(pg_catalog.=) 'prepare' THEN 'Nothing was changed.  Call partition_table again when the table is less busy, or with a longer lock_timeout.'
+					ELSE 'The table is unchanged apart from the CHECK constraint sa_partition_bound an earlier call left; calling partition_table again resumes, ALTER TABLE ... DROP CONSTRAINT sa_partition_bound removes it.' END;
 		END IF;
-		IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
-			prepared := true;
+		IF ran THEN
+			IF ph OPERATOR(pg_catalog.=) 'swap' THEN
+				lock_ms := step_lock_ms;
+			END IF;
+			IF ph OPERATOR(pg_catalog.=) 'prepare' THEN
+				prepared := true;
+			END IF;
+			done := done OPERATOR(pg_catalog.||) stmts;
 		END IF;
-		done := done OPERATOR(pg_catalog.||) stmts;
-		PERFORM @extschema@._pt_log(sch, tbl, 'partition_table ' OPERATOR(pg_catalog.||) ph, true,
-			pg_catalog.format('%s statements, %s retries', pg_catalog.cardinality(stmts), attempt), res.lock_ms);
 		IF nonatomic THEN
 			COMMIT;
 			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		END IF;
 	END LOOP;
+	PERFORM @extschema@._archive_unlock(relation);
+	IF pg_catalog.cardinality(later) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE NOTICE 'partition_table: run these after this transaction: %',
+			pg_catalog.array_to_string(later, '; ');
+	END IF;
 	IF lock_ms IS NOT NULL THEN
 		RAISE NOTICE 'partition_table: % is partitioned; the exclusive lock was held % ms',
 			pg_catalog.format('%I.%I', sch, tbl), pg_catalog.round(lock_ms::numeric, 1);
+	END IF;
+	IF policy IS NOT NULL THEN
+		RAISE NOTICE 'partition_table: the archive policy of % goes on: scale_advisor.run_archive_policies() archives each partition of it into the same archive', policy;
 	END IF;
 	-- create whatever partitions the present needs
 	CALL @extschema@.maintain_partitions(pg_catalog.format('%I.%I', sch, tbl)::regclass);
@@ -9272,7 +9354,9 @@ $$;
 -- counters went back since (a statistics reset, a crash), have no row.
 -- These are the figures pg_stat_user_tables shows every role; the function
 -- reads the extension's snapshot tables as their owner and returns nothing
--- else, so any role may run it (index_advice runs it for its reader).
+-- else, so any role may run it (index_advice runs it for its reader).  It
+-- waits at most a second for a lock on them; index_advice then goes on
+-- with the statistics' rates.
 CREATE FUNCTION @extschema@._index_table_activity(
     relids pg_catalog.oid[], window_s double precision,
     OUT relid pg_catalog.oid, OUT seconds double precision,
@@ -9282,6 +9366,7 @@ CREATE FUNCTION @extschema@._index_table_activity(
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '1s'
 AS $$
 DECLARE
 	v_cut timestamptz := pg_catalog.now()

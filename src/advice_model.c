@@ -190,6 +190,111 @@ activity_function(Oid nsp)
 						  2, argtypes, true);
 }
 
+/* one leaf table's rates from the snapshots */
+typedef struct LeafRate
+{
+	Oid			relid;			/* hash key */
+	bool		found;
+	double		secs;
+	double		ins;
+	double		upd;
+	double		hot;
+	double		del;
+	double		rpd;
+	bool		rpd_null;
+} LeafRate;
+
+/*
+ * Read the rates of the tables leaves from _index_table_activity() (in the
+ * extension's schema nsp) into seen, in a subtransaction: when that fails
+ * (its tables locked past its lock_timeout, say), the advice goes on with
+ * the statistics' rates and nothing is left behind.  Cancel and the like
+ * still end the reading.
+ */
+static void
+snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(leaves));
+	int			n = 0;
+	ListCell   *lc;
+	ArrayType  *arr;
+	Datum		args[2];
+	Oid			argtypes[2] = {OIDARRAYOID, FLOAT8OID};
+	StringInfoData q;
+	LeafRate   *volatile rates = NULL;
+	volatile uint64 nrates = 0;
+	uint64		i;
+
+	foreach(lc, leaves)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	arr = construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+	args[0] = PointerGetDatum(arr);
+	args[1] = Float8GetDatum((double) sa_advice_write_window_s);
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT relid, seconds, ins_per_s, upd_per_s, hot_per_s, del_per_s, rows_per_day FROM %s.%s($1, $2)",
+					 quote_identifier(get_namespace_name(nsp)),
+					 quote_identifier("_index_table_activity"));
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(q.data, 2, argtypes, args, NULL, true, 0) !=
+			SPI_OK_SELECT)
+			elog(ERROR, "could not read the write rates of the snapshots");
+		rates = (LeafRate *) MemoryContextAllocZero(oldcxt,
+													sizeof(LeafRate) *
+													Max(SPI_processed, 1));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			LeafRate   *r = &rates[i];
+
+			r->relid = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
+			r->secs = DatumGetFloat8(SPI_getbinval(tup, td, 2, &isnull));
+			r->ins = DatumGetFloat8(SPI_getbinval(tup, td, 3, &isnull));
+			r->upd = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
+			r->hot = DatumGetFloat8(SPI_getbinval(tup, td, 5, &isnull));
+			r->del = DatumGetFloat8(SPI_getbinval(tup, td, 6, &isnull));
+			r->rpd = DatumGetFloat8(SPI_getbinval(tup, td, 7, &r->rpd_null));
+		}
+		nrates = SPI_processed;
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (sa_error_ends_reading(edata->sqlerrcode))
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		nrates = 0;
+	}
+	PG_END_TRY();
+	for (i = 0; i < nrates; i++)
+	{
+		LeafRate   *r = hash_search(seen, &rates[i].relid, HASH_ENTER, NULL);
+
+		memcpy(r, &rates[i], sizeof(LeafRate));
+		r->found = true;
+	}
+}
+
 /*
  * Fill in the write rates and growth of the tables of models (SaTableModel
  * *, relid set) from the snapshots, then from the statistics for the
@@ -203,18 +308,6 @@ model_rates(List *models, Oid nsp)
 	ListCell   *lc;
 	HTAB	   *seen = NULL;
 	HASHCTL		ctl;
-	typedef struct LeafRate
-	{
-		Oid			relid;
-		bool		found;
-		double		secs,
-					ins,
-					upd,
-					hot,
-					del,
-					rpd;
-		bool		rpd_null;
-	} LeafRate;
 
 	foreach(lc, models)
 	{
@@ -232,48 +325,7 @@ model_rates(List *models, Oid nsp)
 	seen = hash_create("scale_advisor table rates", list_length(leaves) * 2,
 					   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	if (OidIsValid(fn))
-	{
-		Datum	   *elems = palloc(sizeof(Datum) * list_length(leaves));
-		int			n = 0;
-		ArrayType  *arr;
-		Datum		args[2];
-		Oid			argtypes[2] = {OIDARRAYOID, FLOAT8OID};
-		StringInfoData q;
-		uint64		i;
-
-		foreach(lc, leaves)
-			elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-		arr = construct_array(elems, n, OIDOID, sizeof(Oid), true,
-							  TYPALIGN_INT);
-		args[0] = PointerGetDatum(arr);
-		args[1] = Float8GetDatum((double) sa_advice_write_window_s);
-		initStringInfo(&q);
-		appendStringInfo(&q, "SELECT relid, seconds, ins_per_s, upd_per_s, hot_per_s, del_per_s, rows_per_day FROM %s.%s($1, $2)",
-						 quote_identifier(get_namespace_name(nsp)),
-						 quote_identifier("_index_table_activity"));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args(q.data, 2, argtypes, args, NULL, true, 0) !=
-			SPI_OK_SELECT)
-			elog(ERROR, "could not read the write rates of the snapshots");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Oid			relid = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
-			LeafRate   *r = hash_search(seen, &relid, HASH_ENTER, NULL);
-
-			r->found = true;
-			r->secs = DatumGetFloat8(SPI_getbinval(tup, td, 2, &isnull));
-			r->ins = DatumGetFloat8(SPI_getbinval(tup, td, 3, &isnull));
-			r->upd = DatumGetFloat8(SPI_getbinval(tup, td, 4, &isnull));
-			r->hot = DatumGetFloat8(SPI_getbinval(tup, td, 5, &isnull));
-			r->del = DatumGetFloat8(SPI_getbinval(tup, td, 6, &isnull));
-			r->rpd = DatumGetFloat8(SPI_getbinval(tup, td, 7, &r->rpd_null));
-		}
-		SPI_finish();
-	}
+		snapshot_rates(seen, leaves, nsp);
 	foreach(lc, models)
 	{
 		SaTableModel *tm = (SaTableModel *) lfirst(lc);
@@ -498,8 +550,10 @@ model_updates(List *models, bool all_users)
 			SaUpdateCols *uc2;
 
 			foreach(l2, tm->leaves)
+			{
 				if (!match && lfirst_oid(l2) != tm->relid)
 					match = names_relation(rv, lfirst_oid(l2));
+			}
 			if (!match)
 				continue;
 			uc2 = (SaUpdateCols *) palloc0(sizeof(SaUpdateCols));

@@ -19,11 +19,16 @@
  * existing index already serves are skipped.  Each candidate is checked by
  * planning every statement that touches its table with the candidate
  * injected (whatif.c).  The choice is greedy over the whole workload: the
- * candidate that saves the most statement time per hour (calls times mean
- * time times the cost reduction, counting for each statement only what it
- * gains over the indexes already chosen), less the cost of maintaining it
- * under the table's write rate, is taken first; among candidates within 5 %
- * of the best, the smallest wins.
+ * candidate that saves the most statement time per hour (calls times the
+ * time of a call at normal load times the cost reduction, counting for each
+ * statement only what it gains over the indexes already chosen), less its
+ * upkeep under the table's writes (advice_model.c), is taken first.
+ * Candidates on the same table within 5 % of the best that serve a
+ * statement in common tie; the tie goes to the smallest unless a larger one
+ * leaves at most half as much once the table has grown and for its most
+ * common key (break_tie).  A partitioned table's candidates are on the
+ * table itself (plans.c maps its partitions' scans to it), and its advice
+ * says how to build the index partition by partition.
  *
  * Statements that cannot be planned any more (a table was dropped, the
  * text was too long to keep, the role that ran it was dropped) are skipped
@@ -1693,8 +1698,10 @@ check_of(Cand *c, StmtInfo *s)
 	ListCell   *lc;
 
 	foreach(lc, c->checks)
+	{
 		if (((Check *) lfirst(lc))->s == s)
 			return (Check *) lfirst(lc);
+	}
 	return NULL;
 }
 
@@ -1933,8 +1940,10 @@ group_index(List *group, Cand *c)
 	ListCell   *lc;
 
 	foreach(lc, group)
+	{
 		if (lfirst(lc) == c)
 			return foreach_current_index(lc);
+	}
 	return 0;
 }
 
@@ -1951,7 +1960,7 @@ cmp_cand_size(const ListCell *a, const ListCell *b)
 }
 
 #define SA_AGED_STATEMENTS	4	/* heaviest statements planned aged */
-#define SA_AGED_BETTER		0.5		/* a larger index must leave this share */
+#define SA_AGED_BETTER		0.5 /* a larger index must leave this share */
 
 /*
  * Break a tie: the candidates of group (the best first) save about the

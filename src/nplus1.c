@@ -99,7 +99,7 @@ static const char *const np_kind_names[] = {
 };
 
 static NpSlot np_slots[NP_SLOTS];
-static uint64 np_slot_qid[NP_SLOTS];	/* np_slots[i].queryid, densely */
+static uint64 np_slot_qid[NP_SLOTS];	/* np_slots[i]'s key (np_slot_key) */
 static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
@@ -110,25 +110,48 @@ static uint32 np_block_mask = 0;	/* those flagged inside their block */
 static bool np_exit_registered = false;
 
 /*
- * Breaks: np_break_tick is the tick of the first statement after the
- * session was idle longer than the window; np_wide_tick the tick of the
- * first statement after a transaction block that ran more than one
- * statement ended.  A run whose last execution came before either cannot
- * go on (outside its own transaction block).
+ * Application contexts.  A transaction-mode pooler hands one server
+ * connection to several clients in turn and sets each one's
+ * application_name: the runs, the idle time and the statement before are
+ * followed per application_name, so that the loops of clients that share
+ * a server connection neither mix nor cut each other.  A slot belongs to
+ * one context (its key is the query id with the context's number in its
+ * top bits).
+ *
+ * Breaks: break_tick is the tick of the first statement after the context
+ * was idle longer than the window; wide_tick the tick of the first
+ * statement after a transaction block that ran more than one statement
+ * ended.  A run whose last execution came before either cannot go on
+ * (outside its own transaction block).
  */
-static uint32 np_break_tick = 0;
-static uint32 np_wide_tick = 0;
-static int	np_block_stmts = 0; /* statements of the current transaction */
-static TimestampTz np_last_end = 0; /* end of the latest statement */
-static const char *np_app_seen = NULL;	/* application_name then */
+#define NP_APPS			4
 
-/* the statement before the current one */
-static uint64 np_prev_queryid = 0;
-static Oid	np_prev_userid = InvalidOid;
-static uint64 np_prev_rows = 0;
-static uint64 np_prev_xact = 0;
-static TimestampTz np_prev_ts = 0;
-static int	np_prev_slot = 0;
+typedef struct NpApp
+{
+	char		name[NAMEDATALEN];
+	bool		used;
+	uint32		seen;			/* np_tick when it was last current */
+	TimestampTz last_end;		/* end of its latest statement */
+	uint32		break_tick;
+	uint32		wide_tick;
+	/* the statement before the current one */
+	uint64		prev_queryid;
+	Oid			prev_userid;
+	uint64		prev_rows;
+	uint64		prev_xact;
+	TimestampTz prev_ts;
+	int			prev_slot;
+} NpApp;
+
+static NpApp np_apps[NP_APPS];
+static NpApp *np_cur = &np_apps[0];
+static int	np_cur_app = 0;
+static const char *np_app_seen = NULL;	/* application_name when np_cur was
+										 * chosen */
+static int	np_block_stmts = 0; /* statements of the current transaction */
+
+/* the key of a slot: query id and application context */
+#define np_slot_key(queryid, app) ((queryid) ^ ((uint64) (app) << 61))
 
 /* hash of the client's address, for the pooled runs */
 static uint32 np_client = 0;
@@ -219,7 +242,9 @@ typedef struct NpPoolRun
 	double		published_ms;
 	uint64		parent_queryid; /* 0: no share found a parent yet */
 	TimestampTz parent_ts;		/* start of the parent's execution */
-	int64		parent_rows;
+	int64		parent_rows;	/* rows its executions fed (most a share saw) */
+	int64		parent_last;	/* rows of the latest of them */
+	bool		parent_loop;	/* the loop is nested in its parent */
 	NpParent	parent;			/* its text (parent.queryid 0: unknown) */
 } NpPoolRun;
 
@@ -334,7 +359,7 @@ np_xact_callback(XactEvent event, void *arg)
 				np_end_block_runs(np_xact_seq);
 			/* a block of several statements ends the runs it crossed */
 			if (np_block_stmts > 1)
-				np_wide_tick = np_tick + 1;
+				np_cur->wide_tick = np_tick + 1;
 			np_block_stmts = 0;
 			np_xact_seq++;
 			break;
@@ -543,15 +568,15 @@ np_hash_param(const ParamExternData *prm)
  * The statement observer
  * ----------------------------------------------------------------
  */
-/* the slot of queryid, or the least recently used one */
+/* the slot of a key (np_slot_key), or the least recently used one */
 static inline int
-np_find_slot(uint64 queryid)
+np_find_slot(uint64 key)
 {
 	int			i;
 	int			victim;
 
 	for (i = 0; i < NP_SLOTS; i++)
-		if (np_slot_qid[i] == queryid)
+		if (np_slot_qid[i] == key)
 			return i;
 	victim = 0;
 	for (i = 1; i < NP_SLOTS; i++)
@@ -604,10 +629,13 @@ np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
 
 		m &= m - 1;
 		if (s->parent_queryid != st->queryid || s == ps ||
-			s->userid != st->userid)
+			s->userid != st->userid || s->app != np_cur_app)
 			continue;
 		if (iterating)
+		{
 			s->parent_rows += st->rows;
+			s->parent_last = st->rows;
+		}
 		else
 		{
 			/* a pooled run that walked its rows is over for every share */
@@ -647,13 +675,14 @@ np_settle_parent(NpSlot *slot)
 	int			i,
 				j;
 
+	slot->parent_loop = false;
 	for (i = 0; i < 4 && slot->parent_queryid != 0; i++)
 	{
 		NpSlot	   *ps = NULL;
 		uint32		pexec;
 
 		for (j = 0; j < NP_SLOTS; j++)
-			if (np_slots[j].queryid == slot->parent_queryid &&
+			if (np_slot_qid[j] == np_slot_key(slot->parent_queryid, slot->app) &&
 				np_slots[j].userid == slot->userid &&
 				&np_slots[j] != slot)
 				ps = &np_slots[j];
@@ -665,9 +694,13 @@ np_settle_parent(NpSlot *slot)
 		pexec = ps->calls >= slot->parent_calls0 ?
 			ps->calls - slot->parent_calls0 + 1 : ps->calls;
 		if (slot->calls > pexec)
+		{
+			slot->parent_loop = true;
 			break;
+		}
 		slot->parent_queryid = ps->parent_queryid;
 		slot->parent_rows = ps->parent_rows;
+		slot->parent_last = ps->parent_last;
 		slot->parent_ts = ps->parent_ts;
 		slot->parent_calls0 = ps->parent_calls0;
 	}
@@ -745,6 +778,7 @@ np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 			 TimestampTz now, bool idle)
 {
 	int			i = slot - np_slots;
+	NpApp	   *a = np_cur;
 
 	if (slot->open)
 		np_end_run(slot);
@@ -755,33 +789,36 @@ np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 	 * ROLE (or inside a SECURITY DEFINER function) the text of another
 	 * role's statement must not reach this one's entry.
 	 */
-	if (np_prev_queryid != 0 && np_prev_queryid != st->queryid &&
-		np_prev_userid == st->userid &&
-		((xact != 0 && np_prev_xact == xact) || !idle))
+	if (a->prev_queryid != 0 && a->prev_queryid != st->queryid &&
+		a->prev_userid == st->userid &&
+		((xact != 0 && a->prev_xact == xact) || !idle))
 	{
-		NpSlot	   *ps = &np_slots[np_prev_slot];
+		NpSlot	   *ps = &np_slots[a->prev_slot];
 
-		slot->parent_queryid = np_prev_queryid;
-		slot->parent_rows = np_prev_rows;
-		slot->parent_ts = np_prev_ts;
-		slot->parent_calls0 = (ps->queryid == np_prev_queryid && ps->calls > 0) ?
+		slot->parent_queryid = a->prev_queryid;
+		slot->parent_rows = a->prev_rows;
+		slot->parent_last = a->prev_rows;
+		slot->parent_ts = a->prev_ts;
+		slot->parent_calls0 = (ps->queryid == a->prev_queryid && ps->calls > 0) ?
 			ps->calls : 1;
 	}
 	else
 	{
 		slot->parent_queryid = 0;
 		slot->parent_rows = 0;
+		slot->parent_last = 0;
 		slot->parent_ts = 0;
 		slot->parent_calls0 = 0;
 	}
 	slot->queryid = st->queryid;
-	np_slot_qid[i] = st->queryid;
+	slot->app = np_cur_app;
+	np_slot_qid[i] = np_slot_key(st->queryid, np_cur_app);
 	np_watch_mask &= ~((uint32) 1 << i);
 	slot->decided = false;
 	slot->xact = xact;
 	slot->last_xact = xact;
 	slot->loose = (xact == 0);
-	slot->idle_before = idle || np_prev_queryid == 0;
+	slot->idle_before = idle || a->prev_queryid == 0;
 	slot->open = false;
 	slot->first_ts = now;
 	slot->calls = 0;
@@ -881,9 +918,14 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 	if (slot->calls == 2)
 		np_watch(slot);
 
-	/* keep an earlier text of the run to find the constant that varies */
-	if (slot->calls + 1 == (uint32) np_min_calls && len < NP_STASH_LEN &&
-		txt != NULL)
+	/*
+	 * Keep an earlier text of the run to find the constant that varies:
+	 * the one before the run is flagged, or for a share of a pooled run
+	 * (which may be flagged at any of its executions) its second one.
+	 */
+	if (len < NP_STASH_LEN && txt != NULL &&
+		(slot->calls + 1 == (uint32) np_min_calls ||
+		 (slot->calls == 2 && np_pooled(slot))))
 	{
 		memcpy(slot->stash, txt, len);
 		slot->stash_len = len;
@@ -901,9 +943,12 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 		np_flag(slot, st, txt, len);
 }
 
-/* the session was idle: the loops of its previous burst of work are over */
+/*
+ * Application context app was idle: the loops of its previous burst of
+ * work are over.
+ */
 static pg_noinline void
-np_end_loose_runs(void)
+np_end_loose_runs(int app)
 {
 	uint32		m = np_open_mask;
 
@@ -912,9 +957,64 @@ np_end_loose_runs(void)
 		NpSlot	   *s = &np_slots[pg_rightmost_one_pos32(m)];
 
 		m &= m - 1;
-		if (s->loose)
+		if (s->loose && s->app == app)
 			np_end_run(s);
 	}
+}
+
+/*
+ * application_name changed: make its context the current one.  A context
+ * not current for longer than the window has its loops ended; when all
+ * are taken, the one current longest ago gives way, with its runs.
+ */
+static pg_noinline void
+np_switch_app(TimestampTz now, int64 window)
+{
+	const char *name = application_name != NULL ? application_name : "";
+	int			i,
+				found = -1,
+				unused = -1,
+				oldest = -1;
+
+	np_app_seen = application_name;
+	for (i = 0; i < NP_APPS; i++)
+	{
+		NpApp	   *a = &np_apps[i];
+
+		if (!a->used)
+		{
+			if (unused < 0)
+				unused = i;
+			continue;
+		}
+		if (strcmp(a->name, name) == 0)
+			found = i;
+		else if (np_open_mask != 0 && now - a->last_end > window)
+			np_end_loose_runs(i);
+		if (oldest < 0 || (int32) (a->seen - np_apps[oldest].seen) < 0)
+			oldest = i;
+	}
+	if (found < 0)
+	{
+		int			victim = unused >= 0 ? unused : oldest;
+		NpApp	   *a = &np_apps[victim];
+
+		/* its slots are another application's from now on */
+		for (i = 0; i < NP_SLOTS; i++)
+		{
+			if (np_slots[i].calls > 0 && np_slots[i].app == victim)
+				np_end_run(&np_slots[i]);
+			if (np_slots[i].app == victim)
+				np_slot_qid[i] = 0;
+		}
+		memset(a, 0, sizeof(NpApp));
+		strlcpy(a->name, name, NAMEDATALEN);
+		a->used = true;
+		found = victim;
+	}
+	np_cur_app = found;
+	np_cur = &np_apps[found];
+	np_cur->seen = np_tick;
 }
 
 /* is a trigger running (its statements are never looked at)? */
@@ -934,7 +1034,9 @@ np_observe(const SaStatement *st)
 	int64		window;
 	uint64		xact;
 	NpSlot	   *slot;
+	NpApp	   *app;
 	int			slotno;
+	uint64		key;
 	bool		idle;
 	bool		cont;
 
@@ -951,25 +1053,23 @@ np_observe(const SaStatement *st)
 	 */
 	now = GetCurrentStatementStartTimestamp();
 	window = (int64) np_window_ms * 1000;
-	idle = now - np_last_end > window;
-	np_last_end = now + (int64) (st->exec_ms * 1000.0);
 
 	/*
-	 * A new application_name (a pooler handing this server connection to
-	 * another client sets it) is a new session as far as loops go.  The
-	 * setting gets a new string each time it is set.
+	 * Another application_name: a pooler handing this server connection to
+	 * another client sets it.  The setting gets a new string each time it
+	 * is set.
 	 */
 	if (unlikely(application_name != np_app_seen))
-	{
-		np_app_seen = application_name;
-		idle = true;
-	}
+		np_switch_app(now, window);
+	app = np_cur;
+	idle = now - app->last_end > window;
+	app->last_end = now + (int64) (st->exec_ms * 1000.0);
 	if (unlikely(idle))
 	{
-		np_break_tick = np_tick + 1;
-		/* loops of the session's previous burst of work are over */
+		app->break_tick = np_tick + 1;
+		/* loops of the context's previous burst of work are over */
 		if (np_open_mask != 0)
-			np_end_loose_runs();
+			np_end_loose_runs(np_cur_app);
 	}
 	if (np_catalog_only(st->query_desc->plannedstmt))
 		return;
@@ -978,7 +1078,8 @@ np_observe(const SaStatement *st)
 	/* nested statements share the transaction of their top-level one */
 	xact = (!st->toplevel || IsTransactionBlock()) ? np_xact_seq : 0;
 
-	slotno = np_find_slot(st->queryid);
+	key = np_slot_key(st->queryid, np_cur_app);
+	slotno = np_find_slot(key);
 	slot = &np_slots[slotno];
 	np_tick++;
 
@@ -988,12 +1089,12 @@ np_observe(const SaStatement *st)
 	 * and, for a run without a parent, no block of several statements
 	 * ended since.
 	 */
-	cont = slot->queryid == st->queryid && slot->calls > 0 &&
+	cont = np_slot_qid[slotno] == key && slot->calls > 0 &&
 		slot->userid == st->userid &&
 		((xact != 0 && slot->last_xact == xact) ||
-		 ((int32) (slot->used - np_break_tick) >= 0 &&
+		 ((int32) (slot->used - app->break_tick) >= 0 &&
 		  (slot->parent_rows >= 2 ||
-		   (int32) (slot->used - np_wide_tick) >= 0)));
+		   (int32) (slot->used - app->wide_tick) >= 0)));
 	if (unlikely(np_watch_mask != 0))
 		np_parent_ran(slot, cont, st, now);
 	if (!cont)
@@ -1007,7 +1108,7 @@ np_observe(const SaStatement *st)
 	slot->used = np_tick;
 	slot->calls++;
 	slot->run_ms += st->exec_ms;
-	slot->last_end = np_last_end;
+	slot->last_end = app->last_end;
 
 	if (unlikely(!slot->decided))
 		np_undecided(slot, st);
@@ -1028,12 +1129,12 @@ np_observe(const SaStatement *st)
 			np_publish(slot);
 	}
 
-	np_prev_queryid = st->queryid;
-	np_prev_userid = st->userid;
-	np_prev_rows = st->rows;
-	np_prev_xact = xact;
-	np_prev_ts = now;
-	np_prev_slot = slotno;
+	app->prev_queryid = st->queryid;
+	app->prev_userid = st->userid;
+	app->prev_rows = st->rows;
+	app->prev_xact = xact;
+	app->prev_ts = now;
+	app->prev_slot = slotno;
 	if (st->rows >= 2 && st->operation == CMD_SELECT)
 	{
 		int			len;
@@ -1109,7 +1210,7 @@ np_publish(NpSlot *slot)
 	np_make_key(&key, slot, slot->kind);
 	np_entry_add(&key, slot->calls - slot->published_calls,
 				 slot->run_ms - slot->published_ms, slot->calls, true,
-				 slot->parent_queryid, slot->parent_rows);
+				 slot->parent_queryid, slot->parent_last);
 	slot->published_calls = slot->calls;
 	slot->published_ms = slot->run_ms;
 }
@@ -1502,13 +1603,14 @@ np_classify(CmdType operation, int64 changes, int64 identical)
  * its statement already takes a list of keys, build the rewrite if its
  * detection has none, and count the detection.  slot is the run (or this
  * backend's share of it), txt the text of its statement and params its
- * parameters now, parent the parent's text (or NULL).  Returns false when
- * the run is not a loop.
+ * parameters now, parent the parent's text (or NULL), parent_loop whether
+ * the loop is nested in its parent.  Returns false when the run is not a
+ * loop.
  */
 static bool
 np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
-		  ParamListInfo params, NpParent *parent, uint64 parent_queryid,
-		  int64 parent_rows, int64 calls, double ms)
+		  ParamListInfo params, NpParent *parent, bool parent_loop,
+		  uint64 parent_queryid, int64 parent_rows, int64 calls, double ms)
 {
 	NpRewrite	rw = {NULL, NULL, NULL, NULL};
 	NpKey		key;
@@ -1549,7 +1651,13 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 			batched = np_takes_key_list(slot, txt, len, params);
 			if (!batched && build)
 			{
-				sa_np_build_rewrite(slot, txt, len, params, parent, &rw);
+				/*
+				 * A parent that is itself a loop (the loop is nested in it)
+				 * runs once per row of its own parent: a JOIN with one of
+				 * its executions is not the loop.
+				 */
+				sa_np_build_rewrite(slot, txt, len, params,
+									parent_loop ? NULL : parent, &rw);
 				rw.batched = sa_np_fit(rw.batched, NP_BATCHED_LEN);
 				rw.joined = sa_np_fit(rw.joined, NP_JOIN_LEN);
 				rw.batched_note = sa_np_fit(rw.batched_note, NP_NOTE_LEN);
@@ -1696,13 +1804,15 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	{
 		slot->parent_queryid = 0;
 		slot->parent_rows = 0;
+		slot->parent_last = 0;
 		np_watch(slot);
 	}
 	else
 		parent = np_find_parent(slot->parent_queryid, slot->userid);
 
 	if (!np_detect(slot, kind, txt, len, st->params, parent,
-				   slot->parent_queryid, slot->parent_rows, slot->calls,
+				   slot->parent_loop,
+				   slot->parent_queryid, slot->parent_last, slot->calls,
 				   slot->run_ms))
 		return;
 	slot->kind = kind;
@@ -1798,6 +1908,8 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 	r->parent_queryid = 0;
 	r->parent_ts = 0;
 	r->parent_rows = 0;
+	r->parent_last = 0;
+	r->parent_loop = false;
 	r->parent.queryid = 0;
 }
 
@@ -2001,6 +2113,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	double		dms = 0;
 	uint64		pqid = 0;
 	uint32		gen;
+	bool		ploop = false;
 	uint32		untracked;
 	uint32		changes = slot->changes;
 	uint32		identical = slot->identical;
@@ -2111,14 +2224,21 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 			r->parent_queryid = slot->parent_queryid;
 			r->parent_ts = slot->parent_ts;
 			r->parent_rows = slot->parent_rows;
+			r->parent_last = slot->parent_last;
+			r->parent_loop = slot->parent_loop;
 			if (p != NULL)
 				np_copy_parent(&r->parent, p);
 			else
 				r->parent.queryid = 0;
 		}
-		else if (r->parent_queryid == slot->parent_queryid &&
-				 (int64) slot->parent_rows > r->parent_rows)
-			r->parent_rows = slot->parent_rows;
+		else if (r->parent_queryid == slot->parent_queryid)
+		{
+			if ((int64) slot->parent_rows > r->parent_rows)
+				r->parent_rows = slot->parent_rows;
+			r->parent_last = slot->parent_last;
+			if (txt != NULL)
+				r->parent_loop = slot->parent_loop;
+		}
 	}
 
 	if (r->kind != NP_KIND_NONE)
@@ -2131,7 +2251,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		r->published_ms = r->run_ms;
 		total = r->calls;
 		pqid = r->parent_queryid;
-		prows = r->parent_rows;
+		prows = r->parent_last;
 	}
 	else if (!r->decided && !r->flagging && txt != NULL &&
 			 r->calls >= np_min_calls)
@@ -2139,6 +2259,19 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		kind = np_classify(r->operation, r->changes, r->identical);
 		if (kind == NP_KIND_NPLUS1 && r->parent_rows < 2)
 			kind = NP_KIND_NONE;	/* no statement fed the keys (yet) */
+
+		/*
+		 * The rewrite needs to know what varies: the bound parameters that
+		 * changed, or an earlier text of this share that differs from this
+		 * one (unless the text is too long to keep).  Without either, a
+		 * later execution flags the run.
+		 */
+		if (kind != NP_KIND_NONE && kind != NP_KIND_IDENTICAL &&
+			(params == NULL || params->numParams == 0) &&
+			len < NP_STASH_LEN &&
+			(slot->stash_len < 0 ||
+			 (slot->stash_len == len && memcmp(slot->stash, txt, len) == 0)))
+			kind = NP_KIND_NONE;
 		if (kind != NP_KIND_NONE)
 		{
 			flag_it = true;
@@ -2151,7 +2284,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 			if (kind != NP_KIND_IDENTICAL)
 			{
 				pqid = r->parent_queryid;
-				prows = r->parent_rows;
+				prows = r->parent_last;
+				ploop = r->parent_loop;
 				if (r->parent.queryid != 0)
 					np_copy_parent(&pcopy, &r->parent);
 				else
@@ -2174,7 +2308,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 
 		loop = np_detect(slot, kind, txt, len, params,
 						 (pqid != 0 && pcopy.queryid != 0) ? &pcopy : NULL,
-						 pqid, prows, total, dms);
+						 ploop, pqid, prows, total, dms);
 		SpinLockAcquire(&r->mutex);
 		if (r->used && r->gen == gen)
 		{
@@ -2189,7 +2323,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 				r->published = r->calls;
 				r->published_ms = r->run_ms;
 				total = r->calls;
-				prows = r->parent_rows;
+				prows = r->parent_last;
 			}
 			slot->pool_kind = r->kind;
 		}
@@ -2483,7 +2617,10 @@ scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
 	np_watch_mask = 0;
 	np_open_mask = 0;
 	np_block_mask = 0;
-	np_prev_queryid = 0;
+	memset(np_apps, 0, sizeof(np_apps));
+	np_cur = &np_apps[0];
+	np_cur_app = 0;
+	np_app_seen = NULL;
 	/* and so do the pooled runs */
 	if (np_pool != NULL)
 	{

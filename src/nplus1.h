@@ -54,6 +54,7 @@ typedef struct NpSlot
 	double		published_ms;
 	uint64		parent_queryid;
 	uint64		parent_rows;	/* rows the parent's executions fed the run */
+	uint64		parent_last;	/* rows of the latest of them */
 	TimestampTz parent_ts;		/* start of the parent's execution */
 	uint32		parent_calls0;	/* the parent's run length when this began */
 	uint64		vary_mask;		/* parameters that changed in the run */
@@ -62,12 +63,14 @@ typedef struct NpSlot
 	CmdType		operation;
 	Oid			dbid;
 	Oid			userid;
+	uint8		app;			/* application context (nplus1.c) */
 	uint8		kind;			/* NP_KIND_NONE until flagged here */
 	bool		decided;		/* flagged, or found not to be a loop */
 	bool		loose;			/* began outside a transaction block, or
 								 * went on in another one */
 	bool		idle_before;	/* the session was idle when it began */
 	bool		open;			/* has counts to publish when it ends */
+	bool		parent_loop;	/* its parent is a loop it is nested in */
 	/* this backend's share of a pooled run (nplus1.c, "Pooled runs") */
 	int16		pool_idx;		/* -1: not pooled, -2: no room, local */
 	uint8		pool_kind;		/* the pooled run's kind, as last seen */

@@ -10,7 +10,10 @@
  * expressions that a sequential scan filtered on, that an index scan still
  * had to filter on, that a join matched it on, or that a sort under a LIMIT
  * ordered it by.  The capture and the advisor (advisor.c) share it: the
- * capture on executed plans, the advisor on plans made again later.
+ * capture on executed plans, the advisor on plans made again later.  A
+ * partition's scan is reported as one of the partitioned table at the top
+ * of its tree, with its columns mapped by name (need_to_parent), so that
+ * advice and workload name the table the application queries.
  *
  * The capture uses the observers of src/hooks.c: for a sample of
  * executions (scale_advisor.plan_sample_rate) the executor start observer
@@ -925,6 +928,7 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 	into->actual &= from->actual;
 	/* equality terms first, then ranges, then sort keys */
 	for (pass = 0; pass < 3; pass++)
+	{
 		foreach(lc, into->terms)
 		{
 			char		k = ((SaTerm *) lfirst(lc))->kind;
@@ -934,6 +938,7 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 			if (p == pass)
 				ordered = lappend(ordered, lfirst(lc));
 		}
+	}
 	into->terms = ordered;
 }
 

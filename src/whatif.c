@@ -642,13 +642,13 @@ is_or_under(Oid relid, Oid ancestor)
  * The hypothetical index of a partitioned table as it would be on one of
  * its partitions: the same definition with the partition's own column
  * numbers (a partition may number its columns differently, after a dropped
- * column or when it was attached).
+ * column or when it was attached).  Both are usually locked by the planning
+ * already; the locks are kept to the end of the transaction.
  */
 SaHypoIndex *
 sa_hypo_for_partition(SaHypoIndex *h, Oid child)
 {
 	SaHypoIndex *c = (SaHypoIndex *) palloc(sizeof(SaHypoIndex));
-	/* both are usually locked by the planning already; kept to the end */
 	Relation	prel = relation_open(h->relid, AccessShareLock);
 	Relation	crel = relation_open(child, AccessShareLock);
 	AttrMap    *map = sa_build_attrmap_by_name(RelationGetDescr(crel),
@@ -904,7 +904,7 @@ sa_hypo_size_bytes(SaHypoIndex *h)
 	{
 		/* one index on every leaf partition */
 		List	   *leaves = find_all_inheritors(h->relid, AccessShareLock,
-													 NULL);
+												 NULL);
 		ListCell   *lc;
 		double		total = 0;
 		double		admit = h->admit > 0 ? h->admit : 1.0;

@@ -101,7 +101,9 @@ GRANT SELECT ON @extschema@.index_workload, @extschema@.index_advice,
 -- counters went back since (a statistics reset, a crash), have no row.
 -- These are the figures pg_stat_user_tables shows every role; the function
 -- reads the extension's snapshot tables as their owner and returns nothing
--- else, so any role may run it (index_advice runs it for its reader).
+-- else, so any role may run it (index_advice runs it for its reader).  It
+-- waits at most a second for a lock on them; index_advice then goes on
+-- with the statistics' rates.
 CREATE FUNCTION @extschema@._index_table_activity(
     relids pg_catalog.oid[], window_s double precision,
     OUT relid pg_catalog.oid, OUT seconds double precision,
@@ -111,6 +113,7 @@ CREATE FUNCTION @extschema@._index_table_activity(
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '1s'
 AS $$
 DECLARE
 	v_cut timestamptz := pg_catalog.now()

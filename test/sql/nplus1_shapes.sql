@@ -25,8 +25,8 @@ INSERT INTO ns_comments SELECT g, (g - 1) / 3 + 1, g, 'comment ' || g
 
 -- 1. Nested loops: the posts, the comments of each post, the user of each
 -- comment (three per post).  The users loop walks the rows of the comments
--- loop: its parent is the comments statement, fed 36 rows by 12
--- executions, and the comments loop's next execution does not end it.
+-- loop: its parent is the comments statement (parent_rows: what its latest
+-- execution returned), and the comments loop's next execution does not end it.
 SELECT scale_advisor.n_plus_one_reset();
 BEGIN;
 SELECT id, title FROM ns_posts WHERE id <= 12 ORDER BY id;
@@ -83,6 +83,11 @@ SELECT id, name FROM ns_users WHERE id = 36;
 COMMIT;
 SELECT kind, query, parent_query, parent_rows, last_run, detections
   FROM scale_advisor.n_plus_one ORDER BY query;
+-- a JOIN with one execution of the comments statement is not the users
+-- loop: none is offered for it
+SELECT query ~ 'ns_users' AS users_loop, batched_query IS NOT NULL AS batched,
+       join_query IS NOT NULL AS joined
+  FROM scale_advisor.n_plus_one ORDER BY query;
 -- the same outside a transaction block
 SELECT scale_advisor.n_plus_one_reset();
 SELECT id, title FROM ns_posts WHERE id <= 12 ORDER BY id;
@@ -137,6 +142,11 @@ SELECT id, name FROM ns_users WHERE id = 35;
 SELECT id, name FROM ns_users WHERE id = 36;
 \o
 SELECT kind, query, parent_query, parent_rows, last_run, detections
+  FROM scale_advisor.n_plus_one ORDER BY query;
+-- a JOIN with one execution of the comments statement is not the users
+-- loop: none is offered for it
+SELECT query ~ 'ns_users' AS users_loop, batched_query IS NOT NULL AS batched,
+       join_query IS NOT NULL AS joined
   FROM scale_advisor.n_plus_one ORDER BY query;
 
 -- 2. Loops whose every iteration is its own transaction, as ActiveRecord

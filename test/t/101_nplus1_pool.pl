@@ -221,9 +221,9 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 }
 
 # 6. A pooler hands the server connection to another client and sets its
-# application_name: the first client's loop ends there, counted in full
-# under its own name, and the next client's lookups, with no parent of
-# their own, neither lengthen it nor make a loop.
+# application_name: the first client's loop is counted in full under its
+# own name, and the next client's lookups, with no parent of their own,
+# neither lengthen it nor make a loop.
 {
 	my $s = session('pl_cli1', 'app');
 	run($s, $parent);
@@ -240,6 +240,25 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 	is(rows('pl_cli1'), "n_plus_one|$parent|50|12|1|12",
 		"the first client's loop: 12 lookups under its own name");
 	is(rows('pl_cli2'), '', "the next client's lookups are no loop");
+}
+
+# 7. Two clients take turns on one server connection (a transaction-mode
+# pooler sets each one's application_name before its statement): the loop
+# of the first is followed whole, the other's lookups stay apart.
+{
+	my $s = session('pl_ctx_a', 'app');
+	run($s, $parent);
+	for my $i (1 .. 12)
+	{
+		run($s, "SET application_name = 'pl_ctx_a'");
+		run($s, "SELECT id, name FROM pl_users WHERE id = $i");
+		run($s, "SET application_name = 'pl_ctx_b'");
+		run($s, "SELECT id, name FROM pl_users WHERE id = " . (100 - $i));
+	}
+	finish($s);
+	is(rows('pl_ctx_a'), "n_plus_one|$parent|50|12|1|12",
+		"clients taking turns on one connection: the first one's loop of 12");
+	is(rows('pl_ctx_b'), '', "the other client's lookups are no loop, nor part of it");
 }
 
 $node->stop;

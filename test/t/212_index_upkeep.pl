@@ -114,6 +114,21 @@ my ($upkeep) = $jreason =~ /upkeep about (\d+) ms per hour/;
 ok(defined $upkeep && $upkeep < 100,
 	'and so is small (' . ($upkeep // '?') . ' ms per hour for 200 inserts a second)');
 
+# snapshot tables locked by another session: the advice does not wait
+# more than a second for them and falls back on the statistics
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN');
+$locker->query_safe('LOCK TABLE scale_advisor.snapshot_tables IN ACCESS EXCLUSIVE MODE');
+my $t0 = time;
+my $locked = $node->safe_psql('postgres', q{SELECT reason FROM scale_advisor.index_advice
+                                              WHERE relation = 'jobs'::regclass});
+my $waited = time - $t0;
+$locker->query_safe('COMMIT');
+$locker->quit;
+like($locked, qr/from rows changed since the last ANALYZE/,
+	'with the snapshot tables locked the advice uses the statistics\' rates');
+ok($waited < 15, "and is not held up by the lock ($waited s)");
+
 # the snapshots are what the rate came from: without them (as in 1.0, or
 # before the first snapshot) the rows changed since the last ANALYZE are
 # used, which here are the window's writes (at least a minute) but not the
