@@ -933,7 +933,8 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 		{
 			char		k = ((SaTerm *) lfirst(lc))->kind;
 			int			p = (k == SA_TERM_SORT) ? 2 :
-				(k == SA_TERM_RANGE || k == SA_TERM_LIKE) ? 1 : 0;
+				(k == SA_TERM_EQ || k == SA_TERM_IN ||
+				 k == SA_TERM_JOIN) ? 0 : 1;
 
 			if (p == pass)
 				ordered = lappend(ordered, lfirst(lc));

@@ -103,7 +103,8 @@ my %volatile_readonly = map { $_ => 1 } (
 	'scale_advisor._n_plus_one_entries(bigint[],text[],oid[])', # reads the N+1 table
 	'scale_advisor._relation_size_nowait(regclass,boolean)', # a size; locks only if free at once
 	'scale_advisor._index_workload()',            # reads captured plans
-	'scale_advisor._index_advice(boolean)',       # plans each statement as its own role, SRO, always rolled back (601)
+	'scale_advisor._index_advice(boolean)',       # plans each statement as its own role, SRO, always rolled back (601); records the advice's predictions as index_advice_predictions' owner, SRO, only about the reader's statements (202)
+	'scale_advisor._index_advice_outcome()',      # reads index_advice_predictions as the caller (row-level security) and the statement store
 	'scale_advisor.index_whatif(text,text,text[],text)', # plans the caller's statement as the caller; needs SELECT on the index's table
 	'scale_advisor._replay_refusal(text)',        # analyzes a statement as the caller in SRO, rolled back; runs nothing
 	'scale_advisor._history()',                   # reads the history ring
