@@ -10413,3 +10413,93 @@ SELECT o.relid::pg_catalog.regclass AS relation, o.index_sql,
 -- A statement view: any role reads it and sees its own statements' rows
 -- (the table's policy) unless it may read all statistics.
 GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
+
+-- index advice (issue 14): the snapshots record their database (a copy made
+-- with CREATE DATABASE ... TEMPLATE holds its template's history, whose
+-- table OIDs are the copy's); _index_table_activity() reads this
+-- database's snapshots only, is no longer SECURITY DEFINER nor executable
+-- by PUBLIC: index_advice runs it as its owner for the tables whose
+-- history the reader may see (sql/install/30_index_advice.sql,
+-- 60_readiness.sql).  Existing snapshots are taken to be this database's.
+CREATE FUNCTION @extschema@._current_dbid()
+RETURNS pg_catalog.oid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+$$;
+ALTER TABLE @extschema@.snapshots
+  ADD COLUMN dbid pg_catalog.oid DEFAULT @extschema@._current_dbid();
+CREATE OR REPLACE FUNCTION @extschema@._index_table_activity(
+    relids pg_catalog.oid[], window_s double precision,
+    OUT relid pg_catalog.oid, OUT seconds double precision,
+    OUT ins_per_s double precision, OUT upd_per_s double precision,
+    OUT hot_per_s double precision, OUT del_per_s double precision,
+    OUT rows_per_day double precision)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '1s'
+AS $$
+DECLARE
+	v_cut timestamptz := pg_catalog.now()
+		- pg_catalog.make_interval(secs => greatest(window_s, 300));
+	v_from timestamptz;
+BEGIN
+	IF pg_catalog.to_regclass('@extschema@.snapshot_tables') IS NULL
+	   OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+					  WHERE a.attrelid = '@extschema@.snapshot_tables'::pg_catalog.regclass
+						AND a.attname = 'n_tup_hot_upd' AND NOT a.attisdropped) THEN
+		RETURN;
+	END IF;
+	v_from := pg_catalog.now() - pg_catalog.make_interval(days =>
+		coalesce(@extschema@._t('growth_window_days'), 30)::integer);
+	RETURN QUERY EXECUTE $q$
+	WITH cur AS (
+		SELECT s.relid, s.n_live_tup, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
+		FROM pg_catalog.pg_stat_user_tables s
+		WHERE s.relid = ANY ($1)
+	), base AS (
+		SELECT DISTINCT ON (t.relid) t.relid, n.taken_at,
+			   t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, t.n_tup_del
+		FROM @extschema@.snapshot_tables t
+		JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
+		WHERE t.relid = ANY ($1)
+		  AND n.dbid = @extschema@._current_dbid()
+		  AND t.n_tup_ins IS NOT NULL
+		  AND n.taken_at <= pg_catalog.now() - interval '5 minutes'
+		ORDER BY t.relid, (n.taken_at <= $2) DESC,
+				 pg_catalog.abs(EXTRACT(epoch FROM n.taken_at - $2))
+	), growth AS (
+		SELECT p.relid,
+			   CASE WHEN max(p.t) - min(p.t) >= 3600
+					THEN pg_catalog.regr_slope(p.r, p.t / 86400.0) END AS rpd
+		FROM (SELECT t.relid, EXTRACT(epoch FROM n.taken_at)::float8 AS t, t.n_live_tup::float8 AS r
+			  FROM @extschema@.snapshot_tables t
+			  JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
+			  WHERE t.relid = ANY ($1) AND n.taken_at >= $3
+				AND n.dbid = @extschema@._current_dbid()
+			  UNION ALL
+			  SELECT c.relid, EXTRACT(epoch FROM pg_catalog.now())::float8, c.n_live_tup::float8
+			  FROM cur c) p
+		GROUP BY p.relid
+	)
+	SELECT c.relid, x.secs,
+		   (c.n_tup_ins - b.n_tup_ins)::float8 / x.secs,
+		   (c.n_tup_upd - b.n_tup_upd)::float8 / x.secs,
+		   (c.n_tup_hot_upd - b.n_tup_hot_upd)::float8 / x.secs,
+		   (c.n_tup_del - b.n_tup_del)::float8 / x.secs,
+		   g.rpd
+	FROM cur c
+	JOIN base b ON b.relid = c.relid
+	CROSS JOIN LATERAL (SELECT EXTRACT(epoch FROM pg_catalog.now() - b.taken_at)::float8 AS secs) x
+	LEFT JOIN growth g ON g.relid = c.relid
+	WHERE c.n_tup_ins >= b.n_tup_ins
+	  AND c.n_tup_upd >= b.n_tup_upd
+	  AND c.n_tup_hot_upd >= b.n_tup_hot_upd
+	  AND c.n_tup_del >= b.n_tup_del
+	  AND x.secs > 0 $q$
+	USING relids, v_cut, v_from;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._index_table_activity(pg_catalog.oid[], double precision) FROM PUBLIC;

@@ -244,7 +244,19 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
 				 AND a.attname = p_col AND a.attnum > 0 AND NOT a.attisdropped)
 $$;
 
--- History: one row per snapshot, with the database totals.
+-- The OID of the current database: the default of snapshots.dbid.
+CREATE FUNCTION @extschema@._current_dbid()
+RETURNS pg_catalog.oid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+$$;
+
+-- History: one row per snapshot, with the database totals.  dbid: the
+-- database it was taken in (a database copied with CREATE DATABASE ...
+-- TEMPLATE holds the history of its template, whose tables have the same
+-- OIDs but other counters).
 CREATE TABLE @extschema@.snapshots (
 	snap_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	taken_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -259,7 +271,8 @@ CREATE TABLE @extschema@.snapshots (
 	stmt_exec_ms double precision,
 	-- tables whose size could not be read without waiting for a lock
 	-- another session held (they are missing from snapshot_tables)
-	locked_tables text[]
+	locked_tables text[],
+	dbid pg_catalog.oid DEFAULT @extschema@._current_dbid()
 );
 CREATE INDEX ON @extschema@.snapshots (taken_at);
 
