@@ -103,6 +103,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "store.h"
 
 /* GUCs */

@@ -71,6 +71,7 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 
 static bool archive_test_crash = false;
 static bool crash_at_commit = false;

@@ -87,6 +87,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "store.h"
 
 #define SA_PLANS_FILE		"pg_stat/scale_advisor_plans.stat"

@@ -85,6 +85,8 @@ scale_advisor_saver_main(Datum arg)
 			TimestampDifferenceExceeds(last, now, sa_save_interval * 1000))
 		{
 			(void) sa_store_save();
+			/* the examples of the readiness history go with it */
+			sa_hist_save();
 			(void) sa_plans_save();
 			last = now;
 		}
