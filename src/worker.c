@@ -5,7 +5,7 @@
  *		statements captured for index advice every
  *		scale_advisor.save_interval seconds, so that a crash loses at most
  *		that much (the final save at a clean shutdown is the postmaster's,
- *		see store.c and plans.c).
+ *		see store.c and plan_capture.c).
  *
  * The worker needs shared memory only, no database.  It sleeps on its
  * latch, reloads the configuration on SIGHUP, exits on SIGTERM, and is
