@@ -56,6 +56,7 @@ _PG_init(void)
 	sa_index_advice_init();
 	sa_nplus1_init();
 	sa_snapshot_init();
+	sa_history_init();
 	sa_messages_init();
 
 	MarkGUCPrefixReserved("scale_advisor");

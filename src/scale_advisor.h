@@ -81,6 +81,7 @@ extern void sa_partition_init(void);
 extern void sa_index_advice_init(void);	/* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_history_init(void);	/* src/history.c */
 extern void sa_messages_init(void);	/* src/messages.c */
 
 /*
@@ -101,7 +102,7 @@ typedef struct SaDropInfo
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
 
-/* src/snapshot.c: whether history is kept; saving the examples */
+/* src/history.c: whether history is kept; saving the examples */
 extern bool sa_track_history;
 extern void sa_hist_save(void);
 
