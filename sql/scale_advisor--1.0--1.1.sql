@@ -10419,8 +10419,13 @@ GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
 -- table OIDs are the copy's); _index_table_activity() reads this
 -- database's snapshots only, is no longer SECURITY DEFINER nor executable
 -- by PUBLIC: index_advice runs it as its owner for the tables whose
--- history the reader may see (sql/install/30_index_advice.sql,
--- 60_readiness.sql).  Existing snapshots are taken to be this database's.
+-- history the reader may see (sql/install/30_index_advice/,
+-- 60_readiness/).  Existing snapshots are taken to be this database's.
+-- _archive_tables() checked its caller inside a SECURITY DEFINER function,
+-- where the check saw the extension's owner and always passed: the definer
+-- part is now _archive_tables_all() (for readers of all statistics),
+-- called by _archive_tables() as its caller after the check
+-- (31_index_hygiene/010__archive_tables.sql).
 CREATE FUNCTION @extschema@._current_dbid()
 RETURNS pg_catalog.oid
 LANGUAGE sql STABLE
@@ -10503,3 +10508,36 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._index_table_activity(pg_catalog.oid[], double precision) FROM PUBLIC;
+CREATE FUNCTION @extschema@._archive_tables_all()
+RETURNS SETOF pg_catalog.oid
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.to_regclass('@extschema@.archive_runs') IS NULL
+	   OR pg_catalog.to_regclass('@extschema@.archive_policies') IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT DISTINCT pg_catalog.to_regclass(t.target)::pg_catalog.oid
+		FROM (SELECT r.target FROM @extschema@.archive_runs r
+			  WHERE r.target IS NOT NULL
+			  UNION
+			  SELECT p.target FROM @extschema@.archive_policies p
+			  WHERE p.target IS NOT NULL) t
+		WHERE pg_catalog.to_regclass(t.target) IS NOT NULL $q$;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._archive_tables_all() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._archive_tables_all() TO pg_read_all_stats;
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_tables()
+RETURNS SETOF pg_catalog.oid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._require_stats_reader('scale_advisor.unused_indexes');
+	RETURN QUERY SELECT a FROM @extschema@._archive_tables_all() a;
+END
+$$;

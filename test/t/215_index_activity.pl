@@ -9,7 +9,9 @@
 # snapshot's counters of every table) nor through index_advice's
 # write_rate and reason: its advice on another role's table uses the
 # statistics' rates, on its own tables the snapshots'.  A pg_monitor
-# member and the table's owner get the snapshots' rates.
+# member and the table's owner get the snapshots' rates.  And
+# _archive_tables(), the SECURITY DEFINER helper of unused_indexes, whose
+# check of its caller saw the extension's owner.
 #
 # Databases: each database with the extension has its own snapshots (the
 # snapshot worker takes them in every one).  A database copied with
@@ -98,6 +100,30 @@ unlike($seen{other}, qr/snapshot/,
 	'but its write rate and reason say nothing of the snapshots of another role\'s table');
 like($seen{other}, qr/from rows changed since the last ANALYZE/,
 	'they come from the statistics every role may read');
+
+# _archive_tables() (which unused_indexes calls) checked its caller inside
+# a SECURITY DEFINER function, where the check saw the extension's owner:
+# any role read the archive targets of every role's policies, which
+# row-level security hides from it
+$node->safe_psql('postgres', q{
+CREATE TABLE app_t_archive (LIKE app_t);
+ALTER TABLE app_t_archive OWNER TO app;
+INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than, target, created_by)
+VALUES ('public.app_t', 'k', '1 day', 'public.app_t_archive', 'app');
+});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM scale_advisor._archive_tables()}), '1',
+	'a superuser gets the archive target');
+($out, $err) = as_role('postgres', 'mon', q{SELECT count(*) FROM scale_advisor._archive_tables()});
+is($out, '1', 'a pg_monitor member gets it');
+($out, $err) = as_role('postgres', 'other', q{SELECT count(*) FROM scale_advisor._archive_tables()});
+is($out, '', 'other does not get app\'s archive target from _archive_tables()');
+like($err, qr/permission denied to read scale_advisor.unused_indexes.*GRANT pg_monitor TO other/s,
+	'but the refusal naming the grant');
+($out, $err) = as_role('postgres', 'other', q{SELECT count(*) FROM scale_advisor.unused_indexes});
+like($err, qr/permission denied to read scale_advisor.unused_indexes.*GRANT pg_monitor TO other/s,
+	'unused_indexes refuses it with the same hint');
+($out, $err) = as_role('postgres', 'mon', q{SELECT count(*) FROM scale_advisor.unused_indexes});
+is($err, '', 'and a pg_monitor member reads unused_indexes');
 
 # ------------------------------------------------------------------
 # Databases: a's snapshot holds t's counters at 100,000 inserts; b is
