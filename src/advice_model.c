@@ -263,7 +263,7 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp, Oid fn)
 	Oid			fnowner;
 	Oid			save_userid;
 	int			save_sec_context;
-	HeapTuple	tup;
+	HeapTuple	proctup;
 
 	foreach(lc, leaves)
 	{
@@ -272,11 +272,11 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp, Oid fn)
 	}
 	if (n == 0)
 		return;
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	if (!HeapTupleIsValid(tup))
+	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(proctup))
 		return;
-	fnowner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
-	ReleaseSysCache(tup);
+	fnowner = ((Form_pg_proc) GETSTRUCT(proctup))->proowner;
+	ReleaseSysCache(proctup);
 	arr = construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 	args[0] = PointerGetDatum(arr);
 	args[1] = Float8GetDatum((double) sa_advice_write_window_s);
