@@ -18,6 +18,11 @@
 # CREATE DATABASE ... TEMPLATE holds its template's snapshots, with the
 # same table OIDs but the template's counters: the copy's advice must not
 # take its rates from them, only from its own snapshots.
+#
+# Against the code before this file (run on 6 Dec 2026), the refusals of
+# the direct calls, the other role's statistics' rates and the copy's
+# rates failed: the function returned the other role's table's rates, and
+# b took 83 rows/s from a's snapshot.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
