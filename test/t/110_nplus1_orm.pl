@@ -333,7 +333,8 @@ foreach my $c (@cases)
 			{
 				$res = 'no batched statement offered; suggestion: ' . ($row->{suggestion} // '');
 			}
-			push @rw, is($res, '', $name) ? 'batched right' : 'batched WRONG';
+			push @rw, !is($res, '', $name) ? 'batched WRONG'
+			  : defined $b ? 'batched right' : 'no batched statement, says why';
 			diag("  batched: " . ($b // 'none')) if $res ne '';
 		}
 		if ($l->{join} ne 'none')
