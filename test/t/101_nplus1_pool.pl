@@ -265,16 +265,20 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 # runs only utility statements, then to a third one: two changes of
 # application_name with no other statement between.  The third client's
 # name gets the memory the first one's had (freed by the change in
-# between), so the detector, which compares the setting by address, took
-# the third client's statements for the first one's: neither loop was
-# found (the third one's parent counted in the first one's context).  Each
-# client's loop is found with its own parent.
+# between; the name the connection started with is kept for RESET), so
+# the detector, which compares the setting by address, took the third
+# client's statements for the first one's: neither loop was found (the
+# third one's parent counted in the first one's context; with the old code
+# this sequence gave no detection at all, while a SET TIME ZONE in place of
+# the SHOW took the freed memory and hid the fault).  Each client's loop is
+# found with its own parent.
 {
-	my $s = session('pl_ab_a', 'app');
+	my $s = session('pl_ab_start', 'app');
+	run($s, "SET application_name = 'pl_ab_a'");
 	run($s, $parent);
 	run($s, "SELECT id, name FROM pl_users WHERE id = 1");
 	run($s, "SET application_name = 'pl_ab_b'");
-	run($s, "SET TIME ZONE 'UTC'");
+	run($s, 'SHOW application_name');
 	run($s, "SET application_name = 'pl_ab_c'");
 	run($s, $parent);
 	for my $i (1 .. 12)
@@ -289,7 +293,7 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 		"names set twice with no statement between: the first client's loop of 13");
 	is(rows('pl_ab_c'), "n_plus_one|$parent|50|12|1|12",
 		"names set twice with no statement between: the third client's loop of 12");
-	is(rows('pl_ab_b'), '', 'the client that ran only SET has nothing');
+	is(rows('pl_ab_b') . rows('pl_ab_start'), '', 'the client that ran only SET has nothing');
 }
 
 $node->stop;

@@ -355,7 +355,7 @@ foreach my $c (@cases)
 			diag("  join: " . ($j // 'none')) if $res ne '';
 		}
 		push @table, [ $c->{orm}, "$c->{shape}: $l->{what}",
-			($found && $runok ? 'found' : ($row ? "found, max_run $row->{max_run} (not $l->{run})" : 'NOT FOUND')),
+			($found && $runok ? "found, max_run $l->{run}" : ($row ? "found, max_run $row->{max_run} (not $l->{run})" : 'NOT FOUND')),
 			(!$row ? '-' : $l->{parent} ? ($parent_ok ? 'right' : 'WRONG') : 'n/a'),
 			($row ? join(', ', @rw) : '-') ];
 	}
