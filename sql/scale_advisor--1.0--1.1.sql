@@ -10415,11 +10415,13 @@ SELECT o.relid::pg_catalog.regclass AS relation, o.index_sql,
 GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
 -- structure: issue 17, one rule in one place (sql/install/ split one object
 -- per file).  The readiness checklist is made of one function per check
--- (_check_*), combined by _checklist() with UNION ALL.
+-- (_check_*), combined by _checklist() with UNION ALL; archive(),
+-- unarchive() and run_archive_policies() call _archive_run() with named
+-- arguments.
 
 -- slow statements: the rule of slow_queries (_is_slow)
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_slow_statements(stmts @extschema@._statement[])
+CREATE FUNCTION @extschema@._check_slow_statements(stmts @extschema@._statement[])
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10452,7 +10454,7 @@ $$;
 
 -- missing indexes, from index_advice
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_missing_indexes()
+CREATE FUNCTION @extschema@._check_missing_indexes()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10460,14 +10462,12 @@ AS $$
 DECLARE
 	v_n bigint;
 BEGIN
-	v_n := @extschema@._count_of('index_advice');
+	v_n := (SELECT count(*) FROM @extschema@.index_advice);
 	"check" := 'missing_indexes';
-	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.index_advice is not installed)'
-				  ELSE @extschema@._n(v_n, 'index suggestion') END;
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := @extschema@._n(v_n, 'index suggestion');
 	target := '0 suggestions';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
 				   ELSE 'SELECT * FROM scale_advisor.index_advice; create each index with CREATE INDEX CONCURRENTLY' END;
 	RETURN NEXT;
 END
@@ -10475,7 +10475,7 @@ $$;
 
 -- large tables read by sequential scans
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_sequential_scans()
+CREATE FUNCTION @extschema@._check_sequential_scans()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10505,7 +10505,7 @@ $$;
 
 -- N+1 patterns
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_n_plus_one()
+CREATE FUNCTION @extschema@._check_n_plus_one()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10513,14 +10513,12 @@ AS $$
 DECLARE
 	v_n bigint;
 BEGIN
-	v_n := @extschema@._count_of('n_plus_one');
+	v_n := (SELECT count(*) FROM @extschema@.n_plus_one);
 	"check" := 'n_plus_one';
-	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.n_plus_one is not installed)'
-				  ELSE @extschema@._n(v_n, 'N+1 pattern') END;
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := @extschema@._n(v_n, 'N+1 pattern');
 	target := '0 patterns';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with N+1 detection'
 				   ELSE 'SELECT * FROM scale_advisor.n_plus_one; load the rows in one statement (WHERE id = ANY($1), a JOIN, or the ORM''s eager loading)' END;
 	RETURN NEXT;
 END
@@ -10528,7 +10526,7 @@ $$;
 
 -- cacheable repeated reads
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_cacheable_queries(stmts @extschema@._statement[])
+CREATE FUNCTION @extschema@._check_cacheable_queries(stmts @extschema@._statement[])
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10567,7 +10565,7 @@ $$;
 
 -- connections against max_connections
 -- (one of the checks _checklist() combines; returns its rows)
-CREATE OR REPLACE FUNCTION @extschema@._check_connections()
+CREATE FUNCTION @extschema@._check_connections()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10613,7 +10611,7 @@ $$;
 
 -- sessions idle in a transaction
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_idle_in_transaction()
+CREATE FUNCTION @extschema@._check_idle_in_transaction()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10645,7 +10643,7 @@ $$;
 -- or maintenance roles (allowed to run archiving or partitioning, which
 -- must not be cut short by a timeout)
 -- (one of the checks _checklist() combines; returns its rows)
-CREATE OR REPLACE FUNCTION @extschema@._check_role_timeouts()
+CREATE FUNCTION @extschema@._check_role_timeouts()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10697,7 +10695,7 @@ $$;
 
 -- slow-query logging
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_slow_query_logging()
+CREATE FUNCTION @extschema@._check_slow_query_logging()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10720,7 +10718,7 @@ $$;
 
 -- WAL archiving
 -- (one of the checks _checklist() combines; returns its rows)
-CREATE OR REPLACE FUNCTION @extschema@._check_wal_archiving()
+CREATE FUNCTION @extschema@._check_wal_archiving()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10786,7 +10784,7 @@ $$;
 
 -- autovacuum on
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_autovacuum()
+CREATE FUNCTION @extschema@._check_autovacuum()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10816,7 +10814,7 @@ $$;
 
 -- dead tuples
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_dead_tuples()
+CREATE FUNCTION @extschema@._check_dead_tuples()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10854,7 +10852,7 @@ $$;
 
 -- statistics age
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_stale_statistics()
+CREATE FUNCTION @extschema@._check_stale_statistics()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10884,7 +10882,7 @@ $$;
 
 -- table bloat (estimate from row counts and average widths)
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_table_bloat()
+CREATE FUNCTION @extschema@._check_table_bloat()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10932,7 +10930,7 @@ $$;
 
 -- index bloat (B-tree, plain columns)
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_index_bloat()
+CREATE FUNCTION @extschema@._check_index_bloat()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -10984,7 +10982,7 @@ $$;
 
 -- cache hit ratio
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_cache_hit_ratio()
+CREATE FUNCTION @extschema@._check_cache_hit_ratio()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11013,7 +11011,7 @@ $$;
 
 -- pagination
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_pagination(stmts @extschema@._statement[])
+CREATE FUNCTION @extschema@._check_pagination(stmts @extschema@._statement[])
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11044,7 +11042,7 @@ $$;
 
 -- old rows: archiving or partitioning candidates
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_archiving_partitioning()
+CREATE FUNCTION @extschema@._check_archiving_partitioning()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11056,7 +11054,7 @@ DECLARE
 	v_t numeric;
 BEGIN
 	v_t := (SELECT @extschema@._t('partition_min_bytes'));
-	v_m := @extschema@._count_of('partition_advice');
+	v_m := (SELECT count(*) FROM @extschema@.partition_advice);
 	-- sizes read without waiting for locks (a locked table is left out)
 	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
 								pg_catalog.pg_size_pretty(x.bytes))
@@ -11072,11 +11070,10 @@ BEGIN
 						  AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype))) x
 	WHERE x.bytes >= v_t;
 	"check" := 'archiving_partitioning';
-	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
+	status := CASE WHEN v_n = 0 AND v_m = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s over %s with a time column%s; %s',
 		@extschema@._n(v_n, 'table'), pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
-		CASE WHEN v_m IS NULL THEN 'partition advice not available'
-			 ELSE @extschema@._n(v_m, 'partitioning suggestion') END);
+		@extschema@._n(v_m, 'partitioning suggestion'));
 	target := pg_catalog.format('no unpartitioned table over %s with a time column', pg_catalog.pg_size_pretty(v_t));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE 'move old rows out with an archive policy (scale_advisor.archive_policies) or partition by time (SELECT * FROM scale_advisor.partition_advice)' END;
@@ -11086,7 +11083,7 @@ $$;
 
 -- unused indexes
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_unused_indexes()
+CREATE FUNCTION @extschema@._check_unused_indexes()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11097,19 +11094,10 @@ DECLARE
 	v_t numeric;
 BEGIN
 	v_t := (SELECT @extschema@._t('unused_index_min_bytes'));
-	SELECT l.n, l.names INTO v_n, v_txt
-	FROM @extschema@._list_of('unused_indexes', 'index',
-		CASE WHEN @extschema@._has_col('unused_indexes', 'index_size_bytes')
-			 THEN pg_catalog.format('index_size_bytes >= %s', v_t) ELSE 'true' END) l;
-	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(@extschema@._list(array_agg(pg_catalog.format('%I.%I', s.schemaname, s.indexrelname)
-											 ORDER BY s.schemaname, s.indexrelname), ', '), '')
-		INTO v_n, v_txt
-		FROM pg_catalog.pg_stat_user_indexes s
-		JOIN pg_catalog.pg_index i ON i.indexrelid = s.indexrelid
-		WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid
-		  AND @extschema@._relation_size_nowait(s.indexrelid, true) >= v_t;
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(u.index::text ORDER BY u.index::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.unused_indexes u
+	WHERE u.index_size_bytes >= v_t;
 	"check" := 'unused_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'unused index', 'unused indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
@@ -11122,7 +11110,7 @@ $$;
 
 -- duplicate indexes
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_duplicate_indexes()
+CREATE FUNCTION @extschema@._check_duplicate_indexes()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11131,21 +11119,9 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
-	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(@extschema@._list(array_agg(x.names ORDER BY x.names), '; '), '')
-		INTO v_n, v_txt
-		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
-			  FROM pg_catalog.pg_index i
-			  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-			  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-				AND i.indisvalid
-			  GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
-					   coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
-					   coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')
-			  HAVING count(*) > 1) x;
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(d.index::text ORDER BY d.index::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.duplicate_indexes d;
 	"check" := 'duplicate_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'duplicate index', 'duplicate indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
@@ -11158,7 +11134,7 @@ $$;
 
 -- invalid indexes
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_invalid_indexes()
+CREATE FUNCTION @extschema@._check_invalid_indexes()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11167,12 +11143,9 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
-	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(@extschema@._list(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ', '), '')
-		INTO v_n, v_txt
-		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(v.index::text ORDER BY v.index::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.invalid_indexes v;
 	"check" := 'invalid_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
 	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'invalid index', 'invalid indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);
@@ -11185,7 +11158,7 @@ $$;
 
 -- foreign keys without an index
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_fk_without_index()
+CREATE FUNCTION @extschema@._check_fk_without_index()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11194,18 +11167,14 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('fk_without_index', 'constraint_name') l;
-	IF v_n IS NULL THEN
-		v_n := @extschema@._count_of('fk_without_index');
-		v_txt := '';
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(f.constraint_name::text ORDER BY f.constraint_name::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.fk_without_index f;
 	"check" := 'fk_without_index';
-	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
-				  ELSE pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END);
 	target := '0 foreign keys without an index';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
 				   ELSE 'SELECT * FROM scale_advisor.fk_without_index; index the referencing columns, or deletes on the parent scan the child' END;
 	RETURN NEXT;
 END
@@ -11213,7 +11182,7 @@ $$;
 
 -- transaction ID age
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_transaction_id_age()
+CREATE FUNCTION @extschema@._check_transaction_id_age()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11236,7 +11205,7 @@ $$;
 
 -- regressions
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_regressions()
+CREATE FUNCTION @extschema@._check_regressions()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11260,7 +11229,7 @@ $$;
 
 -- headroom for twice the load
 -- (one of the checks _checklist() combines; returns its row)
-CREATE OR REPLACE FUNCTION @extschema@._check_capacity_2x()
+CREATE FUNCTION @extschema@._check_capacity_2x()
 RETURNS TABLE ("check" text, status text, value text, target text, advice text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -11330,3 +11299,282 @@ BEGIN
 	UNION ALL SELECT * FROM @extschema@._check_capacity_2x();
 END
 $$;
+
+CREATE OR REPLACE PROCEDURE @extschema@.archive(
+	relation regclass,
+	time_column name,
+	older_than interval,
+	target regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	vacuum boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF archive.dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('archive()');
+	END IF;
+	PERFORM @extschema@._archive_check_age(archive.older_than);
+	-- (parameters qualified by the procedure's name: some of their names
+	-- are SQL keywords)
+	CALL @extschema@._archive_run(
+		p_operation => 'archive',
+		p_relation => archive.relation,
+		p_time_column => archive.time_column,
+		p_from => '-infinity',
+		p_to => pg_catalog.now() - archive.older_than,
+		p_other => archive.target,
+		p_batch_size => archive.batch_size,
+		p_max_batches => archive.max_batches,
+		p_max_duration => archive.max_duration,
+		p_pause => archive.pause,
+		p_lock_timeout => archive.lock_timeout,
+		p_dry_run => archive.dry_run,
+		p_verbose => archive.verbose,
+		p_vacuum => archive.vacuum,
+		p_policy => false,
+		p_raise => true,
+		o_run_id => archive.run_id,
+		o_rows => archive.rows_moved,
+		o_status => archive.status);
+END $$;
+COMMENT ON PROCEDURE @extschema@.archive IS
+'moves rows whose time_column is older than older_than into an archive table, in committed batches';
+
+
+CREATE OR REPLACE PROCEDURE @extschema@.unarchive(
+	relation regclass,
+	time_column name,
+	since timestamptz DEFAULT '-infinity',
+	before timestamptz DEFAULT 'infinity',
+	archive regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF unarchive.dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('unarchive()');
+	END IF;
+	-- (parameters qualified by the procedure's name: some of their names
+	-- are SQL keywords)
+	CALL @extschema@._archive_run(
+		p_operation => 'unarchive',
+		p_relation => unarchive.relation,
+		p_time_column => unarchive.time_column,
+		p_from => unarchive.since,
+		p_to => unarchive.before,
+		p_other => unarchive.archive,
+		p_batch_size => unarchive.batch_size,
+		p_max_batches => unarchive.max_batches,
+		p_max_duration => unarchive.max_duration,
+		p_pause => unarchive.pause,
+		p_lock_timeout => unarchive.lock_timeout,
+		p_dry_run => unarchive.dry_run,
+		p_verbose => unarchive.verbose,
+		p_vacuum => false,
+		p_policy => false,
+		p_raise => true,
+		o_run_id => unarchive.run_id,
+		o_rows => unarchive.rows_moved,
+		o_status => unarchive.status);
+END $$;
+COMMENT ON PROCEDURE @extschema@.unarchive IS
+'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';
+
+CREATE OR REPLACE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	p record;
+	rel regclass;
+	tgt regclass;
+	run bigint;
+	n bigint;
+	st text;
+	msg text;
+	leaf record;
+	dst_name text;
+	key name[];
+	started timestamptz;
+	cutoff timestamptz;
+	total bigint;
+	parts integer;
+	bad text[];
+	fin text;
+	budget interval;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('run_archive_policies()');
+	-- the policies this role may see (row-level security), read once: the
+	-- loop commits
+	FOR p IN
+		SELECT * FROM @extschema@.archive_policies ap
+		WHERE ap.enabled ORDER BY ap.relation
+	LOOP
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		rel := pg_catalog.to_regclass(p.relation);
+		tgt := pg_catalog.to_regclass(p.target);
+		msg := CASE WHEN rel IS NULL THEN pg_catalog.format('table %s does not exist', p.relation)
+					WHEN p.target IS NOT NULL AND tgt IS NULL
+					THEN pg_catalog.format('target %s does not exist', p.target) END;
+		st := 'failed';
+		-- a policy runs only while its creator may still maintain the table
+		IF msg IS NULL AND NOT coalesce(@extschema@._may_maintain(rel, p.created_by), false) THEN
+			msg := pg_catalog.format('its creator, role %s, does not have the privileges of the owner of the table, role %s',
+				p.created_by, (SELECT c.relowner::regrole FROM pg_catalog.pg_class c WHERE c.oid = rel));
+			st := 'skipped';
+		END IF;
+		IF msg IS NOT NULL THEN
+			IF st = 'skipped' THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg),
+					HINT = 'Recreate the policy as the owner of the table, or grant the owner''s role to its creator.';
+			ELSE
+				RAISE WARNING '%', pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg);
+			END IF;
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, from_policy, finished_at, duration, status, error)
+			VALUES ('archive', p.relation, p.target, p.time_column, true,
+					pg_catalog.clock_timestamp(), interval '0', st, msg);
+			COMMIT;
+			CONTINUE;
+		END IF;
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
+			-- Partitioned since the policy was made (partition_table): it
+			-- goes on.  Every leaf partition holding rows older than the
+			-- policy's age is archived on its own (its own run and run lock)
+			-- into one archive, the policy's target or else the table's
+			-- default archive <table>_archive (made as the table's owner with
+			-- the table's key, as a first run would), and one run row for
+			-- the policy's relation sums it up, so that its status reads as
+			-- before.  max_duration is shared by the partitions, max_batches
+			-- applies to each.
+			started := pg_catalog.clock_timestamp();
+			cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) p.older_than;
+			total := 0; parts := 0; bad := '{}'; fin := 'done'; msg := NULL;
+			BEGIN
+				IF tgt IS NULL THEN
+					SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+					FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE c.oid OPERATOR(pg_catalog.=) rel;
+					tgt := pg_catalog.to_regclass(dst_name);
+					IF tgt IS NULL THEN
+						key := @extschema@._archive_key(rel);
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+							(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, p.time_column));
+						tgt := pg_catalog.to_regclass(dst_name);
+						RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+					END IF;
+				END IF;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+				fin := 'failed';
+			END;
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			IF fin OPERATOR(pg_catalog.=) 'done' THEN
+				FOR leaf IN
+					SELECT t.relid::regclass AS part
+					FROM pg_catalog.pg_partition_tree(rel) t
+					JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+					ORDER BY t.relid::regclass::pg_catalog.text
+				LOOP
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- only the partitions that hold rows to move get a run
+					CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+						OR NOT (@extschema@._owner_exec(leaf.part,
+							pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, p.time_column),
+							cutoff::pg_catalog.text) #>> '{}')::boolean;
+					budget := p.max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+					IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+						fin := 'stopped';
+						msg := pg_catalog.format('max_duration (%s) reached', p.max_duration);
+						EXIT;
+					END IF;
+					run := NULL; n := NULL; st := NULL;
+					CALL @extschema@._archive_run(
+						p_operation => 'archive', p_relation => leaf.part,
+						p_time_column => p.time_column,
+						p_from => '-infinity', p_to => cutoff, p_other => tgt,
+						p_batch_size => p.batch_size, p_max_batches => p.max_batches,
+						p_max_duration => budget, p_pause => p.pause,
+						p_lock_timeout => p.lock_timeout, p_dry_run => false,
+						p_verbose => run_archive_policies.verbose,
+						p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+						o_run_id => run, o_rows => n, o_status => st);
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					parts := parts OPERATOR(pg_catalog.+) 1;
+					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+					IF st IS DISTINCT FROM 'done' THEN
+						bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+						fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+					END IF;
+					COMMIT;
+				END LOOP;
+				IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+					msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+				END IF;
+			END IF;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+				 last_batch_at, finished_at, duration, rows_moved, status, error)
+			VALUES ('archive', p.relation, coalesce(tgt::pg_catalog.text, p.target), p.time_column, NULL, cutoff, true,
+					CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+					fin, msg)
+			RETURNING r.run_id INTO run;
+			IF run_archive_policies.verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+			END IF;
+			COMMIT;
+			CONTINUE;
+		END IF;
+		run := NULL; n := NULL; st := NULL;
+		CALL @extschema@._archive_run(
+			p_operation => 'archive', p_relation => rel,
+			p_time_column => p.time_column,
+			p_from => '-infinity', p_to => pg_catalog.now() - p.older_than,
+			p_other => tgt, p_batch_size => p.batch_size,
+			p_max_batches => p.max_batches, p_max_duration => p.max_duration,
+			p_pause => p.pause, p_lock_timeout => p.lock_timeout,
+			p_dry_run => false, p_verbose => run_archive_policies.verbose,
+			p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+			o_run_id => run, o_rows => n, o_status => st);
+		-- a new transaction (the run committed): pin search_path first
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		IF run_archive_policies.verbose THEN
+			RAISE NOTICE '%', pg_catalog.format('archive policy for %s: %s, %s rows moved (run %s)',
+												p.relation, st, n, run);
+		END IF;
+		COMMIT;
+	END LOOP;
+END $$;
+COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
+'runs every enabled archive policy, one table after the other';
