@@ -10417,7 +10417,8 @@ GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
 -- per file).  The readiness checklist is made of one function per check
 -- (_check_*), combined by _checklist() with UNION ALL; archive(),
 -- unarchive() and run_archive_policies() call _archive_run() with named
--- arguments.
+-- arguments; the checks, alerts, snapshot() and _statements() read the
+-- extension's views directly (no _has/_has_col/_count_of/_list_of).
 
 -- slow statements: the rule of slow_queries (_is_slow)
 -- (one of the checks _checklist() combines; returns its row)
@@ -11578,3 +11579,437 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 'runs every enabled archive policy, one table after the other';
+
+-- Per enabled archive policy: the status of its latest finished run and
+-- the time of its latest successful one.  Monitoring must see every
+-- policy's state, while row-level security shows a role only its own
+-- policies and runs: so this reads them as the extension's owner, only
+-- these columns of the extension's own tables (no error text: a failed
+-- run's error may quote the rows it failed on), and runs no other code.
+-- Granted to pg_read_all_stats (pg_monitor) only.
+CREATE OR REPLACE FUNCTION @extschema@._archive_status()
+RETURNS TABLE (relation text, last_status text, last_success timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+		SELECT p.relation::text, l.status::text, s.t
+		FROM @extschema@.archive_policies p
+		LEFT JOIN LATERAL (
+			SELECT r.status FROM @extschema@.archive_runs r
+			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
+			  AND r.status OPERATOR(pg_catalog.<>) 'running'
+			ORDER BY r.started_at DESC LIMIT 1) l ON true
+		LEFT JOIN LATERAL (
+			SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
+			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
+			  AND r.status OPERATOR(pg_catalog.=) 'done') s ON true
+		WHERE p.enabled;
+END
+$$;
+
+-- Archiving policies and partition sets whose maintenance is failing or
+-- overdue.
+-- The error of a failed archive run is not repeated here (it may quote
+-- rows): scale_advisor.archive_runs shows it to the role that ran it.
+CREATE OR REPLACE FUNCTION @extschema@._maintenance_status()
+RETURNS TABLE (kind text, object text, state text, last_success timestamptz,
+			   hours_since_success numeric, detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_hours numeric := (SELECT @extschema@._t('maintenance_overdue_hours'));
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	RETURN QUERY
+		SELECT 'archive'::text, a.relation,
+			   CASE WHEN a.last_status IN ('failed', 'interrupted') THEN 'failing'
+					WHEN a.last_success IS NULL OR a.last_success < pg_catalog.now() - pg_catalog.make_interval(hours => v_hours::integer) THEN 'overdue'
+					ELSE 'ok' END,
+			   a.last_success, round((extract(epoch FROM pg_catalog.now() - a.last_success) / 3600)::numeric, 1),
+			   CASE WHEN a.last_status IN ('failed', 'interrupted')
+					THEN pg_catalog.format('last archive run of %s %s: the role that ran it sees the error in scale_advisor.archive_runs', a.relation, a.last_status)
+					WHEN a.last_success IS NULL THEN pg_catalog.format('archive policy of %s never ran to completion: call scale_advisor.run_archive_policies() from cron', a.relation)
+					ELSE pg_catalog.format('archive policy of %s last completed at %s', a.relation, a.last_success) END
+		FROM @extschema@._archive_status() a;
+	RETURN QUERY
+		SELECT 'partition'::text, pg_catalog.format('%I.%I', m.parent_schema, m.parent_table),
+			   CASE WHEN m.consecutive_failures > 0 THEN 'failing'
+					WHEN m.overdue THEN 'overdue' ELSE 'ok' END,
+			   m.last_success, round((extract(epoch FROM pg_catalog.now() - m.last_success) / 3600)::numeric, 1),
+			   pg_catalog.format('partition maintenance of %I.%I: %s', m.parent_schema, m.parent_table, m.status)
+		FROM @extschema@.partition_maintenance_status m
+		WHERE m.enabled;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._statements()
+RETURNS SETOF @extschema@._statement
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	RETURN QUERY
+		SELECT q.dbid, q.userid, q.queryid, q.query, q.calls::bigint, q.errors::bigint,
+			   q.rows::bigint, q.total_exec_ms::float8, q.mean_exec_ms::float8,
+			   q.p95_ms::float8, q.max_exec_ms::float8, q.first_seen, q.last_seen
+		FROM @extschema@.query_stats q
+		WHERE q.dbid = v_db
+		  AND strpos(coalesce(q.query, ''), '@extschema@.') = 0;
+END
+$$;
+
+-- Take a snapshot now, then delete the snapshots past
+-- scale_advisor.snapshot_keep.  Returns the new snapshot's id.  It never
+-- waits for a lock held on a user table: a table locked by another session
+-- is left out of snapshot_tables, named in snapshots.locked_tables and in a
+-- WARNING.  lock_timeout bounds any other wait (on its own tables).
+CREATE OR REPLACE FUNCTION @extschema@.snapshot()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '10s'
+AS $$
+DECLARE
+	v_snap bigint;
+	v_keep integer;
+	v_oldest bigint;
+	v_calls bigint;
+	v_errors bigint;
+	v_ms double precision;
+	v_locked text[];
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('snapshot()');
+	v_keep := pg_catalog.current_setting('scale_advisor.snapshot_keep')::integer;
+
+	SELECT sum(q.calls)::bigint, sum(q.errors)::bigint, sum(q.total_exec_ms)::float8
+	INTO v_calls, v_errors, v_ms
+	FROM @extschema@.query_stats q
+	WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
+					WHERE d.datname = pg_catalog.current_database());
+
+	INSERT INTO @extschema@.snapshots (db_bytes, numbackends, active_sessions,
+		active_time_ms, xact_commit, xact_rollback, stmt_calls, stmt_errors, stmt_exec_ms)
+	SELECT pg_catalog.pg_database_size(d.datid),
+		   (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend'),
+		   (SELECT count(*) FROM pg_catalog.pg_stat_activity a
+			WHERE a.backend_type = 'client backend' AND a.state NOT IN ('idle')),
+		   d.active_time, d.xact_commit, d.xact_rollback,
+		   v_calls, v_errors, v_ms
+	FROM pg_catalog.pg_stat_database d
+	WHERE d.datname = pg_catalog.current_database()
+	RETURNING snap_id INTO v_snap;
+
+	-- statements whose count changed since their latest row
+	INSERT INTO @extschema@.snapshot_statements
+		(snap_id, dbid, queryid, first_seen, calls, rows, total_exec_ms, buckets)
+	SELECT v_snap, h.dbid, h.queryid, h.first_seen, h.calls, h.rows, h.total_exec_ms, h.buckets
+	FROM @extschema@._history() h
+	WHERE NOT EXISTS (
+		SELECT 1 FROM @extschema@.snapshot_statements s
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid
+		  AND s.snap_id = (SELECT max(s2.snap_id) FROM @extschema@.snapshot_statements s2
+						   WHERE s2.dbid = h.dbid AND s2.queryid = h.queryid)
+		  AND s.first_seen = h.first_seen AND s.calls = h.calls);
+
+	-- sizes read without waiting: a NULL size of a table that still
+	-- exists means another session holds a conflicting lock on it
+	WITH sz AS MATERIALIZED (
+		SELECT s.relid, s.schemaname, s.relname, s.n_live_tup,
+			   @extschema@._relation_size_nowait(s.relid) AS bytes,
+			   s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
+		FROM pg_catalog.pg_stat_user_tables s
+		WHERE s.schemaname <> '@extschema@'
+	), ins AS (
+		INSERT INTO @extschema@.snapshot_tables (snap_id, relid, schemaname, relname, n_live_tup, total_bytes,
+			n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del)
+		SELECT v_snap, t.relid, t.schemaname, t.relname, t.n_live_tup, t.bytes,
+			   t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, t.n_tup_del
+		FROM sz t
+		WHERE t.bytes IS NOT NULL
+		ORDER BY t.bytes DESC
+		LIMIT (SELECT @extschema@._t('snapshot_max_tables'))
+		RETURNING 1
+	)
+	SELECT array_agg(pg_catalog.format('%I.%I', t.schemaname, t.relname) ORDER BY t.schemaname, t.relname)
+	INTO v_locked
+	FROM sz t
+	WHERE t.bytes IS NULL
+	  AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.relid);
+	IF v_locked IS NOT NULL THEN
+		UPDATE @extschema@.snapshots SET locked_tables = v_locked WHERE snap_id = v_snap;
+		RAISE WARNING USING ERRCODE = 'lock_not_available',
+			MESSAGE = pg_catalog.format('snapshot %s left out %s table(s) locked by other sessions: %s',
+										v_snap, pg_catalog.cardinality(v_locked),
+										pg_catalog.array_to_string(v_locked, ', ')),
+			HINT = 'Their sizes are taken by the next snapshot; scale_advisor.snapshots.locked_tables lists them.';
+	END IF;
+
+	-- keep the newest snapshot_keep snapshots
+	SELECT min(k.snap_id) INTO v_oldest
+	FROM (SELECT s.snap_id FROM @extschema@.snapshots s
+		  ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT v_keep) k;
+	IF EXISTS (SELECT 1 FROM @extschema@.snapshots s WHERE s.snap_id < v_oldest) THEN
+		-- a statement still tracked keeps its latest row: move it to the
+		-- oldest snapshot kept when that has none of its own
+		UPDATE @extschema@.snapshot_statements s SET snap_id = v_oldest
+		FROM (SELECT DISTINCT ON (x.dbid, x.queryid) x.snap_id, x.dbid, x.queryid
+			  FROM @extschema@.snapshot_statements x
+			  WHERE x.snap_id < v_oldest
+			  ORDER BY x.dbid, x.queryid, x.snap_id DESC) l
+		WHERE s.snap_id = l.snap_id AND s.dbid = l.dbid AND s.queryid = l.queryid
+		  AND NOT EXISTS (SELECT 1 FROM @extschema@.snapshot_statements y
+						  WHERE y.snap_id >= v_oldest AND y.dbid = s.dbid AND y.queryid = s.queryid)
+		  AND EXISTS (SELECT 1 FROM @extschema@._history() h
+					  WHERE h.dbid = s.dbid AND h.queryid = s.queryid AND h.first_seen = s.first_seen);
+		DELETE FROM @extschema@.snapshots s WHERE s.snap_id < v_oldest;
+	END IF;
+	RETURN v_snap;
+END
+$$;
+
+-- Alerts that fire now.
+CREATE OR REPLACE FUNCTION @extschema@._alerts()
+RETURNS TABLE (severity text, alert text, value numeric, threshold numeric,
+			   detail text, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_window interval := pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_window_s'))::float8);
+	v_n bigint;
+	v_m bigint;
+	v_x numeric;
+	v_t numeric;
+	v_t2 numeric;
+	v_txt text;
+	v_since timestamptz;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+
+	-- p95 and slow executions in the window, of the statements the rule of
+	-- slow statements judges (_is_slow: application statements, run at
+	-- least slow_statement_min_calls times; a one-off setup statement does
+	-- not page anyone).  The window's histogram has the store's buckets:
+	-- its p95 is within 2 %, and capped by the store's maximum.
+	v_t := (SELECT @extschema@._t('alert_p95_ms'));
+	v_t2 := (SELECT @extschema@._t('alert_slow_statement_ms'));
+	v_n := (SELECT @extschema@._t('slow_statement_min_calls'));
+	FOR r IN
+		SELECT w.queryid,
+			   least(@extschema@._hist_quantile(w.window_buckets, 0.95), m.max_ms) AS p95,
+			   CASE WHEN m.max_ms > v_t2
+					THEN @extschema@._hist_count_above(w.window_buckets, v_t2::float8) ELSE 0 END AS slow,
+			   w.window_calls, w.window_start, w.last_seen
+		FROM @extschema@._windows(v_window, '0'::interval) w
+		JOIN (SELECT s.queryid, max(s.max_exec_ms) AS max_ms, sum(s.calls) AS calls
+			  FROM @extschema@._statements() s
+			  WHERE @extschema@._app_statement(s.query)
+			  GROUP BY s.queryid) m ON m.queryid = w.queryid
+		WHERE w.window_calls > 0 AND m.calls >= v_n
+	LOOP
+		IF r.p95 > v_t AND r.window_calls >= v_n THEN
+			severity := 'warning'; alert := 'statement_p95';
+			value := round(r.p95::numeric, 1); threshold := v_t;
+			detail := pg_catalog.format('queryid %s: p95 %s over %s since %s', r.queryid,
+				@extschema@._ms_pretty(r.p95), @extschema@._n(r.window_calls, 'call'),
+				coalesce(r.window_start::text, 'the history started'));
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+		IF r.slow > 0 THEN
+			severity := 'warning'; alert := 'slow_statement';
+			value := r.slow; threshold := v_t2;
+			detail := pg_catalog.format('queryid %s: %s of %s slower than %s ms', r.queryid, r.slow, @extschema@._n(r.window_calls, 'execution'), v_t2);
+			since := r.window_start;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+
+	-- error rate: failed statements (statement store) in the window
+	SELECT sum(q.calls)::bigint, sum(q.errors)::bigint
+	INTO v_n, v_m
+	FROM @extschema@.query_stats q
+	WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
+					WHERE d.datname = pg_catalog.current_database());
+	SELECT n.stmt_calls, n.stmt_errors, n.taken_at INTO r
+	FROM @extschema@.snapshots n
+	WHERE n.taken_at <= pg_catalog.now() - v_window AND n.stmt_calls IS NOT NULL
+	ORDER BY n.taken_at DESC LIMIT 1;
+	IF FOUND AND r.stmt_calls <= v_n AND r.stmt_errors <= v_m THEN
+		v_n := v_n - r.stmt_calls;
+		v_m := v_m - r.stmt_errors;
+		v_since := r.taken_at;
+	ELSE
+		v_since := NULL;
+	END IF;
+	v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
+	IF v_n + v_m >= (SELECT @extschema@._t('alert_error_min_calls')) THEN
+		IF v_x >= (SELECT @extschema@._t('alert_error_rate_critical_pct')) THEN
+			severity := 'critical'; threshold := (SELECT @extschema@._t('alert_error_rate_critical_pct'));
+		ELSIF v_x >= (SELECT @extschema@._t('alert_error_rate_warning_pct')) THEN
+			severity := 'warning'; threshold := (SELECT @extschema@._t('alert_error_rate_warning_pct'));
+		ELSE
+			severity := NULL;
+		END IF;
+		IF severity IS NOT NULL THEN
+			alert := 'error_rate'; value := v_x;
+			detail := pg_catalog.format('%s of %s failed', v_m, @extschema@._n(v_n + v_m, 'statement'));
+			since := v_since;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- connections
+	SELECT count(*) INTO v_n FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend';
+	v_x := round(v_n * 100.0 / v_maxconn, 1);
+	IF v_x >= (SELECT @extschema@._t('connections_warning_pct')) THEN
+		severity := CASE WHEN v_x >= (SELECT @extschema@._t('connections_critical_pct')) THEN 'critical' ELSE 'warning' END;
+		alert := 'connections'; value := v_x;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('connections_critical_pct')) ELSE (SELECT @extschema@._t('connections_warning_pct')) END;
+		detail := pg_catalog.format('%s of %s usable connections in use', v_n, v_maxconn);
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- replication lag, seen from the primary
+	v_t := (SELECT @extschema@._t('replication_lag_warning_s'));
+	v_t2 := (SELECT @extschema@._t('replication_lag_critical_s'));
+	FOR r IN
+		SELECT s.application_name, s.client_addr, s.state,
+			   extract(epoch FROM coalesce(s.replay_lag, '0'::interval)) AS lag_s,
+			   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.replay_lsn) AS lag_bytes
+		FROM pg_catalog.pg_stat_replication s
+		WHERE NOT pg_catalog.pg_is_in_recovery()
+	LOOP
+		IF r.lag_s >= v_t THEN
+			severity := CASE WHEN r.lag_s >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(r.lag_s, 1);
+			threshold := CASE WHEN r.lag_s >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := pg_catalog.format('standby %s (%s): replay %s s and %s behind', r.application_name,
+				coalesce(r.client_addr::text, 'local'), round(r.lag_s, 1), pg_catalog.pg_size_pretty(r.lag_bytes));
+			since := pg_catalog.now() - pg_catalog.make_interval(secs => r.lag_s::float8);
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- ... and on a standby
+	IF pg_catalog.pg_is_in_recovery()
+	   AND pg_catalog.pg_last_wal_receive_lsn() IS DISTINCT FROM pg_catalog.pg_last_wal_replay_lsn() THEN
+		v_x := extract(epoch FROM pg_catalog.now() - pg_catalog.pg_last_xact_replay_timestamp());
+		IF v_x >= v_t THEN
+			severity := CASE WHEN v_x >= v_t2 THEN 'critical' ELSE 'warning' END;
+			alert := 'replication_lag'; value := round(v_x, 1);
+			threshold := CASE WHEN v_x >= v_t2 THEN v_t2 ELSE v_t END;
+			detail := 'this standby replays WAL received that long after the primary wrote it';
+			since := pg_catalog.pg_last_xact_replay_timestamp();
+			RETURN NEXT;
+		END IF;
+	END IF;
+	-- inactive replication slots retaining WAL
+	IF NOT pg_catalog.pg_is_in_recovery() THEN
+		FOR r IN
+			SELECT s.slot_name, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn) AS bytes
+			FROM pg_catalog.pg_replication_slots s
+			WHERE NOT s.active AND s.restart_lsn IS NOT NULL
+		LOOP
+			IF r.bytes >= (SELECT @extschema@._t('replication_slot_max_bytes')) THEN
+				severity := 'warning'; alert := 'replication_slot_retained_wal';
+				value := r.bytes; threshold := (SELECT @extschema@._t('replication_slot_max_bytes'));
+				detail := pg_catalog.format('inactive slot %s retains %s of WAL: SELECT pg_drop_replication_slot(%L) if its consumer is gone',
+					r.slot_name, pg_catalog.pg_size_pretty(r.bytes), r.slot_name);
+				since := NULL;
+				RETURN NEXT;
+			END IF;
+		END LOOP;
+	END IF;
+
+	-- WAL archiving
+	SELECT s.* INTO r FROM pg_catalog.pg_stat_archiver s;
+	IF pg_catalog.current_setting('archive_mode') <> 'off' THEN
+		IF r.last_failed_time IS NOT NULL AND r.last_failed_time > coalesce(r.last_archived_time, '-infinity') THEN
+			severity := 'critical'; alert := 'wal_archiving_failing';
+			value := r.failed_count; threshold := 0;
+			detail := pg_catalog.format('archiving %s fails (%s failures); last success %s', r.last_failed_wal,
+				r.failed_count, coalesce(r.last_archived_time::text, 'never'));
+			since := coalesce(r.last_archived_time, r.stats_reset);
+			RETURN NEXT;
+		ELSIF @extschema@._archive_stale() THEN
+			severity := 'warning'; alert := 'wal_archiving_stale';
+			value := round(extract(epoch FROM pg_catalog.now() - r.last_archived_time));
+			threshold := (SELECT @extschema@._t('archive_max_age_s'));
+			detail := pg_catalog.format('last segment archived %s at %s, %s segments waiting', r.last_archived_wal,
+				r.last_archived_time, coalesce(@extschema@._archive_ready()::text, 'more'));
+			since := r.last_archived_time;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	-- database growth and size limit
+	SELECT g.bytes_per_day, g.days_to_limit, g.since INTO r
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	v_t := (SELECT @extschema@._t('db_growth_bytes_per_day'));
+	IF v_t > 0 AND r.bytes_per_day > v_t THEN
+		severity := 'warning'; alert := 'database_growth';
+		value := r.bytes_per_day; threshold := v_t;
+		detail := pg_catalog.format('database grows %s a day', pg_catalog.pg_size_pretty(r.bytes_per_day));
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+	IF r.days_to_limit IS NOT NULL AND r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_warning')) THEN
+		severity := CASE WHEN r.days_to_limit <= (SELECT @extschema@._t('days_to_limit_critical')) THEN 'critical' ELSE 'warning' END;
+		alert := 'database_size_limit'; value := r.days_to_limit;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('days_to_limit_critical')) ELSE (SELECT @extschema@._t('days_to_limit_warning')) END;
+		detail := pg_catalog.format('database reaches %s in %s', pg_catalog.pg_size_pretty((SELECT @extschema@._t('db_size_limit_bytes'))), @extschema@._n(r.days_to_limit, 'day'));
+		since := r.since;
+		RETURN NEXT;
+	END IF;
+
+	-- archive and partition maintenance
+	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
+		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
+		alert := r.kind || '_maintenance_' || r.state;
+		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		detail := r.detail; since := r.last_success;
+		RETURN NEXT;
+	END LOOP;
+
+	-- transaction ID age
+	SELECT pg_catalog.age(d.datfrozenxid) INTO v_n FROM pg_catalog.pg_database d
+	WHERE d.datname = pg_catalog.current_database();
+	IF v_n >= (SELECT @extschema@._t('xid_age_warning')) THEN
+		severity := CASE WHEN v_n >= (SELECT @extschema@._t('xid_age_critical')) THEN 'critical' ELSE 'warning' END;
+		alert := 'transaction_id_age'; value := v_n;
+		threshold := CASE WHEN severity = 'critical' THEN (SELECT @extschema@._t('xid_age_critical')) ELSE (SELECT @extschema@._t('xid_age_warning')) END;
+		detail := 'VACUUM (FREEZE) the oldest tables before wraparound protection stops writes';
+		since := NULL;
+		RETURN NEXT;
+	END IF;
+
+	-- regressions
+	FOR r IN SELECT * FROM @extschema@._regressions() LOOP
+		severity := 'warning'; alert := 'statement_regression';
+		value := r.window_p95_ms; threshold := r.baseline_p95_ms * (SELECT @extschema@._t('regression_ratio'));
+		detail := pg_catalog.format('queryid %s: p95 %s ms, baseline %s ms: %s', r.queryid, r.window_p95_ms,
+			r.baseline_p95_ms, @extschema@._short(r.query));
+		since := r.since;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- The helpers that read the extension's own views through dynamic SQL "in
+-- case they are not installed" are gone: one install script creates them
+-- all, and the functions above name them directly.
+DROP FUNCTION @extschema@._list_of(text, text, text);
+DROP FUNCTION @extschema@._count_of(text, text);
+DROP FUNCTION @extschema@._has_col(text, text);
+DROP FUNCTION @extschema@._has(text);

@@ -160,27 +160,22 @@ $node->safe_psql('postgres', "SELECT pg_drop_replication_slot('forgotten')");
 is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
 	'0', 'slot alert gone with the slot');
 
-# --- archive maintenance (when the archiving part is installed)
-SKIP:
-{
-	skip 'archive policies not installed', 3
-	  unless $node->safe_psql('postgres', "SELECT scale_advisor._has_col('archive_runs', 'status')") eq 't';
-	$node->safe_psql('postgres', q{
-		CREATE TABLE events (id int, at timestamptz);
-		INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than) VALUES ('public.events', 'at', '30 days')});
-	is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_overdue'"),
-		'warning', 'archive policy that never ran is overdue');
-	$node->safe_psql('postgres', q{
-		INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status)
-		VALUES ('archive', 'public.events', true, now() - interval '1 minute', now(), 'done')});
-	is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert LIKE 'archive_maintenance%'"),
-		'0', 'no archive alert after a run that succeeded');
-	$node->safe_psql('postgres', q{
-		INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
-		VALUES ('archive', 'public.events', true, now(), now(), 'failed', 'lock timeout')});
-	is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
-		'critical', 'archive run that failed is critical');
-}
+# --- archive maintenance
+$node->safe_psql('postgres', q{
+	CREATE TABLE events (id int, at timestamptz);
+	INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than) VALUES ('public.events', 'at', '30 days')});
+is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_overdue'"),
+	'warning', 'archive policy that never ran is overdue');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status)
+	VALUES ('archive', 'public.events', true, now() - interval '1 minute', now(), 'done')});
+is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert LIKE 'archive_maintenance%'"),
+	'0', 'no archive alert after a run that succeeded');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
+	VALUES ('archive', 'public.events', true, now(), now(), 'failed', 'lock timeout')});
+is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'critical', 'archive run that failed is critical');
 
 # --- workload script: replay the recorded mix with captured values
 $node->safe_psql('postgres', q{

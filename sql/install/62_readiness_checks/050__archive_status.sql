@@ -12,12 +12,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT (@extschema@._has_col('archive_policies', 'enabled')
-			AND @extschema@._has_col('archive_runs', 'status')
-			AND @extschema@._has_col('archive_runs', 'finished_at')) THEN
-		RETURN;
-	END IF;
-	RETURN QUERY EXECUTE $q$
+	RETURN QUERY
 		SELECT p.relation::text, l.status::text, s.t
 		FROM @extschema@.archive_policies p
 		LEFT JOIN LATERAL (
@@ -29,7 +24,7 @@ BEGIN
 			SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
 			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
 			  AND r.status OPERATOR(pg_catalog.=) 'done') s ON true
-		WHERE p.enabled $q$;
+		WHERE p.enabled;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@._archive_status() FROM PUBLIC;

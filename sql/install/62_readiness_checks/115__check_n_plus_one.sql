@@ -9,14 +9,12 @@ AS $$
 DECLARE
 	v_n bigint;
 BEGIN
-	v_n := @extschema@._count_of('n_plus_one');
+	v_n := (SELECT count(*) FROM @extschema@.n_plus_one);
 	"check" := 'n_plus_one';
-	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.n_plus_one is not installed)'
-				  ELSE @extschema@._n(v_n, 'N+1 pattern') END;
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := @extschema@._n(v_n, 'N+1 pattern');
 	target := '0 patterns';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with N+1 detection'
 				   ELSE 'SELECT * FROM scale_advisor.n_plus_one; load the rows in one statement (WHERE id = ANY($1), a JOIN, or the ORM''s eager loading)' END;
 	RETURN NEXT;
 END

@@ -13,7 +13,7 @@ DECLARE
 	v_t numeric;
 BEGIN
 	v_t := (SELECT @extschema@._t('partition_min_bytes'));
-	v_m := @extschema@._count_of('partition_advice');
+	v_m := (SELECT count(*) FROM @extschema@.partition_advice);
 	-- sizes read without waiting for locks (a locked table is left out)
 	SELECT count(*), @extschema@._list(array_agg(pg_catalog.format('%I.%I (%s)', x.nspname, x.relname,
 								pg_catalog.pg_size_pretty(x.bytes))
@@ -29,11 +29,10 @@ BEGIN
 						  AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype))) x
 	WHERE x.bytes >= v_t;
 	"check" := 'archiving_partitioning';
-	status := CASE WHEN v_n = 0 AND coalesce(v_m, 0) = 0 THEN 'pass' ELSE 'warn' END;
+	status := CASE WHEN v_n = 0 AND v_m = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s over %s with a time column%s; %s',
 		@extschema@._n(v_n, 'table'), pg_catalog.pg_size_pretty(v_t), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END,
-		CASE WHEN v_m IS NULL THEN 'partition advice not available'
-			 ELSE @extschema@._n(v_m, 'partitioning suggestion') END);
+		@extschema@._n(v_m, 'partitioning suggestion'));
 	target := pg_catalog.format('no unpartitioned table over %s with a time column', pg_catalog.pg_size_pretty(v_t));
 	advice := CASE WHEN status = 'pass' THEN 'nothing to do'
 				   ELSE 'move old rows out with an archive policy (scale_advisor.archive_policies) or partition by time (SELECT * FROM scale_advisor.partition_advice)' END;

@@ -10,21 +10,9 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('duplicate_indexes', 'index') l;
-	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(@extschema@._list(array_agg(x.names ORDER BY x.names), '; '), '')
-		INTO v_n, v_txt
-		FROM (SELECT string_agg(i.indexrelid::regclass::text, ' = ' ORDER BY i.indexrelid::regclass::text) AS names
-			  FROM pg_catalog.pg_index i
-			  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-			  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-				AND i.indisvalid
-			  GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
-					   coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
-					   coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')
-			  HAVING count(*) > 1) x;
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(d.index::text ORDER BY d.index::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.duplicate_indexes d;
 	"check" := 'duplicate_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
 	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'duplicate index', 'duplicate indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);

@@ -10,12 +10,9 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('invalid_indexes', 'index') l;
-	IF v_n IS NULL THEN
-		SELECT count(*), coalesce(@extschema@._list(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ', '), '')
-		INTO v_n, v_txt
-		FROM pg_catalog.pg_index i WHERE NOT i.indisvalid;
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(v.index::text ORDER BY v.index::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.invalid_indexes v;
 	"check" := 'invalid_indexes';
 	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'fail' END;
 	value := pg_catalog.format('%s%s', @extschema@._n(v_n, 'invalid index', 'invalid indexes'), CASE WHEN v_n > 0 THEN ': ' || v_txt ELSE '' END);

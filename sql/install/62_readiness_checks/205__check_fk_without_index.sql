@@ -10,18 +10,14 @@ DECLARE
 	v_n bigint;
 	v_txt text;
 BEGIN
-	SELECT l.n, l.names INTO v_n, v_txt FROM @extschema@._list_of('fk_without_index', 'constraint_name') l;
-	IF v_n IS NULL THEN
-		v_n := @extschema@._count_of('fk_without_index');
-		v_txt := '';
-	END IF;
+	SELECT count(*), coalesce(@extschema@._list(array_agg(f.constraint_name::text ORDER BY f.constraint_name::text), ', '), '')
+	INTO v_n, v_txt
+	FROM @extschema@.fk_without_index f;
 	"check" := 'fk_without_index';
-	status := CASE WHEN v_n IS NULL THEN 'warn' WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
-	value := CASE WHEN v_n IS NULL THEN 'not available (scale_advisor.fk_without_index is not installed)'
-				  ELSE pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END) END;
+	status := CASE WHEN v_n = 0 THEN 'pass' ELSE 'warn' END;
+	value := pg_catalog.format('%s without an index%s', @extschema@._n(v_n, 'foreign key'), CASE WHEN v_txt <> '' THEN ': ' || v_txt ELSE '' END);
 	target := '0 foreign keys without an index';
 	advice := CASE WHEN v_n = 0 THEN 'nothing to do'
-				   WHEN v_n IS NULL THEN 'upgrade scale_advisor to a version with index advice'
 				   ELSE 'SELECT * FROM scale_advisor.fk_without_index; index the referencing columns, or deletes on the parent scan the child' END;
 	RETURN NEXT;
 END
