@@ -10418,7 +10418,11 @@ GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
 -- (_check_*), combined by _checklist() with UNION ALL; archive(),
 -- unarchive() and run_archive_policies() call _archive_run() with named
 -- arguments; the checks, alerts, snapshot() and _statements() read the
--- extension's views directly (no _has/_has_col/_count_of/_list_of).
+-- extension's views directly (no _has/_has_col/_count_of/_list_of); one
+-- setting per idea: the thresholds slow_statement_ms and
+-- partition_min_bytes, whose 1.0 settings scale_advisor.slow_query_ms and
+-- scale_advisor.partition_advice_min_size are their old names
+-- (_threshold_alias).
 
 -- slow statements: the rule of slow_queries (_is_slow)
 -- (one of the checks _checklist() combines; returns its row)
@@ -12013,3 +12017,214 @@ DROP FUNCTION @extschema@._list_of(text, text, text);
 DROP FUNCTION @extschema@._count_of(text, text);
 DROP FUNCTION @extschema@._has_col(text, text);
 DROP FUNCTION @extschema@._has(text);
+
+-- Every threshold the checklist, the alerts and the history views use.
+CREATE OR REPLACE FUNCTION @extschema@._threshold_defaults()
+RETURNS TABLE (name text, default_value numeric, unit text, description text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+VALUES
+	('slow_statement_ms', 100, 'ms', 'slow_queries, checklist: p95 execution time a statement must stay under (1.0 setting: scale_advisor.slow_query_ms)'),
+	('slow_statement_min_calls', 10, 'calls', 'statements with fewer calls are not judged'),
+	('seq_scan_min_rows', 10000, 'rows', 'checklist: tables this large read mostly by sequential scans need an index'),
+	('cacheable_min_calls', 1000, 'calls', 'checklist: a read repeated this often may be cached'),
+	('cacheable_share_pct', 10, '%', 'checklist: ... when it is at least this share of all calls'),
+	('connections_warning_pct', 80, '%', 'connections in use against max_connections: warning'),
+	('connections_critical_pct', 90, '%', 'connections in use against max_connections: critical'),
+	('idle_sessions_pct', 50, '%', 'checklist: idle sessions above this share of all sessions call for a pooler'),
+	('idle_sessions_min', 10, 'sessions', 'checklist: ... when there are at least this many idle sessions'),
+	('idle_in_transaction_s', 60, 's', 'checklist: sessions idle in a transaction longer than this'),
+	('statement_timeout_max_ms', 60000, 'ms', 'checklist: longest statement_timeout accepted for application roles'),
+	('log_min_duration_max_ms', 1000, 'ms', 'checklist: log_min_duration_statement must be on and at most this'),
+	('archive_max_age_s', 3600, 's', 'WAL archiving: age of the last archived segment, while WAL is written'),
+	('dead_tuple_pct', 20, '%', 'checklist: dead tuples against all tuples of a table: warn'),
+	('dead_tuple_critical_pct', 50, '%', 'checklist: dead tuples against all tuples of a table: fail'),
+	('dead_tuple_min', 1000, 'rows', 'checklist: tables with fewer dead tuples are not judged'),
+	('analyze_max_age_days', 7, 'days', 'checklist: statistics of a modified table older than this are stale'),
+	('table_bloat_pct', 50, '%', 'checklist: estimated table bloat'),
+	('index_bloat_pct', 50, '%', 'checklist: estimated B-tree index bloat'),
+	('bloat_min_bytes', 10485760, 'bytes', 'checklist: relations smaller than this are not judged for bloat'),
+	('cache_hit_pct', 99, '%', 'checklist: buffer cache hit ratio: warn below'),
+	('cache_hit_critical_pct', 90, '%', 'checklist: buffer cache hit ratio: fail below'),
+	('pagination_rows', 1000, 'rows', 'checklist: rows per call of a SELECT without LIMIT'),
+	('partition_min_bytes', 10737418240, 'bytes', 'checklist, partition_advice: tables larger than this are archiving or partitioning candidates (1.0 setting: scale_advisor.partition_advice_min_size)'),
+	('unused_index_min_bytes', 1048576, 'bytes', 'checklist: unused indexes smaller than this are not reported'),
+	('xid_age_warning', 1000000000, 'xids', 'transaction ID age of the database: warning'),
+	('xid_age_critical', 1500000000, 'xids', 'transaction ID age of the database: critical'),
+	('alert_p95_ms', 1000, 'ms', 'alert: p95 of a statement in the last window'),
+	('alert_slow_statement_ms', 500, 'ms', 'alert: executions slower than this in the last window'),
+	('alert_error_rate_warning_pct', 1, '%', 'alert: failed statements against all statements: warning'),
+	('alert_error_rate_critical_pct', 5, '%', 'alert: failed statements against all statements: critical'),
+	('alert_error_min_calls', 100, 'calls', 'alert: the error rate is judged from this many statements on'),
+	('replication_lag_warning_s', 30, 's', 'alert: replay lag of a standby: warning'),
+	('replication_lag_critical_s', 300, 's', 'alert: replay lag of a standby: critical'),
+	('replication_slot_max_bytes', 1073741824, 'bytes', 'alert: WAL retained by an inactive replication slot'),
+	('db_growth_bytes_per_day', 1073741824, 'bytes/day', 'alert: database growth per day (0: off)'),
+	('db_size_limit_bytes', 0, 'bytes', 'database size limit, for days until full (0: none)'),
+	('table_size_limit_bytes', 0, 'bytes', 'table size limit, for days until full (0: none)'),
+	('days_to_limit_warning', 30, 'days', 'alert: days until the database reaches db_size_limit_bytes: warning'),
+	('days_to_limit_critical', 7, 'days', 'alert: days until the database reaches db_size_limit_bytes: critical'),
+	('maintenance_overdue_hours', 26, 'hours', 'alert: archiving or partition maintenance last succeeded longer ago than this'),
+	('regression_window_s', 3600, 's', 'regressions: length of the recent window'),
+	('regression_baseline_s', 604800, 's', 'regressions: length of the baseline before the window'),
+	('regression_ratio', 1.5, 'ratio', 'regressions: window p95 against baseline p95'),
+	('regression_min_ms', 5, 'ms', 'regressions: smallest p95 increase reported'),
+	('regression_min_calls', 20, 'calls', 'regressions: calls needed in both the window and the baseline'),
+	('growth_window_days', 30, 'days', 'growth: snapshots this recent are used'),
+	('snapshot_max_tables', 200, 'tables', 'snapshots: sizes of this many largest tables are kept')
+$$;
+
+-- The value a threshold gets from the server setting that was its name in
+-- 1.0, or NULL when that setting is not set (-1, its default): the setting
+-- scale_advisor.slow_query_ms (ms) for slow_statement_ms, and
+-- scale_advisor.partition_advice_min_size (MB) for partition_min_bytes.
+-- A value given with set_threshold() takes precedence (_t), and the
+-- threshold's default is written once, in _threshold_defaults().
+CREATE FUNCTION @extschema@._threshold_alias(p_name text)
+RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN s.v >= 0 THEN s.v END
+FROM (SELECT CASE p_name
+			 WHEN 'slow_statement_ms'
+			 THEN pg_catalog.current_setting('scale_advisor.slow_query_ms', true)::numeric
+			 WHEN 'partition_min_bytes'
+			 THEN pg_catalog.pg_size_bytes(pg_catalog.current_setting('scale_advisor.partition_advice_min_size', true))::numeric
+			 END AS v) s
+$$;
+
+-- The value of a threshold: the user's (set_threshold), else the one its
+-- 1.0 setting gives (_threshold_alias), else the default.
+CREATE OR REPLACE FUNCTION @extschema@._t(p_name text)
+RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce((SELECT t.value FROM @extschema@.thresholds t WHERE t.name = p_name),
+				@extschema@._threshold_alias(p_name),
+				(SELECT d.default_value FROM @extschema@._threshold_defaults() d WHERE d.name = p_name))
+$$;
+
+CREATE OR REPLACE VIEW @extschema@.threshold_settings AS
+SELECT d.name, coalesce(t.value, @extschema@._threshold_alias(d.name), d.default_value) AS value, d.default_value,
+	   d.unit, d.description, t.changed_at
+FROM @extschema@._threshold_defaults() d
+LEFT JOIN @extschema@.thresholds t ON t.name = d.name
+WHERE @extschema@._require_loaded()
+  AND @extschema@._require_stats_reader('scale_advisor.threshold_settings')
+ORDER BY d.name;
+
+---------------------------------------------------------------------------
+-- Advice
+---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@._partition_advice()
+RETURNS TABLE (relation regclass, total_size text, total_bytes bigint, est_rows bigint,
+			   column_name name, column_type regtype, why text, inserts bigint,
+			   updates_deletes bigint, seq_scans bigint, suggested_interval text,
+			   blockers text, suggested_call text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	a record;
+	min_bytes bigint := @extschema@._t('partition_min_bytes');
+	span numeric;
+	per_part numeric;
+	iv text;
+	cand text[];
+	best numeric;
+	score numeric;
+	step numeric;
+	lo text;
+	hi text;
+BEGIN
+	FOR r IN
+		SELECT c.oid, @extschema@._relation_size_nowait(c.oid) AS bytes, c.reltuples,
+			   coalesce(st.n_tup_ins, 0) AS ins, coalesce(st.n_tup_upd + st.n_tup_del, 0) AS upd,
+			   coalesce(st.seq_scan, 0) AS seq
+		FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_stat_all_tables st ON st.relid = c.oid
+		WHERE c.relkind = 'r' AND NOT c.relispartition AND c.relpersistence = 'p'
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+		  AND n.nspname !~ '^pg_temp' AND n.nspname !~ '^pg_toast'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+						  AND d.objid = c.oid AND d.deptype = 'e')
+		  AND @extschema@._relation_size_nowait(c.oid) >= min_bytes
+		ORDER BY 2 DESC
+	LOOP
+		-- candidate columns: time or integer columns that lead an index
+		-- (queries filter on them) and grow with the physical order
+		FOR a IN
+			SELECT att.attname, att.atttypid::regtype AS typ, @extschema@._pt_kind(att.atttypid::regtype) AS kind,
+				   s.correlation, s.histogram_bounds::text::text[] AS hb,
+				   EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = att.attrelid AND d.adnum = att.attnum
+						   AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%') OR att.attidentity <> '' AS seq,
+				   (SELECT sum(coalesce(si.idx_scan, 0)) FROM pg_index i
+					LEFT JOIN pg_stat_all_indexes si ON si.indexrelid = i.indexrelid
+					WHERE i.indrelid = att.attrelid AND i.indkey[0] = att.attnum) AS idx_scans
+			FROM pg_attribute att
+			JOIN pg_namespace n ON true
+			JOIN pg_class c ON c.oid = att.attrelid AND n.oid = c.relnamespace
+			LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = att.attname
+			WHERE att.attrelid = r.oid AND att.attnum > 0 AND NOT att.attisdropped
+			  AND @extschema@._pt_kind(att.atttypid::regtype) IS NOT NULL
+			  AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = att.attrelid AND i.indkey[0] = att.attnum)
+			  AND (abs(coalesce(s.correlation, 0)) >= 0.8 OR (att.attidentity <> '' AND s.correlation IS NULL))
+			ORDER BY (@extschema@._pt_kind(att.atttypid::regtype) = 'time') DESC, abs(coalesce(s.correlation, 0)) DESC, att.attnum
+			LIMIT 1
+		LOOP
+			relation := r.oid;
+			total_bytes := r.bytes;
+			total_size := pg_size_pretty(r.bytes);
+			est_rows := greatest(r.reltuples, 0)::bigint;
+			column_name := a.attname;
+			column_type := a.typ;
+			inserts := r.ins;
+			updates_deletes := r.upd;
+			seq_scans := r.seq;
+			why := format('%s on disk; %I %s and follows the insert order (correlation %s); %s index scans on it; %s%% of writes are updates or deletes',
+						  pg_size_pretty(r.bytes), a.attname,
+						  CASE WHEN a.kind = 'time' THEN 'is a time column' WHEN a.seq THEN 'is a growing id' ELSE 'is an integer key' END,
+						  coalesce(round(a.correlation::numeric, 2)::text, 'unknown'), coalesce(a.idx_scans, 0),
+						  CASE WHEN r.ins + r.upd = 0 THEN 0 ELSE round(100.0 * r.upd / (r.ins + r.upd)) END);
+			-- size each partition near 2 GB
+			iv := NULL;
+			lo := a.hb[1];
+			hi := a.hb[array_upper(a.hb, 1)];
+			IF lo IS NOT NULL AND hi IS NOT NULL THEN
+				span := @extschema@._pt_to_num(a.typ, hi) - @extschema@._pt_to_num(a.typ, lo);
+			ELSE
+				span := NULL;
+			END IF;
+			IF span IS NOT NULL AND span > 0 THEN
+				IF a.kind = 'time' THEN
+					best := NULL;
+					FOREACH iv IN ARRAY ARRAY['1 hour', '1 day', '7 days', '1 month', '3 months', '1 year'] LOOP
+						per_part := r.bytes * extract(epoch FROM iv::interval) / span;
+						score := abs(ln(greatest(per_part, 1) / 2147483648.0));
+						IF best IS NULL OR score < best THEN
+							best := score;
+							suggested_interval := iv;
+						END IF;
+					END LOOP;
+				ELSE
+					step := span * 2147483648.0 / greatest(r.bytes, 1);
+					step := power(10, floor(log(greatest(step, 1))));
+					suggested_interval := step::bigint::text;
+				END IF;
+			ELSE
+				suggested_interval := CASE WHEN a.kind = 'time' THEN '1 month' ELSE '1000000' END;
+			END IF;
+			blockers := (SELECT string_agg(b, '; ') FROM @extschema@.partition_blockers(r.oid, a.attname) b);
+			suggested_call := format('CALL scale_advisor.partition_table(%L, %L, %L);', r.oid::regclass::text,
+									 a.attname, suggested_interval);
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
