@@ -97,7 +97,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.regressions'
 	'0', 'no regression once the baseline is as slow');
 
 # --- capacity: busy time measured between snapshots (of an idle server)
-$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+$node->safe_psql('postgres', 'SELECT scale_advisor.history_reset()');
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
 sleep 1;
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
@@ -181,7 +181,7 @@ is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE
 $node->safe_psql('postgres', q{
 	CREATE TABLE accounts (id int PRIMARY KEY, name text, balance numeric);
 	INSERT INTO accounts SELECT g, 'n' || g, g FROM generate_series(1, 1000) g;
-	SELECT scale_advisor.reset_history()});
+	SELECT scale_advisor.history_reset()});
 $node->pgbench('-n -M prepared -t 60', 0, [qr/processed: 60/], [qr/^$/], 'recorded mix',
 	{ 'mix.sql' => q{\set aid random(1, 1000)
 SELECT name FROM accounts WHERE id = :aid;

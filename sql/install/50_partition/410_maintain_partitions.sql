@@ -50,6 +50,8 @@ DECLARE
 	t_code pg_catalog.text;
 	t_msg pg_catalog.text;
 	leftover pg_catalog.regclass;
+	-- lock_not_available, serialization_failure, deadlock_detected (the
+	-- SQLSTATEs _owner_exec() reports as text)
 	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
@@ -200,7 +202,7 @@ BEGIN
 						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 					END IF;
 					-- a cancel stops the run, once it is recorded
-					IF t_code OPERATOR(pg_catalog.=) '57014' THEN
+					IF t_code OPERATOR(pg_catalog.=) '57014' THEN	-- query_canceled
 						PERFORM @extschema@._pm_state(s.parent_schema, s.parent_table, false, err, created, retired, moved);
 						IF nonatomic THEN
 							COMMIT;

@@ -29,12 +29,12 @@ BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
 	IF load_factor IS NULL OR load_factor <= 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'load_factor must be a positive number',
 			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
 	END IF;
 	IF load_factor > 1000000 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
 			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
 	END IF;
