@@ -10423,7 +10423,10 @@ GRANT SELECT ON @extschema@.index_advice_outcome TO PUBLIC;
 -- partition_min_bytes, whose 1.0 settings scale_advisor.slow_query_ms and
 -- scale_advisor.partition_advice_min_size are their old names
 -- (_threshold_alias); names: history_reset() (reset_history() kept as its
--- old name), SQLSTATEs raised by condition name.
+-- old name), SQLSTATEs raised by condition name; unused_indexes worst
+-- first with index_size, capacity() with readable, the failing maintenance
+-- alerts valued by their failed runs, _pm_drop_if_empty() stops on a
+-- cancel.
 
 -- slow statements: the rule of slow_queries (_is_slow)
 -- (one of the checks _checklist() combines; returns its row)
@@ -11584,21 +11587,33 @@ END $$;
 COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 'runs every enabled archive policy, one table after the other';
 
--- Per enabled archive policy: the status of its latest finished run and
--- the time of its latest successful one.  Monitoring must see every
+-- unused_indexes gains index_size (beside index_size_bytes) and is ordered
+-- worst first; capacity() gains readable; _archive_status() and
+-- _maintenance_status() gain failures (the value of the failing
+-- maintenance alerts): new row types, so they are dropped and created
+-- again (no other object depends on them; the grants are made again).
+DROP VIEW @extschema@.unused_indexes;
+DROP FUNCTION @extschema@.capacity(numeric);
+DROP FUNCTION @extschema@._maintenance_status();
+DROP FUNCTION @extschema@._archive_status();
+
+-- Per enabled archive policy: the status of its latest finished run, the
+-- time of its latest successful one and the number of runs that failed
+-- (or were interrupted) since.  Monitoring must see every
 -- policy's state, while row-level security shows a role only its own
 -- policies and runs: so this reads them as the extension's owner, only
 -- these columns of the extension's own tables (no error text: a failed
 -- run's error may quote the rows it failed on), and runs no other code.
 -- Granted to pg_read_all_stats (pg_monitor) only.
 CREATE OR REPLACE FUNCTION @extschema@._archive_status()
-RETURNS TABLE (relation text, last_status text, last_success timestamptz)
+RETURNS TABLE (relation text, last_status text, last_success timestamptz,
+			   failures bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
-		SELECT p.relation::text, l.status::text, s.t
+		SELECT p.relation::text, l.status::text, s.t, f.n
 		FROM @extschema@.archive_policies p
 		LEFT JOIN LATERAL (
 			SELECT r.status FROM @extschema@.archive_runs r
@@ -11609,17 +11624,25 @@ BEGIN
 			SELECT max(coalesce(r.finished_at, r.started_at)) AS t FROM @extschema@.archive_runs r
 			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
 			  AND r.status OPERATOR(pg_catalog.=) 'done') s ON true
+		LEFT JOIN LATERAL (
+			SELECT count(*) AS n FROM @extschema@.archive_runs r
+			WHERE r.relation OPERATOR(pg_catalog.=) p.relation
+			  AND r.status OPERATOR(pg_catalog.=) ANY ('{failed,interrupted}'::text[])
+			  AND r.started_at OPERATOR(pg_catalog.>=) coalesce(s.t, '-infinity')) f ON true
 		WHERE p.enabled;
 END
 $$;
+REVOKE ALL ON FUNCTION @extschema@._archive_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._archive_status() TO pg_read_all_stats;
 
 -- Archiving policies and partition sets whose maintenance is failing or
--- overdue.
+-- overdue; failures: the runs that failed since the last success (for a
+-- partition set, its consecutive failures).
 -- The error of a failed archive run is not repeated here (it may quote
 -- rows): scale_advisor.archive_runs shows it to the role that ran it.
 CREATE OR REPLACE FUNCTION @extschema@._maintenance_status()
 RETURNS TABLE (kind text, object text, state text, last_success timestamptz,
-			   hours_since_success numeric, detail text)
+			   hours_since_success numeric, detail text, failures bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -11636,16 +11659,245 @@ BEGIN
 			   CASE WHEN a.last_status IN ('failed', 'interrupted')
 					THEN pg_catalog.format('last archive run of %s %s: the role that ran it sees the error in scale_advisor.archive_runs', a.relation, a.last_status)
 					WHEN a.last_success IS NULL THEN pg_catalog.format('archive policy of %s never ran to completion: call scale_advisor.run_archive_policies() from cron', a.relation)
-					ELSE pg_catalog.format('archive policy of %s last completed at %s', a.relation, a.last_success) END
+					ELSE pg_catalog.format('archive policy of %s last completed at %s', a.relation, a.last_success) END,
+			   a.failures
 		FROM @extschema@._archive_status() a;
 	RETURN QUERY
 		SELECT 'partition'::text, pg_catalog.format('%I.%I', m.parent_schema, m.parent_table),
 			   CASE WHEN m.consecutive_failures > 0 THEN 'failing'
 					WHEN m.overdue THEN 'overdue' ELSE 'ok' END,
 			   m.last_success, round((extract(epoch FROM pg_catalog.now() - m.last_success) / 3600)::numeric, 1),
-			   pg_catalog.format('partition maintenance of %I.%I: %s', m.parent_schema, m.parent_table, m.status)
+			   pg_catalog.format('partition maintenance of %I.%I: %s', m.parent_schema, m.parent_table, m.status),
+			   m.consecutive_failures::bigint
 		FROM @extschema@.partition_maintenance_status m
 		WHERE m.enabled;
+END
+$$;
+
+-- Indexes never scanned since the statistics began: stats_since is when
+-- the database's statistics were last reset or, when they never were, the
+-- server's start (statistics kept across a clean restart run longer: the
+-- index was unused at least since then).  Indexes that enforce a
+-- constraint (primary key, unique, exclusion) are left out: they are needed
+-- even when no query reads them; so are the indexes of the extension's own
+-- tables (and of any extension's), and those of archive tables
+-- (_archive_tables()).  Worst first: the largest (what dropping them gives
+-- back, and what every write to their table maintains).
+CREATE OR REPLACE VIEW @extschema@.unused_indexes AS
+SELECT n.nspname AS schema_name,
+       c.oid::pg_catalog.regclass AS relation,
+       i.indexrelid::pg_catalog.regclass AS index,
+       sz.bytes AS index_size_bytes,
+       pg_catalog.pg_size_pretty(sz.bytes) AS index_size,
+       pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
+       pg_catalog.pg_stat_get_tuples_inserted(c.oid)
+         + pg_catalog.pg_stat_get_tuples_updated(c.oid)
+         + pg_catalog.pg_stat_get_tuples_deleted(c.oid) AS table_writes,
+       COALESCE(
+         (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d
+           WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                             WHERE datname = pg_catalog.current_database())),
+         pg_catalog.pg_postmaster_start_time()) AS stats_since,
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL (SELECT @extschema@._relation_size_nowait(i.indexrelid, true) AS bytes) sz
+ WHERE @extschema@._require_loaded()
+   AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@')
+   AND n.nspname NOT LIKE 'pg_temp%'
+   AND c.relkind IN ('r', 'm')
+   AND i.indisvalid
+   AND NOT i.indisunique
+   AND NOT i.indisprimary
+   AND NOT i.indisexclusion
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype = 'e')
+   AND c.oid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT @extschema@._archive_tables()))
+   AND pg_catalog.pg_stat_get_numscans(i.indexrelid) = 0
+ ORDER BY index_size_bytes DESC NULLS LAST, table_writes DESC,
+          c.oid::pg_catalog.regclass::pg_catalog.text, i.indexrelid::pg_catalog.regclass::pg_catalog.text;
+
+GRANT SELECT ON @extschema@.unused_indexes TO PUBLIC;
+
+-- What load_factor times today's load needs.  See docs/readiness.md.
+-- readable: current and projected as a person reads them (the byte rows,
+-- through pg_size_pretty), NULL for the others.
+CREATE OR REPLACE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
+RETURNS TABLE (item text, current numeric, projected numeric, unit text,
+			   status text, detail text, readable text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
+	v_avg numeric;
+	v_peak numeric;
+	v_rho numeric;
+	v_rho_new numeric;
+	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
+		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
+	v_peak_conn integer;
+	v_proj_conn integer;
+	v_pool integer;
+	v_target numeric := (SELECT @extschema@._t('slow_statement_ms'));
+	v_min_calls numeric := (SELECT @extschema@._t('slow_statement_min_calls'));
+	v_infl numeric;
+	v_db record;
+	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
+	v_n integer;
+	r record;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
+	IF load_factor IS NULL OR load_factor <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'load_factor must be a positive number',
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
+	IF load_factor > 1000000 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
+			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
+	END IF;
+
+	-- busy time: active_time of the database between snapshots (and now)
+	WITH pts AS (
+		SELECT n.taken_at AS t, n.active_time_ms AS a
+		FROM @extschema@.snapshots n
+		WHERE n.taken_at >= v_from AND n.active_time_ms IS NOT NULL
+		UNION ALL
+		SELECT pg_catalog.now(), d.active_time
+		FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()
+	), steps AS (
+		SELECT p.a - lag(p.a) OVER w AS da,
+			   extract(epoch FROM p.t - lag(p.t) OVER w) * 1000 AS dt
+		FROM pts p WINDOW w AS (ORDER BY p.t)
+	)
+	SELECT sum(s.da) FILTER (WHERE s.da >= 0) / nullif(sum(s.dt) FILTER (WHERE s.da >= 0), 0),
+		   max(s.da / s.dt) FILTER (WHERE s.da >= 0 AND s.dt >= 1000)
+	INTO v_avg, v_peak
+	FROM steps s WHERE s.dt > 0;
+	IF v_peak IS NULL THEN
+		-- no history yet: what is active right now
+		SELECT count(*) INTO v_peak FROM pg_catalog.pg_stat_activity a
+		WHERE a.backend_type = 'client backend' AND a.state = 'active'
+		  AND a.pid <> pg_catalog.pg_backend_pid();
+		v_avg := coalesce(v_avg, v_peak);
+	END IF;
+	v_peak := greatest(v_peak, coalesce(v_avg, 0));
+	v_rho := v_peak / v_cpus;
+	v_rho_new := v_rho * load_factor;
+
+	item := 'busy sessions (peak)'; current := round(v_peak, 2);
+	projected := round(v_peak * load_factor, 2); unit := 'sessions';
+	status := CASE WHEN v_rho_new >= 1 THEN 'fail' WHEN v_rho_new >= 0.7 THEN 'warn' ELSE 'pass' END;
+	detail := pg_catalog.format('average %s busy sessions; %s CPUs; projected utilisation %s%%',
+		round(coalesce(v_avg, 0), 2), v_cpus, round(v_rho_new * 100));
+	RETURN NEXT;
+
+	SELECT greatest(coalesce(max(n.numbackends), 0),
+					(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend'))
+	INTO v_peak_conn
+	FROM @extschema@.snapshots n WHERE n.taken_at >= v_from;
+	v_proj_conn := ceil(v_peak_conn * load_factor);
+	v_pool := least(greatest(2 * v_cpus, ceil(v_peak * load_factor * 1.5)::integer), v_maxconn);
+	item := 'connections (peak)'; current := v_peak_conn; projected := v_proj_conn;
+	unit := 'connections';
+	status := CASE WHEN v_proj_conn > v_maxconn THEN 'fail'
+				   WHEN v_proj_conn * 100.0 / v_maxconn >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn'
+				   ELSE 'pass' END;
+	detail := pg_catalog.format('%s usable of max_connections; behind a transaction pooler %s server connections carry the projected load',
+		v_maxconn, v_pool);
+	RETURN NEXT;
+
+	item := 'pool size'; current := NULL; projected := v_pool; unit := 'connections';
+	status := 'pass';
+	detail := pg_catalog.format('pgbouncer: pool_mode = transaction, default_pool_size = %s (max(2 x CPUs, 1.5 x projected busy sessions))', v_pool);
+	RETURN NEXT;
+
+	SELECT g.bytes_now, g.bytes_per_day INTO v_db
+	FROM @extschema@._growth() g WHERE g.scope = 'database';
+	FOR v_n IN SELECT unnest(ARRAY[30, 90]) LOOP
+		item := pg_catalog.format('storage in %s days', v_n);
+		current := v_db.bytes_now;
+		projected := round(v_db.bytes_now + greatest(coalesce(v_db.bytes_per_day, 0), 0) * load_factor * v_n);
+		unit := 'bytes';
+		readable := pg_catalog.format('%s -> %s', pg_catalog.pg_size_pretty(current),
+									  pg_catalog.pg_size_pretty(projected));
+		status := CASE WHEN v_db.bytes_per_day IS NULL THEN 'warn'
+					   WHEN v_dblimit > 0 AND projected > v_dblimit THEN 'fail'
+					   ELSE 'pass' END;
+		detail := CASE WHEN v_db.bytes_per_day IS NULL
+					   THEN 'no growth measured yet: take snapshots (scale_advisor.snapshot()) over a few days'
+					   ELSE pg_catalog.format('%s now, growing %s a day today, %s a day at %sx load',
+							pg_catalog.pg_size_pretty(v_db.bytes_now),
+							pg_catalog.pg_size_pretty(v_db.bytes_per_day),
+							pg_catalog.pg_size_pretty(round(v_db.bytes_per_day * load_factor)), load_factor) END;
+		RETURN NEXT;
+	END LOOP;
+
+	-- statements: queueing inflates response time by (1 - rho) / (1 - rho')
+	v_infl := CASE WHEN v_rho_new < 1 THEN (1 - least(v_rho, 0.99)) / (1 - v_rho_new) END;
+	FOR r IN
+		SELECT s.queryid, s.query, s.p95_ms, s.calls
+		FROM @extschema@._statements() s
+		WHERE s.calls >= v_min_calls AND s.p95_ms IS NOT NULL
+		ORDER BY s.p95_ms DESC
+		LIMIT 5
+	LOOP
+		item := pg_catalog.format('statement %s', r.queryid);
+		current := round(r.p95_ms::numeric, 2);
+		projected := round(r.p95_ms::numeric * v_infl, 2);
+		unit := 'ms p95';
+		readable := NULL;
+		status := CASE WHEN v_infl IS NULL OR r.p95_ms * v_infl >= v_target THEN 'fail'
+					   WHEN r.p95_ms * v_infl >= v_target * 0.5 THEN 'warn' ELSE 'pass' END;
+		detail := @extschema@._cut(r.query, 120);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- Drop a detached partition that the archiving helper emptied.  A failed
+-- drop is reported (ok false), but a cancel (or statement_timeout), which
+-- _pt_run() returns as 57014, is raised again: the run stops.
+CREATE OR REPLACE FUNCTION @extschema@._pm_drop_if_empty(part_name text, lock_timeout interval,
+	OUT ok boolean, OUT message text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass := to_regclass(part_name);
+	left_rows boolean;
+	res record;
+BEGIN
+	ok := true;
+	IF rel IS NULL THEN
+		message := format('%s handed to scale_advisor.archive', part_name);
+		RETURN;
+	END IF;
+	left_rows := (@extschema@._owner_exec(rel,
+		format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s))', rel)) #>> '{}')::boolean;
+	IF left_rows THEN
+		ok := false;
+		message := format('%s handed to scale_advisor.archive; rows are left in it, so it stays (detached)', part_name);
+		RETURN;
+	END IF;
+	res := @extschema@._pt_run(ARRAY[format('DROP TABLE %s', rel)], ARRAY[rel], lock_timeout);
+	IF res.err_code = '57014' THEN	-- query_canceled
+		RAISE EXCEPTION USING ERRCODE = 'query_canceled',
+			MESSAGE = format('dropping %s: %s', part_name, res.message),
+			HINT = 'The partition stays detached, its rows archived; the next run drops it.';
+	END IF;
+	ok := res.ok;
+	message := CASE WHEN res.ok THEN format('%s handed to scale_advisor.archive, then dropped (empty)', part_name)
+		ELSE format('%s handed to scale_advisor.archive; dropping it failed: %s', part_name, res.message) END;
 END
 $$;
 
@@ -11977,11 +12229,18 @@ BEGIN
 		RETURN NEXT;
 	END IF;
 
-	-- archive and partition maintenance
+	-- archive and partition maintenance: overdue measures the hours since
+	-- the last success against maintenance_overdue_hours; failing counts the
+	-- runs that failed since the last success (one is enough: the value is
+	-- never NULL, even when no run ever succeeded)
 	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
 		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
 		alert := r.kind || '_maintenance_' || r.state;
-		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		IF r.state = 'failing' THEN
+			value := greatest(r.failures, 1); threshold := 1;
+		ELSE
+			value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		END IF;
 		detail := r.detail; since := r.last_success;
 		RETURN NEXT;
 	END LOOP;
@@ -12081,13 +12340,13 @@ $$;
 -- scale_advisor.partition_advice_min_size (MB) for partition_min_bytes.
 -- A value given with set_threshold() takes precedence (_t), and the
 -- threshold's default is written once, in _threshold_defaults().
-CREATE FUNCTION @extschema@._threshold_alias(p_name text)
+CREATE FUNCTION @extschema@._threshold_alias(name text)
 RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT CASE WHEN s.v >= 0 THEN s.v END
-FROM (SELECT CASE p_name
+FROM (SELECT CASE _threshold_alias.name
 			 WHEN 'slow_statement_ms'
 			 THEN pg_catalog.current_setting('scale_advisor.slow_query_ms', true)::numeric
 			 WHEN 'partition_min_bytes'
@@ -14441,141 +14700,6 @@ BEGIN
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = pg_catalog.now();
 	END IF;
 	RETURN @extschema@._t(p_name);
-END
-$$;
-
--- What load_factor times today's load needs.  See docs/readiness.md.
-CREATE OR REPLACE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
-RETURNS TABLE (item text, current numeric, projected numeric, unit text,
-			   status text, detail text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_cpus integer := coalesce(@extschema@._host_cpus(), 1);
-	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
-	v_avg numeric;
-	v_peak numeric;
-	v_rho numeric;
-	v_rho_new numeric;
-	v_maxconn integer := pg_catalog.current_setting('max_connections')::integer
-		- pg_catalog.current_setting('superuser_reserved_connections')::integer;
-	v_peak_conn integer;
-	v_proj_conn integer;
-	v_pool integer;
-	v_target numeric := (SELECT @extschema@._t('slow_statement_ms'));
-	v_min_calls numeric := (SELECT @extschema@._t('slow_statement_min_calls'));
-	v_infl numeric;
-	v_db record;
-	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
-	v_n integer;
-	r record;
-BEGIN
-	PERFORM @extschema@._require_loaded();
-	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
-	IF load_factor IS NULL OR load_factor <= 0 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'load_factor must be a positive number',
-			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
-	END IF;
-	IF load_factor > 1000000 THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
-			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
-	END IF;
-
-	-- busy time: active_time of the database between snapshots (and now)
-	WITH pts AS (
-		SELECT n.taken_at AS t, n.active_time_ms AS a
-		FROM @extschema@.snapshots n
-		WHERE n.taken_at >= v_from AND n.active_time_ms IS NOT NULL
-		UNION ALL
-		SELECT pg_catalog.now(), d.active_time
-		FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()
-	), steps AS (
-		SELECT p.a - lag(p.a) OVER w AS da,
-			   extract(epoch FROM p.t - lag(p.t) OVER w) * 1000 AS dt
-		FROM pts p WINDOW w AS (ORDER BY p.t)
-	)
-	SELECT sum(s.da) FILTER (WHERE s.da >= 0) / nullif(sum(s.dt) FILTER (WHERE s.da >= 0), 0),
-		   max(s.da / s.dt) FILTER (WHERE s.da >= 0 AND s.dt >= 1000)
-	INTO v_avg, v_peak
-	FROM steps s WHERE s.dt > 0;
-	IF v_peak IS NULL THEN
-		-- no history yet: what is active right now
-		SELECT count(*) INTO v_peak FROM pg_catalog.pg_stat_activity a
-		WHERE a.backend_type = 'client backend' AND a.state = 'active'
-		  AND a.pid <> pg_catalog.pg_backend_pid();
-		v_avg := coalesce(v_avg, v_peak);
-	END IF;
-	v_peak := greatest(v_peak, coalesce(v_avg, 0));
-	v_rho := v_peak / v_cpus;
-	v_rho_new := v_rho * load_factor;
-
-	item := 'busy sessions (peak)'; current := round(v_peak, 2);
-	projected := round(v_peak * load_factor, 2); unit := 'sessions';
-	status := CASE WHEN v_rho_new >= 1 THEN 'fail' WHEN v_rho_new >= 0.7 THEN 'warn' ELSE 'pass' END;
-	detail := pg_catalog.format('average %s busy sessions; %s CPUs; projected utilisation %s%%',
-		round(coalesce(v_avg, 0), 2), v_cpus, round(v_rho_new * 100));
-	RETURN NEXT;
-
-	SELECT greatest(coalesce(max(n.numbackends), 0),
-					(SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = 'client backend'))
-	INTO v_peak_conn
-	FROM @extschema@.snapshots n WHERE n.taken_at >= v_from;
-	v_proj_conn := ceil(v_peak_conn * load_factor);
-	v_pool := least(greatest(2 * v_cpus, ceil(v_peak * load_factor * 1.5)::integer), v_maxconn);
-	item := 'connections (peak)'; current := v_peak_conn; projected := v_proj_conn;
-	unit := 'connections';
-	status := CASE WHEN v_proj_conn > v_maxconn THEN 'fail'
-				   WHEN v_proj_conn * 100.0 / v_maxconn >= (SELECT @extschema@._t('connections_warning_pct')) THEN 'warn'
-				   ELSE 'pass' END;
-	detail := pg_catalog.format('%s usable of max_connections; behind a transaction pooler %s server connections carry the projected load',
-		v_maxconn, v_pool);
-	RETURN NEXT;
-
-	item := 'pool size'; current := NULL; projected := v_pool; unit := 'connections';
-	status := 'pass';
-	detail := pg_catalog.format('pgbouncer: pool_mode = transaction, default_pool_size = %s (max(2 x CPUs, 1.5 x projected busy sessions))', v_pool);
-	RETURN NEXT;
-
-	SELECT g.bytes_now, g.bytes_per_day INTO v_db
-	FROM @extschema@._growth() g WHERE g.scope = 'database';
-	FOR v_n IN SELECT unnest(ARRAY[30, 90]) LOOP
-		item := pg_catalog.format('storage in %s days', v_n);
-		current := v_db.bytes_now;
-		projected := round(v_db.bytes_now + greatest(coalesce(v_db.bytes_per_day, 0), 0) * load_factor * v_n);
-		unit := 'bytes';
-		status := CASE WHEN v_db.bytes_per_day IS NULL THEN 'warn'
-					   WHEN v_dblimit > 0 AND projected > v_dblimit THEN 'fail'
-					   ELSE 'pass' END;
-		detail := CASE WHEN v_db.bytes_per_day IS NULL
-					   THEN 'no growth measured yet: take snapshots (scale_advisor.snapshot()) over a few days'
-					   ELSE pg_catalog.format('%s now, growing %s a day today, %s a day at %sx load',
-							pg_catalog.pg_size_pretty(v_db.bytes_now),
-							pg_catalog.pg_size_pretty(v_db.bytes_per_day),
-							pg_catalog.pg_size_pretty(round(v_db.bytes_per_day * load_factor)), load_factor) END;
-		RETURN NEXT;
-	END LOOP;
-
-	-- statements: queueing inflates response time by (1 - rho) / (1 - rho')
-	v_infl := CASE WHEN v_rho_new < 1 THEN (1 - least(v_rho, 0.99)) / (1 - v_rho_new) END;
-	FOR r IN
-		SELECT s.queryid, s.query, s.p95_ms, s.calls
-		FROM @extschema@._statements() s
-		WHERE s.calls >= v_min_calls AND s.p95_ms IS NOT NULL
-		ORDER BY s.p95_ms DESC
-		LIMIT 5
-	LOOP
-		item := pg_catalog.format('statement %s', r.queryid);
-		current := round(r.p95_ms::numeric, 2);
-		projected := round(r.p95_ms::numeric * v_infl, 2);
-		unit := 'ms p95';
-		status := CASE WHEN v_infl IS NULL OR r.p95_ms * v_infl >= v_target THEN 'fail'
-					   WHEN r.p95_ms * v_infl >= v_target * 0.5 THEN 'warn' ELSE 'pass' END;
-		detail := @extschema@._cut(r.query, 120);
-		RETURN NEXT;
-	END LOOP;
 END
 $$;
 

@@ -198,11 +198,18 @@ BEGIN
 		RETURN NEXT;
 	END IF;
 
-	-- archive and partition maintenance
+	-- archive and partition maintenance: overdue measures the hours since
+	-- the last success against maintenance_overdue_hours; failing counts the
+	-- runs that failed since the last success (one is enough: the value is
+	-- never NULL, even when no run ever succeeded)
 	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
 		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
 		alert := r.kind || '_maintenance_' || r.state;
-		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		IF r.state = 'failing' THEN
+			value := greatest(r.failures, 1); threshold := 1;
+		ELSE
+			value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		END IF;
 		detail := r.detail; since := r.last_success;
 		RETURN NEXT;
 	END LOOP;
