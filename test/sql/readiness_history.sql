@@ -27,6 +27,11 @@ SELECT scale_advisor.snapshot() > 0 AS taken;
 -- no growth measured within the same hour
 SELECT rows_per_day, bytes_per_day FROM scale_advisor.growth WHERE relname = 'readiness_grow';
 SELECT status, detail FROM scale_advisor.capacity(2) WHERE item = 'storage in 30 days';
+-- the storage rows as a person reads them; NULL on the other rows
+SELECT item, readable = format('%s -> %s', pg_size_pretty(current), pg_size_pretty(projected)) AS readable
+  FROM scale_advisor.capacity(2) WHERE unit = 'bytes' ORDER BY item;
+SELECT count(*) AS readable_elsewhere FROM scale_advisor.capacity(2)
+ WHERE unit <> 'bytes' AND readable IS NOT NULL;
 UPDATE scale_advisor.snapshots SET taken_at = taken_at - interval '1 day';
 INSERT INTO readiness_grow SELECT g, repeat('x', 100) FROM generate_series(1001, 5000) g;
 SELECT pg_stat_force_next_flush();

@@ -176,6 +176,30 @@ $node->safe_psql('postgres', q{
 	VALUES ('archive', 'public.events', true, now(), now(), 'failed', 'lock timeout')});
 is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
 	'critical', 'archive run that failed is critical');
+# the failing alerts' value is the runs that failed since the last success
+# (threshold 1), not the hours since it, which is NULL when nothing ever
+# succeeded: the exporter then has no value and the Prometheus rule
+# (value and firing) never fires
+is($node->safe_psql('postgres', "SELECT value || ' ' || threshold FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'1 1', 'failing archive policy: value 1 failed run, threshold 1');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
+	VALUES ('archive', 'public.events', true, now(), now(), 'interrupted', NULL)});
+is($node->safe_psql('postgres', "SELECT value FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'2', 'failing archive policy: value 2 after a second failed run');
+$node->safe_psql('postgres', q{
+	CREATE TABLE pm_failing (id int, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+	INSERT INTO scale_advisor.partition_sets (parent_schema, parent_table, control_column, part_interval)
+	VALUES ('public', 'pm_failing', 'at', '1 day');
+	INSERT INTO scale_advisor.partition_set_state (parent_schema, parent_table, last_started, last_finished,
+		last_error, last_error_at, consecutive_failures)
+	VALUES ('public', 'pm_failing', now(), now(), 'lock timeout', now(), 3)});
+is($node->safe_psql('postgres', "SELECT severity || ' ' || value || ' ' || threshold FROM scale_advisor.alerts WHERE alert = 'partition_maintenance_failing'"),
+	'critical 3 1', 'partition set whose runs never succeeded: failing, value 3 consecutive failures (not NULL)');
+$node->safe_psql('postgres', q{
+	DELETE FROM scale_advisor.partition_set_state WHERE parent_table = 'pm_failing';
+	DELETE FROM scale_advisor.partition_sets WHERE parent_table = 'pm_failing';
+	DROP TABLE pm_failing});
 
 # --- workload script: replay the recorded mix with captured values
 $node->safe_psql('postgres', q{

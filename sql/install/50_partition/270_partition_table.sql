@@ -61,9 +61,7 @@ DECLARE
 	err_msg pg_catalog.text;
 	holder pg_catalog.text;
 	policy pg_catalog.text;
-	-- lock_not_available, serialization_failure, deadlock_detected (the
-	-- SQLSTATEs _owner_exec() reports as text)
-	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];	-- lock_not_available, serialization_failure, deadlock_detected
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
