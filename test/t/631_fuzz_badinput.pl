@@ -253,7 +253,7 @@ my %skip = (_archive_test_crash => 'kills the backend on purpose (crash tests)')
 # arguments runs, as if the caller had typed it.  SECURITY INVOKER and
 # reviewed; their other arguments are quoted and checked like any other.
 my %runs_sql = (
-	'_count_of.p_where' => 1, '_list_of.p_where' => 1, '_archive_exists.q' => 1,
+	'_archive_exists.q' => 1,
 	'_pt_run.stmts' => 1, '_owner_exec.query' => 1,
 );
 

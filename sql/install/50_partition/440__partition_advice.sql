@@ -14,7 +14,7 @@ AS $$
 DECLARE
 	r record;
 	a record;
-	min_bytes bigint := pg_size_bytes(coalesce(current_setting('scale_advisor.partition_advice_min_size', true), '1GB'));
+	min_bytes bigint := @extschema@._t('partition_min_bytes');
 	span numeric;
 	per_part numeric;
 	iv text;
