@@ -19,3 +19,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_missing_indexes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_missing_indexes() TO pg_read_all_stats;

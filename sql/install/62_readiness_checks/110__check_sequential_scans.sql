@@ -28,3 +28,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_sequential_scans() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_sequential_scans() TO pg_read_all_stats;

@@ -37,3 +37,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_cacheable_queries(@extschema@._statement[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_cacheable_queries(@extschema@._statement[]) TO pg_read_all_stats;

@@ -44,3 +44,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_connections() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_connections() TO pg_read_all_stats;

@@ -53,3 +53,7 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_role_timeouts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_role_timeouts() TO pg_read_all_stats;

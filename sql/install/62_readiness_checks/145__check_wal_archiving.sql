@@ -64,3 +64,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_wal_archiving() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_wal_archiving() TO pg_read_all_stats;

@@ -28,3 +28,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_autovacuum() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_autovacuum() TO pg_read_all_stats;

@@ -36,3 +36,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_dead_tuples() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_dead_tuples() TO pg_read_all_stats;

@@ -46,3 +46,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_table_bloat() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_table_bloat() TO pg_read_all_stats;

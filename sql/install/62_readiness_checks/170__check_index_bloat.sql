@@ -50,3 +50,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_index_bloat() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_index_bloat() TO pg_read_all_stats;

@@ -27,3 +27,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_cache_hit_ratio() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_cache_hit_ratio() TO pg_read_all_stats;

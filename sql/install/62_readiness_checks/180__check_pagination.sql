@@ -29,3 +29,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_pagination(@extschema@._statement[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_pagination(@extschema@._statement[]) TO pg_read_all_stats;

@@ -39,3 +39,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_archiving_partitioning() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_archiving_partitioning() TO pg_read_all_stats;

@@ -25,3 +25,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_unused_indexes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_unused_indexes() TO pg_read_all_stats;

@@ -22,3 +22,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_fk_without_index() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_fk_without_index() TO pg_read_all_stats;

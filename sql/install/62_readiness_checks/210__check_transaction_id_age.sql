@@ -21,3 +21,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_transaction_id_age() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_transaction_id_age() TO pg_read_all_stats;

@@ -22,3 +22,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_regressions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_regressions() TO pg_read_all_stats;

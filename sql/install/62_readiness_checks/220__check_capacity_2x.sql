@@ -26,3 +26,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+-- called by _checklist() for monitoring roles only
+REVOKE ALL ON FUNCTION @extschema@._check_capacity_2x() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._check_capacity_2x() TO pg_read_all_stats;

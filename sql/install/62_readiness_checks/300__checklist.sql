@@ -13,6 +13,7 @@ DECLARE
 	v_stmts @extschema@._statement[];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.checklist');
 	-- the statements, read once for every check that needs them
 	v_stmts := ARRAY(SELECT s FROM @extschema@._statements() s);
 	RETURN QUERY

@@ -20,6 +20,7 @@ DECLARE
 	r record;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.alerts');
 
 	-- p95 and slow executions in the window, of the statements the rule of
 	-- slow statements judges (_is_slow: application statements, run at
