@@ -11,6 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(usleep time);
+use SaTest;
 
 my $node = PostgreSQL::Test::Cluster->new('conc');
 $node->init;
@@ -50,36 +51,15 @@ close $fh;
 sub start_writers
 {
 	my ($name, $seconds) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', '2', '-j', '2', '-T', $seconds,
-			'-f', $script, '--log', "--log-prefix=$tmp/$name",
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err, name => $name };
+	return sa_start_writers($node, script => $script, seconds => $seconds,
+		log_prefix => "$tmp/$name");
 }
 
+# (exit status, transactions logged, longest in ms, failed, stderr)
 sub finish_writers
 {
-	my ($w) = @_;
-	$w->{h}->finish;
-	my $rc = $w->{h}->result(0);
-	my ($max, $n) = (0, 0);
-	for my $f (glob("$tmp/$w->{name}.*"))
-	{
-		open(my $l, '<', $f) or die;
-		while (<$l>)
-		{
-			my @c = split;
-			$n++;
-			$max = $c[2] if $c[2] > $max;
-		}
-		close $l;
-	}
-	my ($failed) = ${ $w->{out} } =~ /number of failed transactions: (\d+)/;
-	return ($rc, $n, $max / 1000.0, $failed // 0, ${ $w->{err} });
+	my $r = sa_finish_writers($_[0]);
+	return ($r->{rc}, $r->{logged}, $r->{max_ms}, $r->{failed}, $r->{err});
 }
 
 # baseline: writers alone
