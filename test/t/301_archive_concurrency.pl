@@ -10,7 +10,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
-use Time::HiRes qw(usleep time);
+use Time::HiRes qw(time);
 use SaTest;
 
 my $node = PostgreSQL::Test::Cluster->new('conc');
@@ -70,7 +70,7 @@ my $base_ms = $max_ms;
 
 # writers while 100k+ rows are archived with the default batch size
 $w = start_writers('during', 8);
-usleep(500_000);
+sa_wait_writers($node, 2);
 my $t0 = time;
 my $res = $node->safe_psql('postgres',
 	q{CALL scale_advisor.archive('ev', 'created_at', '7 days')});

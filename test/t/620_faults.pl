@@ -28,7 +28,7 @@ use POSIX qw(mkfifo);
 use Fcntl qw(O_RDONLY O_NONBLOCK F_GETFL F_SETFL);
 use Digest::MD5;
 use Encode qw(encode_utf8);
-use Time::HiRes qw(usleep time);
+use Time::HiRes qw(time);
 use SaTest;
 
 my $tmp = $PostgreSQL::Test::Utils::tmp_check;
@@ -72,11 +72,8 @@ sub send_sql
 {
 	my ($s, $sql) = @_;
 	$s->{in} .= $sql;
-	while (length $s->{in})
-	{
-		$s->{h}->pump_nb;
-		usleep(5_000);
-	}
+	sa_poll(sub { $s->{h}->pump_nb; return !length $s->{in}; })
+	  or die "psql session $s->{pid} never read its input";
 }
 
 sub close_session
@@ -188,11 +185,8 @@ SKIP:
 			'<', \$gin, '>', \$gout, '2>', \$gerr,
 			IPC::Run::timeout(120));
 		# gdb has set the breakpoint and let the backend go on
-		until (-e $ready)
-		{
-			$g->pump_nb;
-			usleep(10_000);
-		}
+		sa_poll(sub { $g->pump_nb; return -e $ready; })
+		  or die "$n. gdb never set its breakpoint:\n$gout\n$gerr";
 		send_sql($s, "$trigger\n\\echo END\n");
 		my $killed = eval { $g->finish; 1 };
 		$g->kill_kill unless $killed;
@@ -551,14 +545,14 @@ $small->safe_psql('postgres', q{ALTER SYSTEM SET scale_advisor.save_interval = 1
 sysopen(my $fifo, $stat_tmp, O_RDONLY | O_NONBLOCK) or die "open fifo: $!";
 # wait until the pipe is full (64 kB: the file is about 140 kB)
 my $queued = 0;
-for (1 .. 600)
-{
-	my $buf = pack('L', 0);
-	ioctl($fifo, 0x541B, $buf);    # FIONREAD
-	$queued = unpack('L', $buf);
-	last if $queued >= 65536;
-	usleep(50_000);
-}
+sa_poll(
+	sub {
+		my $buf = pack('L', 0);
+		ioctl($fifo, 0x541B, $buf);    # FIONREAD
+		$queued = unpack('L', $buf);
+		return $queued >= 65536;
+	},
+	30);
 ok($queued >= 65536, "the saver is stuck writing ($queued bytes in the pipe)");
 my ($nout, $nerr) = ('', '');
 my $t0 = time;

@@ -14,7 +14,7 @@ use Exporter 'import';
 use IPC::Run;
 use Time::HiRes qw(usleep time);
 use PostgreSQL::Test::Utils;
-use SaWait;
+use SaTest;
 
 our @EXPORT = qw(open_session send_sql session_wait_output close_session
   wait_session_blocked kill_backend kill_server);
@@ -43,26 +43,24 @@ sub send_sql
 {
 	my ($s, $sql) = @_;
 	$s->{in} .= $sql;
-	while (length $s->{in})
-	{
-		last unless $s->{h}->pumpable;
-		$s->{h}->pump_nb;
-		usleep(5_000);
-	}
+	sa_poll(
+		sub {
+			return 1 if !length $s->{in} || !$s->{h}->pumpable;
+			$s->{h}->pump_nb;
+			return 0;
+		}) or die "psql session $s->{pid} never read its input";
 }
 
 # wait until the session's output matches re (or it ends); true on a match
 sub session_wait_output
 {
 	my ($s, $re) = @_;
-	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
-	while (time < $deadline)
-	{
-		return 1 if $s->{out} =~ $re;
-		last unless $s->{h}->pumpable;
-		eval { $s->{h}->pump_nb; };
-		usleep(20_000);
-	}
+	sa_poll(
+		sub {
+			return 1 if $s->{out} =~ $re || !$s->{h}->pumpable;
+			eval { $s->{h}->pump_nb; };
+			return 0;
+		});
 	return $s->{out} =~ $re;
 }
 
