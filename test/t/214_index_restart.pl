@@ -8,20 +8,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SaWait;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('ixrestart');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('ixrestart', conf => q{
 scale_advisor.save_interval = 1
 scale_advisor.plan_sample_rate = 1
 scale_advisor.index_write_cost_us = 0
 max_parallel_workers_per_gather = 0
 restart_after_crash = on
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE orders (id int PRIMARY KEY, cust int NOT NULL, ts timestamptz NOT NULL,

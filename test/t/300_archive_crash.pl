@@ -12,15 +12,10 @@ use SaTest;
 use IPC::Run;
 use Time::HiRes qw(usleep time);
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('crash', conf => q{
 restart_after_crash = on
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;

@@ -13,16 +13,11 @@ use IPC::Run;
 use Time::HiRes qw(time);
 use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('conc');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('conc', conf => q{
 autovacuum = off
 log_lock_waits = on
 deadlock_timeout = '100ms'
 });
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;

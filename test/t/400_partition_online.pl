@@ -11,17 +11,12 @@ use IPC::Run;
 use Time::HiRes qw(time);
 use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('partition');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('partition', conf => q{
 max_connections = 40
 shared_buffers = 256MB
 max_wal_size = 4GB
 checkpoint_timeout = 30min
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, 'CREATE EXTENSION scale_advisor');
 

@@ -12,8 +12,8 @@
 # waits (sa_poll) have the same bound unless told otherwise.
 #
 # Every function takes the node it works on; none keeps state between
-# calls.  test/t/SaWait.pm re-exports sa_wait_back for the files that
-# still use it.
+# calls.  test/t/SaSession.pm (psql sessions in the background) builds on
+# these.
 package SaTest;
 
 use strict;
