@@ -65,6 +65,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "store.h"
 
 #define SA_PREDICTIONS_TABLE "index_advice_predictions"

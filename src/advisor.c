@@ -6,7 +6,7 @@
  *		candidate as a hypothetical index, and chosen across the workload.
  *
  * scale_advisor.index_advice is computed when it is read.  For every
- * captured statement of this database (plans.c), the statement is parsed,
+ * captured statement of this database (plan_capture.c), the statement is parsed,
  * analyzed and planned again with the constants of the execution that was
  * kept (never executed), and the plan is walked for what it lacked.  From
  * each relation's needs come btree candidates: equality columns first (most
@@ -27,7 +27,7 @@
  * statement in common tie; the tie goes to the smallest unless a larger one
  * leaves at most half as much once the table has grown and for its most
  * common key (break_tie).  A partitioned table's candidates are on the
- * table itself (plans.c maps its partitions' scans to it), and its advice
+ * table itself (plan_needs.c maps its partitions' scans to it), and its advice
  * says how to build the index partition by partition.
  *
  * Statements that cannot be planned any more (a table was dropped, the
@@ -44,7 +44,7 @@
  * objects they named when it ran (its query identifier changed) is skipped.
  * Errors skip the statement, except cancel, statement_timeout, shutdown
  * and resource errors, which end the reading.  A reader that may not read
- * all statistics gets advice from its own statements only (plans.c).
+ * all statistics gets advice from its own statements only (plan_capture.c).
  *
  * No shared state.
  *
@@ -103,6 +103,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "store.h"
 
 /* GUCs */

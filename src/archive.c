@@ -71,6 +71,8 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "shmem.h"
+#include "worker.h"
 
 static bool archive_test_crash = false;
 static bool crash_at_commit = false;
@@ -103,7 +105,6 @@ typedef struct SaVacuumResult
 	char		message[512];
 } SaVacuumResult;
 
-PGDLLEXPORT void sa_archive_vacuum_main(Datum arg);
 
 /*
  * Kill this backend at pre-commit when a batch asked for it.
@@ -211,7 +212,6 @@ Datum
 scale_advisor_archive_vacuum(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
 	pid_t		pid;
@@ -244,19 +244,9 @@ scale_advisor_archive_vacuum(PG_FUNCTION_ARGS)
 	res->relid = relid;
 	res->outcome = SA_VACUUM_NOT_STARTED;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "scale_advisor");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "sa_archive_vacuum_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "scale_advisor archive vacuum");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "scale_advisor archive vacuum");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!sa_worker_start(SA_WORKER_ARCHIVE_VACUUM,
+						 UInt32GetDatum(dsm_segment_handle(seg)), NULL,
+						 &handle))
 	{
 		dsm_detach(seg);
 		ereport(WARNING,

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * index_advice.h
- *		Declarations shared by the index advice files: plans.c (what a
- *		finished plan says about the access paths it lacked, and the
- *		capture of sampled executions), whatif.c (hypothetical indexes and
+ *		Declarations shared by the index advice files: plan_needs.c (what a
+ *		finished plan says about the access paths it lacked),
+ *		plan_capture.c (the capture of sampled executions), whatif.c (hypothetical indexes and
  *		the planner check) and advisor.c (candidates and the choice).
  *
  *-------------------------------------------------------------------------
@@ -69,10 +69,13 @@ typedef struct SaScanNeed
 	bool		actual;			/* rows from instrumentation, not estimates */
 } SaScanNeed;
 
-/* plans.c */
+/* plan_needs.c */
 extern List *sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate);
+extern bool sa_stmt_may_need(PlannedStmt *pstmt);
 extern char *sa_terms_text(Oid relid, List *terms, bool with_ops);
 extern Oid	sa_default_btree_opclass(Oid typid);
+
+/* plan_capture.c */
 extern void sa_plans_init(void);
 extern bool sa_plans_save(void);
 

@@ -92,6 +92,7 @@
 #include "compat.h"
 #include "nplus1.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 
 /* the kinds of detection (NP_KIND_*), as shown in the view */
 static const char *const np_kind_names[] = {

@@ -20,6 +20,7 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 
 /* scale_advisor.partition_advice_min_size, in MB */
 static int	sa_partition_advice_min_size = 1024;

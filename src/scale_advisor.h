@@ -5,9 +5,9 @@
  *
  * Each subsystem has one init function, called from _PG_init while the
  * library is being preloaded; it defines the subsystem's GUCs and installs
- * its hooks.  Functions callable from SQL call sa_require_loaded() first, so
- * that a server without the preloaded library gets a clear error instead of
- * touching shared memory that does not exist.
+ * its hooks.  Functions callable from SQL call sa_require_loaded() (shmem.h)
+ * first, so that a server without the preloaded library gets a clear error
+ * instead of touching shared memory that does not exist.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,11 +20,6 @@
 #include "nodes/nodes.h"
 #include "nodes/params.h"
 
-/* true once _PG_init ran from shared_preload_libraries */
-extern bool sa_preloaded;
-
-extern void sa_require_loaded(void);
-
 /*
  * Maintenance work on a table runs as its owner (src/run_as.c): may role do
  * it on a table owned by owner, and the same check for the current user on
@@ -32,19 +27,6 @@ extern void sa_require_loaded(void);
  */
 extern bool sa_may_maintain(Oid role, Oid owner);
 extern Oid	sa_check_maintain(Oid relid);
-
-/*
- * Shared memory: a subsystem registers the size it needs, the number of
- * LWLocks of its own named tranche (0 for none), and a startup function
- * that runs in the postmaster (and in every backend on EXEC_BACKEND) to
- * ShmemInitStruct its area, holding AddinShmemInitLock.  Call it from the
- * subsystem's init function; sizes are asked for after every init ran, so
- * they may depend on the subsystem's own GUCs.
- */
-typedef Size (*sa_shmem_size_fn) (void);
-typedef void (*sa_shmem_startup_fn) (void);
-extern void sa_shmem_register(const char *tranche, sa_shmem_size_fn size,
-							  int nlwlocks, sa_shmem_startup_fn startup);
 
 /*
  * What the executor and utility hooks (src/hooks.c) know about one finished
@@ -99,6 +81,7 @@ extern void sa_partition_init(void);
 extern void sa_index_advice_init(void);	/* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_history_init(void);	/* src/history.c */
 extern void sa_messages_init(void);	/* src/messages.c */
 
 /*
@@ -119,7 +102,7 @@ typedef struct SaDropInfo
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
 
-/* src/snapshot.c: whether history is kept; saving the examples */
+/* src/history.c: whether history is kept; saving the examples */
 extern bool sa_track_history;
 extern void sa_hist_save(void);
 

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "sketch.h"
 #include "store.h"
 

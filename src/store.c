@@ -71,6 +71,7 @@
 
 #include "compat.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 #include "store.h"
 
 #define SA_STAT_FILE		"pg_stat/scale_advisor.stat"
@@ -841,8 +842,9 @@ sa_store_read_all(sa_store_visitor visit, void *arg)
 }
 
 /*
- * Write the store to its file; called by the worker (in a backend) and by
- * the postmaster at shutdown.
+ * Write the store to its file; called by the saver worker (which saves the
+ * examples of the readiness history with it, worker.c) and by the
+ * postmaster at shutdown.
  */
 bool
 sa_store_save(void)
@@ -852,8 +854,6 @@ sa_store_save(void)
 	if (!sa_shared || !sa_save_enabled)
 		return false;
 	ok = store_write_file();
-	/* the examples of the readiness history go with it (snapshot.c) */
-	sa_hist_save();
 	return ok;
 }
 

@@ -86,6 +86,7 @@
 #include "compat.h"
 #include "index_advice.h"
 #include "scale_advisor.h"
+#include "shmem.h"
 
 /* marks the copy of the query whose planning may see hypothetical indexes */
 #define SA_WHATIF_MARKER UINT64CONST(0x5ca1eadf15e0c0de)
