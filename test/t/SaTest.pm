@@ -171,8 +171,10 @@ sub sa_rolsuper
 # sa_start_writers(NODE, OPTIONS): pgbench in the background, no vacuum
 # (-n): script => FILE, seconds => S (-T), clients => N (-c, default 2),
 # jobs => N (-j, default 2), db => DB (default postgres), log_prefix =>
-# PREFIX (writes a log of every transaction: --log --log-prefix).  Returns
-# the handle sa_finish_writers takes.
+# PREFIX (writes a log of every transaction: --log --log-prefix).  The
+# writers' sessions have application_name sa_writers (the TAP modules set
+# PGAPPNAME to the test file's name for every client).  Returns the handle
+# sa_finish_writers takes.
 sub sa_start_writers
 {
 	my ($node, %o) = @_;
@@ -182,22 +184,23 @@ sub sa_start_writers
 		'-j', $o{jobs} // 2, '-T', $o{seconds}, '-f', $o{script});
 	push @cmd, '--log', "--log-prefix=$o{log_prefix}" if defined $o{log_prefix};
 	push @cmd, '-h', $node->host, '-p', $node->port, $o{db} // 'postgres';
+	local $ENV{PGAPPNAME} = 'sa_writers';
 	my $h = IPC::Run::start(\@cmd, '>', \$out, '2>', \$err);
 	return { h => $h, out => \$out, err => \$err, prefix => $o{log_prefix} };
 }
 
-# sa_wait_writers(NODE, N[, DB]): wait until N pgbench sessions are
-# connected to DB (default postgres) and running a statement or between
-# two; dies when they never are.
+# sa_wait_writers(NODE, N[, DB]): wait until N sessions of
+# sa_start_writers' writers are connected to DB (default postgres) and
+# running a statement or between two; dies when they never are.
 sub sa_wait_writers
 {
 	my ($node, $n, $db) = @_;
 	$db //= 'postgres';
 	$node->poll_query_until($db, qq{
 SELECT count(*) >= $n FROM pg_stat_activity
-WHERE application_name = 'pgbench' AND datname = current_database()
+WHERE application_name = 'sa_writers' AND datname = current_database()
   AND state IN ('active', 'idle', 'idle in transaction')})
-	  or die "$n pgbench writers never connected to $db";
+	  or die "$n writers never connected to $db";
 }
 
 # sa_finish_writers(HANDLE): wait for the writers to end.  Returns a hash
