@@ -21,19 +21,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 use Time::HiRes qw(time);
 
-my $node = PostgreSQL::Test::Cluster->new('secviews');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('secviews', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $su = $node->safe_psql('postgres', 'SELECT current_user');
 
 $node->safe_psql('postgres', q{
