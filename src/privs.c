@@ -61,12 +61,22 @@ sa_may_see_values(Oid reader, Oid owner)
 Datum
 scale_advisor_require_stats_reader(PG_FUNCTION_ARGS)
 {
+	sa_require_stats_reader(PG_ARGISNULL(0) ? "this view" :
+							text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * Raise insufficient_privilege, with a hint naming the grant, unless the
+ * current user may read all statistics; what names the view refused.
+ */
+void
+sa_require_stats_reader(const char *what)
+{
 	Oid			me = GetUserId();
 
 	if (!sa_may_read_all_stats(me))
 	{
-		char	   *what = PG_ARGISNULL(0) ? "this view" :
-			text_to_cstring(PG_GETARG_TEXT_PP(0));
 		char	   *role = GetUserNameFromId(me, false);
 
 		ereport(ERROR,
@@ -76,5 +86,4 @@ scale_advisor_require_stats_reader(PG_FUNCTION_ARGS)
 				 errhint("Ask an administrator to run: GRANT pg_monitor TO %s;",
 						 quote_identifier(role))));
 	}
-	PG_RETURN_BOOL(true);
 }

@@ -92,6 +92,7 @@ extern void sa_messages_init(void);	/* src/messages.c */
  */
 extern bool sa_may_read_all_stats(Oid roleid);
 extern bool sa_may_see_values(Oid reader, Oid owner);
+extern void sa_require_stats_reader(const char *what);
 
 /* src/lifecycle.c: the extension's schema goes with DROP EXTENSION */
 typedef struct SaDropInfo

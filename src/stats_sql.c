@@ -35,6 +35,7 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_query_stats_1_0);
 PG_FUNCTION_INFO_V1(scale_advisor_info_1_0);
+PG_FUNCTION_INFO_V1(scale_advisor_info_1_1);
 PG_FUNCTION_INFO_V1(scale_advisor_reset_1_0);
 PG_FUNCTION_INFO_V1(scale_advisor_sketch_quantiles_1_0);
 
@@ -222,6 +223,17 @@ scale_advisor_info_1_0(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum(info.loaded_entries);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * SQL 1.1: scale_advisor._info(), for readers of all statistics only (the
+ * info view's figures are monitoring data; 1.0's _info() was open to all).
+ */
+Datum
+scale_advisor_info_1_1(PG_FUNCTION_ARGS)
+{
+	sa_require_stats_reader("scale_advisor.info");
+	return scale_advisor_info_1_0(fcinfo);
 }
 
 /*

@@ -1,4 +1,6 @@
 
+-- Readers of all statistics only (the check is in C, so that calling it
+-- directly gives no more than the info view).
 CREATE FUNCTION @extschema@._info(
     OUT entries bigint, OUT max_entries bigint, OUT evictions bigint,
     OUT memory_bytes bigint, OUT entry_bytes bigint,
@@ -7,4 +9,4 @@ CREATE FUNCTION @extschema@._info(
     OUT loaded_entries bigint)
 RETURNS record
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_info_1_0';
+AS 'MODULE_PATHNAME', 'scale_advisor_info_1_1';
