@@ -96,4 +96,11 @@ $out = $node->safe_psql('appdb',
 	q{SELECT count(*) > 0 FROM scale_advisor._statements() q WHERE q::text ~ 'secret_t'});
 is($out, 't', 'the superuser sees its own statement in _statements()');
 
+$out = $node->safe_psql('appdb',
+	q{SELECT count(*) > 0 FROM scale_advisor._history_examples() q WHERE q::text ~ 'secret_t'});
+is($out, 't', 'the superuser sees its own example in _history_examples()');
+$out = $node->safe_psql('appdb',
+	q{SELECT count(*) > 0 FROM scale_advisor._index_workload() q WHERE q::text ~ 'secret_t'});
+is($out, 't', 'the superuser sees its own statement in _index_workload()');
+
 done_testing();
