@@ -785,31 +785,6 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 				InvalidOid);
 }
 
-/* schema of an installed extension, or InvalidOid */
-Oid
-sa_extension_schema(const char *name)
-{
-	Oid			ext = get_extension_oid(name, true);
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	if (!OidIsValid(ext))
-		return InvalidOid;
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-}
-
 /* the operator class schema.name of access method amoid, or InvalidOid */
 static Oid
 qualified_opclass(Oid amoid, Oid nsp, const char *name)

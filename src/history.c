@@ -162,7 +162,6 @@ typedef struct SaSample
 /* GUCs */
 static int	sa_history_max = 2000;
 static bool sa_capture_parameters = true;
-bool		sa_track_history = true;
 
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;

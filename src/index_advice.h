@@ -201,7 +201,6 @@ extern void sa_advice_model_init(void);
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;
-extern Oid	sa_extension_schema(const char *name);
 
 /* advice_outcome.c: what one piece of advice predicts for one statement */
 typedef struct SaPrediction

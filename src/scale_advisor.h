@@ -92,7 +92,10 @@ extern void sa_messages_init(void);	/* src/messages.c */
 extern bool sa_may_read_all_stats(Oid roleid);
 extern bool sa_may_see_values(Oid reader, Oid owner);
 
-/* src/lifecycle.c: the extension's schema goes with DROP EXTENSION */
+/*
+ * src/lifecycle.c: the extension's schema goes with DROP EXTENSION; where
+ * an extension is installed
+ */
 typedef struct SaDropInfo
 {
 	Oid			extoid;
@@ -101,9 +104,10 @@ typedef struct SaDropInfo
 } SaDropInfo;
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
+/* the schema of an installed extension, or InvalidOid */
+extern Oid	sa_extension_schema(const char *name);
 
-/* src/history.c: whether history is kept; saving the examples */
-extern bool sa_track_history;
+/* src/history.c: saving the examples */
 extern void sa_hist_save(void);
 
 /*

@@ -123,6 +123,12 @@ int			sa_save_interval = 300;
 bool		sa_save_enabled = true;
 double		sa_slow_query_ms = 100.0;
 
+/*
+ * scale_advisor.track_history, defined by history.c: kept here, below both
+ * the hooks that pass it to sa_store_record and the history that reads it
+ */
+bool		sa_track_history = true;
+
 /* pointers into shared memory, set by store_shmem_startup */
 static SaShared *sa_shared = NULL;
 

@@ -114,6 +114,7 @@ extern int	sa_max_entries;
 extern int	sa_max_query_length;
 extern int	sa_save_interval;
 extern bool sa_save_enabled;
+extern bool sa_track_history;	/* scale_advisor.track_history */
 
 extern bool sa_store_attached(void);
 extern bool sa_store_record(const SaKey *key, const char *source_text,
