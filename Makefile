@@ -1,9 +1,13 @@
 # Makefile for scale_advisor (PGXS)
 #
 # The install script sql/scale_advisor--$(EXTVERSION).sql is assembled from
-# the pieces in sql/install/ (one concern per file, concatenated in name
-# order).  Update scripts sql/scale_advisor--A--B.sql are kept in the
-# repository as they are installed.  Install scripts of released versions
+# the pieces in sql/install/, one object (or one small family: a function
+# and its overloads, a table with its indexes, grants and comments) per
+# file, grouped by concern in numbered folders (sql/install/40_archive/
+# 170_archive.sql) and concatenated in byte order of their paths, as
+# pg_partman does; a piece that stands alone sits directly in sql/install/.
+# Update scripts sql/scale_advisor--A--B.sql are kept in the repository
+# as they are installed.  Install scripts of released versions
 # (sql/scale_advisor--1.0.sql) are kept as they were released and installed
 # as they are, so CREATE EXTENSION ... VERSION '1.0' followed by ALTER
 # EXTENSION ... UPDATE can be tested.  pg_regress inputs live in test/sql,
@@ -77,7 +81,10 @@ include $(srcdir)/indent.mk
 # test/t/SaFuzz.pm (after the include: Makefile.global sets the flags)
 PG_PROVE_FLAGS += -I $(srcdir)/test/t
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard $(sa_src)/sql/install/*.sql)) $(sa_src)/$(EXTENSION).control
+# (make's sort is byte order whatever the locale; test/suites/85-release.sh
+# rebuilds the script the same way with LC_ALL=C sort)
+SA_INSTALL_PIECES = $(sort $(wildcard $(sa_src)/sql/install/*.sql $(sa_src)/sql/install/*/*.sql))
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SA_INSTALL_PIECES) $(sa_src)/$(EXTENSION).control
 	@mkdir -p $(@D)
 	cat $(filter %.sql,$^) > $@
 

@@ -106,8 +106,9 @@ if git -C "$SA_ROOT" rev-parse HEAD >/dev/null 2>&1; then
 		done
 		check "the zip holds no .git" sh -c "! grep -q '/\.git/' '$work/zip.list'"
 		# the install script in the zip is the one sql/install/ makes
-		cat "$SA_ROOT"/sql/install/*.sql > "$work/install.sql"
-		check "the zip's install script is sql/install/*.sql in order" \
+		# (every piece, in byte order of its path, as the Makefile's sort)
+		(cd "$SA_ROOT" && find sql/install -name '*.sql' | LC_ALL=C sort | xargs cat) > "$work/install.sql"
+		check "the zip's install script is sql/install/**/*.sql in order" \
 			sh -c "unzip -p '$zip' '$top/sql/scale_advisor--$ver.sql' | cmp -s - '$work/install.sql'"
 	else
 		cat "$work/dist.log"
@@ -123,7 +124,7 @@ check "promtool check rules docs/monitoring/scale_advisor_rules.yml" promtool ch
 check "promtool test rules test/release/scale_advisor_rules_test.yml" \
 	sh -c "cd '$rel' && promtool test rules scale_advisor_rules_test.yml"
 # every alert the alerts view can raise has its rule, and every rule an alert
-grep -ho "alert := '[a-z_0-9]*'" "$SA_ROOT"/sql/install/*.sql | sed "s/alert := '\(.*\)'/\1/" > "$work/alerts.sql"
+grep -rho --include='*.sql' "alert := '[a-z_0-9]*'" "$SA_ROOT"/sql/install | sed "s/alert := '\(.*\)'/\1/" > "$work/alerts.sql"
 # maintenance alerts are made from their kind and state
 for k in archive partition; do for s in overdue failing; do echo "${k}_maintenance_$s"; done; done >> "$work/alerts.sql"
 sort -u -o "$work/alerts.sql" "$work/alerts.sql"

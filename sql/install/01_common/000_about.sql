@@ -1,0 +1,2 @@
+-- Objects every part of the extension uses.
+

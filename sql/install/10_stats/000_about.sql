@@ -1,0 +1,2 @@
+-- Statement timings: the store's rows as views, reset.
+

@@ -1,0 +1,7 @@
+
+-- Forget every detection.
+CREATE FUNCTION @extschema@.n_plus_one_reset()
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_reset';
+REVOKE ALL ON FUNCTION @extschema@.n_plus_one_reset() FROM PUBLIC;

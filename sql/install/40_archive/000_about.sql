@@ -1,0 +1,53 @@
+-- Archiving: move old rows out of hot tables in small committed batches.
+--
+-- Entry points (procedures, so that they can COMMIT after every batch):
+--   archive(relation, time_column, older_than, ...)   source -> archive
+--   unarchive(relation, time_column, ...)              archive -> source
+--   run_archive_policies()                             every enabled policy
+-- State: archive_policies (configuration, kept by pg_dump) and archive_runs
+-- (one row per run, updated in the same transaction as each batch, so it
+-- always agrees with the data).
+--
+-- Security (docs/security.md, "Archiving"): only a superuser or a role with
+-- the privileges of the table's owner may archive a table; every statement
+-- that reads or writes rows of the table, of its archive or of a foreign
+-- archive runs through _owner_exec() as the table's owner, in a
+-- security-restricted operation with search_path pinned, so the owner's
+-- triggers, defaults, rules and index expressions never run with the
+-- caller's rights.  The archive must belong to the table's owner.  A policy
+-- records its creator (created_by) and may name only tables whose owner's
+-- privileges the creator has; row-level security shows each role only the
+-- policies of creators whose privileges it has, and only its own runs.
+-- One run per table at a time: a session lock that only _archive_lock()
+-- (src/archive.c) can take, never a plain advisory lock.
+--
+-- A procedure that runs COMMIT cannot carry a SET clause, so the procedures
+-- below have no pinned search_path: they schema-qualify everything, set
+-- search_path locally (set_config(..., true)) as the first statement of
+-- every transaction they open (at their start and right after every COMMIT
+-- and CALL), and leave the real work to the helper functions, which do pin
+-- it.  See docs/archiving.md.
+--
+-- Batch protocol (one transaction per batch, all in one subtransaction):
+--   1. lock up to batch_size eligible rows in key order, FOR UPDATE SKIP
+--      LOCKED, continuing after the last key of the previous batch;
+--   2. DELETE them and INSERT them into the target; steps 1 and 2 are one
+--      statement (fast_sql) unless foreign keys point at the table, whose
+--      references are then checked between the lock and the delete; if the
+--      target already had some keys (unique violation: e.g. after a crash
+--      between the remote and the local commit of a postgres_fdw target),
+--      or fewer rows moved than were locked, the batch is rolled back and
+--      redone carefully: insert ON CONFLICT DO NOTHING, check that every key
+--      already in the target holds an identical row, then delete;
+--   3. record the batch in archive_runs; COMMIT.
+-- A local target commits with the source in one transaction.  A
+-- postgres_fdw target commits remotely just before the local commit, so a
+-- crash in between leaves identical rows in both places, which the next run
+-- resolves in step 2.
+
+-- The helpers that change data are not executable by PUBLIC either (the
+-- procedures run with the caller's rights, so a caller needs EXECUTE on
+-- them too: docs/archiving.md shows the GRANT).  The read-only ones
+-- (_archive_key, _archive_columns) stay executable, and so do
+-- _archive_lock/_archive_unlock (only a role that may maintain the table
+-- can take its lock; a session releases only its own).

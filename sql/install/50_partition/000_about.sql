@@ -1,0 +1,28 @@
+-- Partitioning helpers (docs/partitioning.md).
+--
+-- partition_table converts a populated table into a range-partitioned table
+-- of the same name without copying rows: the table itself becomes the
+-- partition of the historical range.  A CHECK constraint matching that
+-- range is added NOT VALID and validated in its own transaction (SHARE
+-- UPDATE EXCLUSIVE: writers go on), so the ATTACH needs no scan and the
+-- ACCESS EXCLUSIVE lock is held only for the rename and the attach.
+--
+-- partition_sets is the configuration that maintain_partitions works from:
+-- premade future partitions, retention, rows left in the default partition.
+--
+-- The two procedures (partition_table, maintain_partitions) commit between
+-- steps, so they cannot carry a SET search_path clause: they qualify every
+-- name (declared types included), and pin search_path to pg_catalog,
+-- pg_temp with a transaction-local set_config at the start of every
+-- transaction they open.
+--
+-- Security (docs/security.md, "Partitioning"): only a superuser or a role
+-- with the privileges of the table's owner may convert or maintain a table;
+-- every statement on a user table runs through _owner_exec (src/run_as.c)
+-- as the owner, in a security-restricted operation.  partition_sets rows
+-- record their creator (a trigger checks the creator may maintain the table
+-- and the archive target), row-level security shows each role only the sets
+-- of roles whose privileges it has, and only its own partition_log rows.
+-- One run per set at a time: a run claims the set in its
+-- partition_set_state row (only roles that may write that row can claim).
+

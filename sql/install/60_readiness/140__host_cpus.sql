@@ -1,0 +1,5 @@
+
+CREATE FUNCTION @extschema@._host_cpus()
+RETURNS integer
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_host_cpus';
