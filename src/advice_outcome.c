@@ -420,8 +420,7 @@ read_predictions(Oid table)
 	List	   *rows = NIL;
 	uint64		i;
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			me = GetUserId();
-	bool		all = sa_may_read_all_stats(me);
+	SaReader	reader = sa_reader(true);
 
 	q = psprintf("SELECT relid, index_sql, index_def, queryid, userid, first_advised,"
 				 " last_advised, cost_before, cost_after, calls, total_exec_ms,"
@@ -462,7 +461,7 @@ read_predictions(Oid table)
 		d = SPI_getbinval(tup, td, 13, &isnull);
 		r->store_first_seen = isnull ? 0 : DatumGetTimestampTz(d);
 		/* the policy's rule, checked again */
-		if (all || r->userid == me)
+		if (sa_reader_sees(&reader, r->userid))
 			rows = lappend(rows, r);
 		MemoryContextSwitchTo(old);
 	}

@@ -736,8 +736,7 @@ typedef struct SaHistSum
 typedef struct SaHistCollect
 {
 	HTAB	   *sums;
-	Oid			me;
-	bool		see_all;
+	SaReader	reader;
 } SaHistCollect;
 
 /* store visitor: add an entry's histogram to its (database, query id) */
@@ -751,7 +750,7 @@ sa_hist_collect(const SaEntrySnapshot *snap, void *arg)
 	bool		found;
 	int			i;
 
-	if (h->calls <= 0 || (!hc->see_all && snap->key.userid != hc->me))
+	if (h->calls <= 0 || !sa_reader_sees(&hc->reader, snap->key.userid))
 		return;
 	memset(&key, 0, sizeof(key));
 	key.dbid = snap->key.dbid;
@@ -828,8 +827,7 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	tupstore = rsinfo->setResult;
 	tupdesc = rsinfo->setDesc;
 
-	hc.me = GetUserId();
-	hc.see_all = sa_may_read_all_stats(hc.me);
+	hc.reader = sa_reader(true);
 
 	/* sum the store's histograms per (database, query id) */
 	memset(&info, 0, sizeof(info));
@@ -894,12 +892,12 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 		values[7] = TimestampTzGetDatum(sum->h.first_seen);
 		values[8] = TimestampTzGetDatum(sum->last_seen);
 		nulls[9] = nulls[10] = nulls[11] = true;
-		if (has_sample && (hc.see_all || hdr.userid == hc.me))
+		if (has_sample && sa_reader_sees(&hc.reader, hdr.userid))
 		{
 			values[9] = CStringGetTextDatum(text);
 			nulls[9] = false;
 			/* parameter values: the statement's own role and superusers */
-			if (hdr.nparams > 0 && sa_may_see_values(hc.me, hdr.userid))
+			if (hdr.nparams > 0 && sa_may_see_values(hc.reader.me, hdr.userid))
 			{
 				sa_sample_arrays(&hdr, ptypes, vals, &values[10], &values[11]);
 				nulls[10] = nulls[11] = false;
@@ -931,14 +929,13 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 	int			nall = 0;
 	int			room;
 	int			k;
-	Oid			me = GetUserId();
-	bool		see_all;
+	SaReader	reader;
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
 	tupstore = rsinfo->setResult;
 	tupdesc = rsinfo->setDesc;
-	see_all = sa_may_read_all_stats(me);
+	reader = sa_reader(true);
 
 	/* copy every entry under the lock, build the rows without it */
 	LWLockAcquire(hist->lock, LW_SHARED);
@@ -981,7 +978,7 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 
 			sa_sample_at(e->area, off, &hdr, &ptypes, &text, &vals);
 			off += hdr.size;
-			if (!see_all && hdr.userid != me)
+			if (!sa_reader_sees(&reader, hdr.userid))
 				continue;
 			memset(nulls, 0, sizeof(nulls));
 			values[0] = ObjectIdGetDatum(e->key.dbid);
@@ -990,7 +987,7 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 			values[3] = Int32GetDatum(n + 1);
 			values[4] = TimestampTzGetDatum(hdr.taken);
 			values[5] = CStringGetTextDatum(text);
-			if (hdr.nparams > 0 && sa_may_see_values(me, hdr.userid))
+			if (hdr.nparams > 0 && sa_may_see_values(reader.me, hdr.userid))
 				sa_sample_arrays(&hdr, ptypes, vals, &values[6], &values[7]);
 			else
 				nulls[6] = nulls[7] = true;

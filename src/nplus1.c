@@ -2470,8 +2470,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS seq;
 	NpEntry    *e;
-	Oid			me = GetUserId();
-	bool		all_stats;
+	SaReader	reader;
 	NpIgnore	ig;
 	int			ncols;
 
@@ -2487,7 +2486,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
 	if (np_hash == NULL)
 		return (Datum) 0;
-	all_stats = sa_may_read_all_stats(me);
+	reader = sa_reader(true);
 
 	/* this session's own runs in progress are shown as they are now */
 	np_flush_local();
@@ -2498,7 +2497,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	{
 		Datum		values[NP_COLS];
 		bool		nulls[NP_COLS];
-		bool		visible = all_stats || e->key.userid == me;
+		bool		visible = sa_reader_sees(&reader, e->key.userid);
 		int			c = 0;
 		int64		detections,
 					repeated_calls,

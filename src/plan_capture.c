@@ -908,11 +908,11 @@ sa_captured_statements(bool all_users)
 	SaPlanEntry *e;
 	List	   *result = NIL;
 	TimestampTz now = GetCurrentTimestamp();
-	Oid			me = GetUserId();
+	SaReader	reader;
 
 	if (plan_shared == NULL)
 		return NIL;
-	all_users = all_users && sa_may_read_all_stats(GetUserId());
+	reader = sa_reader(all_users);
 	LWLockAcquire(plan_shared->lock, LW_SHARED);
 	hash_seq_init(&hs, plan_hash);
 	while ((e = hash_seq_search(&hs)) != NULL)
@@ -924,7 +924,7 @@ sa_captured_statements(bool all_users)
 
 		if (e->key.dbid != MyDatabaseId)
 			continue;
-		if (!all_users && e->key.userid != me)
+		if (!sa_reader_sees(&reader, e->key.userid))
 			continue;
 		if (e->used == 0)
 			continue;
@@ -974,8 +974,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS hs;
 	SaPlanEntry *e;
-	bool		all = sa_may_read_all_stats(GetUserId());
-	Oid			me = GetUserId();
+	SaReader	reader = sa_reader(true);
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
@@ -988,7 +987,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 		int			i;
 
 		/* others' statements only to roles that may read all statistics */
-		if (e->key.dbid != MyDatabaseId || !(all || e->key.userid == me))
+		if (e->key.dbid != MyDatabaseId || !sa_reader_sees(&reader, e->key.userid))
 			continue;
 		for (i = 0; i < e->nobs; i++)
 		{

@@ -85,12 +85,30 @@ extern void sa_history_init(void);	/* src/history.c */
 extern void sa_messages_init(void);	/* src/messages.c */
 
 /*
- * src/privs.c: may a role see every role's statement texts and query ids
- * (superuser or pg_read_all_stats), and may it see the parameter values of
- * a statement another role ran (that role itself or a superuser)
+ * src/privs.c: the one place of the rule "which roles' statements may the
+ * reader see".  sa_reader() takes the current user and whether it may read
+ * all statistics (superuser or pg_read_all_stats); want_all = false narrows
+ * it to the reader's own statements.  sa_reader_sees() is the test applied
+ * to each row: every statement-level view and function uses it.  Parameter
+ * values are shown to the role that ran the statement and to superusers
+ * (sa_may_see_values).
  */
+typedef struct SaReader
+{
+	Oid			me;				/* the current user */
+	bool		all;			/* sees every role's statements */
+} SaReader;
+
+extern SaReader sa_reader(bool want_all);
 extern bool sa_may_read_all_stats(Oid roleid);
 extern bool sa_may_see_values(Oid reader, Oid owner);
+
+/* may the reader see a statement (text, query id, figures) owner ran? */
+static inline bool
+sa_reader_sees(const SaReader *reader, Oid owner)
+{
+	return reader->all || owner == reader->me;
+}
 
 /*
  * src/lifecycle.c: the extension's schema goes with DROP EXTENSION; where

@@ -44,8 +44,7 @@ PG_FUNCTION_INFO_V1(scale_advisor_sketch_quantiles_1_0);
 typedef struct QueryStatsState
 {
 	ReturnSetInfo *rsinfo;
-	Oid			userid;
-	bool		all_visible;
+	SaReader	reader;
 	bool		showtext;
 } QueryStatsState;
 
@@ -59,7 +58,7 @@ query_stats_row(const SaEntrySnapshot *s, void *arg)
 	Datum		values[QUERY_STATS_COLS];
 	bool		nulls[QUERY_STATS_COLS];
 	int			i = 0;
-	bool		visible = st->all_visible || s->key.userid == st->userid;
+	bool		visible = sa_reader_sees(&st->reader, s->key.userid);
 	static const double qs[4] = {0.50, 0.95, 0.99, 0.999};
 	double		qv[4];
 	bool		have_q;
@@ -182,8 +181,7 @@ scale_advisor_query_stats_1_0(PG_FUNCTION_ARGS)
 				 errmsg("scale_advisor._query_stats returns %d columns, the SQL definition expects %d",
 						QUERY_STATS_COLS, st.rsinfo->setDesc->natts),
 				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
-	st.userid = GetUserId();
-	st.all_visible = sa_may_read_all_stats(st.userid);
+	st.reader = sa_reader(true);
 	st.showtext = PG_ARGISNULL(0) ? true : PG_GETARG_BOOL(0);
 	sa_store_read_all(query_stats_row, &st);
 	return (Datum) 0;
