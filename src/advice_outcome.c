@@ -73,6 +73,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_outcome);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_advice_outcome_1_1,
+					scale_advisor_index_advice_outcome);
+
 typedef struct StmtFiguresKey
 {
 	uint64		queryid;

@@ -120,6 +120,10 @@ static int	brin_min_table_pages = 1024;
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_advice_compute_1_1,
+					scale_advisor_index_advice_compute);
+
 /* a column or expression a statement tests, joins or sorts on */
 typedef struct KeyUse
 {

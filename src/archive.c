@@ -82,6 +82,16 @@ PG_FUNCTION_INFO_V1(scale_advisor_archive_test_crash);
 PG_FUNCTION_INFO_V1(scale_advisor_archive_lock);
 PG_FUNCTION_INFO_V1(scale_advisor_archive_unlock);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_vacuum_1_1,
+					scale_advisor_archive_vacuum);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_test_crash_1_1,
+					scale_advisor_archive_test_crash);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_lock_1_1,
+					scale_advisor_archive_lock);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_unlock_1_1,
+					scale_advisor_archive_unlock);
+
 /* high half of the archiving lock tag ("SA" + "E" in 1.0's key) */
 #define SA_LOCK_FIELD2	1399537989
 /* fourth field of the lock tag: never produced by the SQL functions */

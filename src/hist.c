@@ -21,10 +21,17 @@
 
 #include "compat.h"
 #include "hist.h"
+#include "scale_advisor.h"
 #include "sketch.h"
 
 PG_FUNCTION_INFO_V1(scale_advisor_hist_quantile);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_count_above);
+
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_hist_quantile_1_1,
+					scale_advisor_hist_quantile);
+SA_SQL_FUNCTION_1_1(scale_advisor_hist_count_above_1_1,
+					scale_advisor_hist_count_above);
 
 /*
  * The 48 buckets of the history histograms of version 1.0 (still found in

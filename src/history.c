@@ -187,6 +187,13 @@ PG_FUNCTION_INFO_V1(scale_advisor_history);
 PG_FUNCTION_INFO_V1(scale_advisor_history_examples);
 PG_FUNCTION_INFO_V1(scale_advisor_history_reset);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_history_1_1, scale_advisor_history);
+SA_SQL_FUNCTION_1_1(scale_advisor_history_examples_1_1,
+					scale_advisor_history_examples);
+SA_SQL_FUNCTION_1_1(scale_advisor_history_reset_1_1,
+					scale_advisor_history_reset);
+
 /*
  * Shared memory needed for the history table.
  */

@@ -265,6 +265,10 @@ PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries);
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries_1_1);
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_reset);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_n_plus_one_reset_1_1,
+					scale_advisor_n_plus_one_reset);
+
 static void np_observe(const SaStatement *st);
 static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);

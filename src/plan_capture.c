@@ -163,6 +163,12 @@ static double sample_countdown_rate = -1.0;
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload);
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload_reset);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_workload_1_1,
+					scale_advisor_index_workload);
+SA_SQL_FUNCTION_1_1(scale_advisor_index_workload_reset_1_1,
+					scale_advisor_index_workload_reset);
+
 /* ---------------------------------------------------------------------
  * Capture
  * ---------------------------------------------------------------------

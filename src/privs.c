@@ -35,6 +35,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_require_stats_reader);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_require_stats_reader_1_1,
+					scale_advisor_require_stats_reader);
+
 /*
  * May role see the texts and query ids of every role's statements?
  */

@@ -67,6 +67,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_replay_refusal);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_replay_refusal_1_1,
+					scale_advisor_replay_refusal);
+
 typedef struct CodeWalk
 {
 	char	   *reason;			/* the first code found that is not built in */

@@ -69,6 +69,21 @@ typedef void (*sa_executor_start_observer) (QueryDesc *query_desc,
 extern void sa_register_statement_observer(sa_statement_observer fn);
 extern void sa_register_executor_start_observer(sa_executor_start_observer fn);
 
+/*
+ * One C entry point per SQL API version, as pg_stat_statements has: the
+ * SQL definitions of version 1.1 name the symbols ending in _1_1; the
+ * symbols the 1.0 definitions name stay exported and keep working, so a
+ * database still at 1.0 (before ALTER EXTENSION ... UPDATE) runs with this
+ * library.  A function whose behaviour is the same in both versions gets
+ * its _1_1 symbol from SA_SQL_FUNCTION_1_1(name_1_1, impl), which defines
+ * name_1_1 as a call of impl.  A later version whose SQL signature or
+ * behaviour changes adds name_1_2 beside them.
+ */
+#define SA_SQL_FUNCTION_1_1(name, impl) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return impl(fcinfo); } \
+	extern int	no_such_variable
+
 /* current nesting depth of statement execution, 0 at top level */
 extern int	sa_nesting_level;
 

@@ -38,6 +38,14 @@ PG_FUNCTION_INFO_V1(scale_advisor_info_1_0);
 PG_FUNCTION_INFO_V1(scale_advisor_reset_1_0);
 PG_FUNCTION_INFO_V1(scale_advisor_sketch_quantiles_1_0);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_query_stats_1_1,
+					scale_advisor_query_stats_1_0);
+SA_SQL_FUNCTION_1_1(scale_advisor_info_1_1, scale_advisor_info_1_0);
+SA_SQL_FUNCTION_1_1(scale_advisor_reset_1_1, scale_advisor_reset_1_0);
+SA_SQL_FUNCTION_1_1(scale_advisor_sketch_quantiles_1_1,
+					scale_advisor_sketch_quantiles_1_0);
+
 #define QUERY_STATS_COLS 34
 
 /* state passed to the visitor */

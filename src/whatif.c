@@ -106,6 +106,10 @@ static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_whatif);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_whatif_1_1,
+					scale_advisor_index_whatif);
+
 /*
  * Average stored width of one index column.
  */
