@@ -950,7 +950,7 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 			case SA_TERM_EQ:
 			case SA_TERM_JOIN:
 			case SA_TERM_IN:
-				if (!term_in_list(eq, t) && neq < lengthof(nd))
+				if (!term_in_list(eq, t) && neq < (int) lengthof(nd))
 				{
 					eq = lappend(eq, t);
 					nd[neq++] = column_ndistinct(need->relid, t->attno);
@@ -1323,7 +1323,7 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	ListCell   *lc;
 
 	q = sa_analyze_statement(s->cap->text, s->cap->nparams, s->cap->ptypes);
-	if (q->queryId != s->cap->queryid)
+	if ((uint64) q->queryId != s->cap->queryid)
 	{
 		/*
 		 * Its names resolve to other objects than when it ran (a function

@@ -396,7 +396,8 @@ frame_open(int level, uint64 queryid, const char *text, int loc, int len)
 static inline void
 frame_open_query(int level, const QueryDesc *qd, bool tracked)
 {
-	frame_open(level, tracked ? qd->plannedstmt->queryId : UINT64CONST(0),
+	frame_open(level,
+			   tracked ? (uint64) qd->plannedstmt->queryId : UINT64CONST(0),
 			   qd->sourceText, qd->plannedstmt->stmt_location,
 			   qd->plannedstmt->stmt_len);
 	if (likely(level < SA_FRAME_LEVELS))

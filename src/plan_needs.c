@@ -117,7 +117,8 @@ only_vars_of_walker(Node *node, Index *varno)
 	{
 		Var		   *v = (Var *) node;
 
-		return !(v->varno == *varno && v->varlevelsup == 0 && v->varattno > 0);
+		return !(v->varno == (int) *varno && v->varlevelsup == 0 &&
+				 v->varattno > 0);
 	}
 	if (IsA(node, Param) || IsA(node, SubPlan) || IsA(node, Aggref) ||
 		IsA(node, WindowFunc) || IsA(node, AlternativeSubPlan))
@@ -131,8 +132,8 @@ is_key_expr(Expr *e, Index varno)
 	if (e == NULL)
 		return false;
 	if (IsA(e, Var))
-		return ((Var *) e)->varno == varno && ((Var *) e)->varattno > 0 &&
-			((Var *) e)->varlevelsup == 0;
+		return ((Var *) e)->varno == (int) varno &&
+			((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0;
 	if (!contain_var_clause((Node *) e))
 		return false;
 	if (only_vars_of_walker((Node *) e, &varno))
