@@ -165,6 +165,7 @@ figures_fill(HTAB *h)
 		sa_store_read_all(figures_visit, h);
 }
 
+/* a histogram as an int8[] of SA_HIST_BUCKETS elements */
 static Datum
 buckets_datum(const int64 *buckets)
 {

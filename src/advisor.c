@@ -6,9 +6,10 @@
  *		candidate as a hypothetical index, and chosen across the workload.
  *
  * scale_advisor.index_advice is computed when it is read.  For every
- * captured statement of this database (plan_capture.c), the statement is parsed,
- * analyzed and planned again with the constants of the execution that was
- * kept (never executed), and the plan is walked for what it lacked.  From
+ * captured statement of this database (plan_capture.c), the statement is
+ * parsed, analyzed and planned again with the constants of the execution
+ * that was kept (never executed), and the plan is walked for what it
+ * lacked (plan_needs.c).  From
  * each relation's needs come btree candidates: equality columns first (most
  * distinct first), then one range column; equality columns then the ORDER
  * BY columns of a sort under a LIMIT; the same with INCLUDE columns when an
@@ -248,6 +249,10 @@ typedef struct AdviceState
  * ---------------------------------------------------------------------
  */
 
+/*
+ * number of distinct values of a column from pg_statistic (1e9 for an
+ * expression, 1e6 when there are no statistics yet)
+ */
 static double
 column_ndistinct(Oid relid, AttrNumber attno)
 {
@@ -331,6 +336,7 @@ column_correlation(Oid relid, AttrNumber attno)
  * ---------------------------------------------------------------------
  */
 
+/* the pattern operator class (text_pattern_ops...) of a type, or InvalidOid */
 static Oid
 pattern_opclass(Oid typid)
 {
@@ -354,6 +360,7 @@ pattern_opclass(Oid typid)
 						  "btree", BTREE_AM_OID);
 }
 
+/* does a LIKE term need a pattern operator class (its collation is not C)? */
 static bool
 needs_pattern_ops(SaTerm *t)
 {
@@ -365,6 +372,7 @@ needs_pattern_ops(SaTerm *t)
 	return !(OidIsValid(coll) && sa_collate_is_c(coll));
 }
 
+/* is a term with the same expression already in the list? */
 static bool
 term_in_list(List *terms, SaTerm *t)
 {
@@ -439,6 +447,10 @@ cand_build_hypo(Cand *c)
 	return true;
 }
 
+/*
+ * a text naming a candidate's table, access method and keys, to find
+ * duplicates
+ */
 static char *
 cand_signature(Cand *c)
 {
@@ -653,6 +665,7 @@ served_by_existing(Cand *c)
 	return served;
 }
 
+/* a table's entry in the advice state (pages summed over partitions) */
 static RelInfo *
 rel_info(AdviceState *st, Oid relid)
 {
@@ -1202,6 +1215,7 @@ role_skip_reason(Oid roleid)
 /* take the locks the planner expects on every relation of a query */
 static void lock_query_relations(Query *q);
 
+/* lock the relations of the sublinks of an expression tree */
 static bool
 lock_query_walker(Node *node, void *context)
 {
@@ -1212,6 +1226,10 @@ lock_query_walker(Node *node, void *context)
 	return expression_tree_walker(node, lock_query_walker, context);
 }
 
+/*
+ * lock every relation a query reads, as the planner would, with its
+ * rellockmode
+ */
 static void
 lock_query_relations(Query *q)
 {
@@ -1248,6 +1266,7 @@ typedef struct SelectedCols
 	bool		whole;
 } SelectedCols;
 
+/* add to sc the columns a query (and its subqueries) selects from sc->relid */
 static void
 query_selected_cols(Query *q, SelectedCols *sc)
 {
@@ -1279,6 +1298,7 @@ query_selected_cols(Query *q, SelectedCols *sc)
 						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
+/* query_selected_cols for the sublinks of an expression tree */
 static bool
 selected_cols_walker(Node *node, void *context)
 {
@@ -1525,6 +1545,7 @@ stmt_check(AdviceState *st, StmtInfo *s)
 	}
 }
 
+/* has the advice used up its time (scale_advisor.advice_time_limit_ms)? */
 static bool
 past_deadline(AdviceState *st)
 {
@@ -2230,6 +2251,9 @@ typedef struct StoreMatchKey
 	Oid			userid;
 } StoreMatchKey;
 
+/*
+ * store visitor: add an entry of this database to the (query id, user) table
+ */
 static void
 store_visit(const SaEntrySnapshot *snap, void *arg)
 {
@@ -2366,6 +2390,10 @@ stmt_weight(StmtInfo *s)
 	s->weight = s->calls_h * s->call_ms;
 }
 
+/*
+ * the whole advice for this database: candidates, the what-if checks, the
+ * choice
+ */
 static AdviceState *
 compute_advice(Oid nsp)
 {
@@ -2478,6 +2506,10 @@ default_opclass(Oid typid, Oid amoid)
 	return GetDefaultOpClass(typid, amoid);
 }
 
+/*
+ * the SQL of an index key: the quoted column, or the deparsed expression in
+ * parentheses
+ */
 static char *
 term_sql(Oid relid, SaTerm *t, List **dpcontext)
 {
@@ -2842,6 +2874,7 @@ sa_index_advice_init(void)
 	sa_advisor_init();
 }
 
+/* define the index advice GUCs (called from sa_index_advice_init) */
 void
 sa_advisor_init(void)
 {

@@ -133,6 +133,7 @@ archive_xact_callback(XactEvent event, void *arg)
 		crash_at_commit = false;
 }
 
+/* define the archiving GUCs */
 void
 sa_archive_init(void)
 {

@@ -41,6 +41,7 @@ SA_SQL_FUNCTION_1_1(scale_advisor_hist_count_above_1_1,
 #define SA_HIST_V1_BUCKETS 48
 #define SA_HIST_V1_BASE_MS 0.01
 
+/* lower bound of a 1.0 bucket, in milliseconds */
 static double
 sa_hist_v1_lower(int b)
 {
@@ -49,6 +50,7 @@ sa_hist_v1_lower(int b)
 	return SA_HIST_V1_BASE_MS * pow(2.0, (b - 1) / 2.0);
 }
 
+/* upper bound of a 1.0 bucket, in milliseconds */
 static double
 sa_hist_v1_upper(int b)
 {

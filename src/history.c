@@ -665,6 +665,10 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
  */
 static pg_noinline void sa_hist_capture(const SaStatement *stmt);
 
+/*
+ * statement observer: capture an example when the store asks for one (cheap
+ * test inline)
+ */
 static void
 sa_hist_observe(const SaStatement *stmt)
 {
@@ -674,6 +678,7 @@ sa_hist_observe(const SaStatement *stmt)
 	sa_hist_capture(stmt);
 }
 
+/* build the example of a statement and add it to its entry (out of line) */
 static pg_noinline void
 sa_hist_capture(const SaStatement *stmt)
 {

@@ -3,8 +3,11 @@
  * index_advice.h
  *		Declarations shared by the index advice files: plan_needs.c (what a
  *		finished plan says about the access paths it lacked),
- *		plan_capture.c (the capture of sampled executions), whatif.c (hypothetical indexes and
- *		the planner check) and advisor.c (candidates and the choice).
+ *		plan_capture.c (the capture of sampled executions), whatif.c
+ *		(hypothetical indexes and the planner check), advisor.c (candidates
+ *		and the choice), advice_model.c and advice_outcome.c.  Of these only
+ *		plan_capture.c has shared state (its header comment says how it is
+ *		locked).
  *
  *-------------------------------------------------------------------------
  */

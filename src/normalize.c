@@ -17,7 +17,8 @@
  * they become one $n and a comment (as in pg_stat_statements); see compat.h.
  *
  * Called only when a statement with constants is first stored: never on
- * the per-execution path.  Allocates in the current memory context.
+ * the per-execution path.  Allocates in the current memory context; no
+ * shared state, no lock.
  *
  *-------------------------------------------------------------------------
  */

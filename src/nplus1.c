@@ -294,6 +294,9 @@ np_shmem_size(void)
 											 sizeof(NpEntry)));
 }
 
+/*
+ * create or attach to the shared N+1 table (runs holding AddinShmemInitLock)
+ */
 static void
 np_shmem_startup(void)
 {
@@ -351,6 +354,7 @@ np_end_block_runs(uint64 xact)
 	}
 }
 
+/* end the runs a transaction block crossed at its commit or abort */
 static void
 np_xact_callback(XactEvent event, void *arg)
 {
@@ -381,6 +385,7 @@ np_end_all(void)
 		np_end_run(&np_slots[pg_rightmost_one_pos32(np_open_mask)]);
 }
 
+/* backend exit: end this backend's open runs so their detections are kept */
 static void
 np_exit(int code, Datum arg)
 {
@@ -433,6 +438,7 @@ sa_nplus1_init(void)
  */
 #define NP_MUL UINT64CONST(0x9E3779B97F4A7C15)
 
+/* one mixing step of the text hash */
 static inline uint64
 np_mix(uint64 h, uint64 w)
 {
@@ -448,6 +454,7 @@ np_mix(uint64 h, uint64 w)
  */
 #define NP_MUL2 UINT64CONST(0xC2B2AE3D27D4EB4F)
 
+/* hash of len bytes at p, continuing from h (see the comment above) */
 static uint64
 np_hash_bytes(const char *p, int len, uint64 h)
 {
@@ -713,6 +720,7 @@ np_settle_parent(NpSlot *slot)
 		np_watch(slot);
 }
 
+/* remember a statement that may be the parent of a loop (out of line) */
 static pg_noinline void
 np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 				   ParamListInfo params)
@@ -1032,6 +1040,9 @@ np_in_trigger(void)
 	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
 }
 
+/*
+ * statement observer: follow the runs of repeated statements of this backend
+ */
 static void
 np_observe(const SaStatement *st)
 {
@@ -1264,6 +1275,7 @@ np_flush_local(void)
 	}
 }
 
+/* the remembered parent statement of a query id and user, or NULL */
 static NpParent *
 np_find_parent(uint64 queryid, Oid userid)
 {
@@ -1316,6 +1328,10 @@ np_evict_one(void)
 	}
 }
 
+/*
+ * copy a text into dst (cap bytes): leading blanks skipped, cut at a
+ * character boundary
+ */
 static void
 np_copy_text(char *dst, int cap, const char *src, int len)
 {
@@ -2359,6 +2375,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 #define NP_COLS_1_0 18
 #define NP_COLS 20				/* 1.1: the two notes */
 
+/* a text column: the placeholder when not visible, NULL when empty */
 static Datum
 np_text_or_null(const char *s, bool visible, bool *isnull)
 {
@@ -2393,6 +2410,7 @@ typedef struct NpIgnore
 	bool	   *cnull;
 } NpIgnore;
 
+/* read the ignore rules passed to _n_plus_one_entries into ig */
 static void
 np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 {
@@ -2432,6 +2450,7 @@ np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 	}
 }
 
+/* does an ignore rule match this query id, application and user? */
 static bool
 np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname,
 		   Oid userid)

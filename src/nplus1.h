@@ -3,7 +3,9 @@
  * nplus1.h
  *		Types shared by the N+1 tracker (nplus1.c) and the rewrite builder
  *		(nplus1_rewrite.c): the per-backend run slot, the parent candidate
- *		and the rewrite the builder returns.  Internal to those two files.
+ *		and the rewrite the builder returns.  Internal to those two files;
+ *		the types are per-backend (the shared table and its locking are
+ *		nplus1.c's).
  *
  *-------------------------------------------------------------------------
  */

@@ -642,6 +642,7 @@ typedef struct NpHasLeaf
 
 static int	np_leaf_of(NpCtx *c, Node *node);
 
+/* walker of np_has_leaf: stop at the first varying leaf */
 static bool
 np_has_leaf_walker(Node *node, NpHasLeaf *h)
 {
@@ -658,6 +659,10 @@ np_has_leaf_walker(Node *node, NpHasLeaf *h)
 	return expression_tree_walker(node, np_has_leaf_walker, (void *) h);
 }
 
+/*
+ * does the tree hold a leaf (parameter or constant) that varies between
+ * executions?
+ */
 static bool
 np_has_leaf(NpCtx *c, Node *node)
 {
@@ -674,6 +679,10 @@ typedef struct NpReads
 	Query	   *top;
 } NpReads;
 
+/*
+ * walker of np_reads_rel: does a range table read relid (the top query's
+ * target aside)?
+ */
 static bool
 np_reads_rel_walker(Node *node, NpReads *r)
 {
@@ -747,6 +756,9 @@ np_leaf_mutator(Node *node, NpCtx *c)
 	return expression_tree_mutator(node, np_leaf_mutator, (void *) c);
 }
 
+/*
+ * a copy of the statement with its varying leaves replaced (np_leaf_mutator)
+ */
 static Query *
 np_mutate(NpCtx *c)
 {

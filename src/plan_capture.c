@@ -174,6 +174,7 @@ SA_SQL_FUNCTION_1_1(scale_advisor_index_workload_reset_1_1,
  * ---------------------------------------------------------------------
  */
 
+/* hash of a captured statement's key */
 static uint32
 plan_key_hash(const void *key, Size keysize)
 {
@@ -184,6 +185,7 @@ plan_key_hash(const void *key, Size keysize)
 		hash_bytes_uint32(k->dbid ^ (k->userid << 7));
 }
 
+/* do two keys match (0) or not (1), as dynahash wants */
 static int
 plan_key_match(const void *a, const void *b, Size keysize)
 {
@@ -198,6 +200,7 @@ static void plans_shmem_shutdown(int code, Datum arg);
 static bool plans_write_file(void);
 static void plans_load(void);
 
+/* shared memory needed for the captured statements */
 static Size
 plans_shmem_size(void)
 {
@@ -206,6 +209,10 @@ plans_shmem_size(void)
 									   sizeof(SaPlanEntry)));
 }
 
+/*
+ * create or attach to the captured statements (runs holding
+ * AddinShmemInitLock), and load them
+ */
 static void
 plans_shmem_startup(void)
 {
@@ -493,6 +500,10 @@ plans_load(void)
 	plan_shared->evictions = hdr.evictions;
 }
 
+/*
+ * remember an execution picked for row counting (the oldest is forgotten
+ * when every slot is taken)
+ */
 static void
 remember_sampled(QueryDesc *qd)
 {
@@ -510,6 +521,7 @@ remember_sampled(QueryDesc *qd)
 	sampled[SA_SAMPLED_SLOTS - 1] = qd;
 }
 
+/* forget an execution; was it picked for row counting? */
 static bool
 forget_sampled(QueryDesc *qd)
 {
@@ -557,6 +569,7 @@ sample_this_one(void)
 	return true;
 }
 
+/* executor start observer: pick a sample of executions for row counting */
 static void
 plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 {
@@ -719,6 +732,7 @@ plans_statement_end(const SaStatement *stmt)
 	plans_capture(stmt);
 }
 
+/* walk a finished plan and record what it lacked (out of line) */
 static pg_noinline void
 plans_capture(const SaStatement *stmt)
 {
@@ -1046,6 +1060,7 @@ scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* define the capture GUCs, reserve shared memory, register the observers */
 void
 sa_plans_init(void)
 {

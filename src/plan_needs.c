@@ -85,6 +85,7 @@ typedef struct WalkCtx
 	List	   *items;			/* ScanItem * */
 } WalkCtx;
 
+/* a scan of a table's rows: sequential, index or bitmap heap scan */
 static bool
 is_table_scan(Plan *plan)
 {
@@ -99,6 +100,7 @@ is_table_scan(Plan *plan)
 	}
 }
 
+/* the expression under any binary-compatible casts */
 static Expr *
 strip_relabel(Expr *e)
 {
@@ -126,6 +128,7 @@ only_vars_of_walker(Node *node, Index *varno)
 	return expression_tree_walker(node, only_vars_of_walker, (void *) varno);
 }
 
+/* a user column of relation varno, or an expression of its columns only */
 static bool
 is_key_expr(Expr *e, Index varno)
 {
@@ -141,6 +144,7 @@ is_key_expr(Expr *e, Index varno)
 	return !contain_mutable_functions((Node *) e);
 }
 
+/* an expression that is a value at run time: no column, nothing volatile */
 static bool
 is_value_expr(Expr *e)
 {
@@ -174,6 +178,7 @@ static Oid	opc_cache_type[SA_OPF_CACHE];
 static Oid	opc_cache_class[SA_OPF_CACHE];
 static int	opc_cache_next = 0;
 
+/* default btree operator class of a type, cached per backend */
 Oid
 sa_default_btree_opclass(Oid typid)
 {
@@ -190,6 +195,7 @@ sa_default_btree_opclass(Oid typid)
 	return opclass;
 }
 
+/* default btree operator family of a type, or InvalidOid */
 static Oid
 default_btree_family(Oid typid)
 {
@@ -205,6 +211,7 @@ static Oid	gin_cache_type[SA_OPF_CACHE];
 static Oid	gin_cache_family[SA_OPF_CACHE];
 static int	gin_cache_next = 0;
 
+/* default GIN operator family of a type, cached as the btree one is */
 static Oid
 default_gin_family(Oid typid)
 {
@@ -373,6 +380,7 @@ clause_term(Expr *clause, Index varno)
 	return t;
 }
 
+/* add a term to a scan's need unless an equal one is there */
 static void
 add_term(SaScanNeed *need, SaTerm *t)
 {
@@ -390,6 +398,7 @@ add_term(SaScanNeed *need, SaTerm *t)
 	need->terms = lappend(need->terms, t);
 }
 
+/* the item of a scan node, or NULL */
 static ScanItem *
 find_item(WalkCtx *ctx, Plan *plan)
 {
@@ -541,6 +550,7 @@ limit_sort_terms(WalkCtx *ctx, Plan *limit)
 
 static void walk_plan(WalkCtx *ctx, Plan *plan, PlanState *ps);
 
+/* walk each plan of a list (no plan state) */
 static void
 walk_list(WalkCtx *ctx, List *plans)
 {
@@ -550,6 +560,7 @@ walk_list(WalkCtx *ctx, List *plans)
 		walk_plan(ctx, (Plan *) lfirst(lc), NULL);
 }
 
+/* walk the plans of the subplans of a plan state, with their states */
 static void
 walk_subplan_states(WalkCtx *ctx, List *states)
 {

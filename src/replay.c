@@ -286,6 +286,9 @@ note_sortgroup(CodeWalk *cw, List *clauses)
 	}
 }
 
+/*
+ * walk a query tree for what its replay would run; sets cw->reason to refuse
+ */
 static bool
 code_walker(Node *node, CodeWalk *cw)
 {

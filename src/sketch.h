@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * sketch.h
- *		Bounded log-bucketed quantile sketch for execution times.
+ *		Bounded log-bucketed quantile sketch for execution times
+ *		(src/sketch.c).  No locking of its own: callers serialize access (the
+ *		store holds the entry's spinlock).
  *
  *-------------------------------------------------------------------------
  */

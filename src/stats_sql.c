@@ -5,9 +5,15 @@
  *		behind scale_advisor.query_stats and scale_advisor.info, reset, and
  *		the sketch check used by the tests.
  *
- * One C entry point per SQL API version (suffix _1_0): a later version
- * adds a new entry point, so that a database still on an older SQL
- * definition keeps working with a newer library.
+ * One C entry point per SQL API version (the 1.0 definitions name the
+ * _1_0 symbols, the 1.1 ones the _1_1 symbols, see scale_advisor.h), so
+ * that a database still on an older SQL definition keeps working with a
+ * newer library.
+ *
+ * No shared state of its own: the store is read through sa_store_read_all,
+ * which holds the store's lock in shared mode around the visitor, and
+ * changed through store.c's functions, which take it themselves.  Which
+ * rows a reader sees is privs.c's rule (sa_reader).
  *
  *-------------------------------------------------------------------------
  */

@@ -380,6 +380,7 @@ sa_hypo_keys_per_row(SaHypoIndex *h)
 #define SA_GIN_KEY_US 0.63
 #define SA_GIN_EXPR_FACTOR 3.0
 
+/* the upkeep of one row written to a hypothetical index, in microseconds */
 double
 sa_am_row_us(SaHypoIndex *h)
 {
@@ -884,6 +885,7 @@ plan_uses_index(Plan *plan, Oid indexoid)
 		plan_uses_index(plan->righttree, indexoid);
 }
 
+/* does any plan of the statement use the index? */
 bool
 sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 {
@@ -1544,6 +1546,7 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 	return q;
 }
 
+/* parse, analyze and rewrite a captured statement with its parameter types */
 Query *
 sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
 {
@@ -1623,6 +1626,7 @@ sa_push_replay_search_path(const char *path)
 	return sa_push_search_path(buf.data);
 }
 
+/* undo sa_push_search_path (level is what it returned) */
 void
 sa_pop_search_path(int level)
 {
