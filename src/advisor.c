@@ -379,8 +379,10 @@ term_in_list(List *terms, SaTerm *t)
 	ListCell   *lc;
 
 	foreach(lc, terms)
+	{
 		if (equal(((SaTerm *) lfirst(lc))->expr, t->expr))
 			return true;
+	}
 	return false;
 }
 
@@ -756,8 +758,10 @@ add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		if (!found)
 			se->cands = NIL;
 		foreach(lc, se->cands)
+		{
 			if (strcmp(((Cand *) lfirst(lc))->sig, c->sig) == 0)
 				return;
+		}
 		se->cands = lappend(se->cands, c);
 	}
 	if (served_by_existing(c))
@@ -778,9 +782,11 @@ add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 			if (!same)
 				continue;
 			forboth(a, o->keys, b, c->keys)
+			{
 				if (!equal(((SaTerm *) lfirst(a))->expr,
 						   ((SaTerm *) lfirst(b))->expr))
 					same = false;
+			}
 			if (same)
 			{
 				c->plain = o;
@@ -826,8 +832,10 @@ opclass_serves(Oid opclass, List *ops)
 		return false;
 	fam = get_opclass_family(opclass);
 	foreach(lc, ops)
+	{
 		if (!op_in_opfamily(lfirst_oid(lc), fam))
 			return false;
+	}
 	return true;
 }
 
@@ -1049,8 +1057,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 		ListCell   *sc;
 
 		foreach(sc, sort)
+		{
 			if (!term_in_list(k, lfirst(sc)))
 				k = lappend(k, lfirst(sc));
+		}
 		if (list_length(k) <= INDEX_MAX_KEYS)
 		{
 			add_cand(st, s, need, k, NIL, NULL,
@@ -1075,8 +1085,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 		bool		ok = true;
 
 		foreach(lc, full)
+		{
 			if (((SaTerm *) lfirst(lc))->attno == 0)
 				ok = false;
+		}
 
 		while (ok && (x = bms_next_member(need->attrs_used, x)) >= 0)
 		{
@@ -1089,8 +1101,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				break;
 			}
 			foreach(lc, full)
+			{
 				if (((SaTerm *) lfirst(lc))->attno == a)
 					in_key = true;
+			}
 			if (!in_key)
 				inc = lappend_int(inc, a);
 		}
@@ -1111,8 +1125,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 			nd[i] > 20 || t->attno == 0)
 			continue;
 		foreach(rc, full)
+		{
 			if (lfirst(rc) != t)
 				rest = lappend(rest, lfirst(rc));
+		}
 		if (rest == NIL)
 			continue;
 		add_cand(st, s, need, rest, NIL, t->clause,
@@ -1466,8 +1482,10 @@ covers_stmt(StmtInfo *s, Cand *c)
 			ListCell   *kc;
 
 			foreach(kc, c->keys)
+			{
 				if (((SaTerm *) lfirst(kc))->attno == a)
 					found = true;
+			}
 			if (!found && !list_member_int(c->includes, a))
 				return false;
 		}
@@ -1513,8 +1531,10 @@ stmt_check(AdviceState *st, StmtInfo *s)
 			Check	   *pk = NULL;
 
 			foreach(dc, done)
+			{
 				if (linitial((List *) lfirst(dc)) == c->plain)
 					pk = (Check *) lsecond((List *) lfirst(dc));
+			}
 			if (pk)
 			{
 				k = (Check *) palloc(sizeof(Check));
@@ -1832,8 +1852,8 @@ with_common_keys(StmtInfo *s, Oid relid, ParamListInfo *params,
 		return q;
 	if (s->params)
 	{
-		Size		sz = offsetof(ParamListInfoData, params) +
-			s->params->numParams * sizeof(ParamExternData);
+		Size		sz = (offsetof(ParamListInfoData, params) +
+			s->params->numParams * sizeof(ParamExternData));
 
 		ck.params = (ParamListInfo) palloc(sz);
 		memcpy(ck.params, s->params, sz);

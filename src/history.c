@@ -155,7 +155,7 @@ typedef struct SaSample
 	int			text_len;
 	int			values_len;
 	Oid			ptypes[SA_SAMPLE_MAXPARAMS];
-	char		text[SA_SAMPLE_TEXT];
+	char		txt[SA_SAMPLE_TEXT];
 	char		values[SA_SAMPLE_VALUES];
 } SaSample;
 
@@ -262,8 +262,8 @@ sa_area_valid(const SaHistEntry *e)
 			return false;
 		/* the values: nparams NUL-terminated strings */
 		{
-			const char *v = e->area + off + sizeof(SaSampleHdr) +
-				hdr.nparams * sizeof(Oid) + hdr.text_len + 1;
+			const char *v = (e->area + off + sizeof(SaSampleHdr) +
+				hdr.nparams * sizeof(Oid) + hdr.text_len + 1);
 			int			left = hdr.values_len;
 			int			i;
 
@@ -478,8 +478,8 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 		len--;
 	if (len <= 0 || len >= SA_SAMPLE_TEXT)
 		return;
-	memcpy(sample->text, src, len);
-	sample->text[len] = '\0';
+	memcpy(sample->txt, src, len);
+	sample->txt[len] = '\0';
 	sample->text_len = len;
 
 	if (stmt->params != NULL && stmt->params->numParams > 0)
@@ -605,7 +605,7 @@ sa_sample_known(const SaHistEntry *e, const SaSample *s)
 		sa_sample_at(e->area, off, &hdr, &ptypes, &text, &values);
 		if (hdr.text_len == s->text_len && hdr.values_len == s->values_len &&
 			hdr.nparams == s->nparams && hdr.nullmask == s->nullmask &&
-			memcmp(text, s->text, s->text_len) == 0 &&
+			memcmp(text, s->txt, s->text_len) == 0 &&
 			memcmp(values, s->values, s->values_len) == 0)
 			return true;
 		off += hdr.size;
@@ -651,7 +651,7 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
 	p += sizeof(hdr);
 	memcpy(p, s->ptypes, s->nparams * sizeof(Oid));
 	p += s->nparams * sizeof(Oid);
-	memcpy(p, s->text, s->text_len);
+	memcpy(p, s->txt, s->text_len);
 	p[s->text_len] = '\0';
 	p += s->text_len + 1;
 	memcpy(p, s->values, s->values_len);

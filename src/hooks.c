@@ -690,7 +690,7 @@ static void
 sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	SaKey		key;
-	const char *text;
+	const char *qtext;
 	int			loc;
 	int			len;
 	char	   *norm;
@@ -717,8 +717,8 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	loc = query->stmt_location;
 	len = query->stmt_len;
-	text = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
-	norm = sa_normalize_query(text - loc, loc, &len, jstate);
+	qtext = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
+	norm = sa_normalize_query(qtext - loc, loc, &len, jstate);
 	sa_store_create(&key, norm, len);
 	pfree(norm);
 }

@@ -631,8 +631,8 @@ static pg_noinline void
 np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
 {
 	uint32		m = np_watch_mask;
-	bool		iterating = cont && ps->parent_queryid != 0 &&
-		ps->calls < ps->parent_rows;
+	bool		iterating = (cont && ps->parent_queryid != 0 &&
+		ps->calls < ps->parent_rows);
 
 	while (m != 0)
 	{
@@ -735,7 +735,7 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 		{
 			/* the text of this execution: its constants fed the loop */
 			victim = &np_parents[i];
-			if (victim->len == len && memcmp(victim->text, txt, len) == 0)
+			if (victim->len == len && memcmp(victim->txt, txt, len) == 0)
 			{
 				victim->used = np_tick;
 				return;
@@ -750,8 +750,8 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 	victim->used = np_tick;
 	if (len < NP_PARENT_LEN)
 	{
-		memcpy(victim->text, txt, len);
-		victim->text[len] = '\0';
+		memcpy(victim->txt, txt, len);
+		victim->txt[len] = '\0';
 		victim->len = len;
 	}
 	else
@@ -1749,7 +1749,7 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 		if (parent != NULL && (e->parent_queryid != parent_queryid ||
 							   e->parent_query[0] == '\0'))
 			np_copy_text(e->parent_query, NP_QUERY_LEN,
-						 parent->len >= 0 ? parent->text : NULL, parent->len);
+						 parent->len >= 0 ? parent->txt : NULL, parent->len);
 		else if (parent == NULL && e->parent_queryid != parent_queryid)
 			e->parent_query[0] = '\0';
 		if (build)
@@ -1859,9 +1859,9 @@ np_pool_key(NpPoolKey *key, const NpSlot *slot)
 		np_client = 0;
 		if (MyBEEntry != NULL)
 		{
-			const struct sockaddr *sa =
-				(const struct sockaddr *) &MyBEEntry->st_clientaddr.addr;
+			const struct sockaddr *sa;
 
+			sa = (const struct sockaddr *) &MyBEEntry->st_clientaddr.addr;
 			if (sa->sa_family == AF_INET)
 				np_client = (uint32) np_hash_bytes((const char *)
 												   &((const struct sockaddr_in *) sa)->sin_addr,
@@ -1964,11 +1964,11 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		SpinLockAcquire(&r->mutex);
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
-			bool		joinable = slot->first_ts <= r->last_end + window &&
+			bool		joinable = (slot->first_ts <= r->last_end + window &&
 				!r->superseded &&
 				(!has_parent || r->parent_queryid == 0 ||
 				 (r->parent_queryid == slot->parent_queryid &&
-				  r->parent_ts == slot->parent_ts));
+				  r->parent_ts == slot->parent_ts)));
 
 			/* a later execution of its parent: the run is the last page */
 			if (has_parent && r->parent_queryid != 0 &&
@@ -2031,9 +2031,9 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 static void
 np_copy_parent(NpParent *dst, const NpParent *src)
 {
-	memcpy(dst, src, offsetof(NpParent, text));
+	memcpy(dst, src, offsetof(NpParent, txt));
 	if (src->len >= 0)
-		memcpy(dst->text, src->text, src->len + 1);
+		memcpy(dst->txt, src->txt, src->len + 1);
 }
 
 /*

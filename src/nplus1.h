@@ -98,7 +98,7 @@ typedef struct NpParent
 	int			len;			/* -1 when the text did not fit */
 	int			nparams;		/* -1 when the types did not fit */
 	Oid			ptypes[NP_PARENT_PARAMS];
-	char		text[NP_PARENT_LEN];
+	char		txt[NP_PARENT_LEN];
 } NpParent;
 
 /*

@@ -1668,7 +1668,7 @@ np_build_join(NpCtx *c, int li, NpParent *parent, StringInfo note)
 
 	if (parent == NULL || parent->len < 0 || parent->nparams < 0)
 		return NULL;
-	pq = np_analyze(parent->text, parent->ptypes, parent->nparams);
+	pq = np_analyze(parent->txt, parent->ptypes, parent->nparams);
 	if (pq == NULL || pq->commandType != CMD_SELECT)
 		return NULL;
 
@@ -2163,8 +2163,10 @@ np_build_insert_rows(NpCtx *c, RangeTblEntry *vrte, StringInfo note)
 	}
 	/* the junk entries stay */
 	foreach(lc2, q2->targetList)
+	{
 		if (((TargetEntry *) lfirst(lc2))->resjunk)
 			tl = lappend(tl, lfirst(lc2));
+	}
 	q2->targetList = tl;
 	sql = np_deparse(q2);
 	if (!np_find_values(sql, &vstart, &vinner, &vend))

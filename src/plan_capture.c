@@ -133,7 +133,7 @@ typedef struct SaPlanEntry
 	bool		pnull[SA_MAX_PARAMS];
 	char		search_path[SA_PATH_MAX];	/* as the example ran */
 	int			used;			/* bytes of text[] used */
-	char		text[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
+	char		txt[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
 } SaPlanEntry;
 
 typedef struct SaPlanShared
@@ -244,7 +244,7 @@ plans_shmem_startup(void)
 }
 
 /* the fixed part of an entry, written before its used text bytes */
-#define SA_PLAN_FIXED	offsetof(SaPlanEntry, text)
+#define SA_PLAN_FIXED	offsetof(SaPlanEntry, txt)
 
 typedef struct SaPlansFileHeader
 {
@@ -349,7 +349,7 @@ plans_write_file(void)
 	{
 		e = &copy[i];
 		if (fwrite(e, SA_PLAN_FIXED, 1, f) != 1 ||
-			(e->used > 0 && fwrite(e->text, e->used, 1, f) != 1))
+			(e->used > 0 && fwrite(e->txt, e->used, 1, f) != 1))
 			ok = false;
 	}
 	if (ok && fflush(f) != 0)
@@ -426,10 +426,10 @@ plan_record_ok(SaPlanEntry *e)
 
 		if (off >= e->used)
 			return false;
-		z = memchr(e->text + off, '\0', e->used - off);
+		z = memchr(e->txt + off, '\0', e->used - off);
 		if (z == NULL)
 			return false;
-		off = (z - e->text) + 1;
+		off = (z - e->txt) + 1;
 	}
 	return true;
 }
@@ -474,7 +474,7 @@ plans_load(void)
 
 		if (fread(rec, SA_PLAN_FIXED, 1, f) != 1 ||
 			rec->used < 0 || rec->used > SA_TEXT_MAX ||
-			(rec->used > 0 && fread(rec->text, rec->used, 1, f) != 1) ||
+			(rec->used > 0 && fread(rec->txt, rec->used, 1, f) != 1) ||
 			!plan_record_ok(rec))
 		{
 			ereport(LOG,
@@ -642,8 +642,8 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 		e->truncated = true;
 		len = Min(len, SA_TEXT_MAX - 1);
 	}
-	memcpy(e->text, s, len);
-	e->text[len] = '\0';
+	memcpy(e->txt, s, len);
+	e->txt[len] = '\0';
 	used = len + 1;
 	e->nparams = 0;
 	for (i = 0; i < nparams && !e->truncated; i++)
@@ -656,8 +656,8 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 			break;
 		}
 		if (!pnull[i])
-			memcpy(e->text + used, pvals[i], vl);
-		e->text[used + vl] = '\0';
+			memcpy(e->txt + used, pvals[i], vl);
+		e->txt[used + vl] = '\0';
 		used += vl + 1;
 		e->ptypes[i] = ptypes[i];
 		e->pnull[i] = pnull[i];
@@ -824,7 +824,7 @@ plans_capture(const SaStatement *stmt)
 			goto done;
 		}
 		memset(((char *) e) + sizeof(SaPlanKey), 0,
-			   offsetof(SaPlanEntry, text) - sizeof(SaPlanKey));
+			   offsetof(SaPlanEntry, txt) - sizeof(SaPlanKey));
 		e->first_seen = now;
 		e->example_ms = -1;
 	}
@@ -951,13 +951,13 @@ sa_captured_statements(bool all_users)
 		s = (SaCapturedStmt *) palloc0(sizeof(SaCapturedStmt));
 		s->queryid = e->key.queryid;
 		s->userid = e->key.userid;
-		s->text = pstrdup(e->text);
+		s->text = pstrdup(e->txt);
 		s->search_path = pstrdup(e->search_path);
 		s->truncated = e->truncated;
 		s->nparams = e->nparams;
 		s->ptypes = (Oid *) palloc0(sizeof(Oid) * Max(e->nparams, 1));
 		s->pvalues = (char **) palloc0(sizeof(char *) * Max(e->nparams, 1));
-		p = e->text + strlen(e->text) + 1;
+		p = e->txt + strlen(e->txt) + 1;
 		for (i = 0; i < e->nparams; i++)
 		{
 			s->ptypes[i] = e->ptypes[i];
@@ -1032,7 +1032,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			values[10] = Float8GetDatum((e->sampled_calls + e->slow_calls) > 0 ?
 										(e->sampled_ms + e->slow_ms) /
 										(e->sampled_calls + e->slow_calls) : 0);
-			values[11] = CStringGetTextDatum(e->text);
+			values[11] = CStringGetTextDatum(e->txt);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

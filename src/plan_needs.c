@@ -727,13 +727,17 @@ plan_may_need(Plan *plan)
 			return true;
 		case T_Append:
 			foreach(lc, ((Append *) plan)->appendplans)
+			{
 				if (plan_may_need(lfirst(lc)))
 					return true;
+			}
 			break;
 		case T_MergeAppend:
 			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			{
 				if (plan_may_need(lfirst(lc)))
 					return true;
+			}
 			break;
 		case T_SubqueryScan:
 			if (plan_may_need(((SubqueryScan *) plan)->subplan))
@@ -757,8 +761,10 @@ sa_stmt_may_need(PlannedStmt *pstmt)
 	if (plan_may_need(pstmt->planTree))
 		return true;
 	foreach(lc, pstmt->subplans)
+	{
 		if (plan_may_need((Plan *) lfirst(lc)))
 			return true;
+	}
 	return false;
 }
 
@@ -843,9 +849,9 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 		foreach(lc, into->terms)
 		{
 			char		k = ((SaTerm *) lfirst(lc))->kind;
-			int			p = (k == SA_TERM_SORT) ? 2 :
+			int			p = ((k == SA_TERM_SORT) ? 2 :
 				(k == SA_TERM_EQ || k == SA_TERM_IN ||
-				 k == SA_TERM_JOIN) ? 0 : 1;
+				 k == SA_TERM_JOIN) ? 0 : 1);
 
 			if (p == pass)
 				ordered = lappend(ordered, lfirst(lc));
@@ -914,9 +920,9 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 				foreach(tc, it->need->terms)
 				{
 					char		k = ((SaTerm *) lfirst(tc))->kind;
-					int			p = (k == SA_TERM_SORT) ? 2 :
+					int			p = ((k == SA_TERM_SORT) ? 2 :
 						(k == SA_TERM_EQ || k == SA_TERM_IN ||
-						 k == SA_TERM_JOIN) ? 0 : 1;
+						 k == SA_TERM_JOIN) ? 0 : 1);
 
 					if (p == pass)
 						ordered = lappend(ordered, lfirst(tc));

@@ -326,8 +326,8 @@ key_equal(const SaKey *a, const SaKey *b)
 static inline SaLocalRef *
 local_ref(const SaKey *key)
 {
-	uint64		h = key->queryid ^ (key->queryid >> 29) ^
-		((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0);
+	uint64		h = (key->queryid ^ (key->queryid >> 29) ^
+		((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0));
 
 	if (unlikely(!local_cache_ready))
 	{

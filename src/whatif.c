@@ -851,23 +851,31 @@ plan_uses_index(Plan *plan, Oid indexoid)
 			break;
 		case T_Append:
 			foreach(lc, ((Append *) plan)->appendplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_MergeAppend:
 			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_BitmapAnd:
 			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_BitmapOr:
 			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_SubqueryScan:
 			if (plan_uses_index(((SubqueryScan *) plan)->subplan, indexoid))
@@ -875,8 +883,10 @@ plan_uses_index(Plan *plan, Oid indexoid)
 			break;
 		case T_CustomScan:
 			foreach(lc, ((CustomScan *) plan)->custom_plans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		default:
 			break;
@@ -894,8 +904,10 @@ sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 	if (plan_uses_index(pstmt->planTree, indexoid))
 		return true;
 	foreach(lc, pstmt->subplans)
+	{
 		if (plan_uses_index((Plan *) lfirst(lc), indexoid))
 			return true;
+	}
 	return false;
 }
 
