@@ -18,7 +18,8 @@
  * other, a short-lived worker connected to each, which calls
  * scale_advisor.snapshot() there when the extension is created in it.  So
  * every database with the extension has its history.  It skips its turn
- * while the server is in recovery, and exits quietly on SIGTERM.
+ * while the server is in recovery.  Both exit quietly on SIGTERM: a
+ * snapshot in progress is cancelled and rolled back.
  *
  * No shared state of its own: the launcher and the per-database workers
  * are registered through worker.c.
@@ -242,7 +243,9 @@ sa_snapshot_take(void)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
+		/* a snapshot cut short by a shutdown is rolled back in silence */
+		if (!ShutdownRequestPending)
+			EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
 		taken = false;
@@ -251,6 +254,24 @@ sa_snapshot_take(void)
 	pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return taken;
+}
+
+/*
+ * SIGTERM of a per-database worker (a shutdown or a restart of the server):
+ * cancel the snapshot in progress, which sa_snapshot_take() then rolls back
+ * without a word, and exit.  The default handler, die(), would log a FATAL
+ * at every clean shutdown that comes while a snapshot runs.
+ */
+static void
+sa_snapshot_db_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ShutdownRequestPending = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
 }
 
 /*
@@ -264,7 +285,7 @@ sa_snapshot_take(void)
 void
 sa_snapshot_db_main(Datum arg)
 {
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, sa_snapshot_db_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg),
 											  InvalidOid, 0);
@@ -273,7 +294,8 @@ sa_snapshot_db_main(Datum arg)
 	SetConfigOption("scale_advisor.n_plus_one", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("scale_advisor.plan_sample_rate", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("scale_advisor.plan_capture_ms", "-1", PGC_SUSET, PGC_S_OVERRIDE);
-	if (!RecoveryInProgress() && sa_snapshot_take())
+	if (!ShutdownRequestPending && !RecoveryInProgress() &&
+		sa_snapshot_take())
 		ereport(DEBUG1,
 				(errmsg("scale_advisor took a snapshot of database \"%s\"",
 						get_database_name(MyDatabaseId))));

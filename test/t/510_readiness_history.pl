@@ -51,6 +51,31 @@ my $restart_log = substr(slurp_file($node->logfile), $pos);
 unlike($restart_log, qr/FATAL:.*terminating background worker "scale_advisor/, 'no FATAL from a worker at a clean restart');
 unlike($restart_log, qr/background worker "scale_advisor[^"]*" \(PID \d+\) exited with exit code 1/, 'no worker exits with an error at a clean restart');
 
+# --- a restart while a snapshot runs (here: waiting for a lock on the
+# snapshots table): the snapshot is cancelled and rolled back in silence
+# (the default SIGTERM handler logged FATAL "terminating background worker",
+# which a busy server showed at one restart in a few)
+my ($lin, $lout, $lerr) = ('', '', '');
+my $locker = IPC::Run::start(
+	[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', '-' ],
+	'<', \$lin, '>', \$lout, '2>', \$lerr);
+$lin .= "BEGIN;\nLOCK TABLE scale_advisor.snapshots IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';\n";
+$locker->pump until $lout =~ /locked/;
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_stat_activity
+ WHERE backend_type LIKE 'scale_advisor snapshot%' AND wait_event_type = 'Lock'}),
+	'a snapshot worker waits for the lock on the snapshots table');
+$pos = -s $node->logfile;
+$node->restart;
+$locker->kill_kill;
+$restart_log = substr(slurp_file($node->logfile), $pos);
+unlike($restart_log, qr/FATAL:.*terminating background worker "scale_advisor/,
+	'no FATAL from a snapshot worker stopped mid-snapshot');
+unlike($restart_log, qr/(ERROR|FATAL):.*canceling statement/,
+	'nor an error for its cancelled snapshot');
+unlike($restart_log, qr/background worker "scale_advisor[^"]*" \(PID \d+\) exited with exit code 1/,
+	'the stopped snapshot worker exits with code 0');
+
 $node->safe_psql('postgres', 'ALTER SYSTEM SET scale_advisor.snapshot_interval = 0; SELECT pg_reload_conf()');
 $node->wait_for_log(qr/scale_advisor takes no history snapshots/);
 my $before = $node->safe_psql('postgres', 'SELECT max(snap_id) FROM scale_advisor.snapshots');
