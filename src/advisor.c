@@ -138,7 +138,8 @@ typedef struct KeyUse
 typedef struct RelAttrs
 {
 	Oid			relid;
-	Bitmapset  *attrs;			/* offset by FirstLowInvalidHeapAttributeNumber */
+	Bitmapset  *attrs;			/* offset by
+								 * FirstLowInvalidHeapAttributeNumber */
 } RelAttrs;
 
 typedef struct StmtInfo
@@ -1070,13 +1071,14 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				full = k;
 		}
 	}
+
 	/*
 	 * INCLUDE the other columns the scan reads, for an index-only scan.  Not
 	 * for an expression index: the scan would need the expression's columns
 	 * as well, and a hypothetical expression index has no statistics of its
-	 * expression (they come with ANALYZE of the real index), so the
-	 * planner's default guess of 0.5 % of the rows would make the
-	 * index-only variant look far better than it is.
+	 * expression (they come with ANALYZE of the real index), so the planner's
+	 * default guess of 0.5 % of the rows would make the index-only variant
+	 * look far better than it is.
 	 */
 	if (full != NIL)
 	{
@@ -1362,15 +1364,16 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	if ((uint64) q->queryId != s->cap->queryid)
 	{
 		/*
-		 * Its names resolve to other objects than when it ran (a function
-		 * or operator planted earlier in the search_path, a table shadowed
-		 * by a temporary one): that is not the statement that was captured.
+		 * Its names resolve to other objects than when it ran (a function or
+		 * operator planted earlier in the search_path, a table shadowed by a
+		 * temporary one): that is not the statement that was captured.
 		 */
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(tmp);
 		s->skip_reason = pstrdup("the statement's names now resolve to other objects than when it ran (its query identifier changed)");
 		return;
 	}
+
 	/*
 	 * Planning folds and estimates with code the statement reaches: run none
 	 * whose owner lacks the privileges of the role it would run as (a view,
@@ -1379,8 +1382,8 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	 */
 	{
 		char	   *why = sa_replan_refusal(q, s->cap->userid,
-											 s->cap->nparams,
-											 s->cap->ptypes);
+											s->cap->nparams,
+											s->cap->ptypes);
 
 		if (why)
 		{
@@ -1853,7 +1856,7 @@ with_common_keys(StmtInfo *s, Oid relid, ParamListInfo *params,
 	if (s->params)
 	{
 		Size		sz = (offsetof(ParamListInfoData, params) +
-			s->params->numParams * sizeof(ParamExternData));
+						  s->params->numParams * sizeof(ParamExternData));
 
 		ck.params = (ParamListInfo) palloc(sz);
 		memcpy(ck.params, s->params, sz);
@@ -2659,8 +2662,8 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access
-	 * method and the indexes the new one makes redundant.
+	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access method
+	 * and the indexes the new one makes redundant.
 	 */
 	if (rsinfo->setDesc->natts != SA_ADVICE_COLS_1_0 &&
 		rsinfo->setDesc->natts != SA_ADVICE_COLS)

@@ -332,8 +332,8 @@ sa_archive_vacuum_main(Datum arg)
 
 	/*
 	 * Connect without a user (as the bootstrap superuser, like autovacuum):
-	 * the owner may be a role that cannot log in.  The work itself is done
-	 * as the owner below.
+	 * the owner may be a role that cannot log in.  The work itself is done as
+	 * the owner below.
 	 */
 	BackgroundWorkerInitializeConnectionByOid(res->dbid, InvalidOid, 0);
 

@@ -263,7 +263,7 @@ sa_area_valid(const SaHistEntry *e)
 		/* the values: nparams NUL-terminated strings */
 		{
 			const char *v = (e->area + off + sizeof(SaSampleHdr) +
-				hdr.nparams * sizeof(Oid) + hdr.text_len + 1);
+							 hdr.nparams * sizeof(Oid) + hdr.text_len + 1);
 			int			left = hdr.values_len;
 			int			i;
 

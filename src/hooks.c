@@ -382,6 +382,7 @@ frame_open(int level, uint64 queryid, const char *text, int loc, int len)
 	f->qd = NULL;
 	/* only a top-level statement's text outlives its portal (see above) */
 	f->text = (level == 0) ? text : NULL;
+
 	f->loc = loc;
 	f->len = len;
 	f->userid = GetUserId();
@@ -700,10 +701,9 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
 	/*
-	 * A top-level statement without constants is stored with its own text
-	 * at ExecutorEnd (or when it fails: its text outlives the abort), so
-	 * only nested ones, whose text may not, are created here without
-	 * constants.
+	 * A top-level statement without constants is stored with its own text at
+	 * ExecutorEnd (or when it fails: its text outlives the abort), so only
+	 * nested ones, whose text may not, are created here without constants.
 	 */
 	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
 		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||

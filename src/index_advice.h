@@ -65,8 +65,8 @@ typedef struct SaScanNeed
 	char		scan;			/* 's' seq scan, 'i' index/bitmap scan */
 	bool		under_limit_sort;	/* a sort under a LIMIT wanted an order */
 	List	   *terms;			/* SaTerm * */
-	Bitmapset  *attrs_used;		/* columns the scan returns or tests,
-								 * offset by FirstLowInvalidHeapAttributeNumber */
+	Bitmapset  *attrs_used;		/* columns the scan returns or tests, offset
+								 * by FirstLowInvalidHeapAttributeNumber */
 	double		rows_scanned;	/* per execution */
 	double		rows_removed;	/* per execution, by the filter */
 	bool		actual;			/* rows from instrumentation, not estimates */

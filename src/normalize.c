@@ -66,7 +66,11 @@ measure_constants(const char *query, SaConstLoc *locs, int n)
 	int			i = 0;
 
 	yyscanner = scanner_init(query, &yyextra, &ScanKeywords, ScanKeywordTokens);
-	/* constants are seen as plain tokens: no standard_conforming_strings surprises */
+
+	/*
+	 * constants are seen as plain tokens: no standard_conforming_strings
+	 * surprises
+	 */
 	yyextra.escape_string_warning = false;
 
 	while (i < n)

@@ -105,8 +105,8 @@ static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
 static uint64 np_xact_seq = 1;
-static uint32 np_open_mask = 0;	/* slots whose run has counts to publish
-									 * when it ends */
+static uint32 np_open_mask = 0; /* slots whose run has counts to publish when
+								 * it ends */
 static uint32 np_block_mask = 0;	/* those flagged inside their block */
 static bool np_exit_registered = false;
 
@@ -632,7 +632,7 @@ np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
 {
 	uint32		m = np_watch_mask;
 	bool		iterating = (cont && ps->parent_queryid != 0 &&
-		ps->calls < ps->parent_rows);
+							 ps->calls < ps->parent_rows);
 
 	while (m != 0)
 	{
@@ -701,8 +701,11 @@ np_settle_parent(NpSlot *slot)
 		if (ps == NULL || ps->calls < 2 ||
 			(int32) (ps->used - slot->start_tick) <= 0)
 			break;
-		/* executions of the parent since this run began, counting the one
-		 * just before it */
+
+		/*
+		 * executions of the parent since this run began, counting the one
+		 * just before it
+		 */
 		pexec = ps->calls >= slot->parent_calls0 ?
 			ps->calls - slot->parent_calls0 + 1 : ps->calls;
 		if (slot->calls > pexec)
@@ -799,8 +802,8 @@ np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 	/*
 	 * The statement before is the parent when it ran in the same block, or
 	 * with no idle time between, and when the same role ran it: after SET
-	 * ROLE (or inside a SECURITY DEFINER function) the text of another
-	 * role's statement must not reach this one's entry.
+	 * ROLE (or inside a SECURITY DEFINER function) the text of another role's
+	 * statement must not reach this one's entry.
 	 */
 	if (a->prev_queryid != 0 && a->prev_queryid != st->queryid &&
 		a->prev_userid == st->userid &&
@@ -886,8 +889,8 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 	txt = np_text(st, &len);
 
 	/*
-	 * Constants in the text are what differs from one execution to the
-	 * next, unless the values are bound parameters (hashed below).
+	 * Constants in the text are what differs from one execution to the next,
+	 * unless the values are bound parameters (hashed below).
 	 */
 	if (params != NULL && params->numParams > 0 && params->paramFetch == NULL)
 		h = st->queryid;
@@ -932,9 +935,9 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 		np_watch(slot);
 
 	/*
-	 * Keep an earlier text of the run to find the constant that varies:
-	 * the one before the run is flagged, or for a share of a pooled run
-	 * (which may be flagged at any of its executions) its second one.
+	 * Keep an earlier text of the run to find the constant that varies: the
+	 * one before the run is flagged, or for a share of a pooled run (which
+	 * may be flagged at any of its executions) its second one.
 	 */
 	if (len < NP_STASH_LEN && txt != NULL &&
 		(slot->calls + 1 == (uint32) np_min_calls ||
@@ -1064,16 +1067,16 @@ np_observe(const SaStatement *st)
 		return;
 
 	/*
-	 * Idle time: from the end of the previous statement to the start of
-	 * this one.  The end is the start plus the execution time.
+	 * Idle time: from the end of the previous statement to the start of this
+	 * one.  The end is the start plus the execution time.
 	 */
 	now = GetCurrentStatementStartTimestamp();
 	window = (int64) np_window_ms * 1000;
 
 	/*
 	 * Another application_name: a pooler handing this server connection to
-	 * another client sets it.  The setting gets a new string each time it
-	 * is set.
+	 * another client sets it.  The setting gets a new string each time it is
+	 * set.
 	 */
 	if (unlikely(application_name != np_app_seen))
 		np_switch_app(now, window);
@@ -1100,10 +1103,9 @@ np_observe(const SaStatement *st)
 	np_tick++;
 
 	/*
-	 * The run goes on in its transaction block whatever the time, and
-	 * outside it while the session was not idle since its last execution
-	 * and, for a run without a parent, no block of several statements
-	 * ended since.
+	 * The run goes on in its transaction block whatever the time, and outside
+	 * it while the session was not idle since its last execution and, for a
+	 * run without a parent, no block of several statements ended since.
 	 */
 	cont = np_slot_qid[slotno] == key && slot->calls > 0 &&
 		slot->userid == st->userid &&
@@ -1573,8 +1575,10 @@ np_takes_key_list(NpSlot *slot, const char *txt, int len,
 			}
 			return varying > 0;
 		}
-		/* a list of another length: the first and last constants that
-		 * differ */
+
+		/*
+		 * a list of another length: the first and last constants that differ
+		 */
 		for (i = 0; i < Min(n, m); i++)
 			if (!equal(list_nth(cur.consts, i), list_nth(old.consts, i)))
 				break;
@@ -1674,8 +1678,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 			{
 				/*
 				 * A parent that is itself a loop (the loop is nested in it)
-				 * runs once per row of its own parent: a JOIN with one of
-				 * its executions is not the loop.
+				 * runs once per row of its own parent: a JOIN with one of its
+				 * executions is not the loop.
 				 */
 				sa_np_build_rewrite(slot, txt, len, params,
 									parent_loop ? NULL : parent, &rw);
@@ -1809,17 +1813,17 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	np_note_app(slot);
 
 	/*
-	 * Outside a transaction block, a loop of lookups must walk the rows of
-	 * a parent: a connection that serves one independent request after
-	 * another (a pool, a benchmark) repeats its statements back to back
-	 * with other keys too, but no statement before them returned the keys.
+	 * Outside a transaction block, a loop of lookups must walk the rows of a
+	 * parent: a connection that serves one independent request after another
+	 * (a pool, a benchmark) repeats its statements back to back with other
+	 * keys too, but no statement before them returned the keys.
 	 */
 	if (kind == NP_KIND_NPLUS1 && slot->loose && slot->parent_rows < 2)
 		return;
 
 	/*
-	 * The same values each time: no statement fed them, so the statement
-	 * that happened to run before is no parent.
+	 * The same values each time: no statement fed them, so the statement that
+	 * happened to run before is no parent.
 	 */
 	if (kind == NP_KIND_IDENTICAL || slot->parent_rows < 2)
 	{
@@ -1965,10 +1969,10 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
 			bool		joinable = (slot->first_ts <= r->last_end + window &&
-				!r->superseded &&
-				(!has_parent || r->parent_queryid == 0 ||
-				 (r->parent_queryid == slot->parent_queryid &&
-				  r->parent_ts == slot->parent_ts)));
+									!r->superseded &&
+									(!has_parent || r->parent_queryid == 0 ||
+									 (r->parent_queryid == slot->parent_queryid &&
+									  r->parent_ts == slot->parent_ts)));
 
 			/* a later execution of its parent: the run is the last page */
 			if (has_parent && r->parent_queryid != 0 &&
@@ -2284,8 +2288,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		/*
 		 * The rewrite needs to know what varies: the bound parameters that
 		 * changed, or an earlier text of this share that differs from this
-		 * one (unless the text is too long to keep).  Without either, a
-		 * later execution flags the run.
+		 * one (unless the text is too long to keep).  Without either, a later
+		 * execution flags the run.
 		 */
 		if (kind != NP_KIND_NONE && kind != NP_KIND_IDENTICAL &&
 			(params == NULL || params->numParams == 0) &&

@@ -68,8 +68,8 @@ typedef struct NpSlot
 	uint8		app;			/* application context (nplus1.c) */
 	uint8		kind;			/* NP_KIND_NONE until flagged here */
 	bool		decided;		/* flagged, or found not to be a loop */
-	bool		loose;			/* began outside a transaction block, or
-								 * went on in another one */
+	bool		loose;			/* began outside a transaction block, or went
+								 * on in another one */
 	bool		idle_before;	/* the session was idle when it began */
 	bool		open;			/* has counts to publish when it ends */
 	bool		parent_loop;	/* its parent is a loop it is nested in */

@@ -454,6 +454,7 @@ np_analyze(const char *text, Oid *ptypes, int nparams)
 	rs = linitial_node(RawStmt, raw);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = text;
+
 	if (nparams > 0)
 		setup_parse_fixed_parameters(pstate, ptypes, nparams);
 	q = transformTopLevelStmt(pstate, rs);
@@ -1756,8 +1757,8 @@ np_build_join(NpCtx *c, int li, NpParent *parent, StringInfo note)
 						  quote_identifier(feed->resname)));
 
 	/*
-	 * The select list: the parent's columns, then the loop's, renamed
-	 * after the loop's table where a name is taken already.
+	 * The select list: the parent's columns, then the loop's, renamed after
+	 * the loop's table where a name is taken already.
 	 */
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "SELECT %s.*", quote_identifier(palias));
@@ -2401,11 +2402,12 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	c.slot = slot;
 	c.text = pnstrdup(txt, len);
 	c.params = params;
+
 	/*
 	 * A statement inside a PL/pgSQL function refers to its variables: its
-	 * parameters come through a hook, or are copied with the function's
-	 * other variables (some without a type), or its text does not analyze
-	 * on its own.
+	 * parameters come through a hook, or are copied with the function's other
+	 * variables (some without a type), or its text does not analyze on its
+	 * own.
 	 */
 	if (params != NULL && params->numParams > 0)
 	{

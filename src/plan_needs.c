@@ -850,8 +850,8 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 		{
 			char		k = ((SaTerm *) lfirst(lc))->kind;
 			int			p = ((k == SA_TERM_SORT) ? 2 :
-				(k == SA_TERM_EQ || k == SA_TERM_IN ||
-				 k == SA_TERM_JOIN) ? 0 : 1);
+							 (k == SA_TERM_EQ || k == SA_TERM_IN ||
+							  k == SA_TERM_JOIN) ? 0 : 1);
 
 			if (p == pass)
 				ordered = lappend(ordered, lfirst(lc));
@@ -918,15 +918,15 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 
 			for (pass = 0; pass < 3; pass++)
 				foreach(tc, it->need->terms)
-				{
-					char		k = ((SaTerm *) lfirst(tc))->kind;
-					int			p = ((k == SA_TERM_SORT) ? 2 :
-						(k == SA_TERM_EQ || k == SA_TERM_IN ||
-						 k == SA_TERM_JOIN) ? 0 : 1);
+			{
+				char		k = ((SaTerm *) lfirst(tc))->kind;
+				int			p = ((k == SA_TERM_SORT) ? 2 :
+								 (k == SA_TERM_EQ || k == SA_TERM_IN ||
+								  k == SA_TERM_JOIN) ? 0 : 1);
 
-					if (p == pass)
-						ordered = lappend(ordered, lfirst(tc));
-				}
+				if (p == pass)
+					ordered = lappend(ordered, lfirst(tc));
+			}
 			it->need->terms = ordered;
 			result = lappend(result, it->need);
 		}

@@ -87,7 +87,7 @@ scale_advisor_require_stats_reader(PG_FUNCTION_ARGS)
 	if (!sa_may_read_all_stats(me))
 	{
 		char	   *what = (PG_ARGISNULL(0) ? "this view" :
-			text_to_cstring(PG_GETARG_TEXT_PP(0)));
+							text_to_cstring(PG_GETARG_TEXT_PP(0)));
 		char	   *role = GetUserNameFromId(me, false);
 
 		ereport(ERROR,

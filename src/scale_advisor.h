@@ -93,11 +93,11 @@ extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
 extern void sa_archive_init(void);
 extern void sa_partition_init(void);
-extern void sa_index_advice_init(void);	/* advisor.c */
+extern void sa_index_advice_init(void); /* advisor.c */
 extern void sa_nplus1_init(void);
-extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_snapshot_init(void); /* src/snapshot.c */
 extern void sa_history_init(void);	/* src/history.c */
-extern void sa_messages_init(void);	/* src/messages.c */
+extern void sa_messages_init(void); /* src/messages.c */
 
 /*
  * src/privs.c: the one place of the rule "which roles' statements may the
@@ -137,6 +137,7 @@ typedef struct SaDropInfo
 } SaDropInfo;
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
+
 /* the schema of an installed extension, or InvalidOid */
 extern Oid	sa_extension_schema(const char *name);
 

@@ -327,7 +327,7 @@ static inline SaLocalRef *
 local_ref(const SaKey *key)
 {
 	uint64		h = (key->queryid ^ (key->queryid >> 29) ^
-		((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0));
+					 ((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0));
 
 	if (unlikely(!local_cache_ready))
 	{
@@ -602,6 +602,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		LWLockRelease(sa_shared->lock);
 		if (text)
 			text = CleanQuerytext(text, &loc, &len);
+
 		else
 			len = 0;
 		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
@@ -1238,6 +1239,7 @@ store_load(void)
 			break;				/* scale_advisor.max was lowered */
 		if (slot_lookup(&rec.key) >= 0)
 			continue;
+
 		/*
 		 * A text longer than scale_advisor.max_query_length (lowered since
 		 * the save) is cut here at a character of the statement's own

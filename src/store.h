@@ -92,7 +92,8 @@ typedef struct SaEntrySnapshot
 	SaSketch	sketch;
 	int			encoding;
 	int			query_len;
-	const char *query;			/* points into shared memory; read under the lock */
+	const char *query;			/* points into shared memory; read under the
+								 * lock */
 } SaEntrySnapshot;
 
 /* store-wide figures for scale_advisor.info */

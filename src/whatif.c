@@ -609,8 +609,8 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 		RelOptInfo *saved = root->simple_rel_array[rel->relid];
 
 		/*
-		 * The relation is not in simple_rel_array yet while its info is
-		 * being gathered; the selectivity functions look it up there.
+		 * The relation is not in simple_rel_array yet while its info is being
+		 * gathered; the selectivity functions look it up there.
 		 */
 		root->simple_rel_array[rel->relid] = rel;
 		sel = clauselist_selectivity(root, info->indpred, rel->relid,
@@ -770,9 +770,10 @@ whatif_plan(Query *query, const char *text, ParamListInfo params,
 		((SaHypoIndex *) lfirst(lc))->fake_oid = next++;
 
 	q->queryId = SA_WHATIF_MARKER;
+
 	/*
-	 * The relation-info hook is installed only for this planning, so that
-	 * no other planning pays for it.
+	 * The relation-info hook is installed only for this planning, so that no
+	 * other planning pays for it.
 	 */
 	save_hook = get_relation_info_hook;
 	save_prev = prev_get_relation_info_hook;
@@ -1520,6 +1521,7 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 
 	errcb.callback = text_parse_error_callback;
 	errcb.arg = (void *) text;
+
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	raw = raw_parser(text, RAW_PARSE_DEFAULT);
@@ -1633,7 +1635,11 @@ sa_push_replay_search_path(const char *path)
 			appendStringInfo(&buf, "%s, ", quote_identifier(e));
 		}
 	}
-	/* an unparsable path: resolve in pg_catalog only, as a failed lookup would */
+
+	/*
+	 * an unparsable path: resolve in pg_catalog only, as a failed lookup
+	 * would
+	 */
 	appendStringInfoString(&buf, "pg_temp");
 	return sa_push_search_path(buf.data);
 }
