@@ -30,7 +30,9 @@
  * of one 16-byte entry: 0 turns the upkeep off.
  *
  * Write rates come from the extension's snapshots of the table's counters
- * over scale_advisor.advice_write_window (_index_table_activity()), so that
+ * over scale_advisor.advice_write_window (_index_table_activity(), run as
+ * its owner for the tables whose history the reader may see: all of them
+ * for a reader of all statistics, else its own), so that
  * a bulk load before the window does not count; without a snapshot, from
  * the rows changed since the last ANALYZE (a bulk load is usually followed
  * by one), and only failing that from the counters since the statistics
@@ -55,6 +57,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -68,6 +71,7 @@
 #include "parser/parser.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -89,7 +93,9 @@
  * Measured on PostgreSQL 15 on the project's test machine with
  * test/bench/index_upkeep.sh (CPU microseconds, medians of 5 rounds; see
  * docs/index-advice.md).  Used in proportion to index_write_cost_us, whose
- * default is SA_ENTRY16_US.
+ * default is SA_ENTRY16_US.  On 18 entries and cost units are both about
+ * 20 % cheaper, so their ratio, which decides, holds: one set for every
+ * version (docs/performance.md).
  */
 #define SA_E0_US			2.94	/* inserting one index entry */
 #define SA_E1_US			0.041	/* ... per byte of entry */
@@ -205,14 +211,40 @@ typedef struct LeafRate
 } LeafRate;
 
 /*
- * Read the rates of the tables leaves from _index_table_activity() (in the
- * extension's schema nsp) into seen, in a subtransaction: when that fails
- * (its tables locked past its lock_timeout, say), the advice goes on with
- * the statistics' rates and nothing is left behind.  Cancel and the like
- * still end the reading.
+ * May the reader see the snapshots' history of table relid: it may read
+ * all statistics, or it has the privileges of the table's owner (the
+ * history of its own tables, which it could measure itself)?  The
+ * snapshots are monitoring data (docs/security.md): other roles' tables
+ * get the statistics' rates.
+ */
+static bool
+may_see_history(Oid reader, bool all, Oid relid)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (all)
+		return true;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return has_privs_of_role(reader, owner);
+}
+
+/*
+ * Read the rates of the tables leaves from _index_table_activity() (fn, in
+ * the extension's schema nsp) into seen, in a subtransaction: when that
+ * fails (its tables locked past its lock_timeout, say), the advice goes on
+ * with the statistics' rates and nothing is left behind.  Cancel and the
+ * like still end the reading.  Only the tables whose history the reader
+ * may see are asked for; the function runs as its owner (the extension's),
+ * who alone may run it and read the snapshots, in a security-restricted
+ * operation.
  */
 static void
-snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
+snapshot_rates(HTAB *seen, List *leaves, Oid nsp, Oid fn)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -226,9 +258,25 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
 	LeafRate   *volatile rates = NULL;
 	volatile uint64 nrates = 0;
 	uint64		i;
+	Oid			reader = GetUserId();
+	bool		all = sa_may_read_all_stats(reader);
+	Oid			fnowner;
+	Oid			save_userid;
+	int			save_sec_context;
+	HeapTuple	proctup;
 
 	foreach(lc, leaves)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	{
+		if (may_see_history(reader, all, lfirst_oid(lc)))
+			elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	}
+	if (n == 0)
+		return;
+	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(proctup))
+		return;
+	fnowner = ((Form_pg_proc) GETSTRUCT(proctup))->proowner;
+	ReleaseSysCache(proctup);
 	arr = construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 	args[0] = PointerGetDatum(arr);
 	args[1] = Float8GetDatum((double) sa_advice_write_window_s);
@@ -237,10 +285,14 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
 					 quote_identifier(get_namespace_name(nsp)),
 					 quote_identifier("_index_table_activity"));
 
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
+		SetUserIdAndSecContext(fnowner, save_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args(q.data, 2, argtypes, args, NULL, true, 0) !=
@@ -266,6 +318,7 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
 		}
 		nrates = SPI_processed;
 		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -278,6 +331,7 @@ snapshot_rates(HTAB *seen, List *leaves, Oid nsp)
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (sa_error_ends_reading(edata->sqlerrcode))
@@ -325,7 +379,7 @@ model_rates(List *models, Oid nsp)
 	seen = hash_create("scale_advisor table rates", list_length(leaves) * 2,
 					   &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	if (OidIsValid(fn))
-		snapshot_rates(seen, leaves, nsp);
+		snapshot_rates(seen, leaves, nsp, fn);
 	foreach(lc, models)
 	{
 		SaTableModel *tm = (SaTableModel *) lfirst(lc);

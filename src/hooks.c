@@ -1029,6 +1029,8 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	SaDropInfo	drop;
 
 	commit_check();
+	/* SET application_name and the like: N+1 contexts check it by name */
+	sa_nplus1_utility();
 	dropping = sa_drop_extension_prepare(parsetree, &drop);
 	level = sa_nesting_level;
 	raise = !IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt);

@@ -1033,6 +1033,24 @@ np_switch_app(TimestampTz now, int64 window)
 	np_cur->seen = np_tick;
 }
 
+/*
+ * A utility statement is about to run (SET application_name, RESET,
+ * DISCARD ALL...): look at application_name by its text at the next
+ * statement.  On the statement path it is compared by address only.  A
+ * new value is allocated while the old one is still alive, so one change
+ * always gives another address; but two changes with no statement looked
+ * at in between (a pooler setting the name of a client whose transaction
+ * ran only utility statements, then the next client's) may give the second
+ * value the address of the one seen last, freed by the first change: the
+ * next client's statements would then count in the previous client's
+ * context.
+ */
+void
+sa_nplus1_utility(void)
+{
+	np_app_seen = NULL;
+}
+
 /* is a trigger running (its statements are never looked at)? */
 static bool
 np_in_trigger(void)
@@ -1075,8 +1093,9 @@ np_observe(const SaStatement *st)
 
 	/*
 	 * Another application_name: a pooler handing this server connection to
-	 * another client sets it.  The setting gets a new string each time it is
-	 * set.
+	 * another client sets it.  The setting gets a new string each time it
+	 * is set; after a utility statement (SET) np_app_seen is NULL and the
+	 * name is compared by its text (see sa_nplus1_utility).
 	 */
 	if (unlikely(application_name != np_app_seen))
 		np_switch_app(now, window);

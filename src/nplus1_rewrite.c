@@ -61,6 +61,7 @@
 #include <limits.h>
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
@@ -80,6 +81,7 @@
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -865,12 +867,76 @@ np_singular(const char *name)
 }
 
 /*
- * Does parent column (prelid, pattno) feed the loop's key column
- * (lrelid, lattno)?  Foreign keys either way, the same column, or the
- * naming convention table.id / <table>_id.
+ * The table column a view's column is (a plain column of a table, through
+ * views on views), so that a loop over a view (an ORM model mapped to a
+ * view) is matched with its parent by the table's foreign keys.  False
+ * when the column is not a view's plain column of a table.
  */
 static bool
+np_base_column(Oid *relid, AttrNumber *attno)
+{
+	Oid			r = *relid;
+	AttrNumber	a = *attno;
+	int			depth;
+
+	for (depth = 0; depth < 8 && get_rel_relkind(r) == RELKIND_VIEW; depth++)
+	{
+		Relation	view = relation_open(r, AccessShareLock);
+		Query	   *vq = get_view_query(view);
+		TargetEntry *tle = get_tle_by_resno(vq->targetList, a);
+		Var		   *v = tle != NULL ? (Var *) tle->expr : NULL;
+		RangeTblEntry *rte = NULL;
+
+		if (v != NULL && IsA(v, Var) && v->varlevelsup == 0 &&
+			v->varattno > 0 && vq->setOperations == NULL &&
+			vq->groupClause == NIL && !vq->hasAggs &&
+			!vq->hasWindowFuncs && vq->groupingSets == NIL)
+			rte = rt_fetch(v->varno, vq->rtable);
+		if (rte != NULL && rte->rtekind == RTE_RELATION)
+		{
+			r = rte->relid;
+			a = v->varattno;
+		}
+		else
+			r = InvalidOid;
+		relation_close(view, AccessShareLock);
+		if (!OidIsValid(r))
+			return false;
+	}
+	if (r == *relid || get_rel_relkind(r) == RELKIND_VIEW)
+		return false;
+	*relid = r;
+	*attno = a;
+	return true;
+}
+
+/*
+ * Does parent column (prelid, pattno) feed the loop's key column
+ * (lrelid, lattno)?  Foreign keys either way, the same column, or the
+ * naming convention table.id / <table>_id; for a view's column, also those
+ * of the table column it is.
+ */
+static bool np_column_feeds_rel(Oid prelid, AttrNumber pattno, Oid lrelid,
+								AttrNumber lattno);
+
+static bool
 np_column_feeds(Oid prelid, AttrNumber pattno, Oid lrelid, AttrNumber lattno)
+{
+	bool		pview,
+				lview;
+
+	if (np_column_feeds_rel(prelid, pattno, lrelid, lattno))
+		return true;
+	pview = np_base_column(&prelid, &pattno);
+	lview = np_base_column(&lrelid, &lattno);
+	return (pview || lview) &&
+		np_column_feeds_rel(prelid, pattno, lrelid, lattno);
+}
+
+/* np_column_feeds for two columns as they are named (no view resolved) */
+static bool
+np_column_feeds_rel(Oid prelid, AttrNumber pattno, Oid lrelid,
+					AttrNumber lattno)
 {
 	Relation	rel;
 	List	   *fks;

@@ -22,8 +22,12 @@
 #include "scale_advisor.h"
 #include "shmem.h"
 
-/* scale_advisor.partition_advice_min_size, in MB */
-static int	sa_partition_advice_min_size = 1024;
+/*
+ * scale_advisor.partition_advice_min_size, in MB: the 1.0 name of the
+ * threshold partition_min_bytes, -1 when not set (read in SQL by
+ * _threshold_alias())
+ */
+static int	sa_partition_advice_min_size = -1;
 
 PG_FUNCTION_INFO_V1(scale_advisor_nonatomic);
 
@@ -37,11 +41,11 @@ void
 sa_partition_init(void)
 {
 	DefineCustomIntVariable("scale_advisor.partition_advice_min_size",
-							"Tables smaller than this are not listed by scale_advisor.partition_advice.",
-							NULL,
+							"Old name of the threshold partition_min_bytes (-1: not set).",
+							"scale_advisor.set_threshold('partition_min_bytes', ...) takes precedence.",
 							&sa_partition_advice_min_size,
-							1024,
-							0,
+							-1,
+							-1,
 							INT_MAX / 2,
 							PGC_USERSET,
 							GUC_UNIT_MB,

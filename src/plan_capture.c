@@ -11,15 +11,18 @@
  * turns on row counting (INSTRUMENT_ROWS, never timing), and the statement
  * observer walks the finished plan at ExecutorEnd; executions slower than
  * scale_advisor.plan_capture_ms are walked too, with the planner's row
- * estimates when they were not sampled.  Statements that lacked nothing
- * leave no trace.
+ * estimates when they were not sampled, and so is, with row counting, the
+ * first execution in a backend of a statement not captured yet
+ * (first_uncaptured), so that a rare statement is not missed.  Statements
+ * that lacked nothing leave no trace.
  *
  * Shared state: one hash table keyed by (database, user, query id), at most
  * scale_advisor.plan_max_statements entries, and a header, all protected by
  * one LWLock (tranche "scale_advisor_plans"): shared to read, exclusive to
  * add, update, evict or reset.  Only sampled or slow executions that lacked
- * an index take the lock; every other execution returns before touching
- * shared memory.
+ * an index take the lock, and the first execution of each statement in a
+ * backend (shared, to see whether it is captured); every other execution
+ * returns before taking it.
  *
  * Persistence, as for the statement store (store.c): the captured
  * statements are written to pg_stat/scale_advisor_plans.stat when the
@@ -121,7 +124,8 @@ typedef struct SaPlanEntry
 	TimestampTz first_seen;
 	TimestampTz last_seen;
 	int64		sampled_calls;
-	int64		slow_calls;		/* captured only because they were slow */
+	int64		slow_calls;		/* captured outside the sample: slow, or
+								 * a first execution (first_uncaptured) */
 	double		sampled_ms;
 	double		slow_ms;
 	double		example_ms;		/* the execution whose text is kept */
@@ -149,7 +153,21 @@ static HTAB *plan_hash = NULL;
 /* executions of this backend that were picked for row counting */
 #define SA_SAMPLED_SLOTS 8
 static QueryDesc *sampled[SA_SAMPLED_SLOTS];
+static bool sampled_first[SA_SAMPLED_SLOTS];	/* picked as a first one */
 static int	n_sampled = 0;		/* non-NULL entries of sampled[] */
+
+/*
+ * Query ids this backend has run since the captured statements were last
+ * reset, direct-mapped (a collision only costs one more look-up).  The
+ * first execution of a statement that is not captured yet is walked
+ * whatever the sample, so that a statement that runs rarely is not left out
+ * of the advice until a sample happens to pick it (at 1 %, 10 calls an hour
+ * take 10 hours on average): one look-up in the shared table per backend
+ * and statement.
+ */
+#define SA_SEEN_SLOTS 1024
+static uint64 seen_queryids[SA_SEEN_SLOTS];
+static TimestampTz seen_since = 0;	/* plan_shared->reset_time they follow */
 
 /*
  * Executions until the next sampled one.  Drawing the gap between two
@@ -505,7 +523,7 @@ plans_load(void)
  * when every slot is taken)
  */
 static void
-remember_sampled(QueryDesc *qd)
+remember_sampled(QueryDesc *qd, bool first)
 {
 	int			i;
 
@@ -513,17 +531,21 @@ remember_sampled(QueryDesc *qd)
 		if (sampled[i] == NULL)
 		{
 			sampled[i] = qd;
+			sampled_first[i] = first;
 			n_sampled++;
 			return;
 		}
 	/* too deeply nested: forget the oldest */
 	memmove(&sampled[0], &sampled[1], sizeof(QueryDesc *) * (SA_SAMPLED_SLOTS - 1));
+	memmove(&sampled_first[0], &sampled_first[1],
+			sizeof(bool) * (SA_SAMPLED_SLOTS - 1));
 	sampled[SA_SAMPLED_SLOTS - 1] = qd;
+	sampled_first[SA_SAMPLED_SLOTS - 1] = first;
 }
 
-/* forget an execution; was it picked for row counting? */
+/* was qd picked (*first: as a first execution, not by the sample)? */
 static bool
-forget_sampled(QueryDesc *qd)
+forget_sampled(QueryDesc *qd, bool *first)
 {
 	int			i;
 
@@ -531,10 +553,45 @@ forget_sampled(QueryDesc *qd)
 		if (sampled[i] == qd)
 		{
 			sampled[i] = NULL;
+			*first = sampled_first[i];
 			n_sampled--;
 			return true;
 		}
+	*first = false;
 	return false;
+}
+
+/*
+ * Is this the first execution of statement queryid in this backend (since
+ * the last reset) and is it not captured yet?  Takes the lock in shared
+ * mode only on the first execution.
+ */
+static bool
+first_uncaptured(uint64 queryid)
+{
+	uint64	   *slot;
+	SaPlanKey	key;
+	bool		known;
+
+	if (queryid == UINT64CONST(0) || plan_shared == NULL)
+		return false;
+	if (unlikely(seen_since != plan_shared->reset_time))
+	{
+		memset(seen_queryids, 0, sizeof(seen_queryids));
+		seen_since = plan_shared->reset_time;
+	}
+	slot = &seen_queryids[queryid % SA_SEEN_SLOTS];
+	if (likely(*slot == queryid))
+		return false;
+	*slot = queryid;
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.userid = GetUserId();
+	key.queryid = queryid;
+	LWLockAcquire(plan_shared->lock, LW_SHARED);
+	known = hash_search(plan_hash, &key, HASH_FIND, NULL) != NULL;
+	LWLockRelease(plan_shared->lock);
+	return !known;
 }
 
 /* executions until the next sample, drawn for plan_sample_rate (0, 1) */
@@ -573,6 +630,8 @@ sample_this_one(void)
 static void
 plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 {
+	bool		first = false;
+
 	if (plan_sample_rate <= 0 || (eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		return;
 	if (query_desc->operation == CMD_INSERT &&
@@ -582,11 +641,15 @@ plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 		IsA(outerPlan(query_desc->plannedstmt->planTree), Result))
 		return;					/* INSERT ... VALUES: nothing to index */
 	if (!sample_this_one())
-		return;
+	{
+		if (!first_uncaptured(queryid))
+			return;
+		first = true;
+	}
 	if (!sa_stmt_may_need(query_desc->plannedstmt))
 		return;					/* nothing to learn from counting rows */
 	query_desc->instrument_options |= INSTRUMENT_ROWS;
-	remember_sampled(query_desc);
+	remember_sampled(query_desc, first);
 }
 
 /* the statement's own part of the source text, trimmed */
@@ -738,6 +801,7 @@ plans_capture(const SaStatement *stmt)
 {
 	QueryDesc  *qd = stmt->query_desc;
 	bool		was_sampled;
+	bool		first;
 	bool		slow;
 	List	   *needs;
 	MemoryContext cxt;
@@ -755,7 +819,7 @@ plans_capture(const SaStatement *stmt)
 
 	if (qd == NULL)
 		return;
-	was_sampled = forget_sampled(qd);
+	was_sampled = forget_sampled(qd, &first);
 	slow = (plan_capture_ms >= 0 && stmt->exec_ms >= plan_capture_ms);
 	if (!was_sampled && !slow)
 		return;
@@ -829,13 +893,14 @@ plans_capture(const SaStatement *stmt)
 		e->example_ms = -1;
 	}
 	e->last_seen = now;
-	if (was_sampled)
+	if (was_sampled && !first)
 	{
 		e->sampled_calls++;
 		e->sampled_ms += stmt->exec_ms;
 	}
 	else
 	{
+		/* not picked by the sample: it does not scale the calls up */
 		e->slow_calls++;
 		e->slow_ms += stmt->exec_ms;
 	}

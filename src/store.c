@@ -121,7 +121,7 @@ int			sa_max_entries = 5000;
 int			sa_max_query_length = 2048;
 int			sa_save_interval = 300;
 bool		sa_save_enabled = true;
-double		sa_slow_query_ms = 100.0;
+double		sa_slow_query_ms = -1.0;
 
 /*
  * scale_advisor.track_history, defined by history.c: kept here, below both
@@ -194,12 +194,16 @@ sa_store_init(void)
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
-	/* kept so that configuration files of 1.0 load; nothing reads it */
+	/*
+	 * The 1.0 name of the threshold slow_statement_ms: when set (0 or more)
+	 * it gives the threshold's value where set_threshold() has not; its
+	 * default, -1, means not set (SQL reads it: _threshold_alias()).
+	 */
 	DefineCustomRealVariable("scale_advisor.slow_query_ms",
-							 "No longer used: scale_advisor.slow_queries follows the thresholds slow_statement_ms and slow_statement_min_calls.",
-							 NULL,
+							 "Old name of the threshold slow_statement_ms (-1: not set).",
+							 "scale_advisor.set_threshold('slow_statement_ms', ...) takes precedence.",
 							 &sa_slow_query_ms,
-							 100.0, 0.0, 3600.0 * 1000.0,
+							 -1.0, -1.0, 3600.0 * 1000.0,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

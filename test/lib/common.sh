@@ -4,7 +4,8 @@
 # making a build copy owned by the unprivileged "postgres" user, building it,
 # installing it into a private copy of the PostgreSQL installation (so that a
 # test run never touches the system's extension directory and two runs cannot
-# see each other's build), and starting/stopping throwaway clusters.
+# see each other's build), starting/stopping throwaway clusters, and
+# reading the counts of pg_regress's and prove's own summaries.
 #
 # Every function is safe to call as root; servers always run as postgres.
 #
@@ -169,4 +170,42 @@ sa_cluster_stop() {
 	local dir=$1
 	[ -f "$dir/data/postmaster.pid" ] && sa_as pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1
 	return 0
+}
+
+# sa_regress_result OUT: the counts of pg_regress's (or
+# pg_isolation_regress's) own summary in OUT, "All N tests passed." or "M
+# of N tests failed." (PostgreSQL 18 prints them after "# "), printed as
+# "PASSED FAILED"; prints nothing and returns 1 when OUT holds no summary
+# (make or the temporary instance failed first).
+sa_regress_result() {
+	local n m
+	n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$1")
+	if [ -n "$n" ]; then
+		echo "$n 0"
+		return 0
+	fi
+	m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$1")
+	[ -n "$m" ] || return 1
+	set -- $m
+	echo "$(($2 - $1)) $1"
+}
+
+# sa_prove_result LOG: the counts of prove's own summary in LOG, printed as
+# "PASSED FAILED": its "Files=F, Tests=N" line and, when a file failed,
+# that file's line of the Test Summary Report ("(Wstat: ... Tests: N
+# Failed: K)").  A run whose summary does not say "Result: PASS" but
+# counts no failed test (a file that died or missed its plan) counts one
+# failure.  Prints nothing and returns 1 when LOG holds no summary (make
+# failed before prove ran).
+sa_prove_result() {
+	local tests failed
+	tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$1" | tail -1)
+	[ -n "$tests" ] || return 1
+	failed=$(sed -n 's/.*(Wstat: .* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$1" |
+		awk '{ n += $1 } END { print n + 0 }')
+	if [ "$failed" -eq 0 ] && ! grep -qx 'Result: PASS' "$1"; then
+		echo "$tests 1"
+	else
+		echo "$((tests - failed)) $failed"
+	fi
 }

@@ -7,7 +7,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scale_advisor;
 SET scale_advisor.track = none;
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 
 -- alerts: a one-off slow statement fires nothing; one the application
 -- runs again and again fires slow_statement

@@ -87,6 +87,13 @@ SELECT relation, index, idx_scan, drop_sql
   FROM scale_advisor.unused_indexes
  WHERE relation::text LIKE 'ih\_used%'
  ORDER BY 2::text;
+-- worst (largest) first, the size as a person reads it beside the bytes
+CREATE INDEX ih_unused_wide ON ih_used ((a::text || repeat('x', 60)));
+SELECT index, index_size = pg_size_pretty(index_size_bytes) AS size_readable,
+       index_size_bytes > 16384 AS more_than_two_pages
+  FROM scale_advisor.unused_indexes
+ WHERE relation::text LIKE 'ih\_used%';
+DROP INDEX ih_unused_wide;
 -- constraint indexes are never reported unused
 SELECT count(*) AS constraint_indexes_reported
   FROM scale_advisor.unused_indexes

@@ -8,7 +8,7 @@ SELECT * FROM scale_advisor.threshold_settings;
 SELECT * FROM scale_advisor.capacity(2);
 SELECT scale_advisor.workload_script();
 SELECT scale_advisor.snapshot();
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 SELECT scale_advisor.set_threshold('slow_statement_ms', 200);
 SELECT * FROM scale_advisor._history();
 DROP EXTENSION scale_advisor;

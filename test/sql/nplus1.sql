@@ -13,32 +13,40 @@ CREATE TABLE np_events (id int, kind text);
 INSERT INTO np_authors SELECT g, 'author ' || g FROM generate_series(1, 4) g;
 INSERT INTO np_posts SELECT g, g % 4 + 1, 'post ' || g FROM generate_series(1, 30) g;
 INSERT INTO np_comments SELECT g, g % 25 + 1, 'comment ' || g FROM generate_series(1, 75) g;
+
+-- The loops of this file, generated once here: each psql variable holds
+-- one statement a line, and :name sends them one by one, as if typed, so
+-- that no other statement runs between a loop's parent and the loop (a
+-- \gexec's own query would become the statement before the loop).
+SELECT string_agg(format('SELECT id, body FROM np_comments WHERE post_id = %s ORDER BY id;', g),
+                  E'\n' ORDER BY g) AS np_comments_1_20
+  FROM generate_series(1, 20) g \gset
+SELECT string_agg('SELECT name FROM np_authors WHERE id = 3;', E'\n') AS np_same_key
+  FROM generate_series(1, 20) g \gset
+SELECT string_agg(format('INSERT INTO np_events (id, kind) VALUES (%s, ''click'');', g),
+                  E'\n' ORDER BY g) AS np_inserts
+  FROM generate_series(1, 15) g \gset
+SELECT string_agg(format('UPDATE np_events SET kind = ''seen'' WHERE id = %s;', g),
+                  E'\n' ORDER BY g) AS np_updates
+  FROM generate_series(1, 12) g \gset
+-- the LIMIT goes 2, 3, 1, 2, 3, 1, ...
+SELECT string_agg(format('SELECT body FROM np_comments WHERE post_id = %s ORDER BY id LIMIT %s;',
+                         g, g % 3 + 1), E'\n' ORDER BY g) AS np_limits
+  FROM generate_series(1, 12) g \gset
+-- per post its comments, then its author (2, 3, 4, 1, 2, ...)
+SELECT string_agg(format(E'SELECT id, body FROM np_comments WHERE post_id = %s ORDER BY id;\n'
+                         'SELECT id, name FROM np_authors WHERE id = %s;', g, g % 4 + 1),
+                  E'\n' ORDER BY g) AS np_interleaved
+  FROM generate_series(1, 12) g \gset
+SELECT string_agg(format('SELECT title FROM np_posts WHERE id = %s;', g), E'\n' ORDER BY g) AS np_titles
+  FROM generate_series(1, 12) g \gset
 SELECT scale_advisor.n_plus_one_reset();
 
 -- 1. A loop of 20 selects with different keys in one transaction.
 BEGIN;
 SELECT id, author_id FROM np_posts WHERE id <= 20 ORDER BY id;
 \o /dev/null
-SELECT id, body FROM np_comments WHERE post_id = 1 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 2 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 3 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 4 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 5 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 6 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 7 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 8 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 9 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 10 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 11 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 12 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 13 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 14 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 15 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 16 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 17 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 18 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 19 ORDER BY id;
-SELECT id, body FROM np_comments WHERE post_id = 20 ORDER BY id;
+:np_comments_1_20
 \o
 COMMIT;
 \x on
@@ -81,26 +89,7 @@ SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 -- 3. The same key 20 times: a cacheable repeat, not an N+1.
 BEGIN;
 \o /dev/null
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
-SELECT name FROM np_authors WHERE id = 3;
+:np_same_key
 \o
 COMMIT;
 SELECT kind, query, max_run, batched_query, suggestion
@@ -109,21 +98,7 @@ SELECT kind, query, max_run, batched_query, suggestion
 -- 4. An INSERT loop, and the INSERT that replaces it.
 SELECT scale_advisor.n_plus_one_reset();
 BEGIN;
-INSERT INTO np_events (id, kind) VALUES (1, 'click');
-INSERT INTO np_events (id, kind) VALUES (2, 'click');
-INSERT INTO np_events (id, kind) VALUES (3, 'click');
-INSERT INTO np_events (id, kind) VALUES (4, 'click');
-INSERT INTO np_events (id, kind) VALUES (5, 'click');
-INSERT INTO np_events (id, kind) VALUES (6, 'click');
-INSERT INTO np_events (id, kind) VALUES (7, 'click');
-INSERT INTO np_events (id, kind) VALUES (8, 'click');
-INSERT INTO np_events (id, kind) VALUES (9, 'click');
-INSERT INTO np_events (id, kind) VALUES (10, 'click');
-INSERT INTO np_events (id, kind) VALUES (11, 'click');
-INSERT INTO np_events (id, kind) VALUES (12, 'click');
-INSERT INTO np_events (id, kind) VALUES (13, 'click');
-INSERT INTO np_events (id, kind) VALUES (14, 'click');
-INSERT INTO np_events (id, kind) VALUES (15, 'click');
+:np_inserts
 COMMIT;
 SELECT kind, query, max_run, suggestion FROM scale_advisor.n_plus_one;
 SELECT format('PREPARE np_insert AS %s', batched_query)
@@ -139,33 +114,11 @@ DEALLOCATE np_insert;
 -- in front of each row.
 SELECT scale_advisor.n_plus_one_reset();
 BEGIN;
-UPDATE np_events SET kind = 'seen' WHERE id = 1;
-UPDATE np_events SET kind = 'seen' WHERE id = 2;
-UPDATE np_events SET kind = 'seen' WHERE id = 3;
-UPDATE np_events SET kind = 'seen' WHERE id = 4;
-UPDATE np_events SET kind = 'seen' WHERE id = 5;
-UPDATE np_events SET kind = 'seen' WHERE id = 6;
-UPDATE np_events SET kind = 'seen' WHERE id = 7;
-UPDATE np_events SET kind = 'seen' WHERE id = 8;
-UPDATE np_events SET kind = 'seen' WHERE id = 9;
-UPDATE np_events SET kind = 'seen' WHERE id = 10;
-UPDATE np_events SET kind = 'seen' WHERE id = 11;
-UPDATE np_events SET kind = 'seen' WHERE id = 12;
+:np_updates
 COMMIT;
 BEGIN;
 \o /dev/null
-SELECT body FROM np_comments WHERE post_id = 1 ORDER BY id LIMIT 2;
-SELECT body FROM np_comments WHERE post_id = 2 ORDER BY id LIMIT 3;
-SELECT body FROM np_comments WHERE post_id = 3 ORDER BY id LIMIT 1;
-SELECT body FROM np_comments WHERE post_id = 4 ORDER BY id LIMIT 2;
-SELECT body FROM np_comments WHERE post_id = 5 ORDER BY id LIMIT 3;
-SELECT body FROM np_comments WHERE post_id = 6 ORDER BY id LIMIT 1;
-SELECT body FROM np_comments WHERE post_id = 7 ORDER BY id LIMIT 2;
-SELECT body FROM np_comments WHERE post_id = 8 ORDER BY id LIMIT 3;
-SELECT body FROM np_comments WHERE post_id = 9 ORDER BY id LIMIT 1;
-SELECT body FROM np_comments WHERE post_id = 10 ORDER BY id LIMIT 2;
-SELECT body FROM np_comments WHERE post_id = 11 ORDER BY id LIMIT 3;
-SELECT body FROM np_comments WHERE post_id = 12 ORDER BY id LIMIT 1;
+:np_limits
 \o
 COMMIT;
 SELECT kind, query, max_run, batched_query FROM scale_advisor.n_plus_one ORDER BY query;
@@ -197,30 +150,7 @@ SELECT scale_advisor.n_plus_one_reset();
 BEGIN;
 SELECT id, author_id FROM np_posts WHERE id BETWEEN 1 AND 12 ORDER BY id;
 \o /dev/null
-SELECT id, body FROM np_comments WHERE post_id = 1 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 2;
-SELECT id, body FROM np_comments WHERE post_id = 2 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 3;
-SELECT id, body FROM np_comments WHERE post_id = 3 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 4;
-SELECT id, body FROM np_comments WHERE post_id = 4 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 1;
-SELECT id, body FROM np_comments WHERE post_id = 5 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 2;
-SELECT id, body FROM np_comments WHERE post_id = 6 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 3;
-SELECT id, body FROM np_comments WHERE post_id = 7 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 4;
-SELECT id, body FROM np_comments WHERE post_id = 8 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 1;
-SELECT id, body FROM np_comments WHERE post_id = 9 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 2;
-SELECT id, body FROM np_comments WHERE post_id = 10 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 3;
-SELECT id, body FROM np_comments WHERE post_id = 11 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 4;
-SELECT id, body FROM np_comments WHERE post_id = 12 ORDER BY id;
-SELECT id, name FROM np_authors WHERE id = 1;
+:np_interleaved
 \o
 COMMIT;
 \x on
@@ -241,36 +171,14 @@ SELECT scale_advisor.n_plus_one_reset();
 SET scale_advisor.n_plus_one_window_ms = '10s';
 SELECT id FROM np_posts WHERE id <= 12 ORDER BY id;
 \o /dev/null
-SELECT title FROM np_posts WHERE id = 1;
-SELECT title FROM np_posts WHERE id = 2;
-SELECT title FROM np_posts WHERE id = 3;
-SELECT title FROM np_posts WHERE id = 4;
-SELECT title FROM np_posts WHERE id = 5;
-SELECT title FROM np_posts WHERE id = 6;
-SELECT title FROM np_posts WHERE id = 7;
-SELECT title FROM np_posts WHERE id = 8;
-SELECT title FROM np_posts WHERE id = 9;
-SELECT title FROM np_posts WHERE id = 10;
-SELECT title FROM np_posts WHERE id = 11;
-SELECT title FROM np_posts WHERE id = 12;
+:np_titles
 \o
 SELECT kind, query, max_run FROM scale_advisor.n_plus_one;
 -- with no window, every autocommit statement starts a new run
 SELECT scale_advisor.n_plus_one_reset();
 SET scale_advisor.n_plus_one_window_ms = 0;
 \o /dev/null
-SELECT title FROM np_posts WHERE id = 1;
-SELECT title FROM np_posts WHERE id = 2;
-SELECT title FROM np_posts WHERE id = 3;
-SELECT title FROM np_posts WHERE id = 4;
-SELECT title FROM np_posts WHERE id = 5;
-SELECT title FROM np_posts WHERE id = 6;
-SELECT title FROM np_posts WHERE id = 7;
-SELECT title FROM np_posts WHERE id = 8;
-SELECT title FROM np_posts WHERE id = 9;
-SELECT title FROM np_posts WHERE id = 10;
-SELECT title FROM np_posts WHERE id = 11;
-SELECT title FROM np_posts WHERE id = 12;
+:np_titles
 \o
 SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 -- nor is a stream of lookups with no parent that returned the keys (one
@@ -278,18 +186,7 @@ SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 SET scale_advisor.n_plus_one_window_ms = '10s';
 SELECT 1;
 \o /dev/null
-SELECT title FROM np_posts WHERE id = 1;
-SELECT title FROM np_posts WHERE id = 2;
-SELECT title FROM np_posts WHERE id = 3;
-SELECT title FROM np_posts WHERE id = 4;
-SELECT title FROM np_posts WHERE id = 5;
-SELECT title FROM np_posts WHERE id = 6;
-SELECT title FROM np_posts WHERE id = 7;
-SELECT title FROM np_posts WHERE id = 8;
-SELECT title FROM np_posts WHERE id = 9;
-SELECT title FROM np_posts WHERE id = 10;
-SELECT title FROM np_posts WHERE id = 11;
-SELECT title FROM np_posts WHERE id = 12;
+:np_titles
 \o
 SELECT count(*) AS detections FROM scale_advisor.n_plus_one;
 RESET scale_advisor.n_plus_one_window_ms;
@@ -326,18 +223,7 @@ SELECT scale_advisor.n_plus_one_reset();
 SET application_name = 'np_regress';
 BEGIN;
 \o /dev/null
-SELECT title FROM np_posts WHERE id = 1;
-SELECT title FROM np_posts WHERE id = 2;
-SELECT title FROM np_posts WHERE id = 3;
-SELECT title FROM np_posts WHERE id = 4;
-SELECT title FROM np_posts WHERE id = 5;
-SELECT title FROM np_posts WHERE id = 6;
-SELECT title FROM np_posts WHERE id = 7;
-SELECT title FROM np_posts WHERE id = 8;
-SELECT title FROM np_posts WHERE id = 9;
-SELECT title FROM np_posts WHERE id = 10;
-SELECT title FROM np_posts WHERE id = 11;
-SELECT title FROM np_posts WHERE id = 12;
+:np_titles
 \o
 COMMIT;
 SELECT application_name, kind, max_run FROM scale_advisor.n_plus_one;
@@ -358,18 +244,7 @@ SELECT scale_advisor.n_plus_one_reset();
 SET scale_advisor.n_plus_one = off;
 BEGIN;
 \o /dev/null
-SELECT title FROM np_posts WHERE id = 1;
-SELECT title FROM np_posts WHERE id = 2;
-SELECT title FROM np_posts WHERE id = 3;
-SELECT title FROM np_posts WHERE id = 4;
-SELECT title FROM np_posts WHERE id = 5;
-SELECT title FROM np_posts WHERE id = 6;
-SELECT title FROM np_posts WHERE id = 7;
-SELECT title FROM np_posts WHERE id = 8;
-SELECT title FROM np_posts WHERE id = 9;
-SELECT title FROM np_posts WHERE id = 10;
-SELECT title FROM np_posts WHERE id = 11;
-SELECT title FROM np_posts WHERE id = 12;
+:np_titles
 \o
 COMMIT;
 RESET scale_advisor.n_plus_one;

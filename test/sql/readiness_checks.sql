@@ -25,6 +25,22 @@ SELECT name, value, default_value FROM scale_advisor.threshold_settings WHERE na
 SELECT target FROM scale_advisor.checklist WHERE "check" = 'slow_statements';
 SELECT scale_advisor.set_threshold('slow_statement_ms', NULL);
 SELECT count(*) FROM scale_advisor.thresholds;
+-- the 1.0 settings are the old names of two thresholds: not set by default
+-- (-1); when set they give the threshold's value where set_threshold has
+-- not, and set_threshold takes precedence
+SELECT current_setting('scale_advisor.slow_query_ms') AS slow_query_ms,
+	   current_setting('scale_advisor.partition_advice_min_size') AS partition_advice_min_size;
+SET scale_advisor.slow_query_ms = 250;
+SET scale_advisor.partition_advice_min_size = '2GB';
+SELECT name, value, default_value FROM scale_advisor.threshold_settings
+WHERE name IN ('slow_statement_ms', 'partition_min_bytes') ORDER BY name;
+SELECT target FROM scale_advisor.checklist WHERE "check" = 'slow_statements';
+SELECT scale_advisor.set_threshold('slow_statement_ms', 300);
+RESET scale_advisor.slow_query_ms;
+RESET scale_advisor.partition_advice_min_size;
+SELECT name, value FROM scale_advisor.threshold_settings
+WHERE name IN ('slow_statement_ms', 'partition_min_bytes') ORDER BY name;
+SELECT scale_advisor.set_threshold('slow_statement_ms', NULL);
 
 -- slow-query logging: off, too high, on
 SET log_min_duration_statement = -1;
@@ -156,5 +172,5 @@ SELECT scale_advisor._guc_ms(v) FROM unnest(ARRAY['0', '250', '5s', '10min', '1h
 RESET search_path;
 DROP SCHEMA readiness_t CASCADE;
 -- leave the server as the next test expects it
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 DROP EXTENSION scale_advisor;

@@ -3,7 +3,7 @@
 SET scale_advisor.track = none;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scale_advisor;
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 
 -- the history stays bounded: snapshots past snapshot_keep are deleted
 SET scale_advisor.snapshot_keep = 3;
@@ -11,12 +11,15 @@ SELECT scale_advisor.snapshot() > 0 AS taken FROM generate_series(1, 5);
 SELECT count(*) FROM scale_advisor.snapshots;
 SELECT count(*) = 0 AS no_orphans FROM scale_advisor.snapshot_tables t
 WHERE NOT EXISTS (SELECT 1 FROM scale_advisor.snapshots s WHERE s.snap_id = t.snap_id);
+-- reset_history(), the 1.0 name of history_reset(), still empties the history
+SELECT scale_advisor.reset_history();
+SELECT count(*) AS snapshots_left FROM scale_advisor.snapshots;
 SET scale_advisor.snapshot_keep = 0;
 RESET scale_advisor.snapshot_keep;
 SELECT current_setting('scale_advisor.snapshot_keep');
 
 -- growth: a table that grows between two snapshots a day apart
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 CREATE TABLE readiness_grow (id int, pad text);
 INSERT INTO readiness_grow SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
 SELECT pg_stat_force_next_flush();
@@ -24,6 +27,11 @@ SELECT scale_advisor.snapshot() > 0 AS taken;
 -- no growth measured within the same hour
 SELECT rows_per_day, bytes_per_day FROM scale_advisor.growth WHERE relname = 'readiness_grow';
 SELECT status, detail FROM scale_advisor.capacity(2) WHERE item = 'storage in 30 days';
+-- the storage rows as a person reads them; NULL on the other rows
+SELECT item, readable = format('%s -> %s', pg_size_pretty(current), pg_size_pretty(projected)) AS readable
+  FROM scale_advisor.capacity(2) WHERE unit = 'bytes' ORDER BY item;
+SELECT count(*) AS readable_elsewhere FROM scale_advisor.capacity(2)
+ WHERE unit <> 'bytes' AND readable IS NOT NULL;
 UPDATE scale_advisor.snapshots SET taken_at = taken_at - interval '1 day';
 INSERT INTO readiness_grow SELECT g, repeat('x', 100) FROM generate_series(1001, 5000) g;
 SELECT pg_stat_force_next_flush();
@@ -93,7 +101,7 @@ SELECT scale_advisor._hist_sub(array_fill(5::bigint, ARRAY[48]), array_fill(1::b
 	   scale_advisor._hist_sub(array_fill(5::bigint, ARRAY[48]), array_fill(6::bigint, ARRAY[48])) = array_fill(5::bigint, ARRAY[48]) AS v1_reset;
 -- the p95 of one execution is within 2 % of its time (1.0's buckets put a
 -- 1,372.55 ms execution at 1,826.5 ms)
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 SET scale_advisor.track = top;
 SELECT pg_sleep(0.0137);
 SET scale_advisor.track = none;
@@ -105,5 +113,5 @@ SELECT scale_advisor._host_cpus() > 0 AS cpus;
 DROP TABLE readiness_grow;
 DELETE FROM scale_advisor.thresholds;
 -- leave the server as the next test expects it
-SELECT scale_advisor.reset_history();
+SELECT scale_advisor.history_reset();
 DROP EXTENSION scale_advisor;

@@ -15,21 +15,20 @@ pass=0 fail=0
 # run_make LABEL TARGET VAR=LIST: one pg_regress run through make.
 run_make() {
 	local label=$1 target=$2; shift 2
-	local out="$SA_WORK/regress.$label.out" rc n m
+	local out="$SA_WORK/regress.$label.out" rc r n m
 	rm -f regression.diffs
 	sa_as make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" "$target" "$@" >"$out" 2>&1
 	rc=$?
 	cat "$out"
-	if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
-		pass=$((pass + n))
-		if [ $rc -ne 0 ]; then
+	if r=$(sa_regress_result "$out"); then
+		read -r n m <<<"$r"
+		pass=$((pass + n)); fail=$((fail + m))
+		if [ "$m" -gt 0 ]; then
+			[ -f regression.diffs ] && head -300 regression.diffs
+		elif [ $rc -ne 0 ]; then
 			echo "make $target failed (status $rc) after its tests passed"
 			fail=$((fail + 1))
 		fi
-	elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
-		set -- $m
-		fail=$((fail + $1)); pass=$((pass + $2 - $1))
-		[ -f regression.diffs ] && head -300 regression.diffs
 	else
 		echo "make $target ended without a pg_regress result (status $rc)"
 		fail=$((fail + 1))

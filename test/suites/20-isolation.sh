@@ -14,11 +14,9 @@ sa_as make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" installcheck-isolation \
 rc=$?
 cat "$out"
 pass=0 fail=0
-if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$out") && [ -n "$n" ]; then
-	pass=$n
-elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$out") && [ -n "$m" ]; then
-	set -- $m; fail=$1; pass=$(($2 - $1))
-	[ -f regression.diffs ] && head -300 regression.diffs
+if r=$(sa_regress_result "$out"); then
+	read -r pass fail <<<"$r"
+	[ "$fail" -gt 0 ] && [ -f regression.diffs ] && head -300 regression.diffs
 else
 	echo "make installcheck-isolation ended without a result (status $rc)"
 	fail=1

@@ -1,9 +1,10 @@
 # test/suites/30-tap.sh -- TAP tests (test/t/*.pl) with PostgreSQL::Test::Cluster,
 # through the Makefile's installcheck-tap target (as a PGXS user runs them).
 #
-# Each file runs on its own (make installcheck-tap PROVE_TESTS=file); every
-# "ok"/"not ok" line counts, and a file that dies, misses its plan or whose
-# make fails counts as one more failure.  Set SA_TAP to a word to run only
+# Each file runs on its own (make installcheck-tap PROVE_TESTS=file); the
+# counts are prove's own summary's (sa_prove_result: its tests and failed
+# tests), and a file that dies, misses its plan or whose make fails counts
+# as one more failure.  Set SA_TAP to a word to run only
 # the files whose name contains it.  A file that creates an extension the
 # server under test does not have (hypopg, pg_qualstats and pg_cron are
 # packaged for Debian 12's PostgreSQL 15 only) is skipped, and named: the
@@ -40,8 +41,7 @@ for t in test/t/*.pl; do
 		make -C "$SA_BUILD" PG_CONFIG="$SA_BIN/pg_config" installcheck-tap \
 		PROVE_TESTS="$t" PROVE_FLAGS=-v >"$log" 2>&1
 	rc=$?
-	p=$(grep -cE '^ *ok [0-9]+' "$log")
-	f=$(grep -cE '^ *not ok [0-9]+' "$log")
+	read -r p f < <(sa_prove_result "$log" || echo 0 1)
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	echo "$name: $p passed, $f failed"
 	if [ "$f" -gt 0 ]; then

@@ -130,14 +130,16 @@ pgxs=/usr/lib/postgresql/15/lib/pgxs/src/test
 conn=(--host=/var/run/postgresql --port="$port" --bindir=/usr/lib/postgresql/15/bin)
 
 count_pgr() {	# count_pgr LABEL OUTFILE: add pg_regress's summary to the counts
-	local n m
-	if n=$(sed -n 's/^[# ]*All \([0-9]*\) tests passed.*/\1/p' "$2") && [ -n "$n" ]; then
-		pass=$((pass + n)); echo "ok - $1: $n tests"
-	elif m=$(sed -n 's/^[# ]*\([0-9]*\) of \([0-9]*\) tests failed.*/\1 \2/p' "$2") && [ -n "$m" ]; then
-		set -- $m
-		fail=$((fail + $1)); pass=$((pass + $2 - $1))
-		echo "not ok - $1 of $2 tests failed"
-		[ -f "$tdir/regression.diffs" ] && head -200 "$tdir/regression.diffs"
+	local r n m
+	if r=$(sa_regress_result "$2"); then
+		read -r n m <<<"$r"
+		pass=$((pass + n)); fail=$((fail + m))
+		if [ "$m" -eq 0 ]; then
+			echo "ok - $1: $n tests"
+		else
+			echo "not ok - $m of $((n + m)) tests failed"
+			[ -f "$tdir/regression.diffs" ] && head -200 "$tdir/regression.diffs"
+		fi
 	else
 		cat "$2"; notok "$1 did not run"
 	fi

@@ -261,5 +261,40 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 	is(rows('pl_ctx_b'), '', "the other client's lookups are no loop, nor part of it");
 }
 
+# 8. A pooler gives the server connection to a client whose transaction
+# runs only utility statements, then to a third one: two changes of
+# application_name with no other statement between.  The third client's
+# name gets the memory the first one's had (freed by the change in
+# between; the name the connection started with is kept for RESET), so
+# the detector, which compares the setting by address, took the third
+# client's statements for the first one's: neither loop was found (the
+# third one's parent counted in the first one's context; with the old code
+# this sequence gave no detection at all, while a SET TIME ZONE in place of
+# the SHOW took the freed memory and hid the fault).  Each client's loop is
+# found with its own parent.
+{
+	my $s = session('pl_ab_start', 'app');
+	run($s, "SET application_name = 'pl_ab_a'");
+	run($s, $parent);
+	run($s, "SELECT id, name FROM pl_users WHERE id = 1");
+	run($s, "SET application_name = 'pl_ab_b'");
+	run($s, 'SHOW application_name');
+	run($s, "SET application_name = 'pl_ab_c'");
+	run($s, $parent);
+	for my $i (1 .. 12)
+	{
+		run($s, "SET application_name = 'pl_ab_c'");
+		run($s, "SELECT id, name FROM pl_users WHERE id = " . (50 - $i));
+		run($s, "SET application_name = 'pl_ab_a'");
+		run($s, "SELECT id, name FROM pl_users WHERE id = " . ($i + 1));
+	}
+	finish($s);
+	is(rows('pl_ab_a'), "n_plus_one|$parent|50|13|1|13",
+		"names set twice with no statement between: the first client's loop of 13");
+	is(rows('pl_ab_c'), "n_plus_one|$parent|50|12|1|12",
+		"names set twice with no statement between: the third client's loop of 12");
+	is(rows('pl_ab_b') . rows('pl_ab_start'), '', 'the client that ran only SET has nothing');
+}
+
 $node->stop;
 done_testing();

@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 use IPC::Run;
 
 my $client = "$PostgreSQL::Test::Utils::tmp_check/np_loop_client";
@@ -31,14 +32,9 @@ my $client = "$PostgreSQL::Test::Utils::tmp_check/np_loop_client";
 	system_or_bail(split(' ', "cc -O1 -Wall -Werror -o $client $ENV{SA_BUILD}/test/np_loop_client.c $cflags $libs"));
 }
 
-my $node = PostgreSQL::Test::Cluster->new('rewrite');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('rewrite', conf => q{
 scale_advisor.n_plus_one_window_ms = 10000
 });
-$node->start;
 
 my $twin = q{
 CREATE TABLE SCH.np_events (id serial PRIMARY KEY, kind text NOT NULL DEFAULT 'none',

@@ -333,7 +333,8 @@ foreach my $c (@cases)
 			{
 				$res = 'no batched statement offered; suggestion: ' . ($row->{suggestion} // '');
 			}
-			push @rw, is($res, '', $name) ? 'batched right' : 'batched WRONG';
+			push @rw, !is($res, '', $name) ? 'batched WRONG'
+			  : defined $b ? 'batched right' : 'no batched statement, says why';
 			diag("  batched: " . ($b // 'none')) if $res ne '';
 		}
 		if ($l->{join} ne 'none')
@@ -354,7 +355,7 @@ foreach my $c (@cases)
 			diag("  join: " . ($j // 'none')) if $res ne '';
 		}
 		push @table, [ $c->{orm}, "$c->{shape}: $l->{what}",
-			($found && $runok ? 'found' : ($row ? "found, max_run $row->{max_run} (not $l->{run})" : 'NOT FOUND')),
+			($found && $runok ? "found, max_run $l->{run}" : ($row ? "found, max_run $row->{max_run} (not $l->{run})" : 'NOT FOUND')),
 			(!$row ? '-' : $l->{parent} ? ($parent_ok ? 'right' : 'WRONG') : 'n/a'),
 			($row ? join(', ', @rw) : '-') ];
 	}

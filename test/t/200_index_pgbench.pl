@@ -7,16 +7,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('pgb');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('pgb', conf => q{
 scale_advisor.plan_sample_rate = 0.1
 max_parallel_workers_per_gather = 0
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 
 $node->command_ok(

@@ -14,16 +14,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('hypo');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('hypo', conf => q{
 max_parallel_workers_per_gather = 0
 scale_advisor.index_write_cost_us = 0
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 $node->safe_psql('postgres', 'CREATE EXTENSION hypopg');
 

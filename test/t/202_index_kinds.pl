@@ -28,17 +28,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('kinds');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('kinds', conf => q{
 scale_advisor.plan_sample_rate = 1
 max_parallel_workers_per_gather = 0
 autovacuum = off
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE EXTENSION pg_trgm;

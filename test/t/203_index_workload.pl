@@ -20,17 +20,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 use SaWorkload;
 
-my $node = PostgreSQL::Test::Cluster->new('wl');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('wl', conf => q{
 scale_advisor.plan_sample_rate = 0.2
 max_parallel_workers_per_gather = 0
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE wl');
 $node->safe_psql('wl', 'CREATE EXTENSION scale_advisor; CREATE EXTENSION pg_trgm;');
 wl_load($node, 'wl');

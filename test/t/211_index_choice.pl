@@ -10,16 +10,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('ixchoice');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('ixchoice', conf => q{
 max_parallel_workers_per_gather = 0
 autovacuum = off
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 
 # notifications: 20,000 users of about 25 rows each; events: 20,000

@@ -15,17 +15,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('ixupkeep');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('ixupkeep', conf => q{
 max_parallel_workers_per_gather = 0
 autovacuum = off
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 $node->safe_psql('postgres', q{
 SELECT setseed(0.5);

@@ -8,21 +8,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SaWait;
-use Time::HiRes qw(usleep);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('ixrestart');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('ixrestart', conf => q{
 scale_advisor.save_interval = 1
 scale_advisor.plan_sample_rate = 1
 scale_advisor.index_write_cost_us = 0
 max_parallel_workers_per_gather = 0
 restart_after_crash = on
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
 CREATE TABLE orders (id int PRIMARY KEY, cust int NOT NULL, ts timestamptz NOT NULL,
@@ -70,19 +64,10 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_advice
 $node->safe_psql('postgres', "SELECT count(*) FROM orders WHERE note = 'y' AND ts > '2024-02-01'");
 my $w2 = $node->safe_psql('postgres', $wq);
 my $t0 = $node->safe_psql('postgres', 'SELECT clock_timestamp()');
-my $saved = 0;
-for (1 .. 100)
-{
-	# the worker saves every second; wait for a save after the statement
-	# (the file's time has a resolution of one second)
-	if ($node->safe_psql('postgres',
-		qq{SELECT (pg_stat_file('pg_stat/scale_advisor_plans.stat')).modification > '$t0'}) eq 't')
-	{
-		$saved = 1;
-		last;
-	}
-	usleep(100_000);
-}
+# the worker saves every second; wait for a save after the statement (the
+# file's time has a resolution of one second)
+my $saved = $node->poll_query_until('postgres',
+	qq{SELECT (pg_stat_file('pg_stat/scale_advisor_plans.stat')).modification > '$t0'});
 ok($saved, 'the saver worker writes the captured statements');
 my $bg = $node->background_psql('postgres');
 my $pid = $bg->query_safe('SELECT pg_backend_pid()');

@@ -8,19 +8,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SaWait;
+use SaTest;
 use IPC::Run;
 use Time::HiRes qw(usleep time);
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('crash', conf => q{
 restart_after_crash = on
 autovacuum = off
 });
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
@@ -47,27 +42,6 @@ SELECT (SELECT count(*) FROM ev) + (SELECT count(*) FROM ev_archive) AS total,
 	   (SELECT count(*) FROM ev_archive) AS archived
 };
 
-sub wait_gone
-{
-	my @pids = @_;
-	my $deadline = time + 60;
-	for my $pid (@pids)
-	{
-		while (kill(0, $pid) && time < $deadline)
-		{
-			my $state = '';
-			if (open(my $fh, '<', "/proc/$pid/stat"))
-			{
-				my $line = <$fh>;
-				close $fh;
-				$state = (split / /, $line)[2] // '';
-			}
-			last if $state eq 'Z';
-			usleep(20_000);
-		}
-	}
-}
-
 srand($ENV{SA_SEED} // time);
 my $archived_before = 0;
 for my $trial (1 .. 10)
@@ -84,30 +58,17 @@ for my $trial (1 .. 10)
 		'>', \$out, '2>', \$err);
 	my $delay = 0.03 + rand(0.25);
 	usleep(int($delay * 1_000_000));
-	my $pid;
-	for (1 .. 200)
-	{
-		$pid = $node->safe_psql('postgres',
-			q{SELECT pid FROM pg_stat_activity WHERE application_name = 'archiver'});
-		last if $pid;
-		usleep(10_000);
-	}
+	$node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'archiver'})
+	  or die "trial $trial: the archiving session never started";
+	my $pid = $node->safe_psql('postgres',
+		q{SELECT pid FROM pg_stat_activity WHERE application_name = 'archiver'});
 	if ($whole_server)
 	{
-		# the server dies as in a power cut: postmaster and all its children
-		my $pm = $node->{_pid};
-		my @children = split /\s+/,
-		  `ps -o pid= --ppid $pm`;
-		@children = grep { /^\d+$/ } @children;
-		$node->kill9;
-		kill 9, @children;
-		wait_gone($pm, @children);
+		# the server dies as in a power cut: postmaster and all its
+		# children, then starts again
+		sa_kill_server($node);
 		$h->finish;
-		# a killed postmaster nobody has reaped yet still owns its PID: the
-		# lock file goes, as it would after a reboot
-		unlink($node->data_dir . '/postmaster.pid',
-			$node->host . '/.s.PGSQL.' . $node->port . '.lock');
-		$node->start;
 	}
 	else
 	{

@@ -10,18 +10,14 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
-use Time::HiRes qw(usleep time);
+use Time::HiRes qw(time);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('conc');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('conc', conf => q{
 autovacuum = off
 log_lock_waits = on
 deadlock_timeout = '100ms'
 });
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION scale_advisor;
@@ -50,36 +46,15 @@ close $fh;
 sub start_writers
 {
 	my ($name, $seconds) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', '2', '-j', '2', '-T', $seconds,
-			'-f', $script, '--log', "--log-prefix=$tmp/$name",
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err, name => $name };
+	return sa_start_writers($node, script => $script, seconds => $seconds,
+		log_prefix => "$tmp/$name");
 }
 
+# (exit status, transactions logged, longest in ms, failed, stderr)
 sub finish_writers
 {
-	my ($w) = @_;
-	$w->{h}->finish;
-	my $rc = $w->{h}->result(0);
-	my ($max, $n) = (0, 0);
-	for my $f (glob("$tmp/$w->{name}.*"))
-	{
-		open(my $l, '<', $f) or die;
-		while (<$l>)
-		{
-			my @c = split;
-			$n++;
-			$max = $c[2] if $c[2] > $max;
-		}
-		close $l;
-	}
-	my ($failed) = ${ $w->{out} } =~ /number of failed transactions: (\d+)/;
-	return ($rc, $n, $max / 1000.0, $failed // 0, ${ $w->{err} });
+	my $r = sa_finish_writers($_[0]);
+	return ($r->{rc}, $r->{logged}, $r->{max_ms}, $r->{failed}, $r->{err});
 }
 
 # baseline: writers alone
@@ -90,7 +65,7 @@ my $base_ms = $max_ms;
 
 # writers while 100k+ rows are archived with the default batch size
 $w = start_writers('during', 8);
-usleep(500_000);
+sa_wait_writers($node, 2);
 my $t0 = time;
 my $res = $node->safe_psql('postgres',
 	q{CALL scale_advisor.archive('ev', 'created_at', '7 days')});

@@ -11,7 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SaWait;
+use SaTest;
 
 my $remote = PostgreSQL::Test::Cluster->new('remote');
 $remote->init;
@@ -20,14 +20,9 @@ $remote->safe_psql('postgres', q{
 CREATE TABLE ev_archive (id bigint PRIMARY KEY, created_at timestamptz NOT NULL, account int, payload text);
 });
 
-my $node = PostgreSQL::Test::Cluster->new('local');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('local', conf => q{
 restart_after_crash = on
 });
-$node->start;
 my ($rhost, $rport) = ($remote->host, $remote->port);
 $node->safe_psql('postgres', qq{
 CREATE EXTENSION scale_advisor;

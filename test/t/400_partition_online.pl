@@ -9,18 +9,14 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(time);
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('partition');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('partition', conf => q{
 max_connections = 40
 shared_buffers = 256MB
 max_wal_size = 4GB
 checkpoint_timeout = 30min
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, 'CREATE EXTENSION scale_advisor');
 
@@ -67,44 +63,20 @@ sub start_writers
 {
 	my ($seconds) = @_;
 	$run_no++;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', '4', '-j', '2', '-T', $seconds, '-f', $script,
-			'-l', "--log-prefix=$logdir/run$run_no",
-			'-h', $node->host, '-p', $node->port, $db
-		],
-		'>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err, prefix => "$logdir/run$run_no" };
+	return sa_start_writers($node, script => $script, seconds => $seconds,
+		clients => 4, jobs => 2, db => $db, log_prefix => "$logdir/run$run_no");
 }
 
 # wait for the writers; return (transactions, max latency in ms)
 sub finish_writers
 {
 	my ($w, $label) = @_;
-	$w->{h}->finish;
-	my $rc = $w->{h}->result(0);
-	my $out = ${ $w->{out} };
-	my $err = ${ $w->{err} };
-	is($rc, 0, "$label: pgbench exited cleanly") or diag("$out\n$err");
-	my ($n) = $out =~ /number of transactions actually processed: (\d+)/;
-	my ($failed) = $out =~ /number of failed transactions: (\d+)/;
-	$failed //= 0;
-	is($failed, 0, "$label: no failed transactions");
-	unlike($err, qr/ERROR|aborted/, "$label: no errors reported by the writers")
-	  or diag($err);
-	my $max_us = 0;
-	for my $f (glob("$w->{prefix}*"))
-	{
-		open my $lf, '<', $f or die $!;
-		while (<$lf>)
-		{
-			my @c = split;
-			$max_us = $c[2] if $c[2] > $max_us;
-		}
-		close $lf;
-	}
-	return ($n // 0, $max_us / 1000.0);
+	my $r = sa_finish_writers($w);
+	is($r->{rc}, 0, "$label: pgbench exited cleanly") or diag("$r->{out}\n$r->{err}");
+	is($r->{failed}, 0, "$label: no failed transactions");
+	unlike($r->{err}, qr/ERROR|aborted/, "$label: no errors reported by the writers")
+	  or diag($r->{err});
+	return ($r->{processed}, $r->{max_ms});
 }
 
 # --- the conversion under load ---

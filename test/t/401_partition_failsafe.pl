@@ -7,15 +7,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 use IPC::Run;
 
-my $node = PostgreSQL::Test::Cluster->new('failsafe');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
-});
-$node->start;
+my $node = sa_node('failsafe');
 my $db = 'postgres';
 $node->safe_psql($db, 'CREATE EXTENSION scale_advisor');
 

@@ -34,20 +34,15 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
-use SaWait;
+use SaTest;
 use SaSession;
 
 my $t_start = time;
-my $node = PostgreSQL::Test::Cluster->new('pt_faults');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('pt_faults', conf => q{
 restart_after_crash = on
 autovacuum = off
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, q{
 CREATE EXTENSION scale_advisor;

@@ -29,20 +29,15 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
-use SaWait;
+use SaTest;
 use SaSession;
 
 my $t_start = time;
-my $node = PostgreSQL::Test::Cluster->new('pm_faults');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('pm_faults', conf => q{
 restart_after_crash = on
 autovacuum = off
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, q{
 CREATE EXTENSION scale_advisor;
@@ -279,6 +274,33 @@ for my $task (qw(create drop detach archive))
 }
 scenario('create', 'power');
 scenario('archive', 'power');
+
+# _pm_drop_if_empty reports a failed drop, but a cancel (here a
+# statement_timeout while DROP TABLE waits for a lock another session
+# holds) stops it with the cancel's error: it used to come back as a failed
+# drop, and the run went on as if nobody had asked it to stop.
+{
+	$node->safe_psql('postgres', 'CREATE TABLE drop_me_later (i int)');
+	my $holder = open_session($node, 'postgres', 'holder');
+	send_sql($holder, "BEGIN; LOCK TABLE drop_me_later IN ACCESS SHARE MODE;\n\\echo holder-holds\n");
+	session_wait_output($holder, qr/holder-holds/) or die 'holder did not get its lock';
+	my ($ret, $out, $err) = $node->psql('postgres',
+		q{SET statement_timeout = '300ms'; SELECT ok, message FROM scale_advisor._pm_drop_if_empty('public.drop_me_later', '60s')});
+	isnt($ret, 0, '_pm_drop_if_empty: a cancel while the drop waits is an error');
+	like($err, qr/canceling statement due to statement timeout/, '_pm_drop_if_empty: ... the cancel\'s');
+	is($out, '', '_pm_drop_if_empty: ... not a row saying the drop failed');
+	close_session($holder);
+	is($node->safe_psql('postgres', q{SELECT to_regclass('public.drop_me_later') IS NOT NULL}), 't',
+		'_pm_drop_if_empty: the table is still there');
+	# without the cancel, a lock timeout is reported as a failed drop
+	$holder = open_session($node, 'postgres', 'holder');
+	send_sql($holder, "BEGIN; LOCK TABLE drop_me_later IN ACCESS SHARE MODE;\n\\echo holder-holds\n");
+	session_wait_output($holder, qr/holder-holds/) or die 'holder did not get its lock';
+	like($node->safe_psql('postgres', q{SELECT ok || ' ' || message FROM scale_advisor._pm_drop_if_empty('public.drop_me_later', '200ms')}),
+		qr/^false .*dropping it failed: .*lock timeout/, '_pm_drop_if_empty: a lock timeout is a failed drop, reported');
+	close_session($holder);
+	$node->safe_psql('postgres', 'DROP TABLE drop_me_later');
+}
 
 my $log = slurp_file($node->logfile);
 unlike($log, qr/TRAP|PANIC|server process .* was terminated by signal (?!9)/, 'no assertion failure and no crash but the kills');

@@ -14,16 +14,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('policy_partitioned');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('policy_partitioned', conf => q{
 autovacuum = off
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $db = 'postgres';
 $node->safe_psql($db, q{
 CREATE EXTENSION scale_advisor;

@@ -122,7 +122,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.regressions'
 	'0', 'no regression once the baseline is as slow');
 
 # --- capacity: busy time measured between snapshots (of an idle server)
-$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+$node->safe_psql('postgres', 'SELECT scale_advisor.history_reset()');
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
 sleep 1;
 $node->safe_psql('postgres', 'SELECT scale_advisor.snapshot()');
@@ -185,33 +185,52 @@ $node->safe_psql('postgres', "SELECT pg_drop_replication_slot('forgotten')");
 is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert = 'replication_slot_retained_wal'"),
 	'0', 'slot alert gone with the slot');
 
-# --- archive maintenance (when the archiving part is installed)
-SKIP:
-{
-	skip 'archive policies not installed', 3
-	  unless $node->safe_psql('postgres', "SELECT scale_advisor._has_col('archive_runs', 'status')") eq 't';
-	$node->safe_psql('postgres', q{
-		CREATE TABLE events (id int, at timestamptz);
-		INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than) VALUES ('public.events', 'at', '30 days')});
-	is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_overdue'"),
-		'warning', 'archive policy that never ran is overdue');
-	$node->safe_psql('postgres', q{
-		INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status)
-		VALUES ('archive', 'public.events', true, now() - interval '1 minute', now(), 'done')});
-	is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert LIKE 'archive_maintenance%'"),
-		'0', 'no archive alert after a run that succeeded');
-	$node->safe_psql('postgres', q{
-		INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
-		VALUES ('archive', 'public.events', true, now(), now(), 'failed', 'lock timeout')});
-	is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
-		'critical', 'archive run that failed is critical');
-}
+# --- archive maintenance
+$node->safe_psql('postgres', q{
+	CREATE TABLE events (id int, at timestamptz);
+	INSERT INTO scale_advisor.archive_policies (relation, time_column, older_than) VALUES ('public.events', 'at', '30 days')});
+is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_overdue'"),
+	'warning', 'archive policy that never ran is overdue');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status)
+	VALUES ('archive', 'public.events', true, now() - interval '1 minute', now(), 'done')});
+is($node->safe_psql('postgres', "SELECT count(*) FROM scale_advisor.alerts WHERE alert LIKE 'archive_maintenance%'"),
+	'0', 'no archive alert after a run that succeeded');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
+	VALUES ('archive', 'public.events', true, now(), now(), 'failed', 'lock timeout')});
+is($node->safe_psql('postgres', "SELECT severity FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'critical', 'archive run that failed is critical');
+# the failing alerts' value is the runs that failed since the last success
+# (threshold 1), not the hours since it, which is NULL when nothing ever
+# succeeded: the exporter then has no value and the Prometheus rule
+# (value and firing) never fires
+is($node->safe_psql('postgres', "SELECT value || ' ' || threshold FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'1 1', 'failing archive policy: value 1 failed run, threshold 1');
+$node->safe_psql('postgres', q{
+	INSERT INTO scale_advisor.archive_runs (operation, relation, from_policy, started_at, finished_at, status, error)
+	VALUES ('archive', 'public.events', true, now(), now(), 'interrupted', NULL)});
+is($node->safe_psql('postgres', "SELECT value FROM scale_advisor.alerts WHERE alert = 'archive_maintenance_failing'"),
+	'2', 'failing archive policy: value 2 after a second failed run');
+$node->safe_psql('postgres', q{
+	CREATE TABLE pm_failing (id int, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+	INSERT INTO scale_advisor.partition_sets (parent_schema, parent_table, control_column, part_interval)
+	VALUES ('public', 'pm_failing', 'at', '1 day');
+	INSERT INTO scale_advisor.partition_set_state (parent_schema, parent_table, last_started, last_finished,
+		last_error, last_error_at, consecutive_failures)
+	VALUES ('public', 'pm_failing', now(), now(), 'lock timeout', now(), 3)});
+is($node->safe_psql('postgres', "SELECT severity || ' ' || value || ' ' || threshold FROM scale_advisor.alerts WHERE alert = 'partition_maintenance_failing'"),
+	'critical 3 1', 'partition set whose runs never succeeded: failing, value 3 consecutive failures (not NULL)');
+$node->safe_psql('postgres', q{
+	DELETE FROM scale_advisor.partition_set_state WHERE parent_table = 'pm_failing';
+	DELETE FROM scale_advisor.partition_sets WHERE parent_table = 'pm_failing';
+	DROP TABLE pm_failing});
 
 # --- workload script: replay the recorded mix with captured values
 $node->safe_psql('postgres', q{
 	CREATE TABLE accounts (id int PRIMARY KEY, name text, balance numeric);
 	INSERT INTO accounts SELECT g, 'n' || g, g FROM generate_series(1, 1000) g;
-	SELECT scale_advisor.reset_history()});
+	SELECT scale_advisor.history_reset()});
 $node->pgbench('-n -M prepared -t 60', 0, [qr/processed: 60/], [qr/^$/], 'recorded mix',
 	{ 'mix.sql' => q{\set aid random(1, 1000)
 SELECT name FROM accounts WHERE id = :aid;

@@ -11,18 +11,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 
-my $node = PostgreSQL::Test::Cluster->new('sec');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('sec', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
 scale_advisor.n_plus_one_nested = on
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
 
 my $ext_procs = q{

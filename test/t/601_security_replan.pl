@@ -231,7 +231,7 @@ as('app', q{
   CREATE FUNCTION app.trg_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
   CREATE TRIGGER trg_t BEFORE INSERT ON app.trg FOR EACH ROW EXECUTE FUNCTION app.trg_f();
 });
-$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+$node->safe_psql('postgres', 'SELECT scale_advisor.history_reset()');
 
 # (1) a literal sent inline with standard_conforming_strings off holds a
 # quote, then a pgbench meta-command if read with standard strings
@@ -252,7 +252,7 @@ $node->command_ok([ 'pgbench', '-n', '-t', '50', '-f', $file, '-U', 'app', '-h',
 ok(!-e $marker, 'no shell command ran');
 
 # (2) values of bound parameters round-trip exactly
-$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+$node->safe_psql('postgres', 'SELECT scale_advisor.history_reset()');
 my @values = (
 	q{it's "quoted"},
 	q{back\slash \\\\ double \\},

@@ -21,19 +21,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SaTest;
 use Time::HiRes qw(time);
 
-my $node = PostgreSQL::Test::Cluster->new('secviews');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'scale_advisor'
-compute_query_id = on
+my $node = sa_node('secviews', conf => q{
 scale_advisor.track = 'all'
 scale_advisor.plan_sample_rate = 1
 scale_advisor.plan_capture_ms = 0
 scale_advisor.snapshot_interval = 0
 });
-$node->start;
 my $su = $node->safe_psql('postgres', 'SELECT current_user');
 
 $node->safe_psql('postgres', q{
@@ -357,6 +353,25 @@ for my $v (@monitoring)
 }
 ok($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.checklist', extra_params => [ '-U', 'monitor' ]) >= 20,
 	'monitor gets every row of the checklist');
+
+# The functions behind the checklist and the alerts: called directly, they
+# must not give app what the views refuse it (they checked no reader).
+for my $f (qw(_checklist() _alerts() _check_connections() _check_role_timeouts()
+  _check_unused_indexes() _check_regressions() _growth() _regressions()
+  _maintenance_status() _partition_advice()))
+{
+	($rc, $out, $err) = as_role('app', 'postgres', "SELECT count(*) FROM scale_advisor.$f");
+	ok($rc != 0 && $out eq '', "app gets no rows from scale_advisor.$f") or diag("rc $rc out '$out' err $err");
+}
+($rc, $out, $err) = as_role('monitor', 'postgres', 'SELECT count(*) FROM scale_advisor._checklist()');
+ok($rc == 0 && $out >= 20, 'monitor still gets every row from _checklist()') or diag($err);
+($rc, $out, $err) = as_role('stats', 'postgres', 'SELECT count(*) FROM scale_advisor._check_connections()');
+ok($rc == 0 && $out >= 1, 'a pg_read_all_stats member runs a check function') or diag($err);
+note('zero-argument set-returning functions of the extension that app may execute: ' .
+	$node->safe_psql('postgres', q{
+SELECT string_agg(p.proname, ', ' ORDER BY p.proname) FROM pg_proc p
+ WHERE p.pronamespace = 'scale_advisor'::regnamespace AND p.proretset
+   AND p.pronargs = p.pronargdefaults AND has_function_privilege('app', p.oid, 'EXECUTE')}));
 
 # The checklist counts index advice, which plans captured statements again:
 # app's immutable function, folded by the planner, must never run as the

@@ -147,7 +147,7 @@ like($su, qr/left out: .*app\.f_idx/, 'the write into the table with app\'s inde
 # --- (4) built-in functions that run SQL given as text, or change the
 # session: the replayed statement calls only built-ins, pgbench run as the
 # superuser runs app's code
-$node->safe_psql('postgres', 'SELECT scale_advisor.reset_history()');
+$node->safe_psql('postgres', 'SELECT scale_advisor.history_reset()');
 as('app', q{
   CREATE FUNCTION app.lower(text) RETURNS text LANGUAGE plpgsql VOLATILE
     AS $$ BEGIN PERFORM app.boom('search_path'); RETURN $1; END $$;

@@ -141,7 +141,7 @@ my @refused = (
 	[ 'n_plus_one_unignore()', "SELECT scale_advisor.n_plus_one_unignore($np_id)" ],
 	[ 'set_threshold()', q{SELECT scale_advisor.set_threshold('slow_statement_ms', 50)} ],
 	[ 'snapshot()', q{SELECT scale_advisor.snapshot()} ],
-	[ 'reset_history()', q{SELECT scale_advisor.reset_history()} ],
+	[ 'history_reset()', q{SELECT scale_advisor.history_reset()} ],
 	[ '_archive_vacuum()', q{SELECT scale_advisor._archive_vacuum('events')} ],
 );
 for my $r (@refused)

@@ -28,8 +28,9 @@ use POSIX qw(mkfifo);
 use Fcntl qw(O_RDONLY O_NONBLOCK F_GETFL F_SETFL);
 use Digest::MD5;
 use Encode qw(encode_utf8);
-use Time::HiRes qw(usleep time);
+use Time::HiRes qw(time);
 use SaTest;
+use SaSession qw(open_session send_sql close_session);
 
 my $tmp = $PostgreSQL::Test::Utils::tmp_check;
 my $t_start = time;
@@ -48,43 +49,6 @@ CREATE TABLE r (a int PRIMARY KEY, b text);
 INSERT INTO r SELECT g, 'x' || g FROM generate_series(1, 1000) g;
 ANALYZE r;
 });
-
-# a psql session on stdin, with its backend's pid
-sub open_session
-{
-	my ($appname) = @_;
-	my %s = (in => '', out => '', err => '');
-	$s{h} = IPC::Run::start(
-		[
-			'psql', '-XAtq', '-d',
-			$node->connstr('postgres') . ' application_name=' . ($appname // 'faults'),
-			'-f', '-'
-		],
-		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err});
-	$s{in} .= "SELECT 'pid=' || pg_backend_pid();\n";
-	$s{h}->pump until $s{out} =~ /^pid=(\d+)$/m;
-	$s{pid} = $1;
-	$s{out} = '';
-	return \%s;
-}
-
-sub send_sql
-{
-	my ($s, $sql) = @_;
-	$s->{in} .= $sql;
-	while (length $s->{in})
-	{
-		$s->{h}->pump_nb;
-		usleep(5_000);
-	}
-}
-
-sub close_session
-{
-	my ($s) = @_;
-	$s->{in} .= "\\q\n";
-	eval { $s->{h}->finish; };
-}
 
 # wait until a crash restart is over: the log says the server is ready
 # again after the given offset
@@ -167,7 +131,7 @@ SKIP:
 		marker(1);
 		my $before = marker_calls();
 
-		my $s = open_session();
+		my $s = open_session($node, 'postgres');
 		my $ready = "$tmp/gdb_ready_$n";
 		unlink $ready;
 		my ($gin, $gout, $gerr) = ('', '', '');
@@ -188,11 +152,8 @@ SKIP:
 			'<', \$gin, '>', \$gout, '2>', \$gerr,
 			IPC::Run::timeout(120));
 		# gdb has set the breakpoint and let the backend go on
-		until (-e $ready)
-		{
-			$g->pump_nb;
-			usleep(10_000);
-		}
+		sa_poll(sub { $g->pump_nb; return -e $ready; })
+		  or die "$n. gdb never set its breakpoint:\n$gout\n$gerr";
 		send_sql($s, "$trigger\n\\echo END\n");
 		my $killed = eval { $g->finish; 1 };
 		$g->kill_kill unless $killed;
@@ -214,7 +175,7 @@ SELECT ($marker_sql) || '|' || (SELECT count(*) > 0 FROM scale_advisor.query_sta
 
 	# kill -9 a backend sleeping in pg_sleep
 	my $crash_sleeper = sub {
-		my $s = open_session();
+		my $s = open_session($node, 'postgres');
 		send_sql($s, "SELECT pg_sleep(60);\n");
 		$node->poll_query_until('postgres',
 			"SELECT true FROM pg_stat_activity WHERE pid = $s->{pid} AND wait_event = 'PgSleep'")
@@ -276,10 +237,10 @@ my $snap_state = q{SELECT (SELECT count(*) FROM scale_advisor.snapshots) || '|' 
 	(SELECT count(*) FROM scale_advisor.snapshot_tables)};
 my $snap_before = $node->safe_psql('postgres', $snap_state);
 {
-	my $locker = open_session('locker');
+	my $locker = open_session($node, 'postgres', 'locker');
 	send_sql($locker, "BEGIN;\nLOCK TABLE scale_advisor.snapshot_tables IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n");
 	$locker->{h}->pump until $locker->{out} =~ /locked/;
-	my $snap = open_session('snap');
+	my $snap = open_session($node, 'postgres', 'snap');
 	send_sql($snap, "SELECT scale_advisor.snapshot();\n");
 	sa_wait_blocked($node, $snap->{pid}, q{relation = 'scale_advisor.snapshot_tables'::regclass});
 	my $nchildren = sa_kill_server($node);
@@ -323,10 +284,10 @@ SELECT (SELECT count(*) FROM ev) + (SELECT count(*) FROM ev_archive) || '|' ||
 	(SELECT coalesce(sum(id), 0) FROM ev) + (SELECT coalesce(sum(id), 0) FROM ev_archive) || '|' ||
 	(SELECT count(*) FROM ev JOIN ev_archive USING (id))};
 {
-	my $gate = open_session('gate');
+	my $gate = open_session($node, 'postgres', 'gate');
 	send_sql($gate, "SELECT pg_advisory_lock(4242);\n\\echo locked\n");
 	$gate->{h}->pump until $gate->{out} =~ /locked/;
-	my $arch = open_session('archiver');
+	my $arch = open_session($node, 'postgres', 'archiver');
 	send_sql($arch,
 		"CALL scale_advisor.archive('ev', 'created_at', '1 day', batch_size => 1000);\n");
 	sa_wait_blocked($node, $arch->{pid}, q{locktype = 'advisory' AND objid = 4242});
@@ -387,10 +348,10 @@ SELECT (SELECT count(*) FROM pt) || '|' || (SELECT sum(id) FROM pt) || '|' ||
 		  AND d.created_at >= (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\)'))[1]::timestamptz
 		  AND d.created_at < (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz))};
 {
-	my $gate = open_session('gate');
+	my $gate = open_session($node, 'postgres', 'gate');
 	send_sql($gate, "SELECT pg_advisory_lock(4243);\n\\echo locked\n");
 	$gate->{h}->pump until $gate->{out} =~ /locked/;
-	my $maint = open_session('maintenance');
+	my $maint = open_session($node, 'postgres', 'maintenance');
 	send_sql($maint, "CALL scale_advisor.maintain_partitions('pt');\n");
 	sa_wait_blocked($node, $maint->{pid}, q{locktype = 'advisory' AND objid = 4243});
 	my $mid = $node->safe_psql('postgres', $pt_parts);
@@ -551,14 +512,14 @@ $small->safe_psql('postgres', q{ALTER SYSTEM SET scale_advisor.save_interval = 1
 sysopen(my $fifo, $stat_tmp, O_RDONLY | O_NONBLOCK) or die "open fifo: $!";
 # wait until the pipe is full (64 kB: the file is about 140 kB)
 my $queued = 0;
-for (1 .. 600)
-{
-	my $buf = pack('L', 0);
-	ioctl($fifo, 0x541B, $buf);    # FIONREAD
-	$queued = unpack('L', $buf);
-	last if $queued >= 65536;
-	usleep(50_000);
-}
+sa_poll(
+	sub {
+		my $buf = pack('L', 0);
+		ioctl($fifo, 0x541B, $buf);    # FIONREAD
+		$queued = unpack('L', $buf);
+		return $queued >= 65536;
+	},
+	30);
 ok($queued >= 65536, "the saver is stuck writing ($queued bytes in the pipe)");
 my ($nout, $nerr) = ('', '');
 my $t0 = time;

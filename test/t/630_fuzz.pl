@@ -9,8 +9,8 @@
 #  2. The text parsers written in SQL: partition intervals, retention and
 #     historical_until (partition_table_plan, _pt_check_interval, _pt_to_num,
 #     _pt_slot, _pt_add, _pt_suffix, _pt_unquote, _pt_name), durations
-#     (_guc_ms), thresholds (set_threshold, _t), names (_has, _has_col,
-#     _role_setting, _short), application names (n_plus_one_ignore_application).
+#     (_guc_ms), thresholds (set_threshold, _t), names
+#     (_role_setting, _short), application names (n_plus_one_ignore_application).
 #  3. The statement normalizer (src/normalize.c), whose input is any SQL a
 #     user runs: generated statements full of constants of every lexical
 #     form (numbers, negative numbers, strings with quotes, E'', U&'', dollar
@@ -373,8 +373,6 @@ my @targets = (
 	[ q{SELECT * FROM scale_advisor.partition_table_plan('fz.pti', 'id', $1, 4, $2, $3, NULL, true, '1s', 5, $4)},
 		'iv', 'iv', 'name', 'iv' ],
 	[ 'SELECT scale_advisor._short($1)', 'iv' ],
-	[ 'SELECT scale_advisor._has($1)', 'name' ],
-	[ 'SELECT scale_advisor._has_col($1, $2)', 'name', 'name' ],
 	[ 'SELECT scale_advisor._role_setting(10, $1)', 'name' ],
 );
 my %seeds = (iv => \@iv_seeds, kind => \@kind_seeds, type => \@type_seeds, name => \@name_seeds);

@@ -1,20 +1,19 @@
 # test/t/SaSession.pm -- background psql sessions and crashes for the
-# failure-injection tests (402, 403).
+# failure-injection tests (402, 403, 620).
 #
 # A session is a psql reading SQL from a pipe, so a test can leave a
 # statement waiting on a lock and go on; its backend's pid is known, to
 # cancel or kill it.  kill_backend is kill -9 of one backend (the postmaster
 # then restarts every process: a crash restart); kill_server kills the
-# postmaster and every child at once (a power cut) and starts the server
-# again.
+# postmaster and every child at once (a power cut, SaTest's sa_kill_server)
+# and starts the server again.
 package SaSession;
 use strict;
 use warnings;
 use Exporter 'import';
 use IPC::Run;
-use Time::HiRes qw(usleep time);
 use PostgreSQL::Test::Utils;
-use SaWait;
+use SaTest;
 
 our @EXPORT = qw(open_session send_sql session_wait_output close_session
   wait_session_blocked kill_backend kill_server);
@@ -43,26 +42,24 @@ sub send_sql
 {
 	my ($s, $sql) = @_;
 	$s->{in} .= $sql;
-	while (length $s->{in})
-	{
-		last unless $s->{h}->pumpable;
-		$s->{h}->pump_nb;
-		usleep(5_000);
-	}
+	sa_poll(
+		sub {
+			return 1 if !length $s->{in} || !$s->{h}->pumpable;
+			$s->{h}->pump_nb;
+			return 0;
+		}) or die "psql session $s->{pid} never read its input";
 }
 
 # wait until the session's output matches re (or it ends); true on a match
 sub session_wait_output
 {
 	my ($s, $re) = @_;
-	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
-	while (time < $deadline)
-	{
-		return 1 if $s->{out} =~ $re;
-		last unless $s->{h}->pumpable;
-		eval { $s->{h}->pump_nb; };
-		usleep(20_000);
-	}
+	sa_poll(
+		sub {
+			return 1 if $s->{out} =~ $re || !$s->{h}->pumpable;
+			eval { $s->{h}->pump_nb; };
+			return 0;
+		});
 	return $s->{out} =~ $re;
 }
 
@@ -81,9 +78,7 @@ sub close_session
 sub wait_session_blocked
 {
 	my ($s, $what) = @_;
-	$s->{node}->poll_query_until('postgres',
-		"SELECT true FROM pg_locks WHERE pid = $s->{pid} AND NOT granted AND $what")
-	  or die "session $s->{pid} never blocked on $what";
+	sa_wait_blocked($s->{node}, $s->{pid}, $what);
 }
 
 # kill -9 of one backend; returns when the crash restart is over
@@ -97,40 +92,11 @@ sub kill_backend
 	sa_wait_back($node) or die 'server did not come back';
 }
 
-# wait until every pid has exited (or is a zombie)
-sub wait_gone
-{
-	my @pids = @_;
-	my $deadline = time + 60;
-	for my $pid (@pids)
-	{
-		while (kill(0, $pid) && time < $deadline)
-		{
-			my $state = '';
-			if (open(my $fh, '<', "/proc/$pid/stat"))
-			{
-				my $line = <$fh>;
-				close $fh;
-				$state = (split / /, $line)[2] // '';
-			}
-			last if $state eq 'Z';
-			usleep(20_000);
-		}
-	}
-}
-
 # a power cut: the postmaster and every child die at once; then start
 sub kill_server
 {
 	my ($node) = @_;
-	my $pm = $node->{_pid};
-	my @children = grep { /^\d+$/ } split /\s+/, `ps -o pid= --ppid $pm`;
-	$node->kill9;
-	kill 'KILL', @children;
-	wait_gone($pm, @children);
-	unlink($node->data_dir . '/postmaster.pid',
-		$node->host . '/.s.PGSQL.' . $node->port . '.lock');
-	$node->start;
+	sa_kill_server($node);
 	sa_wait_back($node) or die 'server did not come back';
 }
 

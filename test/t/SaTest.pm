@@ -2,16 +2,18 @@
 #
 # Owns: a node with the extension preloaded (sa_node), waiting for a server
 # that restarts after a crash (sa_wait_back), for processes to go
-# (sa_wait_gone), for a backend to block on a lock (sa_wait_blocked), a
-# power cut (sa_kill_server), psql as another role (sa_as_role,
-# sa_try_as_role, sa_rolsuper), and pgbench writers in the background
-# (sa_start_writers, sa_finish_writers).  Waiting on the server goes through
+# (sa_wait_gone), for a backend to block on a lock (sa_wait_blocked), for
+# any other condition (sa_poll), a power cut (sa_kill_server), psql as
+# another role (sa_as_role, sa_try_as_role, sa_rolsuper), and pgbench
+# writers in the background (sa_start_writers, sa_wait_writers,
+# sa_finish_writers).  Waiting on the server goes through
 # PostgreSQL::Test::Cluster's poll_query_until, whose timeout is
-# PostgreSQL::Test::Utils::timeout_default (PG_TEST_TIMEOUT_DEFAULT).
+# PostgreSQL::Test::Utils::timeout_default (PG_TEST_TIMEOUT_DEFAULT); other
+# waits (sa_poll) have the same bound unless told otherwise.
 #
 # Every function takes the node it works on; none keeps state between
-# calls.  test/t/SaWait.pm re-exports sa_wait_back for the files that
-# still use it.
+# calls.  test/t/SaSession.pm (psql sessions in the background) builds on
+# these.
 package SaTest;
 
 use strict;
@@ -23,8 +25,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(sa_node sa_wait_back sa_wait_gone sa_wait_blocked
-  sa_kill_server sa_as_role sa_try_as_role sa_rolsuper sa_start_writers
-  sa_finish_writers);
+  sa_poll sa_kill_server sa_as_role sa_try_as_role sa_rolsuper
+  sa_start_writers sa_wait_writers sa_finish_writers);
 
 # sa_node(NAME, OPTIONS): a new node, initialised and (unless start => 0)
 # started, with these lines in postgresql.conf:
@@ -105,6 +107,23 @@ sub sa_wait_blocked
 	  or die "session $pid never blocked on $what";
 }
 
+# sa_poll(CODE[, SECONDS]): call CODE every 10 ms until it returns true;
+# returns true then, or false when SECONDS (default timeout_default) have
+# passed first.  For what poll_query_until cannot ask the server: a file,
+# a pipe, an IPC::Run harness to pump.  Callers fail the test on false
+# (ok(...) or "or die").
+sub sa_poll
+{
+	my ($code, $seconds) = @_;
+	my $deadline = time + ($seconds // $PostgreSQL::Test::Utils::timeout_default);
+	while (1)
+	{
+		return 1 if $code->();
+		return 0 if time >= $deadline;
+		usleep(10_000);
+	}
+}
+
 # sa_kill_server(NODE): a power cut.  The postmaster and every child die
 # at once (kill -9); their lock files go, as after a reboot (nobody reaped
 # the postmaster, so its PID may still be taken); then the node starts
@@ -152,8 +171,10 @@ sub sa_rolsuper
 # sa_start_writers(NODE, OPTIONS): pgbench in the background, no vacuum
 # (-n): script => FILE, seconds => S (-T), clients => N (-c, default 2),
 # jobs => N (-j, default 2), db => DB (default postgres), log_prefix =>
-# PREFIX (writes a log of every transaction: --log --log-prefix).  Returns
-# the handle sa_finish_writers takes.
+# PREFIX (writes a log of every transaction: --log --log-prefix).  The
+# writers' sessions have application_name sa_writers (the TAP modules set
+# PGAPPNAME to the test file's name for every client).  Returns the handle
+# sa_finish_writers takes.
 sub sa_start_writers
 {
 	my ($node, %o) = @_;
@@ -163,8 +184,23 @@ sub sa_start_writers
 		'-j', $o{jobs} // 2, '-T', $o{seconds}, '-f', $o{script});
 	push @cmd, '--log', "--log-prefix=$o{log_prefix}" if defined $o{log_prefix};
 	push @cmd, '-h', $node->host, '-p', $node->port, $o{db} // 'postgres';
+	local $ENV{PGAPPNAME} = 'sa_writers';
 	my $h = IPC::Run::start(\@cmd, '>', \$out, '2>', \$err);
 	return { h => $h, out => \$out, err => \$err, prefix => $o{log_prefix} };
+}
+
+# sa_wait_writers(NODE, N[, DB]): wait until N sessions of
+# sa_start_writers' writers are connected to DB (default postgres) and
+# running a statement or between two; dies when they never are.
+sub sa_wait_writers
+{
+	my ($node, $n, $db) = @_;
+	$db //= 'postgres';
+	$node->poll_query_until($db, qq{
+SELECT count(*) >= $n FROM pg_stat_activity
+WHERE application_name = 'sa_writers' AND datname = current_database()
+  AND state IN ('active', 'idle', 'idle in transaction')})
+	  or die "$n writers never connected to $db";
 }
 
 # sa_finish_writers(HANDLE): wait for the writers to end.  Returns a hash

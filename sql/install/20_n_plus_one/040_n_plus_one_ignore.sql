@@ -13,7 +13,7 @@ BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('n_plus_one_ignore()');
 	IF n_plus_one_ignore.queryid IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'queryid must not be null',
 			HINT = 'Pass the queryid shown in scale_advisor.n_plus_one, or use n_plus_one_ignore_application() to ignore an application.';
 	END IF;

@@ -12,7 +12,7 @@ BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('n_plus_one_ignore_application()');
 	IF n_plus_one_ignore_application.application_name IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'application_name must not be null',
 			HINT = 'Pass the application_name shown in scale_advisor.n_plus_one.';
 	END IF;

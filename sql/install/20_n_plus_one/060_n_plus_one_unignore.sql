@@ -15,7 +15,7 @@ BEGIN
 	PERFORM @extschema@._require_primary('n_plus_one_unignore()');
 	IF n_plus_one_unignore.queryid IS NULL
 	   AND n_plus_one_unignore.application_name IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'queryid and application_name must not both be null',
 			HINT = 'Pass the queryid, the application_name, or both, as given to n_plus_one_ignore.';
 	END IF;

@@ -6,13 +6,14 @@
 -- least five minutes old) to the counters now, so that a bulk load before
 -- the window does not count.  rows_per_day: the slope of the live rows over
 -- the snapshots of the last growth_window_days, NULL until they span an
--- hour (as the growth view).  Tables with no such snapshot, or whose
--- counters went back since (a statistics reset, a crash), have no row.
--- These are the figures pg_stat_user_tables shows every role; the function
--- reads the extension's snapshot tables as their owner and returns nothing
--- else, so any role may run it (index_advice runs it for its reader).  It
--- waits at most a second for a lock on them; index_advice then goes on
--- with the statistics' rates.
+-- hour (as the growth view).  Tables with no such snapshot of this
+-- database, or whose counters went back since (a statistics reset, a
+-- crash), have no row.  The snapshots' history is monitoring data: the
+-- function is not executable by PUBLIC; index_advice (src/advice_model.c)
+-- runs it as its owner, only for the tables whose history its reader may
+-- see (every table for a reader of all statistics, else the tables whose
+-- owner's privileges it has).  It waits at most a second for a lock on
+-- them; index_advice then goes on with the statistics' rates.
 CREATE FUNCTION @extschema@._index_table_activity(
     relids pg_catalog.oid[], window_s double precision,
     OUT relid pg_catalog.oid, OUT seconds double precision,
@@ -20,7 +21,7 @@ CREATE FUNCTION @extschema@._index_table_activity(
     OUT hot_per_s double precision, OUT del_per_s double precision,
     OUT rows_per_day double precision)
 RETURNS SETOF record
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET lock_timeout = '1s'
 AS $$
@@ -48,6 +49,7 @@ BEGIN
 		FROM @extschema@.snapshot_tables t
 		JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
 		WHERE t.relid = ANY ($1)
+		  AND n.dbid = @extschema@._current_dbid()
 		  AND t.n_tup_ins IS NOT NULL
 		  AND n.taken_at <= pg_catalog.now() - interval '5 minutes'
 		ORDER BY t.relid, (n.taken_at <= $2) DESC,
@@ -60,6 +62,7 @@ BEGIN
 			  FROM @extschema@.snapshot_tables t
 			  JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
 			  WHERE t.relid = ANY ($1) AND n.taken_at >= $3
+				AND n.dbid = @extschema@._current_dbid()
 			  UNION ALL
 			  SELECT c.relid, EXTRACT(epoch FROM pg_catalog.now())::float8, c.n_live_tup::float8
 			  FROM cur c) p
@@ -83,3 +86,4 @@ BEGIN
 	USING relids, v_cut, v_from;
 END
 $$;
+REVOKE ALL ON FUNCTION @extschema@._index_table_activity(pg_catalog.oid[], double precision) FROM PUBLIC;

@@ -6,12 +6,14 @@
 -- constraint (primary key, unique, exclusion) are left out: they are needed
 -- even when no query reads them; so are the indexes of the extension's own
 -- tables (and of any extension's), and those of archive tables
--- (_archive_tables()).
+-- (_archive_tables()).  Worst first: the largest (what dropping them gives
+-- back, and what every write to their table maintains).
 CREATE VIEW @extschema@.unused_indexes AS
 SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
-       @extschema@._relation_size_nowait(i.indexrelid, true) AS index_size_bytes,
+       sz.bytes AS index_size_bytes,
+       pg_catalog.pg_size_pretty(sz.bytes) AS index_size,
        pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
@@ -26,6 +28,7 @@ SELECT n.nspname AS schema_name,
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL (SELECT @extschema@._relation_size_nowait(i.indexrelid, true) AS bytes) sz
  WHERE @extschema@._require_loaded()
    AND @extschema@._require_stats_reader('scale_advisor.unused_indexes')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', '@extschema@')
@@ -40,6 +43,8 @@ SELECT n.nspname AS schema_name,
                     WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                       AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype = 'e')
    AND c.oid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT @extschema@._archive_tables()))
-   AND pg_catalog.pg_stat_get_numscans(i.indexrelid) = 0;
+   AND pg_catalog.pg_stat_get_numscans(i.indexrelid) = 0
+ ORDER BY index_size_bytes DESC NULLS LAST, table_writes DESC,
+          c.oid::pg_catalog.regclass::pg_catalog.text, i.indexrelid::pg_catalog.regclass::pg_catalog.text;
 
 GRANT SELECT ON @extschema@.unused_indexes TO PUBLIC;

@@ -24,7 +24,7 @@ BEGIN
 		 pg_attribute a
 	WHERE a.attrelid = rel AND a.attnum = c.attnum;
 	IF k IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '55000',
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('table %s has no primary key', rel),
 			HINT = 'Archiving needs a primary key (or a unique index on NOT NULL columns) to move every row exactly once; add one, for example ALTER TABLE ... ADD PRIMARY KEY (id).';
 	END IF;

@@ -39,7 +39,7 @@ BEGIN
 							WHERE m.attrelid = main AND m.attname = a.attname
 							  AND m.attnum > 0 AND NOT m.attisdropped)) x;
 	IF problems IS NOT NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '42804',
+		RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
 			MESSAGE = format('archive table %s does not match table %s', arch, main),
 			DETAIL = problems || '.',
 			HINT = 'The archive needs every column of the table, with the same types.';

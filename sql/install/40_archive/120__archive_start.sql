@@ -60,32 +60,32 @@ BEGIN
 
 	-- arguments
 	IF p_relation IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL';
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation must not be NULL';
 	END IF;
 	IF p_time_column IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'time_column must not be NULL';
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'time_column must not be NULL';
 	END IF;
 	IF p_from IS NULL OR p_to IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = CASE p_operation WHEN 'archive' THEN 'older_than must not be NULL'
 						ELSE 'since and before must not be NULL' END;
 	END IF;
 	IF p_from > p_to THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = CASE p_operation WHEN 'archive' THEN 'older_than must not be negative'
 						ELSE 'since must not be later than before' END;
 	END IF;
 	IF p_batch_size IS NULL OR p_batch_size <= 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('batch_size must be a positive number, not %s', coalesce(p_batch_size::text, 'NULL'));
 	END IF;
 	IF p_max_batches <= 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('max_batches must be a positive number or NULL, not %s', p_max_batches);
 	END IF;
 	PERFORM @extschema@._archive_check_timing(p_max_duration, p_pause, p_lock_timeout);
 	IF p_dry_run IS NULL OR p_verbose IS NULL OR p_vacuum IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'dry_run, verbose and vacuum must not be NULL';
 	END IF;
 
@@ -94,7 +94,7 @@ BEGIN
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.oid = p_relation;
 	IF rel_kind IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '42P01',
+		RAISE EXCEPTION USING ERRCODE = 'undefined_table',
 			MESSAGE = format('relation with OID %s does not exist', p_relation::oid);
 	END IF;
 	-- the work runs as the owner: only the owner's equals may start it
@@ -105,12 +105,12 @@ BEGIN
 			HINT = format('Run it as the owner of the table, or GRANT %s TO %s.', owner, current_user::regrole);
 	END IF;
 	IF rel_kind = 'p' THEN
-		RAISE EXCEPTION USING ERRCODE = '42809',
+		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
 			MESSAGE = format('%s is a partitioned table', p_relation),
 			HINT = 'Archive its partitions one by one, or detach and drop whole old partitions.';
 	END IF;
 	IF rel_kind <> 'r' THEN
-		RAISE EXCEPTION USING ERRCODE = '42809',
+		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
 			MESSAGE = format('%s is not a table', p_relation);
 	END IF;
 	SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) AS typ INTO tcol
@@ -118,11 +118,11 @@ BEGIN
 	WHERE a.attrelid = p_relation AND a.attname = p_time_column
 	  AND a.attnum > 0 AND NOT a.attisdropped;
 	IF tcol.attname IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '42703',
+		RAISE EXCEPTION USING ERRCODE = 'undefined_column',
 			MESSAGE = format('column %I of relation %s does not exist', p_time_column, p_relation);
 	END IF;
 	IF tcol.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
-		RAISE EXCEPTION USING ERRCODE = '42804',
+		RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
 			MESSAGE = format('column %I of relation %s is of type %s, not a timestamp or date',
 							 p_time_column, p_relation, tcol.typ),
 			HINT = 'The time column must be of type timestamp with time zone, timestamp or date.';
@@ -134,13 +134,13 @@ BEGIN
 		IF p_operation = 'unarchive' THEN
 			other := to_regclass(format('%I.%I', rel_ns, rel_name || '_archive'));
 			IF other IS NULL THEN
-				RAISE EXCEPTION USING ERRCODE = '42P01',
+				RAISE EXCEPTION USING ERRCODE = 'undefined_table',
 					MESSAGE = format('archive table %s does not exist', format('%I.%I', rel_ns, rel_name || '_archive')),
 					HINT = 'Name the archive table with archive => ''...''.';
 			END IF;
 		ELSE
 			IF octet_length(rel_name || '_archive') > 63 THEN
-				RAISE EXCEPTION USING ERRCODE = '42622',
+				RAISE EXCEPTION USING ERRCODE = 'name_too_long',
 					MESSAGE = format('default archive table name for %s would be longer than 63 bytes', p_relation),
 					HINT = 'Create an archive table and name it with target => ''...''.';
 			END IF;
@@ -153,7 +153,7 @@ BEGIN
 						   (SELECT string_agg(quote_ident(k), ', ') FROM unnest(key) k)),
 					format('CREATE INDEX ON %s (%I)', other_name, p_time_column)];
 				IF NOT has_schema_privilege(owner, rel_ns, 'CREATE') THEN
-					RAISE EXCEPTION USING ERRCODE = '42501',
+					RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 						MESSAGE = format('permission denied to create archive table %s', other_name),
 						HINT = format('The first run creates the archive table as the owner of the table (%s), who needs CREATE on the schema; or create it as %s and name it with target => ''...''.', owner, owner);
 				END IF;
@@ -164,7 +164,7 @@ BEGIN
 		SELECT c.relkind, c.relowner INTO other_kind, other_owner FROM pg_class c WHERE c.oid = other;
 		other_name := other::text;
 		IF other = p_relation THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 				MESSAGE = 'a table cannot be its own archive';
 		END IF;
 		-- rows go only where their owner keeps them
@@ -190,16 +190,16 @@ BEGIN
 			END IF;
 		END IF;
 		IF p_operation = 'archive' AND other_kind NOT IN ('r', 'p', 'f') THEN
-			RAISE EXCEPTION USING ERRCODE = '42809',
+			RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
 				MESSAGE = format('target %s is not a table or foreign table', other);
 		END IF;
 		IF p_operation = 'unarchive' AND other_kind = 'f' THEN
-			RAISE EXCEPTION USING ERRCODE = '0A000',
+			RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
 				MESSAGE = format('cannot unarchive from foreign table %s', other),
 				HINT = 'Without two-phase commit the remote delete would commit before the local insert; copy the rows back with INSERT ... SELECT and delete them remotely afterwards.';
 		END IF;
 		IF p_operation = 'unarchive' AND other_kind <> 'r' THEN
-			RAISE EXCEPTION USING ERRCODE = '42809',
+			RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
 				MESSAGE = format('archive %s is not a table', other);
 		END IF;
 		cols := @extschema@._archive_columns(p_relation, other, p_operation);
@@ -214,7 +214,7 @@ BEGIN
 					   FROM pg_attribute a
 					   WHERE a.attrelid = other AND a.attnum = ANY (i.indkey::int2[]))
 					  <@ key) THEN
-			RAISE EXCEPTION USING ERRCODE = '55000',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 				MESSAGE = format('archive table %s has no unique index on (%s)', other,
 								 array_to_string(key, ', ')),
 				HINT = 'The archive needs the key of the table (or some of its columns) as a primary key or unique index, so that a batch can never be copied twice.';
@@ -235,17 +235,17 @@ BEGIN
 	-- revoked some of its own)
 	IF NOT has_table_privilege(owner, src, 'SELECT') OR NOT has_table_privilege(owner, src, 'DELETE')
 	   OR NOT has_table_privilege(owner, src, 'UPDATE') THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = format('permission denied to move rows out of %s', src),
 			HINT = format('Archiving runs as the owner of the table (%s), who needs SELECT, UPDATE (to lock rows) and DELETE on the table the rows leave.', owner);
 	END IF;
 	IF dst IS NOT NULL AND NOT has_table_privilege(owner, dst, 'INSERT') THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = format('permission denied to insert into %s', dst),
 			HINT = format('Archiving runs as the owner of the table (%s), who needs INSERT on the table the rows go to.', owner);
 	END IF;
 	IF NOT has_table_privilege('@extschema@.archive_runs', 'INSERT, UPDATE, SELECT') THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = 'permission denied for table @extschema@.archive_runs',
 			HINT = 'Grant SELECT, INSERT, UPDATE on @extschema@.archive_runs to the roles that archive.';
 	END IF;
@@ -309,7 +309,7 @@ BEGIN
 		FROM jsonb_array_elements(refs) r
 		WHERE (@extschema@._owner_exec(src, r->>'all', p_from::text, NULL, NULL, p_to::text))::boolean;
 		IF sqls IS NOT NULL THEN
-			RAISE EXCEPTION USING ERRCODE = '23503',
+			RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
 				MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', src),
 				DETAIL = format('Referencing constraints: %s.', sqls),
 				HINT = 'Archive or delete the referencing rows first.';

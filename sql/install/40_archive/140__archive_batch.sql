@@ -62,7 +62,7 @@ BEGIN
 				-- foreign keys point at the table)
 				found_ref := (@extschema@._owner_exec(src, r->>'batch', tids))::boolean;
 				IF found_ref THEN
-					RAISE EXCEPTION USING ERRCODE = '23503',
+					RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
 						MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', plan->>'src'),
 						DETAIL = format('Referencing constraint: %s.', r->>'name'),
 						HINT = 'Archive or delete the referencing rows first.';
@@ -83,7 +83,7 @@ BEGIN
 					keys := @extschema@._owner_exec(src, plan->>'keys_sql', tids) #>> '{}';
 					same := (@extschema@._owner_exec(src, format(plan->>'verify_sql', keys), tids))::bigint;
 					IF same < n THEN
-						RAISE EXCEPTION USING ERRCODE = '23505',
+						RAISE EXCEPTION USING ERRCODE = 'unique_violation',
 							MESSAGE = format('%s rows of %s have a key that %s already holds with different contents',
 											 n - same, plan->>'src', plan->>'dst'),
 							HINT = 'Compare the rows with the same key in both tables and delete the wrong copy; nothing was moved in this batch.';

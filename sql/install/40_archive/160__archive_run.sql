@@ -23,12 +23,12 @@ BEGIN
 	-- a failed start is logged as a run of this operation on this relation:
 	-- without them there is nothing to log
 	IF p_operation IS NULL OR p_operation NOT IN ('archive', 'unarchive') THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('unknown archiving operation %L', p_operation),
 			HINT = 'Use ''archive'' or ''unarchive''.';
 	END IF;
 	IF p_relation IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation must not be NULL';
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation must not be NULL';
 	END IF;
 	BEGIN
 		plan := @extschema@._archive_start(p_operation, p_relation, p_time_column, p_from, p_to,

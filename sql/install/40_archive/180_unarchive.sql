@@ -20,12 +20,31 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
-	IF $11 IS NOT TRUE THEN
+	IF unarchive.dry_run IS NOT TRUE THEN
 		PERFORM @extschema@._require_primary('unarchive()');
 	END IF;
-	-- positional references: some parameter names are SQL keywords
-	CALL @extschema@._archive_run('unarchive', $1, $2, $3, $4, $5, $6, $7, $8,
-		$9, $10, $11, $12, false, false, true, $13, $14, $15);
+	-- (parameters qualified by the procedure's name: some of their names
+	-- are SQL keywords)
+	CALL @extschema@._archive_run(
+		p_operation => 'unarchive',
+		p_relation => unarchive.relation,
+		p_time_column => unarchive.time_column,
+		p_from => unarchive.since,
+		p_to => unarchive.before,
+		p_other => unarchive.archive,
+		p_batch_size => unarchive.batch_size,
+		p_max_batches => unarchive.max_batches,
+		p_max_duration => unarchive.max_duration,
+		p_pause => unarchive.pause,
+		p_lock_timeout => unarchive.lock_timeout,
+		p_dry_run => unarchive.dry_run,
+		p_verbose => unarchive.verbose,
+		p_vacuum => false,
+		p_policy => false,
+		p_raise => true,
+		o_run_id => unarchive.run_id,
+		o_rows => unarchive.rows_moved,
+		o_status => unarchive.status);
 END $$;
 COMMENT ON PROCEDURE @extschema@.unarchive IS
 'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';

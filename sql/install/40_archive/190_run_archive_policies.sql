@@ -114,9 +114,16 @@ BEGIN
 						EXIT;
 					END IF;
 					run := NULL; n := NULL; st := NULL;
-					CALL @extschema@._archive_run('archive', leaf.part, p.time_column,
-						'-infinity', cutoff, tgt, p.batch_size, p.max_batches, budget, p.pause, p.lock_timeout,
-						false, $1, p.vacuum, true, false, run, n, st);
+					CALL @extschema@._archive_run(
+						p_operation => 'archive', p_relation => leaf.part,
+						p_time_column => p.time_column,
+						p_from => '-infinity', p_to => cutoff, p_other => tgt,
+						p_batch_size => p.batch_size, p_max_batches => p.max_batches,
+						p_max_duration => budget, p_pause => p.pause,
+						p_lock_timeout => p.lock_timeout, p_dry_run => false,
+						p_verbose => run_archive_policies.verbose,
+						p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+						o_run_id => run, o_rows => n, o_status => st);
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 					parts := parts OPERATOR(pg_catalog.+) 1;
 					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
@@ -139,7 +146,7 @@ BEGIN
 					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
 					fin, msg)
 			RETURNING r.run_id INTO run;
-			IF $1 OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+			IF run_archive_policies.verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
 				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
 					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
 			END IF;
@@ -147,13 +154,19 @@ BEGIN
 			CONTINUE;
 		END IF;
 		run := NULL; n := NULL; st := NULL;
-		CALL @extschema@._archive_run('archive', rel, p.time_column,
-			'-infinity', pg_catalog.now() - p.older_than, tgt, p.batch_size, p.max_batches,
-			p.max_duration, p.pause, p.lock_timeout, false, $1, p.vacuum, true, false,
-			run, n, st);
+		CALL @extschema@._archive_run(
+			p_operation => 'archive', p_relation => rel,
+			p_time_column => p.time_column,
+			p_from => '-infinity', p_to => pg_catalog.now() - p.older_than,
+			p_other => tgt, p_batch_size => p.batch_size,
+			p_max_batches => p.max_batches, p_max_duration => p.max_duration,
+			p_pause => p.pause, p_lock_timeout => p.lock_timeout,
+			p_dry_run => false, p_verbose => run_archive_policies.verbose,
+			p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+			o_run_id => run, o_rows => n, o_status => st);
 		-- a new transaction (the run committed): pin search_path first
 		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-		IF $1 THEN
+		IF run_archive_policies.verbose THEN
 			RAISE NOTICE '%', pg_catalog.format('archive policy for %s: %s, %s rows moved (run %s)',
 												p.relation, st, n, run);
 		END IF;

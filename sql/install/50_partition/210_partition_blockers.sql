@@ -19,7 +19,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	IF relation IS NULL OR column_name IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'relation and column must not be NULL';
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation and column must not be NULL';
 	END IF;
 	SELECT cl.* INTO c FROM pg_class cl WHERE cl.oid = relation;
 	IF c.relkind NOT IN ('r', 'p') THEN

@@ -58,31 +58,31 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_loaded();
 	IF relation IS NULL OR column_name IS NULL OR part_interval IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'relation, column and interval must not be NULL';
 	END IF;
 	IF default_partition IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'default_partition must not be NULL',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'default_partition must not be NULL',
 			HINT = 'Pass true to keep a default partition for rows outside every range, false for none.';
 	END IF;
 	IF premake IS NULL OR premake < 1 OR premake > 1000 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'premake must be between 1 and 1000';
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'premake must be between 1 and 1000';
 	END IF;
 	PERFORM @extschema@._check_duration('lock_timeout', lock_timeout, interval '1 millisecond', interval '1 minute',
 		false, '500ms', 'While a statement waits for a lock, the application''s statements on the table queue behind it.');
 	IF retries IS NULL OR retries < 0 OR retries > 100 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'retries must be between 0 and 100';
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'retries must be between 0 and 100';
 	END IF;
 	IF retention_action IS NULL OR retention_action NOT IN ('detach', 'drop', 'archive_schema', 'archive') THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid retention_action %L', retention_action),
 			HINT = 'Use detach, drop, archive_schema or archive.';
 	END IF;
 	IF retention_action = 'archive_schema' AND archive_schema IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'retention_action archive_schema needs archive_schema';
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'retention_action archive_schema needs archive_schema';
 	END IF;
 	IF archive_schema IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = archive_schema) THEN
-		RAISE EXCEPTION USING ERRCODE = '3F000', MESSAGE = format('schema %I does not exist', archive_schema);
+		RAISE EXCEPTION USING ERRCODE = 'invalid_schema_name', MESSAGE = format('schema %I does not exist', archive_schema);
 	END IF;
 
 	SELECT cl.*, ns.nspname INTO c
@@ -97,14 +97,14 @@ BEGIN
 	END IF;
 	blockers := ARRAY(SELECT @extschema@.partition_blockers(relation, column_name));
 	IF cardinality(blockers) > 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '55000',
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('cannot partition %s: %s', relation, array_to_string(blockers, '; ')),
 			HINT = 'Nothing was changed.  Remove the blockers listed and call again.';
 	END IF;
 	PERFORM @extschema@._pt_check_interval(v_kind, part_interval);
 	PERFORM @extschema@._pt_check_retention(v_kind, retention, retention_action);
 	IF retention_action = 'archive' AND v_kind <> 'time' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'retention_action archive needs a time partition column';
 	END IF;
 
@@ -121,7 +121,7 @@ BEGIN
 			SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
 			WHERE i.inhparent = relation AND pg_get_expr(p.relpartbound, p.oid) = 'DEFAULT') THEN
 			IF EXISTS (SELECT 1 FROM pg_class cl WHERE cl.relname = dflt AND cl.relnamespace = c.relnamespace) THEN
-				RAISE EXCEPTION USING ERRCODE = '42P07',
+				RAISE EXCEPTION USING ERRCODE = 'duplicate_table',
 					MESSAGE = format('cannot add a default partition to %s: relation %I.%I already exists', relation, c.nspname, dflt),
 					HINT = 'Nothing was changed.  Rename it, or pass default_partition => false.';
 			END IF;
@@ -163,7 +163,7 @@ BEGIN
 	WHERE con.conrelid = relation AND con.conname = 'sa_partition_bound' AND con.contype = 'c';
 	IF conoid IS NOT NULL THEN
 		IF def IS NULL OR def NOT LIKE 'scale_advisor partition boundary: %' THEN
-			RAISE EXCEPTION USING ERRCODE = '55000',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 				MESSAGE = format('%s has a constraint named sa_partition_bound that scale_advisor did not create', relation);
 		END IF;
 		b_lit := substr(def, length('scale_advisor partition boundary: ') + 1);
@@ -192,7 +192,7 @@ BEGIN
 		IF historical_until IS NOT NULL THEN
 			x := @extschema@._pt_to_num(typ, historical_until);
 			IF x <= mx THEN
-				RAISE EXCEPTION USING ERRCODE = '22023',
+				RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 					MESSAGE = format('historical_until %L is not above the largest key the table will hold during the conversion (%s)',
 									 historical_until, @extschema@._pt_from_num(typ, mx));
 			END IF;
@@ -234,7 +234,7 @@ BEGIN
 		FROM generate_series(0, premake - 1) g
 	LOOP
 		IF EXISTS (SELECT 1 FROM pg_class cl WHERE cl.relname = pname AND cl.relnamespace = c.relnamespace) THEN
-			RAISE EXCEPTION USING ERRCODE = '42P07',
+			RAISE EXCEPTION USING ERRCODE = 'duplicate_table',
 				MESSAGE = format('cannot partition %s: relation %I.%I already exists', relation, sch, pname),
 				HINT = 'Nothing was changed.  Rename or drop it and call again.';
 		END IF;
@@ -296,7 +296,7 @@ BEGIN
 			def := format('CREATE %sINDEX %I ON %s USING ', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,
 						  r.idxname, qt);
 			IF left(r.idxdef, length(def)) <> def THEN
-				RAISE EXCEPTION USING ERRCODE = 'XX000',
+				RAISE EXCEPTION USING ERRCODE = 'internal_error',
 					MESSAGE = format('unexpected definition of index %I: %s', r.idxname, r.idxdef);
 			END IF;
 			statement := format('CREATE %sINDEX %I ON %s USING ', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,

@@ -36,7 +36,7 @@ BEGIN
 			IF s LIKE 'LOCK TABLE %' AND locked_at IS NULL THEN
 				locked_at := clock_timestamp();
 				IF fingerprint IS NOT NULL AND @extschema@._pt_fingerprint(relation) <> fingerprint THEN
-					RAISE EXCEPTION USING ERRCODE = '40001',
+					RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
 						MESSAGE = format('%s changed while it was being converted', relation);
 				END IF;
 			END IF;

@@ -61,14 +61,14 @@ DECLARE
 	err_msg pg_catalog.text;
 	holder pg_catalog.text;
 	policy pg_catalog.text;
-	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];
+	retryable pg_catalog.text[] := ARRAY['55P03', '40001', '40P01'];	-- lock_not_available, serialization_failure, deadlock_detected
 BEGIN
 	-- every transaction this procedure opens starts here or after a COMMIT
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	PERFORM @extschema@._require_loaded();
 	-- NULL is not "no": a dry run asked for with a NULL must not convert
 	IF dry_run IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dry_run must not be NULL',
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'dry_run must not be NULL',
 			HINT = 'Pass dry_run => true to see the statements, false to run them.';
 	END IF;
 	-- a dry run only plans: it may run on a standby
@@ -194,7 +194,7 @@ BEGIN
 			-- error rolls back the transaction it is raised in
 			bound_left := false;
 			IF ph OPERATOR(pg_catalog.=) ANY (ARRAY['validate', 'swap'])
-			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN
+			   AND (prepared OR err_code OPERATOR(pg_catalog.=) '23514') THEN	-- check_violation
 				IF nonatomic THEN
 					BEGIN
 						PERFORM @extschema@._pt_undo_bound(relation, lock_timeout, retries);
@@ -209,8 +209,8 @@ BEGIN
 					  AND con.conname OPERATOR(pg_catalog.=) 'sa_partition_bound');
 			END IF;
 			PERFORM @extschema@._archive_unlock(relation);
-			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN
-				RAISE EXCEPTION USING ERRCODE = '23514',
+			IF ph OPERATOR(pg_catalog.=) 'validate' AND err_code OPERATOR(pg_catalog.=) '23514' THEN	-- check_violation
+				RAISE EXCEPTION USING ERRCODE = 'check_violation',
 					MESSAGE = pg_catalog.format('cannot partition %s: some rows have %I NULL or beyond the historical range',
 						relation, column_name),
 					DETAIL = err_msg,

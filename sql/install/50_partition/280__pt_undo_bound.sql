@@ -22,6 +22,7 @@ BEGIN
 		-- the application's statements queue behind it)
 		res := @extschema@._pt_run(ARRAY[format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS sa_partition_bound', relation)],
 								   ARRAY[relation], least(coalesce(lock_timeout, interval '1s'), interval '1s'));
+		-- retried on lock_not_available (55P03) and deadlock_detected (40P01)
 		EXIT WHEN res.ok OR res.err_code IS DISTINCT FROM '55P03' AND res.err_code IS DISTINCT FROM '40P01';
 		PERFORM pg_sleep(least(0.1 * (i + 1), 1.0));
 	END LOOP;

@@ -24,7 +24,7 @@ BEGIN
 	SELECT * INTO s FROM @extschema@.partition_sets ps WHERE ps.parent_schema = sch AND ps.parent_table = tbl;
 	parent := @extschema@._pt_rel(sch, tbl);
 	IF parent IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = format('table %I.%I does not exist', sch, tbl);
+		RAISE EXCEPTION USING ERRCODE = 'undefined_table', MESSAGE = format('table %I.%I does not exist', sch, tbl);
 	END IF;
 	SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
 	WHERE a.attrelid = parent AND a.attname = s.control_column;

@@ -43,7 +43,7 @@ BEGIN
 	BEGIN
 		PERFORM set_config('lock_timeout', (extract(epoch FROM s.lock_timeout) * 1000)::bigint::text, true);
 		IF to_regclass(q) IS NOT NULL THEN
-			RAISE EXCEPTION USING ERRCODE = '42P07',
+			RAISE EXCEPTION USING ERRCODE = 'duplicate_table',
 				MESSAGE = format('relation %s already exists but is not a partition of %s', q, parent);
 		END IF;
 		st := format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)', q, parent);

@@ -14,7 +14,7 @@ BEGIN
 		SELECT 1 FROM @extschema@.partition_sets ps JOIN pg_class c ON c.relname = ps.parent_table
 		JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = ps.parent_schema
 		WHERE c.oid = parent) THEN
-		RAISE EXCEPTION USING ERRCODE = '42704',
+		RAISE EXCEPTION USING ERRCODE = 'undefined_object',
 			MESSAGE = format('%s is not in scale_advisor.partition_sets', parent),
 			HINT = 'Register it with scale_advisor.partition_table.';
 	END IF;

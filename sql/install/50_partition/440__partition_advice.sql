@@ -14,7 +14,7 @@ AS $$
 DECLARE
 	r record;
 	a record;
-	min_bytes bigint := pg_size_bytes(coalesce(current_setting('scale_advisor.partition_advice_min_size', true), '1GB'));
+	min_bytes bigint := @extschema@._t('partition_min_bytes');
 	span numeric;
 	per_part numeric;
 	iv text;
@@ -25,6 +25,7 @@ DECLARE
 	lo text;
 	hi text;
 BEGIN
+	PERFORM @extschema@._require_stats_reader('scale_advisor.partition_advice');
 	FOR r IN
 		SELECT c.oid, @extschema@._relation_size_nowait(c.oid) AS bytes, c.reltuples,
 			   coalesce(st.n_tup_ins, 0) AS ins, coalesce(st.n_tup_upd + st.n_tup_del, 0) AS upd,

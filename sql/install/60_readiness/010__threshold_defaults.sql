@@ -5,7 +5,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 VALUES
-	('slow_statement_ms', 100, 'ms', 'checklist: p95 execution time a statement must stay under'),
+	('slow_statement_ms', 100, 'ms', 'slow_queries, checklist: p95 execution time a statement must stay under (1.0 setting: scale_advisor.slow_query_ms)'),
 	('slow_statement_min_calls', 10, 'calls', 'statements with fewer calls are not judged'),
 	('seq_scan_min_rows', 10000, 'rows', 'checklist: tables this large read mostly by sequential scans need an index'),
 	('cacheable_min_calls', 1000, 'calls', 'checklist: a read repeated this often may be cached'),
@@ -28,7 +28,7 @@ VALUES
 	('cache_hit_pct', 99, '%', 'checklist: buffer cache hit ratio: warn below'),
 	('cache_hit_critical_pct', 90, '%', 'checklist: buffer cache hit ratio: fail below'),
 	('pagination_rows', 1000, 'rows', 'checklist: rows per call of a SELECT without LIMIT'),
-	('partition_min_bytes', 10737418240, 'bytes', 'checklist: tables with a time column larger than this are archiving or partitioning candidates'),
+	('partition_min_bytes', 10737418240, 'bytes', 'checklist, partition_advice: tables larger than this are archiving or partitioning candidates (1.0 setting: scale_advisor.partition_advice_min_size)'),
 	('unused_index_min_bytes', 1048576, 'bytes', 'checklist: unused indexes smaller than this are not reported'),
 	('xid_age_warning', 1000000000, 'xids', 'transaction ID age of the database: warning'),
 	('xid_age_critical', 1500000000, 'xids', 'transaction ID age of the database: critical'),

@@ -1,6 +1,6 @@
 
 CREATE VIEW @extschema@.threshold_settings AS
-SELECT d.name, coalesce(t.value, d.default_value) AS value, d.default_value,
+SELECT d.name, coalesce(t.value, @extschema@._threshold_alias(d.name), d.default_value) AS value, d.default_value,
 	   d.unit, d.description, t.changed_at
 FROM @extschema@._threshold_defaults() d
 LEFT JOIN @extschema@.thresholds t ON t.name = d.name

@@ -9,18 +9,18 @@ BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_primary('set_threshold()');
 	IF p_name IS NULL OR NOT @extschema@._threshold_known(p_name) THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('unknown threshold %L', p_name),
 			HINT = 'SELECT name FROM scale_advisor.threshold_settings lists the thresholds.';
 	END IF;
 	IF p_value IS NULL THEN
 		DELETE FROM @extschema@.thresholds WHERE name = p_name;
 	ELSIF p_value < 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('threshold %s must not be negative', p_name),
 			HINT = 'Use 0 or a positive number.';
 	ELSIF p_value IN ('NaN'::numeric, 'Infinity'::numeric) THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('threshold %s must be a finite number, not %s', p_name, p_value),
 			HINT = 'Use 0 or a positive number.';
 	ELSE

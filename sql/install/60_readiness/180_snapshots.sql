@@ -1,5 +1,8 @@
 
--- History: one row per snapshot, with the database totals.
+-- History: one row per snapshot, with the database totals.  dbid: the
+-- database it was taken in (a database copied with CREATE DATABASE ...
+-- TEMPLATE holds the history of its template, whose tables have the same
+-- OIDs but other counters).
 CREATE TABLE @extschema@.snapshots (
 	snap_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	taken_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -14,7 +17,8 @@ CREATE TABLE @extschema@.snapshots (
 	stmt_exec_ms double precision,
 	-- tables whose size could not be read without waiting for a lock
 	-- another session held (they are missing from snapshot_tables)
-	locked_tables text[]
+	locked_tables text[],
+	dbid pg_catalog.oid DEFAULT @extschema@._current_dbid()
 );
 CREATE INDEX ON @extschema@.snapshots (taken_at);
 

@@ -23,13 +23,11 @@ BEGIN
 	PERFORM @extschema@._require_primary('snapshot()');
 	v_keep := pg_catalog.current_setting('scale_advisor.snapshot_keep')::integer;
 
-	IF @extschema@._has('query_stats') THEN
-		EXECUTE pg_catalog.format(
-			'SELECT sum(calls)::bigint, sum(errors)::bigint, sum(total_exec_ms)::float8 FROM %I.query_stats WHERE dbid = $1',
-			'@extschema@')
-			INTO v_calls, v_errors, v_ms
-			USING (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database());
-	END IF;
+	SELECT sum(q.calls)::bigint, sum(q.errors)::bigint, sum(q.total_exec_ms)::float8
+	INTO v_calls, v_errors, v_ms
+	FROM @extschema@.query_stats q
+	WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
+					WHERE d.datname = pg_catalog.current_database());
 
 	INSERT INTO @extschema@.snapshots (db_bytes, numbackends, active_sessions,
 		active_time_ms, xact_commit, xact_rollback, stmt_calls, stmt_errors, stmt_exec_ms)

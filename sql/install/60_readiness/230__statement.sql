@@ -1,6 +1,6 @@
 
--- The statements of the current database: from the statement store
--- (query_stats) when it is installed, else from the histograms above.
+-- The statements of the current database, from the statement store
+-- (query_stats).
 -- Statements that read scale_advisor's own views (monitoring, this
 -- checklist) are left out: they are not the application's.
 CREATE TYPE @extschema@._statement AS (

@@ -1,8 +1,10 @@
 
 -- What load_factor times today's load needs.  See docs/readiness.md.
+-- readable: current and projected as a person reads them (the byte rows,
+-- through pg_size_pretty), NULL for the others.
 CREATE FUNCTION @extschema@.capacity(load_factor numeric DEFAULT 2)
 RETURNS TABLE (item text, current numeric, projected numeric, unit text,
-			   status text, detail text)
+			   status text, detail text, readable text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -29,12 +31,12 @@ BEGIN
 	PERFORM @extschema@._require_loaded();
 	PERFORM @extschema@._require_stats_reader('scale_advisor.capacity()');
 	IF load_factor IS NULL OR load_factor <= 0 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'load_factor must be a positive number',
 			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
 	END IF;
 	IF load_factor > 1000000 THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('load_factor must be a number up to 1000000, not %s', load_factor),
 			HINT = 'Pass the load to plan for as a multiple of today''s, for example 2 or 3.';
 	END IF;
@@ -101,6 +103,8 @@ BEGIN
 		current := v_db.bytes_now;
 		projected := round(v_db.bytes_now + greatest(coalesce(v_db.bytes_per_day, 0), 0) * load_factor * v_n);
 		unit := 'bytes';
+		readable := pg_catalog.format('%s -> %s', pg_catalog.pg_size_pretty(current),
+									  pg_catalog.pg_size_pretty(projected));
 		status := CASE WHEN v_db.bytes_per_day IS NULL THEN 'warn'
 					   WHEN v_dblimit > 0 AND projected > v_dblimit THEN 'fail'
 					   ELSE 'pass' END;
@@ -126,6 +130,7 @@ BEGIN
 		current := round(r.p95_ms::numeric, 2);
 		projected := round(r.p95_ms::numeric * v_infl, 2);
 		unit := 'ms p95';
+		readable := NULL;
 		status := CASE WHEN v_infl IS NULL OR r.p95_ms * v_infl >= v_target THEN 'fail'
 					   WHEN r.p95_ms * v_infl >= v_target * 0.5 THEN 'warn' ELSE 'pass' END;
 		detail := @extschema@._cut(r.query, 120);

@@ -20,6 +20,7 @@ DECLARE
 	r record;
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.alerts');
 
 	-- p95 and slow executions in the window, of the statements the rule of
 	-- slow statements judges (_is_slow: application statements, run at
@@ -61,37 +62,36 @@ BEGIN
 	END LOOP;
 
 	-- error rate: failed statements (statement store) in the window
-	IF @extschema@._has('query_stats') THEN
-		EXECUTE pg_catalog.format(
-			'SELECT sum(calls)::bigint, sum(errors)::bigint FROM %I.query_stats WHERE dbid = $1', '@extschema@')
-			INTO v_n, v_m
-			USING (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
-		SELECT n.stmt_calls, n.stmt_errors, n.taken_at INTO r
-		FROM @extschema@.snapshots n
-		WHERE n.taken_at <= pg_catalog.now() - v_window AND n.stmt_calls IS NOT NULL
-		ORDER BY n.taken_at DESC LIMIT 1;
-		IF FOUND AND r.stmt_calls <= v_n AND r.stmt_errors <= v_m THEN
-			v_n := v_n - r.stmt_calls;
-			v_m := v_m - r.stmt_errors;
-			v_since := r.taken_at;
+	SELECT sum(q.calls)::bigint, sum(q.errors)::bigint
+	INTO v_n, v_m
+	FROM @extschema@.query_stats q
+	WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
+					WHERE d.datname = pg_catalog.current_database());
+	SELECT n.stmt_calls, n.stmt_errors, n.taken_at INTO r
+	FROM @extschema@.snapshots n
+	WHERE n.taken_at <= pg_catalog.now() - v_window AND n.stmt_calls IS NOT NULL
+	ORDER BY n.taken_at DESC LIMIT 1;
+	IF FOUND AND r.stmt_calls <= v_n AND r.stmt_errors <= v_m THEN
+		v_n := v_n - r.stmt_calls;
+		v_m := v_m - r.stmt_errors;
+		v_since := r.taken_at;
+	ELSE
+		v_since := NULL;
+	END IF;
+	v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
+	IF v_n + v_m >= (SELECT @extschema@._t('alert_error_min_calls')) THEN
+		IF v_x >= (SELECT @extschema@._t('alert_error_rate_critical_pct')) THEN
+			severity := 'critical'; threshold := (SELECT @extschema@._t('alert_error_rate_critical_pct'));
+		ELSIF v_x >= (SELECT @extschema@._t('alert_error_rate_warning_pct')) THEN
+			severity := 'warning'; threshold := (SELECT @extschema@._t('alert_error_rate_warning_pct'));
 		ELSE
-			v_since := NULL;
+			severity := NULL;
 		END IF;
-		v_x := round(v_m * 100.0 / nullif(v_n + v_m, 0), 2);
-		IF v_n + v_m >= (SELECT @extschema@._t('alert_error_min_calls')) THEN
-			IF v_x >= (SELECT @extschema@._t('alert_error_rate_critical_pct')) THEN
-				severity := 'critical'; threshold := (SELECT @extschema@._t('alert_error_rate_critical_pct'));
-			ELSIF v_x >= (SELECT @extschema@._t('alert_error_rate_warning_pct')) THEN
-				severity := 'warning'; threshold := (SELECT @extschema@._t('alert_error_rate_warning_pct'));
-			ELSE
-				severity := NULL;
-			END IF;
-			IF severity IS NOT NULL THEN
-				alert := 'error_rate'; value := v_x;
-				detail := pg_catalog.format('%s of %s failed', v_m, @extschema@._n(v_n + v_m, 'statement'));
-				since := v_since;
-				RETURN NEXT;
-			END IF;
+		IF severity IS NOT NULL THEN
+			alert := 'error_rate'; value := v_x;
+			detail := pg_catalog.format('%s of %s failed', v_m, @extschema@._n(v_n + v_m, 'statement'));
+			since := v_since;
+			RETURN NEXT;
 		END IF;
 	END IF;
 
@@ -199,11 +199,18 @@ BEGIN
 		RETURN NEXT;
 	END IF;
 
-	-- archive and partition maintenance
+	-- archive and partition maintenance: overdue measures the hours since
+	-- the last success against maintenance_overdue_hours; failing counts the
+	-- runs that failed since the last success (one is enough: the value is
+	-- never NULL, even when no run ever succeeded)
 	FOR r IN SELECT * FROM @extschema@._maintenance_status() m WHERE m.state <> 'ok' LOOP
 		severity := CASE WHEN r.state = 'failing' THEN 'critical' ELSE 'warning' END;
 		alert := r.kind || '_maintenance_' || r.state;
-		value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		IF r.state = 'failing' THEN
+			value := greatest(r.failures, 1); threshold := 1;
+		ELSE
+			value := r.hours_since_success; threshold := (SELECT @extschema@._t('maintenance_overdue_hours'));
+		END IF;
 		detail := r.detail; since := r.last_success;
 		RETURN NEXT;
 	END LOOP;
