@@ -1093,9 +1093,9 @@ np_observe(const SaStatement *st)
 
 	/*
 	 * Another application_name: a pooler handing this server connection to
-	 * another client sets it.  The setting gets a new string each time it
-	 * is set; after a utility statement (SET) np_app_seen is NULL and the
-	 * name is compared by its text (see sa_nplus1_utility).
+	 * another client sets it.  The setting gets a new string each time it is
+	 * set; after a utility statement (SET) np_app_seen is NULL and the name
+	 * is compared by its text (see sa_nplus1_utility).
 	 */
 	if (unlikely(application_name != np_app_seen))
 		np_switch_app(now, window);

@@ -124,8 +124,8 @@ typedef struct SaPlanEntry
 	TimestampTz first_seen;
 	TimestampTz last_seen;
 	int64		sampled_calls;
-	int64		slow_calls;		/* captured outside the sample: slow, or
-								 * a first execution (first_uncaptured) */
+	int64		slow_calls;		/* captured outside the sample: slow, or a
+								 * first execution (first_uncaptured) */
 	double		sampled_ms;
 	double		slow_ms;
 	double		example_ms;		/* the execution whose text is kept */

@@ -96,7 +96,7 @@ extern void sa_partition_init(void);
 extern void sa_index_advice_init(void); /* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_nplus1_utility(void);	/* nplus1.c: a utility statement runs */
-extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_snapshot_init(void); /* src/snapshot.c */
 extern void sa_history_init(void);	/* src/history.c */
 extern void sa_messages_init(void); /* src/messages.c */
 
