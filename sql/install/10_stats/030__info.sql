@@ -7,4 +7,4 @@ CREATE FUNCTION @extschema@._info(
     OUT loaded_entries bigint)
 RETURNS record
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_info_1_0';
+AS 'MODULE_PATHNAME', 'scale_advisor_info_1_1';
