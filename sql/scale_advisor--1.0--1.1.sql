@@ -15690,8 +15690,61 @@ BEGIN
 END
 $$;
 
--- security review: _info() called directly gave any role the store-wide
--- figures the info view refuses it; 1.1's symbol checks the reader.
+-- C entry points: one per SQL API version (as pg_stat_statements has).  The
+-- 1.1 definitions name the symbols ending in _1_1; the symbols the 1.0
+-- definitions named stay in the library and keep working until this update
+-- runs.  Same signatures, attributes and behaviour: CREATE OR REPLACE keeps
+-- the grants, comments and dependent views.
+CREATE OR REPLACE FUNCTION @extschema@._require_loaded()
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_require_loaded_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._require_stats_reader(what text)
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_require_stats_reader_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._relation_size_nowait(rel pg_catalog.regclass,
+												   main_only boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_relation_size_nowait_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._owner_exec(rel regclass, query text,
+	VARIADIC params text[] DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_owner_exec_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._may_maintain(rel regclass,
+	who regrole DEFAULT current_user::regrole)
+RETURNS boolean
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_may_maintain_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._query_stats(showtext boolean DEFAULT true,
+    OUT dbid oid, OUT userid oid, OUT queryid bigint, OUT toplevel boolean,
+    OUT query text, OUT calls bigint, OUT errors bigint, OUT rows bigint,
+    OUT total_exec_ms double precision, OUT mean_exec_ms double precision,
+    OUT min_exec_ms double precision, OUT max_exec_ms double precision,
+    OUT stddev_exec_ms double precision,
+    OUT p50_ms double precision, OUT p95_ms double precision,
+    OUT p99_ms double precision, OUT p999_ms double precision,
+    OUT plans bigint, OUT total_plan_ms double precision,
+    OUT shared_blks_hit bigint, OUT shared_blks_read bigint,
+    OUT shared_blks_dirtied bigint, OUT shared_blks_written bigint,
+    OUT local_blks_hit bigint, OUT local_blks_read bigint,
+    OUT local_blks_dirtied bigint, OUT local_blks_written bigint,
+    OUT temp_blks_read bigint, OUT temp_blks_written bigint,
+    OUT wal_records bigint, OUT wal_fpi bigint, OUT wal_bytes numeric,
+    OUT first_seen timestamptz, OUT last_seen timestamptz)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_query_stats_1_1';
+
 CREATE OR REPLACE FUNCTION @extschema@._info(
     OUT entries bigint, OUT max_entries bigint, OUT evictions bigint,
     OUT memory_bytes bigint, OUT entry_bytes bigint,
@@ -15701,3 +15754,138 @@ CREATE OR REPLACE FUNCTION @extschema@._info(
 RETURNS record
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scale_advisor_info_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@.reset(userid oid DEFAULT 0, dbid oid DEFAULT 0,
+                                  queryid bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE C VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_reset_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._sketch_quantiles(vals double precision[],
+                                              quantiles double precision[])
+RETURNS double precision[]
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_sketch_quantiles_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@.n_plus_one_reset()
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_reset_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._index_workload(
+    OUT queryid bigint, OUT userid oid, OUT relation pg_catalog.regclass,
+    OUT scan text, OUT terms text, OUT executions bigint,
+    OUT avg_rows_scanned double precision,
+    OUT avg_rows_removed double precision, OUT row_counts_measured boolean,
+    OUT captured_calls bigint, OUT mean_ms double precision,
+    OUT statement text)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_index_workload_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@.index_workload_reset()
+RETURNS void
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_index_workload_reset_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@.index_whatif(
+    statement text, index_sql text, params text[] DEFAULT NULL,
+    search_path text DEFAULT pg_catalog.current_setting('search_path'),
+    OUT cost_before double precision, OUT cost_after double precision,
+    OUT improvement_pct double precision, OUT index_used boolean,
+    OUT est_size_bytes bigint)
+RETURNS record
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_index_whatif_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._index_advice(skipped boolean)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_compute_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_vacuum(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_vacuum_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_test_crash()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_test_crash_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_lock(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_unlock(rel regclass)
+RETURNS boolean
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._nonatomic()
+RETURNS boolean
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_nonatomic_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._history(
+	OUT dbid oid, OUT queryid bigint, OUT userid oid, OUT calls bigint,
+	OUT rows bigint, OUT total_exec_ms double precision, OUT buckets bigint[],
+	OUT first_seen timestamptz, OUT last_seen timestamptz,
+	OUT sample_query text, OUT param_types regtype[], OUT param_values text[])
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_history_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._history_examples(
+	OUT dbid oid, OUT queryid bigint, OUT userid oid, OUT example integer,
+	OUT taken_at timestamptz, OUT sample_query text, OUT param_types regtype[],
+	OUT param_values text[])
+RETURNS SETOF record
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'scale_advisor_history_examples_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._history_reset()
+RETURNS void
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'scale_advisor_history_reset_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._hist_quantile(buckets bigint[], q double precision)
+RETURNS double precision
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_hist_quantile_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._hist_count_above(buckets bigint[], ms double precision)
+RETURNS bigint
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_hist_count_above_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._host_cpus()
+RETURNS integer
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scale_advisor_host_cpus_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._replay_refusal(statement text)
+RETURNS text
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_replay_refusal_1_1';
+
+CREATE OR REPLACE FUNCTION @extschema@._index_advice_outcome(
+    OUT relid oid, OUT index_sql text, OUT indexrelid oid,
+    OUT first_advised timestamptz, OUT last_advised timestamptz,
+    OUT queryid bigint, OUT userid oid, OUT cost_before double precision,
+    OUT cost_after double precision, OUT calls_before bigint,
+    OUT exec_ms_before double precision, OUT buckets_before bigint[],
+    OUT calls_after bigint, OUT exec_ms_after double precision,
+    OUT buckets_after bigint[], OUT tracked boolean, OUT index_scans bigint)
+RETURNS SETOF record
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_outcome_1_1';

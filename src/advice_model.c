@@ -447,8 +447,7 @@ typedef struct UpdText
 typedef struct UpdCollect
 {
 	List	   *texts;
-	bool		all;
-	Oid			me;
+	SaReader	reader;
 } UpdCollect;
 
 /* is the text an UPDATE (its first word, after blanks and comments)? */
@@ -488,7 +487,7 @@ collect_update(const SaEntrySnapshot *snap, void *arg)
 	UpdText    *u;
 
 	if (snap->key.dbid != MyDatabaseId || snap->c.calls <= 0 ||
-		(!uc->all && snap->key.userid != uc->me) ||
+		!sa_reader_sees(&uc->reader, snap->key.userid) ||
 		snap->query_len <= 0 || snap->query_len >= sa_max_query_length ||
 		!starts_with_update(snap->query, snap->query_len))
 		return;
@@ -583,8 +582,7 @@ model_updates(List *models, bool all_users)
 	if (!sa_store_attached())
 		return;
 	memset(&uc, 0, sizeof(uc));
-	uc.all = all_users && sa_may_read_all_stats(GetUserId());
-	uc.me = GetUserId();
+	uc.reader = sa_reader(all_users);
 	sa_store_read_all(collect_update, &uc);
 	foreach(lc, uc.texts)
 	{

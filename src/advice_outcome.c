@@ -73,6 +73,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_outcome);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_advice_outcome_1_1,
+					scale_advisor_index_advice_outcome);
+
 typedef struct StmtFiguresKey
 {
 	uint64		queryid;
@@ -161,6 +165,7 @@ figures_fill(HTAB *h)
 		sa_store_read_all(figures_visit, h);
 }
 
+/* a histogram as an int8[] of SA_HIST_BUCKETS elements */
 static Datum
 buckets_datum(const int64 *buckets)
 {
@@ -420,8 +425,7 @@ read_predictions(Oid table)
 	List	   *rows = NIL;
 	uint64		i;
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			me = GetUserId();
-	bool		all = sa_may_read_all_stats(me);
+	SaReader	reader = sa_reader(true);
 
 	q = psprintf("SELECT relid, index_sql, index_def, queryid, userid, first_advised,"
 				 " last_advised, cost_before, cost_after, calls, total_exec_ms,"
@@ -462,7 +466,7 @@ read_predictions(Oid table)
 		d = SPI_getbinval(tup, td, 13, &isnull);
 		r->store_first_seen = isnull ? 0 : DatumGetTimestampTz(d);
 		/* the policy's rule, checked again */
-		if (all || r->userid == me)
+		if (sa_reader_sees(&reader, r->userid))
 			rows = lappend(rows, r);
 		MemoryContextSwitchTo(old);
 	}

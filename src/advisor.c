@@ -6,9 +6,10 @@
  *		candidate as a hypothetical index, and chosen across the workload.
  *
  * scale_advisor.index_advice is computed when it is read.  For every
- * captured statement of this database (plan_capture.c), the statement is parsed,
- * analyzed and planned again with the constants of the execution that was
- * kept (never executed), and the plan is walked for what it lacked.  From
+ * captured statement of this database (plan_capture.c), the statement is
+ * parsed, analyzed and planned again with the constants of the execution
+ * that was kept (never executed), and the plan is walked for what it
+ * lacked (plan_needs.c).  From
  * each relation's needs come btree candidates: equality columns first (most
  * distinct first), then one range column; equality columns then the ORDER
  * BY columns of a sort under a LIMIT; the same with INCLUDE columns when an
@@ -120,6 +121,10 @@ static int	brin_min_table_pages = 1024;
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_advice_compute);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_advice_compute_1_1,
+					scale_advisor_index_advice_compute);
+
 /* a column or expression a statement tests, joins or sorts on */
 typedef struct KeyUse
 {
@@ -133,7 +138,8 @@ typedef struct KeyUse
 typedef struct RelAttrs
 {
 	Oid			relid;
-	Bitmapset  *attrs;			/* offset by FirstLowInvalidHeapAttributeNumber */
+	Bitmapset  *attrs;			/* offset by
+								 * FirstLowInvalidHeapAttributeNumber */
 } RelAttrs;
 
 typedef struct StmtInfo
@@ -244,6 +250,10 @@ typedef struct AdviceState
  * ---------------------------------------------------------------------
  */
 
+/*
+ * number of distinct values of a column from pg_statistic (1e9 for an
+ * expression, 1e6 when there are no statistics yet)
+ */
 static double
 column_ndistinct(Oid relid, AttrNumber attno)
 {
@@ -327,6 +337,7 @@ column_correlation(Oid relid, AttrNumber attno)
  * ---------------------------------------------------------------------
  */
 
+/* the pattern operator class (text_pattern_ops...) of a type, or InvalidOid */
 static Oid
 pattern_opclass(Oid typid)
 {
@@ -350,6 +361,7 @@ pattern_opclass(Oid typid)
 						  "btree", BTREE_AM_OID);
 }
 
+/* does a LIKE term need a pattern operator class (its collation is not C)? */
 static bool
 needs_pattern_ops(SaTerm *t)
 {
@@ -361,14 +373,17 @@ needs_pattern_ops(SaTerm *t)
 	return !(OidIsValid(coll) && sa_collate_is_c(coll));
 }
 
+/* is a term with the same expression already in the list? */
 static bool
 term_in_list(List *terms, SaTerm *t)
 {
 	ListCell   *lc;
 
 	foreach(lc, terms)
+	{
 		if (equal(((SaTerm *) lfirst(lc))->expr, t->expr))
 			return true;
+	}
 	return false;
 }
 
@@ -435,6 +450,10 @@ cand_build_hypo(Cand *c)
 	return true;
 }
 
+/*
+ * a text naming a candidate's table, access method and keys, to find
+ * duplicates
+ */
 static char *
 cand_signature(Cand *c)
 {
@@ -649,6 +668,7 @@ served_by_existing(Cand *c)
 	return served;
 }
 
+/* a table's entry in the advice state (pages summed over partitions) */
 static RelInfo *
 rel_info(AdviceState *st, Oid relid)
 {
@@ -739,8 +759,10 @@ add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 		if (!found)
 			se->cands = NIL;
 		foreach(lc, se->cands)
+		{
 			if (strcmp(((Cand *) lfirst(lc))->sig, c->sig) == 0)
 				return;
+		}
 		se->cands = lappend(se->cands, c);
 	}
 	if (served_by_existing(c))
@@ -761,9 +783,11 @@ add_cand_am(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 			if (!same)
 				continue;
 			forboth(a, o->keys, b, c->keys)
+			{
 				if (!equal(((SaTerm *) lfirst(a))->expr,
 						   ((SaTerm *) lfirst(b))->expr))
 					same = false;
+			}
 			if (same)
 			{
 				c->plain = o;
@@ -783,31 +807,6 @@ add_cand(AdviceState *st, StmtInfo *s, SaScanNeed *need, List *keys,
 {
 	add_cand_am(st, s, need, keys, includes, pred, why, BTREE_AM_OID,
 				InvalidOid);
-}
-
-/* schema of an installed extension, or InvalidOid */
-Oid
-sa_extension_schema(const char *name)
-{
-	Oid			ext = get_extension_oid(name, true);
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	if (!OidIsValid(ext))
-		return InvalidOid;
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
 }
 
 /* the operator class schema.name of access method amoid, or InvalidOid */
@@ -834,8 +833,10 @@ opclass_serves(Oid opclass, List *ops)
 		return false;
 	fam = get_opclass_family(opclass);
 	foreach(lc, ops)
+	{
 		if (!op_in_opfamily(lfirst_oid(lc), fam))
 			return false;
+	}
 	return true;
 }
 
@@ -971,7 +972,7 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 			case SA_TERM_EQ:
 			case SA_TERM_JOIN:
 			case SA_TERM_IN:
-				if (!term_in_list(eq, t) && neq < lengthof(nd))
+				if (!term_in_list(eq, t) && neq < (int) lengthof(nd))
 				{
 					eq = lappend(eq, t);
 					nd[neq++] = column_ndistinct(need->relid, t->attno);
@@ -1057,8 +1058,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 		ListCell   *sc;
 
 		foreach(sc, sort)
+		{
 			if (!term_in_list(k, lfirst(sc)))
 				k = lappend(k, lfirst(sc));
+		}
 		if (list_length(k) <= INDEX_MAX_KEYS)
 		{
 			add_cand(st, s, need, k, NIL, NULL,
@@ -1068,13 +1071,14 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				full = k;
 		}
 	}
+
 	/*
 	 * INCLUDE the other columns the scan reads, for an index-only scan.  Not
 	 * for an expression index: the scan would need the expression's columns
 	 * as well, and a hypothetical expression index has no statistics of its
-	 * expression (they come with ANALYZE of the real index), so the
-	 * planner's default guess of 0.5 % of the rows would make the
-	 * index-only variant look far better than it is.
+	 * expression (they come with ANALYZE of the real index), so the planner's
+	 * default guess of 0.5 % of the rows would make the index-only variant
+	 * look far better than it is.
 	 */
 	if (full != NIL)
 	{
@@ -1083,8 +1087,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 		bool		ok = true;
 
 		foreach(lc, full)
+		{
 			if (((SaTerm *) lfirst(lc))->attno == 0)
 				ok = false;
+		}
 
 		while (ok && (x = bms_next_member(need->attrs_used, x)) >= 0)
 		{
@@ -1097,8 +1103,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 				break;
 			}
 			foreach(lc, full)
+			{
 				if (((SaTerm *) lfirst(lc))->attno == a)
 					in_key = true;
+			}
 			if (!in_key)
 				inc = lappend_int(inc, a);
 		}
@@ -1119,8 +1127,10 @@ cands_for_need(AdviceState *st, StmtInfo *s, SaScanNeed *need)
 			nd[i] > 20 || t->attno == 0)
 			continue;
 		foreach(rc, full)
+		{
 			if (lfirst(rc) != t)
 				rest = lappend(rest, lfirst(rc));
+		}
 		if (rest == NIL)
 			continue;
 		add_cand(st, s, need, rest, NIL, t->clause,
@@ -1223,6 +1233,7 @@ role_skip_reason(Oid roleid)
 /* take the locks the planner expects on every relation of a query */
 static void lock_query_relations(Query *q);
 
+/* lock the relations of the sublinks of an expression tree */
 static bool
 lock_query_walker(Node *node, void *context)
 {
@@ -1233,6 +1244,10 @@ lock_query_walker(Node *node, void *context)
 	return expression_tree_walker(node, lock_query_walker, context);
 }
 
+/*
+ * lock every relation a query reads, as the planner would, with its
+ * rellockmode
+ */
 static void
 lock_query_relations(Query *q)
 {
@@ -1269,6 +1284,7 @@ typedef struct SelectedCols
 	bool		whole;
 } SelectedCols;
 
+/* add to sc the columns a query (and its subqueries) selects from sc->relid */
 static void
 query_selected_cols(Query *q, SelectedCols *sc)
 {
@@ -1300,6 +1316,7 @@ query_selected_cols(Query *q, SelectedCols *sc)
 						  QTW_IGNORE_RC_SUBQUERIES);
 }
 
+/* query_selected_cols for the sublinks of an expression tree */
 static bool
 selected_cols_walker(Node *node, void *context)
 {
@@ -1344,18 +1361,19 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	ListCell   *lc;
 
 	q = sa_analyze_statement(s->cap->text, s->cap->nparams, s->cap->ptypes);
-	if (q->queryId != s->cap->queryid)
+	if ((uint64) q->queryId != s->cap->queryid)
 	{
 		/*
-		 * Its names resolve to other objects than when it ran (a function
-		 * or operator planted earlier in the search_path, a table shadowed
-		 * by a temporary one): that is not the statement that was captured.
+		 * Its names resolve to other objects than when it ran (a function or
+		 * operator planted earlier in the search_path, a table shadowed by a
+		 * temporary one): that is not the statement that was captured.
 		 */
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(tmp);
 		s->skip_reason = pstrdup("the statement's names now resolve to other objects than when it ran (its query identifier changed)");
 		return;
 	}
+
 	/*
 	 * Planning folds and estimates with code the statement reaches: run none
 	 * whose owner lacks the privileges of the role it would run as (a view,
@@ -1364,8 +1382,8 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 	 */
 	{
 		char	   *why = sa_replan_refusal(q, s->cap->userid,
-											 s->cap->nparams,
-											 s->cap->ptypes);
+											s->cap->nparams,
+											s->cap->ptypes);
 
 		if (why)
 		{
@@ -1467,8 +1485,10 @@ covers_stmt(StmtInfo *s, Cand *c)
 			ListCell   *kc;
 
 			foreach(kc, c->keys)
+			{
 				if (((SaTerm *) lfirst(kc))->attno == a)
 					found = true;
+			}
 			if (!found && !list_member_int(c->includes, a))
 				return false;
 		}
@@ -1514,8 +1534,10 @@ stmt_check(AdviceState *st, StmtInfo *s)
 			Check	   *pk = NULL;
 
 			foreach(dc, done)
+			{
 				if (linitial((List *) lfirst(dc)) == c->plain)
 					pk = (Check *) lsecond((List *) lfirst(dc));
+			}
 			if (pk)
 			{
 				k = (Check *) palloc(sizeof(Check));
@@ -1546,6 +1568,7 @@ stmt_check(AdviceState *st, StmtInfo *s)
 	}
 }
 
+/* has the advice used up its time (scale_advisor.advice_time_limit_ms)? */
 static bool
 past_deadline(AdviceState *st)
 {
@@ -1832,8 +1855,8 @@ with_common_keys(StmtInfo *s, Oid relid, ParamListInfo *params,
 		return q;
 	if (s->params)
 	{
-		Size		sz = offsetof(ParamListInfoData, params) +
-			s->params->numParams * sizeof(ParamExternData);
+		Size		sz = (offsetof(ParamListInfoData, params) +
+						  s->params->numParams * sizeof(ParamExternData));
 
 		ck.params = (ParamListInfo) palloc(sz);
 		memcpy(ck.params, s->params, sz);
@@ -2251,6 +2274,9 @@ typedef struct StoreMatchKey
 	Oid			userid;
 } StoreMatchKey;
 
+/*
+ * store visitor: add an entry of this database to the (query id, user) table
+ */
 static void
 store_visit(const SaEntrySnapshot *snap, void *arg)
 {
@@ -2387,6 +2413,10 @@ stmt_weight(StmtInfo *s)
 	s->weight = s->calls_h * s->call_ms;
 }
 
+/*
+ * the whole advice for this database: candidates, the what-if checks, the
+ * choice
+ */
 static AdviceState *
 compute_advice(Oid nsp)
 {
@@ -2499,6 +2529,10 @@ default_opclass(Oid typid, Oid amoid)
 	return GetDefaultOpClass(typid, amoid);
 }
 
+/*
+ * the SQL of an index key: the quoted column, or the deparsed expression in
+ * parentheses
+ */
 static char *
 term_sql(Oid relid, SaTerm *t, List **dpcontext)
 {
@@ -2628,8 +2662,8 @@ scale_advisor_index_advice_compute(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access
-	 * method and the indexes the new one makes redundant.
+	 * The 1.0 view asks for the first 14 columns; 1.1 adds the access method
+	 * and the indexes the new one makes redundant.
 	 */
 	if (rsinfo->setDesc->natts != SA_ADVICE_COLS_1_0 &&
 		rsinfo->setDesc->natts != SA_ADVICE_COLS)
@@ -2863,6 +2897,7 @@ sa_index_advice_init(void)
 	sa_advisor_init();
 }
 
+/* define the index advice GUCs (called from sa_index_advice_init) */
 void
 sa_advisor_init(void)
 {

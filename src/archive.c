@@ -82,6 +82,16 @@ PG_FUNCTION_INFO_V1(scale_advisor_archive_test_crash);
 PG_FUNCTION_INFO_V1(scale_advisor_archive_lock);
 PG_FUNCTION_INFO_V1(scale_advisor_archive_unlock);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_vacuum_1_1,
+					scale_advisor_archive_vacuum);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_test_crash_1_1,
+					scale_advisor_archive_test_crash);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_lock_1_1,
+					scale_advisor_archive_lock);
+SA_SQL_FUNCTION_1_1(scale_advisor_archive_unlock_1_1,
+					scale_advisor_archive_unlock);
+
 /* high half of the archiving lock tag ("SA" + "E" in 1.0's key) */
 #define SA_LOCK_FIELD2	1399537989
 /* fourth field of the lock tag: never produced by the SQL functions */
@@ -123,6 +133,7 @@ archive_xact_callback(XactEvent event, void *arg)
 		crash_at_commit = false;
 }
 
+/* define the archiving GUCs */
 void
 sa_archive_init(void)
 {
@@ -321,8 +332,8 @@ sa_archive_vacuum_main(Datum arg)
 
 	/*
 	 * Connect without a user (as the bootstrap superuser, like autovacuum):
-	 * the owner may be a role that cannot log in.  The work itself is done
-	 * as the owner below.
+	 * the owner may be a role that cannot log in.  The work itself is done as
+	 * the owner below.
 	 */
 	BackgroundWorkerInitializeConnectionByOid(res->dbid, InvalidOid, 0);
 

@@ -21,10 +21,17 @@
 
 #include "compat.h"
 #include "hist.h"
+#include "scale_advisor.h"
 #include "sketch.h"
 
 PG_FUNCTION_INFO_V1(scale_advisor_hist_quantile);
 PG_FUNCTION_INFO_V1(scale_advisor_hist_count_above);
+
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_hist_quantile_1_1,
+					scale_advisor_hist_quantile);
+SA_SQL_FUNCTION_1_1(scale_advisor_hist_count_above_1_1,
+					scale_advisor_hist_count_above);
 
 /*
  * The 48 buckets of the history histograms of version 1.0 (still found in
@@ -34,6 +41,7 @@ PG_FUNCTION_INFO_V1(scale_advisor_hist_count_above);
 #define SA_HIST_V1_BUCKETS 48
 #define SA_HIST_V1_BASE_MS 0.01
 
+/* lower bound of a 1.0 bucket, in milliseconds */
 static double
 sa_hist_v1_lower(int b)
 {
@@ -42,6 +50,7 @@ sa_hist_v1_lower(int b)
 	return SA_HIST_V1_BASE_MS * pow(2.0, (b - 1) / 2.0);
 }
 
+/* upper bound of a 1.0 bucket, in milliseconds */
 static double
 sa_hist_v1_upper(int b)
 {

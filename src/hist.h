@@ -2,8 +2,9 @@
  *
  * hist.h
  *		The latency histograms of the readiness history (src/hist.c): their
- *		bucket layout and the SQL functions that read them.  A leaf: it
- *		depends only on the latency sketch (sketch.h).
+ *		bucket layout.  A leaf: it depends only on the latency sketch
+ *		(sketch.h).  The counts live in the store's entries (store.h,
+ *		under the entry's spinlock).
  *
  *-------------------------------------------------------------------------
  */

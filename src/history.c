@@ -155,14 +155,13 @@ typedef struct SaSample
 	int			text_len;
 	int			values_len;
 	Oid			ptypes[SA_SAMPLE_MAXPARAMS];
-	char		text[SA_SAMPLE_TEXT];
+	char		txt[SA_SAMPLE_TEXT];
 	char		values[SA_SAMPLE_VALUES];
 } SaSample;
 
 /* GUCs */
 static int	sa_history_max = 2000;
 static bool sa_capture_parameters = true;
-bool		sa_track_history = true;
 
 static SaHistShared *hist = NULL;
 static HTAB *hist_htab = NULL;
@@ -187,6 +186,13 @@ static void sa_hist_shutdown(int code, Datum arg);
 PG_FUNCTION_INFO_V1(scale_advisor_history);
 PG_FUNCTION_INFO_V1(scale_advisor_history_examples);
 PG_FUNCTION_INFO_V1(scale_advisor_history_reset);
+
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_history_1_1, scale_advisor_history);
+SA_SQL_FUNCTION_1_1(scale_advisor_history_examples_1_1,
+					scale_advisor_history_examples);
+SA_SQL_FUNCTION_1_1(scale_advisor_history_reset_1_1,
+					scale_advisor_history_reset);
 
 /*
  * Shared memory needed for the history table.
@@ -256,8 +262,8 @@ sa_area_valid(const SaHistEntry *e)
 			return false;
 		/* the values: nparams NUL-terminated strings */
 		{
-			const char *v = e->area + off + sizeof(SaSampleHdr) +
-				hdr.nparams * sizeof(Oid) + hdr.text_len + 1;
+			const char *v = (e->area + off + sizeof(SaSampleHdr) +
+							 hdr.nparams * sizeof(Oid) + hdr.text_len + 1);
 			int			left = hdr.values_len;
 			int			i;
 
@@ -472,8 +478,8 @@ sa_build_sample(const SaStatement *stmt, SaSample *sample)
 		len--;
 	if (len <= 0 || len >= SA_SAMPLE_TEXT)
 		return;
-	memcpy(sample->text, src, len);
-	sample->text[len] = '\0';
+	memcpy(sample->txt, src, len);
+	sample->txt[len] = '\0';
 	sample->text_len = len;
 
 	if (stmt->params != NULL && stmt->params->numParams > 0)
@@ -599,7 +605,7 @@ sa_sample_known(const SaHistEntry *e, const SaSample *s)
 		sa_sample_at(e->area, off, &hdr, &ptypes, &text, &values);
 		if (hdr.text_len == s->text_len && hdr.values_len == s->values_len &&
 			hdr.nparams == s->nparams && hdr.nullmask == s->nullmask &&
-			memcmp(text, s->text, s->text_len) == 0 &&
+			memcmp(text, s->txt, s->text_len) == 0 &&
 			memcmp(values, s->values, s->values_len) == 0)
 			return true;
 		off += hdr.size;
@@ -645,7 +651,7 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
 	p += sizeof(hdr);
 	memcpy(p, s->ptypes, s->nparams * sizeof(Oid));
 	p += s->nparams * sizeof(Oid);
-	memcpy(p, s->text, s->text_len);
+	memcpy(p, s->txt, s->text_len);
 	p[s->text_len] = '\0';
 	p += s->text_len + 1;
 	memcpy(p, s->values, s->values_len);
@@ -659,6 +665,10 @@ sa_store_sample(SaHistEntry *e, const SaSample *s, Oid userid,
  */
 static pg_noinline void sa_hist_capture(const SaStatement *stmt);
 
+/*
+ * statement observer: capture an example when the store asks for one (cheap
+ * test inline)
+ */
 static void
 sa_hist_observe(const SaStatement *stmt)
 {
@@ -668,6 +678,7 @@ sa_hist_observe(const SaStatement *stmt)
 	sa_hist_capture(stmt);
 }
 
+/* build the example of a statement and add it to its entry (out of line) */
 static pg_noinline void
 sa_hist_capture(const SaStatement *stmt)
 {
@@ -737,8 +748,7 @@ typedef struct SaHistSum
 typedef struct SaHistCollect
 {
 	HTAB	   *sums;
-	Oid			me;
-	bool		see_all;
+	SaReader	reader;
 } SaHistCollect;
 
 /* store visitor: add an entry's histogram to its (database, query id) */
@@ -752,7 +762,7 @@ sa_hist_collect(const SaEntrySnapshot *snap, void *arg)
 	bool		found;
 	int			i;
 
-	if (h->calls <= 0 || (!hc->see_all && snap->key.userid != hc->me))
+	if (h->calls <= 0 || !sa_reader_sees(&hc->reader, snap->key.userid))
 		return;
 	memset(&key, 0, sizeof(key));
 	key.dbid = snap->key.dbid;
@@ -829,8 +839,7 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 	tupstore = rsinfo->setResult;
 	tupdesc = rsinfo->setDesc;
 
-	hc.me = GetUserId();
-	hc.see_all = sa_may_read_all_stats(hc.me);
+	hc.reader = sa_reader(true);
 
 	/* sum the store's histograms per (database, query id) */
 	memset(&info, 0, sizeof(info));
@@ -895,12 +904,12 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 		values[7] = TimestampTzGetDatum(sum->h.first_seen);
 		values[8] = TimestampTzGetDatum(sum->last_seen);
 		nulls[9] = nulls[10] = nulls[11] = true;
-		if (has_sample && (hc.see_all || hdr.userid == hc.me))
+		if (has_sample && sa_reader_sees(&hc.reader, hdr.userid))
 		{
 			values[9] = CStringGetTextDatum(text);
 			nulls[9] = false;
 			/* parameter values: the statement's own role and superusers */
-			if (hdr.nparams > 0 && sa_may_see_values(hc.me, hdr.userid))
+			if (hdr.nparams > 0 && sa_may_see_values(hc.reader.me, hdr.userid))
 			{
 				sa_sample_arrays(&hdr, ptypes, vals, &values[10], &values[11]);
 				nulls[10] = nulls[11] = false;
@@ -932,14 +941,13 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 	int			nall = 0;
 	int			room;
 	int			k;
-	Oid			me = GetUserId();
-	bool		see_all;
+	SaReader	reader;
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
 	tupstore = rsinfo->setResult;
 	tupdesc = rsinfo->setDesc;
-	see_all = sa_may_read_all_stats(me);
+	reader = sa_reader(true);
 
 	/* copy every entry under the lock, build the rows without it */
 	LWLockAcquire(hist->lock, LW_SHARED);
@@ -982,7 +990,7 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 
 			sa_sample_at(e->area, off, &hdr, &ptypes, &text, &vals);
 			off += hdr.size;
-			if (!see_all && hdr.userid != me)
+			if (!sa_reader_sees(&reader, hdr.userid))
 				continue;
 			memset(nulls, 0, sizeof(nulls));
 			values[0] = ObjectIdGetDatum(e->key.dbid);
@@ -991,7 +999,7 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 			values[3] = Int32GetDatum(n + 1);
 			values[4] = TimestampTzGetDatum(hdr.taken);
 			values[5] = CStringGetTextDatum(text);
-			if (hdr.nparams > 0 && sa_may_see_values(me, hdr.userid))
+			if (hdr.nparams > 0 && sa_may_see_values(reader.me, hdr.userid))
 				sa_sample_arrays(&hdr, ptypes, vals, &values[6], &values[7]);
 			else
 				nulls[6] = nulls[7] = true;

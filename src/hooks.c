@@ -382,6 +382,7 @@ frame_open(int level, uint64 queryid, const char *text, int loc, int len)
 	f->qd = NULL;
 	/* only a top-level statement's text outlives its portal (see above) */
 	f->text = (level == 0) ? text : NULL;
+
 	f->loc = loc;
 	f->len = len;
 	f->userid = GetUserId();
@@ -396,7 +397,8 @@ frame_open(int level, uint64 queryid, const char *text, int loc, int len)
 static inline void
 frame_open_query(int level, const QueryDesc *qd, bool tracked)
 {
-	frame_open(level, tracked ? qd->plannedstmt->queryId : UINT64CONST(0),
+	frame_open(level,
+			   tracked ? (uint64) qd->plannedstmt->queryId : UINT64CONST(0),
 			   qd->sourceText, qd->plannedstmt->stmt_location,
 			   qd->plannedstmt->stmt_len);
 	if (likely(level < SA_FRAME_LEVELS))
@@ -689,7 +691,7 @@ static void
 sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	SaKey		key;
-	const char *text;
+	const char *qtext;
 	int			loc;
 	int			len;
 	char	   *norm;
@@ -699,10 +701,9 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
 
 	/*
-	 * A top-level statement without constants is stored with its own text
-	 * at ExecutorEnd (or when it fails: its text outlives the abort), so
-	 * only nested ones, whose text may not, are created here without
-	 * constants.
+	 * A top-level statement without constants is stored with its own text at
+	 * ExecutorEnd (or when it fails: its text outlives the abort), so only
+	 * nested ones, whose text may not, are created here without constants.
 	 */
 	if (!sa_store_attached() || !sa_enabled(sa_nesting_level) ||
 		query->queryId == UINT64CONST(0) || query->utilityStmt != NULL ||
@@ -716,8 +717,8 @@ sa_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	loc = query->stmt_location;
 	len = query->stmt_len;
-	text = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
-	norm = sa_normalize_query(text - loc, loc, &len, jstate);
+	qtext = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
+	norm = sa_normalize_query(qtext - loc, loc, &len, jstate);
 	sa_store_create(&key, norm, len);
 	pfree(norm);
 }

@@ -3,8 +3,11 @@
  * index_advice.h
  *		Declarations shared by the index advice files: plan_needs.c (what a
  *		finished plan says about the access paths it lacked),
- *		plan_capture.c (the capture of sampled executions), whatif.c (hypothetical indexes and
- *		the planner check) and advisor.c (candidates and the choice).
+ *		plan_capture.c (the capture of sampled executions), whatif.c
+ *		(hypothetical indexes and the planner check), advisor.c (candidates
+ *		and the choice), advice_model.c and advice_outcome.c.  Of these only
+ *		plan_capture.c has shared state (its header comment says how it is
+ *		locked).
  *
  *-------------------------------------------------------------------------
  */
@@ -62,8 +65,8 @@ typedef struct SaScanNeed
 	char		scan;			/* 's' seq scan, 'i' index/bitmap scan */
 	bool		under_limit_sort;	/* a sort under a LIMIT wanted an order */
 	List	   *terms;			/* SaTerm * */
-	Bitmapset  *attrs_used;		/* columns the scan returns or tests,
-								 * offset by FirstLowInvalidHeapAttributeNumber */
+	Bitmapset  *attrs_used;		/* columns the scan returns or tests, offset
+								 * by FirstLowInvalidHeapAttributeNumber */
 	double		rows_scanned;	/* per execution */
 	double		rows_removed;	/* per execution, by the filter */
 	bool		actual;			/* rows from instrumentation, not estimates */
@@ -201,7 +204,6 @@ extern void sa_advice_model_init(void);
 /* advisor.c */
 extern void sa_advisor_init(void);
 extern int	sa_min_table_pages;
-extern Oid	sa_extension_schema(const char *name);
 
 /* advice_outcome.c: what one piece of advice predicts for one statement */
 typedef struct SaPrediction

@@ -147,3 +147,28 @@ sa_drop_extension_finish(const SaDropInfo *info)
 	ObjectAddressSet(addr, NamespaceRelationId, info->nspoid);
 	performDeletion(&addr, DROP_RESTRICT, 0);
 }
+
+/* schema of an installed extension, or InvalidOid */
+Oid
+sa_extension_schema(const char *name)
+{
+	Oid			ext = get_extension_oid(name, true);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}

@@ -17,7 +17,8 @@
  * they become one $n and a comment (as in pg_stat_statements); see compat.h.
  *
  * Called only when a statement with constants is first stored: never on
- * the per-execution path.  Allocates in the current memory context.
+ * the per-execution path.  Allocates in the current memory context; no
+ * shared state, no lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,7 +66,11 @@ measure_constants(const char *query, SaConstLoc *locs, int n)
 	int			i = 0;
 
 	yyscanner = scanner_init(query, &yyextra, &ScanKeywords, ScanKeywordTokens);
-	/* constants are seen as plain tokens: no standard_conforming_strings surprises */
+
+	/*
+	 * constants are seen as plain tokens: no standard_conforming_strings
+	 * surprises
+	 */
 	yyextra.escape_string_warning = false;
 
 	while (i < n)

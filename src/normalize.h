@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * normalize.h
- *		Statement text normalization (constants replaced by $n).
+ *		Statement text normalization (constants replaced by $n,
+ *		src/normalize.c).  No shared state.
  *
  *-------------------------------------------------------------------------
  */

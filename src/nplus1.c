@@ -105,8 +105,8 @@ static uint32 np_watch_mask = 0;	/* slots whose run has a parent */
 static NpParent np_parents[NP_PARENTS];
 static uint32 np_tick = 0;
 static uint64 np_xact_seq = 1;
-static uint32 np_open_mask = 0;	/* slots whose run has counts to publish
-									 * when it ends */
+static uint32 np_open_mask = 0; /* slots whose run has counts to publish when
+								 * it ends */
 static uint32 np_block_mask = 0;	/* those flagged inside their block */
 static bool np_exit_registered = false;
 
@@ -265,6 +265,10 @@ PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries);
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_entries_1_1);
 PG_FUNCTION_INFO_V1(scale_advisor_n_plus_one_reset);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_n_plus_one_reset_1_1,
+					scale_advisor_n_plus_one_reset);
+
 static void np_observe(const SaStatement *st);
 static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);
@@ -290,6 +294,9 @@ np_shmem_size(void)
 											 sizeof(NpEntry)));
 }
 
+/*
+ * create or attach to the shared N+1 table (runs holding AddinShmemInitLock)
+ */
 static void
 np_shmem_startup(void)
 {
@@ -347,6 +354,7 @@ np_end_block_runs(uint64 xact)
 	}
 }
 
+/* end the runs a transaction block crossed at its commit or abort */
 static void
 np_xact_callback(XactEvent event, void *arg)
 {
@@ -377,6 +385,7 @@ np_end_all(void)
 		np_end_run(&np_slots[pg_rightmost_one_pos32(np_open_mask)]);
 }
 
+/* backend exit: end this backend's open runs so their detections are kept */
 static void
 np_exit(int code, Datum arg)
 {
@@ -429,6 +438,7 @@ sa_nplus1_init(void)
  */
 #define NP_MUL UINT64CONST(0x9E3779B97F4A7C15)
 
+/* one mixing step of the text hash */
 static inline uint64
 np_mix(uint64 h, uint64 w)
 {
@@ -444,6 +454,7 @@ np_mix(uint64 h, uint64 w)
  */
 #define NP_MUL2 UINT64CONST(0xC2B2AE3D27D4EB4F)
 
+/* hash of len bytes at p, continuing from h (see the comment above) */
 static uint64
 np_hash_bytes(const char *p, int len, uint64 h)
 {
@@ -620,8 +631,8 @@ static pg_noinline void
 np_parent_ran(NpSlot *ps, bool cont, const SaStatement *st, TimestampTz now)
 {
 	uint32		m = np_watch_mask;
-	bool		iterating = cont && ps->parent_queryid != 0 &&
-		ps->calls < ps->parent_rows;
+	bool		iterating = (cont && ps->parent_queryid != 0 &&
+							 ps->calls < ps->parent_rows);
 
 	while (m != 0)
 	{
@@ -690,8 +701,11 @@ np_settle_parent(NpSlot *slot)
 		if (ps == NULL || ps->calls < 2 ||
 			(int32) (ps->used - slot->start_tick) <= 0)
 			break;
-		/* executions of the parent since this run began, counting the one
-		 * just before it */
+
+		/*
+		 * executions of the parent since this run began, counting the one
+		 * just before it
+		 */
 		pexec = ps->calls >= slot->parent_calls0 ?
 			ps->calls - slot->parent_calls0 + 1 : ps->calls;
 		if (slot->calls > pexec)
@@ -709,6 +723,7 @@ np_settle_parent(NpSlot *slot)
 		np_watch(slot);
 }
 
+/* remember a statement that may be the parent of a loop (out of line) */
 static pg_noinline void
 np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 				   ParamListInfo params)
@@ -723,7 +738,7 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 		{
 			/* the text of this execution: its constants fed the loop */
 			victim = &np_parents[i];
-			if (victim->len == len && memcmp(victim->text, txt, len) == 0)
+			if (victim->len == len && memcmp(victim->txt, txt, len) == 0)
 			{
 				victim->used = np_tick;
 				return;
@@ -738,8 +753,8 @@ np_remember_parent(uint64 queryid, Oid userid, const char *txt, int len,
 	victim->used = np_tick;
 	if (len < NP_PARENT_LEN)
 	{
-		memcpy(victim->text, txt, len);
-		victim->text[len] = '\0';
+		memcpy(victim->txt, txt, len);
+		victim->txt[len] = '\0';
 		victim->len = len;
 	}
 	else
@@ -787,8 +802,8 @@ np_start_run(NpSlot *slot, const SaStatement *st, uint64 xact,
 	/*
 	 * The statement before is the parent when it ran in the same block, or
 	 * with no idle time between, and when the same role ran it: after SET
-	 * ROLE (or inside a SECURITY DEFINER function) the text of another
-	 * role's statement must not reach this one's entry.
+	 * ROLE (or inside a SECURITY DEFINER function) the text of another role's
+	 * statement must not reach this one's entry.
 	 */
 	if (a->prev_queryid != 0 && a->prev_queryid != st->queryid &&
 		a->prev_userid == st->userid &&
@@ -874,8 +889,8 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 	txt = np_text(st, &len);
 
 	/*
-	 * Constants in the text are what differs from one execution to the
-	 * next, unless the values are bound parameters (hashed below).
+	 * Constants in the text are what differs from one execution to the next,
+	 * unless the values are bound parameters (hashed below).
 	 */
 	if (params != NULL && params->numParams > 0 && params->paramFetch == NULL)
 		h = st->queryid;
@@ -920,9 +935,9 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 		np_watch(slot);
 
 	/*
-	 * Keep an earlier text of the run to find the constant that varies:
-	 * the one before the run is flagged, or for a share of a pooled run
-	 * (which may be flagged at any of its executions) its second one.
+	 * Keep an earlier text of the run to find the constant that varies: the
+	 * one before the run is flagged, or for a share of a pooled run (which
+	 * may be flagged at any of its executions) its second one.
 	 */
 	if (len < NP_STASH_LEN && txt != NULL &&
 		(slot->calls + 1 == (uint32) np_min_calls ||
@@ -1046,6 +1061,9 @@ np_in_trigger(void)
 	return DatumGetInt32(pg_trigger_depth(fcinfo)) > 0;
 }
 
+/*
+ * statement observer: follow the runs of repeated statements of this backend
+ */
 static void
 np_observe(const SaStatement *st)
 {
@@ -1067,17 +1085,17 @@ np_observe(const SaStatement *st)
 		return;
 
 	/*
-	 * Idle time: from the end of the previous statement to the start of
-	 * this one.  The end is the start plus the execution time.
+	 * Idle time: from the end of the previous statement to the start of this
+	 * one.  The end is the start plus the execution time.
 	 */
 	now = GetCurrentStatementStartTimestamp();
 	window = (int64) np_window_ms * 1000;
 
 	/*
 	 * Another application_name: a pooler handing this server connection to
-	 * another client sets it.  The setting gets a new string each time it
-	 * is set; after a utility statement (SET) np_app_seen is NULL and the
-	 * name is compared by its text (see sa_nplus1_utility).
+	 * another client sets it.  The setting gets a new string each time it is
+	 * set; after a utility statement (SET) np_app_seen is NULL and the name
+	 * is compared by its text (see sa_nplus1_utility).
 	 */
 	if (unlikely(application_name != np_app_seen))
 		np_switch_app(now, window);
@@ -1104,10 +1122,9 @@ np_observe(const SaStatement *st)
 	np_tick++;
 
 	/*
-	 * The run goes on in its transaction block whatever the time, and
-	 * outside it while the session was not idle since its last execution
-	 * and, for a run without a parent, no block of several statements
-	 * ended since.
+	 * The run goes on in its transaction block whatever the time, and outside
+	 * it while the session was not idle since its last execution and, for a
+	 * run without a parent, no block of several statements ended since.
 	 */
 	cont = np_slot_qid[slotno] == key && slot->calls > 0 &&
 		slot->userid == st->userid &&
@@ -1279,6 +1296,7 @@ np_flush_local(void)
 	}
 }
 
+/* the remembered parent statement of a query id and user, or NULL */
 static NpParent *
 np_find_parent(uint64 queryid, Oid userid)
 {
@@ -1331,6 +1349,10 @@ np_evict_one(void)
 	}
 }
 
+/*
+ * copy a text into dst (cap bytes): leading blanks skipped, cut at a
+ * character boundary
+ */
 static void
 np_copy_text(char *dst, int cap, const char *src, int len)
 {
@@ -1572,8 +1594,10 @@ np_takes_key_list(NpSlot *slot, const char *txt, int len,
 			}
 			return varying > 0;
 		}
-		/* a list of another length: the first and last constants that
-		 * differ */
+
+		/*
+		 * a list of another length: the first and last constants that differ
+		 */
 		for (i = 0; i < Min(n, m); i++)
 			if (!equal(list_nth(cur.consts, i), list_nth(old.consts, i)))
 				break;
@@ -1673,8 +1697,8 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 			{
 				/*
 				 * A parent that is itself a loop (the loop is nested in it)
-				 * runs once per row of its own parent: a JOIN with one of
-				 * its executions is not the loop.
+				 * runs once per row of its own parent: a JOIN with one of its
+				 * executions is not the loop.
 				 */
 				sa_np_build_rewrite(slot, txt, len, params,
 									parent_loop ? NULL : parent, &rw);
@@ -1748,7 +1772,7 @@ np_detect(NpSlot *slot, uint8 kind, const char *txt, int len,
 		if (parent != NULL && (e->parent_queryid != parent_queryid ||
 							   e->parent_query[0] == '\0'))
 			np_copy_text(e->parent_query, NP_QUERY_LEN,
-						 parent->len >= 0 ? parent->text : NULL, parent->len);
+						 parent->len >= 0 ? parent->txt : NULL, parent->len);
 		else if (parent == NULL && e->parent_queryid != parent_queryid)
 			e->parent_query[0] = '\0';
 		if (build)
@@ -1808,17 +1832,17 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
 	np_note_app(slot);
 
 	/*
-	 * Outside a transaction block, a loop of lookups must walk the rows of
-	 * a parent: a connection that serves one independent request after
-	 * another (a pool, a benchmark) repeats its statements back to back
-	 * with other keys too, but no statement before them returned the keys.
+	 * Outside a transaction block, a loop of lookups must walk the rows of a
+	 * parent: a connection that serves one independent request after another
+	 * (a pool, a benchmark) repeats its statements back to back with other
+	 * keys too, but no statement before them returned the keys.
 	 */
 	if (kind == NP_KIND_NPLUS1 && slot->loose && slot->parent_rows < 2)
 		return;
 
 	/*
-	 * The same values each time: no statement fed them, so the statement
-	 * that happened to run before is no parent.
+	 * The same values each time: no statement fed them, so the statement that
+	 * happened to run before is no parent.
 	 */
 	if (kind == NP_KIND_IDENTICAL || slot->parent_rows < 2)
 	{
@@ -1858,9 +1882,9 @@ np_pool_key(NpPoolKey *key, const NpSlot *slot)
 		np_client = 0;
 		if (MyBEEntry != NULL)
 		{
-			const struct sockaddr *sa =
-				(const struct sockaddr *) &MyBEEntry->st_clientaddr.addr;
+			const struct sockaddr *sa;
 
+			sa = (const struct sockaddr *) &MyBEEntry->st_clientaddr.addr;
 			if (sa->sa_family == AF_INET)
 				np_client = (uint32) np_hash_bytes((const char *)
 												   &((const struct sockaddr_in *) sa)->sin_addr,
@@ -1963,11 +1987,11 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		SpinLockAcquire(&r->mutex);
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
-			bool		joinable = slot->first_ts <= r->last_end + window &&
-				!r->superseded &&
-				(!has_parent || r->parent_queryid == 0 ||
-				 (r->parent_queryid == slot->parent_queryid &&
-				  r->parent_ts == slot->parent_ts));
+			bool		joinable = (slot->first_ts <= r->last_end + window &&
+									!r->superseded &&
+									(!has_parent || r->parent_queryid == 0 ||
+									 (r->parent_queryid == slot->parent_queryid &&
+									  r->parent_ts == slot->parent_ts)));
 
 			/* a later execution of its parent: the run is the last page */
 			if (has_parent && r->parent_queryid != 0 &&
@@ -2030,9 +2054,9 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 static void
 np_copy_parent(NpParent *dst, const NpParent *src)
 {
-	memcpy(dst, src, offsetof(NpParent, text));
+	memcpy(dst, src, offsetof(NpParent, txt));
 	if (src->len >= 0)
-		memcpy(dst->text, src->text, src->len + 1);
+		memcpy(dst->txt, src->txt, src->len + 1);
 }
 
 /*
@@ -2283,8 +2307,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 		/*
 		 * The rewrite needs to know what varies: the bound parameters that
 		 * changed, or an earlier text of this share that differs from this
-		 * one (unless the text is too long to keep).  Without either, a
-		 * later execution flags the run.
+		 * one (unless the text is too long to keep).  Without either, a later
+		 * execution flags the run.
 		 */
 		if (kind != NP_KIND_NONE && kind != NP_KIND_IDENTICAL &&
 			(params == NULL || params->numParams == 0) &&
@@ -2374,6 +2398,7 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 #define NP_COLS_1_0 18
 #define NP_COLS 20				/* 1.1: the two notes */
 
+/* a text column: the placeholder when not visible, NULL when empty */
 static Datum
 np_text_or_null(const char *s, bool visible, bool *isnull)
 {
@@ -2408,6 +2433,7 @@ typedef struct NpIgnore
 	bool	   *cnull;
 } NpIgnore;
 
+/* read the ignore rules passed to _n_plus_one_entries into ig */
 static void
 np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 {
@@ -2447,6 +2473,7 @@ np_read_ignore(FunctionCallInfo fcinfo, NpIgnore *ig)
 	}
 }
 
+/* does an ignore rule match this query id, application and user? */
 static bool
 np_ignored(const NpIgnore *ig, uint64 queryid, const char *appname,
 		   Oid userid)
@@ -2489,8 +2516,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS seq;
 	NpEntry    *e;
-	Oid			me = GetUserId();
-	bool		all_stats;
+	SaReader	reader;
 	NpIgnore	ig;
 	int			ncols;
 
@@ -2506,7 +2532,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
 	if (np_hash == NULL)
 		return (Datum) 0;
-	all_stats = sa_may_read_all_stats(me);
+	reader = sa_reader(true);
 
 	/* this session's own runs in progress are shown as they are now */
 	np_flush_local();
@@ -2517,7 +2543,7 @@ scale_advisor_n_plus_one_entries(PG_FUNCTION_ARGS)
 	{
 		Datum		values[NP_COLS];
 		bool		nulls[NP_COLS];
-		bool		visible = all_stats || e->key.userid == me;
+		bool		visible = sa_reader_sees(&reader, e->key.userid);
 		int			c = 0;
 		int64		detections,
 					repeated_calls,

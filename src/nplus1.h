@@ -3,7 +3,9 @@
  * nplus1.h
  *		Types shared by the N+1 tracker (nplus1.c) and the rewrite builder
  *		(nplus1_rewrite.c): the per-backend run slot, the parent candidate
- *		and the rewrite the builder returns.  Internal to those two files.
+ *		and the rewrite the builder returns.  Internal to those two files;
+ *		the types are per-backend (the shared table and its locking are
+ *		nplus1.c's).
  *
  *-------------------------------------------------------------------------
  */
@@ -66,8 +68,8 @@ typedef struct NpSlot
 	uint8		app;			/* application context (nplus1.c) */
 	uint8		kind;			/* NP_KIND_NONE until flagged here */
 	bool		decided;		/* flagged, or found not to be a loop */
-	bool		loose;			/* began outside a transaction block, or
-								 * went on in another one */
+	bool		loose;			/* began outside a transaction block, or went
+								 * on in another one */
 	bool		idle_before;	/* the session was idle when it began */
 	bool		open;			/* has counts to publish when it ends */
 	bool		parent_loop;	/* its parent is a loop it is nested in */
@@ -96,7 +98,7 @@ typedef struct NpParent
 	int			len;			/* -1 when the text did not fit */
 	int			nparams;		/* -1 when the types did not fit */
 	Oid			ptypes[NP_PARENT_PARAMS];
-	char		text[NP_PARENT_LEN];
+	char		txt[NP_PARENT_LEN];
 } NpParent;
 
 /*

@@ -456,6 +456,7 @@ np_analyze(const char *text, Oid *ptypes, int nparams)
 	rs = linitial_node(RawStmt, raw);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = text;
+
 	if (nparams > 0)
 		setup_parse_fixed_parameters(pstate, ptypes, nparams);
 	q = transformTopLevelStmt(pstate, rs);
@@ -644,6 +645,7 @@ typedef struct NpHasLeaf
 
 static int	np_leaf_of(NpCtx *c, Node *node);
 
+/* walker of np_has_leaf: stop at the first varying leaf */
 static bool
 np_has_leaf_walker(Node *node, NpHasLeaf *h)
 {
@@ -660,6 +662,10 @@ np_has_leaf_walker(Node *node, NpHasLeaf *h)
 	return expression_tree_walker(node, np_has_leaf_walker, (void *) h);
 }
 
+/*
+ * does the tree hold a leaf (parameter or constant) that varies between
+ * executions?
+ */
 static bool
 np_has_leaf(NpCtx *c, Node *node)
 {
@@ -676,6 +682,10 @@ typedef struct NpReads
 	Query	   *top;
 } NpReads;
 
+/*
+ * walker of np_reads_rel: does a range table read relid (the top query's
+ * target aside)?
+ */
 static bool
 np_reads_rel_walker(Node *node, NpReads *r)
 {
@@ -749,6 +759,9 @@ np_leaf_mutator(Node *node, NpCtx *c)
 	return expression_tree_mutator(node, np_leaf_mutator, (void *) c);
 }
 
+/*
+ * a copy of the statement with its varying leaves replaced (np_leaf_mutator)
+ */
 static Query *
 np_mutate(NpCtx *c)
 {
@@ -1722,7 +1735,7 @@ np_build_join(NpCtx *c, int li, NpParent *parent, StringInfo note)
 
 	if (parent == NULL || parent->len < 0 || parent->nparams < 0)
 		return NULL;
-	pq = np_analyze(parent->text, parent->ptypes, parent->nparams);
+	pq = np_analyze(parent->txt, parent->ptypes, parent->nparams);
 	if (pq == NULL || pq->commandType != CMD_SELECT)
 		return NULL;
 
@@ -1810,8 +1823,8 @@ np_build_join(NpCtx *c, int li, NpParent *parent, StringInfo note)
 						  quote_identifier(feed->resname)));
 
 	/*
-	 * The select list: the parent's columns, then the loop's, renamed
-	 * after the loop's table where a name is taken already.
+	 * The select list: the parent's columns, then the loop's, renamed after
+	 * the loop's table where a name is taken already.
 	 */
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "SELECT %s.*", quote_identifier(palias));
@@ -2217,8 +2230,10 @@ np_build_insert_rows(NpCtx *c, RangeTblEntry *vrte, StringInfo note)
 	}
 	/* the junk entries stay */
 	foreach(lc2, q2->targetList)
+	{
 		if (((TargetEntry *) lfirst(lc2))->resjunk)
 			tl = lappend(tl, lfirst(lc2));
+	}
 	q2->targetList = tl;
 	sql = np_deparse(q2);
 	if (!np_find_values(sql, &vstart, &vinner, &vend))
@@ -2453,11 +2468,12 @@ sa_np_build_rewrite(NpSlot *slot, const char *txt, int len,
 	c.slot = slot;
 	c.text = pnstrdup(txt, len);
 	c.params = params;
+
 	/*
 	 * A statement inside a PL/pgSQL function refers to its variables: its
-	 * parameters come through a hook, or are copied with the function's
-	 * other variables (some without a type), or its text does not analyze
-	 * on its own.
+	 * parameters come through a hook, or are copied with the function's other
+	 * variables (some without a type), or its text does not analyze on its
+	 * own.
 	 */
 	if (params != NULL && params->numParams > 0)
 	{

@@ -31,6 +31,9 @@ static int	sa_partition_advice_min_size = -1;
 
 PG_FUNCTION_INFO_V1(scale_advisor_nonatomic);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_nonatomic_1_1, scale_advisor_nonatomic);
+
 /*
  * Define the GUCs of the partitioning helpers.
  */

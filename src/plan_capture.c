@@ -124,8 +124,8 @@ typedef struct SaPlanEntry
 	TimestampTz first_seen;
 	TimestampTz last_seen;
 	int64		sampled_calls;
-	int64		slow_calls;		/* captured outside the sample: slow, or
-								 * a first execution (first_uncaptured) */
+	int64		slow_calls;		/* captured outside the sample: slow, or a
+								 * first execution (first_uncaptured) */
 	double		sampled_ms;
 	double		slow_ms;
 	double		example_ms;		/* the execution whose text is kept */
@@ -137,7 +137,7 @@ typedef struct SaPlanEntry
 	bool		pnull[SA_MAX_PARAMS];
 	char		search_path[SA_PATH_MAX];	/* as the example ran */
 	int			used;			/* bytes of text[] used */
-	char		text[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
+	char		txt[SA_TEXT_MAX];	/* text \0 value \0 value \0 ... */
 } SaPlanEntry;
 
 typedef struct SaPlanShared
@@ -181,11 +181,18 @@ static double sample_countdown_rate = -1.0;
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload);
 PG_FUNCTION_INFO_V1(scale_advisor_index_workload_reset);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_workload_1_1,
+					scale_advisor_index_workload);
+SA_SQL_FUNCTION_1_1(scale_advisor_index_workload_reset_1_1,
+					scale_advisor_index_workload_reset);
+
 /* ---------------------------------------------------------------------
  * Capture
  * ---------------------------------------------------------------------
  */
 
+/* hash of a captured statement's key */
 static uint32
 plan_key_hash(const void *key, Size keysize)
 {
@@ -196,6 +203,7 @@ plan_key_hash(const void *key, Size keysize)
 		hash_bytes_uint32(k->dbid ^ (k->userid << 7));
 }
 
+/* do two keys match (0) or not (1), as dynahash wants */
 static int
 plan_key_match(const void *a, const void *b, Size keysize)
 {
@@ -210,6 +218,7 @@ static void plans_shmem_shutdown(int code, Datum arg);
 static bool plans_write_file(void);
 static void plans_load(void);
 
+/* shared memory needed for the captured statements */
 static Size
 plans_shmem_size(void)
 {
@@ -218,6 +227,10 @@ plans_shmem_size(void)
 									   sizeof(SaPlanEntry)));
 }
 
+/*
+ * create or attach to the captured statements (runs holding
+ * AddinShmemInitLock), and load them
+ */
 static void
 plans_shmem_startup(void)
 {
@@ -249,7 +262,7 @@ plans_shmem_startup(void)
 }
 
 /* the fixed part of an entry, written before its used text bytes */
-#define SA_PLAN_FIXED	offsetof(SaPlanEntry, text)
+#define SA_PLAN_FIXED	offsetof(SaPlanEntry, txt)
 
 typedef struct SaPlansFileHeader
 {
@@ -354,7 +367,7 @@ plans_write_file(void)
 	{
 		e = &copy[i];
 		if (fwrite(e, SA_PLAN_FIXED, 1, f) != 1 ||
-			(e->used > 0 && fwrite(e->text, e->used, 1, f) != 1))
+			(e->used > 0 && fwrite(e->txt, e->used, 1, f) != 1))
 			ok = false;
 	}
 	if (ok && fflush(f) != 0)
@@ -431,10 +444,10 @@ plan_record_ok(SaPlanEntry *e)
 
 		if (off >= e->used)
 			return false;
-		z = memchr(e->text + off, '\0', e->used - off);
+		z = memchr(e->txt + off, '\0', e->used - off);
 		if (z == NULL)
 			return false;
-		off = (z - e->text) + 1;
+		off = (z - e->txt) + 1;
 	}
 	return true;
 }
@@ -479,7 +492,7 @@ plans_load(void)
 
 		if (fread(rec, SA_PLAN_FIXED, 1, f) != 1 ||
 			rec->used < 0 || rec->used > SA_TEXT_MAX ||
-			(rec->used > 0 && fread(rec->text, rec->used, 1, f) != 1) ||
+			(rec->used > 0 && fread(rec->txt, rec->used, 1, f) != 1) ||
 			!plan_record_ok(rec))
 		{
 			ereport(LOG,
@@ -505,6 +518,10 @@ plans_load(void)
 	plan_shared->evictions = hdr.evictions;
 }
 
+/*
+ * remember an execution picked for row counting (the oldest is forgotten
+ * when every slot is taken)
+ */
 static void
 remember_sampled(QueryDesc *qd, bool first)
 {
@@ -609,6 +626,7 @@ sample_this_one(void)
 	return true;
 }
 
+/* executor start observer: pick a sample of executions for row counting */
 static void
 plans_executor_start(QueryDesc *query_desc, int eflags, uint64 queryid)
 {
@@ -687,8 +705,8 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 		e->truncated = true;
 		len = Min(len, SA_TEXT_MAX - 1);
 	}
-	memcpy(e->text, s, len);
-	e->text[len] = '\0';
+	memcpy(e->txt, s, len);
+	e->txt[len] = '\0';
 	used = len + 1;
 	e->nparams = 0;
 	for (i = 0; i < nparams && !e->truncated; i++)
@@ -701,8 +719,8 @@ store_example(SaPlanEntry *e, const SaStatement *stmt, char **pvals,
 			break;
 		}
 		if (!pnull[i])
-			memcpy(e->text + used, pvals[i], vl);
-		e->text[used + vl] = '\0';
+			memcpy(e->txt + used, pvals[i], vl);
+		e->txt[used + vl] = '\0';
 		used += vl + 1;
 		e->ptypes[i] = ptypes[i];
 		e->pnull[i] = pnull[i];
@@ -777,6 +795,7 @@ plans_statement_end(const SaStatement *stmt)
 	plans_capture(stmt);
 }
 
+/* walk a finished plan and record what it lacked (out of line) */
 static pg_noinline void
 plans_capture(const SaStatement *stmt)
 {
@@ -869,7 +888,7 @@ plans_capture(const SaStatement *stmt)
 			goto done;
 		}
 		memset(((char *) e) + sizeof(SaPlanKey), 0,
-			   offsetof(SaPlanEntry, text) - sizeof(SaPlanKey));
+			   offsetof(SaPlanEntry, txt) - sizeof(SaPlanKey));
 		e->first_seen = now;
 		e->example_ms = -1;
 	}
@@ -974,11 +993,11 @@ sa_captured_statements(bool all_users)
 	SaPlanEntry *e;
 	List	   *result = NIL;
 	TimestampTz now = GetCurrentTimestamp();
-	Oid			me = GetUserId();
+	SaReader	reader;
 
 	if (plan_shared == NULL)
 		return NIL;
-	all_users = all_users && sa_may_read_all_stats(GetUserId());
+	reader = sa_reader(all_users);
 	LWLockAcquire(plan_shared->lock, LW_SHARED);
 	hash_seq_init(&hs, plan_hash);
 	while ((e = hash_seq_search(&hs)) != NULL)
@@ -990,20 +1009,20 @@ sa_captured_statements(bool all_users)
 
 		if (e->key.dbid != MyDatabaseId)
 			continue;
-		if (!all_users && e->key.userid != me)
+		if (!sa_reader_sees(&reader, e->key.userid))
 			continue;
 		if (e->used == 0)
 			continue;
 		s = (SaCapturedStmt *) palloc0(sizeof(SaCapturedStmt));
 		s->queryid = e->key.queryid;
 		s->userid = e->key.userid;
-		s->text = pstrdup(e->text);
+		s->text = pstrdup(e->txt);
 		s->search_path = pstrdup(e->search_path);
 		s->truncated = e->truncated;
 		s->nparams = e->nparams;
 		s->ptypes = (Oid *) palloc0(sizeof(Oid) * Max(e->nparams, 1));
 		s->pvalues = (char **) palloc0(sizeof(char *) * Max(e->nparams, 1));
-		p = e->text + strlen(e->text) + 1;
+		p = e->txt + strlen(e->txt) + 1;
 		for (i = 0; i < e->nparams; i++)
 		{
 			s->ptypes[i] = e->ptypes[i];
@@ -1040,8 +1059,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS hs;
 	SaPlanEntry *e;
-	bool		all = sa_may_read_all_stats(GetUserId());
-	Oid			me = GetUserId();
+	SaReader	reader = sa_reader(true);
 
 	sa_require_loaded();
 	sa_init_srf(fcinfo);
@@ -1054,7 +1072,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 		int			i;
 
 		/* others' statements only to roles that may read all statistics */
-		if (e->key.dbid != MyDatabaseId || !(all || e->key.userid == me))
+		if (e->key.dbid != MyDatabaseId || !sa_reader_sees(&reader, e->key.userid))
 			continue;
 		for (i = 0; i < e->nobs; i++)
 		{
@@ -1079,7 +1097,7 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			values[10] = Float8GetDatum((e->sampled_calls + e->slow_calls) > 0 ?
 										(e->sampled_ms + e->slow_ms) /
 										(e->sampled_calls + e->slow_calls) : 0);
-			values[11] = CStringGetTextDatum(e->text);
+			values[11] = CStringGetTextDatum(e->txt);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}
@@ -1107,6 +1125,7 @@ scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* define the capture GUCs, reserve shared memory, register the observers */
 void
 sa_plans_init(void)
 {

@@ -85,6 +85,7 @@ typedef struct WalkCtx
 	List	   *items;			/* ScanItem * */
 } WalkCtx;
 
+/* a scan of a table's rows: sequential, index or bitmap heap scan */
 static bool
 is_table_scan(Plan *plan)
 {
@@ -99,6 +100,7 @@ is_table_scan(Plan *plan)
 	}
 }
 
+/* the expression under any binary-compatible casts */
 static Expr *
 strip_relabel(Expr *e)
 {
@@ -117,7 +119,8 @@ only_vars_of_walker(Node *node, Index *varno)
 	{
 		Var		   *v = (Var *) node;
 
-		return !(v->varno == *varno && v->varlevelsup == 0 && v->varattno > 0);
+		return !(v->varno == (int) *varno && v->varlevelsup == 0 &&
+				 v->varattno > 0);
 	}
 	if (IsA(node, Param) || IsA(node, SubPlan) || IsA(node, Aggref) ||
 		IsA(node, WindowFunc) || IsA(node, AlternativeSubPlan))
@@ -125,14 +128,15 @@ only_vars_of_walker(Node *node, Index *varno)
 	return expression_tree_walker(node, only_vars_of_walker, (void *) varno);
 }
 
+/* a user column of relation varno, or an expression of its columns only */
 static bool
 is_key_expr(Expr *e, Index varno)
 {
 	if (e == NULL)
 		return false;
 	if (IsA(e, Var))
-		return ((Var *) e)->varno == varno && ((Var *) e)->varattno > 0 &&
-			((Var *) e)->varlevelsup == 0;
+		return ((Var *) e)->varno == (int) varno &&
+			((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0;
 	if (!contain_var_clause((Node *) e))
 		return false;
 	if (only_vars_of_walker((Node *) e, &varno))
@@ -140,6 +144,7 @@ is_key_expr(Expr *e, Index varno)
 	return !contain_mutable_functions((Node *) e);
 }
 
+/* an expression that is a value at run time: no column, nothing volatile */
 static bool
 is_value_expr(Expr *e)
 {
@@ -173,6 +178,7 @@ static Oid	opc_cache_type[SA_OPF_CACHE];
 static Oid	opc_cache_class[SA_OPF_CACHE];
 static int	opc_cache_next = 0;
 
+/* default btree operator class of a type, cached per backend */
 Oid
 sa_default_btree_opclass(Oid typid)
 {
@@ -189,6 +195,7 @@ sa_default_btree_opclass(Oid typid)
 	return opclass;
 }
 
+/* default btree operator family of a type, or InvalidOid */
 static Oid
 default_btree_family(Oid typid)
 {
@@ -204,6 +211,7 @@ static Oid	gin_cache_type[SA_OPF_CACHE];
 static Oid	gin_cache_family[SA_OPF_CACHE];
 static int	gin_cache_next = 0;
 
+/* default GIN operator family of a type, cached as the btree one is */
 static Oid
 default_gin_family(Oid typid)
 {
@@ -372,6 +380,7 @@ clause_term(Expr *clause, Index varno)
 	return t;
 }
 
+/* add a term to a scan's need unless an equal one is there */
 static void
 add_term(SaScanNeed *need, SaTerm *t)
 {
@@ -389,6 +398,7 @@ add_term(SaScanNeed *need, SaTerm *t)
 	need->terms = lappend(need->terms, t);
 }
 
+/* the item of a scan node, or NULL */
 static ScanItem *
 find_item(WalkCtx *ctx, Plan *plan)
 {
@@ -540,6 +550,7 @@ limit_sort_terms(WalkCtx *ctx, Plan *limit)
 
 static void walk_plan(WalkCtx *ctx, Plan *plan, PlanState *ps);
 
+/* walk each plan of a list (no plan state) */
 static void
 walk_list(WalkCtx *ctx, List *plans)
 {
@@ -549,6 +560,7 @@ walk_list(WalkCtx *ctx, List *plans)
 		walk_plan(ctx, (Plan *) lfirst(lc), NULL);
 }
 
+/* walk the plans of the subplans of a plan state, with their states */
 static void
 walk_subplan_states(WalkCtx *ctx, List *states)
 {
@@ -715,13 +727,17 @@ plan_may_need(Plan *plan)
 			return true;
 		case T_Append:
 			foreach(lc, ((Append *) plan)->appendplans)
+			{
 				if (plan_may_need(lfirst(lc)))
 					return true;
+			}
 			break;
 		case T_MergeAppend:
 			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			{
 				if (plan_may_need(lfirst(lc)))
 					return true;
+			}
 			break;
 		case T_SubqueryScan:
 			if (plan_may_need(((SubqueryScan *) plan)->subplan))
@@ -745,8 +761,10 @@ sa_stmt_may_need(PlannedStmt *pstmt)
 	if (plan_may_need(pstmt->planTree))
 		return true;
 	foreach(lc, pstmt->subplans)
+	{
 		if (plan_may_need((Plan *) lfirst(lc)))
 			return true;
+	}
 	return false;
 }
 
@@ -831,9 +849,9 @@ merge_need(SaScanNeed *into, SaScanNeed *from)
 		foreach(lc, into->terms)
 		{
 			char		k = ((SaTerm *) lfirst(lc))->kind;
-			int			p = (k == SA_TERM_SORT) ? 2 :
-				(k == SA_TERM_EQ || k == SA_TERM_IN ||
-				 k == SA_TERM_JOIN) ? 0 : 1;
+			int			p = ((k == SA_TERM_SORT) ? 2 :
+							 (k == SA_TERM_EQ || k == SA_TERM_IN ||
+							  k == SA_TERM_JOIN) ? 0 : 1);
 
 			if (p == pass)
 				ordered = lappend(ordered, lfirst(lc));
@@ -900,15 +918,15 @@ sa_plan_needs(PlannedStmt *pstmt, PlanState *planstate)
 
 			for (pass = 0; pass < 3; pass++)
 				foreach(tc, it->need->terms)
-				{
-					char		k = ((SaTerm *) lfirst(tc))->kind;
-					int			p = (k == SA_TERM_SORT) ? 2 :
-						(k == SA_TERM_EQ || k == SA_TERM_IN ||
-						 k == SA_TERM_JOIN) ? 0 : 1;
+			{
+				char		k = ((SaTerm *) lfirst(tc))->kind;
+				int			p = ((k == SA_TERM_SORT) ? 2 :
+								 (k == SA_TERM_EQ || k == SA_TERM_IN ||
+								  k == SA_TERM_JOIN) ? 0 : 1);
 
-					if (p == pass)
-						ordered = lappend(ordered, lfirst(tc));
-				}
+				if (p == pass)
+					ordered = lappend(ordered, lfirst(tc));
+			}
 			it->need->terms = ordered;
 			result = lappend(result, it->need);
 		}

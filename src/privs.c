@@ -10,7 +10,9 @@
  * - A role "may read all statistics" when it is a superuser or has the
  *   privileges of pg_read_all_stats (members of pg_monitor do): it sees the
  *   texts and query ids of every role's statements, as in
- *   pg_stat_statements.  Other roles see only their own.
+ *   pg_stat_statements.  Other roles see only their own.  Every view and
+ *   function over statements takes sa_reader() once and tests each row
+ *   with sa_reader_sees() (scale_advisor.h).
  * - Parameter values and other example values of a statement are shown
  *   only to the role that ran it and to superusers.
  * - The readiness, hygiene and maintenance-status views are for monitoring:
@@ -33,6 +35,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_require_stats_reader);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_require_stats_reader_1_1,
+					scale_advisor_require_stats_reader);
+
 /*
  * May role see the texts and query ids of every role's statements?
  */
@@ -41,6 +47,21 @@ sa_may_read_all_stats(Oid roleid)
 {
 	return superuser_arg(roleid) ||
 		has_privs_of_role(roleid, ROLE_PG_READ_ALL_STATS);
+}
+
+/*
+ * The current user as a reader of statement-level rows (see
+ * scale_advisor.h): all of them when want_all and it may read all
+ * statistics, else its own.
+ */
+SaReader
+sa_reader(bool want_all)
+{
+	SaReader	r;
+
+	r.me = GetUserId();
+	r.all = want_all && sa_may_read_all_stats(r.me);
+	return r;
 }
 
 /*

@@ -67,6 +67,10 @@
 
 PG_FUNCTION_INFO_V1(scale_advisor_replay_refusal);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_replay_refusal_1_1,
+					scale_advisor_replay_refusal);
+
 typedef struct CodeWalk
 {
 	char	   *reason;			/* the first code found that is not built in */
@@ -282,6 +286,9 @@ note_sortgroup(CodeWalk *cw, List *clauses)
 	}
 }
 
+/*
+ * walk a query tree for what its replay would run; sets cw->reason to refuse
+ */
 static bool
 code_walker(Node *node, CodeWalk *cw)
 {

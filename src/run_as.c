@@ -57,6 +57,11 @@
 PG_FUNCTION_INFO_V1(scale_advisor_owner_exec);
 PG_FUNCTION_INFO_V1(scale_advisor_may_maintain);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_owner_exec_1_1, scale_advisor_owner_exec);
+SA_SQL_FUNCTION_1_1(scale_advisor_may_maintain_1_1,
+					scale_advisor_may_maintain);
+
 /*
  * The owner of relation relid; an error when there is no such relation.
  */

@@ -29,6 +29,10 @@ void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(scale_advisor_require_loaded);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_require_loaded_1_1,
+					scale_advisor_require_loaded);
+
 /*
  * Module load callback: set up every subsystem when preloaded.
  */

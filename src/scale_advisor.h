@@ -69,6 +69,21 @@ typedef void (*sa_executor_start_observer) (QueryDesc *query_desc,
 extern void sa_register_statement_observer(sa_statement_observer fn);
 extern void sa_register_executor_start_observer(sa_executor_start_observer fn);
 
+/*
+ * One C entry point per SQL API version, as pg_stat_statements has: the
+ * SQL definitions of version 1.1 name the symbols ending in _1_1; the
+ * symbols the 1.0 definitions name stay exported and keep working, so a
+ * database still at 1.0 (before ALTER EXTENSION ... UPDATE) runs with this
+ * library.  A function whose behaviour is the same in both versions gets
+ * its _1_1 symbol from SA_SQL_FUNCTION_1_1(name_1_1, impl), which defines
+ * name_1_1 as a call of impl.  A later version whose SQL signature or
+ * behaviour changes adds name_1_2 beside them.
+ */
+#define SA_SQL_FUNCTION_1_1(name, impl) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return impl(fcinfo); } \
+	extern int	no_such_variable
+
 /* current nesting depth of statement execution, 0 at top level */
 extern int	sa_nesting_level;
 
@@ -78,23 +93,44 @@ extern void sa_hooks_init(void);
 extern void sa_worker_init(void);
 extern void sa_archive_init(void);
 extern void sa_partition_init(void);
-extern void sa_index_advice_init(void);	/* advisor.c */
+extern void sa_index_advice_init(void); /* advisor.c */
 extern void sa_nplus1_init(void);
 extern void sa_nplus1_utility(void);	/* nplus1.c: a utility statement runs */
-extern void sa_snapshot_init(void);	/* src/snapshot.c */
+extern void sa_snapshot_init(void); /* src/snapshot.c */
 extern void sa_history_init(void);	/* src/history.c */
-extern void sa_messages_init(void);	/* src/messages.c */
+extern void sa_messages_init(void); /* src/messages.c */
 
 /*
- * src/privs.c: may a role see every role's statement texts and query ids
- * (superuser or pg_read_all_stats), and may it see the parameter values of
- * a statement another role ran (that role itself or a superuser)
+ * src/privs.c: the one place of the rule "which roles' statements may the
+ * reader see".  sa_reader() takes the current user and whether it may read
+ * all statistics (superuser or pg_read_all_stats); want_all = false narrows
+ * it to the reader's own statements.  sa_reader_sees() is the test applied
+ * to each row: every statement-level view and function uses it.  Parameter
+ * values are shown to the role that ran the statement and to superusers
+ * (sa_may_see_values).
  */
+typedef struct SaReader
+{
+	Oid			me;				/* the current user */
+	bool		all;			/* sees every role's statements */
+} SaReader;
+
+extern SaReader sa_reader(bool want_all);
 extern bool sa_may_read_all_stats(Oid roleid);
 extern bool sa_may_see_values(Oid reader, Oid owner);
 extern void sa_require_stats_reader(const char *what);
 
-/* src/lifecycle.c: the extension's schema goes with DROP EXTENSION */
+/* may the reader see a statement (text, query id, figures) owner ran? */
+static inline bool
+sa_reader_sees(const SaReader *reader, Oid owner)
+{
+	return reader->all || owner == reader->me;
+}
+
+/*
+ * src/lifecycle.c: the extension's schema goes with DROP EXTENSION; where
+ * an extension is installed
+ */
 typedef struct SaDropInfo
 {
 	Oid			extoid;
@@ -104,8 +140,10 @@ typedef struct SaDropInfo
 extern bool sa_drop_extension_prepare(Node *parsetree, SaDropInfo *info);
 extern void sa_drop_extension_finish(const SaDropInfo *info);
 
-/* src/history.c: whether history is kept; saving the examples */
-extern bool sa_track_history;
+/* the schema of an installed extension, or InvalidOid */
+extern Oid	sa_extension_schema(const char *name);
+
+/* src/history.c: saving the examples */
 extern void sa_hist_save(void);
 
 /*

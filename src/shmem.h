@@ -3,7 +3,8 @@
  * shmem.h
  *		The shared-memory registry and the "is the library preloaded" check
  *		(src/shmem.c): the bottom of the include graph with compat.h,
- *		sketch.h and hist.h.
+ *		sketch.h and hist.h.  The registry is written only while _PG_init
+ *		runs in the postmaster, and read-only afterwards: no lock.
  *
  *-------------------------------------------------------------------------
  */

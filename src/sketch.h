@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * sketch.h
- *		Bounded log-bucketed quantile sketch for execution times.
+ *		Bounded log-bucketed quantile sketch for execution times
+ *		(src/sketch.c).  No locking of its own: callers serialize access (the
+ *		store holds the entry's spinlock).
  *
  *-------------------------------------------------------------------------
  */
@@ -18,7 +20,7 @@
  * little under the promised 2 %.
  */
 #define SA_SKETCH_ALPHA		0.0199
-#define SA_SKETCH_BUCKETS	576		/* 1 us .. 2.7 hours */
+#define SA_SKETCH_BUCKETS	576 /* 1 us .. 2.7 hours */
 
 typedef struct SaSketch
 {

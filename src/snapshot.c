@@ -83,6 +83,11 @@ static char *sa_database = NULL;
 PG_FUNCTION_INFO_V1(scale_advisor_host_cpus);
 PG_FUNCTION_INFO_V1(scale_advisor_relation_size_nowait);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_host_cpus_1_1, scale_advisor_host_cpus);
+SA_SQL_FUNCTION_1_1(scale_advisor_relation_size_nowait_1_1,
+					scale_advisor_relation_size_nowait);
+
 /*
  * SQL: scale_advisor._host_cpus() is the number of CPUs online on the
  * database server, or NULL when the system does not tell.

@@ -5,9 +5,15 @@
  *		behind scale_advisor.query_stats and scale_advisor.info, reset, and
  *		the sketch check used by the tests.
  *
- * One C entry point per SQL API version (suffix _1_0): a later version
- * adds a new entry point, so that a database still on an older SQL
- * definition keeps working with a newer library.
+ * One C entry point per SQL API version (the 1.0 definitions name the
+ * _1_0 symbols, the 1.1 ones the _1_1 symbols, see scale_advisor.h), so
+ * that a database still on an older SQL definition keeps working with a
+ * newer library.
+ *
+ * No shared state of its own: the store is read through sa_store_read_all,
+ * which holds the store's lock in shared mode around the visitor, and
+ * changed through store.c's functions, which take it themselves.  Which
+ * rows a reader sees is privs.c's rule (sa_reader).
  *
  *-------------------------------------------------------------------------
  */
@@ -39,14 +45,20 @@ PG_FUNCTION_INFO_V1(scale_advisor_info_1_1);
 PG_FUNCTION_INFO_V1(scale_advisor_reset_1_0);
 PG_FUNCTION_INFO_V1(scale_advisor_sketch_quantiles_1_0);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_query_stats_1_1,
+					scale_advisor_query_stats_1_0);
+SA_SQL_FUNCTION_1_1(scale_advisor_reset_1_1, scale_advisor_reset_1_0);
+SA_SQL_FUNCTION_1_1(scale_advisor_sketch_quantiles_1_1,
+					scale_advisor_sketch_quantiles_1_0);
+
 #define QUERY_STATS_COLS 34
 
 /* state passed to the visitor */
 typedef struct QueryStatsState
 {
 	ReturnSetInfo *rsinfo;
-	Oid			userid;
-	bool		all_visible;
+	SaReader	reader;
 	bool		showtext;
 } QueryStatsState;
 
@@ -60,7 +72,7 @@ query_stats_row(const SaEntrySnapshot *s, void *arg)
 	Datum		values[QUERY_STATS_COLS];
 	bool		nulls[QUERY_STATS_COLS];
 	int			i = 0;
-	bool		visible = st->all_visible || s->key.userid == st->userid;
+	bool		visible = sa_reader_sees(&st->reader, s->key.userid);
 	static const double qs[4] = {0.50, 0.95, 0.99, 0.999};
 	double		qv[4];
 	bool		have_q;
@@ -183,8 +195,7 @@ scale_advisor_query_stats_1_0(PG_FUNCTION_ARGS)
 				 errmsg("scale_advisor._query_stats returns %d columns, the SQL definition expects %d",
 						QUERY_STATS_COLS, st.rsinfo->setDesc->natts),
 				 errhint("Run ALTER EXTENSION scale_advisor UPDATE.")));
-	st.userid = GetUserId();
-	st.all_visible = sa_may_read_all_stats(st.userid);
+	st.reader = sa_reader(true);
 	st.showtext = PG_ARGISNULL(0) ? true : PG_GETARG_BOOL(0);
 	sa_store_read_all(query_stats_row, &st);
 	return (Datum) 0;

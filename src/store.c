@@ -123,6 +123,12 @@ int			sa_save_interval = 300;
 bool		sa_save_enabled = true;
 double		sa_slow_query_ms = -1.0;
 
+/*
+ * scale_advisor.track_history, defined by history.c: kept here, below both
+ * the hooks that pass it to sa_store_record and the history that reads it
+ */
+bool		sa_track_history = true;
+
 /* pointers into shared memory, set by store_shmem_startup */
 static SaShared *sa_shared = NULL;
 
@@ -324,8 +330,8 @@ key_equal(const SaKey *a, const SaKey *b)
 static inline SaLocalRef *
 local_ref(const SaKey *key)
 {
-	uint64		h = key->queryid ^ (key->queryid >> 29) ^
-		((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0);
+	uint64		h = (key->queryid ^ (key->queryid >> 29) ^
+					 ((uint64) key->userid << 7) ^ key->dbid ^ (key->toplevel ? 0x55 : 0));
 
 	if (unlikely(!local_cache_ready))
 	{
@@ -600,6 +606,7 @@ sa_store_record(const SaKey *key, const char *source_text,
 		LWLockRelease(sa_shared->lock);
 		if (text)
 			text = CleanQuerytext(text, &loc, &len);
+
 		else
 			len = 0;
 		LWLockAcquire(sa_shared->lock, LW_EXCLUSIVE);
@@ -1236,6 +1243,7 @@ store_load(void)
 			break;				/* scale_advisor.max was lowered */
 		if (slot_lookup(&rec.key) >= 0)
 			continue;
+
 		/*
 		 * A text longer than scale_advisor.max_query_length (lowered since
 		 * the save) is cut here at a character of the statement's own

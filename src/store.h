@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * store.h
- *		The shared-memory statement store (see store.c for the design).
+ *		The shared-memory statement store (see store.c for the design and
+ *		its locking: one LWLock for the table, a spinlock per entry).
  *
  *-------------------------------------------------------------------------
  */
@@ -91,7 +92,8 @@ typedef struct SaEntrySnapshot
 	SaSketch	sketch;
 	int			encoding;
 	int			query_len;
-	const char *query;			/* points into shared memory; read under the lock */
+	const char *query;			/* points into shared memory; read under the
+								 * lock */
 } SaEntrySnapshot;
 
 /* store-wide figures for scale_advisor.info */
@@ -114,6 +116,7 @@ extern int	sa_max_entries;
 extern int	sa_max_query_length;
 extern int	sa_save_interval;
 extern bool sa_save_enabled;
+extern bool sa_track_history;	/* scale_advisor.track_history */
 
 extern bool sa_store_attached(void);
 extern bool sa_store_record(const SaKey *key, const char *source_text,
@@ -128,11 +131,12 @@ extern void sa_store_get_info(SaStoreInfo *info);
 extern bool sa_store_save(void);
 
 /*
- * Readers: sa_store_begin_read takes the store's lock in shared mode;
- * sa_store_next fills *snap with the next entry (slot is the cursor, start
- * at 0) and returns false at the end; sa_store_end_read releases the lock.
- * Nothing that can throw may run between begin and end except through
- * PG_TRY: use sa_store_read_all for the usual case.
+ * Readers: sa_store_read_all calls visit for every entry in use, with a copy
+ * of its counters and sketch taken under the entry's spinlock, while it
+ * holds the store's lock in shared mode.  snap->query points into shared
+ * memory and is valid only during the call.  The visitor runs under the
+ * LWLock: it must be quick, and an error it throws releases the lock
+ * through the transaction's abort.
  */
 typedef void (*sa_store_visitor) (const SaEntrySnapshot *snap, void *arg);
 extern void sa_store_read_all(sa_store_visitor visit, void *arg);

@@ -106,6 +106,10 @@ static void sa_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 
 PG_FUNCTION_INFO_V1(scale_advisor_index_whatif);
 
+/* the entry points of the 1.1 SQL definitions (scale_advisor.h) */
+SA_SQL_FUNCTION_1_1(scale_advisor_index_whatif_1_1,
+					scale_advisor_index_whatif);
+
 /*
  * Average stored width of one index column.
  */
@@ -376,6 +380,7 @@ sa_hypo_keys_per_row(SaHypoIndex *h)
 #define SA_GIN_KEY_US 0.63
 #define SA_GIN_EXPR_FACTOR 3.0
 
+/* the upkeep of one row written to a hypothetical index, in microseconds */
 double
 sa_am_row_us(SaHypoIndex *h)
 {
@@ -604,8 +609,8 @@ hypo_index_info(PlannerInfo *root, RelOptInfo *rel, SaHypoIndex *h)
 		RelOptInfo *saved = root->simple_rel_array[rel->relid];
 
 		/*
-		 * The relation is not in simple_rel_array yet while its info is
-		 * being gathered; the selectivity functions look it up there.
+		 * The relation is not in simple_rel_array yet while its info is being
+		 * gathered; the selectivity functions look it up there.
 		 */
 		root->simple_rel_array[rel->relid] = rel;
 		sel = clauselist_selectivity(root, info->indpred, rel->relid,
@@ -765,9 +770,10 @@ whatif_plan(Query *query, const char *text, ParamListInfo params,
 		((SaHypoIndex *) lfirst(lc))->fake_oid = next++;
 
 	q->queryId = SA_WHATIF_MARKER;
+
 	/*
-	 * The relation-info hook is installed only for this planning, so that
-	 * no other planning pays for it.
+	 * The relation-info hook is installed only for this planning, so that no
+	 * other planning pays for it.
 	 */
 	save_hook = get_relation_info_hook;
 	save_prev = prev_get_relation_info_hook;
@@ -846,23 +852,31 @@ plan_uses_index(Plan *plan, Oid indexoid)
 			break;
 		case T_Append:
 			foreach(lc, ((Append *) plan)->appendplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_MergeAppend:
 			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_BitmapAnd:
 			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_BitmapOr:
 			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		case T_SubqueryScan:
 			if (plan_uses_index(((SubqueryScan *) plan)->subplan, indexoid))
@@ -870,8 +884,10 @@ plan_uses_index(Plan *plan, Oid indexoid)
 			break;
 		case T_CustomScan:
 			foreach(lc, ((CustomScan *) plan)->custom_plans)
+			{
 				if (plan_uses_index(lfirst(lc), indexoid))
 					return true;
+			}
 			break;
 		default:
 			break;
@@ -880,6 +896,7 @@ plan_uses_index(Plan *plan, Oid indexoid)
 		plan_uses_index(plan->righttree, indexoid);
 }
 
+/* does any plan of the statement use the index? */
 bool
 sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 {
@@ -888,8 +905,10 @@ sa_plan_uses_index(PlannedStmt *pstmt, Oid indexoid)
 	if (plan_uses_index(pstmt->planTree, indexoid))
 		return true;
 	foreach(lc, pstmt->subplans)
+	{
 		if (plan_uses_index((Plan *) lfirst(lc), indexoid))
 			return true;
+	}
 	return false;
 }
 
@@ -1502,6 +1521,7 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 
 	errcb.callback = text_parse_error_callback;
 	errcb.arg = (void *) text;
+
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	raw = raw_parser(text, RAW_PARSE_DEFAULT);
@@ -1540,6 +1560,7 @@ analyze_statement(const char *text, Oid **ptypes, int *nparams,
 	return q;
 }
 
+/* parse, analyze and rewrite a captured statement with its parameter types */
 Query *
 sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
 {
@@ -1614,11 +1635,16 @@ sa_push_replay_search_path(const char *path)
 			appendStringInfo(&buf, "%s, ", quote_identifier(e));
 		}
 	}
-	/* an unparsable path: resolve in pg_catalog only, as a failed lookup would */
+
+	/*
+	 * an unparsable path: resolve in pg_catalog only, as a failed lookup
+	 * would
+	 */
 	appendStringInfoString(&buf, "pg_temp");
 	return sa_push_search_path(buf.data);
 }
 
+/* undo sa_push_search_path (level is what it returned) */
 void
 sa_pop_search_path(int level)
 {

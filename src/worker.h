@@ -2,7 +2,7 @@
  *
  * worker.h
  *		Every background worker of scale_advisor, registered in one place
- *		(src/worker.c).
+ *		(src/worker.c).  No shared state: the table of workers is constant.
  *
  * Each worker has a kind, a name and type (what pg_stat_activity shows),
  * and an entry point named sa_<what>_main in the file that owns its work.

@@ -131,7 +131,7 @@ sa_prepare() {
 		cp -a "$d" "$SA_INST$(dirname "$d")/"
 	done
 	chown -R "$SA_RUNAS" "$work" 2>/dev/null || true
-	local cflags='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers'
+	local cflags='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers'
 	sa_log "building for $("$pgc" --version) (${cflags})"
 	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" COPT="$cflags" "$@" >"$work/build.log" 2>&1 \
 		|| { cat "$work/build.log" >&2; sa_log "build failed"; return 1; }

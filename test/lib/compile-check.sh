@@ -38,7 +38,7 @@ set -u
 SA_ROOT=${SA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SA_RUNAS=${SA_RUNAS:-postgres}
 SA_PG_SRC_CACHE=${SA_PG_SRC_CACHE:-/var/cache/scale_advisor}
-CC_WARN='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers'
+CC_WARN='-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers'
 CONFIGURE_OPTS='--enable-cassert --without-icu --without-readline --without-zlib'
 
 cc_log() { printf '== compile-check: %s\n' "$*" >&2; }

@@ -31,7 +31,7 @@ t0=$(date +%s)
 # -Wclobbered for locals that only come into scope after a PG_TRY block
 # (nplus1.c, np_flag); the warnings are listed below.
 sa_prepare "$SA_WORK" with_llvm=no \
-	COPT='-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -fsanitize=undefined -fno-sanitize-recover=all' \
+	COPT='-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fsanitize=undefined -fno-sanitize-recover=all' \
 	|| exit 1
 grep -A3 'warning:' "$SA_WORK/build.log"
 ldd "$SA_INST"/usr/lib/postgresql/$SA_PGVER/lib/scale_advisor.so | grep -q libubsan \

@@ -87,7 +87,7 @@ else
 	cp -a "$SA_VG_PG" "$SA_INST/pg" || exit 1
 	chown -R "$SA_RUNAS" "$SA_WORK"
 	pgc=$SA_INST/pg/bin/pg_config
-	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" COPT='-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers' \
+	sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" COPT='-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers' \
 		>"$SA_WORK/build.log" 2>&1 && sa_as make -s -C "$SA_BUILD" PG_CONFIG="$pgc" install >>"$SA_WORK/build.log" 2>&1 \
 		|| { cat "$SA_WORK/build.log"; exit 1; }
 	grep -A3 'warning:' "$SA_WORK/build.log"

@@ -4,4 +4,4 @@
 CREATE FUNCTION @extschema@._require_loaded()
 RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_require_loaded';
+AS 'MODULE_PATHNAME', 'scale_advisor_require_loaded_1_1';

@@ -7,4 +7,4 @@
 CREATE FUNCTION @extschema@._require_stats_reader(what text)
 RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_require_stats_reader';
+AS 'MODULE_PATHNAME', 'scale_advisor_require_stats_reader_1_1';

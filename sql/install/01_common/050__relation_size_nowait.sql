@@ -8,4 +8,4 @@ CREATE FUNCTION @extschema@._relation_size_nowait(rel pg_catalog.regclass,
 												   main_only boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE C STRICT VOLATILE
-AS 'MODULE_PATHNAME', 'scale_advisor_relation_size_nowait';
+AS 'MODULE_PATHNAME', 'scale_advisor_relation_size_nowait_1_1';

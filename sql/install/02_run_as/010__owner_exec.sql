@@ -9,4 +9,4 @@ CREATE FUNCTION @extschema@._owner_exec(rel regclass, query text,
 RETURNS jsonb
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_owner_exec';
+AS 'MODULE_PATHNAME', 'scale_advisor_owner_exec_1_1';

@@ -6,4 +6,4 @@ CREATE FUNCTION @extschema@._may_maintain(rel regclass,
 RETURNS boolean
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_may_maintain';
+AS 'MODULE_PATHNAME', 'scale_advisor_may_maintain_1_1';

@@ -16,4 +16,4 @@ CREATE FUNCTION @extschema@._query_stats(showtext boolean DEFAULT true,
     OUT first_seen timestamptz, OUT last_seen timestamptz)
 RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_query_stats_1_0';
+AS 'MODULE_PATHNAME', 'scale_advisor_query_stats_1_1';

@@ -10,4 +10,4 @@ CREATE FUNCTION @extschema@._index_workload(
 RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_index_workload';
+AS 'MODULE_PATHNAME', 'scale_advisor_index_workload_1_1';

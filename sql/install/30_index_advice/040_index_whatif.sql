@@ -14,4 +14,4 @@ CREATE FUNCTION @extschema@.index_whatif(
 RETURNS record
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_index_whatif';
+AS 'MODULE_PATHNAME', 'scale_advisor_index_whatif_1_1';

@@ -9,4 +9,4 @@ CREATE FUNCTION @extschema@._index_advice(skipped boolean)
 RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_compute';
+AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_compute_1_1';

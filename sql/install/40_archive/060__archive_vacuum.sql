@@ -5,5 +5,5 @@
 CREATE FUNCTION @extschema@._archive_vacuum(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
-AS 'MODULE_PATHNAME', 'scale_advisor_archive_vacuum';
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_vacuum_1_1';
 REVOKE ALL ON FUNCTION @extschema@._archive_vacuum(regclass) FROM PUBLIC;

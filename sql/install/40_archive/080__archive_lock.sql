@@ -6,4 +6,4 @@ CREATE FUNCTION @extschema@._archive_lock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock';
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_lock_1_1';

@@ -4,4 +4,4 @@ CREATE FUNCTION @extschema@._archive_unlock(rel regclass)
 RETURNS boolean
 LANGUAGE C STRICT
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock';
+AS 'MODULE_PATHNAME', 'scale_advisor_archive_unlock_1_1';

@@ -2,7 +2,7 @@
 CREATE FUNCTION @extschema@._nonatomic()
 RETURNS boolean
 LANGUAGE C VOLATILE
-AS 'MODULE_PATHNAME', 'scale_advisor_nonatomic';
+AS 'MODULE_PATHNAME', 'scale_advisor_nonatomic_1_1';
 
 REVOKE ALL ON FUNCTION @extschema@._nonatomic() FROM PUBLIC;
 -- (only tells the calling procedure whether it may COMMIT: archive() and

@@ -7,4 +7,4 @@ CREATE FUNCTION @extschema@._history(
 	OUT sample_query text, OUT param_types regtype[], OUT param_values text[])
 RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT
-AS 'MODULE_PATHNAME', 'scale_advisor_history';
+AS 'MODULE_PATHNAME', 'scale_advisor_history_1_1';

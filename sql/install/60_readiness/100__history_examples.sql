@@ -8,4 +8,4 @@ CREATE FUNCTION @extschema@._history_examples(
 	OUT param_values text[])
 RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT
-AS 'MODULE_PATHNAME', 'scale_advisor_history_examples';
+AS 'MODULE_PATHNAME', 'scale_advisor_history_examples_1_1';

@@ -2,4 +2,4 @@
 CREATE FUNCTION @extschema@._host_cpus()
 RETURNS integer
 LANGUAGE C STABLE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scale_advisor_host_cpus';
+AS 'MODULE_PATHNAME', 'scale_advisor_host_cpus_1_1';

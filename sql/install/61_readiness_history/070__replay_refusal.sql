@@ -7,4 +7,4 @@ CREATE FUNCTION @extschema@._replay_refusal(statement text)
 RETURNS text
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_replay_refusal';
+AS 'MODULE_PATHNAME', 'scale_advisor_replay_refusal_1_1';

@@ -13,4 +13,4 @@ CREATE FUNCTION @extschema@._index_advice_outcome(
 RETURNS SETOF record
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_outcome';
+AS 'MODULE_PATHNAME', 'scale_advisor_index_advice_outcome_1_1';
