@@ -139,6 +139,8 @@ static sa_statement_observer stmt_observers[SA_MAX_OBSERVERS];
 static int	n_stmt_observers = 0;
 static sa_executor_start_observer start_observers[SA_MAX_OBSERVERS];
 static int	n_start_observers = 0;
+static sa_utility_observer utility_observers[SA_MAX_OBSERVERS];
+static int	n_utility_observers = 0;
 
 /* planning time waiting for its execution, per nesting level */
 #define SA_PLAN_LEVELS 32
@@ -299,6 +301,17 @@ sa_register_executor_start_observer(sa_executor_start_observer fn)
 	if (n_start_observers >= SA_MAX_OBSERVERS)
 		elog(ERROR, "too many scale_advisor executor start observers");
 	start_observers[n_start_observers++] = fn;
+}
+
+/*
+ * Add an observer of utility statements (see scale_advisor.h).
+ */
+void
+sa_register_utility_observer(sa_utility_observer fn)
+{
+	if (n_utility_observers >= SA_MAX_OBSERVERS)
+		elog(ERROR, "too many scale_advisor utility observers");
+	utility_observers[n_utility_observers++] = fn;
 }
 
 /*
@@ -1030,7 +1043,8 @@ sa_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	commit_check();
 	/* SET application_name and the like: N+1 contexts check it by name */
-	sa_nplus1_utility();
+	for (int i = 0; i < n_utility_observers; i++)
+		utility_observers[i] ();
 	dropping = sa_drop_extension_prepare(parsetree, &drop);
 	level = sa_nesting_level;
 	raise = !IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt);

@@ -270,6 +270,7 @@ SA_SQL_FUNCTION_1_1(scale_advisor_n_plus_one_reset_1_1,
 					scale_advisor_n_plus_one_reset);
 
 static void np_observe(const SaStatement *st);
+static void np_utility(void);
 static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);
 static void np_publish(NpSlot *slot);
@@ -429,6 +430,7 @@ sa_nplus1_init(void)
 	sa_shmem_register("scale_advisor n_plus_one", np_shmem_size, 1,
 					  np_shmem_startup);
 	sa_register_statement_observer(np_observe);
+	sa_register_utility_observer(np_utility);
 	RegisterXactCallback(np_xact_callback, NULL);
 }
 
@@ -1045,8 +1047,8 @@ np_switch_app(TimestampTz now, int64 window)
  * next client's statements would then count in the previous client's
  * context.
  */
-void
-sa_nplus1_utility(void)
+static void
+np_utility(void)
 {
 	np_app_seen = NULL;
 }
@@ -1095,7 +1097,7 @@ np_observe(const SaStatement *st)
 	 * Another application_name: a pooler handing this server connection to
 	 * another client sets it.  The setting gets a new string each time it is
 	 * set; after a utility statement (SET) np_app_seen is NULL and the name
-	 * is compared by its text (see sa_nplus1_utility).
+	 * is compared by its text (see np_utility).
 	 */
 	if (unlikely(application_name != np_app_seen))
 		np_switch_app(now, window);

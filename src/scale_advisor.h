@@ -66,8 +66,15 @@ typedef void (*sa_statement_observer) (const SaStatement *stmt);
 typedef void (*sa_executor_start_observer) (QueryDesc *query_desc,
 											int eflags, uint64 queryid);
 
+/*
+ * Called in ProcessUtility before a utility statement runs (SET
+ * application_name and the like), at every nesting level.
+ */
+typedef void (*sa_utility_observer) (void);
+
 extern void sa_register_statement_observer(sa_statement_observer fn);
 extern void sa_register_executor_start_observer(sa_executor_start_observer fn);
+extern void sa_register_utility_observer(sa_utility_observer fn);
 
 /*
  * One C entry point per SQL API version, as pg_stat_statements has: the
@@ -95,7 +102,6 @@ extern void sa_archive_init(void);
 extern void sa_partition_init(void);
 extern void sa_index_advice_init(void); /* advisor.c */
 extern void sa_nplus1_init(void);
-extern void sa_nplus1_utility(void);	/* nplus1.c: a utility statement runs */
 extern void sa_snapshot_init(void); /* src/snapshot.c */
 extern void sa_history_init(void);	/* src/history.c */
 extern void sa_messages_init(void); /* src/messages.c */
