@@ -904,12 +904,17 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 		values[7] = TimestampTzGetDatum(sum->h.first_seen);
 		values[8] = TimestampTzGetDatum(sum->last_seen);
 		nulls[9] = nulls[10] = nulls[11] = true;
-		if (has_sample && sa_reader_sees(&hc.reader, hdr.userid))
+		/*
+		 * An example's text holds the literals it ran with (values, as its
+		 * parameters are): the statement's own role and superusers only;
+		 * other readers have the normalized text in query_stats.
+		 */
+		if (has_sample && sa_reader_sees(&hc.reader, hdr.userid) &&
+			sa_may_see_values(hc.reader.me, hdr.userid))
 		{
 			values[9] = CStringGetTextDatum(text);
 			nulls[9] = false;
-			/* parameter values: the statement's own role and superusers */
-			if (hdr.nparams > 0 && sa_may_see_values(hc.reader.me, hdr.userid))
+			if (hdr.nparams > 0)
 			{
 				sa_sample_arrays(&hdr, ptypes, vals, &values[10], &values[11]);
 				nulls[10] = nulls[11] = false;
@@ -926,8 +931,8 @@ scale_advisor_history(PG_FUNCTION_ARGS)
 /*
  * SQL: scale_advisor._history_examples() returns every example kept, one
  * row each, oldest first per statement: those of the caller's statements,
- * or of all when it may read all statistics; the parameter values only to
- * the example's own role and superusers (NULL otherwise).
+ * or of all when it may read all statistics; the text and the parameter
+ * values only to the example's own role and superusers (NULL otherwise).
  */
 Datum
 scale_advisor_history_examples(PG_FUNCTION_ARGS)
@@ -998,11 +1003,17 @@ scale_advisor_history_examples(PG_FUNCTION_ARGS)
 			values[2] = ObjectIdGetDatum(hdr.userid);
 			values[3] = Int32GetDatum(n + 1);
 			values[4] = TimestampTzGetDatum(hdr.taken);
-			values[5] = CStringGetTextDatum(text);
-			if (hdr.nparams > 0 && sa_may_see_values(reader.me, hdr.userid))
-				sa_sample_arrays(&hdr, ptypes, vals, &values[6], &values[7]);
+			/* its text and values: its own role and superusers (see above) */
+			if (!sa_may_see_values(reader.me, hdr.userid))
+				nulls[5] = nulls[6] = nulls[7] = true;
 			else
-				nulls[6] = nulls[7] = true;
+			{
+				values[5] = CStringGetTextDatum(text);
+				if (hdr.nparams > 0)
+					sa_sample_arrays(&hdr, ptypes, vals, &values[6], &values[7]);
+				else
+					nulls[6] = nulls[7] = true;
+			}
 			tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 		}
 	}

@@ -1097,7 +1097,15 @@ scale_advisor_index_workload(PG_FUNCTION_ARGS)
 			values[10] = Float8GetDatum((e->sampled_calls + e->slow_calls) > 0 ?
 										(e->sampled_ms + e->slow_ms) /
 										(e->sampled_calls + e->slow_calls) : 0);
-			values[11] = CStringGetTextDatum(e->txt);
+			/*
+			 * the text as captured holds its literals: the statement's own
+			 * role and superusers only (others have query_stats' normalized
+			 * text for the query id)
+			 */
+			if (sa_may_see_values(reader.me, e->key.userid))
+				values[11] = CStringGetTextDatum(e->txt);
+			else
+				nulls[11] = true;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

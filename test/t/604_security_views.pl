@@ -164,12 +164,29 @@ like($node->safe_psql('postgres', $hist_q, extra_params => [ '-U', 'app' ]), qr/
 	'_history(): app sees the bound value of its own statement');
 like($node->safe_psql('postgres', $hist_q), qr/values=\{987654\}/,
 	'_history(): the superuser sees it');
+# Readers of all statistics see app's statements (their rows, and the
+# normalized text in query_stats) but not what an example ran with: its
+# bound values, nor its text, which holds its literals (as
+# pg_stat_statements shows them only normalized texts).
+my $ex_all = q{SELECT coalesce(string_agg(coalesce(sample_query, '<null>') || ' values=' || coalesce(param_values::text, '<null>'), ' | '), '<none>')
+	FROM %s WHERE userid = 'app'::regrole};
 for my $r ('stats', 'monitor')
 {
-	my $h = $node->safe_psql('postgres', $hist_q, extra_params => [ '-U', $r ]);
-	like($h, qr/app_marker_col/, "_history(): $r sees the text of app's statement");
-	unlike($h, qr/987654/, "_history(): $r does not see app's bound value");
+	ok($node->safe_psql('postgres', $hist_rows, extra_params => [ '-U', $r ]) >= 2,
+		"_history(): $r sees the rows of app's statements");
+	for my $f ('scale_advisor._history()', 'scale_advisor._history_examples()')
+	{
+		my $h = $node->safe_psql('postgres', sprintf($ex_all, $f), extra_params => [ '-U', $r ]);
+		unlike($h, qr/987654|app_literal_secret|v < 50/, "$f: $r sees neither app's bound value nor its literals");
+	}
+	my $w = $node->safe_psql('postgres', q{SELECT coalesce(string_agg(coalesce(statement, '<null>'), ' | '), '<none>')
+		FROM scale_advisor.index_workload WHERE userid = 'app'::regrole}, extra_params => [ '-U', $r ]);
+	unlike($w, qr/987654|app_literal_secret/, "index_workload: $r sees no literal of app's statements");
+	like($node->safe_psql('postgres', q{SELECT string_agg(query, ' | ') FROM scale_advisor.query_stats WHERE userid = 'app'::regrole},
+		extra_params => [ '-U', $r ]), qr/app_marker_col/, "query_stats: $r sees the normalized text of app's statement");
 }
+like($node->safe_psql('postgres', sprintf($ex_all, 'scale_advisor._history_examples()'), extra_params => [ '-U', 'app' ]),
+	qr/app_literal_secret/, '_history_examples(): app sees the literal of its own example');
 is($node->safe_psql('postgres', $hist_rows, extra_params => [ '-U', 'tenant2' ]), '0',
 	'_history(): tenant2 sees no row of app\'s statements');
 
@@ -272,6 +289,17 @@ for my $obj (@stmt_objs)
 	unlike("$seen{monitor} $seen{stats} $seen{tenant2}", qr/987654/, "$obj: only app and the superuser see app's bound value");
 	next if $obj =~ /slow_queries/;    # nothing of app is slow
 	like($seen{app}, qr/app_marker_col|app_literal_secret|WHERE item_id/, "$obj: app sees its own statements");
+	if ($obj =~ /index_workload|_history/)
+	{
+		# the texts as they ran (with their literals): their own role and
+		# superusers only; the readers of all statistics see the rows
+		for my $r ('stats', 'monitor')
+		{
+			like($seen{$r}, qr/(?<![0-9])($app_only_re)(?![0-9])/, "$obj: $r sees app's statements (their query ids)");
+			unlike($seen{$r}, qr/app_literal_secret|app_marker_col/, "$obj: $r sees no text app's statements ran with");
+		}
+		next;
+	}
 	like($seen{stats}, qr/app_marker_col|app_literal_secret|WHERE item_id/, "$obj: a pg_read_all_stats member sees app's statements");
 	like($seen{monitor}, qr/app_marker_col|app_literal_secret|WHERE item_id/, "$obj: a pg_monitor member sees app's statements");
 }

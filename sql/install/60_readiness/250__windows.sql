@@ -15,8 +15,14 @@ DECLARE
 	v_w timestamptz;
 	v_wid bigint;
 	v_bid bigint;
+	v_own bigint[];
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	-- the extension's own statements (calls of its functions and reads of
+	-- its views), known by their normalized text: an example's text is
+	-- shown only to its own role
+	v_own := ARRAY(SELECT st.queryid FROM @extschema@._statements() st
+				   WHERE strpos(st.query, '@extschema@.') > 0);
 	-- the window and baseline snapshots (ids grow with time)
 	SELECT s.taken_at, s.snap_id INTO v_w, v_wid FROM @extschema@.snapshots s
 	WHERE s.taken_at <= pg_catalog.now() - p_window
@@ -59,6 +65,7 @@ BEGIN
 						 AND cardinality(b0.buckets) = cardinality(w.buckets)
 						 AND b0.calls <= w.calls) b ON true
 	WHERE h.dbid = v_db
-	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0;
+	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0
+	  AND h.queryid <> ALL (v_own);
 END
 $$;
