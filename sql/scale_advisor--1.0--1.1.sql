@@ -15960,3 +15960,117 @@ BEGIN
 	  AND h.queryid <> ALL (v_own);
 END
 $$;
+
+-- security review: _growth() and _regressions() check their reader themselves
+-- (called directly they failed on a table's grant, without the hint)
+CREATE OR REPLACE FUNCTION @extschema@._growth()
+RETURNS TABLE (scope text, schemaname name, relname name, rows_now bigint,
+			   bytes_now bigint, rows_per_day numeric, bytes_per_day numeric,
+			   days_to_limit numeric, snapshots bigint, since timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_from timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => (SELECT @extschema@._t('growth_window_days'))::integer);
+	v_dblimit numeric := (SELECT @extschema@._t('db_size_limit_bytes'));
+	v_tlimit numeric := (SELECT @extschema@._t('table_size_limit_bytes'));
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.growth');
+	RETURN QUERY
+	WITH pts AS (
+		SELECT t.relid, n.taken_at, t.n_live_tup::float8 AS r, t.total_bytes::float8 AS b
+		FROM @extschema@.snapshot_tables t
+		JOIN @extschema@.snapshots n ON n.snap_id = t.snap_id
+		WHERE n.taken_at >= v_from
+		UNION ALL
+		SELECT s.relid, pg_catalog.now(), s.n_live_tup::float8,
+			   @extschema@._relation_size_nowait(s.relid)::float8
+		FROM pg_catalog.pg_stat_user_tables s
+		WHERE s.relid IN (SELECT t.relid FROM @extschema@.snapshot_tables t)
+	), fit AS (
+		SELECT p.relid,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.r, extract(epoch FROM p.taken_at) / 86400.0) END AS rpd,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.b, extract(epoch FROM p.taken_at) / 86400.0) END AS bpd,
+			   count(*) AS n, min(p.taken_at) AS since
+		FROM pts p GROUP BY p.relid
+	)
+	SELECT 'table'::text, s.schemaname, s.relname, s.n_live_tup,
+		   s.bytes,
+		   round(f.rpd::numeric, 1), round(f.bpd::numeric, 0),
+		   CASE WHEN v_tlimit > 0 AND f.bpd > 0
+				THEN round(greatest(v_tlimit - s.bytes, 0) / f.bpd::numeric, 1) END,
+		   f.n - 1, f.since
+	FROM fit f
+	JOIN (SELECT u.relid, u.schemaname, u.relname, u.n_live_tup,
+				 @extschema@._relation_size_nowait(u.relid) AS bytes
+		  FROM pg_catalog.pg_stat_user_tables u) s ON s.relid = f.relid;
+
+	RETURN QUERY
+	WITH pts AS (
+		SELECT n.taken_at, n.db_bytes::float8 AS b,
+			   (SELECT sum(t.n_live_tup) FROM @extschema@.snapshot_tables t WHERE t.snap_id = n.snap_id)::float8 AS r
+		FROM @extschema@.snapshots n WHERE n.taken_at >= v_from
+		UNION ALL
+		SELECT pg_catalog.now(), pg_catalog.pg_database_size(pg_catalog.current_database())::float8,
+			   (SELECT sum(s.n_live_tup) FROM pg_catalog.pg_stat_user_tables s
+				WHERE s.relid IN (SELECT t.relid FROM @extschema@.snapshot_tables t))::float8
+	), fit AS (
+		SELECT CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.r, extract(epoch FROM p.taken_at) / 86400.0) END AS rpd,
+			   CASE WHEN max(p.taken_at) - min(p.taken_at) >= interval '1 hour'
+					THEN pg_catalog.regr_slope(p.b, extract(epoch FROM p.taken_at) / 86400.0) END AS bpd,
+			   count(*) AS n, min(p.taken_at) AS since
+		FROM pts p
+	)
+	SELECT 'database'::text, NULL::name, pg_catalog.current_database()::name,
+		   (SELECT sum(s.n_live_tup)::bigint FROM pg_catalog.pg_stat_user_tables s),
+		   pg_catalog.pg_database_size(pg_catalog.current_database()),
+		   round(f.rpd::numeric, 1), round(f.bpd::numeric, 0),
+		   CASE WHEN v_dblimit > 0 AND f.bpd > 0
+				THEN round(greatest(v_dblimit - pg_catalog.pg_database_size(pg_catalog.current_database()), 0) / f.bpd::numeric, 1) END,
+		   f.n - 1, f.since
+	FROM fit f;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@._regressions()
+RETURNS SETOF @extschema@._regression
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_found @extschema@._regression[];
+	v_min_calls numeric := (SELECT @extschema@._t('regression_min_calls'));
+	v_ratio numeric := (SELECT @extschema@._t('regression_ratio'));
+	v_min_ms numeric := (SELECT @extschema@._t('regression_min_ms'));
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.regressions');
+	SELECT array_agg(ROW(x.queryid, NULL, x.baseline_calls, round(x.bp::numeric, 2),
+						 x.window_calls, round(x.wp::numeric, 2),
+						 round((x.wp / nullif(x.bp, 0))::numeric, 2), x.window_start)::@extschema@._regression
+					 ORDER BY x.wp / nullif(x.bp, 0) DESC)
+	INTO v_found
+	FROM (SELECT w.*, @extschema@._hist_quantile(w.window_buckets, 0.95) AS wp,
+				 @extschema@._hist_quantile(w.baseline_buckets, 0.95) AS bp
+		  FROM @extschema@._windows(
+				pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_window_s'))::float8),
+				pg_catalog.make_interval(secs => (SELECT @extschema@._t('regression_baseline_s'))::float8)) w
+		  WHERE w.window_calls >= v_min_calls AND w.baseline_calls >= v_min_calls) x
+	WHERE x.wp > x.bp * v_ratio AND x.wp - x.bp >= v_min_ms;
+	IF v_found IS NULL THEN
+		RETURN;
+	END IF;
+	-- the statements' text, only when there is something to report
+	RETURN QUERY
+	SELECT f.queryid, q.query, f.baseline_calls, f.baseline_p95_ms, f.window_calls,
+		   f.window_p95_ms, f.ratio, f.since
+	FROM unnest(v_found) WITH ORDINALITY AS f
+	LEFT JOIN (SELECT DISTINCT ON (s.queryid) s.queryid, s.query
+			   FROM @extschema@._statements() s ORDER BY s.queryid, s.calls DESC) q
+		ON q.queryid = f.queryid
+	ORDER BY f.ordinality;
+END
+$$;

@@ -14,6 +14,7 @@ DECLARE
 	v_tlimit numeric := (SELECT @extschema@._t('table_size_limit_bytes'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.growth');
 	RETURN QUERY
 	WITH pts AS (
 		SELECT t.relid, n.taken_at, t.n_live_tup::float8 AS r, t.total_bytes::float8 AS b

@@ -11,6 +11,7 @@ DECLARE
 	v_min_ms numeric := (SELECT @extschema@._t('regression_min_ms'));
 BEGIN
 	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_stats_reader('scale_advisor.regressions');
 	SELECT array_agg(ROW(x.queryid, NULL, x.baseline_calls, round(x.bp::numeric, 2),
 						 x.window_calls, round(x.wp::numeric, 2),
 						 round((x.wp / nullif(x.bp, 0))::numeric, 2), x.window_start)::@extschema@._regression
