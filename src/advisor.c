@@ -1197,8 +1197,17 @@ run_guarded(AdviceState *st, StmtInfo *s, guarded_fn fn)
 		CurrentResourceOwner = oldowner;
 		if (sa_error_ends_reading(edata->sqlerrcode))
 			ReThrowError(edata);
-		s->skip_reason = psprintf("statement can no longer be planned: %s",
-								  edata->message);
+		/*
+		 * The message may hold the statement's values (a failed cast, a
+		 * function's RAISE): only to its own role and superusers; any other
+		 * reader gets the SQLSTATE.
+		 */
+		if (sa_may_see_values(save_userid, s->cap->userid))
+			s->skip_reason = psprintf("statement can no longer be planned: %s",
+									  edata->message);
+		else
+			s->skip_reason = psprintf("statement can no longer be planned (SQLSTATE %s)",
+									  unpack_sql_state(edata->sqlerrcode));
 		FreeErrorData(edata);
 		ok = false;
 	}

@@ -421,6 +421,21 @@ ok($out > 0, 'app\'s statement calling app.f is captured for index advice');
 is($rc, 0, 'monitor reads the checklist with app\'s statement captured') or diag($err);
 note("checklist stderr for monitor: $err") if $err =~ /app\.f/;
 unlike($err, qr/app\.f ran as (?!app\b)/, 'app\'s function did not run as monitor while monitor read the checklist');
+
+# When app's statement can no longer be planned, the error may hold its
+# values (here app's function, folded with the captured argument, raises
+# it): the reason shows the message to app only, the SQLSTATE to others.
+$node->safe_psql('postgres', q{
+  SET ROLE app;
+  CREATE OR REPLACE FUNCTION app.f(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $f$
+  BEGIN RAISE EXCEPTION 'app_folded_secret %', $1; END $f$;
+});
+my $skip_q = q{SELECT coalesce(string_agg(reason, ' | '), '<none>') FROM scale_advisor.index_advice_skipped WHERE userid = 'app'::regrole};
+like($node->safe_psql('postgres', $skip_q, extra_params => [ '-U', 'app' ]), qr/app_folded_secret 5/,
+	'index_advice_skipped: app sees why its own statement can no longer be planned');
+($rc, $out, $err) = as_role('monitor', 'postgres', $skip_q);
+like($out, qr/can no longer be planned \(SQLSTATE P0001\)/, 'index_advice_skipped: monitor sees the statement skipped, with the SQLSTATE');
+unlike($out, qr/app_folded_secret/, 'index_advice_skipped: monitor does not see the message, which holds app\'s value');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM scale_advisor.checklist WHERE value LIKE '%not available%' OR advice LIKE '%permission denied%'},
 	extra_params => [ '-U', 'monitor' ]), '0', 'no check of the checklist is unavailable to monitor');
 is($node->safe_psql('postgres', q{SELECT string_agg(rolname || '=' || rolsuper::text, ',' ORDER BY rolname) FROM pg_roles
