@@ -103,6 +103,7 @@
 
 #include "compat.h"
 #include "index_advice.h"
+#include "normalize.h"
 #include "scale_advisor.h"
 #include "shmem.h"
 #include "store.h"
@@ -1364,12 +1365,14 @@ stmt_prepare(AdviceState *st, StmtInfo *s)
 											  "scale_advisor plan",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
+	Oid		   *ptypes = s->cap->ptypes;
+	int			nparams = s->cap->nparams;
 	Query	   *q;
 	PlannedStmt *p;
 	List	   *needs;
 	ListCell   *lc;
 
-	q = sa_analyze_statement(s->cap->text, s->cap->nparams, s->cap->ptypes);
+	q = sa_parse_statement(s->cap->text, &ptypes, &nparams, SA_PARSE_PLAN);
 	if ((uint64) q->queryId != s->cap->queryid)
 	{
 		/*

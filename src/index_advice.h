@@ -153,7 +153,6 @@ extern double sa_am_row_us(SaHypoIndex *hypo);
 extern double sa_hypo_entry_bytes(SaHypoIndex *hypo);
 extern SaHypoIndex *sa_hypo_for_partition(SaHypoIndex *h, Oid child);
 extern ParamListInfo sa_make_params(int nparams, Oid *ptypes, char **pvalues);
-extern Query *sa_analyze_statement(const char *text, int nparams, Oid *ptypes);
 extern int	sa_push_search_path(const char *path);
 extern int	sa_push_replay_search_path(const char *path);
 extern void sa_pop_search_path(int level);

@@ -3,7 +3,9 @@
  * normalize.c
  *		Owns the normalized statement text: the source text of a statement
  *		with each constant the query jumbler saw replaced by $n, so that
- *		every execution of one query id shows the same text.
+ *		every execution of one query id shows the same text; and the one
+ *		way such a text is parsed back into a query tree
+ *		(sa_parse_statement), for index advice and for N+1 rewrites.
  *
  * The jumbler records where each constant starts, not where it ends.  The
  * core SQL scanner gives the end: it is run over the statement once, and
@@ -16,15 +18,22 @@
  * was squashed, and squashed lists of constants, whose length it gives:
  * they become one $n and a comment (as in pg_stat_statements); see compat.h.
  *
- * Called only when a statement with constants is first stored: never on
- * the per-execution path.  Allocates in the current memory context; no
- * shared state, no lock.
+ * Normalizing is called only when a statement with constants is first
+ * stored; parsing only when advice or a rewrite is built: never on the
+ * per-execution path.  Allocates in the current memory context; no shared
+ * state, no lock.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "parser/parse_node.h"
+#include "parser/parse_param.h"
+#include "parser/parser.h"
 #include "parser/scanner.h"
+#include "tcop/tcopprot.h"
 
 #include "normalize.h"
 
@@ -203,4 +212,121 @@ sa_jumble_has_constants(JumbleState *jstate)
 		if (!sa_jumble_loc_is_param(jstate, i))
 			return true;
 	return false;
+}
+
+/* ----------------------------------------------------------------
+ * Parsing a stored text back
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Error context while a text (arg) is parsed: a syntax error's position is
+ * a position in that text, not in the query that called the function, so
+ * it is reported as an internal query (as errors in the body of an SQL
+ * function are).
+ */
+void
+sa_parse_error_position(void *arg)
+{
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+/*
+ * Parse and analyze one statement text with its parameter types.
+ *
+ * SA_PARSE_PLAN gives the query the server would plan: the analysis hooks
+ * run (they set the query id that index advice matches against the captured
+ * one), a PREPARE ... AS text gives its inner statement, rules are applied,
+ * and a text that is not one SELECT, INSERT, UPDATE or DELETE is an error.
+ * Without it the query is the tree as written, for deparsing into a
+ * rewrite: no hook runs (nothing is recorded for a text the server never
+ * ran) and no rule is applied, and such a text gives NULL.
+ *
+ * With SA_PARSE_INFER_TYPES the parameter types are inferred and returned
+ * through *ptypes and *nparams (which must then be allocated with palloc);
+ * otherwise they are fixed by them.  Any other error (a syntax error, a
+ * dropped table) is raised: callers that must not fail catch it.
+ */
+Query *
+sa_parse_statement(const char *text, Oid **ptypes, int *nparams, int flags)
+{
+	bool		plan = (flags & SA_PARSE_PLAN) != 0;
+	ErrorContextCallback errcb;
+	List	   *raw;
+	RawStmt    *rs;
+	Query	   *q;
+
+	errcb.callback = sa_parse_error_position;
+	errcb.arg = (void *) text;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+	{
+		error_context_stack = errcb.previous;
+		if (!plan)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("statement text must hold exactly one statement"),
+				 errhint("Pass a single SELECT, INSERT, UPDATE or DELETE.")));
+	}
+	rs = linitial_node(RawStmt, raw);
+
+	if (plan)
+	{
+		List	   *queries;
+
+		/* a statement captured through PREPARE ... AS: plan the inner one */
+		if (IsA(rs->stmt, PrepareStmt))
+			rs->stmt = ((PrepareStmt *) rs->stmt)->query;
+		if (flags & SA_PARSE_INFER_TYPES)
+			queries = pg_analyze_and_rewrite_varparams(rs, text, ptypes,
+													   nparams, NULL);
+		else
+			queries = pg_analyze_and_rewrite_fixedparams(rs, text, *ptypes,
+														 *nparams, NULL);
+		error_context_stack = errcb.previous;
+		if (list_length(queries) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("statement is rewritten into %d statements",
+							list_length(queries)),
+					 errhint("Pass a statement on a table without DO ALSO or DO INSTEAD rules.")));
+		q = linitial_node(Query, queries);
+		if (q->commandType == CMD_UTILITY)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("only SELECT, INSERT, UPDATE and DELETE can be planned"),
+					 errhint("Pass the statement the index should speed up.")));
+		return q;
+	}
+	else
+	{
+		ParseState *pstate = make_parsestate(NULL);
+
+		pstate->p_sourcetext = text;
+		if (flags & SA_PARSE_INFER_TYPES)
+			setup_parse_variable_parameters(pstate, ptypes, nparams);
+		else if (*nparams > 0)
+			setup_parse_fixed_parameters(pstate, *ptypes, *nparams);
+		q = transformTopLevelStmt(pstate, rs);
+		if (flags & SA_PARSE_INFER_TYPES)
+			check_variable_parameters(pstate, q);
+		free_parsestate(pstate);
+		error_context_stack = errcb.previous;
+		if ((q->commandType != CMD_SELECT && q->commandType != CMD_UPDATE &&
+			 q->commandType != CMD_DELETE && q->commandType != CMD_INSERT) ||
+			q->utilityStmt != NULL)
+			return NULL;
+		return q;
+	}
 }

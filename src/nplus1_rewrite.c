@@ -93,6 +93,7 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
+#include "normalize.h"
 #include "nplus1.h"
 #include "scale_advisor.h"
 
@@ -441,32 +442,11 @@ sa_np_fit(char *s, int cap)
  * ----------------------------------------------------------------
  */
 
-/* parse and analyze one statement; NULL unless it is a single DML */
+/* the tree as written of one statement; NULL unless it is a single DML */
 static Query *
 np_analyze(const char *text, Oid *ptypes, int nparams)
 {
-	List	   *raw;
-	RawStmt    *rs;
-	ParseState *pstate;
-	Query	   *q;
-
-	raw = raw_parser(text, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1)
-		return NULL;
-	rs = linitial_node(RawStmt, raw);
-	pstate = make_parsestate(NULL);
-	pstate->p_sourcetext = text;
-
-	if (nparams > 0)
-		setup_parse_fixed_parameters(pstate, ptypes, nparams);
-	q = transformTopLevelStmt(pstate, rs);
-	free_parsestate(pstate);
-	if (q->commandType != CMD_SELECT && q->commandType != CMD_UPDATE &&
-		q->commandType != CMD_DELETE && q->commandType != CMD_INSERT)
-		return NULL;
-	if (q->utilityStmt != NULL)
-		return NULL;
-	return q;
+	return sa_parse_statement(text, &ptypes, &nparams, 0);
 }
 
 /*

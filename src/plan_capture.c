@@ -17,7 +17,7 @@
  * that lacked nothing leave no trace.
  *
  * Shared state: one hash table keyed by (database, user, query id), at most
- * scale_advisor.plan_max_statements entries, and a header, all protected by
+ * scale_advisor.plan_max entries, and a header, all protected by
  * one LWLock (tranche "scale_advisor_plans"): shared to read, exclusive to
  * add, update, evict or reset.  Only sampled or slow executions that lacked
  * an index take the lock, and the first execution of each statement in a
@@ -98,7 +98,8 @@
 /* GUCs */
 static double plan_sample_rate = 0.01;
 static int	plan_capture_ms = 1000;
-static int	plan_max_statements = 1000;
+static int	plan_max_statements = 1000;	/* scale_advisor.plan_max */
+static int	plan_max_statements_old = -1;	/* its 1.0 name */
 
 typedef struct SaObs
 {
@@ -501,7 +502,7 @@ plans_load(void)
 			break;
 		}
 		if (hash_get_num_entries(plan_hash) >= plan_max_statements)
-			break;				/* plan_max_statements was lowered */
+			break;				/* plan_max was lowered */
 		e = (SaPlanEntry *) hash_search(plan_hash, &rec->key, HASH_ENTER_NULL,
 										&found);
 		if (e == NULL)
@@ -1133,6 +1134,17 @@ scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* the 1.0 name takes what plan_max takes, or -1 (not set) */
+static bool
+check_plan_max_old(int *newval, void **extra, GucSource source)
+{
+	if (*newval == -1 || *newval >= 10)
+		return true;
+	GUC_check_errdetail("scale_advisor.plan_max_statements must be -1 or between 10 and 100000.");
+	GUC_check_errhint("Set scale_advisor.plan_max instead; this is its old name.");
+	return false;
+}
+
 /* define the capture GUCs, reserve shared memory, register the observers */
 void
 sa_plans_init(void)
@@ -1146,10 +1158,30 @@ sa_plans_init(void)
 							"Executions slower than this are always walked for index advice (-1 turns it off).",
 							NULL, &plan_capture_ms, 1000, -1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("scale_advisor.plan_max_statements",
+	DefineCustomIntVariable("scale_advisor.plan_max",
 							"Statements whose plans are kept for index advice.",
 							NULL, &plan_max_statements, 1000, 10, 100000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scale_advisor.plan_max_statements",
+							"Old name of scale_advisor.plan_max (-1: not set).",
+							"Used when scale_advisor.plan_max is left at its default.",
+							&plan_max_statements_old, -1, -1, 100000,
+							PGC_POSTMASTER, 0, check_plan_max_old, NULL, NULL);
+
+	/*
+	 * The 1.0 name, when set, gives the capacity unless the new one was
+	 * changed from its default; SHOW scale_advisor.plan_max then tells the
+	 * capacity in use.  Both are fixed at server start, when this runs.
+	 */
+	if (plan_max_statements_old >= 0 && plan_max_statements == 1000 &&
+		plan_max_statements_old != 1000)
+	{
+		char		value[32];
+
+		snprintf(value, sizeof(value), "%d", plan_max_statements_old);
+		SetConfigOption("scale_advisor.plan_max", value, PGC_POSTMASTER,
+						PGC_S_OVERRIDE);
+	}
 	sa_shmem_register("scale_advisor_plans", plans_shmem_size, 1,
 					  plans_shmem_startup);
 	sa_register_executor_start_observer(plans_executor_start);

@@ -85,6 +85,7 @@
 
 #include "compat.h"
 #include "index_advice.h"
+#include "normalize.h"
 #include "scale_advisor.h"
 #include "shmem.h"
 
@@ -1323,24 +1324,7 @@ sa_make_params(int nparams, Oid *ptypes, char **pvalues)
 	return params;
 }
 
-/*
- * Error context while a text given as an argument is parsed: a syntax
- * error's position is a position in that text, not in the query that
- * called the function, so report it as an internal query (the way errors
- * in the body of an SQL function are reported).
- */
-static void
-text_parse_error_callback(void *arg)
-{
-	int			pos = geterrposition();
 
-	if (pos > 0)
-	{
-		errposition(0);
-		internalerrposition(pos);
-		internalerrquery((const char *) arg);
-	}
-}
 
 /*
  * Turn "CREATE INDEX ... ON tbl USING btree (cols) INCLUDE (...) WHERE ..."
@@ -1361,7 +1345,7 @@ hypo_from_sql(const char *sql)
 	const char *amname = "btree";
 	Oid			amoid = BTREE_AM_OID;
 
-	errcb.callback = text_parse_error_callback;
+	errcb.callback = sa_parse_error_position;
 	errcb.arg = (void *) sql;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
@@ -1503,68 +1487,6 @@ hypo_from_sql(const char *sql)
 		h->indpred = make_ands_implicit((Expr *) pred);
 	}
 	return h;
-}
-
-/*
- * Parse, analyze and rewrite one statement; return its single planable
- * query.  Parameter types are taken from ptypes (fixed) or, when
- * infer_types is set, inferred from the statement.
- */
-static Query *
-analyze_statement(const char *text, Oid **ptypes, int *nparams,
-				  bool infer_types)
-{
-	ErrorContextCallback errcb;
-	List	   *raw;
-	List	   *queries;
-	Query	   *q;
-
-	errcb.callback = text_parse_error_callback;
-	errcb.arg = (void *) text;
-
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	raw = raw_parser(text, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("statement text must hold exactly one statement"),
-				 errhint("Pass a single SELECT, INSERT, UPDATE or DELETE.")));
-	/* a statement captured through PREPARE ... AS: plan the inner one */
-	if (IsA(((RawStmt *) linitial(raw))->stmt, PrepareStmt))
-	{
-		RawStmt    *rs = (RawStmt *) linitial(raw);
-
-		rs->stmt = ((PrepareStmt *) rs->stmt)->query;
-	}
-	if (infer_types)
-		queries = pg_analyze_and_rewrite_varparams(linitial(raw), text,
-												   ptypes, nparams, NULL);
-	else
-		queries = pg_analyze_and_rewrite_fixedparams(linitial(raw), text,
-													 *ptypes, *nparams,
-													 NULL);
-	error_context_stack = errcb.previous;
-	if (list_length(queries) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("statement is rewritten into %d statements",
-						list_length(queries)),
-				 errhint("Pass a statement on a table without DO ALSO or DO INSTEAD rules.")));
-	q = (Query *) linitial(queries);
-	if (q->commandType == CMD_UTILITY)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("only SELECT, INSERT, UPDATE and DELETE can be planned"),
-				 errhint("Pass the statement the index should speed up.")));
-	return q;
-}
-
-/* parse, analyze and rewrite a captured statement with its parameter types */
-Query *
-sa_analyze_statement(const char *text, int nparams, Oid *ptypes)
-{
-	return analyze_statement(text, &ptypes, &nparams, false);
 }
 
 /*
@@ -1753,7 +1675,8 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 			pvalues[i] = enulls[i] ? NULL : TextDatumGetCString(elems[i]);
 		ptypes = (Oid *) palloc0(sizeof(Oid) * Max(n, 1));
 		nparams = n;
-		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
+		q = sa_parse_statement(stmt_text, &ptypes, &nparams,
+							   SA_PARSE_PLAN | SA_PARSE_INFER_TYPES);
 		if (nparams != n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1763,7 +1686,8 @@ scale_advisor_index_whatif(PG_FUNCTION_ARGS)
 		params = sa_make_params(nparams, ptypes, pvalues);
 	}
 	else
-		q = analyze_statement(stmt_text, &ptypes, &nparams, true);
+		q = sa_parse_statement(stmt_text, &ptypes, &nparams,
+							   SA_PARSE_PLAN | SA_PARSE_INFER_TYPES);
 	if (nparams > 0 && params == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

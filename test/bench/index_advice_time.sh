@@ -31,7 +31,7 @@ sa_install_packages
 sa_prepare "$work" || exit 1
 port=54${RANDOM:0:2}
 sa_cluster_start "$work/c" "$port" "max_parallel_workers_per_gather = 0" \
-	"scale_advisor.plan_max_statements = 2000" || exit 1
+	"scale_advisor.plan_max = 2000" || exit 1
 psql_() { sa_as psql -X -q -h "$work/c" -p "$port" -d postgres "$@"; }
 psql_ -c "CREATE EXTENSION scale_advisor" || exit 1
 gen="$work/gen.sql"

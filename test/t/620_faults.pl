@@ -393,6 +393,9 @@ scale_advisor.save_interval = 3600
 scale_advisor.snapshot_interval = 0
 });
 $small->safe_psql('postgres', 'CREATE EXTENSION scale_advisor');
+# plan_max_statements is the 1.0 name of plan_max
+is($small->safe_psql('postgres', 'SHOW scale_advisor.plan_max'), '10',
+	'the 1.0 name plan_max_statements still sets the plan capacity');
 $small->safe_psql('postgres',
 	join('', map { "CREATE TABLE t$_ (c1 int); INSERT INTO t$_ SELECT generate_series(1, 20);\n" } 0 .. 9));
 
