@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * archive.c
- *		What the archiving procedures (sql/install/40_archive.sql) cannot
+ *		What the archiving procedures (sql/install/40_archive/) cannot
  *		do in PL/pgSQL: run VACUUM as the table's owner after a large move,
  *		hold a per-table run lock that no role can take from SQL, and crash
  *		on purpose for the tests.

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * partition.c
- *		C support for the partitioning helpers (sql/install/50_partition.sql).
+ *		C support for the partitioning helpers (sql/install/50_partition/).
  *
  * The helpers themselves are PL/pgSQL.  This file owns what they cannot do
  * in SQL: the GUC that sets the size from which partition_advice reports a

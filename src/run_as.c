@@ -5,8 +5,8 @@
  *		table it works on, the way VACUUM, ANALYZE, CREATE INDEX and REFRESH
  *		MATERIALIZED VIEW do.
  *
- * The archiving and partitioning procedures (sql/install/40_archive.sql,
- * 50_partition.sql) build their statements in PL/pgSQL and run each one
+ * The archiving and partitioning procedures (sql/install/40_archive/,
+ * 50_partition/) build their statements in PL/pgSQL and run each one
  * through _owner_exec(rel, query, params...).  It
  *
  *	 - allows the call only to a superuser or to a role that has the

@@ -39,7 +39,6 @@ DECLARE
 	created integer;
 	retired integer;
 	moved bigint;
-	helper boolean;
 	a_run bigint;
 	a_rows bigint;
 	a_status pg_catalog.text;
@@ -215,15 +214,10 @@ BEGIN
 					a_part := t.part::pg_catalog.regclass::pg_catalog.text;
 				END IF;
 				-- a detached partition goes to the archiving helper when the
-				-- set asks for it and the helper is installed
+				-- set asks for it
 				IF a_part IS NOT NULL AND cfg.retention_action OPERATOR(pg_catalog.=) 'archive' THEN
-					SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
-						JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
-						WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
-						  AND p.proname OPERATOR(pg_catalog.=) 'archive'
-						  AND p.prokind OPERATOR(pg_catalog.=) 'p') INTO helper;
 					a_err := NULL;
-					IF helper AND nonatomic THEN
+					IF nonatomic THEN
 						-- the target must still be the owner's (checked again:
 						-- it may have changed hands since the set was made)
 						a_err := @extschema@._pm_refusal(s.parent_schema, s.parent_table);
@@ -232,12 +226,12 @@ BEGIN
 								cfg.retention, cfg.archive_target, cfg.archive_batch_size);
 						END IF;
 					END IF;
-					IF helper AND NOT nonatomic THEN
+					IF NOT nonatomic THEN
 						-- the helper commits its batches: it needs a CALL
 						-- outside a transaction block
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
 							pg_catalog.format('%s left detached: scale_advisor.archive needs maintain_partitions called outside a transaction block', a_part));
-					ELSIF helper AND a_err IS NOT NULL THEN
+					ELSIF a_err IS NOT NULL THEN
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
 							pg_catalog.format('%s left detached: scale_advisor.archive refused it: %s',
 								a_part, a_err));
@@ -249,7 +243,7 @@ BEGIN
 						EXCEPTION WHEN others THEN
 							NULL;
 						END;
-					ELSIF helper THEN
+					ELSE
 						-- a static CALL (EXECUTE would make it atomic); the
 						-- helper resolves the names itself
 						a_run := NULL;
@@ -278,9 +272,6 @@ BEGIN
 						res := @extschema@._pm_drop_if_empty(a_part, cfg.lock_timeout);
 						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', res.ok,
 							res.message);
-					ELSE
-						PERFORM @extschema@._pt_log(s.parent_schema, s.parent_table, 'archive', false,
-							pg_catalog.format('%s left detached: scale_advisor.archive is not installed', a_part));
 					END IF;
 					IF nonatomic THEN
 						COMMIT;
