@@ -79,15 +79,11 @@ COMMIT;});
 	# the session may still be connecting (a slow machine) or, on a fast
 	# one, have finished the run already: wait for either
 	my $pid = '';
-	my $deadline = time + 120;
-	while (time < $deadline)
-	{
+	sa_poll(sub {
 		$pid = $node->safe_psql('postgres',
 			q{SELECT pid FROM pg_stat_activity WHERE application_name = 'archiver'});
-		last if $pid ne '' || !$h->pumpable;
-		usleep(20_000);
-	}
-	die "trial $trial: the archiving session never started" if $pid eq '' && $h->pumpable;
+		return $pid ne '' || !$h->pumpable;
+	}) or die "trial $trial: the archiving session never started";
 	note "trial $trial: the run ended before the kill ($out$err)" if $pid eq '';
 	if ($whole_server)
 	{
