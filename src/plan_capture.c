@@ -261,8 +261,10 @@ plans_shmem_startup(void)
 	if (!IsUnderPostmaster)
 	{
 		on_shmem_exit(plans_shmem_shutdown, (Datum) 0);
-		if (!found)
+		if (!found && sa_save_enabled)
 			plans_load();
+		else if (!found)
+			unlink(SA_PLANS_FILE);		/* saved before saving was turned off */
 	}
 }
 

@@ -276,8 +276,10 @@ store_shmem_startup(void)
 	if (!IsUnderPostmaster)
 	{
 		on_shmem_exit(store_shmem_shutdown, (Datum) 0);
-		if (!found)
+		if (!found && sa_save_enabled)
 			store_load();
+		else if (!found)
+			unlink(SA_STAT_FILE);		/* saved before saving was turned off */
 	}
 }
 

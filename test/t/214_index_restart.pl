@@ -105,15 +105,27 @@ ok($node->log_contains('scale_advisor_plans.stat" is truncated or damaged'),
 is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_workload'),
 	'0', 'and its damaged record is not loaded');
 
-# scale_advisor.save = off keeps nothing
+# scale_advisor.save = off keeps nothing: not what is captured while it is
+# off, nor what a shutdown saved before it was turned off
 $node->safe_psql('postgres', "SELECT id FROM orders WHERE cust = 8 ORDER BY ts DESC LIMIT 5");
-$node->append_conf('postgresql.conf', "scale_advisor.save = off\n");
-$node->reload;
-unlink $file;
 $node->restart;
-ok(!-e $file, 'nothing was written at shutdown');
+ok(-s $file, 'saving on: a clean shutdown saved the captured statement');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_workload'),
+	'1', 'saving on: it is loaded at start');
+$node->append_conf('postgresql.conf', "scale_advisor.save = off\n");
+$node->restart;
+ok(!-e $file, 'saving off: the file saved before is removed at start');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_workload'),
+	'0', 'saving off: what was saved before is not loaded');
+$node->safe_psql('postgres', "SELECT id FROM orders WHERE cust = 9 ORDER BY ts DESC LIMIT 5");
+$node->restart;
+ok(!-e $file, 'saving off: nothing is written at shutdown');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM scale_advisor.index_workload'),
 	'0', 'with scale_advisor.save = off nothing is kept');
+for my $f ('scale_advisor.stat', 'scale_advisor_examples.stat')
+{
+	ok(!-e $node->data_dir . "/pg_stat/$f", "saving off: no $f either");
+}
 
 $node->stop;
 done_testing();
