@@ -159,15 +159,19 @@ static int	n_sampled = 0;		/* non-NULL entries of sampled[] */
 
 /*
  * Query ids this backend has run since the captured statements were last
- * reset, direct-mapped (a collision only costs one more look-up).  The
- * first execution of a statement that is not captured yet is walked
- * whatever the sample, so that a statement that runs rarely is not left out
- * of the advice until a sample happens to pick it (at 1 %, 10 calls an hour
- * take 10 hours on average): one look-up in the shared table per backend
- * and statement.
+ * reset, as one bit each in a bitmap indexed by the id's low bits (query
+ * ids are hashes).  The first execution of a statement that is not
+ * captured yet is walked whatever the sample, so that a statement that runs
+ * rarely is not left out of the advice until a sample happens to pick it
+ * (at 1 %, 10 calls an hour take 10 hours on average): one look-up in the
+ * shared table per backend and statement.  A bit once set stays set, so a
+ * backend that runs many statements never looks one up twice nor walks it
+ * twice as a first one; two ids that share a bit leave the second one's
+ * first execution to the sample (with 5,000 statements in one backend,
+ * about 4 % of them).  16 kB a backend.
  */
-#define SA_SEEN_SLOTS 1024
-static uint64 seen_queryids[SA_SEEN_SLOTS];
+#define SA_SEEN_BITS (1 << 17)
+static uint64 seen_queryids[SA_SEEN_BITS / 64];
 static TimestampTz seen_since = 0;	/* plan_shared->reset_time they follow */
 
 /*
@@ -570,7 +574,9 @@ forget_sampled(QueryDesc *qd, bool *first)
 static bool
 first_uncaptured(uint64 queryid)
 {
-	uint64	   *slot;
+	uint32		bit;
+	uint64	   *word;
+	uint64		mask;
 	SaPlanKey	key;
 	bool		known;
 
@@ -581,10 +587,12 @@ first_uncaptured(uint64 queryid)
 		memset(seen_queryids, 0, sizeof(seen_queryids));
 		seen_since = plan_shared->reset_time;
 	}
-	slot = &seen_queryids[queryid % SA_SEEN_SLOTS];
-	if (likely(*slot == queryid))
+	bit = (uint32) (queryid ^ (queryid >> 32)) & (SA_SEEN_BITS - 1);
+	word = &seen_queryids[bit / 64];
+	mask = UINT64CONST(1) << (bit % 64);
+	if (likely(*word & mask))
 		return false;
-	*slot = queryid;
+	*word |= mask;
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
 	key.userid = GetUserId();

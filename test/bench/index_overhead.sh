@@ -20,6 +20,12 @@
 # statement whose plan lacks an index and so is captured when sampled,
 # "SELECT bbalance FROM pgbench_branches WHERE bid = 1" (a sequential scan
 # with a filter), in sa_off, sa_def and sa_all: the cost of one capture.
+# Last, a backend that runs many statements: 2,048 distinct primary-key
+# selects (each its own query id: a different list of columns), run once,
+# then twice; the instructions of the second round divided by 2,048 give
+# what a statement the backend has run before costs, in sa_off and sa_def
+# (the first execution of each statement in a backend is looked up, and
+# walked when it is not captured: it must stay the first one only).
 set -u
 export SA_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SA_ROOT/test/lib/common.sh"
@@ -37,7 +43,23 @@ for n in 200 1200; do
 	for i in $(seq 1 $n); do echo "SELECT abalance FROM pgbench_accounts WHERE aid = $(( (i * 7919) % 100000 + 1 ))"; done > "$work/stmts.$n"
 	for i in $(seq 1 $n); do echo "SELECT bbalance FROM pgbench_branches WHERE bid = 1"; done > "$work/seq.$n"
 done
-chmod 644 "$work"/stmts.*
+python3 - "$work" <<'PY'
+import itertools, sys
+cols = ['aid', 'bid', 'abalance', 'filler']
+stmts = []
+for n in range(1, 7):
+    for combo in itertools.product(cols, repeat=n):
+        stmts.append('SELECT %s FROM pgbench_accounts WHERE aid = %d' % (', '.join(combo), len(stmts) % 100000 + 1))
+        if len(stmts) == 2048:
+            break
+    if len(stmts) == 2048:
+        break
+with open(sys.argv[1] + '/many.1', 'w') as f:
+    f.write('\n'.join(stmts) + '\n')
+with open(sys.argv[1] + '/many.2', 'w') as f:
+    f.write('\n'.join(stmts + stmts) + '\n')
+PY
+chmod 644 "$work"/stmts.* "$work"/many.*
 
 irefs() {	# config-args... < statements: instructions of one single-user run
 	sa_as valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
@@ -81,3 +103,17 @@ for cfg in sa_off sa_def sa_all; do
 done
 printf 'one capture (sa_all - sa_off): %d instructions; at the default rate: %+d per statement\n' \
 	$(( ${seq[sa_all]} - ${seq[sa_off]} )) $(( ${seq[sa_def]} - ${seq[sa_off]} ))
+
+declare -A many
+for cfg in sa_off sa_def; do
+	case $cfg in
+		sa_off) args=(-c "shared_preload_libraries=scale_advisor" -c scale_advisor.plan_sample_rate=0) ;;
+		sa_def) args=(-c "shared_preload_libraries=scale_advisor") ;;
+	esac
+	a=$(irefs "${args[@]}" < "$work/many.1")
+	b=$(irefs "${args[@]}" < "$work/many.2")
+	many[$cfg]=$(( (b - a) / 2048 ))
+	printf 'many statements %-7s %8d instructions per statement run before\n' "$cfg" "${many[$cfg]}"
+done
+printf '2,048 statements in one backend, each run before: %+d instructions per statement (sa_def - sa_off)\n' \
+	$(( ${many[sa_def]} - ${many[sa_off]} ))
