@@ -16352,3 +16352,1145 @@ BEGIN
 END
 $$;
 REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
+
+-- structure: internal helpers' parameters lose their p_/o_ prefixes
+-- (docs/development.md, "Names").  CREATE OR REPLACE cannot rename an input
+-- parameter, so each helper is dropped and created again as the install
+-- script has it; the view slow_queries (which holds _is_slow) and the CHECK
+-- of thresholds.name (which holds _threshold_known) go first and come back
+-- unchanged.  Grants that roles were given on the old helpers and on
+-- slow_queries go to the new ones.  (Made inside ALTER EXTENSION,
+-- PostgreSQL records them as initial privileges of the extension too, as
+-- for partition_table above.)
+SELECT pg_catalog.set_config('sa_update.helper_acls',
+	coalesce((SELECT pg_catalog.jsonb_object_agg(p.proname, p.proacl::pg_catalog.text)::pg_catalog.text
+			  FROM pg_catalog.pg_proc p
+			  WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+				AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['_app_statement', '_cut', '_archive_start', '_archive_exists', '_archive_run', '_threshold_known', '_t', '_is_slow', '_windows', '_short', '_guc_ms', '_role_setting']::pg_catalog.name[])
+				AND p.proacl IS NOT NULL), '{}'), true);
+SELECT pg_catalog.set_config('sa_update.slow_queries_acl',
+	coalesce((SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c
+			  WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.slow_queries'::pg_catalog.regclass), ''), true);
+DROP VIEW @extschema@.slow_queries;
+ALTER TABLE @extschema@.thresholds DROP CONSTRAINT thresholds_name_check;
+DROP FUNCTION @extschema@._app_statement(text);
+DROP FUNCTION @extschema@._cut(text, integer);
+DROP FUNCTION @extschema@._archive_start(text, regclass, name, timestamptz, timestamptz, regclass, integer, integer, interval, interval, interval, boolean, boolean, boolean, boolean);
+DROP FUNCTION @extschema@._archive_exists(text, timestamptz, timestamptz);
+DROP PROCEDURE @extschema@._archive_run(text, regclass, name, timestamptz, timestamptz, regclass, integer, integer, interval, interval, interval, boolean, boolean, boolean, boolean, boolean, bigint, bigint, text);
+DROP FUNCTION @extschema@._threshold_known(text);
+DROP FUNCTION @extschema@._t(text);
+DROP FUNCTION @extschema@._is_slow(text, bigint, double precision);
+DROP FUNCTION @extschema@._windows(interval, interval);
+DROP FUNCTION @extschema@._short(text);
+DROP FUNCTION @extschema@._guc_ms(text);
+DROP FUNCTION @extschema@._role_setting(oid, text);
+
+-- True for a statement the application runs: a query or a change of rows
+-- (SELECT, WITH, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE, CALL, also
+-- as the text of a prepared statement), leading comments and parentheses
+-- aside.  Not DDL (CREATE DATABASE, CREATE INDEX, ALTER ...), maintenance
+-- (ANALYZE, VACUUM, REINDEX, CLUSTER, REFRESH), COPY (bulk loads),
+-- transaction control or SET, and not scale_advisor's own reads (a
+-- monitoring scrape, this checklist).  A text the reader may not see
+-- counts as the application's.
+CREATE FUNCTION @extschema@._app_statement(query text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN query IS NULL OR query = '<insufficient privilege>' THEN true
+			WHEN strpos(lower(query), '@extschema@.') > 0 THEN false
+			ELSE regexp_replace(
+					regexp_replace(query, '^(\s|/\*([^*]|\*+[^*/])*\*+/|--[^\n]*(\n|$)|\()*', ''),
+					'^prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i')
+				 ~* '^(select|with|values|table|insert|update|delete|merge|call)\M' END
+$$;
+
+-- A text on one line, cut at a word boundary to at most n characters, with
+-- ' ...' when something was cut.
+CREATE FUNCTION @extschema@._cut(s text, n integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN length(t) <= n THEN t
+			ELSE coalesce(nullif(regexp_replace(left(t, n + 1), '\s*\S*$', ''), ''), left(t, n)) || ' ...' END
+FROM (SELECT btrim(regexp_replace(coalesce(s, '?'), '\s+', ' ', 'g')) AS t) x
+$$;
+
+-- Validates a run, refuses a caller who may not maintain the table or an
+-- archive owned by another role, takes the table's run lock, creates the
+-- default archive table (as the table's owner) when needed, records the run
+-- and returns its plan (the SQL of each batch step, run as the owner through
+-- _owner_exec: parameters are text and cast in the statements; each returns
+-- one jsonb value).  Raises on bad input, having changed nothing.
+CREATE FUNCTION @extschema@._archive_start(
+	operation text, relation regclass, time_column name,
+	cutoff_from timestamptz, cutoff_to timestamptz, archive_table regclass,
+	batch_size integer, max_batches integer, max_duration interval,
+	pause interval, lock_timeout interval, dry_run boolean,
+	verbose boolean, vacuum boolean, from_policy boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel_ns name;
+	rel_name name;
+	rel_kind "char";
+	owner regrole;
+	other_owner regrole;
+	other regclass := _archive_start.archive_table;
+	other_kind "char";
+	other_name text;
+	create_sql text[] := '{}';
+	tcol record;
+	key name[];
+	cols name[];
+	src regclass;			-- rows are deleted here
+	dst regclass;			-- and inserted here
+	dst_text text;
+	src_kind "char";
+	dst_kind "char";
+	klist text;
+	kdesc text;
+	kcast text;
+	kjson text;
+	klit text;
+	clist text;
+	slist text;
+	tlist text;
+	cond text;
+	overriding text := '';
+	refs jsonb := '[]';
+	fk record;
+	n bigint;
+	holder integer;
+	holder_role name;
+	run bigint;
+	plan jsonb;
+	sqls text;
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- a dry run only reads: it may run on a standby
+	IF _archive_start.dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary(_archive_start.operation || '()');
+	END IF;
+
+	-- arguments
+	IF _archive_start.relation IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation must not be NULL';
+	END IF;
+	IF _archive_start.time_column IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'time_column must not be NULL';
+	END IF;
+	IF _archive_start.cutoff_from IS NULL OR _archive_start.cutoff_to IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = CASE _archive_start.operation WHEN 'archive' THEN 'older_than must not be NULL'
+						ELSE 'since and before must not be NULL' END;
+	END IF;
+	IF _archive_start.cutoff_from > _archive_start.cutoff_to THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = CASE _archive_start.operation WHEN 'archive' THEN 'older_than must not be negative'
+						ELSE 'since must not be later than before' END;
+	END IF;
+	IF _archive_start.batch_size IS NULL OR _archive_start.batch_size <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('batch_size must be a positive number, not %s', coalesce(_archive_start.batch_size::text, 'NULL'));
+	END IF;
+	IF _archive_start.max_batches <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('max_batches must be a positive number or NULL, not %s', _archive_start.max_batches);
+	END IF;
+	PERFORM @extschema@._archive_check_timing(_archive_start.max_duration, _archive_start.pause, _archive_start.lock_timeout);
+	IF _archive_start.dry_run IS NULL OR _archive_start.verbose IS NULL OR _archive_start.vacuum IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'dry_run, verbose and vacuum must not be NULL';
+	END IF;
+
+	-- the table
+	SELECT n.nspname, c.relname, c.relkind, c.relowner INTO rel_ns, rel_name, rel_kind, owner
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = _archive_start.relation;
+	IF rel_kind IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+			MESSAGE = format('relation with OID %s does not exist', _archive_start.relation::oid);
+	END IF;
+	-- the work runs as the owner: only the owner's equals may start it
+	IF NOT coalesce(@extschema@._may_maintain(_archive_start.relation), false) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('role %s may not %s table %s', current_user::regrole, _archive_start.operation, _archive_start.relation),
+			DETAIL = format('Archiving runs as the owner of the table (%s), so only a superuser or a role with the owner''s privileges may start it.', owner),
+			HINT = format('Run it as the owner of the table, or GRANT %s TO %s.', owner, current_user::regrole);
+	END IF;
+	IF rel_kind = 'p' THEN
+		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+			MESSAGE = format('%s is a partitioned table', _archive_start.relation),
+			HINT = 'Archive its partitions one by one, or detach and drop whole old partitions.';
+	END IF;
+	IF rel_kind <> 'r' THEN
+		RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+			MESSAGE = format('%s is not a table', _archive_start.relation);
+	END IF;
+	SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) AS typ INTO tcol
+	FROM pg_attribute a
+	WHERE a.attrelid = _archive_start.relation AND a.attname = _archive_start.time_column
+	  AND a.attnum > 0 AND NOT a.attisdropped;
+	IF tcol.attname IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+			MESSAGE = format('column %I of relation %s does not exist', _archive_start.time_column, _archive_start.relation);
+	END IF;
+	IF tcol.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+			MESSAGE = format('column %I of relation %s is of type %s, not a timestamp or date',
+							 _archive_start.time_column, _archive_start.relation, tcol.typ),
+			HINT = 'The time column must be of type timestamp with time zone, timestamp or date.';
+	END IF;
+	key := @extschema@._archive_key(_archive_start.relation);
+
+	-- the archive table
+	IF other IS NULL THEN
+		IF _archive_start.operation = 'unarchive' THEN
+			other := to_regclass(format('%I.%I', rel_ns, rel_name || '_archive'));
+			IF other IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+					MESSAGE = format('archive table %s does not exist', format('%I.%I', rel_ns, rel_name || '_archive')),
+					HINT = 'Name the archive table with archive => ''...''.';
+			END IF;
+		ELSE
+			IF octet_length(rel_name || '_archive') > 63 THEN
+				RAISE EXCEPTION USING ERRCODE = 'name_too_long',
+					MESSAGE = format('default archive table name for %s would be longer than 63 bytes', _archive_start.relation),
+					HINT = 'Create an archive table and name it with target => ''...''.';
+			END IF;
+			other_name := format('%I.%I', rel_ns, rel_name || '_archive');
+			other := to_regclass(other_name);
+			IF other IS NULL THEN
+				create_sql := ARRAY[
+					format('CREATE TABLE %s (LIKE %s)', other_name, _archive_start.relation),
+					format('ALTER TABLE %s ADD PRIMARY KEY (%s)', other_name,
+						   (SELECT string_agg(quote_ident(k), ', ') FROM unnest(key) k)),
+					format('CREATE INDEX ON %s (%I)', other_name, _archive_start.time_column)];
+				IF NOT has_schema_privilege(owner, rel_ns, 'CREATE') THEN
+					RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+						MESSAGE = format('permission denied to create archive table %s', other_name),
+						HINT = format('The first run creates the archive table as the owner of the table (%s), who needs CREATE on the schema; or create it as %s and name it with target => ''...''.', owner, owner);
+				END IF;
+			END IF;
+		END IF;
+	END IF;
+	IF other IS NOT NULL THEN
+		SELECT c.relkind, c.relowner INTO other_kind, other_owner FROM pg_class c WHERE c.oid = other;
+		other_name := other::text;
+		IF other = _archive_start.relation THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = 'a table cannot be its own archive';
+		END IF;
+		-- rows go only where their owner keeps them
+		IF other_owner <> owner THEN
+			RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+				MESSAGE = format('archive table %s is owned by role %s, not by %s, the owner of table %s',
+								 other, other_owner, owner, _archive_start.relation),
+				HINT = format('The archive must belong to the owner of the table: create it as %s (or ALTER TABLE %s OWNER TO %s), or name another one.',
+							  owner, other, owner);
+		END IF;
+		-- and so must every partition of a partitioned archive (rows are
+		-- routed there, and their triggers fire)
+		IF other_kind = 'p' THEN
+			SELECT string_agg(format('%s (owned by %s)', t.relid, c.relowner::regrole), ', ') INTO sqls
+			FROM pg_partition_tree(other) t JOIN pg_class c ON c.oid = t.relid
+			WHERE c.relowner <> owner;
+			IF sqls IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+					MESSAGE = format('partitions of archive table %s are not owned by %s, the owner of table %s',
+									 other, owner, _archive_start.relation),
+					DETAIL = format('Partitions: %s.', sqls),
+					HINT = 'Every partition of the archive must belong to the owner of the table.';
+			END IF;
+		END IF;
+		IF _archive_start.operation = 'archive' AND other_kind NOT IN ('r', 'p', 'f') THEN
+			RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+				MESSAGE = format('target %s is not a table or foreign table', other);
+		END IF;
+		IF _archive_start.operation = 'unarchive' AND other_kind = 'f' THEN
+			RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+				MESSAGE = format('cannot unarchive from foreign table %s', other),
+				HINT = 'Without two-phase commit the remote delete would commit before the local insert; copy the rows back with INSERT ... SELECT and delete them remotely afterwards.';
+		END IF;
+		IF _archive_start.operation = 'unarchive' AND other_kind <> 'r' THEN
+			RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+				MESSAGE = format('archive %s is not a table', other);
+		END IF;
+		cols := @extschema@._archive_columns(_archive_start.relation, other, _archive_start.operation);
+		-- a unique index on the key, or on some of its columns (stricter:
+		-- an archive made while the key was (id) stays usable once the
+		-- table's key is (id, created_at), as partitioning needs)
+		IF other_kind IN ('r', 'p') AND NOT EXISTS (
+				SELECT 1 FROM pg_index i
+				WHERE i.indrelid = other AND i.indisunique AND i.indisvalid
+				  AND i.indpred IS NULL AND i.indexprs IS NULL
+				  AND (SELECT array_agg(a.attname)
+					   FROM pg_attribute a
+					   WHERE a.attrelid = other AND a.attnum = ANY (i.indkey::int2[]))
+					  <@ key) THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('archive table %s has no unique index on (%s)', other,
+								 array_to_string(key, ', ')),
+				HINT = 'The archive needs the key of the table (or some of its columns) as a primary key or unique index, so that a batch can never be copied twice.';
+		END IF;
+	ELSE
+		SELECT array_agg(a.attname ORDER BY a.attnum) INTO cols
+		FROM pg_attribute a
+		WHERE a.attrelid = _archive_start.relation AND a.attnum > 0 AND NOT a.attisdropped;
+	END IF;
+
+	IF _archive_start.operation = 'archive' THEN
+		src := _archive_start.relation; dst := other; dst_text := other_name; src_kind := 'r'; dst_kind := coalesce(other_kind, 'r');
+	ELSE
+		src := other; dst := _archive_start.relation; dst_text := _archive_start.relation::text; src_kind := 'r'; dst_kind := 'r';
+	END IF;
+
+	-- privileges: the owner does the work and needs them (an owner may have
+	-- revoked some of its own)
+	IF NOT has_table_privilege(owner, src, 'SELECT') OR NOT has_table_privilege(owner, src, 'DELETE')
+	   OR NOT has_table_privilege(owner, src, 'UPDATE') THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to move rows out of %s', src),
+			HINT = format('Archiving runs as the owner of the table (%s), who needs SELECT, UPDATE (to lock rows) and DELETE on the table the rows leave.', owner);
+	END IF;
+	IF dst IS NOT NULL AND NOT has_table_privilege(owner, dst, 'INSERT') THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to insert into %s', dst),
+			HINT = format('Archiving runs as the owner of the table (%s), who needs INSERT on the table the rows go to.', owner);
+	END IF;
+	IF NOT has_table_privilege('@extschema@.archive_runs', 'INSERT, UPDATE, SELECT') THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = 'permission denied for table @extschema@.archive_runs',
+			HINT = 'Grant SELECT, INSERT, UPDATE on @extschema@.archive_runs to the roles that archive.';
+	END IF;
+	-- rules: the batches use data-modifying WITH and ON CONFLICT, which
+	-- rules do not support (and a rule's functions would run as the caller)
+	IF dst IS NOT NULL AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = dst AND r.ev_type = '3') THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('%s %s has INSERT rules', CASE _archive_start.operation WHEN 'archive' THEN 'archive table' ELSE 'table' END, dst),
+			HINT = 'Archiving moves rows with INSERT ... ON CONFLICT and data-modifying WITH, which rules do not support; use a trigger instead.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = src AND r.ev_type = '4') THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('%s %s has DELETE rules', CASE _archive_start.operation WHEN 'unarchive' THEN 'archive table' ELSE 'table' END, src),
+			HINT = 'Archiving deletes rows in a data-modifying WITH, which rules do not support; use a trigger instead.';
+	END IF;
+	IF dst IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a
+			WHERE a.attrelid = dst AND a.attidentity = 'a' AND a.attname = ANY (cols)) THEN
+		overriding := ' OVERRIDING SYSTEM VALUE';
+	END IF;
+
+	-- SQL of the batch steps, run as the owner by _owner_exec, which passes
+	-- parameters as text: $1, $4: time range, $2: batch size, $3: last key
+	-- of the previous batch (jsonb array of text) or NULL; in the
+	-- step-by-step statements $1 is the batch's row ids (tid[]).
+	klist := (SELECT string_agg(format('s.%I', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kdesc := (SELECT string_agg(format('b.%I DESC', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kjson := (SELECT string_agg(format('b.%I::text', k), ', ' ORDER BY o) FROM unnest(key) WITH ORDINALITY u(k, o));
+	kcast := (SELECT string_agg(format('($3::jsonb->>%s)::%s', o - 1, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY o)
+			  FROM unnest(key) WITH ORDINALITY u(k, o)
+			  JOIN pg_attribute a ON a.attrelid = src AND a.attname = u.k);
+	klit := (SELECT string_agg(format('t.%I = %%L::%s', k, format_type(a.atttypid, a.atttypmod)), ' AND ' ORDER BY o)
+			 FROM unnest(key) WITH ORDINALITY u(k, o)
+			 JOIN pg_attribute a ON a.attrelid = src AND a.attname = u.k);
+	clist := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
+	slist := (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c);
+	tlist := (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c);
+	IF _archive_start.operation = 'archive' THEN
+		cond := format('s.%I < $4::timestamptz', _archive_start.time_column);
+	ELSE
+		cond := format('s.%I >= $1::timestamptz AND s.%I < $4::timestamptz', _archive_start.time_column, _archive_start.time_column);
+	END IF;
+
+	-- foreign keys that point at the rows we delete
+	FOR fk IN
+		SELECT con.conname, con.conrelid::regclass AS child,
+			   (SELECT string_agg(format('c.%I = s.%I', ca.attname, pa.attname), ' AND ')
+				FROM unnest(con.conkey, con.confkey) AS u(ck, pk)
+				JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = u.ck
+				JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = u.pk) AS j
+		FROM pg_constraint con
+		WHERE con.contype = 'f' AND con.confrelid = src
+		ORDER BY con.conrelid::regclass::text, con.conname
+	LOOP
+		refs := refs || jsonb_build_object(
+			'name', format('%I on %s', fk.conname, fk.child),
+			'all', format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE %s))', fk.child, src, fk.j, cond),
+			'batch', format('SELECT to_jsonb(EXISTS (SELECT 1 FROM %s c JOIN ONLY %s s ON %s WHERE s.ctid = ANY ($1::tid[])))', fk.child, src, fk.j));
+	END LOOP;
+	IF jsonb_array_length(refs) > 0 THEN
+		SELECT string_agg(r->>'name', ', ') INTO sqls
+		FROM jsonb_array_elements(refs) r
+		WHERE (@extschema@._owner_exec(src, r->>'all', _archive_start.cutoff_from::text, NULL, NULL, _archive_start.cutoff_to::text))::boolean;
+		IF sqls IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+				MESSAGE = format('rows of %s to be moved are still referenced by foreign keys', src),
+				DETAIL = format('Referencing constraints: %s.', sqls),
+				HINT = 'Archive or delete the referencing rows first.';
+		END IF;
+	END IF;
+
+	plan := jsonb_build_object(
+		'operation', _archive_start.operation,
+		'relation', _archive_start.relation::oid,
+		'relation_name', _archive_start.relation::text,
+		'src', src::text,
+		'dst', dst_text,
+		'remote', dst_kind = 'f',
+		'from', _archive_start.cutoff_from, 'to', _archive_start.cutoff_to,
+		'batch_size', _archive_start.batch_size,
+		'max_batches', _archive_start.max_batches,
+		'max_duration', _archive_start.max_duration,
+		'pause', extract(epoch FROM _archive_start.pause),
+		'lock_timeout', format('%sms', ceil(extract(epoch FROM _archive_start.lock_timeout) * 1000)),
+		'verbose', _archive_start.verbose,
+		'vacuum', _archive_start.vacuum,
+		'refs', refs,
+		'lock_sql', format('SELECT jsonb_build_object(''n'', count(*), ''tids'', array_agg(b.ctid)::text, ''last_key'', %s) '
+						   'FROM (SELECT s.ctid, %s FROM ONLY %s s WHERE %s AND ($3 IS NULL OR (%s) > (%s)) '
+						   'ORDER BY %s LIMIT $2::integer FOR UPDATE OF s SKIP LOCKED) b',
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END,
+						   klist, src, cond, klist, kcast, klist),
+		'fast_sql', format('WITH batch AS MATERIALIZED (SELECT s.ctid, %s FROM ONLY %s s '
+						   'WHERE %s AND ($3 IS NULL OR (%s) > (%s)) ORDER BY %s LIMIT $2::integer FOR UPDATE OF s SKIP LOCKED), '
+						   'moved AS (DELETE FROM ONLY %s d WHERE d.ctid = ANY (ARRAY(SELECT b.ctid FROM batch b)) RETURNING %s), '
+						   'ins AS (INSERT INTO %s AS t (%s)%s SELECT %s FROM moved RETURNING 1) '
+						   'SELECT jsonb_build_object(''n'', (SELECT count(*) FROM batch), ''ins'', (SELECT count(*) FROM ins), '
+						   '''last_key'', (SELECT %s FROM batch b))',
+						   klist, src, cond, klist, kcast, klist,
+						   src, clist, dst_text, clist, overriding, clist,
+						   CASE WHEN array_length(key, 1) = 1
+								THEN format('jsonb_build_array(max(b.%I)::text)', key[1])
+								ELSE format('(array_agg(jsonb_build_array(%s) ORDER BY %s))[1]', kjson, kdesc) END),
+		'move_sql', format('WITH moved AS (DELETE FROM ONLY %s WHERE ctid = ANY ($1::tid[]) RETURNING %s) '
+						   'INSERT INTO %s AS t (%s)%s SELECT %s FROM moved',
+						   src, clist, dst_text, clist, overriding, clist),
+		'insert_sql', format('INSERT INTO %s AS t (%s)%s SELECT %s FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[]) ON CONFLICT DO NOTHING',
+							 dst_text, clist, overriding, slist, src),
+		'keys_sql', format('SELECT to_jsonb(string_agg(format(%L, %s), '' OR '')) FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[])',
+						   '(' || klit || ')',
+						   (SELECT string_agg(format('s.%I::text', k), ', ') FROM unnest(key) k), src),
+		'verify_sql', format('SELECT to_jsonb(count(*)) FROM (SELECT ROW(%s)::text AS r FROM %s t WHERE %%s) x '
+							 'WHERE x.r IN (SELECT ROW(%s)::text FROM ONLY %s s WHERE s.ctid = ANY ($1::tid[]))',
+							 tlist, dst_text, slist, src),
+		'delete_sql', format('DELETE FROM ONLY %s WHERE ctid = ANY ($1::tid[])', src));
+
+	IF _archive_start.dry_run THEN
+		n := (@extschema@._owner_exec(src, format('SELECT to_jsonb(count(*)) FROM ONLY %s s WHERE %s', src, cond),
+									  _archive_start.cutoff_from::text, NULL, NULL, _archive_start.cutoff_to::text))::bigint;
+		RAISE NOTICE '%', format('dry run: %s rows of %s would move to %s%s, in about %s batches of %s',
+			n, src, dst_text, CASE WHEN dst IS NULL THEN ' (created on the first run)' ELSE '' END,
+			ceil(n::numeric / _archive_start.batch_size), _archive_start.batch_size);
+		sqls := array_to_string(create_sql || ARRAY[
+			format(E'-- each batch, in its own transaction (%s$2 = %s, $3 = last key of the previous batch or NULL, $4 = %s)\n',
+				   CASE WHEN _archive_start.operation = 'unarchive' THEN format('$1 = %L, ', _archive_start.cutoff_from) ELSE '' END,
+				   _archive_start.batch_size,
+				   CASE WHEN _archive_start.operation = 'unarchive' THEN quote_literal(_archive_start.cutoff_to) ELSE 'now() - older_than at the start of the run' END)
+			|| CASE WHEN jsonb_array_length(refs) = 0 THEN plan->>'fast_sql'
+					ELSE (plan->>'lock_sql') || E';\n-- (the foreign keys that point at the table are checked here)\n'
+						 || (plan->>'move_sql') END,
+			'COMMIT'], E';\n');
+		RAISE NOTICE '%', E'statements:\n' || sqls;
+		RETURN plan || jsonb_build_object('status', 'dry_run', 'rows', n);
+	END IF;
+
+	-- one run per table at a time, under a lock that only a run can take
+	-- (src/archive.c); a lock this session still holds is left over from a
+	-- run that was cancelled, and is taken over
+	IF NOT @extschema@._archive_lock(_archive_start.relation) THEN
+		SELECT l.pid, a.usename INTO holder, holder_role
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.classid = 1399537989::oid
+		  AND l.objid = _archive_start.relation::oid AND l.objsubid = 3 AND l.granted
+		  AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+		LIMIT 1;
+		RAISE NOTICE USING
+			MESSAGE = format('another archiving run on %s is in progress (process %s); nothing done',
+							 _archive_start.relation, coalesce(holder::text, '?')),
+			DETAIL = format('The running one was started by role %s.', coalesce(quote_ident(holder_role), '?'));
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+			 finished_at, duration, status, error)
+		VALUES (_archive_start.operation, _archive_start.relation::text, other_name, _archive_start.time_column,
+				CASE WHEN _archive_start.operation = 'unarchive' THEN _archive_start.cutoff_from END, _archive_start.cutoff_to, _archive_start.from_policy,
+				clock_timestamp(), interval '0', 'skipped',
+				format('another run (process %s, role %s) was in progress',
+					   coalesce(holder::text, '?'), coalesce(quote_ident(holder_role), '?')))
+		RETURNING r.run_id INTO run;
+		RETURN plan || jsonb_build_object('status', 'skipped', 'run_id', run, 'rows', 0);
+	END IF;
+
+	BEGIN
+		-- runs of this table still marked running died without finishing
+		-- (those of other roles are not visible here: row-level security)
+		UPDATE @extschema@.archive_runs r
+		SET status = 'interrupted',
+			error = coalesce(r.error, 'the run ended without finishing (server crash, cancel or terminated connection)')
+		WHERE r.relation = _archive_start.relation::text AND r.status = 'running';
+		-- created as the owner of the table, so that it owns its archive
+		FOR i IN 1 .. coalesce(array_length(create_sql, 1), 0) LOOP
+			PERFORM @extschema@._owner_exec(_archive_start.relation, create_sql[i]);
+		END LOOP;
+		IF dst IS NULL THEN
+			dst := to_regclass(other_name);
+		END IF;
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy)
+		VALUES (_archive_start.operation, _archive_start.relation::text, other_name, _archive_start.time_column,
+				CASE WHEN _archive_start.operation = 'unarchive' THEN _archive_start.cutoff_from END, _archive_start.cutoff_to, _archive_start.from_policy)
+		RETURNING r.run_id INTO run;
+	EXCEPTION WHEN OTHERS THEN
+		PERFORM @extschema@._archive_unlock(_archive_start.relation);
+		RAISE;
+	END;
+	IF array_length(create_sql, 1) > 0 THEN
+		RAISE NOTICE '%', format('created archive table %s', other_name);
+	END IF;
+	RETURN plan || jsonb_build_object('status', 'running', 'run_id', run, 'rows', 0);
+END $$;
+REVOKE ALL ON FUNCTION @extschema@._archive_start FROM PUBLIC;
+
+-- EXECUTE helper of 1.0 for the foreign key checks, which now run as the
+-- owner through _owner_exec(); kept unchanged (it runs with the caller's
+-- rights, and PUBLIC may not execute it) so that the grant scripts written
+-- for 1.0 keep working.
+CREATE FUNCTION @extschema@._archive_exists(q text, cutoff_from timestamptz, cutoff_to timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r boolean;
+BEGIN
+	EXECUTE q INTO r USING cutoff_from, NULL::int, NULL::jsonb, cutoff_to;
+	RETURN r;
+END $$;
+REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;
+
+-- The run loop shared by archive, unarchive and run_archive_policies.  No
+-- SET clause (it commits): search_path is set locally per transaction.
+CREATE PROCEDURE @extschema@._archive_run(
+	operation text, relation regclass, time_column name,
+	cutoff_from timestamptz, cutoff_to timestamptz, archive_table regclass,
+	batch_size integer, max_batches integer, max_duration interval,
+	pause interval, lock_timeout interval, dry_run boolean,
+	verbose boolean, vacuum boolean, from_policy boolean, raise_errors boolean,
+	INOUT run_id bigint, INOUT rows_moved bigint, INOUT status text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	plan jsonb;
+	state jsonb := jsonb_build_object('last_key', NULL, 'sweep', false, 'rows', 0, 'batches', 0);
+	final_status text;
+	message text;
+	lock_failures integer := 0;
+	started timestamptz := pg_catalog.clock_timestamp();
+	advice text;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- a failed start is logged as a run of this operation on this relation:
+	-- without them there is nothing to log
+	IF _archive_run.operation IS NULL OR _archive_run.operation NOT IN ('archive', 'unarchive') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('unknown archiving operation %L', _archive_run.operation),
+			HINT = 'Use ''archive'' or ''unarchive''.';
+	END IF;
+	IF _archive_run.relation IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation must not be NULL';
+	END IF;
+	BEGIN
+		plan := @extschema@._archive_start(_archive_run.operation, _archive_run.relation,
+			_archive_run.time_column, _archive_run.cutoff_from, _archive_run.cutoff_to,
+			_archive_run.archive_table, _archive_run.batch_size, _archive_run.max_batches,
+			_archive_run.max_duration, _archive_run.pause, _archive_run.lock_timeout,
+			_archive_run.dry_run, _archive_run.verbose, _archive_run.vacuum,
+			_archive_run.from_policy);
+	EXCEPTION WHEN OTHERS THEN
+		IF _archive_run.raise_errors THEN
+			RAISE;
+		END IF;
+		GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+		RAISE WARNING '%', format('%s of %s not started: %s', _archive_run.operation, _archive_run.relation, message);
+		INSERT INTO @extschema@.archive_runs AS r
+			(operation, relation, time_column, from_policy, finished_at, duration, status, error)
+		VALUES (_archive_run.operation, _archive_run.relation::text, _archive_run.time_column,
+				coalesce(_archive_run.from_policy, false),
+				pg_catalog.clock_timestamp(), interval '0', 'failed', message)
+		RETURNING r.run_id INTO _archive_run.run_id;
+		_archive_run.rows_moved := 0;
+		_archive_run.status := 'failed';
+		RETURN;
+	END;
+	_archive_run.run_id := (plan->>'run_id')::bigint;
+	_archive_run.rows_moved := (plan->>'rows')::bigint;
+	_archive_run.status := plan->>'status';
+	IF _archive_run.status <> 'running' THEN
+		RETURN;
+	END IF;
+	-- each batch commits on its own: that needs a CALL outside a
+	-- transaction block (else COMMIT fails with a bare "invalid
+	-- transaction termination")
+	IF NOT @extschema@._nonatomic() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_termination',
+			MESSAGE = pg_catalog.format('%s() cannot run inside a transaction block', _archive_run.operation),
+			DETAIL = 'It commits after every batch so that locks stay short and a failure keeps the batches already done.',
+			HINT = pg_catalog.format('CALL scale_advisor.%s(...) on its own in autocommit mode (not after BEGIN, nor from a function or a DO block); dry_run => true works anywhere.', _archive_run.operation);
+	END IF;
+	COMMIT;
+	-- first statement of every transaction: pin search_path
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+	LOOP
+		IF (state->>'batches')::int >= (plan->>'max_batches')::int THEN
+			final_status := 'stopped';
+			message := pg_catalog.format('max_batches (%s) reached', plan->>'max_batches');
+			EXIT;
+		END IF;
+		IF pg_catalog.clock_timestamp() - started >= (plan->>'max_duration')::interval THEN
+			final_status := 'stopped';
+			message := pg_catalog.format('max_duration (%s) reached', plan->>'max_duration');
+			EXIT;
+		END IF;
+		-- A batch is atomic, so its commit need not wait for the disk: a
+		-- crash can only undo the last batches, whose rows are then still
+		-- in the table and move again next time.  The run's final commit
+		-- (in _archive_finish) is synchronous and flushes them all.
+		PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+		state := @extschema@._archive_batch(plan, state);
+		COMMIT;
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		CASE state->>'status'
+			WHEN 'done' THEN
+				final_status := 'done';
+				EXIT;
+			WHEN 'failed' THEN
+				final_status := 'failed';
+				message := pg_catalog.concat_ws(E'\n', state->>'error',
+					'DETAIL: ' || (state->>'detail'), 'HINT: ' || (state->>'hint'));
+				EXIT;
+			WHEN 'lock_timeout' THEN
+				lock_failures := lock_failures + 1;
+				IF lock_failures >= 3 THEN
+					final_status := 'failed';
+					message := (state->>'error') || ' (3 times in a row)';
+					EXIT;
+				END IF;
+				IF (plan->>'verbose')::boolean THEN
+					RAISE NOTICE '%', (state->>'error') || '; retrying';
+				END IF;
+			ELSE
+				lock_failures := 0;
+		END CASE;
+		IF (plan->>'pause')::float8 > 0
+		   AND ((state->>'moved')::bigint > 0 OR state->>'status' = 'lock_timeout') THEN
+			PERFORM pg_catalog.pg_sleep((plan->>'pause')::float8);
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		END IF;
+	END LOOP;
+	advice := @extschema@._archive_finish(plan, state, final_status, message);
+	_archive_run.rows_moved := (state->>'rows')::bigint;
+	_archive_run.status := final_status;
+	COMMIT;
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- the VACUUM runs as the owner of the table; a WARNING says why when it
+	-- was not done
+	IF advice IS NOT NULL AND (plan->>'vacuum')::boolean THEN
+		IF @extschema@._archive_vacuum((plan->>'src')::regclass) THEN
+			RAISE NOTICE '%', pg_catalog.format('%s finished', advice);
+		END IF;
+	END IF;
+END $$;
+REVOKE ALL ON PROCEDURE @extschema@._archive_run FROM PUBLIC;
+
+CREATE OR REPLACE PROCEDURE @extschema@.archive(
+	relation regclass,
+	time_column name,
+	older_than interval,
+	target regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	vacuum boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF archive.dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('archive()');
+	END IF;
+	PERFORM @extschema@._archive_check_age(archive.older_than);
+	-- (parameters qualified by the procedure's name: some of their names
+	-- are SQL keywords)
+	CALL @extschema@._archive_run(
+		operation => 'archive',
+		relation => archive.relation,
+		time_column => archive.time_column,
+		cutoff_from => '-infinity',
+		cutoff_to => pg_catalog.now() - archive.older_than,
+		archive_table => archive.target,
+		batch_size => archive.batch_size,
+		max_batches => archive.max_batches,
+		max_duration => archive.max_duration,
+		pause => archive.pause,
+		lock_timeout => archive.lock_timeout,
+		dry_run => archive.dry_run,
+		verbose => archive.verbose,
+		vacuum => archive.vacuum,
+		from_policy => false,
+		raise_errors => true,
+		run_id => archive.run_id,
+		rows_moved => archive.rows_moved,
+		status => archive.status);
+END $$;
+COMMENT ON PROCEDURE @extschema@.archive IS
+'moves rows whose time_column is older than older_than into an archive table, in committed batches';
+
+REVOKE ALL ON PROCEDURE @extschema@.archive FROM PUBLIC;
+
+CREATE OR REPLACE PROCEDURE @extschema@.unarchive(
+	relation regclass,
+	time_column name,
+	since timestamptz DEFAULT '-infinity',
+	before timestamptz DEFAULT 'infinity',
+	archive regclass DEFAULT NULL,
+	batch_size integer DEFAULT 1000,
+	max_batches integer DEFAULT NULL,
+	max_duration interval DEFAULT NULL,
+	pause interval DEFAULT '0',
+	lock_timeout interval DEFAULT '1s',
+	dry_run boolean DEFAULT false,
+	verbose boolean DEFAULT false,
+	INOUT run_id bigint DEFAULT NULL,
+	INOUT rows_moved bigint DEFAULT NULL,
+	INOUT status text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	IF unarchive.dry_run IS NOT TRUE THEN
+		PERFORM @extschema@._require_primary('unarchive()');
+	END IF;
+	-- (parameters qualified by the procedure's name: some of their names
+	-- are SQL keywords)
+	CALL @extschema@._archive_run(
+		operation => 'unarchive',
+		relation => unarchive.relation,
+		time_column => unarchive.time_column,
+		cutoff_from => unarchive.since,
+		cutoff_to => unarchive.before,
+		archive_table => unarchive.archive,
+		batch_size => unarchive.batch_size,
+		max_batches => unarchive.max_batches,
+		max_duration => unarchive.max_duration,
+		pause => unarchive.pause,
+		lock_timeout => unarchive.lock_timeout,
+		dry_run => unarchive.dry_run,
+		verbose => unarchive.verbose,
+		vacuum => false,
+		from_policy => false,
+		raise_errors => true,
+		run_id => unarchive.run_id,
+		rows_moved => unarchive.rows_moved,
+		status => unarchive.status);
+END $$;
+COMMENT ON PROCEDURE @extschema@.unarchive IS
+'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';
+REVOKE ALL ON PROCEDURE @extschema@.unarchive FROM PUBLIC;
+
+CREATE OR REPLACE PROCEDURE @extschema@.run_archive_policies(verbose boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	p record;
+	rel regclass;
+	tgt regclass;
+	run bigint;
+	n bigint;
+	st text;
+	msg text;
+	leaf record;
+	dst_name text;
+	key name[];
+	started timestamptz;
+	cutoff timestamptz;
+	total bigint;
+	parts integer;
+	bad text[];
+	fin text;
+	budget interval;
+BEGIN
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM @extschema@._require_loaded();
+	PERFORM @extschema@._require_primary('run_archive_policies()');
+	-- the policies this role may see (row-level security), read once: the
+	-- loop commits
+	FOR p IN
+		SELECT * FROM @extschema@.archive_policies ap
+		WHERE ap.enabled ORDER BY ap.relation
+	LOOP
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		rel := pg_catalog.to_regclass(p.relation);
+		tgt := pg_catalog.to_regclass(p.target);
+		msg := CASE WHEN rel IS NULL THEN pg_catalog.format('table %s does not exist', p.relation)
+					WHEN p.target IS NOT NULL AND tgt IS NULL
+					THEN pg_catalog.format('target %s does not exist', p.target) END;
+		st := 'failed';
+		-- a policy runs only while its creator may still maintain the table
+		IF msg IS NULL AND NOT coalesce(@extschema@._may_maintain(rel, p.created_by), false) THEN
+			msg := pg_catalog.format('its creator, role %s, does not have the privileges of the owner of the table, role %s',
+				p.created_by, (SELECT c.relowner::regrole FROM pg_catalog.pg_class c WHERE c.oid = rel));
+			st := 'skipped';
+		END IF;
+		IF msg IS NOT NULL THEN
+			IF st = 'skipped' THEN
+				RAISE WARNING USING
+					MESSAGE = pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg),
+					HINT = 'Recreate the policy as the owner of the table, or grant the owner''s role to its creator.';
+			ELSE
+				RAISE WARNING '%', pg_catalog.format('archive policy for %s skipped: %s', p.relation, msg);
+			END IF;
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, from_policy, finished_at, duration, status, error)
+			VALUES ('archive', p.relation, p.target, p.time_column, true,
+					pg_catalog.clock_timestamp(), interval '0', st, msg);
+			COMMIT;
+			CONTINUE;
+		END IF;
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel) OPERATOR(pg_catalog.=) 'p' THEN
+			-- Partitioned since the policy was made (partition_table): it
+			-- goes on.  Every leaf partition holding rows older than the
+			-- policy's age is archived on its own (its own run and run lock)
+			-- into one archive, the policy's target or else the table's
+			-- default archive <table>_archive (made as the table's owner with
+			-- the table's key, as a first run would), and one run row for
+			-- the policy's relation sums it up, so that its status reads as
+			-- before.  max_duration is shared by the partitions, max_batches
+			-- applies to each.
+			started := pg_catalog.clock_timestamp();
+			cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) p.older_than;
+			total := 0; parts := 0; bad := '{}'; fin := 'done'; msg := NULL;
+			BEGIN
+				IF tgt IS NULL THEN
+					SELECT pg_catalog.format('%I.%I', ns.nspname, c.relname OPERATOR(pg_catalog.||) '_archive') INTO dst_name
+					FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+					WHERE c.oid OPERATOR(pg_catalog.=) rel;
+					tgt := pg_catalog.to_regclass(dst_name);
+					IF tgt IS NULL THEN
+						key := @extschema@._archive_key(rel);
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE TABLE %s (LIKE %s)', dst_name, rel));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%s)', dst_name,
+							(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') FROM pg_catalog.unnest(key) k)));
+						PERFORM @extschema@._owner_exec(rel, pg_catalog.format('CREATE INDEX ON %s (%I)', dst_name, p.time_column));
+						tgt := pg_catalog.to_regclass(dst_name);
+						RAISE NOTICE '%', pg_catalog.format('created archive table %s', dst_name);
+					END IF;
+				END IF;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+				fin := 'failed';
+			END;
+			COMMIT;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			IF fin OPERATOR(pg_catalog.=) 'done' THEN
+				FOR leaf IN
+					SELECT t.relid::regclass AS part
+					FROM pg_catalog.pg_partition_tree(rel) t
+					JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					WHERE t.isleaf AND c.relkind OPERATOR(pg_catalog.=) 'r'
+					ORDER BY t.relid::regclass::pg_catalog.text
+				LOOP
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					-- only the partitions that hold rows to move get a run
+					CONTINUE WHEN pg_catalog.to_regclass(leaf.part::pg_catalog.text) IS NULL
+						OR NOT (@extschema@._owner_exec(leaf.part,
+							pg_catalog.format('SELECT to_jsonb(EXISTS (SELECT 1 FROM ONLY %s WHERE %I < $1::timestamptz))', leaf.part, p.time_column),
+							cutoff::pg_catalog.text) #>> '{}')::boolean;
+					budget := p.max_duration OPERATOR(pg_catalog.-) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+					IF budget OPERATOR(pg_catalog.<) interval '1 second' THEN
+						fin := 'stopped';
+						msg := pg_catalog.format('max_duration (%s) reached', p.max_duration);
+						EXIT;
+					END IF;
+					run := NULL; n := NULL; st := NULL;
+					CALL @extschema@._archive_run(
+						operation => 'archive', relation => leaf.part,
+						time_column => p.time_column,
+						cutoff_from => '-infinity', cutoff_to => cutoff, archive_table => tgt,
+						batch_size => p.batch_size, max_batches => p.max_batches,
+						max_duration => budget, pause => p.pause,
+						lock_timeout => p.lock_timeout, dry_run => false,
+						verbose => run_archive_policies.verbose,
+						vacuum => p.vacuum, from_policy => true, raise_errors => false,
+						run_id => run, rows_moved => n, status => st);
+					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+					parts := parts OPERATOR(pg_catalog.+) 1;
+					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
+					IF st IS DISTINCT FROM 'done' THEN
+						bad := bad OPERATOR(pg_catalog.||) pg_catalog.format('%s %s (run %s)', leaf.part, coalesce(st, '?'), coalesce(run::pg_catalog.text, '-'));
+						fin := CASE WHEN st OPERATOR(pg_catalog.=) 'failed' OR fin OPERATOR(pg_catalog.=) 'failed' THEN 'failed' ELSE 'stopped' END;
+					END IF;
+					COMMIT;
+				END LOOP;
+				IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+					msg := 'partitions not finished: ' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(bad, '; ');
+				END IF;
+			END IF;
+			PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+			INSERT INTO @extschema@.archive_runs AS r
+				(operation, relation, target, time_column, cutoff_from, cutoff_to, from_policy,
+				 last_batch_at, finished_at, duration, rows_moved, status, error)
+			VALUES ('archive', p.relation, coalesce(tgt::pg_catalog.text, p.target), p.time_column, NULL, cutoff, true,
+					CASE WHEN total OPERATOR(pg_catalog.>) 0 THEN pg_catalog.clock_timestamp() END,
+					pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started, total,
+					fin, msg)
+			RETURNING r.run_id INTO run;
+			IF run_archive_policies.verbose OR fin OPERATOR(pg_catalog.<>) 'done' THEN
+				RAISE NOTICE '%', pg_catalog.format('archive policy for %s (partitioned): %s, %s rows moved from %s partitions (run %s)%s',
+					p.relation, fin, total, parts, run, coalesce(': ' OPERATOR(pg_catalog.||) msg, ''));
+			END IF;
+			COMMIT;
+			CONTINUE;
+		END IF;
+		run := NULL; n := NULL; st := NULL;
+		CALL @extschema@._archive_run(
+			operation => 'archive', relation => rel,
+			time_column => p.time_column,
+			cutoff_from => '-infinity', cutoff_to => pg_catalog.now() - p.older_than,
+			archive_table => tgt, batch_size => p.batch_size,
+			max_batches => p.max_batches, max_duration => p.max_duration,
+			pause => p.pause, lock_timeout => p.lock_timeout,
+			dry_run => false, verbose => run_archive_policies.verbose,
+			vacuum => p.vacuum, from_policy => true, raise_errors => false,
+			run_id => run, rows_moved => n, status => st);
+		-- a new transaction (the run committed): pin search_path first
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		IF run_archive_policies.verbose THEN
+			RAISE NOTICE '%', pg_catalog.format('archive policy for %s: %s, %s rows moved (run %s)',
+												p.relation, st, n, run);
+		END IF;
+		COMMIT;
+	END LOOP;
+END $$;
+COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
+'runs every enabled archive policy, one table after the other';
+REVOKE ALL ON PROCEDURE @extschema@.run_archive_policies FROM PUBLIC;
+
+-- true when name is a known threshold (for the CHECK of thresholds)
+CREATE FUNCTION @extschema@._threshold_known(name text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT EXISTS (SELECT 1 FROM @extschema@._threshold_defaults() d WHERE d.name = _threshold_known.name) $$;
+ALTER TABLE @extschema@.thresholds
+	ADD CONSTRAINT thresholds_name_check CHECK (@extschema@._threshold_known(name));
+
+-- The value of a threshold: the user's (set_threshold), else the one its
+-- 1.0 setting gives (_threshold_alias), else the default.
+CREATE FUNCTION @extschema@._t(name text)
+RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce((SELECT t.value FROM @extschema@.thresholds t WHERE t.name = _t.name),
+				@extschema@._threshold_alias(_t.name),
+				(SELECT d.default_value FROM @extschema@._threshold_defaults() d WHERE d.name = _t.name))
+$$;
+
+-- The one rule of a slow statement (slow_queries, the checklist's
+-- slow_statements, the statement alerts and capacity() use it): an
+-- application statement (_app_statement) that ran at least
+-- slow_statement_min_calls times with a p95 over slow_statement_ms.
+CREATE FUNCTION @extschema@._is_slow(query text, calls bigint, p95_ms double precision)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT calls >= @extschema@._t('slow_statement_min_calls')
+	   AND p95_ms > @extschema@._t('slow_statement_ms')
+	   AND @extschema@._app_statement(query)
+$$;
+
+-- Slow statements (_is_slow: application statements with at least
+-- slow_statement_min_calls calls and a p95 over slow_statement_ms), slowest
+-- first, with their share of the execution time of all statements and
+-- rows per call.
+CREATE VIEW @extschema@.slow_queries AS
+  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
+         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
+         s.total_exec_ms,
+         round((s.total_exec_ms / NULLIF(s.all_ms, 0) * 100)::numeric, 1)::float8
+           AS pct_of_total_time,
+         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
+         s.shared_blks_read, s.last_seen,
+         @extschema@._ms_pretty(s.p95_ms) AS p95,
+         @extschema@._ms_pretty(s.total_exec_ms) AS total_time
+  FROM (SELECT q.*, sum(q.total_exec_ms) OVER () AS all_ms
+          FROM @extschema@.query_stats q) s
+  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)
+  ORDER BY s.p95_ms DESC, s.total_exec_ms DESC;
+GRANT SELECT ON @extschema@.slow_queries TO PUBLIC;
+
+-- Per statement of the current database: the histogram of the window (the
+-- time since the latest snapshot at least window_length old) and of the
+-- baseline (the baseline_length before that).
+CREATE FUNCTION @extschema@._windows(window_length interval, baseline_length interval)
+RETURNS TABLE (dbid oid, queryid bigint, window_start timestamptz,
+			   window_calls bigint, window_exec_ms double precision,
+			   window_buckets bigint[], baseline_calls bigint,
+			   baseline_buckets bigint[], last_seen timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_db oid := (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+	v_w timestamptz;
+	v_wid bigint;
+	v_bid bigint;
+	v_own bigint[];
+BEGIN
+	PERFORM @extschema@._require_loaded();
+	-- the extension's own statements (calls of its functions and reads of
+	-- its views), known by their normalized text: an example's text is
+	-- shown only to its own role
+	v_own := ARRAY(SELECT st.queryid FROM @extschema@._statements() st
+				   WHERE strpos(st.query, '@extschema@.') > 0);
+	-- the window and baseline snapshots (ids grow with time)
+	SELECT s.taken_at, s.snap_id INTO v_w, v_wid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= pg_catalog.now() - window_length
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	SELECT s.snap_id INTO v_bid FROM @extschema@.snapshots s
+	WHERE s.taken_at <= v_w - baseline_length
+	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
+	-- a reading taken since the statement's history started (same
+	-- first_seen, as many buckets, no fewer calls) is subtracted; without
+	-- one, the window is everything since the history started
+	RETURN QUERY
+	SELECT h.dbid, h.queryid, v_w,
+		   CASE WHEN w.calls IS NULL THEN h.calls ELSE h.calls - w.calls END,
+		   CASE WHEN w.calls IS NULL THEN h.total_exec_ms
+				ELSE h.total_exec_ms - w.total_exec_ms END,
+		   CASE WHEN w.calls IS NULL THEN h.buckets
+				ELSE @extschema@._hist_sub(h.buckets, w.buckets) END,
+		   CASE WHEN w.calls IS NULL THEN NULL::bigint
+				WHEN b.calls IS NULL THEN w.calls
+				ELSE w.calls - b.calls END,
+		   CASE WHEN w.calls IS NULL THEN NULL::bigint[]
+				WHEN b.calls IS NULL THEN w.buckets
+				ELSE @extschema@._hist_sub(w.buckets, b.buckets) END,
+		   h.last_seen
+	FROM @extschema@._history() h
+	LEFT JOIN LATERAL (
+		SELECT s.calls, s.total_exec_ms, s.buckets, s.first_seen
+		FROM @extschema@.snapshot_statements s
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_wid
+		ORDER BY s.snap_id DESC LIMIT 1) w0 ON true
+	LEFT JOIN LATERAL (SELECT w0.* WHERE w0.first_seen = h.first_seen
+						 AND cardinality(w0.buckets) = cardinality(h.buckets)
+						 AND w0.calls <= h.calls) w ON true
+	LEFT JOIN LATERAL (
+		SELECT s.calls, s.buckets, s.first_seen
+		FROM @extschema@.snapshot_statements s
+		WHERE s.dbid = h.dbid AND s.queryid = h.queryid AND s.snap_id <= v_bid
+		ORDER BY s.snap_id DESC LIMIT 1) b0 ON true
+	LEFT JOIN LATERAL (SELECT b0.* WHERE b0.first_seen = w.first_seen
+						 AND cardinality(b0.buckets) = cardinality(w.buckets)
+						 AND b0.calls <= w.calls) b ON true
+	WHERE h.dbid = v_db
+	  AND strpos(coalesce(h.sample_query, ''), '@extschema@.') = 0
+	  AND h.queryid <> ALL (v_own);
+END
+$$;
+-- A statement's text on one line, cut at a word boundary to 100
+-- characters.
+CREATE FUNCTION @extschema@._short(query text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._cut(query, 100) $$;
+
+-- A duration setting ('30s', '5min', '250') in milliseconds.
+CREATE FUNCTION @extschema@._guc_ms(value text)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT (m[1])::numeric * CASE lower(coalesce(nullif(m[2], ''), 'ms'))
+		WHEN 'us' THEN 0.001 WHEN 'ms' THEN 1 WHEN 's' THEN 1000 WHEN 'min' THEN 60000
+		WHEN 'h' THEN 3600000 WHEN 'd' THEN 86400000 END
+FROM pg_catalog.regexp_match(pg_catalog.btrim(value, ' '''), '^(-?[0-9.]+)\s*([a-zA-Z]*)$') AS m
+$$;
+
+-- The value a setting has for sessions of a role in the current database:
+-- ALTER ROLE ... IN DATABASE, ALTER ROLE, ALTER DATABASE, then the server.
+CREATE FUNCTION @extschema@._role_setting(role oid, name text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(
+	(SELECT pg_catalog.split_part(c, '=', 2)
+	 FROM (SELECT s.setconfig,
+				  CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 1
+					   WHEN s.setrole <> 0 THEN 2 ELSE 3 END AS prio
+		   FROM pg_catalog.pg_db_role_setting s
+		   WHERE (s.setrole = _role_setting.role OR s.setrole = 0)
+			 AND (s.setdatabase = 0 OR s.setdatabase =
+				  (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
+			 AND NOT (s.setrole = 0 AND s.setdatabase = 0)) x,
+		  unnest(x.setconfig) c
+	 WHERE pg_catalog.split_part(c, '=', 1) = _role_setting.name
+	 ORDER BY x.prio LIMIT 1),
+	(SELECT CASE WHEN g.source IN ('default', 'configuration file', 'command line',
+								   'environment variable', 'override')
+				 THEN g.setting ELSE g.boot_val END
+	 FROM pg_catalog.pg_settings g WHERE g.name = _role_setting.name))
+$$;
+
+DO $sa_helper_grants$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT p.oid::pg_catalog.regprocedure AS proc, p.prokind, a.grantee, a.is_grantable
+		FROM pg_catalog.jsonb_each_text(pg_catalog.current_setting('sa_update.helper_acls')::pg_catalog.jsonb) j
+		JOIN pg_catalog.pg_proc p
+		  ON p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+		 AND p.proname OPERATOR(pg_catalog.=) j.key,
+			 LATERAL pg_catalog.aclexplode(j.value::pg_catalog.aclitem[]) a
+		WHERE a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s',
+			CASE WHEN r.prokind OPERATOR(pg_catalog.=) 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.proc,
+			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::pg_catalog.regrole::pg_catalog.text) END,
+			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+	FOR r IN
+		SELECT a.grantee, a.privilege_type, a.is_grantable
+		FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('sa_update.slow_queries_acl'), '')::pg_catalog.aclitem[]) a
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) '@extschema@.slow_queries'::pg_catalog.regclass
+		WHERE a.grantee OPERATOR(pg_catalog.<>) c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT %s ON @extschema@.slow_queries TO %s%s', r.privilege_type,
+			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::pg_catalog.regrole::pg_catalog.text) END,
+			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+END
+$sa_helper_grants$;

@@ -7,15 +7,15 @@
 -- transaction control or SET, and not scale_advisor's own reads (a
 -- monitoring scrape, this checklist).  A text the reader may not see
 -- counts as the application's.
-CREATE FUNCTION @extschema@._app_statement(p_query text)
+CREATE FUNCTION @extschema@._app_statement(query text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT CASE WHEN p_query IS NULL OR p_query = '<insufficient privilege>' THEN true
-			WHEN strpos(lower(p_query), '@extschema@.') > 0 THEN false
+SELECT CASE WHEN query IS NULL OR query = '<insufficient privilege>' THEN true
+			WHEN strpos(lower(query), '@extschema@.') > 0 THEN false
 			ELSE regexp_replace(
-					regexp_replace(p_query, '^(\s|/\*([^*]|\*+[^*/])*\*+/|--[^\n]*(\n|$)|\()*', ''),
+					regexp_replace(query, '^(\s|/\*([^*]|\*+[^*/])*\*+/|--[^\n]*(\n|$)|\()*', ''),
 					'^prepare\s+("[^"]+"|[^\s(]+)\s*(\([^)]*\))?\s*as\s+', '', 'i')
 				 ~* '^(select|with|values|table|insert|update|delete|merge|call)\M' END
 $$;

@@ -1,8 +1,8 @@
 
 -- Per statement of the current database: the histogram of the window (the
--- time since the latest snapshot at least p_window old) and of the
--- baseline (the p_baseline before that).
-CREATE FUNCTION @extschema@._windows(p_window interval, p_baseline interval)
+-- time since the latest snapshot at least window_length old) and of the
+-- baseline (the baseline_length before that).
+CREATE FUNCTION @extschema@._windows(window_length interval, baseline_length interval)
 RETURNS TABLE (dbid oid, queryid bigint, window_start timestamptz,
 			   window_calls bigint, window_exec_ms double precision,
 			   window_buckets bigint[], baseline_calls bigint,
@@ -25,10 +25,10 @@ BEGIN
 				   WHERE strpos(st.query, '@extschema@.') > 0);
 	-- the window and baseline snapshots (ids grow with time)
 	SELECT s.taken_at, s.snap_id INTO v_w, v_wid FROM @extschema@.snapshots s
-	WHERE s.taken_at <= pg_catalog.now() - p_window
+	WHERE s.taken_at <= pg_catalog.now() - window_length
 	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
 	SELECT s.snap_id INTO v_bid FROM @extschema@.snapshots s
-	WHERE s.taken_at <= v_w - p_baseline
+	WHERE s.taken_at <= v_w - baseline_length
 	ORDER BY s.taken_at DESC, s.snap_id DESC LIMIT 1;
 	-- a reading taken since the statement's history started (same
 	-- first_seen, as many buckets, no fewer calls) is subtracted; without
