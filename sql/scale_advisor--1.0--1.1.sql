@@ -16356,22 +16356,19 @@ REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
 -- structure: internal helpers' parameters lose their p_/o_ prefixes
 -- (docs/development.md, "Names").  CREATE OR REPLACE cannot rename an input
 -- parameter, so each helper is dropped and created again as the install
--- script has it; the view slow_queries (which holds _is_slow) and the CHECK
--- of thresholds.name (which holds _threshold_known) go first and come back
--- unchanged.  Grants that roles were given on the old helpers and on
--- slow_queries go to the new ones.  (Made inside ALTER EXTENSION,
+-- script has it; the CHECK of thresholds.name (which holds
+-- _threshold_known) goes first and comes back unchanged.  _is_slow keeps
+-- its names: the public view slow_queries holds it, and dropping that view
+-- would fail the update wherever a user's view reads it.  Grants that roles
+-- were given on the old helpers go to the new ones.  (Made inside ALTER EXTENSION,
 -- PostgreSQL records them as initial privileges of the extension too, as
 -- for partition_table above.)
 SELECT pg_catalog.set_config('sa_update.helper_acls',
 	coalesce((SELECT pg_catalog.jsonb_object_agg(p.proname, p.proacl::pg_catalog.text)::pg_catalog.text
 			  FROM pg_catalog.pg_proc p
 			  WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-				AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['_app_statement', '_cut', '_archive_start', '_archive_exists', '_archive_run', '_threshold_known', '_t', '_is_slow', '_windows', '_short', '_guc_ms', '_role_setting']::pg_catalog.name[])
+				AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['_app_statement', '_cut', '_archive_start', '_archive_exists', '_archive_run', '_threshold_known', '_t', '_windows', '_short', '_guc_ms', '_role_setting']::pg_catalog.name[])
 				AND p.proacl IS NOT NULL), '{}'), true);
-SELECT pg_catalog.set_config('sa_update.slow_queries_acl',
-	coalesce((SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c
-			  WHERE c.oid OPERATOR(pg_catalog.=) '@extschema@.slow_queries'::pg_catalog.regclass), ''), true);
-DROP VIEW @extschema@.slow_queries;
 ALTER TABLE @extschema@.thresholds DROP CONSTRAINT thresholds_name_check;
 DROP FUNCTION @extschema@._app_statement(text);
 DROP FUNCTION @extschema@._cut(text, integer);
@@ -16380,7 +16377,6 @@ DROP FUNCTION @extschema@._archive_exists(text, timestamptz, timestamptz);
 DROP PROCEDURE @extschema@._archive_run(text, regclass, name, timestamptz, timestamptz, regclass, integer, integer, interval, interval, interval, boolean, boolean, boolean, boolean, boolean, bigint, bigint, text);
 DROP FUNCTION @extschema@._threshold_known(text);
 DROP FUNCTION @extschema@._t(text);
-DROP FUNCTION @extschema@._is_slow(text, bigint, double precision);
 DROP FUNCTION @extschema@._windows(interval, interval);
 DROP FUNCTION @extschema@._short(text);
 DROP FUNCTION @extschema@._guc_ms(text);
@@ -17314,40 +17310,6 @@ SELECT coalesce((SELECT t.value FROM @extschema@.thresholds t WHERE t.name = _t.
 				(SELECT d.default_value FROM @extschema@._threshold_defaults() d WHERE d.name = _t.name))
 $$;
 
--- The one rule of a slow statement (slow_queries, the checklist's
--- slow_statements, the statement alerts and capacity() use it): an
--- application statement (_app_statement) that ran at least
--- slow_statement_min_calls times with a p95 over slow_statement_ms.
-CREATE FUNCTION @extschema@._is_slow(query text, calls bigint, p95_ms double precision)
-RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT calls >= @extschema@._t('slow_statement_min_calls')
-	   AND p95_ms > @extschema@._t('slow_statement_ms')
-	   AND @extschema@._app_statement(query)
-$$;
-
--- Slow statements (_is_slow: application statements with at least
--- slow_statement_min_calls calls and a p95 over slow_statement_ms), slowest
--- first, with their share of the execution time of all statements and
--- rows per call.
-CREATE VIEW @extschema@.slow_queries AS
-  SELECT s.queryid, s.dbid, s.userid, s.toplevel, s.query, s.calls, s.errors,
-         s.p50_ms, s.p95_ms, s.p99_ms, s.max_exec_ms, s.mean_exec_ms,
-         s.total_exec_ms,
-         round((s.total_exec_ms / NULLIF(s.all_ms, 0) * 100)::numeric, 1)::float8
-           AS pct_of_total_time,
-         s.rows / NULLIF(s.calls, 0) AS rows_per_call,
-         s.shared_blks_read, s.last_seen,
-         @extschema@._ms_pretty(s.p95_ms) AS p95,
-         @extschema@._ms_pretty(s.total_exec_ms) AS total_time
-  FROM (SELECT q.*, sum(q.total_exec_ms) OVER () AS all_ms
-          FROM @extschema@.query_stats q) s
-  WHERE @extschema@._is_slow(s.query, s.calls, s.p95_ms)
-  ORDER BY s.p95_ms DESC, s.total_exec_ms DESC;
-GRANT SELECT ON @extschema@.slow_queries TO PUBLIC;
-
 -- Per statement of the current database: the histogram of the window (the
 -- time since the latest snapshot at least window_length old) and of the
 -- baseline (the baseline_length before that).
@@ -17479,16 +17441,6 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s',
 			CASE WHEN r.prokind OPERATOR(pg_catalog.=) 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.proc,
-			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::pg_catalog.regrole::pg_catalog.text) END,
-			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-	END LOOP;
-	FOR r IN
-		SELECT a.grantee, a.privilege_type, a.is_grantable
-		FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('sa_update.slow_queries_acl'), '')::pg_catalog.aclitem[]) a
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) '@extschema@.slow_queries'::pg_catalog.regclass
-		WHERE a.grantee OPERATOR(pg_catalog.<>) c.relowner
-	LOOP
-		EXECUTE pg_catalog.format('GRANT %s ON @extschema@.slow_queries TO %s%s', r.privilege_type,
 			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::pg_catalog.regrole::pg_catalog.text) END,
 			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 	END LOOP;
