@@ -159,7 +159,20 @@ CREATE POLICY n_plus_one_ignore_list_creator ON @extschema@.n_plus_one_ignore_li
 	WITH CHECK (pg_catalog.pg_has_role(created_by::pg_catalog.oid, 'USAGE'));
 
 -- the entries function takes the rules' creators (a new signature)
-DROP VIEW @extschema@.n_plus_one;
+-- users' own views over n_plus_one must stay: the view is pointed away
+-- from the function while it is replaced (CREATE OR REPLACE, not DROP;
+-- inside the update's transaction nobody sees this)
+CREATE OR REPLACE VIEW @extschema@.n_plus_one AS
+SELECT NULL::oid AS dbid, NULL::oid AS userid, NULL::text AS application_name,
+	   NULL::text AS kind, NULL::bigint AS queryid, NULL::text AS query,
+	   NULL::bigint AS parent_queryid, NULL::text AS parent_query,
+	   NULL::bigint AS parent_rows, NULL::bigint AS detections,
+	   NULL::bigint AS repeated_calls, NULL::bigint AS max_run,
+	   NULL::numeric AS avg_run, NULL::bigint AS last_run,
+	   NULL::numeric AS total_ms, NULL::text AS suggestion,
+	   NULL::text AS batched_query, NULL::text AS join_query,
+	   NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen
+ WHERE false;
 DROP FUNCTION @extschema@._n_plus_one_entries(bigint[], text[]);
 CREATE FUNCTION @extschema@._n_plus_one_entries(
 	ignore_queryids bigint[] DEFAULT NULL,
@@ -187,7 +200,7 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
 
-CREATE VIEW @extschema@.n_plus_one AS
+CREATE OR REPLACE VIEW @extschema@.n_plus_one AS
 SELECT e.dbid,
 	   e.userid,
 	   e.application_name,
@@ -4560,7 +4573,20 @@ GRANT EXECUTE ON FUNCTION @extschema@._nonatomic() TO PUBLIC;
 -- of the batched statement and of the JOIN (what each $n is, or why no
 -- statement replaces the loop); the n_plus_one view shows them in the
 -- suggestion (no new view column).
-DROP VIEW @extschema@.n_plus_one;
+-- users' own views over n_plus_one must stay: the view is pointed away
+-- from the function while it is replaced (CREATE OR REPLACE, not DROP;
+-- inside the update's transaction nobody sees this)
+CREATE OR REPLACE VIEW @extschema@.n_plus_one AS
+SELECT NULL::oid AS dbid, NULL::oid AS userid, NULL::text AS application_name,
+	   NULL::text AS kind, NULL::bigint AS queryid, NULL::text AS query,
+	   NULL::bigint AS parent_queryid, NULL::text AS parent_query,
+	   NULL::bigint AS parent_rows, NULL::bigint AS detections,
+	   NULL::bigint AS repeated_calls, NULL::bigint AS max_run,
+	   NULL::numeric AS avg_run, NULL::bigint AS last_run,
+	   NULL::numeric AS total_ms, NULL::text AS suggestion,
+	   NULL::text AS batched_query, NULL::text AS join_query,
+	   NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen
+ WHERE false;
 DROP FUNCTION @extschema@._n_plus_one_entries(bigint[], text[], oid[]);
 CREATE FUNCTION @extschema@._n_plus_one_entries(
 	ignore_queryids bigint[] DEFAULT NULL,
@@ -4590,7 +4616,7 @@ RETURNS SETOF record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'scale_advisor_n_plus_one_entries_1_1';
 
-CREATE VIEW @extschema@.n_plus_one AS
+CREATE OR REPLACE VIEW @extschema@.n_plus_one AS
 SELECT e.dbid,
 	   e.userid,
 	   e.application_name,
@@ -11720,7 +11746,8 @@ COMMENT ON PROCEDURE @extschema@.run_archive_policies IS
 -- _maintenance_status() gain failures (the value of the failing
 -- maintenance alerts): new row types, so they are dropped and created
 -- again (no other object depends on them; the grants are made again).
-DROP VIEW @extschema@.unused_indexes;
+-- (unused_indexes is replaced, not dropped: index_size comes last, so
+-- that users' own views over it stay)
 DROP FUNCTION @extschema@.capacity(numeric);
 DROP FUNCTION @extschema@._maintenance_status();
 DROP FUNCTION @extschema@._archive_status();
@@ -11816,7 +11843,6 @@ SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
        sz.bytes AS index_size_bytes,
-       pg_catalog.pg_size_pretty(sz.bytes) AS index_size,
        pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
@@ -11826,7 +11852,8 @@ SELECT n.nspname AS schema_name,
            WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
                              WHERE datname = pg_catalog.current_database())),
          pg_catalog.pg_postmaster_start_time()) AS stats_since,
-       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
+       pg_catalog.pg_size_pretty(sz.bytes) AS index_size
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid

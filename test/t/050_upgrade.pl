@@ -86,11 +86,38 @@ my $rows_before = $node->safe_psql('old', $rows_sql);
 # a grant an administrator made on a procedure whose signature changes
 $node->safe_psql('old', 'CREATE ROLE pt_runner; GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO pt_runner');
 
+# a dashboard's own view over each public view of 1.0: the update must not
+# need to drop them (DROP VIEW would fail on the dependency)
+$node->safe_psql('old', q{DO $$
+DECLARE v name;
+BEGIN
+	FOR v IN SELECT c.relname FROM pg_class c
+			 WHERE c.relnamespace = 'scale_advisor'::regnamespace AND c.relkind = 'v'
+			   AND c.relname !~ '^_' ORDER BY 1
+	LOOP
+		EXECUTE format('CREATE VIEW public.%I AS SELECT * FROM scale_advisor.%I', 'dash_' || v, v);
+	END LOOP;
+END $$});
+my $dash_views = $node->safe_psql('old',
+	q{SELECT count(*) FROM pg_class WHERE relname LIKE 'dash\_%' AND relkind = 'v'});
+cmp_ok($dash_views, '>=', 10, "user views over the 1.0 public views ($dash_views)");
+
 my ($urc, $uout, $uerr) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
 is($urc, 0, 'ALTER EXTENSION UPDATE succeeds') or diag($uerr);
 is($node->safe_psql('old', "SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'"),
 	$current, "ALTER EXTENSION UPDATE reaches $current");
 is($node->safe_psql('old', $rows_sql), $rows_before, 'configuration and history rows are kept');
+is($node->safe_psql('old',
+		q{SELECT count(*) FROM pg_class WHERE relname LIKE 'dash\_%' AND relkind = 'v'}),
+	$dash_views, "users' views over the public views are kept through the update");
+$node->safe_psql('old', q{DO $$
+DECLARE v name;
+BEGIN
+	FOR v IN SELECT relname FROM pg_class WHERE relname LIKE 'dash\_%' AND relkind = 'v'
+	LOOP
+		EXECUTE format('DROP VIEW public.%I', v);
+	END LOOP;
+END $$});
 is($node->safe_psql('old', q{SELECT count(*) FROM pg_proc p
 	WHERE p.proname = 'partition_table' AND p.pronamespace = 'scale_advisor'::regnamespace
 	  AND has_function_privilege('pt_runner', p.oid, 'EXECUTE')}),

@@ -13,7 +13,6 @@ SELECT n.nspname AS schema_name,
        c.oid::pg_catalog.regclass AS relation,
        i.indexrelid::pg_catalog.regclass AS index,
        sz.bytes AS index_size_bytes,
-       pg_catalog.pg_size_pretty(sz.bytes) AS index_size,
        pg_catalog.pg_stat_get_numscans(i.indexrelid) AS idx_scan,
        pg_catalog.pg_stat_get_tuples_inserted(c.oid)
          + pg_catalog.pg_stat_get_tuples_updated(c.oid)
@@ -23,7 +22,8 @@ SELECT n.nspname AS schema_name,
            WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
                              WHERE datname = pg_catalog.current_database())),
          pg_catalog.pg_postmaster_start_time()) AS stats_since,
-       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql
+       pg_catalog.format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, ic.relname) AS drop_sql,
+       pg_catalog.pg_size_pretty(sz.bytes) AS index_size
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
