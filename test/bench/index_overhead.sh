@@ -62,6 +62,9 @@ PY
 chmod 644 "$work"/stmts.* "$work"/many.*
 
 irefs() {	# config-args... < statements: instructions of one single-user run
+	# no run starts with what the one before saved at its shutdown (the
+	# statement store, captured plans, cumulative statistics)
+	rm -f "$work/c/data/pg_stat/"*
 	sa_as valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
 		postgres --single -D "$work/c/data" -c compute_query_id=on -c max_parallel_workers_per_gather=0 "$@" postgres \
 		2>&1 >/dev/null | sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d ,
