@@ -85,6 +85,12 @@ my $rows_before = $node->safe_psql('old', $rows_sql);
 
 # a grant an administrator made on a procedure whose signature changes
 $node->safe_psql('old', 'CREATE ROLE pt_runner; GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO pt_runner');
+# grants on routines that the update drops and creates again (or copies),
+# to a role whose name needs quoting, one with the grant option
+$node->safe_psql('old', q{CREATE ROLE "Ops Team";
+  GRANT EXECUTE ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) TO "Ops Team" WITH GRANT OPTION;
+  GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO "Ops Team";
+  GRANT EXECUTE ON FUNCTION scale_advisor.reset_history() TO "Ops Team"});
 
 # a dashboard's own view over each public view of 1.0: the update must not
 # need to drop them (DROP VIEW would fail on the dependency)
@@ -122,10 +128,20 @@ is($node->safe_psql('old', q{SELECT count(*) FROM pg_proc p
 	WHERE p.proname = 'partition_table' AND p.pronamespace = 'scale_advisor'::regnamespace
 	  AND has_function_privilege('pt_runner', p.oid, 'EXECUTE')}),
 	'1', 'the grant on partition_table is kept when its signature changes');
+is($node->safe_psql('old', q{SELECT string_agg(p.proname || ' ' || a.is_grantable, ', ' ORDER BY p.proname)
+	FROM pg_proc p, aclexplode(p.proacl) a
+	WHERE p.pronamespace = 'scale_advisor'::regnamespace AND a.grantee = '"Ops Team"'::regrole
+	  AND a.privilege_type = 'EXECUTE'}),
+	'_archive_exists true, history_reset false, partition_table false, reset_history false',
+	'grants to a role whose name needs quoting are carried to the recreated routines');
 # (revoked again, so that the comparison below sees the same grants; made
 # inside ALTER EXTENSION, the grant is also one of the extension's initial
 # privileges, which DROP OWNED clears on PostgreSQL 17 and later)
 $node->safe_psql('old', 'REVOKE EXECUTE ON PROCEDURE scale_advisor.partition_table FROM pt_runner; DROP OWNED BY pt_runner; DROP ROLE pt_runner');
+$node->safe_psql('old', q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM "Ops Team" CASCADE;
+  REVOKE ALL ON PROCEDURE scale_advisor.partition_table FROM "Ops Team";
+  REVOKE ALL ON FUNCTION scale_advisor.reset_history(), scale_advisor.history_reset() FROM "Ops Team";
+  DROP OWNED BY "Ops Team"; DROP ROLE "Ops Team"});
 
 # the 1.0 rows that break a 1.1 rule: fixed without changing what they do,
 # or stopped from doing it, and each named in a WARNING or NOTICE
