@@ -262,25 +262,14 @@ sa_snapshot_take(void)
  * without a word, and exit.  The default handler, die(), would log a FATAL
  * at every clean shutdown that comes while a snapshot runs.
  */
-static volatile sig_atomic_t snapshot_db_connected = false;
-
 static void
 sa_snapshot_db_sigterm(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 
 	ShutdownRequestPending = true;
-
-	/*
-	 * While the worker connects, a cancel would end the connection's set-up
-	 * with an error, which a worker reports as FATAL: then only the request
-	 * is noted, and the worker exits once connected, before any snapshot.
-	 */
-	if (snapshot_db_connected)
-	{
-		QueryCancelPending = true;
-		InterruptPending = true;
-	}
+	QueryCancelPending = true;
+	InterruptPending = true;
 	SetLatch(MyLatch);
 	errno = save_errno;
 }
@@ -300,7 +289,6 @@ sa_snapshot_db_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg),
 											  InvalidOid, 0);
-	snapshot_db_connected = true;
 	/* the snapshot's own statements are not the application's */
 	SetConfigOption("scale_advisor.track", "none", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("scale_advisor.n_plus_one", "off", PGC_SUSET, PGC_S_OVERRIDE);
