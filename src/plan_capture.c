@@ -100,6 +100,7 @@ static double plan_sample_rate = 0.01;
 static int	plan_capture_ms = 1000;
 static int	plan_max_statements = 1000;	/* scale_advisor.plan_max */
 static int	plan_max_statements_old = -1;	/* its 1.0 name */
+static bool plan_max_set = false;	/* plan_max given a value (not default) */
 
 typedef struct SaObs
 {
@@ -1144,6 +1145,14 @@ scale_advisor_index_workload_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* note whether plan_max was given a value (the last value applied wins) */
+static bool
+check_plan_max(int *newval, void **extra, GucSource source)
+{
+	plan_max_set = (source > PGC_S_DEFAULT);
+	return true;
+}
+
 /* the 1.0 name takes what plan_max takes, or -1 (not set) */
 static bool
 check_plan_max_old(int *newval, void **extra, GucSource source)
@@ -1171,7 +1180,7 @@ sa_plans_init(void)
 	DefineCustomIntVariable("scale_advisor.plan_max",
 							"Statements whose plans are kept for index advice.",
 							NULL, &plan_max_statements, 1000, 10, 100000,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							PGC_POSTMASTER, 0, check_plan_max, NULL, NULL);
 	DefineCustomIntVariable("scale_advisor.plan_max_statements",
 							"Old name of scale_advisor.plan_max (-1: not set).",
 							"Used when scale_advisor.plan_max is left at its default.",
@@ -1179,12 +1188,12 @@ sa_plans_init(void)
 							PGC_POSTMASTER, 0, check_plan_max_old, NULL, NULL);
 
 	/*
-	 * The 1.0 name, when set, gives the capacity unless the new one was
-	 * changed from its default; SHOW scale_advisor.plan_max then tells the
-	 * capacity in use.  Both are fixed at server start, when this runs.
+	 * The 1.0 name, when set, gives the capacity unless the new one is set
+	 * too (to any value, its default included); SHOW scale_advisor.plan_max
+	 * then tells the capacity in use.  Both are fixed at server start, when
+	 * this runs.
 	 */
-	if (plan_max_statements_old >= 0 && plan_max_statements == 1000 &&
-		plan_max_statements_old != 1000)
+	if (plan_max_statements_old >= 0 && !plan_max_set)
 	{
 		char		value[32];
 
