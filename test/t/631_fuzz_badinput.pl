@@ -219,8 +219,8 @@ sub good
 		quantiles => "'{0.5}'", buckets => "'{1,2,3}'", a => "'{1,2,3}'", b => "'{1,1,1}'",
 		p_name => "'slow_statement_ms'", dry_run => 'true', p_dry_run => 'true',
 		time_column => "'created'", p_time_column => "'created'", column_name => "'created'",
-		col => "'created'", p_relation => "'fz.t'", cutoff_from => "'-infinity'", cutoff_to => 'now()',
-		archive_table => "'fz.t_archive'", window_length => "'1 hour'", baseline_length => "'1 day'",
+		col => "'created'", p_relation => "'fz.t'",
+		window_length => "'1 hour'", baseline_length => "'1 day'",
 	);
 	# the threshold and setting helpers (_t, _threshold_known, _role_setting,
 	# _guc_ms): a known name, a role, a duration
@@ -475,14 +475,14 @@ note(sprintf('%d procedure calls: %d succeeded (%d of them changed something), e
 note(encode_utf8('procedure calls that succeeded and changed something, by procedure: '
 	. join(', ', map { "$_ x$pchanged{$_}" } sort keys %pchanged) . "\n" . join("\n", map { "  $_" } @pchanged_list)));
 note(encode_utf8("procedure errors:\n" . join("\n", map { "  $pmsgs{$_} x $_" } sort keys %pmsgs)));
-# _archive_run() with raise_errors false is the policy runner's step: a run
+# _archive_run() with p_raise false is the policy runner's step: a run
 # that cannot start is logged as failed (with a warning), by design.
 is(join(', ', grep { $_ ne '_archive_run' } sort keys %pchanged), '',
 	'no procedure but _archive_run (which logs a failed run) changed anything when given a bad value');
 my %pwant = (
 	'partition_table: dry_run=NULL' => '22004',    # converted the table
-	"_archive_run: operation='no_such_object_zz'" => '22023',  # check violation on archive_runs
-	'_archive_run: relation=NULL' => '22004',    # not-null violation on archive_runs
+	"_archive_run: p_operation='no_such_object_zz'" => '22023',  # check violation on archive_runs
+	'_archive_run: p_relation=NULL' => '22004',    # not-null violation on archive_runs
 );
 my %pgot;
 $pgot{ $pmeta[$_] } = substr($pres{$_}{err} // '', 0, 5) for 0 .. $#pcalls;

@@ -3,7 +3,7 @@
 -- owner through _owner_exec(); kept unchanged (it runs with the caller's
 -- rights, and PUBLIC may not execute it) so that the grant scripts written
 -- for 1.0 keep working.
-CREATE FUNCTION @extschema@._archive_exists(q text, cutoff_from timestamptz, cutoff_to timestamptz)
+CREATE FUNCTION @extschema@._archive_exists(q text, p_from timestamptz, p_to timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -11,7 +11,7 @@ AS $$
 DECLARE
 	r boolean;
 BEGIN
-	EXECUTE q INTO r USING cutoff_from, NULL::int, NULL::jsonb, cutoff_to;
+	EXECUTE q INTO r USING p_from, NULL::int, NULL::jsonb, p_to;
 	RETURN r;
 END $$;
 REVOKE ALL ON FUNCTION @extschema@._archive_exists FROM PUBLIC;

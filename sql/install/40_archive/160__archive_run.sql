@@ -2,12 +2,12 @@
 -- The run loop shared by archive, unarchive and run_archive_policies.  No
 -- SET clause (it commits): search_path is set locally per transaction.
 CREATE PROCEDURE @extschema@._archive_run(
-	operation text, relation regclass, time_column name,
-	cutoff_from timestamptz, cutoff_to timestamptz, archive_table regclass,
-	batch_size integer, max_batches integer, max_duration interval,
-	pause interval, lock_timeout interval, dry_run boolean,
-	verbose boolean, vacuum boolean, from_policy boolean, raise_errors boolean,
-	INOUT run_id bigint, INOUT rows_moved bigint, INOUT status text)
+	p_operation text, p_relation regclass, p_time_column name,
+	p_from timestamptz, p_to timestamptz, p_other regclass,
+	p_batch_size integer, p_max_batches integer, p_max_duration interval,
+	p_pause interval, p_lock_timeout interval, p_dry_run boolean,
+	p_verbose boolean, p_vacuum boolean, p_policy boolean, p_raise boolean,
+	INOUT o_run_id bigint, INOUT o_rows bigint, INOUT o_status text)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -22,41 +22,37 @@ BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	-- a failed start is logged as a run of this operation on this relation:
 	-- without them there is nothing to log
-	IF _archive_run.operation IS NULL OR _archive_run.operation NOT IN ('archive', 'unarchive') THEN
+	IF p_operation IS NULL OR p_operation NOT IN ('archive', 'unarchive') THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = format('unknown archiving operation %L', _archive_run.operation),
+			MESSAGE = format('unknown archiving operation %L', p_operation),
 			HINT = 'Use ''archive'' or ''unarchive''.';
 	END IF;
-	IF _archive_run.relation IS NULL THEN
+	IF p_relation IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed', MESSAGE = 'relation must not be NULL';
 	END IF;
 	BEGIN
-		plan := @extschema@._archive_start(_archive_run.operation, _archive_run.relation,
-			_archive_run.time_column, _archive_run.cutoff_from, _archive_run.cutoff_to,
-			_archive_run.archive_table, _archive_run.batch_size, _archive_run.max_batches,
-			_archive_run.max_duration, _archive_run.pause, _archive_run.lock_timeout,
-			_archive_run.dry_run, _archive_run.verbose, _archive_run.vacuum,
-			_archive_run.from_policy);
+		plan := @extschema@._archive_start(p_operation, p_relation, p_time_column, p_from, p_to,
+			p_other, p_batch_size, p_max_batches, p_max_duration, p_pause, p_lock_timeout,
+			p_dry_run, p_verbose, p_vacuum, p_policy);
 	EXCEPTION WHEN OTHERS THEN
-		IF _archive_run.raise_errors THEN
+		IF p_raise THEN
 			RAISE;
 		END IF;
 		GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
-		RAISE WARNING '%', format('%s of %s not started: %s', _archive_run.operation, _archive_run.relation, message);
+		RAISE WARNING '%', format('%s of %s not started: %s', p_operation, p_relation, message);
 		INSERT INTO @extschema@.archive_runs AS r
 			(operation, relation, time_column, from_policy, finished_at, duration, status, error)
-		VALUES (_archive_run.operation, _archive_run.relation::text, _archive_run.time_column,
-				coalesce(_archive_run.from_policy, false),
+		VALUES (p_operation, p_relation::text, p_time_column, coalesce(p_policy, false),
 				pg_catalog.clock_timestamp(), interval '0', 'failed', message)
-		RETURNING r.run_id INTO _archive_run.run_id;
-		_archive_run.rows_moved := 0;
-		_archive_run.status := 'failed';
+		RETURNING r.run_id INTO o_run_id;
+		o_rows := 0;
+		o_status := 'failed';
 		RETURN;
 	END;
-	_archive_run.run_id := (plan->>'run_id')::bigint;
-	_archive_run.rows_moved := (plan->>'rows')::bigint;
-	_archive_run.status := plan->>'status';
-	IF _archive_run.status <> 'running' THEN
+	o_run_id := (plan->>'run_id')::bigint;
+	o_rows := (plan->>'rows')::bigint;
+	o_status := plan->>'status';
+	IF o_status <> 'running' THEN
 		RETURN;
 	END IF;
 	-- each batch commits on its own: that needs a CALL outside a
@@ -64,9 +60,9 @@ BEGIN
 	-- transaction termination")
 	IF NOT @extschema@._nonatomic() THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_transaction_termination',
-			MESSAGE = pg_catalog.format('%s() cannot run inside a transaction block', _archive_run.operation),
+			MESSAGE = pg_catalog.format('%s() cannot run inside a transaction block', p_operation),
 			DETAIL = 'It commits after every batch so that locks stay short and a failure keeps the batches already done.',
-			HINT = pg_catalog.format('CALL scale_advisor.%s(...) on its own in autocommit mode (not after BEGIN, nor from a function or a DO block); dry_run => true works anywhere.', _archive_run.operation);
+			HINT = pg_catalog.format('CALL scale_advisor.%s(...) on its own in autocommit mode (not after BEGIN, nor from a function or a DO block); dry_run => true works anywhere.', p_operation);
 	END IF;
 	COMMIT;
 	-- first statement of every transaction: pin search_path
@@ -121,8 +117,8 @@ BEGIN
 		END IF;
 	END LOOP;
 	advice := @extschema@._archive_finish(plan, state, final_status, message);
-	_archive_run.rows_moved := (state->>'rows')::bigint;
-	_archive_run.status := final_status;
+	o_rows := (state->>'rows')::bigint;
+	o_status := final_status;
 	COMMIT;
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	-- the VACUUM runs as the owner of the table; a WARNING says why when it

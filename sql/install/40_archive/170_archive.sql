@@ -27,25 +27,25 @@ BEGIN
 	-- (parameters qualified by the procedure's name: some of their names
 	-- are SQL keywords)
 	CALL @extschema@._archive_run(
-		operation => 'archive',
-		relation => archive.relation,
-		time_column => archive.time_column,
-		cutoff_from => '-infinity',
-		cutoff_to => pg_catalog.now() - archive.older_than,
-		archive_table => archive.target,
-		batch_size => archive.batch_size,
-		max_batches => archive.max_batches,
-		max_duration => archive.max_duration,
-		pause => archive.pause,
-		lock_timeout => archive.lock_timeout,
-		dry_run => archive.dry_run,
-		verbose => archive.verbose,
-		vacuum => archive.vacuum,
-		from_policy => false,
-		raise_errors => true,
-		run_id => archive.run_id,
-		rows_moved => archive.rows_moved,
-		status => archive.status);
+		p_operation => 'archive',
+		p_relation => archive.relation,
+		p_time_column => archive.time_column,
+		p_from => '-infinity',
+		p_to => pg_catalog.now() - archive.older_than,
+		p_other => archive.target,
+		p_batch_size => archive.batch_size,
+		p_max_batches => archive.max_batches,
+		p_max_duration => archive.max_duration,
+		p_pause => archive.pause,
+		p_lock_timeout => archive.lock_timeout,
+		p_dry_run => archive.dry_run,
+		p_verbose => archive.verbose,
+		p_vacuum => archive.vacuum,
+		p_policy => false,
+		p_raise => true,
+		o_run_id => archive.run_id,
+		o_rows => archive.rows_moved,
+		o_status => archive.status);
 END $$;
 COMMENT ON PROCEDURE @extschema@.archive IS
 'moves rows whose time_column is older than older_than into an archive table, in committed batches';

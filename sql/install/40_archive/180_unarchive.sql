@@ -26,25 +26,25 @@ BEGIN
 	-- (parameters qualified by the procedure's name: some of their names
 	-- are SQL keywords)
 	CALL @extschema@._archive_run(
-		operation => 'unarchive',
-		relation => unarchive.relation,
-		time_column => unarchive.time_column,
-		cutoff_from => unarchive.since,
-		cutoff_to => unarchive.before,
-		archive_table => unarchive.archive,
-		batch_size => unarchive.batch_size,
-		max_batches => unarchive.max_batches,
-		max_duration => unarchive.max_duration,
-		pause => unarchive.pause,
-		lock_timeout => unarchive.lock_timeout,
-		dry_run => unarchive.dry_run,
-		verbose => unarchive.verbose,
-		vacuum => false,
-		from_policy => false,
-		raise_errors => true,
-		run_id => unarchive.run_id,
-		rows_moved => unarchive.rows_moved,
-		status => unarchive.status);
+		p_operation => 'unarchive',
+		p_relation => unarchive.relation,
+		p_time_column => unarchive.time_column,
+		p_from => unarchive.since,
+		p_to => unarchive.before,
+		p_other => unarchive.archive,
+		p_batch_size => unarchive.batch_size,
+		p_max_batches => unarchive.max_batches,
+		p_max_duration => unarchive.max_duration,
+		p_pause => unarchive.pause,
+		p_lock_timeout => unarchive.lock_timeout,
+		p_dry_run => unarchive.dry_run,
+		p_verbose => unarchive.verbose,
+		p_vacuum => false,
+		p_policy => false,
+		p_raise => true,
+		o_run_id => unarchive.run_id,
+		o_rows => unarchive.rows_moved,
+		o_status => unarchive.status);
 END $$;
 COMMENT ON PROCEDURE @extschema@.unarchive IS
 'moves archived rows whose time_column is in [since, before) back into the table, in committed batches';

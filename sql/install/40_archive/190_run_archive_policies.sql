@@ -115,15 +115,15 @@ BEGIN
 					END IF;
 					run := NULL; n := NULL; st := NULL;
 					CALL @extschema@._archive_run(
-						operation => 'archive', relation => leaf.part,
-						time_column => p.time_column,
-						cutoff_from => '-infinity', cutoff_to => cutoff, archive_table => tgt,
-						batch_size => p.batch_size, max_batches => p.max_batches,
-						max_duration => budget, pause => p.pause,
-						lock_timeout => p.lock_timeout, dry_run => false,
-						verbose => run_archive_policies.verbose,
-						vacuum => p.vacuum, from_policy => true, raise_errors => false,
-						run_id => run, rows_moved => n, status => st);
+						p_operation => 'archive', p_relation => leaf.part,
+						p_time_column => p.time_column,
+						p_from => '-infinity', p_to => cutoff, p_other => tgt,
+						p_batch_size => p.batch_size, p_max_batches => p.max_batches,
+						p_max_duration => budget, p_pause => p.pause,
+						p_lock_timeout => p.lock_timeout, p_dry_run => false,
+						p_verbose => run_archive_policies.verbose,
+						p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+						o_run_id => run, o_rows => n, o_status => st);
 					PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 					parts := parts OPERATOR(pg_catalog.+) 1;
 					total := total OPERATOR(pg_catalog.+) coalesce(n, 0);
@@ -155,15 +155,15 @@ BEGIN
 		END IF;
 		run := NULL; n := NULL; st := NULL;
 		CALL @extschema@._archive_run(
-			operation => 'archive', relation => rel,
-			time_column => p.time_column,
-			cutoff_from => '-infinity', cutoff_to => pg_catalog.now() - p.older_than,
-			archive_table => tgt, batch_size => p.batch_size,
-			max_batches => p.max_batches, max_duration => p.max_duration,
-			pause => p.pause, lock_timeout => p.lock_timeout,
-			dry_run => false, verbose => run_archive_policies.verbose,
-			vacuum => p.vacuum, from_policy => true, raise_errors => false,
-			run_id => run, rows_moved => n, status => st);
+			p_operation => 'archive', p_relation => rel,
+			p_time_column => p.time_column,
+			p_from => '-infinity', p_to => pg_catalog.now() - p.older_than,
+			p_other => tgt, p_batch_size => p.batch_size,
+			p_max_batches => p.max_batches, p_max_duration => p.max_duration,
+			p_pause => p.pause, p_lock_timeout => p.lock_timeout,
+			p_dry_run => false, p_verbose => run_archive_policies.verbose,
+			p_vacuum => p.vacuum, p_policy => true, p_raise => false,
+			o_run_id => run, o_rows => n, o_status => st);
 		-- a new transaction (the run committed): pin search_path first
 		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 		IF run_archive_policies.verbose THEN
