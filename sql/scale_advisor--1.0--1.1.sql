@@ -90,6 +90,92 @@ BEGIN
 	END IF;
 END
 $sa_schema_check$;
+
+-- Refuse, before anything changes, when an object outside the extension
+-- (a user's view, a function with a BEGIN ATOMIC or RETURN body, a column
+-- default) depends on a routine of 1.0 that this update drops and creates
+-- again because its result columns or parameter names change: the DROP
+-- would fail half-way with "other objects depend on it" and a hint to
+-- CASCADE.  One error names them all, with what to do.
+DO $sa_dependents_check$
+DECLARE
+	v_found pg_catalog.text;
+	v_first pg_catalog.text;
+BEGIN
+	WITH dropped AS (
+		SELECT pg_catalog.to_regprocedure(pg_catalog.format('%s.%s', '@extschema@', s)) AS proc
+		FROM pg_catalog.unnest(ARRAY[
+			'capacity(numeric)',
+			'partition_table_plan(regclass, name, text, integer, text, text, name, boolean, interval, integer, text)',
+			'partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text)',
+			'_n_plus_one_entries(bigint[], text[])',
+			'_archive_status()', '_maintenance_status()', '_archive_lock_key(regclass)',
+			'_pm_holds_lock()', '_pt_run(text[], interval, regclass, text)',
+			'_has(text)', '_has_col(text, text)', '_count_of(text, text)', '_list_of(text, text, text)',
+			'_app_statement(text)', '_cut(text, integer)', '_guc_ms(text)', '_role_setting(oid, text)',
+			'_short(text)', '_t(text)', '_threshold_known(text)', '_windows(interval, interval)'])
+			AS s
+	), deps AS (
+		-- what depends on them; a rule, constraint, default, trigger,
+		-- policy or index belongs to its table (or a constraint to its
+		-- domain): that is the object the extension may own
+		SELECT d.refobjid::pg_catalog.regprocedure AS proc, d.classid, d.objid, d.objsubid,
+			   CASE d.classid
+				 WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
+				   (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)
+				 WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
+				   (SELECT CASE WHEN c.conrelid OPERATOR(pg_catalog.<>) 0 THEN c.conrelid ELSE c.contypid END
+					FROM pg_catalog.pg_constraint c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)
+				 WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN
+				   (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid OPERATOR(pg_catalog.=) d.objid)
+				 WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+				   (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)
+				 WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN
+				   (SELECT o.polrelid FROM pg_catalog.pg_policy o WHERE o.oid OPERATOR(pg_catalog.=) d.objid)
+				 WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+				   coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid OPERATOR(pg_catalog.=) d.objid), d.objid)
+				 ELSE d.objid END AS obj,
+			   CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+						 AND (SELECT c.conrelid FROM pg_catalog.pg_constraint c
+							  WHERE c.oid OPERATOR(pg_catalog.=) d.objid) OPERATOR(pg_catalog.=) 0
+					THEN 'pg_catalog.pg_type'::pg_catalog.regclass
+					WHEN d.classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_rewrite', 'pg_catalog.pg_constraint',
+						'pg_catalog.pg_attrdef', 'pg_catalog.pg_trigger', 'pg_catalog.pg_policy',
+						'pg_catalog.pg_class']::pg_catalog.regclass[])
+					THEN 'pg_catalog.pg_class'::pg_catalog.regclass
+					ELSE d.classid END AS cls
+		FROM dropped x
+		JOIN pg_catalog.pg_depend d
+		  ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		 AND d.refobjid OPERATOR(pg_catalog.=) x.proc
+		 AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::"char"[])
+		WHERE x.proc IS NOT NULL
+	), users AS (
+		-- a view is named rather than its rewrite rule
+		SELECT DISTINCT u.proc, u.cls, u.obj,
+			   CASE WHEN u.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+					THEN pg_catalog.pg_describe_object(u.cls, u.obj, 0)
+					ELSE pg_catalog.pg_describe_object(u.classid, u.objid, u.objsubid) END AS what
+		FROM deps u
+	)
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s uses %s.%s(%s)', u.what, '@extschema@',
+				(SELECT p.proname FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) u.proc),
+				pg_catalog.pg_get_function_identity_arguments(u.proc)), E'\n' ORDER BY u.what),
+		   pg_catalog.min(u.what)
+	  INTO v_found, v_first
+	  FROM users u
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+					   WHERE e.classid OPERATOR(pg_catalog.=) u.cls
+						 AND e.objid OPERATOR(pg_catalog.=) u.obj
+						 AND e.deptype OPERATOR(pg_catalog.=) 'e');
+	IF v_found IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+			MESSAGE = pg_catalog.format('scale_advisor 1.1 cannot be installed over 1.0 while %s depends on a routine it replaces', v_first),
+			DETAIL = v_found,
+			HINT = 'Save the definitions of these objects, drop them, run ALTER EXTENSION scale_advisor UPDATE again, then create them again (CHANGELOG.md says what changed in each routine). Nothing was changed.';
+	END IF;
+END
+$sa_dependents_check$;
 -- Maintenance work runs as the owner of the table (src/run_as.c); new in 1.1.
 
 -- Runs query as the owner of rel in a security-restricted operation with
@@ -16384,18 +16470,11 @@ REVOKE ALL ON PROCEDURE @extschema@.maintain_partitions(regclass) FROM PUBLIC;
 -- (docs/development.md, "Names").  CREATE OR REPLACE cannot rename an input
 -- parameter, so each helper is dropped and created again as the install
 -- script has it; the CHECK of thresholds.name (which holds
--- _threshold_known) goes first and comes back unchanged.  _is_slow keeps
--- its names: the public view slow_queries holds it, and dropping that view
--- would fail the update wherever a user's view reads it.  Grants that roles
--- were given on the old helpers go to the new ones.  (Made inside ALTER EXTENSION,
--- PostgreSQL records them as initial privileges of the extension too, as
--- for partition_table above.)
-SELECT pg_catalog.set_config('sa_update.helper_acls',
-	coalesce((SELECT pg_catalog.jsonb_object_agg(p.proname, p.proacl::pg_catalog.text)::pg_catalog.text
-			  FROM pg_catalog.pg_proc p
-			  WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-				AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['_app_statement', '_cut', '_threshold_known', '_t', '_windows', '_short', '_guc_ms', '_role_setting']::pg_catalog.name[])
-				AND p.proacl IS NOT NULL), '{}'), true);
+-- _threshold_known) goes first and comes back unchanged.  All of them are
+-- executable by PUBLIC, so no grant needs carrying.  Those that keep their
+-- names: _is_slow (the public view slow_queries holds it) and the archiving
+-- steps an archiver role is granted (_archive_start, _archive_run,
+-- _archive_exists), whose grants a DROP would lose from later dumps.
 ALTER TABLE @extschema@.thresholds DROP CONSTRAINT thresholds_name_check;
 DROP FUNCTION @extschema@._app_statement(text);
 DROP FUNCTION @extschema@._cut(text, integer);
@@ -16575,24 +16654,3 @@ SELECT coalesce(
 				 THEN g.setting ELSE g.boot_val END
 	 FROM pg_catalog.pg_settings g WHERE g.name = _role_setting.name))
 $$;
-
-DO $sa_helper_grants$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN
-		SELECT p.oid::pg_catalog.regprocedure AS proc, p.prokind, a.grantee, a.is_grantable
-		FROM pg_catalog.jsonb_each_text(pg_catalog.current_setting('sa_update.helper_acls')::pg_catalog.jsonb) j
-		JOIN pg_catalog.pg_proc p
-		  ON p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-		 AND p.proname OPERATOR(pg_catalog.=) j.key,
-			 LATERAL pg_catalog.aclexplode(j.value::pg_catalog.aclitem[]) a
-		WHERE a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-	LOOP
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s',
-			CASE WHEN r.prokind OPERATOR(pg_catalog.=) 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.proc,
-			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
-			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-	END LOOP;
-END
-$sa_helper_grants$;

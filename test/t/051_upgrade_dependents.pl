@@ -4,10 +4,11 @@
 # A dashboard or report often wraps a function of the extension in a view
 # of its own (as 050 does for every public view of 1.0).  A view over a
 # function depends on it, so an update that drops the function (to change
-# its result columns) fails for that user, with "cannot drop function ...
-# because other objects depend on it".  This checks the public functions of
-# 1.0 that return rows and that a reader calls: capacity(),
-# partition_table_plan() and partition_blockers().
+# its result columns) would fail half-way for that user, with "cannot drop
+# function ... because other objects depend on it" and a hint to CASCADE.
+# The update checks first and refuses with one error that names them all.
+# This checks the public functions of 1.0 that return rows and that a
+# reader calls: capacity(), partition_table_plan() and partition_blockers().
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -28,14 +29,39 @@ $node->safe_psql('old', q{
     SELECT * FROM scale_advisor.partition_blockers('public.events', 'at');
 });
 
-my ($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
-is($rc, 0, "ALTER EXTENSION UPDATE succeeds with users' views over public functions")
-  or diag($err);
+# capacity() gains a column and partition_table_plan() new parameters in
+# 1.1: a function's result columns cannot change in place, so the update
+# replaces them, and refuses up front, changing nothing, while a user's
+# object uses one of them
+my ($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE',
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+isnt($rc, 0, "the update refuses while users' views use routines it replaces");
+like($err, qr/ERROR:  2BP01: scale_advisor 1\.1 cannot be installed over 1\.0 while view (public\.)?my_capacity depends on a routine it replaces/,
+	'the error names the first such view, with SQLSTATE dependent_objects_still_exist');
+like($err, qr/view (public\.)?my_partition_plan uses scale_advisor\.partition_table_plan/,
+	'its detail names every such view and the routine it uses');
+unlike($err, qr/my_blockers/, 'a view over a routine the update keeps is not named');
+like($err, qr/HINT:  Save the definitions of these objects, drop them/, 'the hint says what to do');
+is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'}),
+	'1.0', 'nothing was changed: the extension is still 1.0');
 is($node->safe_psql('old',
 		q{SELECT count(*) FROM pg_class WHERE relname IN ('my_capacity', 'my_partition_plan', 'my_blockers')}),
-	'3', "users' views over public functions are kept");
+	'3', "and the users' views are all there");
+
+# as the hint says: drop them, update, create them again
+$node->safe_psql('old', 'DROP VIEW public.my_capacity, public.my_partition_plan');
+($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
+is($rc, 0, 'then the update succeeds') or diag($err);
+$node->safe_psql('old', q{
+  CREATE VIEW public.my_capacity AS SELECT * FROM scale_advisor.capacity(3);
+  CREATE VIEW public.my_partition_plan AS
+    SELECT * FROM scale_advisor.partition_table_plan('public.events', 'at', '1 month');
+});
+is($node->safe_psql('old',
+		q{SELECT count(*) FROM pg_class WHERE relname IN ('my_capacity', 'my_partition_plan', 'my_blockers')}),
+	'3', "the users' views are back, and the one over partition_blockers() was kept");
 my ($crc) = $node->psql('old', 'SELECT count(*) FROM public.my_capacity');
-is($crc, 0, 'the view over capacity() still reads after the update');
+is($crc, 0, 'the view over capacity() reads after the update');
 
 $node->stop;
 done_testing();

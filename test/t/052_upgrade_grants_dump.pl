@@ -1,14 +1,15 @@
-# Grants a user made on 1.0 routines that the update recreates survive a
-# dump and restore after the update.
+# Grants a user made on the 1.0 archiving steps (as docs/archiving.md sets
+# up an archiver role) survive the update and a dump after it.
 #
-# The update carries such grants to the recreated routines (partition_table,
-# history_reset, the helpers whose parameters were renamed).  Made inside
-# ALTER EXTENSION, a GRANT is recorded in pg_init_privs as one of the
-# extension's initial privileges, and pg_dump leaves out privileges equal
-# to the initial ones: the user's grant is then missing from every dump,
-# and a restore (which creates the extension afresh) loses it.  On
-# PostgreSQL 15 and 16 a role later dropped stays in pg_init_privs, and the
-# dump then holds "REVOKE ... FROM "<oid>"", which fails to restore.
+# Had the update dropped and recreated those routines (to rename their
+# parameters), it could carry the grants only from inside ALTER EXTENSION,
+# where a GRANT is recorded in pg_init_privs as one of the extension's
+# initial privileges; pg_dump leaves out privileges equal to the initial
+# ones, so the grant would be missing from every dump and a restore would
+# lose it; on PostgreSQL 15 and 16 a role later dropped stays in
+# pg_init_privs, and the dump then holds "REVOKE ... FROM "<oid>"", which
+# fails to restore.  (partition_table, whose signature changes, is the one
+# routine whose grants the update carries that way: CHANGELOG.md says so.)
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -25,7 +26,8 @@ $node->safe_psql('fresh', 'CREATE EXTENSION scale_advisor');
 my $grants = q{
   GRANT EXECUTE ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) TO carol;
   GRANT EXECUTE ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) TO dave;
-  GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO carol};
+  GRANT EXECUTE ON PROCEDURE scale_advisor._archive_run TO carol;
+  GRANT EXECUTE ON FUNCTION scale_advisor._archive_start TO carol};
 $node->safe_psql('old', $grants);
 $node->safe_psql('fresh', $grants);
 $node->safe_psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
@@ -50,12 +52,12 @@ sub dumped_grants
 	return join(', ', @g);
 }
 
-is(dumped_grants('fresh'), '_archive_exists carol, _archive_exists dave, partition_table carol',
+is(dumped_grants('fresh'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol',
 	'a fresh 1.1 installation: the dump holds the grants');
-is(dumped_grants('old'), '_archive_exists carol, _archive_exists dave, partition_table carol',
-	'updated from 1.0: the dump holds the grants carried by the update');
+is(dumped_grants('old'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol',
+	'updated from 1.0: the dump holds the grants made on 1.0');
 
-# a role that had a carried grant, revoked, is dropped: that needs nothing
+# a role that had a grant, revoked, is dropped: that needs nothing
 # more than after a fresh installation, and no dump names the dropped role
 $node->safe_psql('old', q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM dave});
 $node->safe_psql('fresh', q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM dave});
