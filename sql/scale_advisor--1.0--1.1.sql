@@ -174,6 +174,30 @@ BEGIN
 			DETAIL = v_found,
 			HINT = 'Save the definitions of these objects, drop them, run ALTER EXTENSION scale_advisor UPDATE again, then create them again (CHANGELOG.md says what changed in each routine). Nothing was changed.';
 	END IF;
+
+	-- nor while another session archives or partitions: the routines it is
+	-- running are replaced under it (its next step would fail with "cache
+	-- lookup failed"); a run whose session is gone does not count
+	SELECT pg_catalog.string_agg(pg_catalog.format('session %s: %s', a.pid, pg_catalog.left(a.query, 200)),
+								 E'\n' ORDER BY a.pid)
+	  INTO v_found
+	  FROM pg_catalog.pg_stat_activity a
+	 WHERE a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+	   AND a.datid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND (EXISTS (SELECT 1 FROM @extschema@.archive_runs r
+					WHERE r.status OPERATOR(pg_catalog.=) 'running' AND r.pid OPERATOR(pg_catalog.=) a.pid
+					  AND r.started_at OPERATOR(pg_catalog.>=) a.backend_start)
+			OR (a.state OPERATOR(pg_catalog.=) 'active'
+				AND a.query OPERATOR(pg_catalog.~*) pg_catalog.format(
+					'^\s*call\s+("?%s"?\.)?"?(archive|unarchive|run_archive_policies|partition_table|maintain_partitions)"?\s*\(',
+					'@extschema@')));
+	IF v_found IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+			MESSAGE = 'scale_advisor cannot be updated while another session archives or partitions a table',
+			DETAIL = v_found,
+			HINT = 'Wait for these runs to finish (or stop them), then run ALTER EXTENSION scale_advisor UPDATE again. Nothing was changed.';
+	END IF;
 END
 $sa_dependents_check$;
 -- Maintenance work runs as the owner of the table (src/run_as.c); new in 1.1.

@@ -15,6 +15,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use SaTest;
+use SaSession;
 
 my $node = sa_node('upgrade_dependents');
 
@@ -50,6 +51,30 @@ is($node->safe_psql('old',
 
 # as the hint says: drop them, update, create them again
 $node->safe_psql('old', 'DROP VIEW public.my_capacity, public.my_partition_plan');
+
+# nor while another session archives: the routines it runs would be
+# replaced under it
+$node->safe_psql('old', q{
+  CREATE TABLE public.ev (id bigint PRIMARY KEY, created_at timestamptz NOT NULL);
+  INSERT INTO public.ev SELECT g, now() - interval '30 days' FROM generate_series(1, 3000) g;
+});
+my $s = open_session($node, 'old', 'archiver');
+send_sql($s, q{CALL scale_advisor.archive('public.ev', 'created_at', '14 days', batch_size => 100, pause => '1s');
+SELECT 'archive done';
+});
+ok(sa_poll(sub { $node->safe_psql('old', q{SELECT count(*) FROM scale_advisor.archive_runs WHERE status = 'running'}) eq '1' }),
+	'an archive run is in progress');
+($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE',
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  55006: scale_advisor cannot be updated while another session archives or partitions a table/,
+	'the update refuses while another session archives');
+like($err, qr/session $s->{pid}: CALL scale_advisor\.archive/, 'and names that session');
+is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'}),
+	'1.0', 'nothing was changed');
+$node->safe_psql('old', "SELECT pg_cancel_backend($s->{pid})");
+session_wait_output($s, qr/canceling statement|archive done/);
+close_session($s);
+
 ($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
 is($rc, 0, 'then the update succeeds') or diag($err);
 $node->safe_psql('old', q{
