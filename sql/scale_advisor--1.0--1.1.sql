@@ -101,6 +101,8 @@ DO $sa_dependents_check$
 DECLARE
 	v_found pg_catalog.text;
 	v_first pg_catalog.text;
+	v_ext pg_catalog.oid := (SELECT x.oid FROM pg_catalog.pg_extension x
+							 WHERE x.extname OPERATOR(pg_catalog.=) 'scale_advisor');
 BEGIN
 	WITH dropped AS (
 		SELECT pg_catalog.to_regprocedure(pg_catalog.format('%s.%s', '@extschema@', s)) AS proc
@@ -109,10 +111,10 @@ BEGIN
 			'partition_table_plan(regclass, name, text, integer, text, text, name, boolean, interval, integer, text)',
 			'partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text)',
 			'_n_plus_one_entries(bigint[], text[])',
-			'_archive_status()', '_maintenance_status()', '_archive_lock_key(regclass)',
+			'_maintenance_status()', '_archive_lock_key(regclass)',
 			'_pm_holds_lock()', '_pt_run(text[], interval, regclass, text)',
 			'_has(text)', '_has_col(text, text)', '_count_of(text, text)', '_list_of(text, text, text)',
-			'_app_statement(text)', '_cut(text, integer)', '_guc_ms(text)', '_role_setting(oid, text)',
+			'_guc_ms(text)', '_role_setting(oid, text)',
 			'_short(text)', '_t(text)', '_threshold_known(text)', '_windows(interval, interval)'])
 			AS s
 	), deps AS (
@@ -120,24 +122,24 @@ BEGIN
 		-- policy or index belongs to its table (or a constraint to its
 		-- domain): that is the object the extension may own
 		SELECT d.refobjid::pg_catalog.regprocedure AS proc, d.classid, d.objid, d.objsubid,
-			   CASE d.classid
-				 WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
+			   CASE
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
 				   (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)
-				 WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
-				   (SELECT CASE WHEN c.conrelid OPERATOR(pg_catalog.<>) 0 THEN c.conrelid ELSE c.contypid END
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
+				   (SELECT CASE WHEN c.conrelid OPERATOR(pg_catalog.<>) 0::pg_catalog.oid THEN c.conrelid ELSE c.contypid END
 					FROM pg_catalog.pg_constraint c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)
-				 WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN
 				   (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid OPERATOR(pg_catalog.=) d.objid)
-				 WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
 				   (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)
-				 WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN
 				   (SELECT o.polrelid FROM pg_catalog.pg_policy o WHERE o.oid OPERATOR(pg_catalog.=) d.objid)
-				 WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+				 WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN
 				   coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid OPERATOR(pg_catalog.=) d.objid), d.objid)
 				 ELSE d.objid END AS obj,
 			   CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
 						 AND (SELECT c.conrelid FROM pg_catalog.pg_constraint c
-							  WHERE c.oid OPERATOR(pg_catalog.=) d.objid) OPERATOR(pg_catalog.=) 0
+							  WHERE c.oid OPERATOR(pg_catalog.=) d.objid) OPERATOR(pg_catalog.=) 0::pg_catalog.oid
 					THEN 'pg_catalog.pg_type'::pg_catalog.regclass
 					WHEN d.classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_rewrite', 'pg_catalog.pg_constraint',
 						'pg_catalog.pg_attrdef', 'pg_catalog.pg_trigger', 'pg_catalog.pg_policy',
@@ -148,7 +150,7 @@ BEGIN
 		JOIN pg_catalog.pg_depend d
 		  ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
 		 AND d.refobjid OPERATOR(pg_catalog.=) x.proc
-		 AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::"char"[])
+		 AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog."char"[])
 		WHERE x.proc IS NOT NULL
 	), users AS (
 		-- a view is named rather than its rewrite rule
@@ -167,7 +169,9 @@ BEGIN
 	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
 					   WHERE e.classid OPERATOR(pg_catalog.=) u.cls
 						 AND e.objid OPERATOR(pg_catalog.=) u.obj
-						 AND e.deptype OPERATOR(pg_catalog.=) 'e');
+						 AND e.deptype OPERATOR(pg_catalog.=) 'e'
+						 AND e.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+						 AND e.refobjid OPERATOR(pg_catalog.=) v_ext);
 	IF v_found IS NOT NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
 			MESSAGE = pg_catalog.format('scale_advisor 1.1 cannot be installed over 1.0 while %s depends on a routine it replaces', v_first),
@@ -177,7 +181,11 @@ BEGIN
 
 	-- nor while another session archives or partitions: the routines it is
 	-- running are replaced under it (its next step would fail with "cache
-	-- lookup failed"); a run whose session is gone does not count
+	-- lookup failed").  Such a session holds 1.0's archive lock (one per
+	-- table, classid 1399537989) or maintain_partitions' lock (1935762785,
+	-- 50), or runs a CALL of the procedures; after an error or a cancel the
+	-- locks and the run's row stay until the session's next run, so an idle
+	-- session does not count.
 	SELECT pg_catalog.string_agg(pg_catalog.format('session %s: %s', a.pid, pg_catalog.left(a.query, 200)),
 								 E'\n' ORDER BY a.pid)
 	  INTO v_found
@@ -185,13 +193,21 @@ BEGIN
 	 WHERE a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
 	   AND a.datid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 											WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND a.state OPERATOR(pg_catalog.<>) 'idle'
 	   AND (EXISTS (SELECT 1 FROM @extschema@.archive_runs r
 					WHERE r.status OPERATOR(pg_catalog.=) 'running' AND r.pid OPERATOR(pg_catalog.=) a.pid
 					  AND r.started_at OPERATOR(pg_catalog.>=) a.backend_start)
-			OR (a.state OPERATOR(pg_catalog.=) 'active'
-				AND a.query OPERATOR(pg_catalog.~*) pg_catalog.format(
-					'^\s*call\s+("?%s"?\.)?"?(archive|unarchive|run_archive_policies|partition_table|maintain_partitions)"?\s*\(',
-					'@extschema@')));
+			OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+					   WHERE l.pid OPERATOR(pg_catalog.=) a.pid
+						 AND l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+						 AND ((l.classid OPERATOR(pg_catalog.=) 1399537989::pg_catalog.oid
+							   AND l.objsubid OPERATOR(pg_catalog.=) 1)
+							  OR (l.classid OPERATOR(pg_catalog.=) 1935762785::pg_catalog.oid
+								  AND l.objid OPERATOR(pg_catalog.=) 50::pg_catalog.oid
+								  AND l.objsubid OPERATOR(pg_catalog.=) 2)))
+			OR a.query OPERATOR(pg_catalog.~*) pg_catalog.format(
+				'(^|;)\s*((--[^\n]*\n|/\*.*?\*/)\s*)*call\s+("?%s"?\.)"?(archive|unarchive|run_archive_policies|partition_table|maintain_partitions)"?\s*\(',
+				'@extschema@'));
 	IF v_found IS NOT NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_in_use',
 			MESSAGE = 'scale_advisor cannot be updated while another session archives or partitions a table',

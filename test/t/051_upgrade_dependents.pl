@@ -72,8 +72,32 @@ like($err, qr/session $s->{pid}: CALL scale_advisor\.archive/, 'and names that s
 is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'scale_advisor'}),
 	'1.0', 'nothing was changed');
 $node->safe_psql('old', "SELECT pg_cancel_backend($s->{pid})");
-session_wait_output($s, qr/canceling statement|archive done/);
-close_session($s);
+ok(session_wait_output($s, qr/archive done/), 'the run is cancelled');
+
+# the cancelled run's row stays 'running' (1.0 marks it at the table's next
+# run) and its session stays connected, idle: that is not a run in progress
+is($node->safe_psql('old', q{SELECT count(*) FROM scale_advisor.archive_runs WHERE status = 'running'}),
+	'1', "the cancelled run's row still says running");
+ok(sa_poll(sub { $node->safe_psql('old', "SELECT state FROM pg_stat_activity WHERE pid = $s->{pid}") eq 'idle' }),
+	'its session is idle');
+
+# a scheduled job's CALL, with a comment before it and the schema quoted,
+# waiting for a lock
+my $locker = open_session($node, 'old', 'locker');
+send_sql($locker, "BEGIN; LOCK TABLE scale_advisor.partition_sets IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
+session_wait_output($locker, qr/locked/);
+my $job = open_session($node, 'old', 'job');
+send_sql($job, qq{/* nightly */ CALL "scale_advisor".maintain_partitions();\nSELECT 'job done';\n});
+ok(sa_poll(sub { $node->safe_psql('old', "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $job->{pid}") eq 'Lock' }),
+	'a maintain_partitions job waits for a lock');
+($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE',
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  55006: .*\n.*session $job->{pid}: \/\* nightly \*\/ CALL "scale_advisor"\.maintain_partitions/,
+	'the update refuses while the job runs, and names only its session (not the idle one)');
+unlike($err, qr/session $s->{pid}:/, 'the idle session of the cancelled run is not named');
+send_sql($locker, "ROLLBACK;\n");
+ok(session_wait_output($job, qr/job done/), 'the job finishes');
+close_session($_) for ($job, $locker, $s);
 
 ($rc, $out, $err) = $node->psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
 is($rc, 0, 'then the update succeeds') or diag($err);
