@@ -169,7 +169,7 @@ static int	n_sampled = 0;		/* non-NULL entries of sampled[] */
  * backend that runs many statements never looks one up twice nor walks it
  * twice as a first one; two ids that share a bit leave the second one's
  * first execution to the sample (with 5,000 statements in one backend,
- * about 4 % of them).  16 kB a backend.
+ * about 2 % of them, the later ones more often).  16 kB a backend.
  */
 #define SA_SEEN_BITS (1 << 17)
 static uint64 seen_queryids[SA_SEEN_BITS / 64];
