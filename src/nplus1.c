@@ -142,6 +142,11 @@ typedef struct NpApp
 	uint64		prev_xact;
 	TimestampTz prev_ts;
 	int			prev_slot;
+	/* hash of its pooled runs' key but the query id (np_pool_prefix) */
+	bool		pool_prefix_ok;
+	Oid			pool_prefix_db;
+	Oid			pool_prefix_user;
+	uint64		pool_prefix;
 } NpApp;
 
 static NpApp np_apps[NP_APPS];
@@ -251,6 +256,13 @@ typedef struct NpPoolRun
 
 static NpPoolRun *np_pool = NULL;
 
+/*
+ * The query id of each entry's key, packed: what np_pool_exists reads,
+ * without locks, for a statement run once.  Written under the entry's
+ * spinlock when it starts a run.
+ */
+static uint64 *np_pool_qid = NULL;
+
 /* ----------------------------------------------------------------
  * GUCs
  * ----------------------------------------------------------------
@@ -275,8 +287,10 @@ static void np_flag(NpSlot *slot, const SaStatement *st, const char *txt,
 					int len);
 static void np_publish(NpSlot *slot);
 static void np_end_run(NpSlot *slot);
+static bool np_pool_exists(NpSlot *slot);
+static void np_register_exit(void);
 static void np_contribute(NpSlot *slot, const char *txt, int len,
-						  ParamListInfo params);
+						  ParamListInfo params, bool join_only);
 static void np_settle_parent(NpSlot *slot);
 static void np_pool_supersede(NpSlot *slot, TimestampTz when);
 
@@ -291,6 +305,7 @@ np_shmem_size(void)
 
 	size = add_size(size, MAXALIGN(mul_size(NP_POOL_RUNS,
 											sizeof(NpPoolRun))));
+	size = add_size(size, MAXALIGN(mul_size(NP_POOL_RUNS, sizeof(uint64))));
 	return add_size(size, hash_estimate_size(np_max_entries,
 											 sizeof(NpEntry)));
 }
@@ -324,6 +339,11 @@ np_shmem_startup(void)
 			np_pool[i].gen = 0;
 		}
 	}
+	np_pool_qid = ShmemInitStruct("scale_advisor n_plus_one pooled run ids",
+								  mul_size(NP_POOL_RUNS, sizeof(uint64)),
+								  &found);
+	if (!found)
+		memset(np_pool_qid, 0, mul_size(NP_POOL_RUNS, sizeof(uint64)));
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(NpKey);
 	info.entrysize = sizeof(NpEntry);
@@ -932,7 +952,28 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 	slot->last_hash = h;
 
 	if (slot->calls < 2)
+	{
+		/*
+		 * A connection of a pool may run a loop's statement only once (the
+		 * last of the rows, a connection that came late): its execution
+		 * joins a pooled run that already exists, never starts one.  When
+		 * none exists yet (another connection's second execution comes
+		 * later), it tries again when its run ends.  A pool as wide as the
+		 * loop, each connection running it once, starts no pooled run.
+		 */
+		if (np_pooled(slot))
+		{
+			if (np_pool_exists(slot))
+				np_contribute(slot, txt, len, params, true);
+			if (slot->pool_idx == -1 && !slot->open)
+			{
+				slot->open = true;
+				np_open_mask |= (uint32) 1 << (slot - np_slots);
+				np_register_exit();
+			}
+		}
 		return;
+	}
 	if (slot->calls == 2)
 		np_watch(slot);
 
@@ -951,7 +992,7 @@ np_undecided(NpSlot *slot, const SaStatement *st)
 
 	if (np_pooled(slot))
 	{
-		np_contribute(slot, txt, len, params);
+		np_contribute(slot, txt, len, params, false);
 		/* its pooled run reached the threshold: no more hashing */
 		if (slot->pool_seen >= (uint64) np_min_calls ||
 			slot->pool_kind != NP_KIND_NONE)
@@ -1161,7 +1202,7 @@ np_observe(const SaStatement *st)
 				int			len;
 				const char *txt = np_text(st, &len);
 
-				np_contribute(slot, txt, len, st->params);
+				np_contribute(slot, txt, len, st->params, false);
 			}
 		}
 		else if (slot->calls >= 2 * slot->published_calls)
@@ -1264,7 +1305,13 @@ np_end_run(NpSlot *slot)
 	if (slot->open)
 	{
 		if (slot->pool_idx >= 0)
-			np_contribute(slot, NULL, 0, NULL);
+			np_contribute(slot, NULL, 0, NULL, false);
+		else if (slot->pool_idx == -1 && slot->calls == 1)
+		{
+			/* a single execution (see np_undecided) */
+			if (np_pool_exists(slot))
+				np_contribute(slot, NULL, 0, NULL, true);
+		}
 		else if (slot->kind != NP_KIND_NONE &&
 				 slot->calls != slot->published_calls)
 			np_publish(slot);
@@ -1291,7 +1338,7 @@ np_flush_local(void)
 		if (s->pool_idx >= 0)
 		{
 			if (s->calls != s->pool_sent)
-				np_contribute(s, NULL, 0, NULL);
+				np_contribute(s, NULL, 0, NULL, false);
 		}
 		else if (s->kind != NP_KIND_NONE && s->calls != s->published_calls)
 			np_publish(s);
@@ -1875,8 +1922,8 @@ np_flag(NpSlot *slot, const SaStatement *st, const char *txt, int len)
  * Pooled runs
  * ----------------------------------------------------------------
  */
-static void
-np_pool_key(NpPoolKey *key, const NpSlot *slot)
+static uint32
+np_client_hash(void)
 {
 	if (!np_client_known)
 	{
@@ -1898,12 +1945,33 @@ np_pool_key(NpPoolKey *key, const NpSlot *slot)
 		}
 		np_client_known = true;
 	}
+	return np_client;
+}
+
+static void
+np_pool_key(NpPoolKey *key, const NpSlot *slot)
+{
 	memset(key, 0, sizeof(NpPoolKey));
 	key->dbid = slot->dbid;
 	key->userid = slot->userid;
 	key->queryid = slot->queryid;
-	key->client = np_client;
+	key->client = np_client_hash();
 	strlcpy(key->appname, slot->appname, NAMEDATALEN);
+}
+
+/* hash of a pooled run's key but its query id */
+static uint64
+np_pool_prefix(Oid dbid, Oid userid, uint32 client, const char *appname)
+{
+	return np_hash_bytes(appname, strlen(appname),
+						 np_mix(np_mix(dbid, userid), client));
+}
+
+/* first entry of the table to look at for a key */
+static inline uint32
+np_pool_bucket(uint64 prefix, uint64 queryid)
+{
+	return (uint32) np_mix(prefix, queryid);
 }
 
 /* what a run that gives way to another one still has to publish */
@@ -1937,6 +2005,7 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 	r->used = true;
 	r->gen++;
 	r->key = *key;
+	np_pool_qid[r - np_pool] = key->queryid;
 	r->decided = false;
 	r->flagging = false;
 	r->superseded = false;
@@ -1960,6 +2029,42 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 }
 
 /*
+ * Is some pooled run of the slot's key in the table?  Read without the
+ * entries' spinlocks: a hint, checked again under them when joining.
+ */
+static bool
+np_pool_exists(NpSlot *slot)
+{
+	NpApp	   *a = &np_apps[slot->app];
+	uint32		h;
+	int			i;
+
+	if (np_pool_qid == NULL)
+		return false;
+	if (!a->pool_prefix_ok || a->pool_prefix_db != slot->dbid ||
+		a->pool_prefix_user != slot->userid)
+	{
+		a->pool_prefix = np_pool_prefix(slot->dbid, slot->userid,
+										np_client_hash(), a->name);
+		a->pool_prefix_db = slot->dbid;
+		a->pool_prefix_user = slot->userid;
+		a->pool_prefix_ok = true;
+	}
+	h = np_pool_bucket(a->pool_prefix, slot->queryid);
+	for (i = 0; i < NP_POOL_PROBE; i++)
+	{
+		if (((volatile uint64 *) np_pool_qid)[(h + i) % NP_POOL_RUNS] ==
+			slot->queryid)
+		{
+			/* the run's application: its context's name */
+			strlcpy(slot->appname, a->name, NAMEDATALEN);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * The pooled run a new share joins, returned locked: among the entries of
  * its key, the latest one it may join (it began at most one window after
  * that run's last execution, and its parent, if it has one, is the run's
@@ -1970,9 +2075,11 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
  */
 static NpPoolRun *
 np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
-			 NpPoolClosed *closed)
+			 bool join_only, NpPoolClosed *closed)
 {
-	uint32		h = (uint32) np_hash_bytes((const char *) key, sizeof(NpPoolKey), 0);
+	uint32		h = np_pool_bucket(np_pool_prefix(key->dbid, key->userid,
+												  key->client, key->appname),
+									   key->queryid);
 	int64		window = (int64) np_window_ms * 1000;
 	int64		stale = Max(2 * window, USECS_PER_SEC);
 	NpPoolRun  *best = NULL,
@@ -2028,6 +2135,8 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		SpinLockRelease(&best->mutex);
 		return NULL;
 	}
+	if (join_only)
+		return NULL;
 	if (freeone != NULL)
 	{
 		SpinLockAcquire(&freeone->mutex);
@@ -2144,7 +2253,8 @@ np_pool_split(NpPoolRun *r, NpSlot *slot, NpPoolClosed *closed)
  * flag the pooled run when it reached the threshold.
  */
 static void
-np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
+np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params,
+			  bool join_only)
 {
 	NpPoolKey	key;
 	NpPoolRun  *r;
@@ -2174,7 +2284,8 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	if (txt != NULL)
 		np_settle_parent(slot);
 	has_parent = slot->parent_queryid != 0 && slot->parent_rows >= 2;
-	if (slot->pool_idx == -1)
+	/* (a run that ends later keeps the name it had when it ran) */
+	if (slot->pool_idx == -1 && txt != NULL)
 		np_note_app(slot);
 	np_pool_key(&key, slot);
 
@@ -2218,7 +2329,9 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params)
 	}
 	if (slot->pool_idx < 0)
 	{
-		r = np_pool_join(&key, slot, has_parent, &closed);
+		r = np_pool_join(&key, slot, has_parent, join_only, &closed);
+		if (r == NULL && join_only)
+			return;				/* no run to join: not a share (yet) */
 		if (r == NULL)
 		{
 			/* no room: the run is followed in this backend alone */
@@ -2677,6 +2790,7 @@ scale_advisor_n_plus_one_reset(PG_FUNCTION_ARGS)
 			SpinLockAcquire(&np_pool[i].mutex);
 			np_pool[i].used = false;
 			np_pool[i].gen++;
+			np_pool_qid[i] = 0;
 			SpinLockRelease(&np_pool[i].mutex);
 		}
 	}

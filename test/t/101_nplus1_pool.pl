@@ -296,5 +296,28 @@ my $parent = 'SELECT id, user_id FROM pl_posts ORDER BY id LIMIT 50';
 	is(rows('pl_ab_b') . rows('pl_ab_start'), '', 'the client that ran only SET has nothing');
 }
 
+# 9. A connection of the pool that runs the loop's statement only once.
+# Late: a connection that came last (a slow connect under load) takes only
+# the last lookup, after the others' pooled run exists; it joins that run.
+# Early: its one lookup comes before any other connection ran the
+# statement twice (no pooled run yet); it joins when its run ends (here,
+# when the session ends).  The code before counted neither lookup (49).
+foreach my $order ('late', 'early')
+{
+	my $app = "pl_one_$order";
+	my @pool = map { session($app, 'app') } 1 .. 3;
+	run($pool[0], $parent);
+	my @who = $order eq 'late'
+	  ? ((map { $_ % 2 } 0 .. 48), 2)
+	  : (0, 1, 2, map { $_ % 2 } 1 .. 47);
+	for my $i (1 .. 50)
+	{
+		run($pool[ $who[ $i - 1 ] ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool);
+	is(rows($app), "n_plus_one|$parent|50|50|1|50",
+		"pool of three, one connection running a single lookup ($order): the loop of 50");
+}
+
 $node->stop;
 done_testing();
