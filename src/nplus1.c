@@ -2363,7 +2363,12 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params,
 	r->changes += changes - slot->pool_sent_changes;
 	r->identical += identical - slot->pool_sent_identical;
 	r->run_ms += slot->run_ms - slot->pool_sent_ms;
-	if (slot->last_end > r->last_end)
+	/*
+	 * A single execution without a parent (another request that ran the
+	 * statement once) is counted but does not keep the run going: a steady
+	 * stream of them would otherwise make one endless loop.
+	 */
+	if (slot->last_end > r->last_end && (slot->calls > 1 || has_parent))
 		r->last_end = slot->last_end;
 	slot->pool_sent = slot->calls;
 	slot->pool_sent_changes = changes;

@@ -319,5 +319,32 @@ foreach my $order ('late', 'early')
 		"pool of three, one connection running a single lookup ($order): the loop of 50");
 }
 
+# 10. After a loop on a pool, other requests of the application run the
+# same lookup once each, on connections idle until then, one a second (the
+# window is 2 s).  Those within a window of the loop's end may be counted
+# in it; they do not keep it going, so the stream does not become one
+# endless loop (the code before chained them all: 20 + 6).
+{
+	my @pool = map { session('pl_stream', 'app') } 1 .. 2;
+	run($pool[0], $parent);
+	for my $i (1 .. 20)
+	{
+		run($pool[ ($i - 1) % 2 ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	my @late = map { session('pl_stream', 'app') } 1 .. 6;
+	foreach my $i (0 .. 5)
+	{
+		select(undef, undef, undef, 1.0);
+		run($late[$i], 'SELECT id, name FROM pl_users WHERE id = ' . (60 + $i));
+	}
+	finish(@pool, @late);
+	my ($kind, $run) = split /\|/, $node->safe_psql('postgres', q{
+		SELECT kind || '|' || max_run FROM scale_advisor.n_plus_one
+		 WHERE application_name = 'pl_stream'});
+	is($kind, 'n_plus_one', 'a loop followed by a stream of single lookups: the loop is found');
+	ok($run >= 20 && $run <= 22,
+		"the single lookups after it do not keep it going (max_run $run, 20 to 22)");
+}
+
 $node->stop;
 done_testing();
