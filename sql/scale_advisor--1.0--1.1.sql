@@ -8946,9 +8946,9 @@ END $$;
 
 -- partition_table gains verbose (a new signature): the grants of the old
 -- procedure go to the new one.  (Made inside ALTER EXTENSION, PostgreSQL
--- records them as initial privileges of the extension too: pg_dump then
--- leaves them out, and on 17 and later DROP ROLE of such a role needs DROP
--- OWNED first.  The CHANGELOG says so.)
+-- would record them as initial privileges of the extension too, and pg_dump
+-- would then leave them out: the block that carries them puts the initial
+-- privileges back to those of a fresh installation.)
 SELECT pg_catalog.set_config('sa_update.partition_table_acl',
 	coalesce((SELECT p.proacl::pg_catalog.text FROM pg_catalog.pg_proc p
 			  WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, text)'::pg_catalog.regprocedure), ''), true);
@@ -9218,7 +9218,15 @@ REVOKE ALL ON PROCEDURE @extschema@.partition_table(regclass, name, text, intege
 DO $sa_pt_grants$
 DECLARE
 	r record;
+	proc pg_catalog.oid := '@extschema@.partition_table(regclass, name, text, integer, text, text, name, boolean, interval, integer, text, boolean, boolean, text)'::pg_catalog.regprocedure;
+	init pg_catalog.aclitem[];
 BEGIN
+	-- the initial privileges a fresh installation records (its REVOKE)
+	SELECT ip.initprivs INTO init
+	FROM pg_catalog.pg_init_privs ip
+	WHERE ip.objoid OPERATOR(pg_catalog.=) proc
+	  AND ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+	  AND ip.objsubid OPERATOR(pg_catalog.=) 0;
 	FOR r IN
 		SELECT a.grantee, a.is_grantable
 		FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('sa_update.partition_table_acl'), '')::pg_catalog.aclitem[]) a
@@ -9229,6 +9237,27 @@ BEGIN
 			CASE WHEN r.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
 			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 	END LOOP;
+	-- the carried grants are the users' own: pg_dump keeps them, and a
+	-- grantee can be dropped after a REVOKE, as after a fresh installation
+	IF init IS NOT NULL THEN
+		UPDATE pg_catalog.pg_init_privs ip SET initprivs = init
+		WHERE ip.objoid OPERATOR(pg_catalog.=) proc
+		  AND ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		  AND ip.objsubid OPERATOR(pg_catalog.=) 0;
+		-- PostgreSQL 17 and later also note each role of the initial
+		-- privileges as a dependency of the procedure: keep only those of
+		-- the restored ones (earlier versions note none)
+		DELETE FROM pg_catalog.pg_shdepend d
+		WHERE d.dbid OPERATOR(pg_catalog.=) (SELECT db.oid FROM pg_catalog.pg_database db
+											  WHERE db.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+		  AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		  AND d.objid OPERATOR(pg_catalog.=) proc
+		  AND d.objsubid OPERATOR(pg_catalog.=) 0
+		  AND d.deptype OPERATOR(pg_catalog.=) 'i'::pg_catalog."char"
+		  AND NOT d.refobjid OPERATOR(pg_catalog.=) ANY (
+			SELECT a.grantee FROM pg_catalog.aclexplode(init) a
+			UNION SELECT a.grantor FROM pg_catalog.aclexplode(init) a);
+	END IF;
 END
 $sa_pt_grants$;
 

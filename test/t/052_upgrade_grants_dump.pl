@@ -8,8 +8,10 @@
 # ones, so the grant would be missing from every dump and a restore would
 # lose it; on PostgreSQL 15 and 16 a role later dropped stays in
 # pg_init_privs, and the dump then holds "REVOKE ... FROM "<oid>"", which
-# fails to restore.  (partition_table, whose signature changes, is the one
-# routine whose grants the update carries that way: CHANGELOG.md says so.)
+# fails to restore.  partition_table, whose signature changes, is the one
+# routine whose grants the update carries that way; it then puts the
+# initial privileges back to those of a fresh installation, so that its
+# grants too are in the dump (the code before left them out).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -27,7 +29,9 @@ my $grants = q{
   GRANT EXECUTE ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) TO carol;
   GRANT EXECUTE ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) TO dave;
   GRANT EXECUTE ON PROCEDURE scale_advisor._archive_run TO carol;
-  GRANT EXECUTE ON FUNCTION scale_advisor._archive_start TO carol};
+  GRANT EXECUTE ON FUNCTION scale_advisor._archive_start TO carol;
+  GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO carol;
+  GRANT EXECUTE ON PROCEDURE scale_advisor.partition_table TO dave};
 $node->safe_psql('old', $grants);
 $node->safe_psql('fresh', $grants);
 $node->safe_psql('old', 'ALTER EXTENSION scale_advisor UPDATE');
@@ -52,15 +56,18 @@ sub dumped_grants
 	return join(', ', @g);
 }
 
-is(dumped_grants('fresh'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol',
+is(dumped_grants('fresh'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol, partition_table carol, partition_table dave',
 	'a fresh 1.1 installation: the dump holds the grants');
-is(dumped_grants('old'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol',
+is(dumped_grants('old'), '_archive_exists carol, _archive_exists dave, _archive_run carol, _archive_start carol, partition_table carol, partition_table dave',
 	'updated from 1.0: the dump holds the grants made on 1.0');
 
 # a role that had a grant, revoked, is dropped: that needs nothing
 # more than after a fresh installation, and no dump names the dropped role
-$node->safe_psql('old', q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM dave});
-$node->safe_psql('fresh', q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM dave});
+foreach my $db ('old', 'fresh')
+{
+	$node->safe_psql($db, q{REVOKE ALL ON FUNCTION scale_advisor._archive_exists(text, timestamptz, timestamptz) FROM dave;
+	  REVOKE ALL ON PROCEDURE scale_advisor.partition_table FROM dave});
+}
 my ($rc, $out, $err) = $node->psql('postgres', 'DROP ROLE dave');
 is($rc, 0, 'a role whose grants were revoked can be dropped') or diag($err);
 if ($rc != 0)
