@@ -239,6 +239,7 @@ typedef struct NpPoolRun
 	NpPoolKey	key;
 	CmdType		operation;
 	int			shares;			/* backends that added to it */
+	TimestampTz first_ts;		/* start of its earliest share */
 	TimestampTz last_end;		/* end of the latest execution reported */
 	int64		calls;
 	int64		changes;
@@ -2013,6 +2014,7 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 	r->kind = NP_KIND_NONE;
 	r->operation = slot->operation;
 	r->shares = 0;
+	r->first_ts = slot->first_ts;
 	r->last_end = slot->last_end;
 	r->calls = 0;
 	r->changes = 0;
@@ -2067,11 +2069,12 @@ np_pool_exists(NpSlot *slot)
 /*
  * The pooled run a new share joins, returned locked: among the entries of
  * its key, the latest one it may join (it began at most one window after
- * that run's last execution, and its parent, if it has one, is the run's
- * parent execution); else a free or stale entry, or the oldest entry of
- * its key, reset for a new run.  NULL when there is no room.  A share with
- * a later execution of the parent than a run's marks that run superseded
- * (the next page began): the shares without a parent leave it.
+ * that run's last execution and ended at most one window before its first
+ * one, and its parent, if it has one, is the run's parent execution); else
+ * a free or stale entry, or the oldest entry of its key, reset for a new
+ * run.  NULL when there is no room.  A share with a later execution of the
+ * parent than a run's marks that run superseded (the next page began): the
+ * shares without a parent leave it.
  */
 static NpPoolRun *
 np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
@@ -2096,7 +2099,12 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		SpinLockAcquire(&r->mutex);
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
+			/*
+			 * A single execution tried again when its run ends (see
+			 * np_end_run) may be long over: it must not join a later loop.
+			 */
 			bool		joinable = (slot->first_ts <= r->last_end + window &&
+									slot->last_end + window >= r->first_ts &&
 									!r->superseded &&
 									(!has_parent || r->parent_queryid == 0 ||
 									 (r->parent_queryid == slot->parent_queryid &&
@@ -2365,11 +2373,17 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params,
 	r->run_ms += slot->run_ms - slot->pool_sent_ms;
 	/*
 	 * A single execution without a parent (another request that ran the
-	 * statement once) is counted but does not keep the run going: a steady
-	 * stream of them would otherwise make one endless loop.
+	 * statement once) is counted but does not keep the run going, nor move
+	 * its start back: a steady stream of them would otherwise make one
+	 * endless loop.
 	 */
-	if (slot->last_end > r->last_end && (slot->calls > 1 || has_parent))
-		r->last_end = slot->last_end;
+	if (slot->calls > 1 || has_parent)
+	{
+		if (slot->last_end > r->last_end)
+			r->last_end = slot->last_end;
+		if (slot->first_ts < r->first_ts)
+			r->first_ts = slot->first_ts;
+	}
 	slot->pool_sent = slot->calls;
 	slot->pool_sent_changes = changes;
 	slot->pool_sent_identical = identical;

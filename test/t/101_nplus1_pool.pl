@@ -24,6 +24,7 @@ shared_preload_libraries = 'scale_advisor'
 compute_query_id = on
 scale_advisor.n_plus_one_window_ms = 2000
 max_connections = 40
+listen_addresses = '127.0.0.1'
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -42,12 +43,15 @@ GRANT SELECT, UPDATE ON pl_users, pl_posts, pl_jobs TO app, other;
 
 my $timeout = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
 
-# a psql session: [harness, \stdin, \stdout, \stderr]
+# a psql session: [harness, \stdin, \stdout, \stderr]; over TCP from
+# 127.0.0.1 (another client address) when $tcp is set
 sub session
 {
-	my ($app, $user) = @_;
+	my ($app, $user, $tcp) = @_;
 	my ($in, $out, $err) = ('', '', '');
-	my $cs = $node->connstr('postgres') . " application_name=$app user=$user";
+	my $cs = ($tcp
+		? 'host=127.0.0.1 port=' . $node->port . ' dbname=postgres'
+		: $node->connstr('postgres')) . " application_name=$app user=$user";
 	my $h = IPC::Run::start(
 		[ 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $cs ],
 		'<', \$in, '>', \$out, '2>', \$err, $timeout);
@@ -344,6 +348,54 @@ foreach my $order ('late', 'early')
 	is($kind, 'n_plus_one', 'a loop followed by a stream of single lookups: the loop is found');
 	ok($run >= 20 && $run <= 22,
 		"the single lookups after it do not keep it going (max_run $run, 20 to 22)");
+}
+
+# 11. Pool connections that ran the lookup once for earlier requests (a
+# middleware loading the current user), seconds before a loop of it, then
+# sat idle in the pool; the loop then runs on the pool, those connections
+# taking part later.  Their old single lookup, tried again when they come
+# back, is no part of the loop: a loop of 8 stays under the threshold (the
+# code before counted both old lookups: a loop of 10), one of 12 is 12.
+foreach my $n (8, 12)
+{
+	my $app = "pl_old_$n";
+	my @pool = map { session($app, 'app') } 1 .. 4;
+	run($pool[2], 'SELECT id, name FROM pl_users WHERE id = 90');
+	run($pool[3], 'SELECT id, name FROM pl_users WHERE id = 91');
+	select(undef, undef, undef, 2.5);
+	run($pool[0], $parent);
+	my @who = (0, 1, 0, 1, 2, 3, (map { $_ % 2 } 0 .. $n - 7));
+	for my $i (1 .. $n)
+	{
+		run($pool[ $who[ $i - 1 ] ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool);
+	is(rows($app), $n < 10 ? '' : "n_plus_one|$parent|50|$n|1|$n",
+		"a loop of $n after two old single lookups on the pool: they are not counted in it");
+}
+
+# 12. While a loop runs on a pool, single lookups of the same statement by
+# another role, another application, and the same role and application
+# from another client address (over TCP) do not join it, when they run nor
+# when their sessions end.
+{
+	my @pool = map { session('pl_iso', 'app') } 1 .. 2;
+	my @others = (session('pl_iso', 'other'), session('pl_iso_b', 'app'),
+		session('pl_iso', 'app', 1));
+	run($pool[0], $parent);
+	for my $i (1 .. 20)
+	{
+		run($pool[ ($i - 1) % 2 ], "SELECT id, name FROM pl_users WHERE id = $i");
+		run($others[ ($i - 11) / 3 ], "SELECT id, name FROM pl_users WHERE id = " . (60 + $i))
+		  if $i > 10 && ($i - 11) % 3 == 0 && $i < 20;
+	}
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'pl_iso' AND client_addr = '127.0.0.1'}), '1',
+		'one session of the loop application comes from another client address');
+	finish(@pool, @others);
+	is(rows('pl_iso'), "n_plus_one|$parent|50|20|1|20",
+		'single lookups of another role, application or client address are not counted in the loop');
+	is(rows('pl_iso_b'), '', 'the other application has no loop');
 }
 
 $node->stop;
