@@ -2074,7 +2074,8 @@ np_pool_exists(NpSlot *slot)
  * a free or stale entry, or the oldest entry of its key, reset for a new
  * run.  NULL when there is no room.  A share with a later execution of the
  * parent than a run's marks that run superseded (the next page began): the
- * shares without a parent leave it.
+ * shares without a parent leave it.  With join_only (a single execution),
+ * only an existing run is joined, and none is superseded.
  */
 static NpPoolRun *
 np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
@@ -2110,8 +2111,12 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 									 (r->parent_queryid == slot->parent_queryid &&
 									  r->parent_ts == slot->parent_ts)));
 
-			/* a later execution of its parent: the run is the last page */
-			if (has_parent && r->parent_queryid != 0 &&
+			/*
+			 * A later execution of its parent: the run is the last page.
+			 * Not for a single execution (join_only): another request that
+			 * ran the parent and one lookup would cut a loop that goes on.
+			 */
+			if (!join_only && has_parent && r->parent_queryid != 0 &&
 				r->parent_ts < slot->parent_ts && !r->superseded)
 			{
 				r->superseded = true;

@@ -398,5 +398,28 @@ foreach my $n (8, 12)
 	is(rows('pl_iso_b'), '', 'the other application has no loop');
 }
 
+# 13. While a loop runs on a pool, another request of the application, on
+# another connection, runs the same list and looks up one of its rows (a
+# page that shows its first author): its single lookup neither joins the
+# loop (another execution of the parent) nor ends it for the connections
+# that have no parent.
+{
+	my @pool = map { session('pl_one_page', 'app') } 1 .. 5;
+	my $other = session('pl_one_page', 'app');
+	run($pool[0], $parent);
+	for my $i (1 .. 50)
+	{
+		run($pool[ ($i - 1) % 5 ], "SELECT id, name FROM pl_users WHERE id = $i");
+		if ($i == 20)
+		{
+			run($other, $parent);
+			run($other, 'SELECT id, name FROM pl_users WHERE id = 99');
+		}
+	}
+	finish(@pool, $other);
+	is(rows('pl_one_page'), "n_plus_one|$parent|50|50|1|50",
+		'a single lookup after another execution of the parent does not cut the loop');
+}
+
 $node->stop;
 done_testing();
