@@ -2031,13 +2031,17 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 }
 
 /*
- * Is some pooled run of the slot's key in the table?  Read without the
- * entries' spinlocks: a hint, checked again under them when joining.
+ * Is some pooled run of the slot's key in the table, that the slot's run
+ * may join by its times (see np_pool_join)?  Read without the entries'
+ * spinlocks: a hint, checked again under them when joining.  A run of the
+ * key long over (the statement looped once, and now runs once per
+ * request) costs no lock.
  */
 static bool
 np_pool_exists(NpSlot *slot)
 {
 	NpApp	   *a = &np_apps[slot->app];
+	int64		window = (int64) np_window_ms * 1000;
 	uint32		h;
 	int			i;
 
@@ -2055,9 +2059,15 @@ np_pool_exists(NpSlot *slot)
 	h = np_pool_bucket(a->pool_prefix, slot->queryid);
 	for (i = 0; i < NP_POOL_PROBE; i++)
 	{
-		if (((volatile uint64 *) np_pool_qid)[(h + i) % NP_POOL_RUNS] ==
-			slot->queryid)
+		int			e = (h + i) % NP_POOL_RUNS;
+
+		if (((volatile uint64 *) np_pool_qid)[e] == slot->queryid)
 		{
+			volatile NpPoolRun *r = &np_pool[e];
+
+			if (slot->first_ts > r->last_end + window ||
+				slot->last_end + window < r->first_ts)
+				continue;
 			/* the run's application: its context's name */
 			strlcpy(slot->appname, a->name, NAMEDATALEN);
 			return true;
