@@ -231,10 +231,8 @@ sa_hist_shmem_startup(void)
 	if (!IsUnderPostmaster)
 	{
 		on_shmem_exit(sa_hist_shutdown, (Datum) 0);
-		if (!found && sa_save_enabled)
-			sa_hist_load();
-		else if (!found)
-			unlink(SA_EXAMPLES_FILE);		/* saved before saving was turned off */
+		if (!found)
+			sa_load_saved(SA_EXAMPLES_FILE, sa_hist_load);
 	}
 }
 

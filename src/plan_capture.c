@@ -262,10 +262,8 @@ plans_shmem_startup(void)
 	if (!IsUnderPostmaster)
 	{
 		on_shmem_exit(plans_shmem_shutdown, (Datum) 0);
-		if (!found && sa_save_enabled)
-			plans_load();
-		else if (!found)
-			unlink(SA_PLANS_FILE);		/* saved before saving was turned off */
+		if (!found)
+			sa_load_saved(SA_PLANS_FILE, plans_load);
 	}
 }
 

@@ -228,6 +228,20 @@ store_shmem_size(void)
 /*
  * Create or attach to the store; the postmaster also loads the saved file.
  */
+/*
+ * At server start (shared memory just created): load a saved file with
+ * load, or, with scale_advisor.save off, remove the file a run that saved
+ * it left, so that turning saving on again never brings back old data.
+ */
+void
+sa_load_saved(const char *path, void (*load) (void))
+{
+	if (sa_save_enabled)
+		load();
+	else
+		unlink(path);
+}
+
 static void
 store_shmem_startup(void)
 {
@@ -276,10 +290,8 @@ store_shmem_startup(void)
 	if (!IsUnderPostmaster)
 	{
 		on_shmem_exit(store_shmem_shutdown, (Datum) 0);
-		if (!found && sa_save_enabled)
-			store_load();
-		else if (!found)
-			unlink(SA_STAT_FILE);		/* saved before saving was turned off */
+		if (!found)
+			sa_load_saved(SA_STAT_FILE, store_load);
 	}
 }
 

@@ -116,6 +116,7 @@ extern int	sa_max_entries;
 extern int	sa_max_query_length;
 extern int	sa_save_interval;
 extern bool sa_save_enabled;
+extern void sa_load_saved(const char *path, void (*load) (void));
 extern bool sa_track_history;	/* scale_advisor.track_history */
 
 extern bool sa_store_attached(void);

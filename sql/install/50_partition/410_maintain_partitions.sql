@@ -266,6 +266,10 @@ BEGIN
 							err := pg_catalog.format('archiving %s did not finish: run %s %s (scale_advisor.archive_runs says why)',
 								a_part, a_run, a_status);
 						END IF;
+						-- what the helper did is kept whatever becomes of
+						-- the drop (a cancel there rolls back its transaction)
+						COMMIT;
+						PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 						-- every row of a retired partition is past retention:
 						-- once the helper has moved them all, the empty
 						-- partition goes
