@@ -421,5 +421,46 @@ foreach my $n (8, 12)
 		'a single lookup after another execution of the parent does not cut the loop');
 }
 
+# 14. Behind a transaction-mode pooler, a server connection runs one lookup
+# of a client's loop (before any pooled run of it exists), then serves
+# another client (another application_name) that runs the same statement,
+# then a third after an idle window.  The single lookup is tried again
+# under the name it ran with, when its context has been idle a window (at
+# the third client's statement), and is counted in the first client's loop,
+# not in the other client's lookups.
+{
+	my @pool = map { session('pl_tx_a', 'app') } 1 .. 2;
+	my $srv = session('pl_tx_s', 'app');
+	run($pool[0], $parent);
+	run($srv, "SET application_name = 'pl_tx_a'");
+	run($srv, 'SELECT id, name FROM pl_users WHERE id = 1');
+	for my $i (2 .. 20)
+	{
+		run($pool[ $i % 2 ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	run($srv, "SET application_name = 'pl_tx_b'");
+	for my $i (1 .. 12)
+	{
+		run($srv, 'SELECT id, name FROM pl_users WHERE id = ' . (40 + $i));
+	}
+	foreach my $s (@pool)
+	{
+		${ $s->[1] } .= "\\q\n";
+		$s->[0]->finish;
+	}
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'pl_tx_a'")
+	  or die "sessions did not end";
+	select(undef, undef, undef, 2.5);
+	run($srv, "SET application_name = 'pl_tx_c'");
+	run($srv, 'SELECT count(*) FROM pl_jobs');
+	is(rows('pl_tx_a'), "n_plus_one|$parent|50|20|1|20",
+		"a single lookup on a pooler's server connection is tried again under its own name: the loop of 20");
+	finish($srv);
+	is(rows('pl_tx_a') . rows('pl_tx_b') . rows('pl_tx_c') . rows('pl_tx_s'),
+		"n_plus_one|$parent|50|20|1|20",
+		'the other clients of that connection have no loop, and the loop stays 20');
+}
+
 $node->stop;
 done_testing();
