@@ -2113,11 +2113,18 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 			/*
 			 * A single execution tried again when its run ends (see
 			 * np_end_run) may be long over: it must not join a later loop.
+			 * Nor may one whose parent ran after the run began give the run
+			 * its parent: that is another request that listed the rows
+			 * again and looked up one of them (the loop's shares with the
+			 * real parent would no longer join the run).
 			 */
 			bool		joinable = (slot->first_ts <= r->last_end + window &&
 									slot->last_end + window >= r->first_ts &&
 									!r->superseded &&
-									(!has_parent || r->parent_queryid == 0 ||
+									(!has_parent ||
+									 (r->parent_queryid == 0 &&
+									  (!join_only ||
+									   slot->parent_ts <= r->first_ts)) ||
 									 (r->parent_queryid == slot->parent_queryid &&
 									  r->parent_ts == slot->parent_ts)));
 

@@ -462,5 +462,29 @@ foreach my $n (8, 12)
 		'the other clients of that connection have no loop, and the loop stays 20');
 }
 
+# 15. The pooled run of a loop begins without its parent (a connection that
+# did not list the rows ran the lookup twice first); another request, on
+# another connection, then lists the rows again and looks up one of them.
+# Its lookup does not give the run its list as parent (the connection
+# with the real list then started a second run: two detections, the
+# longest 35, in place of one of 50).
+{
+	my @pool = map { session('pl_adopt', 'app') } 1 .. 3;
+	my $other = session('pl_adopt', 'app');
+	run($pool[0], $parent);
+	run($pool[0], 'SELECT id, name FROM pl_users WHERE id = 1');
+	run($pool[1], 'SELECT id, name FROM pl_users WHERE id = 2');
+	run($pool[1], 'SELECT id, name FROM pl_users WHERE id = 3');
+	run($other, $parent);
+	run($other, 'SELECT id, name FROM pl_users WHERE id = 99');
+	for my $i (4 .. 50)
+	{
+		run($pool[ $i % 3 ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool, $other);
+	is(rows('pl_adopt'), "n_plus_one|$parent|50|50|1|50",
+		"another request's list and single lookup neither take the loop's parent nor split it");
+}
+
 $node->stop;
 done_testing();
