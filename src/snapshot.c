@@ -17,7 +17,9 @@
  * time when it starts) it lists the databases and starts, one after the
  * other, a short-lived worker connected to each, which calls
  * scale_advisor.snapshot() there when the extension is created in it.  So
- * every database with the extension has its history.  It skips its turn
+ * every database with the extension has its history.  A worker still
+ * running after one interval (waiting for a lock) is stopped, so that one
+ * database cannot hold up the others' snapshots.  It skips its turn
  * while the server is in recovery.  Both exit quietly on SIGTERM: a
  * snapshot in progress is cancelled and rolled back.
  *
@@ -338,6 +340,46 @@ sa_snapshot_databases(MemoryContext cxt)
 }
 
 /*
+ * Wait for the worker of database dbid to end.  A worker that takes longer
+ * than scale_advisor.snapshot_interval (one that waits to connect to a
+ * database a prepared transaction locked, or behind a lock its snapshot
+ * needs) is stopped, with a LOG line, so that the other databases still get
+ * their snapshot each turn; its snapshot is rolled back.
+ */
+static void
+sa_snapshot_wait(BackgroundWorkerHandle *handle, Oid dbid)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	bool		stopped = false;
+	pid_t		pid;
+
+	for (;;)
+	{
+		BgwHandleStatus st = GetBackgroundWorkerPid(handle, &pid);
+		int64		limit_ms = (int64) Max(sa_snapshot_interval, 1) * 1000;
+
+		if (st == BGWH_STOPPED || st == BGWH_POSTMASTER_DIED)
+			break;
+		if (!stopped && !ShutdownRequestPending &&
+			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+									   (int) Min(limit_ms, INT_MAX)))
+		{
+			ereport(LOG,
+					(errmsg("scale_advisor stopped the snapshot worker of database %u after %d s: it had not finished",
+							dbid, Max(sa_snapshot_interval, 1)),
+					 errdetail("It may be waiting for a lock on the database, as a prepared transaction can hold one, or on a table."),
+					 errhint("See pg_locks and pg_prepared_xacts; the next turn tries again.")));
+			TerminateBackgroundWorker(handle);
+			stopped = true;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * One turn of the launcher: a snapshot of every database, one after the
  * other, each by a worker of its own (a process connects to one database
  * only).  Gives up the turn when asked to shut down.
@@ -370,7 +412,7 @@ sa_snapshot_turn(void)
 			break;
 		}
 		if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
-			(void) WaitForBackgroundWorkerShutdown(handle);
+			sa_snapshot_wait(handle, lfirst_oid(lc));
 		pfree(handle);
 	}
 	MemoryContextDelete(cxt);
