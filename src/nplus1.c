@@ -239,6 +239,7 @@ typedef struct NpPoolRun
 	NpPoolKey	key;
 	CmdType		operation;
 	int			shares;			/* backends that added to it */
+	TimestampTz first_ts;		/* start of its earliest share */
 	TimestampTz last_end;		/* end of the latest execution reported */
 	int64		calls;
 	int64		changes;
@@ -2013,6 +2014,7 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 	r->kind = NP_KIND_NONE;
 	r->operation = slot->operation;
 	r->shares = 0;
+	r->first_ts = slot->first_ts;
 	r->last_end = slot->last_end;
 	r->calls = 0;
 	r->changes = 0;
@@ -2029,13 +2031,17 @@ np_pool_reset(NpPoolRun *r, const NpPoolKey *key, const NpSlot *slot,
 }
 
 /*
- * Is some pooled run of the slot's key in the table?  Read without the
- * entries' spinlocks: a hint, checked again under them when joining.
+ * Is some pooled run of the slot's key in the table, that the slot's run
+ * may join by its times (see np_pool_join)?  Read without the entries'
+ * spinlocks: a hint, checked again under them when joining.  A run of the
+ * key long over (the statement looped once, and now runs once per
+ * request) costs no lock.
  */
 static bool
 np_pool_exists(NpSlot *slot)
 {
 	NpApp	   *a = &np_apps[slot->app];
+	int64		window = (int64) np_window_ms * 1000;
 	uint32		h;
 	int			i;
 
@@ -2053,9 +2059,15 @@ np_pool_exists(NpSlot *slot)
 	h = np_pool_bucket(a->pool_prefix, slot->queryid);
 	for (i = 0; i < NP_POOL_PROBE; i++)
 	{
-		if (((volatile uint64 *) np_pool_qid)[(h + i) % NP_POOL_RUNS] ==
-			slot->queryid)
+		int			e = (h + i) % NP_POOL_RUNS;
+
+		if (((volatile uint64 *) np_pool_qid)[e] == slot->queryid)
 		{
+			volatile NpPoolRun *r = &np_pool[e];
+
+			if (slot->first_ts > r->last_end + window ||
+				slot->last_end + window < r->first_ts)
+				continue;
 			/* the run's application: its context's name */
 			strlcpy(slot->appname, a->name, NAMEDATALEN);
 			return true;
@@ -2067,11 +2079,13 @@ np_pool_exists(NpSlot *slot)
 /*
  * The pooled run a new share joins, returned locked: among the entries of
  * its key, the latest one it may join (it began at most one window after
- * that run's last execution, and its parent, if it has one, is the run's
- * parent execution); else a free or stale entry, or the oldest entry of
- * its key, reset for a new run.  NULL when there is no room.  A share with
- * a later execution of the parent than a run's marks that run superseded
- * (the next page began): the shares without a parent leave it.
+ * that run's last execution and ended at most one window before its first
+ * one, and its parent, if it has one, is the run's parent execution); else
+ * a free or stale entry, or the oldest entry of its key, reset for a new
+ * run.  NULL when there is no room.  A share with a later execution of the
+ * parent than a run's marks that run superseded (the next page began): the
+ * shares without a parent leave it.  With join_only (a single execution),
+ * only an existing run is joined, and none is superseded.
  */
 static NpPoolRun *
 np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
@@ -2096,14 +2110,30 @@ np_pool_join(const NpPoolKey *key, const NpSlot *slot, bool has_parent,
 		SpinLockAcquire(&r->mutex);
 		if (r->used && memcmp(&r->key, key, sizeof(NpPoolKey)) == 0)
 		{
+			/*
+			 * A single execution tried again when its run ends (see
+			 * np_end_run) may be long over: it must not join a later loop.
+			 * Nor may one whose parent ran after the run began give the run
+			 * its parent: that is another request that listed the rows
+			 * again and looked up one of them (the loop's shares with the
+			 * real parent would no longer join the run).
+			 */
 			bool		joinable = (slot->first_ts <= r->last_end + window &&
+									slot->last_end + window >= r->first_ts &&
 									!r->superseded &&
-									(!has_parent || r->parent_queryid == 0 ||
+									(!has_parent ||
+									 (r->parent_queryid == 0 &&
+									  (!join_only ||
+									   slot->parent_ts <= r->first_ts)) ||
 									 (r->parent_queryid == slot->parent_queryid &&
 									  r->parent_ts == slot->parent_ts)));
 
-			/* a later execution of its parent: the run is the last page */
-			if (has_parent && r->parent_queryid != 0 &&
+			/*
+			 * A later execution of its parent: the run is the last page.
+			 * Not for a single execution (join_only): another request that
+			 * ran the parent and one lookup would cut a loop that goes on.
+			 */
+			if (!join_only && has_parent && r->parent_queryid != 0 &&
 				r->parent_ts < slot->parent_ts && !r->superseded)
 			{
 				r->superseded = true;
@@ -2365,11 +2395,17 @@ np_contribute(NpSlot *slot, const char *txt, int len, ParamListInfo params,
 	r->run_ms += slot->run_ms - slot->pool_sent_ms;
 	/*
 	 * A single execution without a parent (another request that ran the
-	 * statement once) is counted but does not keep the run going: a steady
-	 * stream of them would otherwise make one endless loop.
+	 * statement once) is counted but does not keep the run going, nor move
+	 * its start back: a steady stream of them would otherwise make one
+	 * endless loop.
 	 */
-	if (slot->last_end > r->last_end && (slot->calls > 1 || has_parent))
-		r->last_end = slot->last_end;
+	if (slot->calls > 1 || has_parent)
+	{
+		if (slot->last_end > r->last_end)
+			r->last_end = slot->last_end;
+		if (slot->first_ts < r->first_ts)
+			r->first_ts = slot->first_ts;
+	}
 	slot->pool_sent = slot->calls;
 	slot->pool_sent_changes = changes;
 	slot->pool_sent_identical = identical;

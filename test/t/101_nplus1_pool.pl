@@ -24,6 +24,7 @@ shared_preload_libraries = 'scale_advisor'
 compute_query_id = on
 scale_advisor.n_plus_one_window_ms = 2000
 max_connections = 40
+listen_addresses = '127.0.0.1'
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -42,12 +43,15 @@ GRANT SELECT, UPDATE ON pl_users, pl_posts, pl_jobs TO app, other;
 
 my $timeout = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
 
-# a psql session: [harness, \stdin, \stdout, \stderr]
+# a psql session: [harness, \stdin, \stdout, \stderr]; over TCP from
+# 127.0.0.1 (another client address) when $tcp is set
 sub session
 {
-	my ($app, $user) = @_;
+	my ($app, $user, $tcp) = @_;
 	my ($in, $out, $err) = ('', '', '');
-	my $cs = $node->connstr('postgres') . " application_name=$app user=$user";
+	my $cs = ($tcp
+		? 'host=127.0.0.1 port=' . $node->port . ' dbname=postgres'
+		: $node->connstr('postgres')) . " application_name=$app user=$user";
 	my $h = IPC::Run::start(
 		[ 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $cs ],
 		'<', \$in, '>', \$out, '2>', \$err, $timeout);
@@ -344,6 +348,142 @@ foreach my $order ('late', 'early')
 	is($kind, 'n_plus_one', 'a loop followed by a stream of single lookups: the loop is found');
 	ok($run >= 20 && $run <= 22,
 		"the single lookups after it do not keep it going (max_run $run, 20 to 22)");
+}
+
+# 11. Pool connections that ran the lookup once for earlier requests (a
+# middleware loading the current user), seconds before a loop of it, then
+# sat idle in the pool; the loop then runs on the pool, those connections
+# taking part later.  Their old single lookup, tried again when they come
+# back, is no part of the loop: a loop of 8 stays under the threshold (the
+# code before counted both old lookups: a loop of 10), one of 12 is 12.
+foreach my $n (8, 12)
+{
+	my $app = "pl_old_$n";
+	my @pool = map { session($app, 'app') } 1 .. 4;
+	run($pool[2], 'SELECT id, name FROM pl_users WHERE id = 90');
+	run($pool[3], 'SELECT id, name FROM pl_users WHERE id = 91');
+	select(undef, undef, undef, 2.5);
+	run($pool[0], $parent);
+	my @who = (0, 1, 0, 1, 2, 3, (map { $_ % 2 } 0 .. $n - 7));
+	for my $i (1 .. $n)
+	{
+		run($pool[ $who[ $i - 1 ] ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool);
+	is(rows($app), $n < 10 ? '' : "n_plus_one|$parent|50|$n|1|$n",
+		"a loop of $n after two old single lookups on the pool: they are not counted in it");
+}
+
+# 12. While a loop runs on a pool, single lookups of the same statement by
+# another role, another application, and the same role and application
+# from another client address (over TCP) do not join it, when they run nor
+# when their sessions end.
+{
+	my @pool = map { session('pl_iso', 'app') } 1 .. 2;
+	my @others = (session('pl_iso', 'other'), session('pl_iso_b', 'app'),
+		session('pl_iso', 'app', 1));
+	run($pool[0], $parent);
+	for my $i (1 .. 20)
+	{
+		run($pool[ ($i - 1) % 2 ], "SELECT id, name FROM pl_users WHERE id = $i");
+		run($others[ ($i - 11) / 3 ], "SELECT id, name FROM pl_users WHERE id = " . (60 + $i))
+		  if $i > 10 && ($i - 11) % 3 == 0 && $i < 20;
+	}
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'pl_iso' AND client_addr = '127.0.0.1'}), '1',
+		'one session of the loop application comes from another client address');
+	finish(@pool, @others);
+	is(rows('pl_iso'), "n_plus_one|$parent|50|20|1|20",
+		'single lookups of another role, application or client address are not counted in the loop');
+	is(rows('pl_iso_b'), '', 'the other application has no loop');
+}
+
+# 13. While a loop runs on a pool, another request of the application, on
+# another connection, runs the same list and looks up one of its rows (a
+# page that shows its first author): its single lookup neither joins the
+# loop (another execution of the parent) nor ends it for the connections
+# that have no parent.
+{
+	my @pool = map { session('pl_one_page', 'app') } 1 .. 5;
+	my $other = session('pl_one_page', 'app');
+	run($pool[0], $parent);
+	for my $i (1 .. 50)
+	{
+		run($pool[ ($i - 1) % 5 ], "SELECT id, name FROM pl_users WHERE id = $i");
+		if ($i == 20)
+		{
+			run($other, $parent);
+			run($other, 'SELECT id, name FROM pl_users WHERE id = 99');
+		}
+	}
+	finish(@pool, $other);
+	is(rows('pl_one_page'), "n_plus_one|$parent|50|50|1|50",
+		'a single lookup after another execution of the parent does not cut the loop');
+}
+
+# 14. Behind a transaction-mode pooler, a server connection runs one lookup
+# of a client's loop (before any pooled run of it exists), then serves
+# another client (another application_name) that runs the same statement,
+# then a third after an idle window.  The single lookup is tried again
+# under the name it ran with, when its context has been idle a window (at
+# the third client's statement), and is counted in the first client's loop,
+# not in the other client's lookups.
+{
+	my @pool = map { session('pl_tx_a', 'app') } 1 .. 2;
+	my $srv = session('pl_tx_s', 'app');
+	run($pool[0], $parent);
+	run($srv, "SET application_name = 'pl_tx_a'");
+	run($srv, 'SELECT id, name FROM pl_users WHERE id = 1');
+	for my $i (2 .. 20)
+	{
+		run($pool[ $i % 2 ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	run($srv, "SET application_name = 'pl_tx_b'");
+	for my $i (1 .. 12)
+	{
+		run($srv, 'SELECT id, name FROM pl_users WHERE id = ' . (40 + $i));
+	}
+	foreach my $s (@pool)
+	{
+		${ $s->[1] } .= "\\q\n";
+		$s->[0]->finish;
+	}
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'pl_tx_a'")
+	  or die "sessions did not end";
+	select(undef, undef, undef, 2.5);
+	run($srv, "SET application_name = 'pl_tx_c'");
+	run($srv, 'SELECT count(*) FROM pl_jobs');
+	is(rows('pl_tx_a'), "n_plus_one|$parent|50|20|1|20",
+		"a single lookup on a pooler's server connection is tried again under its own name: the loop of 20");
+	finish($srv);
+	is(rows('pl_tx_a') . rows('pl_tx_b') . rows('pl_tx_c') . rows('pl_tx_s'),
+		"n_plus_one|$parent|50|20|1|20",
+		'the other clients of that connection have no loop, and the loop stays 20');
+}
+
+# 15. The pooled run of a loop begins without its parent (a connection that
+# did not list the rows ran the lookup twice first); another request, on
+# another connection, then lists the rows again and looks up one of them.
+# Its lookup does not give the run its list as parent (the connection
+# with the real list then started a second run: two detections, the
+# longest 35, in place of one of 50).
+{
+	my @pool = map { session('pl_adopt', 'app') } 1 .. 3;
+	my $other = session('pl_adopt', 'app');
+	run($pool[0], $parent);
+	run($pool[0], 'SELECT id, name FROM pl_users WHERE id = 1');
+	run($pool[1], 'SELECT id, name FROM pl_users WHERE id = 2');
+	run($pool[1], 'SELECT id, name FROM pl_users WHERE id = 3');
+	run($other, $parent);
+	run($other, 'SELECT id, name FROM pl_users WHERE id = 99');
+	for my $i (4 .. 50)
+	{
+		run($pool[ $i % 3 ], "SELECT id, name FROM pl_users WHERE id = $i");
+	}
+	finish(@pool, $other);
+	is(rows('pl_adopt'), "n_plus_one|$parent|50|50|1|50",
+		"another request's list and single lookup neither take the loop's parent nor split it");
 }
 
 $node->stop;
