@@ -1206,8 +1206,9 @@ np_observe(const SaStatement *st)
 				np_contribute(slot, txt, len, st->params, false);
 			}
 		}
-		else if (slot->calls >= 2 * slot->published_calls)
-			np_publish(slot);
+		else if (slot->kind != NP_KIND_NONE &&
+				 slot->calls >= 2 * slot->published_calls)
+			np_publish(slot);	/* (not a single execution left open) */
 	}
 
 	app->prev_queryid = st->queryid;
