@@ -62,6 +62,14 @@ store_calls() {
 			coalesce(sum(calls) FILTER (WHERE query ~* 'count\\(\\*\\) from pgbench_branches|partstrat'), 0)
 		FROM scale_advisor.query_stats WHERE userid = 'bench'::regrole AND toplevel"
 }
+# what the store holds for role bench, statement by statement, against what
+# each script's transactions in the pgbench logs $@ ran (for a failure)
+store_detail() {
+	echo "store, role bench, top level (calls, rows, query):"
+	psqlc -d bench -Atc "SELECT calls || ' ' || rows || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+		FROM scale_advisor.query_stats WHERE userid = 'bench'::regrole AND toplevel ORDER BY query"
+	grep -hE '^(SQL script|transaction type| - [0-9]+ transactions)' "$@"
+}
 # Largest number of backends seen waiting on one of scale_advisor's locks.
 watch_locks() {
 	local max=0 n
@@ -90,7 +98,8 @@ rl_check "300 clients: pgbench finished, no failed transaction, no client aborte
 exp1=$(expected_from "$D/run300.log")
 read -r c1 e1 s1 <<<"$(store_calls)"
 [ "$exp1" -gt 0 ] && [ "$c1" -eq $((exp1 + 2)) ] && [ "$s1" = 2 ] && [ "$e1" = 0 ]
-rl_check "300 clients: the store counts every statement ($c1 calls = $exp1 run by the clients + $s1 by pgbench at start; errors $e1)" $?
+rl_check "300 clients: the store counts every statement ($c1 calls = $exp1 run by the clients + $s1 by pgbench at start; errors $e1)" $? \
+	"$(store_detail "$D/run300.log")"
 
 # 2. spike: 10 clients, then 290 more at once
 psqlc -d bench -c "SELECT scale_advisor.reset()" >/dev/null
@@ -116,7 +125,8 @@ rl_check "spike 10 -> 300 clients: no failed transaction, no client aborted" $? 
 exp2=$(( $(expected_from "$D/spike10.log") + $(expected_from "$D/spike290.log") ))
 read -r c2 e2 s2 <<<"$(store_calls)"
 [ "$exp2" -gt 0 ] && [ "$c2" -eq $((exp2 + 4)) ] && [ "$s2" = 4 ] && [ "$e2" = 0 ]
-rl_check "spike: the store counts every statement ($c2 calls = $exp2 run by the clients + $s2 by the two pgbench runs at start; errors $e2)" $?
+rl_check "spike: the store counts every statement ($c2 calls = $exp2 run by the clients + $s2 by the two pgbench runs at start; errors $e2)" $? \
+	"$(store_detail "$D/spike10.log" "$D/spike290.log")"
 
 # no backend left behind
 left=1
