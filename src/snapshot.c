@@ -18,7 +18,8 @@
  * other, a short-lived worker connected to each, which calls
  * scale_advisor.snapshot() there when the extension is created in it.  So
  * every database with the extension has its history.  A worker still
- * running after one interval (waiting for a lock) is stopped, so that one
+ * running after one interval and at least a minute (waiting for a lock)
+ * is stopped, so that one
  * database cannot hold up the others' snapshots.  It skips its turn
  * while the server is in recovery.  Both exit quietly on SIGTERM: a
  * snapshot in progress is cancelled and rolled back.
@@ -76,6 +77,9 @@
 #include "shmem.h"
 #include "store.h"
 #include "worker.h"
+
+/* a per-database worker is stopped after this long at least (seconds) */
+#define SA_SNAPSHOT_MIN_WAIT 60
 
 /* GUCs */
 static int	sa_snapshot_interval = 900;
@@ -340,11 +344,13 @@ sa_snapshot_databases(MemoryContext cxt)
 }
 
 /*
- * Wait for the worker of database dbid to end.  A worker that takes longer
- * than scale_advisor.snapshot_interval (one that waits to connect to a
- * database a prepared transaction locked, or behind a lock its snapshot
- * needs) is stopped, with a LOG line, so that the other databases still get
- * their snapshot each turn; its snapshot is rolled back.
+ * Wait for the worker of database dbid to end.  A worker still running
+ * after scale_advisor.snapshot_interval, and at least SA_SNAPSHOT_MIN_WAIT
+ * seconds, is stopped with a LOG line (its snapshot is rolled back), so
+ * that the other databases still get theirs each turn: one that waits to
+ * connect to a database a prepared transaction locked, or behind a lock its
+ * snapshot needs.  The floor keeps a slow snapshot under a short interval
+ * (a test, valgrind) from being cut every turn.
  */
 static void
 sa_snapshot_wait(BackgroundWorkerHandle *handle, Oid dbid)
@@ -356,17 +362,17 @@ sa_snapshot_wait(BackgroundWorkerHandle *handle, Oid dbid)
 	for (;;)
 	{
 		BgwHandleStatus st = GetBackgroundWorkerPid(handle, &pid);
-		int64		limit_ms = (int64) Max(sa_snapshot_interval, 1) * 1000;
+		int			limit_s = Max(sa_snapshot_interval, SA_SNAPSHOT_MIN_WAIT);
 
 		if (st == BGWH_STOPPED || st == BGWH_POSTMASTER_DIED)
 			break;
 		if (!stopped && !ShutdownRequestPending &&
 			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
-									   (int) Min(limit_ms, INT_MAX)))
+									   limit_s * 1000))
 		{
 			ereport(LOG,
 					(errmsg("scale_advisor stopped the snapshot worker of database %u after %d s: it had not finished",
-							dbid, Max(sa_snapshot_interval, 1)),
+							dbid, limit_s),
 					 errdetail("It may be waiting for a lock on the database, as a prepared transaction can hold one, or on a table."),
 					 errhint("See pg_locks and pg_prepared_xacts; the next turn tries again.")));
 			TerminateBackgroundWorker(handle);

@@ -3,8 +3,8 @@
 # snapshots.  The launcher takes the databases one after the other; before,
 # it waited for that worker for as long as the prepared transaction lived,
 # and the databases after it got no snapshot at all.  Now a worker still
-# running after one snapshot_interval is stopped, with a LOG line, and the
-# turn goes on.
+# running after one snapshot_interval, and at least 60 s, is stopped, with
+# a LOG line, and the turn goes on.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -35,11 +35,11 @@ ok(sa_poll(sub {
 	'a snapshot worker waits to connect to the database the prepared transaction holds');
 
 ok(sa_poll(sub {
-	$node->safe_psql('other', 'SELECT count(*) >= 2 FROM scale_advisor.snapshots') eq 't' }),
-	'the database after it still gets its snapshots, turn after turn');
+	$node->safe_psql('other', 'SELECT count(*) >= 1 FROM scale_advisor.snapshots') eq 't' }),
+	'the database after it still gets its snapshot');
 
 my $log = slurp_file($node->logfile, $log_start);
-like($log, qr/stopped the snapshot worker of database \d+ after 3 s/,
+like($log, qr/stopped the snapshot worker of database \d+ after 60 s/,
 	'the launcher says it stopped the worker that could not finish');
 unlike($log, qr/PANIC|server process .* was terminated by signal/,
 	'no crash');
